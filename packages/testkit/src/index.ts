@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ * Private test support for dnet's interop tests: a free loopback port, a real
+ * peer (DCMTK tool or Orthanc) started on 127.0.0.1 and awaited until it
+ * listens, its log kept, and the process always killed by its own PID.
+ *
+ * @example
+ * ```ts
+ * import { describePeer, startPeer } from '@dnet/testkit';
+ * describePeer(['storescp'], 'store to DCMTK', () => {
+ *   it('stores', async () => {
+ *     await using scp = await startPeer({ command: 'storescp', args: (port) => [String(port)] });
+ *   });
+ * });
+ * ```
+ */
+
+export { describePeer, hasCommand, missingPeers } from './peers.js';
+export { freePort, waitForPort } from './ports.js';
+export { type PeerOptions, type RunningPeer, runTool, startPeer } from './process.js';

@@ -1,0 +1,46 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { describe, it } from 'vitest';
+
+/** True when `command` is an executable on PATH. */
+export function hasCommand(command: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+/** The commands of `peers` that are not installed. */
+export function missingPeers(peers: readonly string[]): string[] {
+  return peers.filter((p) => !hasCommand(p));
+}
+
+/**
+ * A `describe` block for tests that need real peers (DCMTK tools, Orthanc).
+ * When a peer is missing: outside CI the block is skipped with a printed
+ * reason; with `CI` set it fails, since CI installs every peer.
+ */
+export function describePeer(peers: readonly string[], name: string, body: () => void): void {
+  const missing = missingPeers(peers);
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = `missing peer(s): ${missing.join(', ')} (install with apt-get install -y dcmtk orthanc)`;
+  if (process.env.CI) {
+    describe(name, () => {
+      it('has its peers installed', () => {
+        throw new Error(`CI is set and ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`[skip] ${name}: ${reason}`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
+}

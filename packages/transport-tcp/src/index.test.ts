@@ -1,0 +1,8 @@
+import { describe, expect, it } from 'vitest';
+import { packageName } from './index.js';
+
+describe('@dnet/transport-tcp', () => {
+  it('names itself', () => {
+    expect(packageName).toBe('@dnet/transport-tcp');
+  });
+});
