@@ -1,7 +1,18 @@
 /**
  * @packageDocumentation
- * `@dnet/association`: PS3.8 association state machine, negotiation, timers and DIMSE exchange.
+ * `@dnet/association`: the PS3.8 §9.2 upper layer state machine, association
+ * negotiation (requestor proposal and acceptor policy), timers, and DIMSE
+ * message exchange over an association.
+ *
+ * @example
+ * ```ts
+ * import { transition } from '@dnet/association';
+ * transition('Sta6', 'Evt12'); // { action: 'AR-2', next: 'Sta8', effects: ['indicate-a-release'] }
+ * ```
  */
+
+export * from './errors.js';
+export * from './state-machine.js';
 
 /** The package's name, for diagnostics. */
 export const packageName = '@dnet/association';

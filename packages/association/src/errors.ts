@@ -1,0 +1,165 @@
+/**
+ * Errors of @dnet/association. Every error has a stable `code`, an optional
+ * `cause`, and the protocol fields that apply; all carry the
+ * `Symbol.for('dnet.error')` brand so {@link isDnetError} works across
+ * duplicated installs.
+ */
+
+const brand = Symbol.for('dnet.error');
+
+/** Stable error codes of this package. */
+export const AssociationErrorCode = {
+  /** The peer rejected the association (A-ASSOCIATE-RJ, PS3.8 §9.3.4). */
+  REJECTED: 'DNET_ASSOCIATION_REJECTED',
+  /** The peer aborted (A-ABORT, PS3.8 §9.3.8) or the provider aborted (A-P-ABORT). */
+  ABORTED: 'DNET_ASSOCIATION_ABORTED',
+  /** The association was released while the operation was pending. */
+  RELEASED: 'DNET_ASSOCIATION_RELEASED',
+  /** The transport connection closed or failed (A-P-ABORT, PS3.8 §9.2.3 Evt17). */
+  CONNECTION_LOST: 'DNET_CONNECTION_LOST',
+  /** A timer expired (ARTIM, connect, ACSE, DIMSE or idle). */
+  TIMEOUT: 'DNET_TIMEOUT',
+  /** A local primitive was issued in a state where Table 9-10 does not allow it. */
+  INVALID_STATE: 'DNET_INVALID_STATE',
+  /** No accepted presentation context fits the request. */
+  NO_PRESENTATION_CONTEXT: 'DNET_NO_PRESENTATION_CONTEXT',
+  /** The operation was cancelled through its AbortSignal. */
+  CANCELLED: 'DNET_CANCELLED',
+  /** A limit of LIMITS.md was exceeded. */
+  LIMIT_EXCEEDED: 'DNET_LIMIT_EXCEEDED',
+  /** The peer broke the protocol (unexpected message, unknown message ID). */
+  PROTOCOL: 'DNET_PROTOCOL_ERROR',
+  /** An argument is invalid (too many contexts, even context ID...). */
+  INVALID_ARGUMENT: 'DNET_INVALID_ARGUMENT',
+} as const;
+/** One of the codes of {@link AssociationErrorCode}. */
+export type AssociationErrorCode = (typeof AssociationErrorCode)[keyof typeof AssociationErrorCode];
+
+/** True for any dnet error, whichever copy of whichever dnet package threw it. */
+export function isDnetError(value: unknown): value is DnetError {
+  return (
+    typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true
+  );
+}
+
+/** Base of every error thrown by @dnet/association. */
+export class DnetError extends Error {
+  /** Stable machine-readable code (`DNET_...`). */
+  readonly code: string;
+  /** Brand checked by {@link isDnetError}. */
+  readonly [brand] = true;
+
+  /** @param code - stable code; @param message - human text; @param options - `cause` */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** `instanceof` also accepts branded errors of another copy of this class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass instanceof was called on
+    const ctor = this;
+    if (ctor === DnetError) return isDnetError(value);
+    return Function.prototype[Symbol.hasInstance].call(ctor, value);
+  }
+}
+
+/** The peer rejected the association: result, source and reason of PS3.8 Table 9-21. */
+export class AssociationRejectedError extends DnetError {
+  /** 1 rejected-permanent, 2 rejected-transient. */
+  readonly result: number;
+  /** 1 service-user, 2 service-provider (ACSE), 3 service-provider (presentation). */
+  readonly source: number;
+  /** Reason/diagnostic, meaning depends on source. */
+  readonly reason: number;
+  /** @param fields - the A-ASSOCIATE-RJ fields */
+  constructor(fields: { result: number; source: number; reason: number }, message?: string) {
+    super(
+      AssociationErrorCode.REJECTED,
+      message ??
+        `association rejected (result ${fields.result}, source ${fields.source}, reason ${fields.reason})`,
+    );
+    this.result = fields.result;
+    this.source = fields.source;
+    this.reason = fields.reason;
+  }
+}
+
+/** The association was aborted: A-ABORT from the peer or locally, or A-P-ABORT. */
+export class AssociationAbortedError extends DnetError {
+  /** Abort source of PS3.8 Table 9-26: 0 service-user, 2 service-provider. */
+  readonly source: number;
+  /** Reason/diagnostic (meaningful for source 2). */
+  readonly reason: number;
+  /** Whether the local side aborted (A-ABORT request) rather than the peer. */
+  readonly local: boolean;
+  /** @param fields - abort source, reason and who aborted */
+  constructor(
+    fields: { source: number; reason: number; local?: boolean },
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      AssociationErrorCode.ABORTED,
+      message ??
+        `association aborted ${fields.local ? 'locally' : 'by the peer'} (source ${fields.source}, reason ${fields.reason})`,
+      options,
+    );
+    this.source = fields.source;
+    this.reason = fields.reason;
+    this.local = fields.local ?? false;
+  }
+}
+
+/** The association ended by release while an operation was pending. */
+export class AssociationReleasedError extends DnetError {
+  /** @param message - what was pending */
+  constructor(message = 'association released') {
+    super(AssociationErrorCode.RELEASED, message);
+  }
+}
+
+/** The transport connection was lost (A-P-ABORT). */
+export class ConnectionLostError extends DnetError {
+  /** @param message - text; @param options - the transport's error as `cause` */
+  constructor(message = 'transport connection lost', options?: { cause?: unknown }) {
+    super(AssociationErrorCode.CONNECTION_LOST, message, options);
+  }
+}
+
+/** A timer expired. */
+export class TimeoutError extends DnetError {
+  /** Which timer: 'artim', 'connect', 'acse', 'dimse' or 'idle'. */
+  readonly timer: string;
+  /** The configured duration in milliseconds. */
+  readonly timeoutMs: number;
+  /** @param timer - which timer; @param timeoutMs - its duration */
+  constructor(timer: string, timeoutMs: number) {
+    super(AssociationErrorCode.TIMEOUT, `${timer} timeout after ${timeoutMs} ms`);
+    this.timer = timer;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A local primitive is not allowed in the current state (blank cell of PS3.8 Table 9-10). */
+export class InvalidStateError extends DnetError {
+  /** The state at the time. */
+  readonly state: string;
+  /** The refused event. */
+  readonly event: string;
+  /** @param state - current state; @param event - refused event; @param what - the primitive */
+  constructor(state: string, event: string, what: string) {
+    super(AssociationErrorCode.INVALID_STATE, `${what} is not allowed in ${state} (${event})`);
+    this.state = state;
+    this.event = event;
+  }
+}
+
+/** Any other association error with a code of {@link AssociationErrorCode}. */
+export class AssociationError extends DnetError {
+  /** @param code - one of AssociationErrorCode; @param message - text; @param options - cause */
+  constructor(code: AssociationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
