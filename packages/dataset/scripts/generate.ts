@@ -1,0 +1,200 @@
+/**
+ * Build-time generator of the data dictionary and the UID registry.
+ *
+ * Sources (dev dependencies, pinned exactly; nothing is typed by hand):
+ * - `dcmjs` `dictionary.mjs`: tag, keyword, VR, VM and the retired flag of every
+ *   PS3.6 data element (version "DICOM/retired" and the "RETIRED_" prefix), plus
+ *   the private dictionary (creator, group, element byte).
+ * - `@iwharris/dicom-data-dictionary`: the human-readable names of PS3.6 Table 6-1.
+ * - `dicom` (`lib/uids.js`): PS3.6 Table A-1, the registry of UIDs (value,
+ *   keyword, type).
+ *
+ * Output: `src/generated/dictionary.ts` and `src/generated/uids.ts` (git-ignored).
+ * The data is emitted as JSON strings parsed lazily at first use, which keeps
+ * module loading cheap.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'src', 'generated');
+const require = createRequire(import.meta.url);
+
+interface DcmjsEntry {
+  tag?: string;
+  vr?: string;
+  name?: string;
+  vm?: string;
+  version?: string;
+}
+
+/** DCMTK-style VR codes used by dcmjs for elements that may take several VRs. */
+const MULTI_VR: Record<string, string> = {
+  xs: 'US|SS',
+  ox: 'OB|OW',
+  lt: 'US|SS|OW',
+  up: 'UL',
+  na: '',
+};
+
+function normaliseVr(vr: string): string {
+  return MULTI_VR[vr] ?? vr;
+}
+
+/** Splits a keyword into words when no name is known ("CTImageStorage" -> "CT Image Storage"). */
+function nameFromKeyword(keyword: string): string {
+  return keyword
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/([a-zA-Z])(\d)/g, '$1 $2')
+    .trim();
+}
+
+function decodeHtml(text: string): string {
+  return text
+    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+async function main(): Promise<void> {
+  const dcmjs = (await import('dcmjs/dictionary' as string)) as {
+    default: Record<string, DcmjsEntry>;
+  };
+  const names = require('@iwharris/dicom-data-dictionary') as {
+    elements: Record<string, { keyword: string; name: string }>;
+  };
+  const nameByKeyword = new Map<string, string>();
+  for (const e of Object.values(names.elements)) {
+    if (e.keyword) nameByKeyword.set(e.keyword, decodeHtml(e.name));
+  }
+
+  // [tag, keyword, name, vr, vm, retired]
+  const elements: [number, string, string, string, string, number][] = [];
+  // [group, groupMask, element, elementMask, keyword, name, vr, vm, retired]
+  const ranges: [number, number, number, number, string, string, string, string, number][] = [];
+  // [creator, group, elementByte, vr, vm, keyword]
+  const privates: [string, number, number, string, string, string][] = [];
+
+  for (const entry of Object.values(dcmjs.default)) {
+    const { tag, vr, name, vm, version } = entry;
+    if (!tag || !vr || !name || vm === undefined || !version) continue;
+    if (version === 'PrivateTag') {
+      const m = /^\(([0-9A-Fa-f]{4}),"([^"]*)",([0-9A-Fa-f]{2})\)$/.exec(tag);
+      if (!m) continue;
+      privates.push([
+        m[2]!,
+        Number.parseInt(m[1]!, 16),
+        Number.parseInt(m[3]!, 16),
+        normaliseVr(vr),
+        vm,
+        name,
+      ]);
+      continue;
+    }
+    if (version === 'PRIVATE' || version === 'ILLEGAL' || version === 'GENERIC') continue;
+    const retired = version.endsWith('retired') || name.startsWith('RETIRED_') ? 1 : 0;
+    const keyword = name.replace(/^RETIRED_/, '');
+    const label = nameByKeyword.get(keyword) ?? nameFromKeyword(keyword);
+    const exact = /^\(([0-9A-F]{4}),([0-9A-F]{4})\)$/.exec(tag);
+    if (exact) {
+      const t = ((Number.parseInt(exact[1]!, 16) << 16) | Number.parseInt(exact[2]!, 16)) >>> 0;
+      elements.push([t, keyword, label, normaliseVr(vr), vm, retired]);
+      continue;
+    }
+    // Repeating groups (PS3.5 §7.6): "(6000-60FF,3000)" or "(0020,3100-31FF)".
+    const range = /^\(([0-9A-F]{4})(?:-([0-9A-F]{4}))?,([0-9A-F]{4})(?:-([0-9A-F]{4}))?\)$/.exec(
+      tag,
+    );
+    if (!range) continue;
+    const g0 = Number.parseInt(range[1]!, 16);
+    const g1 = range[2] ? Number.parseInt(range[2], 16) : g0;
+    const e0 = Number.parseInt(range[3]!, 16);
+    const e1 = range[4] ? Number.parseInt(range[4], 16) : e0;
+    ranges.push([
+      g0,
+      0xffff & ~(g1 - g0),
+      e0,
+      0xffff & ~(e1 - e0),
+      keyword,
+      label,
+      normaliseVr(vr),
+      vm,
+      retired,
+    ]);
+  }
+  elements.sort((a, b) => a[0] - b[0]);
+
+  // UID registry, PS3.6 Table A-1.
+  const uidSource = readFileSync(require.resolve('dicom/lib/uids.js'), 'utf8');
+  const typeNames: Record<string, string> = {
+    TransferSyntax: 'Transfer Syntax',
+    Transfer: 'Transfer Syntax',
+    SOPClass: 'SOP Class',
+    MetaSOPClass: 'Meta SOP Class',
+    WellKnownSOPInstance: 'Well-known SOP Instance',
+    WellKnownPrinterSOPInstance: 'Well-known Printer SOP Instance',
+    WellKnownPrintQueueSOPInstance: 'Well-known Print Queue SOP Instance',
+    WellKnownFrameOfReference: 'Well-known frame of reference',
+    ApplicationContextName: 'Application Context Name',
+    ServiceClass: 'Service Class',
+    LDAPOID: 'LDAP OID',
+    CodingScheme: 'Coding Scheme',
+    DICOMUIDsAsACodingScheme: 'Coding Scheme',
+    QueryRetrieve: 'Query/Retrieve',
+    ApplicationHostingModel: 'Application Hosting Model',
+    SynchronizationFrameOfReference: 'Synchronization Frame of Reference',
+  };
+  // [uid, keyword, name, type, retired]
+  const uids: [string, string, string, string, number][] = [];
+  const seen = new Set<string>();
+  for (const m of uidSource.matchAll(/_make_uid\('([0-9.]+)',\s*'([^']+)',\s*'([^']+)'\)/g)) {
+    const [, uid, rawKeyword, type] = m as unknown as [string, string, string, string];
+    if (seen.has(uid)) continue;
+    seen.add(uid);
+    const retired = /Retired$/.test(rawKeyword) ? 1 : 0;
+    const keyword = rawKeyword.replace(/Retired$/, '');
+    uids.push([
+      uid,
+      keyword,
+      nameFromKeyword(keyword) + (retired ? ' (Retired)' : ''),
+      typeNames[type] ?? nameFromKeyword(type),
+      retired,
+    ]);
+  }
+  uids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+  mkdirSync(out, { recursive: true });
+  const header = '// Generated by scripts/generate.ts at build time. Do not edit.\n';
+  writeFileSync(
+    join(out, 'dictionary.ts'),
+    `${header}
+/** [tag, keyword, name, vr, vm, retired] for every PS3.6 data element (${elements.length}). */
+export const ELEMENTS_JSON: string = ${JSON.stringify(JSON.stringify(elements))};
+
+/** [group, groupMask, element, elementMask, keyword, name, vr, vm, retired] (${ranges.length}). */
+export const RANGES_JSON: string = ${JSON.stringify(JSON.stringify(ranges))};
+
+/** [creator, group, elementByte, vr, vm, keyword] of known private elements (${privates.length}). */
+export const PRIVATES_JSON: string = ${JSON.stringify(JSON.stringify(privates))};
+`,
+  );
+  writeFileSync(
+    join(out, 'uids.ts'),
+    `${header}
+/** [uid, keyword, name, type, retired] of PS3.6 Table A-1 (${uids.length}). */
+export const UIDS_JSON: string = ${JSON.stringify(JSON.stringify(uids))};
+`,
+  );
+  console.log(
+    `generated ${elements.length} elements, ${ranges.length} repeating, ${privates.length} private, ${uids.length} UIDs`,
+  );
+}
+
+await main();
