@@ -55,14 +55,6 @@ export class DnetError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
-
-  /** `instanceof` also accepts branded errors of another copy of this class. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass instanceof was called on
-    const ctor = this;
-    if (ctor === DnetError) return isDnetError(value);
-    return Function.prototype[Symbol.hasInstance].call(ctor, value);
-  }
 }
 
 /** The peer rejected the association: result, source and reason of PS3.8 Table 9-21. */

@@ -13,6 +13,7 @@
 
 export * from './errors.js';
 export * from './state-machine.js';
+export * from './timer.js';
 
 /** The package's name, for diagnostics. */
 export const packageName = '@dnet/association';

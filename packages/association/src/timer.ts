@@ -1,0 +1,90 @@
+import { TimeoutError } from './errors.js';
+
+/** The timers of an association. */
+export type TimerName = 'artim' | 'connect' | 'acse' | 'dimse' | 'idle';
+
+/**
+ * The configurable timeouts of an association, in milliseconds; `0` turns a
+ * timer off. Defaults in {@link defaultTimeouts} and LIMITS.md.
+ */
+export interface Timeouts {
+  /** ARTIM, the association request/reject/release timer of PS3.8 §9.1.5. */
+  artimMs: number;
+  /** Transport connection establishment (requestor, AE-1). */
+  connectMs: number;
+  /** Waiting for the A-ASSOCIATE-AC/RJ (requestor, Sta5) or the A-RELEASE-RP (Sta7). */
+  acseMs: number;
+  /** Waiting for each DIMSE response (PS3.7 §9.1); restarted by each pending response. */
+  dimseMs: number;
+  /** No PDU received or sent on an established association for this long: abort. */
+  idleMs: number;
+}
+
+/** Default timeouts (see LIMITS.md). */
+export const defaultTimeouts: Readonly<Timeouts> = {
+  artimMs: 30_000,
+  connectMs: 30_000,
+  acseMs: 30_000,
+  dimseMs: 60_000,
+  idleMs: 300_000,
+};
+
+/**
+ * One restartable timer whose expiry aborts an `AbortSignal` with a
+ * {@link TimeoutError} (and calls `onExpire`). The timer is `unref`ed: it never
+ * keeps the process alive by itself. Each `start()` makes a fresh signal.
+ *
+ * @example
+ * ```ts
+ * const artim = new Timer('artim', 30_000, () => closeTransport());
+ * artim.start();   // PS3.8 §9.1.5: AE-5, AE-8, AR-4, AA-1, AA-8
+ * artim.stop();    // AE-6, AR-5, AA-2, AA-5
+ * ```
+ */
+export class Timer {
+  /** Which timer this is. */
+  readonly name: TimerName;
+  /** Duration in ms; 0 disables the timer (start does nothing). */
+  readonly ms: number;
+  #onExpire: ((error: TimeoutError) => void) | undefined;
+  #handle: ReturnType<typeof setTimeout> | undefined;
+  #controller = new AbortController();
+
+  /** @param name - which timer; @param ms - duration (0 = off); @param onExpire - called once per expiry */
+  constructor(name: TimerName, ms: number, onExpire?: (error: TimeoutError) => void) {
+    this.name = name;
+    this.ms = ms;
+    this.#onExpire = onExpire;
+  }
+
+  /** Aborted (with a {@link TimeoutError}) when the current run expires. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the timer is running. */
+  get running(): boolean {
+    return this.#handle !== undefined;
+  }
+
+  /** Starts the timer, or restarts it if it is running (PS3.8 §9.1.5 "start or restart"). */
+  start(): void {
+    this.stop();
+    if (this.ms <= 0) return;
+    if (this.#controller.signal.aborted) this.#controller = new AbortController();
+    this.#handle = setTimeout(() => {
+      this.#handle = undefined;
+      const error = new TimeoutError(this.name, this.ms);
+      this.#controller.abort(error);
+      this.#onExpire?.(error);
+    }, this.ms);
+    this.#handle.unref?.();
+  }
+
+  /** Stops the timer if it runs. */
+  stop(): void {
+    if (this.#handle === undefined) return;
+    clearTimeout(this.#handle);
+    this.#handle = undefined;
+  }
+}
