@@ -5,27 +5,62 @@
  *
  * @example
  * ```ts
- * import { PduType } from '@dnet/pdu';
- * PduType.P_DATA_TF; // 0x04
+ * import { PduDecoder, PduType, encodePDataTf, encodePdu } from '@dnet/pdu';
+ *
+ * const decoder = new PduDecoder({ maxPduLength: 16384 });
+ * for (const pdu of decoder.push(chunk)) {
+ *   if (pdu.type === PduType.P_DATA_TF) for (const pdv of pdu.pdvs) handle(pdv);
+ * }
+ * socket.write(encodePdu({ type: PduType.A_RELEASE_RQ }));
+ * // A P-DATA-TF for a gathered write: headers plus the payload's own views.
+ * const parts = encodePDataTf([{ contextId: 1, command: false, last: true, data: payload }]);
  * ```
  */
 
-/** PDU types of PS3.8 §9.3.1 (Table 9-11 and following). */
-export const PduType = {
-  /** A-ASSOCIATE-RQ, PS3.8 §9.3.2 */
-  A_ASSOCIATE_RQ: 0x01,
-  /** A-ASSOCIATE-AC, PS3.8 §9.3.3 */
-  A_ASSOCIATE_AC: 0x02,
-  /** A-ASSOCIATE-RJ, PS3.8 §9.3.4 */
-  A_ASSOCIATE_RJ: 0x03,
-  /** P-DATA-TF, PS3.8 §9.3.5 */
-  P_DATA_TF: 0x04,
-  /** A-RELEASE-RQ, PS3.8 §9.3.6 */
-  A_RELEASE_RQ: 0x05,
-  /** A-RELEASE-RP, PS3.8 §9.3.7 */
-  A_RELEASE_RP: 0x06,
-  /** A-ABORT, PS3.8 §9.3.8 */
-  A_ABORT: 0x07,
-} as const;
-/** One of the PDU type codes. */
-export type PduType = (typeof PduType)[keyof typeof PduType];
+export { type AAbort, AbortReason, AbortSource } from './a-abort.js';
+export {
+  type AAssociateAc,
+  type PresentationContextAc,
+  PresentationContextResult,
+} from './a-associate-ac.js';
+export { type AAssociateRj, RejectReason, RejectResult, RejectSource } from './a-associate-rj.js';
+export {
+  type AAssociateRq,
+  DICOM_APPLICATION_CONTEXT,
+  type PresentationContextRq,
+} from './a-associate-rq.js';
+export type { AReleaseRp, AReleaseRq } from './a-release.js';
+export { AE_TITLE_LENGTH, checkAeTitle, isValidAeTitle } from './ae-title.js';
+export { decodePdu } from './decode-pdu.js';
+export { encodePDataTf, encodePdu } from './encode-pdu.js';
+export {
+  DnetError,
+  type DnetErrorOptions,
+  isDnetError,
+  isPduError,
+  PduError,
+  PduErrorCode,
+  type PduErrorOptions,
+} from './errors.js';
+export { ItemType } from './item-type.js';
+export type { PDataTf, PresentationDataValue } from './p-data-tf.js';
+export type { Pdu } from './pdu.js';
+export {
+  DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
+  DEFAULT_MAX_PDU_LENGTH,
+  PduDecoder,
+  type PduDecoderOptions,
+} from './pdu-decoder.js';
+export { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
+export { checkUid, isValidUid, UID_MAX_LENGTH } from './uid.js';
+export {
+  type AsyncOperationsWindow,
+  type CommonExtendedNegotiation,
+  type ExtendedNegotiation,
+  type RoleSelection,
+  type UnknownItem,
+  type UserIdentityAc,
+  type UserIdentityRq,
+  UserIdentityType,
+  type UserInformation,
+} from './user-information.js';

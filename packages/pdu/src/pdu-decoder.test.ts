@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { encodePdu } from './encode-pdu.js';
+import { PduError } from './errors.js';
+import type { Pdu } from './pdu.js';
+import { PduDecoder } from './pdu-decoder.js';
+import { PduType } from './pdu-type.js';
+
+const pdata: Pdu = {
+  type: PduType.P_DATA_TF,
+  pdvs: [{ contextId: 1, command: false, last: true, data: new Uint8Array(100).fill(7) }],
+};
+
+describe('PduDecoder', () => {
+  it('returns PDUs whole and views into the chunk when a PDU lies within it', () => {
+    const bytes = encodePdu(pdata);
+    const decoder = new PduDecoder();
+    const [pdu] = decoder.push(bytes);
+    expect(pdu).toEqual(pdata);
+    expect((pdu as { pdvs: { data: Uint8Array }[] }).pdvs[0]!.data.buffer).toBe(bytes.buffer);
+    expect(decoder.bytesCopied).toBe(0);
+    expect(decoder.pending).toBe(0);
+  });
+
+  it('decodes a stream split at every offset, copying straddling PDUs once', () => {
+    const stream = new Uint8Array([
+      ...encodePdu(pdata),
+      ...encodePdu({ type: PduType.A_RELEASE_RQ }),
+      ...encodePdu(pdata),
+    ]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const decoder = new PduDecoder();
+      const out = [...decoder.push(stream.subarray(0, cut))];
+      out.push(...decoder.push(stream.subarray(cut)));
+      expect(out).toEqual([pdata, { type: PduType.A_RELEASE_RQ }, pdata]);
+      expect(decoder.pending).toBe(0);
+    }
+  });
+
+  it('refuses a header announcing 4 GiB before buffering', () => {
+    const decoder = new PduDecoder();
+    const error = (() => {
+      try {
+        decoder.push(new Uint8Array([4, 0, 0xff, 0xff, 0xff, 0xff, 0]));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(PduError);
+    expect((error as PduError).code).toBe('DNET_PDU_TOO_LARGE');
+    expect(decoder.pending).toBe(0);
+  });
+});

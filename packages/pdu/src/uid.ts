@@ -1,0 +1,74 @@
+import { PduError, PduErrorCode } from './errors.js';
+
+/** Maximum length of a UID (PS3.5 §9.1). */
+export const UID_MAX_LENGTH = 64;
+
+const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
+
+/**
+ * True when `uid` is a UID we may send: at most 64 characters, digits and
+ * dots, components not empty and without a leading zero (PS3.5 §9.1).
+ */
+export function isValidUid(uid: string): boolean {
+  return (
+    typeof uid === 'string' &&
+    uid.length > 0 &&
+    uid.length <= UID_MAX_LENGTH &&
+    UID_PATTERN.test(uid)
+  );
+}
+
+/**
+ * Returns `uid`, or throws a {@link PduError} `DNET_PDU_INVALID_UID` when it
+ * breaks PS3.5 §9.1.
+ */
+export function checkUid(uid: string, field = 'uid'): string {
+  if (!isValidUid(uid)) {
+    throw new PduError(
+      PduErrorCode.INVALID_UID,
+      `${field}: ${JSON.stringify(uid)} is not a valid UID (1-64 digits and dots, no leading zero; PS3.5 §9.1)`,
+      { field },
+    );
+  }
+  return uid;
+}
+
+/**
+ * Reads a UID as peers in the field send it: trailing NUL and space padding is
+ * stripped and a leading zero in a component tolerated; empty values, values
+ * over 64 characters and bytes outside printable ASCII raise
+ * `DNET_PDU_INVALID_UID` (PS3.5 §9.1). With `lenient`, only non-ASCII
+ * bytes raise (for fields the standard says are not tested). @internal
+ */
+export function readUid(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  field: string,
+  pduType: number,
+  lenient = false,
+): string {
+  while (end > start && (bytes[end - 1] === 0 || bytes[end - 1] === 0x20)) end--;
+  const length = end - start;
+  if (!lenient && (length === 0 || length > UID_MAX_LENGTH)) {
+    throw new PduError(
+      PduErrorCode.INVALID_UID,
+      `${field}: a UID of ${length} characters (1 to 64 allowed, PS3.5 §9.1)`,
+      { field, offset: start, pduType },
+    );
+  }
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c < 0x20 || c > 0x7e) {
+      if (lenient) continue;
+      throw new PduError(
+        PduErrorCode.INVALID_UID,
+        `${field}: byte 0x${c.toString(16).padStart(2, '0')} is not printable ASCII (PS3.5 §9.1)`,
+        { field, offset: i, pduType },
+      );
+    }
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
