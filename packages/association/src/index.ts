@@ -12,6 +12,7 @@
  */
 
 export * from './errors.js';
+export * from './negotiation.js';
 export * from './state-machine.js';
 export * from './timer.js';
 
