@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { isDnetError, memory } from './index.js';
+import { readAll, transportCompliance } from './testing.js';
+
+transportCompliance('memory', () => memory());
+transportCompliance('memory, 1-byte-to-1000-byte segments', () => memory({ maxChunkSize: 997 }), {
+  largeTransferBytes: 64 * 1024 * 1024,
+});
+
+describe('memory()', () => {
+  it('splits writes into segments of at most maxChunkSize bytes', async () => {
+    const net = memory({ maxChunkSize: 3 });
+    const sizes: number[] = [];
+    const listener = await net.listen({ port: 0 }, async (conn) => {
+      for await (const chunk of conn) sizes.push(chunk.byteLength);
+      await conn.close();
+    });
+    const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+    conn.write([new Uint8Array(7), new Uint8Array(2)]);
+    await conn.close();
+    expect(sizes).toEqual([3, 3, 1, 2]);
+  });
+
+  it('copies written bytes, so later changes by the writer do not leak', async () => {
+    const net = memory();
+    let got: Uint8Array | undefined;
+    const listener = await net.listen({ port: 0 }, async (conn) => {
+      got = await readAll(conn);
+      await conn.close();
+    });
+    const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+    const bytes = new Uint8Array([1, 2, 3]);
+    conn.write(bytes);
+    bytes[0] = 9;
+    await conn.close();
+    expect(Array.from(got!)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps networks apart: each memory() is its own', async () => {
+    const a = memory();
+    const b = memory();
+    const listener = await a.listen({ port: 0 }, () => {});
+    const error = await b.connect({ host: '127.0.0.1', port: listener.port }).catch((e) => e);
+    expect(isDnetError(error)).toBe(true);
+    await listener.close();
+  });
+
+  it('destroys a connection whose peer never closes, after closeTimeoutMs', async () => {
+    const net = memory({ closeTimeoutMs: 20 });
+    const listener = await net.listen({ port: 0 }, () => {});
+    const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+    await conn.close();
+    await conn.closed;
+    await listener.close();
+  });
+
+  it('rejects nonsense options', () => {
+    expect(() => memory({ highWaterMark: 0 })).toThrow(RangeError);
+  });
+
+  it('refuses a second reader', async () => {
+    const net = memory();
+    const listener = await net.listen({ port: 0 }, () => {});
+    const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+    conn[Symbol.asyncIterator]();
+    expect(() => conn[Symbol.asyncIterator]()).toThrow(TypeError);
+    conn.abort();
+    await listener.close();
+  });
+});
