@@ -3,17 +3,120 @@
  * `@dnet/dimse`: PS3.7 DIMSE messages (command sets, the 23 message types,
  * status codes) and P-DATA fragmentation and reassembly.
  *
+ * - Command sets: {@link encodeCommandSet} / {@link decodeCommandSet} for group
+ *   0000 in Implicit VR Little Endian (PS3.7 §6.3.1, Annex E).
+ * - Messages: {@link DimseMessage} is a union of the 23 typed messages
+ *   (`CStoreRq`, `CFindRsp`, `NActionRq`...), discriminated by
+ *   `commandField`. {@link encodeMessage} and {@link decodeMessage} check the
+ *   required and conditional fields of PS3.7 §9.3 and §10.3.
+ * - Statuses: {@link Status}, {@link describeStatus}, {@link statusCategory}.
+ * - Message IDs: {@link MessageIdAllocator}.
+ *
+ * Data sets are opaque here: bytes in the accepted transfer syntax.
+ *
  * @example
  * ```ts
- * import { CommandField } from '@dnet/dimse';
- * CommandField.C_ECHO_RQ; // 0x0030
+ * import { CommandField, Priority, decodeMessage, encodeMessage } from '@dnet/dimse';
+ *
+ * const bytes = encodeMessage({
+ *   commandField: CommandField.C_STORE_RQ,
+ *   messageId: 1,
+ *   priority: Priority.MEDIUM,
+ *   affectedSopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+ *   affectedSopInstanceUid: '1.2.3.4',
+ *   hasDataSet: true,
+ * });
+ * const message = decodeMessage(bytes);
+ * if (message.commandField === CommandField.C_STORE_RQ) message.affectedSopInstanceUid; // '1.2.3.4'
  * ```
  */
 
-/** Command Field (0000,0100) values, PS3.7 §E.1 (excerpt; completed by the dimse issue). */
-export const CommandField = {
-  /** C-ECHO-RQ */
-  C_ECHO_RQ: 0x0030,
-  /** C-ECHO-RSP */
-  C_ECHO_RSP: 0x8030,
-} as const;
+export {
+  COMMAND_ELEMENTS,
+  type CommandElementDef,
+  type CommandFieldName,
+  CommandTag,
+  CommandVr,
+} from './command-element.js';
+export {
+  CommandDataSetType,
+  CommandField,
+  commandName,
+  isCommandField,
+  isResponse,
+  Priority,
+} from './command-field.js';
+export {
+  type CommandSet,
+  DEFAULT_MAX_COMMAND_LENGTH,
+  type DecodeCommandSetOptions,
+  decodeCommandSet,
+  encodeCommandSet,
+  type RawCommandElement,
+} from './command-set.js';
+export {
+  type CCancelRq,
+  type CEchoRq,
+  type CEchoRsp,
+  type CFindRq,
+  type CFindRsp,
+  type CGetRq,
+  type CGetRsp,
+  type CMoveRq,
+  type CMoveRsp,
+  type CStoreRq,
+  type CStoreRsp,
+  type DimseMessage,
+  type DimseRequest,
+  type DimseResponse,
+  decodeMessage,
+  encodeMessage,
+  isResponseMessage,
+  type MessageBase,
+  messageType,
+  type NActionRq,
+  type NActionRsp,
+  type NCreateRq,
+  type NCreateRsp,
+  type NDeleteRq,
+  type NDeleteRsp,
+  type NEventReportRq,
+  type NEventReportRsp,
+  type NGetRq,
+  type NGetRsp,
+  type NSetRq,
+  type NSetRsp,
+  type ResponseBase,
+  type StatusDetail,
+  type SubOperationCounts,
+  validateMessage,
+} from './dimse-message.js';
+export {
+  BadSequenceError,
+  CommandTooLargeError,
+  DimseError,
+  DimseErrorCode,
+  type DimseErrorOptions,
+  type FieldErrorDetails,
+  FieldNotAllowedError,
+  InvalidCommandSetError,
+  InvalidFieldError,
+  InvalidOptionError,
+  isDnetError,
+  MessageIdsExhaustedError,
+  MissingFieldError,
+  UnknownCommandError,
+  UnknownContextError,
+} from './errors.js';
+export { MessageIdAllocator, type MessageIdAllocatorOptions } from './message-id-allocator.js';
+export {
+  describeStatus,
+  formatStatus,
+  isPending,
+  isSuccessOrWarning,
+  Status,
+  StatusCategory,
+  type StatusInfo,
+  StatusService,
+  statusCategory,
+} from './status.js';

@@ -1,0 +1,250 @@
+import { describe, expect, it } from 'vitest';
+import { CommandTag } from './command-element.js';
+import { CommandField, commandName } from './command-field.js';
+import { decodeCommandSet, encodeCommandSet } from './command-set.js';
+import {
+  type CFindRsp,
+  type DimseMessage,
+  decodeMessage,
+  encodeMessage,
+  isResponseMessage,
+  messageType,
+  validateMessage,
+} from './dimse-message.js';
+import {
+  FieldNotAllowedError,
+  InvalidFieldError,
+  isDnetError,
+  MissingFieldError,
+  UnknownCommandError,
+} from './errors.js';
+import { sampleMessages } from './sample-messages.js';
+
+function without(message: DimseMessage, key: string): DimseMessage {
+  const copy = { ...message } as Record<string, unknown>;
+  delete copy[key];
+  return copy as unknown as DimseMessage;
+}
+
+function sample(cf: number): DimseMessage {
+  const m = sampleMessages.find((s) => s.commandField === cf);
+  if (!m) throw new Error(`no sample for ${cf}`);
+  return m;
+}
+
+describe('the 23 DIMSE messages (PS3.7 §9.3, §10.3)', () => {
+  it('has one sample per Command Field', () => {
+    expect(sampleMessages).toHaveLength(23);
+    expect(new Set(sampleMessages.map((m) => m.commandField)).size).toBe(23);
+    expect(Object.keys(commandName)).toHaveLength(23);
+  });
+
+  for (const message of sampleMessages) {
+    it(`round-trips ${messageType(message)}`, () => {
+      const bytes = encodeMessage(message);
+      expect(decodeMessage(bytes)).toEqual(message);
+      // Same bytes again: encoding is deterministic and complete.
+      expect(encodeMessage(decodeMessage(bytes))).toEqual(bytes);
+      // Command Data Set Type is 0101H exactly when no data set follows (PS3.7 §E.1).
+      const set = decodeCommandSet(bytes);
+      expect(set.commandDataSetType === 0x0101).toBe(!message.hasDataSet);
+    });
+  }
+
+  it('knows requests from responses by bit 15', () => {
+    expect(isResponseMessage(sample(CommandField.C_STORE_RSP))).toBe(true);
+    expect(isResponseMessage(sample(CommandField.C_CANCEL_RQ))).toBe(false);
+  });
+});
+
+describe('required fields', () => {
+  const cases: [number, string][] = [
+    [CommandField.C_STORE_RQ, 'affectedSopInstanceUid'],
+    [CommandField.C_STORE_RQ, 'affectedSopClassUid'],
+    [CommandField.C_STORE_RQ, 'priority'],
+    [CommandField.C_STORE_RQ, 'messageId'],
+    [CommandField.C_STORE_RSP, 'status'],
+    [CommandField.C_STORE_RSP, 'messageIdBeingRespondedTo'],
+    [CommandField.C_FIND_RQ, 'priority'],
+    [CommandField.C_MOVE_RQ, 'moveDestination'],
+    [CommandField.C_GET_RSP, 'numberOfRemainingSuboperations'],
+    [CommandField.C_GET_RSP, 'numberOfWarningSuboperations'],
+    [CommandField.C_CANCEL_RQ, 'messageIdBeingRespondedTo'],
+    [CommandField.N_EVENT_REPORT_RQ, 'eventTypeId'],
+    [CommandField.N_EVENT_REPORT_RQ, 'affectedSopInstanceUid'],
+    [CommandField.N_GET_RQ, 'requestedSopClassUid'],
+    [CommandField.N_SET_RQ, 'requestedSopInstanceUid'],
+    [CommandField.N_ACTION_RQ, 'actionTypeId'],
+    [CommandField.N_CREATE_RQ, 'affectedSopClassUid'],
+    [CommandField.N_DELETE_RQ, 'requestedSopInstanceUid'],
+  ];
+  for (const [cf, field] of cases) {
+    const type = commandName[cf as CommandField];
+    it(`${type} without ${field} fails on encode and on decode`, () => {
+      const broken = without(sample(cf), field);
+      const onEncode = () => encodeMessage(broken);
+      expect(onEncode).toThrow(MissingFieldError);
+      try {
+        onEncode();
+      } catch (e) {
+        expect(isDnetError(e)).toBe(true);
+        expect(e).toMatchObject({ code: 'DNET_DIMSE_MISSING_FIELD', messageType: type, field });
+      }
+      // Build the bytes without validation, as a faulty peer would.
+      const { hasDataSet, ...fields } = broken as unknown as Record<string, unknown>;
+      const bytes = encodeCommandSet({ ...fields, commandDataSetType: hasDataSet ? 0 : 0x0101 });
+      expect(() => decodeMessage(bytes)).toThrow(MissingFieldError);
+    });
+  }
+
+  it('treats an empty UID as missing', () => {
+    const m = { ...sample(CommandField.C_STORE_RQ), affectedSopInstanceUid: '' } as DimseMessage;
+    expect(() => encodeMessage(m)).toThrow(MissingFieldError);
+  });
+
+  it('requires Command Field and Command Data Set Type in any command set', () => {
+    expect(() => decodeMessage(encodeCommandSet({ messageId: 1 }))).toThrow(MissingFieldError);
+    expect(() => decodeMessage(encodeCommandSet({ commandField: 0x0030, messageId: 1 }))).toThrow(
+      /commandDataSetType/,
+    );
+  });
+});
+
+describe('conditional fields', () => {
+  it('sub-operation counters are optional in a final C-MOVE-RSP', () => {
+    const m: DimseMessage = {
+      commandField: CommandField.C_MOVE_RSP,
+      messageIdBeingRespondedTo: 3,
+      status: 0x0000,
+      hasDataSet: false,
+    };
+    expect(decodeMessage(encodeMessage(m))).toEqual(m);
+  });
+
+  it('refuses status-related fields with a success status on encode', () => {
+    const m = { ...sample(CommandField.C_ECHO_RSP), errorComment: 'fine' } as DimseMessage;
+    expect(() => encodeMessage(m)).toThrow(FieldNotAllowedError);
+    const n = { ...sample(CommandField.N_SET_RSP), attributeIdentifierList: [1] } as DimseMessage;
+    expect(() => encodeMessage(n)).toThrow(FieldNotAllowedError);
+  });
+
+  it('keeps a field the type does not define as a raw element when decoding', () => {
+    // A peer puts Priority into a C-ECHO-RQ and an Error Comment with a success status.
+    const bytes = encodeCommandSet({
+      commandField: CommandField.C_ECHO_RQ,
+      messageId: 5,
+      affectedSopClassUid: '1.2.840.10008.1.1',
+      priority: 0,
+      commandDataSetType: 0x0101,
+    });
+    const m = decodeMessage(bytes);
+    expect(m).not.toHaveProperty('priority');
+    expect(m.otherElements).toEqual([{ tag: CommandTag.Priority, value: new Uint8Array(2) }]);
+    expect(encodeMessage(m)).toEqual(bytes);
+
+    const rsp = encodeCommandSet({
+      commandField: CommandField.C_STORE_RSP,
+      messageIdBeingRespondedTo: 5,
+      status: 0,
+      errorComment: 'OK',
+      commandDataSetType: 0x0101,
+    });
+    const decoded = decodeMessage(rsp);
+    expect(decoded).not.toHaveProperty('errorComment');
+    expect(encodeMessage(decoded)).toEqual(rsp);
+  });
+
+  it('refuses a field of another message type on encode', () => {
+    const m = { ...sample(CommandField.C_ECHO_RQ), moveDestination: 'X' } as DimseMessage;
+    expect(() => encodeMessage(m)).toThrow(FieldNotAllowedError);
+  });
+
+  it('C-FIND-RSP: an Identifier with every pending status, none with success', () => {
+    const pending = sample(CommandField.C_FIND_RSP) as CFindRsp;
+    expect(() => encodeMessage({ ...pending, hasDataSet: false })).toThrow(MissingFieldError);
+    expect(() => encodeMessage({ ...pending, status: 0, hasDataSet: true })).toThrow(
+      FieldNotAllowedError,
+    );
+    expect(() => encodeMessage({ ...pending, status: 0xfe00, hasDataSet: true })).toThrow(
+      FieldNotAllowedError,
+    );
+    // A failure may carry one.
+    expect(() => encodeMessage({ ...pending, status: 0xa900, hasDataSet: true })).not.toThrow();
+    const bytes = encodeCommandSet({
+      commandField: CommandField.C_FIND_RSP,
+      messageIdBeingRespondedTo: 1,
+      status: 0xff00,
+      commandDataSetType: 0x0101,
+    });
+    expect(() => decodeMessage(bytes)).toThrow(MissingFieldError);
+  });
+
+  it('checks data set presence by type (Command Data Set Type, PS3.7 §E.1)', () => {
+    expect(() => encodeMessage({ ...sample(CommandField.C_STORE_RQ), hasDataSet: false })).toThrow(
+      MissingFieldError,
+    );
+    expect(() => encodeMessage({ ...sample(CommandField.C_ECHO_RQ), hasDataSet: true })).toThrow(
+      FieldNotAllowedError,
+    );
+    expect(() => encodeMessage({ ...sample(CommandField.N_SET_RQ), hasDataSet: false })).toThrow(
+      MissingFieldError,
+    );
+    const echoWithData = encodeCommandSet({
+      commandField: CommandField.C_ECHO_RQ,
+      messageId: 1,
+      affectedSopClassUid: '1.2.840.10008.1.1',
+      commandDataSetType: 0x0001,
+    });
+    expect(() => decodeMessage(echoWithData)).toThrow(FieldNotAllowedError);
+  });
+
+  it('accepts any Command Data Set Type other than 0101H as "present"', () => {
+    for (const v of [0x0000, 0x0001, 0x0102, 0xfefe]) {
+      const bytes = encodeCommandSet({
+        commandField: CommandField.C_FIND_RQ,
+        messageId: 1,
+        priority: 0,
+        affectedSopClassUid: '1.2.840.10008.5.1.4.1.2.2.1',
+        commandDataSetType: v,
+      });
+      expect(decodeMessage(bytes).hasDataSet).toBe(true);
+    }
+  });
+});
+
+describe('values', () => {
+  it('refuses an unknown Priority', () => {
+    expect(() =>
+      encodeMessage({ ...sample(CommandField.C_FIND_RQ), priority: 3 } as DimseMessage),
+    ).toThrow(InvalidFieldError);
+  });
+
+  it('refuses an unknown Command Field', () => {
+    expect(() => validateMessage({ commandField: 0x0040 } as unknown as DimseMessage)).toThrow(
+      UnknownCommandError,
+    );
+    const bytes = encodeCommandSet({ commandField: 0x0040, commandDataSetType: 0x0101 });
+    expect(() => decodeMessage(bytes)).toThrow(UnknownCommandError);
+  });
+
+  it('refuses a Message ID outside US and a bad UID or AE title', () => {
+    expect(() =>
+      encodeMessage({ ...sample(CommandField.C_ECHO_RQ), messageId: 65536 } as DimseMessage),
+    ).toThrow(InvalidFieldError);
+    expect(() =>
+      encodeMessage({
+        ...sample(CommandField.C_ECHO_RQ),
+        affectedSopClassUid: '1.2.x',
+      } as DimseMessage),
+    ).toThrow(InvalidFieldError);
+    expect(() =>
+      encodeMessage({
+        ...sample(CommandField.C_MOVE_RQ),
+        moveDestination: 'SEVENTEEN_CHARS_X',
+      } as DimseMessage),
+    ).toThrow(/at most 16/);
+    expect(() =>
+      encodeMessage({ ...sample(CommandField.C_MOVE_RQ), moveDestination: '   ' } as DimseMessage),
+    ).toThrow(/spaces/);
+  });
+});

@@ -1,0 +1,206 @@
+import { CommandField, Priority } from './command-field.js';
+import type { DimseMessage } from './dimse-message.js';
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const STUDY_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
+const STUDY_MOVE = '1.2.840.10008.5.1.4.1.2.2.2';
+const STUDY_GET = '1.2.840.10008.5.1.4.1.2.2.3';
+const COMMITMENT = '1.2.840.10008.1.20.1';
+const COMMITMENT_INSTANCE = '1.2.840.10008.1.20.1.1';
+const MPPS = '1.2.840.10008.3.1.2.3.3';
+
+/**
+ * One message of each of the 23 types with every field its type allows
+ * filled in, for tests (not exported by the package index).
+ */
+export const sampleMessages: readonly DimseMessage[] = [
+  {
+    commandField: CommandField.C_STORE_RQ,
+    messageId: 7,
+    affectedSopClassUid: CT,
+    affectedSopInstanceUid: '1.2.826.0.1.3680043.2.1125.1.1',
+    priority: Priority.HIGH,
+    moveOriginatorAeTitle: 'MOVESCU',
+    moveOriginatorMessageId: 3,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_STORE_RSP,
+    messageIdBeingRespondedTo: 7,
+    status: 0xb000,
+    affectedSopClassUid: CT,
+    affectedSopInstanceUid: '1.2.826.0.1.3680043.2.1125.1.1',
+    offendingElement: [0x00100010, 0x00100020],
+    errorComment: 'coerced PatientName',
+    errorId: 42,
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.C_FIND_RQ,
+    messageId: 1,
+    affectedSopClassUid: STUDY_FIND,
+    priority: Priority.LOW,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_FIND_RSP,
+    messageIdBeingRespondedTo: 1,
+    status: 0xff00,
+    affectedSopClassUid: STUDY_FIND,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_CANCEL_RQ,
+    messageIdBeingRespondedTo: 1,
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.C_GET_RQ,
+    messageId: 2,
+    affectedSopClassUid: STUDY_GET,
+    priority: Priority.MEDIUM,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_GET_RSP,
+    messageIdBeingRespondedTo: 2,
+    status: 0xff00,
+    affectedSopClassUid: STUDY_GET,
+    numberOfRemainingSuboperations: 9,
+    numberOfCompletedSuboperations: 1,
+    numberOfFailedSuboperations: 0,
+    numberOfWarningSuboperations: 0,
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.C_MOVE_RQ,
+    messageId: 3,
+    affectedSopClassUid: STUDY_MOVE,
+    priority: Priority.MEDIUM,
+    moveDestination: 'STORESCP',
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_MOVE_RSP,
+    messageIdBeingRespondedTo: 3,
+    status: 0xb000,
+    affectedSopClassUid: STUDY_MOVE,
+    numberOfCompletedSuboperations: 9,
+    numberOfFailedSuboperations: 1,
+    numberOfWarningSuboperations: 0,
+    errorComment: 'one instance failed',
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.C_ECHO_RQ,
+    messageId: 65535,
+    affectedSopClassUid: '1.2.840.10008.1.1',
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.C_ECHO_RSP,
+    messageIdBeingRespondedTo: 65535,
+    status: 0x0000,
+    affectedSopClassUid: '1.2.840.10008.1.1',
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_EVENT_REPORT_RQ,
+    messageId: 11,
+    affectedSopClassUid: COMMITMENT,
+    affectedSopInstanceUid: COMMITMENT_INSTANCE,
+    eventTypeId: 1,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.N_EVENT_REPORT_RSP,
+    messageIdBeingRespondedTo: 11,
+    status: 0x0000,
+    affectedSopClassUid: COMMITMENT,
+    affectedSopInstanceUid: COMMITMENT_INSTANCE,
+    eventTypeId: 1,
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_GET_RQ,
+    messageId: 12,
+    requestedSopClassUid: MPPS,
+    requestedSopInstanceUid: '1.2.3.4.5',
+    attributeIdentifierList: [0x00400252, 0x00400253],
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_GET_RSP,
+    messageIdBeingRespondedTo: 12,
+    status: 0x0107,
+    affectedSopClassUid: MPPS,
+    affectedSopInstanceUid: '1.2.3.4.5',
+    attributeIdentifierList: [0x00400253],
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.N_SET_RQ,
+    messageId: 13,
+    requestedSopClassUid: MPPS,
+    requestedSopInstanceUid: '1.2.3.4.5',
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.N_SET_RSP,
+    messageIdBeingRespondedTo: 13,
+    status: 0x0000,
+    affectedSopClassUid: MPPS,
+    affectedSopInstanceUid: '1.2.3.4.5',
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_ACTION_RQ,
+    messageId: 14,
+    requestedSopClassUid: COMMITMENT,
+    requestedSopInstanceUid: COMMITMENT_INSTANCE,
+    actionTypeId: 1,
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.N_ACTION_RSP,
+    messageIdBeingRespondedTo: 14,
+    status: 0x0000,
+    affectedSopClassUid: COMMITMENT,
+    affectedSopInstanceUid: COMMITMENT_INSTANCE,
+    actionTypeId: 1,
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_CREATE_RQ,
+    messageId: 15,
+    affectedSopClassUid: MPPS,
+    affectedSopInstanceUid: '1.2.3.4.6',
+    hasDataSet: true,
+  },
+  {
+    commandField: CommandField.N_CREATE_RSP,
+    messageIdBeingRespondedTo: 15,
+    status: 0x0106,
+    affectedSopClassUid: MPPS,
+    affectedSopInstanceUid: '1.2.3.4.6',
+    offendingElement: [0x00400252],
+    errorComment: 'bad PPS status',
+    attributeIdentifierList: [0x00400252],
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_DELETE_RQ,
+    messageId: 16,
+    requestedSopClassUid: '1.2.840.10008.5.1.1.1',
+    requestedSopInstanceUid: '1.2.3.4.7',
+    hasDataSet: false,
+  },
+  {
+    commandField: CommandField.N_DELETE_RSP,
+    messageIdBeingRespondedTo: 16,
+    status: 0x0000,
+    affectedSopClassUid: '1.2.840.10008.5.1.1.1',
+    affectedSopInstanceUid: '1.2.3.4.7',
+    hasDataSet: false,
+  },
+];
