@@ -1,24 +1,164 @@
 /**
  * @packageDocumentation
- * `@dnet/dataset`: DICOM data sets (PS3.5): tags, VRs, the data dictionary,
- * the element codec for every uncompressed transfer syntax, Part 10 files and
- * the DICOM JSON model.
+ * `@dnet/dataset`: DICOM data sets (PS3.5): tags, VRs, the data dictionary and
+ * UID registry (PS3.6, generated at build time), the element codec for every
+ * uncompressed transfer syntax (Implicit VR LE, Explicit VR LE and BE, Deflated
+ * Explicit VR LE; encapsulated pixel data passed through), Part 10 files
+ * (PS3.10) and the DICOM JSON Model (PS3.18 Annex F). It can be used alone.
+ *
+ * - {@link DataSet}: elements by tag, typed access by keyword (`strings`,
+ *   `numbers`, `personName`, `date`, `sequence`...) and setters that pad
+ *   correctly. Values keep their original bytes until changed.
+ * - {@link decodeDataSet} / {@link encodeDataSet} / {@link encodeDataSetChunks}:
+ *   the codec; {@link convertTransferSyntax} and
+ *   {@link createTransferSyntaxConverter} (a streaming transform) change syntax.
+ * - {@link openPart10File} / {@link readPart10Stream} / {@link readPart10Header}:
+ *   read the meta group only and stream the data set's bytes from its offset;
+ *   {@link writePart10File} / {@link encodePart10} write files.
+ * - {@link toDicomJson} / {@link fromDicomJson}: the JSON model.
+ * - {@link lookupTag}, {@link lookupKeyword}, {@link lookupUid}: the registries.
  *
  * @example
  * ```ts
- * import { TransferSyntax } from '@dnet/dataset';
- * TransferSyntax.ImplicitVRLittleEndian; // '1.2.840.10008.1.2'
+ * import { DataSet, TransferSyntax, decodeDataSet, encodeDataSet, openPart10File } from '@dnet/dataset';
+ *
+ * const ds = new DataSet();
+ * ds.setString('SpecificCharacterSet', 'ISO_IR 192');
+ * ds.setPersonName('PatientName', { Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎' });
+ * ds.setNumber('Rows', 512);
+ * const bytes = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);
+ * decodeDataSet(bytes, TransferSyntax.ExplicitVRLittleEndian).personName('PatientName');
+ * // { Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎' }
+ *
+ * const file = await openPart10File('image.dcm'); // reads the meta group only
+ * file.transferSyntaxUid;     // e.g. '1.2.840.10008.1.2.1'
+ * file.dataSetStream();       // the data set's bytes, unparsed
  * ```
  */
 
-/** The uncompressed transfer syntaxes of PS3.5 §10 and Annex A. */
-export const TransferSyntax = {
-  /** PS3.5 §A.1 */
-  ImplicitVRLittleEndian: '1.2.840.10008.1.2',
-  /** PS3.5 §A.2 */
-  ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
-  /** PS3.5 §A.5 */
-  DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
-  /** PS3.5 §A.3 (retired) */
-  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
-} as const;
+export {
+  type CharacterSetDecoder,
+  characterSetDecoder,
+  decodeAscii,
+  encodeAscii,
+  encodeText,
+} from './character-set.js';
+export { convertTransferSyntax } from './convert.js';
+export { type DataElement, DataSet, type ElementKey, resolveTag } from './data-set.js';
+export {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_INFLATED_SIZE,
+  type DecodeOptions,
+  decodeDataSet,
+  decodeElements,
+  inflateDataSet,
+} from './decode.js';
+export {
+  type DicomJsonAttribute,
+  type DicomJsonDataSet,
+  type FromDicomJsonOptions,
+  fromDicomJson,
+  type ToDicomJsonOptions,
+  toDicomJson,
+} from './dicom-json.js';
+export {
+  type DictionaryEntry,
+  dictionarySize,
+  keywordOf,
+  lookupKeyword,
+  lookupPrivateTag,
+  lookupTag,
+} from './dictionary.js';
+export {
+  concatChunks,
+  deflateDataSet,
+  encodeDataSet,
+  encodeDataSetChunks,
+  encodedLength,
+  swapBytes,
+} from './encode.js';
+export {
+  DatasetError,
+  DatasetErrorCode,
+  type DatasetErrorOptions,
+  InflatedTooLargeError,
+  InvalidDicomJsonError,
+  InvalidPart10Error,
+  InvalidValueError,
+  isDnetError,
+  LengthExceedsDataError,
+  MalformedDataSetError,
+  NestingTooDeepError,
+  UnknownKeywordError,
+  UnsupportedTransferSyntaxError,
+} from './errors.js';
+export {
+  createFileMetaInformation,
+  DEFAULT_MAX_META_LENGTH,
+  DNET_IMPLEMENTATION_CLASS_UID,
+  DNET_IMPLEMENTATION_VERSION_NAME,
+  decodePart10,
+  encodePart10,
+  encodePart10Chunks,
+  encodePart10Header,
+  type FileMetaInformation,
+  FileMetaTag,
+  openPart10File,
+  type Part10File,
+  type Part10Header,
+  type ReadPart10Options,
+  readPart10Header,
+  readPart10Stream,
+  writePart10File,
+} from './part10.js';
+export {
+  formatTag,
+  ItemTag,
+  isGroupLengthTag,
+  isPrivateCreatorTag,
+  isPrivateTag,
+  makeTag,
+  PIXEL_DATA_TAG,
+  parseTag,
+  privateCreatorTagOf,
+  SPECIFIC_CHARACTER_SET_TAG,
+  type Tag,
+  tagElement,
+  tagGroup,
+  tagToHex,
+} from './tag.js';
+export {
+  lookupUid,
+  lookupUidKeyword,
+  TransferSyntax,
+  type TransferSyntaxInfo,
+  transferSyntaxInfo,
+  type UidEntry,
+  uidEntries,
+} from './uid.js';
+export {
+  type DicomDate,
+  type DicomDateTime,
+  type DicomTime,
+  formatDate,
+  formatPersonName,
+  formatTime,
+  type PersonName,
+  type PersonNameComponents,
+  parseDate,
+  parseDateTime,
+  parsePersonName,
+  parseTime,
+  personNameComponents,
+} from './values.js';
+export {
+  byteSwapUnit,
+  hasLongHeader,
+  isSingleValueText,
+  isStringVr,
+  isVr,
+  padByte,
+  usesCharacterSet,
+  VR,
+  type Vr,
+} from './vr.js';

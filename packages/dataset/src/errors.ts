@@ -1,0 +1,183 @@
+/**
+ * Typed errors of `@dnet/dataset`. Every error carries a stable `code` and is
+ * branded with `Symbol.for('dnet.error')`, so {@link isDnetError} recognises it
+ * even when two copies of dnet are installed.
+ */
+
+const brand: unique symbol = Symbol.for('dnet.error') as never;
+
+/** The stable codes of the errors this package throws. */
+export const DatasetErrorCode = {
+  /** The bytes do not follow the PS3.5 §7 element encoding. */
+  Malformed: 'DNET_DATASET_MALFORMED',
+  /** An element's value length is larger than what remains of the input (PS3.5 §7.1). */
+  LengthExceedsData: 'DNET_DATASET_LENGTH_EXCEEDS_DATA',
+  /** Sequences are nested deeper than the configured limit (PS3.5 §7.5). */
+  NestingTooDeep: 'DNET_DATASET_NESTING_TOO_DEEP',
+  /** A deflated data set inflates to more than the configured limit (PS3.5 §A.5). */
+  InflatedTooLarge: 'DNET_DATASET_INFLATED_TOO_LARGE',
+  /** The transfer syntax is not one this codec reads or writes natively (PS3.5 §10). */
+  UnsupportedTransferSyntax: 'DNET_DATASET_UNSUPPORTED_TRANSFER_SYNTAX',
+  /** The Part 10 preamble or File Meta Information is invalid (PS3.10 §7.1). */
+  InvalidPart10: 'DNET_DATASET_INVALID_PART10',
+  /** A value cannot be encoded with the element's VR (PS3.5 §6.2). */
+  InvalidValue: 'DNET_DATASET_INVALID_VALUE',
+  /** A DICOM JSON document does not follow PS3.18 Annex F. */
+  InvalidJson: 'DNET_DATASET_INVALID_JSON',
+  /** A keyword is not in the data dictionary (PS3.6 §6). */
+  UnknownKeyword: 'DNET_DATASET_UNKNOWN_KEYWORD',
+} as const;
+
+/** One of {@link DatasetErrorCode}'s values. */
+export type DatasetErrorCode = (typeof DatasetErrorCode)[keyof typeof DatasetErrorCode];
+
+/** Options every dataset error accepts. */
+export interface DatasetErrorOptions {
+  /** The underlying error. */
+  cause?: unknown;
+  /** The tag of the element being processed, as a 32-bit number. */
+  tag?: number;
+  /** The byte offset in the input where the problem was found. */
+  offset?: number;
+}
+
+/** The base of every error thrown by `@dnet/dataset`. */
+export class DatasetError extends Error {
+  /** Marks dnet errors across duplicated installs (see {@link isDnetError}). */
+  readonly [brand] = true;
+  /** A stable machine-readable code (`DNET_DATASET_...`). */
+  readonly code: DatasetErrorCode;
+  /** The tag of the element concerned, when known. */
+  readonly tag: number | undefined;
+  /** The byte offset in the input, when known. */
+  readonly offset: number | undefined;
+
+  /**
+   * @param code - the stable code
+   * @param message - a human-readable explanation
+   * @param options - cause, tag, offset
+   */
+  constructor(code: DatasetErrorCode, message: string, options: DatasetErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.tag = options.tag;
+    this.offset = options.offset;
+  }
+}
+
+/** The input is not a valid PS3.5 §7 encoding. */
+export class MalformedDataSetError extends DatasetError {
+  /** @param message - what is wrong; @param options - cause, tag, offset */
+  constructor(message: string, options?: DatasetErrorOptions) {
+    super(DatasetErrorCode.Malformed, message, options);
+  }
+}
+
+/** An element's length is larger than what remains of the input (PS3.5 §7.1.1). */
+export class LengthExceedsDataError extends DatasetError {
+  /** The declared value length. */
+  readonly length: number;
+  /** The bytes that remained. */
+  readonly remaining: number;
+  /**
+   * @param length - the declared value length
+   * @param remaining - the bytes that remained
+   * @param options - cause, tag, offset
+   */
+  constructor(length: number, remaining: number, options?: DatasetErrorOptions) {
+    super(
+      DatasetErrorCode.LengthExceedsData,
+      `value length ${length} is larger than the ${remaining} bytes that remain`,
+      options,
+    );
+    this.length = length;
+    this.remaining = remaining;
+  }
+}
+
+/** Sequences are nested deeper than the limit. */
+export class NestingTooDeepError extends DatasetError {
+  /** The limit that was exceeded. */
+  readonly limit: number;
+  /** @param limit - the maximum depth; @param options - cause, tag, offset */
+  constructor(limit: number, options?: DatasetErrorOptions) {
+    super(DatasetErrorCode.NestingTooDeep, `sequences nested deeper than ${limit}`, options);
+    this.limit = limit;
+  }
+}
+
+/** A deflated data set inflates to more than the limit. */
+export class InflatedTooLargeError extends DatasetError {
+  /** The limit in bytes. */
+  readonly limit: number;
+  /** @param limit - the maximum inflated size; @param options - cause */
+  constructor(limit: number, options?: DatasetErrorOptions) {
+    super(
+      DatasetErrorCode.InflatedTooLarge,
+      `deflated data set inflates to more than ${limit} bytes`,
+      options,
+    );
+    this.limit = limit;
+  }
+}
+
+/** The transfer syntax is not handled by the element codec. */
+export class UnsupportedTransferSyntaxError extends DatasetError {
+  /** The transfer syntax UID. */
+  readonly transferSyntaxUid: string;
+  /** @param transferSyntaxUid - the UID; @param options - cause */
+  constructor(transferSyntaxUid: string, options?: DatasetErrorOptions) {
+    super(
+      DatasetErrorCode.UnsupportedTransferSyntax,
+      `transfer syntax ${transferSyntaxUid} is not supported here`,
+      options,
+    );
+    this.transferSyntaxUid = transferSyntaxUid;
+  }
+}
+
+/** The Part 10 header (preamble, prefix, File Meta Information) is invalid. */
+export class InvalidPart10Error extends DatasetError {
+  /** @param message - what is wrong; @param options - cause, tag, offset */
+  constructor(message: string, options?: DatasetErrorOptions) {
+    super(DatasetErrorCode.InvalidPart10, message, options);
+  }
+}
+
+/** A value cannot be encoded with the VR of its element. */
+export class InvalidValueError extends DatasetError {
+  /** @param message - what is wrong; @param options - cause, tag */
+  constructor(message: string, options?: DatasetErrorOptions) {
+    super(DatasetErrorCode.InvalidValue, message, options);
+  }
+}
+
+/** A DICOM JSON document does not follow PS3.18 Annex F. */
+export class InvalidDicomJsonError extends DatasetError {
+  /** @param message - what is wrong; @param options - cause, tag */
+  constructor(message: string, options?: DatasetErrorOptions) {
+    super(DatasetErrorCode.InvalidJson, message, options);
+  }
+}
+
+/** A keyword is not in the data dictionary. */
+export class UnknownKeywordError extends DatasetError {
+  /** The keyword asked for. */
+  readonly keyword: string;
+  /** @param keyword - the unknown keyword */
+  constructor(keyword: string) {
+    super(DatasetErrorCode.UnknownKeyword, `unknown keyword ${keyword}`);
+    this.keyword = keyword;
+  }
+}
+
+/**
+ * Whether `e` is an error thrown by any dnet package, even from another copy of
+ * dnet (the `Symbol.for('dnet.error')` brand).
+ *
+ * @param e - anything caught
+ */
+export function isDnetError(e: unknown): e is Error & { code: string } {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true;
+}
