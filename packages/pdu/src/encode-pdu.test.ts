@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AAssociateRq } from './a-associate-rq.js';
 import { decodePdu } from './decode-pdu.js';
 import { encodePDataTf, encodePdu } from './encode-pdu.js';
+import { PduError } from './errors.js';
 import { PduType } from './pdu-type.js';
 
 const rq: AAssociateRq = {
@@ -63,5 +64,111 @@ describe('encodePDataTf', () => {
       }),
     );
     expect([...parts[0]!]).toEqual([4, 0, 0, 0, 0, 17, 0, 0, 0, 5, 1, 3]);
+  });
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PduError);
+    return (e as PduError).code;
+  }
+  return undefined;
+}
+
+describe('encodePdu: checks what we send', () => {
+  it('DNET_PDU_INVALID_AE_TITLE: empty, over 16 characters, backslash, control (PS3.5 §6.2)', () => {
+    for (const ae of ['', '    ', 'A'.repeat(17), 'A\\B', 'A\nB', 'É']) {
+      expect(codeOf(() => encodePdu({ ...rq, calledAeTitle: ae }))).toBe(
+        'DNET_PDU_INVALID_AE_TITLE',
+      );
+    }
+    // Leading and trailing spaces are not significant (PS3.8 §9.3.2).
+    const bytes = encodePdu({ ...rq, callingAeTitle: '  ECHOSCU ' });
+    expect(decodePdu(bytes)).toMatchObject({ callingAeTitle: 'ECHOSCU' });
+  });
+
+  it('DNET_PDU_INVALID_UID: leading zero, over 64, other characters, empty components (PS3.5 §9.1)', () => {
+    for (const uid of ['1.02', `1.${'2'.repeat(63)}`, '1.2a', '1..2', '.1', '1.', '', '1.2\0']) {
+      const contexts = [{ id: 1, abstractSyntax: uid, transferSyntaxes: ['1.2'] }];
+      expect(codeOf(() => encodePdu({ ...rq, presentationContexts: contexts }))).toBe(
+        'DNET_PDU_INVALID_UID',
+      );
+    }
+    expect(codeOf(() => encodePdu({ ...rq, applicationContextName: '1.2.3 ' }))).toBe(
+      'DNET_PDU_INVALID_UID',
+    );
+  });
+
+  it('DNET_PDU_INVALID_VALUE: context IDs, lengths and counts out of range', () => {
+    for (const id of [0, 2, 256, 1.5]) {
+      const contexts = [{ id, abstractSyntax: '1.2', transferSyntaxes: ['1.2'] }];
+      expect(codeOf(() => encodePdu({ ...rq, presentationContexts: contexts }))).toBe(
+        'DNET_PDU_INVALID_VALUE',
+      );
+      expect(
+        codeOf(() =>
+          encodePDataTf([{ contextId: id, command: true, last: true, data: new Uint8Array() }]),
+        ),
+      ).toBe('DNET_PDU_INVALID_VALUE');
+    }
+    const info = rq.userInformation;
+    expect(codeOf(() => encodePdu({ ...rq, userInformation: { ...info, maxLength: -1 } }))).toBe(
+      'DNET_PDU_INVALID_VALUE',
+    );
+    expect(
+      codeOf(() =>
+        encodePdu({
+          ...rq,
+          userInformation: { ...info, implementationVersionName: 'X'.repeat(17) },
+        }),
+      ),
+    ).toBe('DNET_PDU_INVALID_VALUE');
+    expect(
+      codeOf(() =>
+        encodePdu({
+          ...rq,
+          userInformation: {
+            ...info,
+            asyncOperationsWindow: { maxInvoked: 70000, maxPerformed: 1 },
+          },
+        }),
+      ),
+    ).toBe('DNET_PDU_INVALID_VALUE');
+    expect(
+      codeOf(() =>
+        encodePdu({ ...rq, unknownItems: [{ type: 0x99, data: new Uint8Array(70000) }] }),
+      ),
+    ).toBe('DNET_PDU_INVALID_VALUE');
+    expect(codeOf(() => encodePdu({ type: PduType.A_ABORT, source: 256, reason: 0 }))).toBe(
+      'DNET_PDU_INVALID_VALUE',
+    );
+  });
+
+  it('DNET_PDU_MISSING_ITEM: no PDV, no presentation context, no transfer syntax', () => {
+    expect(codeOf(() => encodePDataTf([]))).toBe('DNET_PDU_MISSING_ITEM');
+    expect(codeOf(() => encodePdu({ type: PduType.P_DATA_TF, pdvs: [] }))).toBe(
+      'DNET_PDU_MISSING_ITEM',
+    );
+    expect(codeOf(() => encodePdu({ ...rq, presentationContexts: [] }))).toBe(
+      'DNET_PDU_MISSING_ITEM',
+    );
+    const contexts = [{ id: 1, abstractSyntax: '1.2', transferSyntaxes: [] }];
+    expect(codeOf(() => encodePdu({ ...rq, presentationContexts: contexts }))).toBe(
+      'DNET_PDU_MISSING_ITEM',
+    );
+  });
+
+  it('sends an empty transfer syntax sub-item for a rejected AC context (PS3.8 §9.3.3.2.1)', () => {
+    const ac = {
+      ...rq,
+      type: PduType.A_ASSOCIATE_AC,
+      presentationContexts: [{ id: 1, result: 3, transferSyntax: '' }],
+      userInformation: { ...rq.userInformation, userIdentity: undefined },
+    } as const;
+    const { userIdentity: _, ...info } = ac.userInformation;
+    const pdu = { ...ac, userInformation: info };
+    expect(decodePdu(encodePdu(pdu))).toEqual(pdu);
   });
 });

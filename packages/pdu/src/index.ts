@@ -42,6 +42,7 @@ export {
   PduErrorCode,
   type PduErrorOptions,
 } from './errors.js';
+export { formatPdu } from './format-pdu.js';
 export { ItemType } from './item-type.js';
 export type { PDataTf, PresentationDataValue } from './p-data-tf.js';
 export type { Pdu } from './pdu.js';
