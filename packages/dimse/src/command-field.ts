@@ -91,8 +91,8 @@ export type Priority = (typeof Priority)[keyof typeof Priority];
 export const CommandDataSetType = {
   /** Null: no data set follows the command (0101H). */
   NONE: 0x0101,
-  /** The value dnet sends when a data set follows (any value other than 0101H means "present"; DCMTK sends 0000H... see fixtures). */
-  PRESENT: 0x0000,
+  /** The value dnet sends when a data set follows: 0001H, as DCMTK does (any value but 0101H means present). */
+  PRESENT: 0x0001,
 } as const;
 /** One of the {@link CommandDataSetType} values. */
 export type CommandDataSetType = (typeof CommandDataSetType)[keyof typeof CommandDataSetType];
