@@ -11,6 +11,8 @@
  * ```
  */
 
+export * from './association.js';
+export * from './data-set-stream.js';
 export * from './errors.js';
 export * from './negotiation.js';
 export * from './state-machine.js';
