@@ -1,0 +1,255 @@
+/**
+ * Errors of dnet-scp's storage and index layers. Every error carries a stable
+ * `code` (`DNET_...`) and is branded with `Symbol.for('dnet.error')`, so
+ * {@link isDnetError} recognises dnet errors across duplicated installs
+ * (the idea of undici's `lib/core/errors.js`).
+ */
+
+const kDnetError = Symbol.for('dnet.error');
+
+/** Stable codes of the archive errors. */
+export const ArchiveErrorCode = {
+  /** A UID is not a valid UID (PS3.5 §9.1) and may not become a path part. */
+  INVALID_UID: 'DNET_SCP_INVALID_UID',
+  /** A stored-object path is malformed or resolves outside the storage root. */
+  INVALID_PATH: 'DNET_SCP_INVALID_PATH',
+  /** No stored object at the path given. */
+  OBJECT_NOT_FOUND: 'DNET_SCP_OBJECT_NOT_FOUND',
+  /** An object writer was used after `commit()` or `abort()`. */
+  WRITER_CLOSED: 'DNET_SCP_WRITER_CLOSED',
+  /** Writing, syncing or renaming a stored object failed; see `cause`. */
+  STORAGE_FAILED: 'DNET_SCP_STORAGE_FAILED',
+  /** An instance record lacks a required attribute or is not DICOM JSON. */
+  INVALID_RECORD: 'DNET_SCP_INVALID_RECORD',
+  /** A query or retrieve Identifier breaks the rules of PS3.4 §C.4; see `status`. */
+  INVALID_QUERY: 'DNET_SCP_INVALID_QUERY',
+  /** The index database has a schema version newer than this code knows. */
+  INDEX_SCHEMA: 'DNET_SCP_INDEX_SCHEMA',
+  /** The index was used after `close()`. */
+  INDEX_CLOSED: 'DNET_SCP_INDEX_CLOSED',
+  /** A worklist item file is not DICOM JSON or is too large. */
+  INVALID_WORKLIST_ITEM: 'DNET_SCP_INVALID_WORKLIST_ITEM',
+} as const;
+
+/** One of the {@link ArchiveErrorCode} values. */
+export type ArchiveErrorCode = (typeof ArchiveErrorCode)[keyof typeof ArchiveErrorCode];
+
+/** True when `error` is any dnet error (of any dnet package, of any installed copy). */
+export function isDnetError(error: unknown): error is Error & { code: string } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[kDnetError] === true
+  );
+}
+
+/** Options every archive error accepts. */
+export interface ArchiveErrorOptions {
+  /** The underlying error (a Node system error, a SQLite error...). */
+  cause?: unknown;
+}
+
+/** Base class of every archive error. */
+export class ArchiveError extends Error {
+  /** The stable error code. */
+  readonly code: ArchiveErrorCode;
+
+  /**
+   * @param message - human-readable message
+   * @param code - stable code
+   * @param options - the cause
+   */
+  constructor(message: string, code: ArchiveErrorCode, options: ArchiveErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ArchiveError';
+    this.code = code;
+  }
+
+  /** The dnet brand, shared by every copy of every dnet package. */
+  get [kDnetError](): true {
+    return true;
+  }
+}
+
+/** A UID that is not valid per PS3.5 §9.1 was about to become part of a path. */
+export class InvalidUidError extends ArchiveError {
+  /** The offending value (possibly hostile; never use it as a path). */
+  readonly uid: unknown;
+  /** Which attribute carried it (e.g. `SOPInstanceUID`). */
+  readonly attribute: string;
+
+  /**
+   * @param attribute - the attribute's keyword
+   * @param uid - the rejected value
+   * @param reason - why it was rejected
+   */
+  constructor(attribute: string, uid: unknown, reason: string) {
+    super(`invalid ${attribute}: ${reason} (PS3.5 §9.1)`, ArchiveErrorCode.INVALID_UID);
+    this.name = 'InvalidUidError';
+    this.attribute = attribute;
+    this.uid = uid;
+  }
+}
+
+/** A stored-object path is malformed or would resolve outside the storage root. */
+export class InvalidPathError extends ArchiveError {
+  /** The rejected path. */
+  readonly path: string;
+
+  /**
+   * @param path - the rejected path
+   * @param reason - why it was rejected
+   */
+  constructor(path: string, reason: string) {
+    super(`invalid stored-object path: ${reason}`, ArchiveErrorCode.INVALID_PATH);
+    this.name = 'InvalidPathError';
+    this.path = path;
+  }
+}
+
+/** No stored object exists at the path given. */
+export class ObjectNotFoundError extends ArchiveError {
+  /** The path, relative to the storage root. */
+  readonly path: string;
+
+  /**
+   * @param path - the path relative to the storage root
+   * @param options - the cause (ENOENT)
+   */
+  constructor(path: string, options: ArchiveErrorOptions = {}) {
+    super(
+      `no stored object at ${JSON.stringify(path)}`,
+      ArchiveErrorCode.OBJECT_NOT_FOUND,
+      options,
+    );
+    this.name = 'ObjectNotFoundError';
+    this.path = path;
+  }
+}
+
+/** An object writer was written to or committed after it was committed or aborted. */
+export class WriterClosedError extends ArchiveError {
+  /** The writer's state when it was misused. */
+  readonly state: string;
+
+  /** @param state - the writer's state */
+  constructor(state: string) {
+    super(`the object writer is ${state}`, ArchiveErrorCode.WRITER_CLOSED);
+    this.name = 'WriterClosedError';
+    this.state = state;
+  }
+}
+
+/** Writing, syncing or renaming a stored object failed (disk full, I/O error...). */
+export class StorageFailedError extends ArchiveError {
+  /**
+   * @param message - what failed
+   * @param options - the underlying system error
+   */
+  constructor(message: string, options: ArchiveErrorOptions = {}) {
+    super(message, ArchiveErrorCode.STORAGE_FAILED, options);
+    this.name = 'StorageFailedError';
+  }
+}
+
+/** An instance record cannot be indexed. */
+export class InvalidRecordError extends ArchiveError {
+  /** The tag (8 hex digits) of the missing or malformed attribute, when one is to blame. */
+  readonly tag: string | undefined;
+
+  /**
+   * @param message - what is wrong
+   * @param tag - the attribute to blame
+   */
+  constructor(message: string, tag?: string) {
+    super(message, ArchiveErrorCode.INVALID_RECORD);
+    this.name = 'InvalidRecordError';
+    this.tag = tag;
+  }
+}
+
+/**
+ * DIMSE statuses an SCP answers a refused query or retrieve with
+ * (PS3.4 §C.4.1.1.4, §C.4.2.1.5, §C.4.3.1.4).
+ */
+export const QueryStatus = {
+  /** Failed: Identifier Does Not Match SOP Class (A900H). */
+  IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS: 0xa900,
+  /** Failed: Unable to process (C000H-CFFFH; C000H used here). */
+  UNABLE_TO_PROCESS: 0xc000,
+} as const;
+
+/**
+ * A C-FIND, C-MOVE or C-GET Identifier that breaks PS3.4 §C.4 (a missing unique
+ * key of a higher level, an unknown level...). `status` and `offendingElement`
+ * are what the SCP puts in its failure response (PS3.7 §9.1.2.1.1).
+ */
+export class InvalidQueryError extends ArchiveError {
+  /** The DIMSE status to answer with (see {@link QueryStatus}). */
+  readonly status: number;
+  /** The tag (8 hex digits) of the offending element, when one is to blame. */
+  readonly offendingElement: string | undefined;
+
+  /**
+   * @param message - what is wrong (fit for the Error Comment, 64 chars is best)
+   * @param offendingElement - the tag to blame
+   * @param status - the DIMSE status, A900H by default
+   */
+  constructor(
+    message: string,
+    offendingElement?: string,
+    status: number = QueryStatus.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
+  ) {
+    super(message, ArchiveErrorCode.INVALID_QUERY);
+    this.name = 'InvalidQueryError';
+    this.status = status;
+    this.offendingElement = offendingElement;
+  }
+}
+
+/** The index database was written by a newer dnet-scp (its schema version is unknown here). */
+export class IndexSchemaError extends ArchiveError {
+  /** The version found in the database. */
+  readonly found: number;
+  /** The newest version this code knows. */
+  readonly supported: number;
+
+  /**
+   * @param found - the version in the database
+   * @param supported - the newest known version
+   */
+  constructor(found: number, supported: number) {
+    super(
+      `index schema version ${found} is newer than the supported ${supported}`,
+      ArchiveErrorCode.INDEX_SCHEMA,
+    );
+    this.name = 'IndexSchemaError';
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** The index was used after `close()`. */
+export class IndexClosedError extends ArchiveError {
+  constructor() {
+    super('the archive index is closed', ArchiveErrorCode.INDEX_CLOSED);
+    this.name = 'IndexClosedError';
+  }
+}
+
+/** A worklist item file could not be read as DICOM JSON. */
+export class InvalidWorklistItemError extends ArchiveError {
+  /** The file, relative to the worklist folder. */
+  readonly file: string;
+
+  /**
+   * @param file - the file name
+   * @param message - what is wrong
+   * @param options - the cause (a JSON syntax error...)
+   */
+  constructor(file: string, message: string, options: ArchiveErrorOptions = {}) {
+    super(`${file}: ${message}`, ArchiveErrorCode.INVALID_WORKLIST_ITEM, options);
+    this.name = 'InvalidWorklistItemError';
+    this.file = file;
+  }
+}

@@ -1,0 +1,467 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  InvalidPathError,
+  ObjectNotFoundError,
+  StorageFailedError,
+  WriterClosedError,
+} from './errors.js';
+import { assertValidUid } from './validate-uid.js';
+
+/** The three UIDs that place one composite object in the hierarchy (PS3.3 §C.7.2, §C.7.3, §C.12.1). */
+export interface ObjectUids {
+  /** Study Instance UID (0020,000D). */
+  studyInstanceUid: string;
+  /** Series Instance UID (0020,000E). */
+  seriesInstanceUid: string;
+  /** SOP Instance UID (0008,0018). */
+  sopInstanceUid: string;
+}
+
+/** A committed object: where it is and how big. */
+export interface StoredObject {
+  /** Path relative to the storage root, `/`-separated; this is what the index keeps. */
+  path: string;
+  /** Size in bytes. */
+  size: number;
+}
+
+/** What {@link ObjectStorage.stat} reports. */
+export interface StoredObjectStat {
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time. */
+  modified: Date;
+}
+
+/** Options of {@link ObjectStorage.open}. */
+export interface OpenOptions {
+  /** First byte to read (inclusive), e.g. to skip the Part 10 header; default 0. */
+  start?: number;
+  /** Last byte to read (inclusive); default the end of the object. */
+  end?: number;
+}
+
+/**
+ * Receives one incoming object. Written chunks are kept by reference until
+ * they reach the file: the caller must not reuse a chunk's memory after
+ * handing it to `write`.
+ */
+export interface ObjectWriter {
+  /** Bytes accepted so far. */
+  readonly bytesWritten: number;
+  /**
+   * Queues `chunk`; the promise settles when the writer can take more
+   * (backpressure: await it before writing the next chunk). Rejects with
+   * {@link WriterClosedError} after `commit()` or `abort()`, or with the write's error.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Makes the object durable and visible under its final name, atomically:
+   * flush, fsync, rename over any object with the same SOP Instance UID,
+   * fsync the directory. On failure nothing is left behind and the error is thrown.
+   */
+  commit(): Promise<StoredObject>;
+  /** Discards the object; nothing is left behind. Idempotent; a no-op after `commit()`. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Where received objects are kept. {@link LocalStorage} is the local-disk
+ * implementation; a shared-folder one implements the same interface.
+ * Paths are always relative to the storage's root and `/`-separated.
+ */
+export interface ObjectStorage {
+  /** Starts receiving one object; the UIDs decide where it goes (validated first). */
+  begin(uids: ObjectUids): Promise<ObjectWriter>;
+  /** Reads a stored object; rejects with {@link ObjectNotFoundError} when there is none. */
+  open(path: string, options?: OpenOptions): Promise<Readable>;
+  /** Size and time of a stored object, or `undefined` when there is none. */
+  stat(path: string): Promise<StoredObjectStat | undefined>;
+  /** Deletes a stored object; resolves `false` when there was none. */
+  remove(path: string): Promise<boolean>;
+}
+
+/** Options of {@link LocalStorage}. */
+export interface LocalStorageOptions {
+  /**
+   * Bytes a writer queues before `write()` makes the caller wait (default 1 MiB).
+   * Memory per incoming object is bounded by this plus one chunk.
+   */
+  highWaterMark?: number;
+  /** Whether to fsync files and directories on commit (default true; tests may turn it off). */
+  fsync?: boolean;
+}
+
+/** The folder, inside the root, where incoming objects are written before commit. */
+export const INCOMING_FOLDER = '.incoming';
+
+/** Most chunks handed to one `writev` call (well under IOV_MAX, 1024 on Linux). */
+const MAX_IOVECS = 256;
+
+/**
+ * Stores objects on a local file system as
+ * `<root>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`.
+ * Incoming objects are written to `<root>/.incoming/` (same file system, so
+ * the final rename is atomic) and renamed into place on commit. UIDs are
+ * validated (PS3.5 §9.1) before they become path parts, and every path is
+ * checked to resolve inside the root.
+ *
+ * @example
+ * ```ts
+ * const storage = new LocalStorage('/var/lib/dnet-scp/objects');
+ * const writer = await storage.begin({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });
+ * for await (const chunk of dataSet) await writer.write(chunk);
+ * const { path, size } = await writer.commit(); // '1.2.3/1.2.3.4/1.2.3.4.5.dcm'
+ * ```
+ */
+export class LocalStorage implements ObjectStorage {
+  /** The absolute root folder. */
+  readonly root: string;
+  readonly #highWaterMark: number;
+  readonly #fsync: boolean;
+
+  /**
+   * @param root - the storage folder (created on first use)
+   * @param options - backpressure and fsync settings
+   */
+  constructor(root: string, options: LocalStorageOptions = {}) {
+    this.root = resolve(root);
+    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.#fsync = options.fsync ?? true;
+  }
+
+  /**
+   * The relative path an object with these UIDs is stored at; throws
+   * {@link InvalidUidError} when a UID is not valid (PS3.5 §9.1).
+   */
+  pathFor(uids: ObjectUids): string {
+    assertValidUid(uids.studyInstanceUid, 'StudyInstanceUID');
+    assertValidUid(uids.seriesInstanceUid, 'SeriesInstanceUID');
+    assertValidUid(uids.sopInstanceUid, 'SOPInstanceUID');
+    const path = `${uids.studyInstanceUid}/${uids.seriesInstanceUid}/${uids.sopInstanceUid}.dcm`;
+    this.#absolute(path); // defence in depth: must resolve inside the root
+    return path;
+  }
+
+  /** {@inheritDoc ObjectStorage.begin} */
+  async begin(uids: ObjectUids): Promise<ObjectWriter> {
+    const path = this.pathFor(uids);
+    const incoming = join(this.root, INCOMING_FOLDER);
+    const tempPath = join(incoming, `${randomUUID()}.part`);
+    let handle: FileHandle;
+    try {
+      await mkdir(incoming, { recursive: true });
+      handle = await open(tempPath, 'wx');
+    } catch (cause) {
+      throw new StorageFailedError(`cannot create a temporary file in ${incoming}`, { cause });
+    }
+    return new LocalObjectWriter(handle, tempPath, path, {
+      highWaterMark: this.#highWaterMark,
+      fsync: this.#fsync,
+      place: () => this.#place(tempPath, path),
+    });
+  }
+
+  /** {@inheritDoc ObjectStorage.open} */
+  async open(path: string, options: OpenOptions = {}): Promise<Readable> {
+    const absolute = this.#absolute(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(absolute, 'r');
+    } catch (cause) {
+      if (isCode(cause, 'ENOENT')) throw new ObjectNotFoundError(path, { cause });
+      throw new StorageFailedError(`cannot open ${path}`, { cause });
+    }
+    return handle.createReadStream({
+      start: options.start,
+      end: options.end,
+      highWaterMark: 64 * 1024,
+    });
+  }
+
+  /** {@inheritDoc ObjectStorage.stat} */
+  async stat(path: string): Promise<StoredObjectStat | undefined> {
+    const absolute = this.#absolute(path);
+    try {
+      const s = await stat(absolute);
+      if (!s.isFile()) return undefined;
+      return { size: s.size, modified: s.mtime };
+    } catch (cause) {
+      if (isCode(cause, 'ENOENT') || isCode(cause, 'ENOTDIR')) return undefined;
+      throw new StorageFailedError(`cannot stat ${path}`, { cause });
+    }
+  }
+
+  /** {@inheritDoc ObjectStorage.remove} Empty series and study folders are removed too. */
+  async remove(path: string): Promise<boolean> {
+    const absolute = this.#absolute(path);
+    try {
+      await unlink(absolute);
+    } catch (cause) {
+      if (isCode(cause, 'ENOENT') || isCode(cause, 'ENOTDIR')) return false;
+      throw new StorageFailedError(`cannot remove ${path}`, { cause });
+    }
+    // Prune now-empty parent folders up to (never including) the root.
+    let dir = resolve(absolute, '..');
+    while (dir !== this.root && isInside(this.root, dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break; // not empty (or gone): stop
+      }
+      dir = resolve(dir, '..');
+    }
+    return true;
+  }
+
+  /**
+   * Deletes the temporary files that writers left behind when the process
+   * died mid-transfer. Call it at start-up, before any writer exists.
+   * Resolves the number of files removed.
+   */
+  async removeTemporaryFiles(): Promise<number> {
+    const incoming = join(this.root, INCOMING_FOLDER);
+    let names: string[];
+    try {
+      names = await readdir(incoming);
+    } catch (cause) {
+      if (isCode(cause, 'ENOENT')) return 0;
+      throw new StorageFailedError(`cannot list ${incoming}`, { cause });
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      await unlink(join(incoming, name)).then(
+        () => removed++,
+        () => undefined,
+      );
+    }
+    return removed;
+  }
+
+  /** Renames a writer's temp file to `path`, creating its folders (mkdir -p). */
+  async #place(tempPath: string, path: string): Promise<void> {
+    const target = this.#absolute(path);
+    const dir = resolve(target, '..');
+    // mkdir -p, then rename; retry once if a concurrent remove() pruned the folder in between.
+    for (let attempt = 0; ; attempt++) {
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined && this.#fsync) {
+        // New folders: their parents' entries must reach the disk too.
+        await syncDirectory(this.root);
+        await syncDirectory(resolve(dir, '..'));
+      }
+      try {
+        await rename(tempPath, target);
+        break;
+      } catch (cause) {
+        if (attempt === 0 && isCode(cause, 'ENOENT')) continue;
+        throw cause;
+      }
+    }
+    if (this.#fsync) await syncDirectory(dir);
+  }
+
+  /** Validates a relative path and resolves it inside the root. */
+  #absolute(path: string): string {
+    if (typeof path !== 'string' || path.length === 0) throw new InvalidPathError(path, 'empty');
+    if (path.includes('\0')) throw new InvalidPathError(path, 'contains NUL');
+    if (path.includes('\\')) throw new InvalidPathError(path, 'contains a backslash');
+    if (isAbsolute(path)) throw new InvalidPathError(path, 'not relative to the storage root');
+    for (const part of path.split('/')) {
+      if (part === '' || part === '.' || part === '..') {
+        throw new InvalidPathError(path, `has a '${part}' segment`);
+      }
+    }
+    const absolute = resolve(this.root, path);
+    if (!isInside(this.root, absolute)) {
+      throw new InvalidPathError(path, 'resolves outside the storage root');
+    }
+    return absolute;
+  }
+}
+
+type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
+
+interface WriterSettings {
+  highWaterMark: number;
+  fsync: boolean;
+  /** Moves the synced, closed temp file to its final place. */
+  place: () => Promise<void>;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** The writer {@link LocalStorage.begin} returns. */
+class LocalObjectWriter implements ObjectWriter {
+  bytesWritten = 0;
+  #state: WriterState = 'open';
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | undefined;
+  #error: unknown;
+  #waiters: Waiter[] = [];
+  #closed = false;
+  readonly #handle: FileHandle;
+  readonly #tempPath: string;
+  readonly #path: string;
+  readonly #settings: WriterSettings;
+
+  constructor(handle: FileHandle, tempPath: string, path: string, settings: WriterSettings) {
+    this.#handle = handle;
+    this.#tempPath = tempPath;
+    this.#path = path;
+    this.#settings = settings;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(new WriterClosedError(this.#state));
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (chunk.byteLength === 0) return Promise.resolve();
+    this.#queue.push(chunk);
+    this.#queued += chunk.byteLength;
+    this.bytesWritten += chunk.byteLength;
+    // #flush always awaits before it ends (the queue is not empty), so this
+    // assignment happens before its `finally` clears the field.
+    this.#flushing ??= this.#flush();
+    if (this.#queued <= this.#settings.highWaterMark) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  async commit(): Promise<StoredObject> {
+    if (this.#state !== 'open') throw new WriterClosedError(this.#state);
+    this.#state = 'committing';
+    try {
+      while (this.#flushing) await this.#flushing;
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#settings.fsync) await this.#handle.sync();
+      await this.#close();
+      await this.#settings.place();
+    } catch (cause) {
+      this.#state = 'aborted';
+      await this.#discard();
+      throw cause instanceof StorageFailedError
+        ? cause
+        : new StorageFailedError(`cannot commit ${this.#path}`, { cause });
+    }
+    this.#state = 'committed';
+    return { path: this.#path, size: this.bytesWritten };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'aborted';
+    this.#fail(new WriterClosedError('aborted'));
+    while (this.#flushing) await this.#flushing;
+    await this.#discard();
+  }
+
+  /** Writes the queue out in batches (one `writev` per batch), waking waiters as it drains. */
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#error === undefined) {
+        const batch = this.#queue.splice(0, MAX_IOVECS);
+        let bytes = 0;
+        for (const c of batch) bytes += c.byteLength;
+        try {
+          await writeAll(this.#handle, batch);
+        } catch (cause) {
+          this.#fail(new StorageFailedError(`cannot write ${this.#path}`, { cause }));
+          return;
+        }
+        this.#queued -= bytes;
+        if (this.#queued <= this.#settings.highWaterMark) this.#wake();
+      }
+    } finally {
+      // Same synchronous step as the last queue check: no chunk can slip in between.
+      this.#flushing = undefined;
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  #fail(error: unknown): void {
+    this.#error ??= error;
+    this.#queue = [];
+    this.#queued = 0;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(this.#error);
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close();
+  }
+
+  /** Closes and unlinks the temp file, ignoring errors: nothing is left behind. */
+  async #discard(): Promise<void> {
+    await this.#close().catch(() => undefined);
+    await unlink(this.#tempPath).catch(() => undefined);
+  }
+}
+
+/** Writes every byte of `chunks`, resuming after short writes. */
+async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let pending = chunks;
+  for (let guard = 0; pending.length > 0; guard++) {
+    const { bytesWritten } = await handle.writev(pending);
+    if (bytesWritten === 0 && guard > 16) throw new Error('the file system accepts no more bytes');
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const c of pending) {
+      if (skip >= c.byteLength) {
+        skip -= c.byteLength;
+        continue;
+      }
+      rest.push(skip > 0 ? c.subarray(skip) : c);
+      skip = 0;
+    }
+    pending = rest;
+  }
+}
+
+/** fsyncs a directory so that a rename or a new entry in it survives a crash. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (cause) {
+    // Some platforms cannot fsync a directory (EISDIR/EPERM/EINVAL); the rename is still atomic.
+    if (!isCode(cause, 'EISDIR') && !isCode(cause, 'EPERM') && !isCode(cause, 'EINVAL')) {
+      throw cause;
+    }
+  } finally {
+    await handle?.close();
+  }
+}
+
+function isInside(root: string, absolute: string): boolean {
+  const rel = relative(root, absolute);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return (error as { code?: unknown } | null)?.code === code;
+}
