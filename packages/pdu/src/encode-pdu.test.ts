@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AAssociateAc } from './a-associate-ac.js';
 import type { AAssociateRq } from './a-associate-rq.js';
 import { decodePdu } from './decode-pdu.js';
 import { encodePDataTf, encodePdu } from './encode-pdu.js';
@@ -161,14 +162,13 @@ describe('encodePdu: checks what we send', () => {
   });
 
   it('sends an empty transfer syntax sub-item for a rejected AC context (PS3.8 §9.3.3.2.1)', () => {
-    const ac = {
+    const pdu: AAssociateAc = {
       ...rq,
       type: PduType.A_ASSOCIATE_AC,
       presentationContexts: [{ id: 1, result: 3, transferSyntax: '' }],
       userInformation: { ...rq.userInformation, userIdentity: undefined },
-    } as const;
-    const { userIdentity: _, ...info } = ac.userInformation;
-    const pdu = { ...ac, userInformation: info };
+    };
+    delete pdu.userInformation.userIdentity;
     expect(decodePdu(encodePdu(pdu))).toEqual(pdu);
   });
 });
