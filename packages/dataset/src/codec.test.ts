@@ -25,35 +25,135 @@ const text = (max: number, chars = ASCII) =>
 const SCALARS: [string, Vr, fc.Arbitrary<(ds: DataSet, key: string) => void>][] = [
   ['PatientID', 'LO', text(64).map((v) => (ds, k) => ds.setString(k, v))],
   ['AccessionNumber', 'SH', text(16).map((v) => (ds, k) => ds.setString(k, v))],
-  ['Modality', 'CS', text(16, 'ABCDEFGHIJ_0123'.split('')).map((v) => (ds, k) => ds.setString(k, v))],
+  [
+    'Modality',
+    'CS',
+    text(16, 'ABCDEFGHIJ_0123'.split('')).map((v) => (ds, k) => ds.setString(k, v)),
+  ],
   ['ReferringPhysicianName', 'PN', text(40).map((v) => (ds, k) => ds.setString(k, v))],
-  ['StudyDate', 'DA', fc.date({ min: new Date(1900, 0, 1), max: new Date(2100, 0, 1), noInvalidDate: true }).map((d) => (ds, k) => ds.setString(k, d.toISOString().slice(0, 10).replaceAll('-', '')))],
-  ['StudyTime', 'TM', fc.integer({ min: 0, max: 235959 }).map((n) => (ds, k) => ds.setString(k, String(n).padStart(6, '0')))],
-  ['AcquisitionDateTime', 'DT', fc.constant((ds: DataSet, k: string) => ds.setString(k, '20240229123456.123456+0100'))],
-  ['StudyInstanceUID', 'UI', fc.array(fc.integer({ min: 0, max: 99999 }), { minLength: 1, maxLength: 8 }).map((a) => (ds, k) => ds.setString(k, `1.2.${a.join('.')}`))],
+  [
+    'StudyDate',
+    'DA',
+    fc
+      .date({ min: new Date(1900, 0, 1), max: new Date(2100, 0, 1), noInvalidDate: true })
+      .map((d) => (ds, k) => ds.setString(k, d.toISOString().slice(0, 10).replaceAll('-', ''))),
+  ],
+  [
+    'StudyTime',
+    'TM',
+    fc
+      .integer({ min: 0, max: 235959 })
+      .map((n) => (ds, k) => ds.setString(k, String(n).padStart(6, '0'))),
+  ],
+  [
+    'AcquisitionDateTime',
+    'DT',
+    fc.constant((ds: DataSet, k: string) => ds.setString(k, '20240229123456.123456+0100')),
+  ],
+  [
+    'StudyInstanceUID',
+    'UI',
+    fc
+      .array(fc.integer({ min: 0, max: 99999 }), { minLength: 1, maxLength: 8 })
+      .map((a) => (ds, k) => ds.setString(k, `1.2.${a.join('.')}`)),
+  ],
   ['InstitutionAddress', 'ST', text(200).map((v) => (ds, k) => ds.setString(k, v))],
   ['AdditionalPatientHistory', 'LT', text(300).map((v) => (ds, k) => ds.setString(k, v))],
   ['StrainAdditionalInformation', 'UT', text(300).map((v) => (ds, k) => ds.setString(k, v))],
   ['LongCodeValue', 'UC', text(100).map((v) => (ds, k) => ds.setString(k, v))],
   ['CodingSchemeURL', 'UR', fc.webUrl().map((v) => (ds, k) => ds.setString(k, v))],
   ['StationAETitle', 'AE', text(16).map((v) => (ds, k) => ds.setString(k, v))],
-  ['PatientAge', 'AS', fc.integer({ min: 0, max: 999 }).map((n) => (ds, k) => ds.setString(k, `${String(n).padStart(3, '0')}Y`))],
-  ['PatientWeight', 'DS', fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['ReferencedFrameNumber', 'IS', fc.array(fc.integer({ min: -1000, max: 100000 }), { maxLength: 5 }).map((a) => (ds, k) => ds.setNumber(k, a))],
+  [
+    'PatientAge',
+    'AS',
+    fc
+      .integer({ min: 0, max: 999 })
+      .map((n) => (ds, k) => ds.setString(k, `${String(n).padStart(3, '0')}Y`)),
+  ],
+  [
+    'PatientWeight',
+    'DS',
+    fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
+  [
+    'ReferencedFrameNumber',
+    'IS',
+    fc
+      .array(fc.integer({ min: -1000, max: 100000 }), { maxLength: 5 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
   ['Rows', 'US', fc.integer({ min: 0, max: 0xffff }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['TagAngleSecondAxis', 'SS', fc.integer({ min: -0x8000, max: 0x7fff }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['ReferencePixelX0', 'SL', fc.integer({ min: -0x80000000, max: 0x7fffffff }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['PrivateDataElementValueMultiplicity', 'UL', fc.array(fc.nat(), { maxLength: 3 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['ExaminedBodyThickness', 'FL', fc.float({ noNaN: true }).map((n) => (ds, k) => ds.setNumber(k, n))],
+  [
+    'TagAngleSecondAxis',
+    'SS',
+    fc.integer({ min: -0x8000, max: 0x7fff }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
+  [
+    'ReferencePixelX0',
+    'SL',
+    fc.integer({ min: -0x80000000, max: 0x7fffffff }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
+  [
+    'PrivateDataElementValueMultiplicity',
+    'UL',
+    fc.array(fc.nat(), { maxLength: 3 }).map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'ExaminedBodyThickness',
+    'FL',
+    fc.float({ noNaN: true }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
   ['EventTimeOffset', 'FD', fc.double({ noNaN: true }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['FileOffsetInContainer', 'UV', fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['SelectorSVValue', 'SV', fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { maxLength: 3 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['DimensionIndexPointer', 'AT', fc.nat({ max: 0xffffffff }).map((n) => (ds, k) => ds.setNumber(k, n))],
-  ['RedPaletteColorLookupTableData', 'OW', fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 64 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['VectorGridData', 'OF', fc.array(fc.float({ noNaN: true }), { maxLength: 16 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['FilterLookupTableData', 'OD', fc.array(fc.double({ noNaN: true }), { maxLength: 8 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['TrackPointIndexList', 'OL', fc.array(fc.nat(), { maxLength: 8 }).map((a) => (ds, k) => ds.setNumber(k, a))],
-  ['SelectorOVValue', 'OV', fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 4 }).map((a) => (ds, k) => ds.setNumber(k, a))],
+  [
+    'FileOffsetInContainer',
+    'UV',
+    fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
+  [
+    'SelectorSVValue',
+    'SV',
+    fc
+      .array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { maxLength: 3 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'DimensionIndexPointer',
+    'AT',
+    fc.nat({ max: 0xffffffff }).map((n) => (ds, k) => ds.setNumber(k, n)),
+  ],
+  [
+    'RedPaletteColorLookupTableData',
+    'OW',
+    fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 64 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'VectorGridData',
+    'OF',
+    fc
+      .array(fc.float({ noNaN: true }), { maxLength: 16 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'FilterLookupTableData',
+    'OD',
+    fc
+      .array(fc.double({ noNaN: true }), { maxLength: 8 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'TrackPointIndexList',
+    'OL',
+    fc.array(fc.nat(), { maxLength: 8 }).map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
+  [
+    'SelectorOVValue',
+    'OV',
+    fc
+      .array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 4 })
+      .map((a) => (ds, k) => ds.setNumber(k, a)),
+  ],
   ['MakerNote', 'OB', fc.uint8Array({ maxLength: 100 }).map((b) => (ds, k) => ds.setBytes(k, b))],
 ];
 
@@ -63,17 +163,18 @@ type Build = (ds: DataSet) => void;
 
 /** A data set builder: scalars, a private block, sequences nested up to `depth`. */
 function dataSetArb(depth: number): fc.Arbitrary<Build> {
-  const scalars = fc.subarray(SCALARS, { maxLength: 12 }).chain((picked) =>
-    fc.tuple(...picked.map(([kw, , arb]) => arb.map((set) => (ds: DataSet) => set(ds, kw)))),
-  );
+  const scalars = fc
+    .subarray(SCALARS, { maxLength: 12 })
+    .chain((picked) =>
+      fc.tuple(...picked.map(([kw, , arb]) => arb.map((set) => (ds: DataSet) => set(ds, kw)))),
+    );
   const privateBlock = fc.option(
-    fc.tuple(text(16, 'ABCXYZ '.split('')), fc.uint8Array({ maxLength: 40 })).map(
-      ([creator, bytes]) =>
-        (ds: DataSet) => {
-          ds.setString(0x00410010, creator || 'DNET', 'LO');
-          ds.setBytes(0x00411001, bytes, 'UN');
-        },
-    ),
+    fc
+      .tuple(text(16, 'ABCXYZ '.split('')), fc.uint8Array({ maxLength: 40 }))
+      .map(([creator, bytes]) => (ds: DataSet) => {
+        ds.setString(0x00410010, creator || 'DNET', 'LO');
+        ds.setBytes(0x00411001, bytes, 'UN');
+      }),
   );
   const seqs =
     depth <= 0
@@ -164,8 +265,29 @@ describe('element codec round trips (PS3.5 A.1, A.2, A.3, A.5)', () => {
 
 /** Explicit VR LE bytes of one element, for hand-made inputs. */
 function explicitLE(group: number, element: number, vr: string, value: number[]): number[] {
-  const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'UC', 'UR', 'OF', 'OD', 'OL', 'OV', 'SV', 'UV'].includes(vr);
-  const head = [group & 0xff, group >> 8, element & 0xff, element >> 8, vr.charCodeAt(0), vr.charCodeAt(1)];
+  const long = [
+    'OB',
+    'OW',
+    'SQ',
+    'UN',
+    'UT',
+    'UC',
+    'UR',
+    'OF',
+    'OD',
+    'OL',
+    'OV',
+    'SV',
+    'UV',
+  ].includes(vr);
+  const head = [
+    group & 0xff,
+    group >> 8,
+    element & 0xff,
+    element >> 8,
+    vr.charCodeAt(0),
+    vr.charCodeAt(1),
+  ];
   const n = value.length;
   return long
     ? [...head, 0, 0, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, ...value]
@@ -189,10 +311,28 @@ describe('element codec details', () => {
 
   it('passes encapsulated pixel data fragments through (PS3.5 A.4)', () => {
     const bytes = new Uint8Array([
-      ...tagLE(0x7fe0, 0x0010), 0x4f, 0x42, 0, 0, ...u32(0xffffffff),
-      ...tagLE(0xfffe, 0xe000), ...u32(4), 0, 0, 0, 0, // basic offset table
-      ...tagLE(0xfffe, 0xe000), ...u32(6), 0xff, 0xd8, 1, 2, 0xff, 0xd9,
-      ...tagLE(0xfffe, 0xe0dd), ...u32(0),
+      ...tagLE(0x7fe0, 0x0010),
+      0x4f,
+      0x42,
+      0,
+      0,
+      ...u32(0xffffffff),
+      ...tagLE(0xfffe, 0xe000),
+      ...u32(4),
+      0,
+      0,
+      0,
+      0, // basic offset table
+      ...tagLE(0xfffe, 0xe000),
+      ...u32(6),
+      0xff,
+      0xd8,
+      1,
+      2,
+      0xff,
+      0xd9,
+      ...tagLE(0xfffe, 0xe0dd),
+      ...u32(0),
     ]);
     const jpeg = '1.2.840.10008.1.2.4.50';
     const ds = decodeDataSet(bytes, jpeg);
@@ -229,9 +369,17 @@ describe('element codec details', () => {
   it('reads a UN of undefined length as an implicit VR LE sequence (PS3.5 6.2.2)', () => {
     const item = [...tagLE(0x0008, 0x0100), ...u32(4), ...Buffer.from('ABC ')];
     const bytes = new Uint8Array([
-      ...tagLE(0x0011, 0x1010), 0x55, 0x4e, 0, 0, ...u32(0xffffffff),
-      ...tagLE(0xfffe, 0xe000), ...u32(item.length), ...item,
-      ...tagLE(0xfffe, 0xe0dd), ...u32(0),
+      ...tagLE(0x0011, 0x1010),
+      0x55,
+      0x4e,
+      0,
+      0,
+      ...u32(0xffffffff),
+      ...tagLE(0xfffe, 0xe000),
+      ...u32(item.length),
+      ...item,
+      ...tagLE(0xfffe, 0xe0dd),
+      ...u32(0),
     ]);
     const ds = decodeDataSet(bytes, TransferSyntax.ExplicitVRLittleEndian);
     expect(ds.sequence(0x00111010)[0]?.string('CodeValue')).toBe('ABC');
@@ -289,9 +437,9 @@ describe('limits with typed errors', () => {
     expect(() =>
       decodeDataSet(bytes, TransferSyntax.ExplicitVRLittleEndian, { maxDepth: 9 }),
     ).toThrow(NestingTooDeepError);
-    expect(
-      decodeDataSet(bytes, TransferSyntax.ExplicitVRLittleEndian, { maxDepth: 10 }).size,
-    ).toBe(1);
+    expect(decodeDataSet(bytes, TransferSyntax.ExplicitVRLittleEndian, { maxDepth: 10 }).size).toBe(
+      1,
+    );
   });
 
   it('rejects an element length larger than what remains', () => {
