@@ -224,7 +224,10 @@ export interface AssociationOptions {
   maxOperations?: number;
   /** Unread bytes of an incoming data set above which reading pauses (default 1 MiB). */
   dataSetHighWaterMark?: number;
-  /** Do not answer an A-RELEASE-RQ at once: emit `release-requested` and wait for `releaseResponse()`. */
+  /**
+   * Do not answer an A-RELEASE-RQ at once (Sta8, and Sta9/Sta12 of a release
+   * collision): emit `release-requested` and wait for `releaseResponse()`.
+   */
   manualRelease?: boolean;
 }
 
@@ -526,6 +529,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
   async associate(
     options: Omit<RequestAssociationOptions, keyof AssociationOptions>,
   ): Promise<Negotiation> {
+    if (this.#state !== 'Sta1' || this.role !== 'requestor' || this.#rq) {
+      throw new InvalidStateError(this.#state, 'Evt1', 'A-ASSOCIATE request');
+    }
     const rq = 'type' in options.proposal ? options.proposal : buildAssociateRq(options.proposal);
     this.#rq = rq;
     const established = new Promise<Negotiation>((resolve, reject) => {
@@ -547,10 +553,10 @@ export class Association extends EventEmitter<AssociationEventMap> {
         cause,
       });
       this.#end ??= error;
-      if (this.#state === 'Sta4') this.#dispatch('Evt17');
+      if ((this.#state as State) === 'Sta4') this.#dispatch('Evt17');
       throw error;
     }
-    if (this.#state !== 'Sta4') {
+    if ((this.#state as State) !== 'Sta4') {
       connection.abort();
       throw this.#end ?? new ConnectionLostError('association aborted while connecting');
     }
@@ -593,7 +599,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const done = new Promise<void>((resolve, reject) => {
       this.#releaseWaiter = { resolve, reject };
     });
-    this.#dispatch('Evt11');
+    done.catch(() => {});
+    try {
+      this.#dispatch('Evt11');
+    } catch (error) {
+      this.#releaseWaiter = undefined;
+      throw error;
+    }
     await done;
     await this.#closedPromise;
   }
@@ -1152,7 +1164,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
         case 'indicate-a-release-collision': {
           const collision = effect === 'indicate-a-release-collision';
           this.emit('release-requested', { collision });
-          if (!this.#options.manualRelease || collision) {
+          if (!this.#options.manualRelease) {
             // AR-2 / AR-8: answer at once (Evt14) unless the user answers; the acceptor of a collision waits for the RP first (Sta10).
             if (this.#state === 'Sta8' || this.#state === 'Sta9')
               queueMicrotask(() => this.#tryDispatch('Evt14'));
@@ -1162,7 +1174,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
         case 'confirm-a-release':
           this.#acse.stop();
           this.#released = true;
-          if (this.#state === 'Sta12') queueMicrotask(() => this.#tryDispatch('Evt14'));
+          if (this.#state === 'Sta12' && !this.#options.manualRelease) {
+            queueMicrotask(() => this.#tryDispatch('Evt14'));
+          }
           this.#releaseWaiter?.resolve();
           this.#releaseWaiter = undefined;
           break;

@@ -9,33 +9,7 @@ import {
   states,
   transition,
 } from './state-machine.js';
-
-/**
- * PS3.8 Table 9-10 typed again, row by row as printed in the standard
- * (columns Sta1..Sta13, "-" for a blank cell), independent of the table in
- * the source, so a typo in either fails here.
- */
-const table9_10: Record<Event, string> = {
-  Evt1: 'AE-1 - - - - - - - - - - - -',
-  Evt2: '- - - AE-2 - - - - - - - - -',
-  Evt3: '- AA-1 AA-8 - AE-3 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-6',
-  Evt4: '- AA-1 AA-8 - AE-4 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-6',
-  Evt5: 'AE-5 - - - - - - - - - - - -',
-  Evt6: '- AE-6 AA-8 - AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-7',
-  Evt7: '- - AE-7 - - - - - - - - - -',
-  Evt8: '- - AE-8 - - - - - - - - - -',
-  Evt9: '- - - - - DT-1 - AR-7 - - - - -',
-  Evt10: '- AA-1 AA-8 - AA-8 DT-2 AR-6 AA-8 AA-8 AA-8 AA-8 AA-8 AA-6',
-  Evt11: '- - - - - AR-1 - - - - - - -',
-  Evt12: '- AA-1 AA-8 - AA-8 AR-2 AR-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-6',
-  Evt13: '- AA-1 AA-8 - AA-8 AA-8 AR-3 AA-8 AA-8 AR-10 AR-3 AA-8 AA-6',
-  Evt14: '- - - - - - - AR-4 AR-9 - - AR-4 -',
-  Evt15: '- - AA-1 AA-2 AA-1 AA-1 AA-1 AA-1 AA-1 AA-1 AA-1 AA-1 -',
-  Evt16: '- AA-2 AA-3 - AA-3 AA-3 AA-3 AA-3 AA-3 AA-3 AA-3 AA-3 AA-2',
-  Evt17: '- AA-5 AA-4 AA-4 AA-4 AA-4 AA-4 AA-4 AA-4 AA-4 AA-4 AA-4 AR-5',
-  Evt18: '- AA-2 - - - - - - - - - - AA-2',
-  Evt19: '- AA-1 AA-8 - AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-8 AA-7',
-};
+import { table9_10 } from './table-9-10.fixture.js';
 
 /** Next state of each action, PS3.8 Tables 9-6..9-9 (context-free ones). */
 const nextState: Partial<Record<Action, State>> = {
