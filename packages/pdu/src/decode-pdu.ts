@@ -47,6 +47,8 @@ function u32(b: Uint8Array, o: number): number {
  * for any malformed input.
  */
 export function decodePdu(bytes: Uint8Array): Pdu {
+  // Views handed out are plain Uint8Arrays, even when a Node Buffer comes in.
+  if (bytes.constructor !== Uint8Array) bytes = plain(bytes);
   if (bytes.length < PDU_HEADER_LENGTH) {
     fail(PduErrorCode.INVALID_LENGTH, 'a PDU needs its 6-byte header', 'pdu-length', 0, 0);
   }
@@ -92,6 +94,11 @@ export function unknownType(type: number): PduError {
     `unrecognized PDU type ${hex(type)} (PS3.8 §9.3.1) (at byte 0)`,
     { field: 'pdu-type', offset: 0, pduType: type },
   );
+}
+
+/** A plain Uint8Array view of the same memory (no copy). @internal */
+export function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The PDUs of a fixed 4-byte length (PS3.8 §9.3.4, §9.3.6-9.3.8). @internal */

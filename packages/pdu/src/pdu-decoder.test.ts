@@ -21,6 +21,17 @@ describe('PduDecoder', () => {
     expect(decoder.pending).toBe(0);
   });
 
+  it('hands out plain Uint8Array views when fed Node Buffers, still without copying', () => {
+    const chunk = Buffer.from(encodePdu(pdata));
+    const decoder = new PduDecoder();
+    const [pdu] = decoder.push(chunk);
+    if (pdu?.type !== PduType.P_DATA_TF) throw new Error('expected a P-DATA-TF');
+    const data = pdu.pdvs[0]!.data;
+    expect(data.constructor).toBe(Uint8Array);
+    expect(data.buffer).toBe(chunk.buffer);
+    expect(data.byteOffset).toBe(chunk.byteOffset + 12);
+  });
+
   it('decodes a stream split at every offset, copying straddling PDUs once', () => {
     const stream = new Uint8Array([
       ...encodePdu(pdata),

@@ -1,4 +1,4 @@
-import { checkFixedLength, decodePdu, isFixedLengthPdu, unknownType } from './decode-pdu.js';
+import { checkFixedLength, decodePdu, isFixedLengthPdu, plain, unknownType } from './decode-pdu.js';
 import { PduError, PduErrorCode } from './errors.js';
 import type { Pdu } from './pdu.js';
 import { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
@@ -93,6 +93,7 @@ export class PduDecoder {
     if (this.#failure) throw this.#failure;
     const out: Pdu[] = [];
     try {
+      if (chunk.constructor !== Uint8Array) chunk = plain(chunk);
       const end = chunk.length;
       let o = 0;
       if (this.#headLength > 0) {
