@@ -11,8 +11,18 @@
  *   required and conditional fields of PS3.7 §9.3 and §10.3.
  * - Statuses: {@link Status}, {@link describeStatus}, {@link statusCategory}.
  * - Message IDs: {@link MessageIdAllocator}.
+ * - Sending: {@link fragmentMessage} (or {@link fragmentMessageAsync} for an
+ *   async stream) cuts a message into P-DATA-TF PDUs of at most the peer's
+ *   maximum length, each a gathered `Uint8Array[]` for a vectored write; the
+ *   data set is pulled lazily chunk by chunk and handed on as views.
+ * - Receiving: a {@link Reassembler} is fed the PDVs of each P-DATA-TF and
+ *   returns `command` (the decoded message: `hasDataSet` says whether a data
+ *   set follows), `data` (each fragment as a view, never gathered) and `end`
+ *   events, and throws typed errors for an unknown context, interleaved or
+ *   out-of-order fragments, or an invalid command.
  *
  * Data sets are opaque here: bytes in the accepted transfer syntax.
+ * Limits: a received command set is capped at 64 KiB (`maxCommandLength`).
  *
  * @example
  * ```ts
@@ -28,6 +38,30 @@
  * });
  * const message = decodeMessage(bytes);
  * if (message.commandField === CommandField.C_STORE_RQ) message.affectedSopInstanceUid; // '1.2.3.4'
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { PduDecoder, type PDataTf } from '@dnet/pdu';
+ * import { Reassembler, fragmentMessage } from '@dnet/dimse';
+ *
+ * // Sender: a C-STORE-RQ with a streamed data set, cut for a peer that takes 16384-byte PDUs.
+ * for (const pdu of fragmentMessage({ contextId: 1, command: storeRq, dataSet: chunks, maxPduLength: 16384 }))
+ *   socket.write(Buffer.concat(pdu));
+ *
+ * // Receiver: PDUs in, messages and data set fragments out.
+ * const decoder = new PduDecoder({ maxPduLength: 16384 });
+ * const reassembler = new Reassembler({ isAcceptedContext: (id) => id === 1 });
+ * socket.on('data', (chunk) => {
+ *   for (const pdu of decoder.push(chunk)) {
+ *     if (pdu.type !== 0x04) continue;
+ *     for (const event of reassembler.push((pdu as PDataTf).pdvs)) {
+ *       if (event.type === 'command') console.log(event.message.commandField, event.message.hasDataSet);
+ *       else if (event.type === 'data') file.write(event.data);
+ *       else console.log('message complete');
+ *     }
+ *   }
+ * });
  * ```
  */
 
@@ -108,7 +142,24 @@ export {
   UnknownCommandError,
   UnknownContextError,
 } from './errors.js';
+export {
+  type AsyncDataSetSource,
+  type DataSetSource,
+  type FragmentOptions,
+  fragmentMessage,
+  fragmentMessageAsync,
+  PDV_OVERHEAD,
+} from './fragment-message.js';
 export { MessageIdAllocator, type MessageIdAllocatorOptions } from './message-id-allocator.js';
+export {
+  type CommandEvent,
+  type DataEvent,
+  type EndEvent,
+  Reassembler,
+  type ReassemblerOptions,
+  type ReassemblerState,
+  type ReassemblyEvent,
+} from './reassembler.js';
 export {
   describeStatus,
   formatStatus,
