@@ -22,6 +22,20 @@ export interface PduDecoderOptions {
   maxAssociationPduLength?: number;
 }
 
+/**
+ * An uninitialised buffer for a straddling PDU: every byte is written by the
+ * copy before it is read, so the zero fill of `new Uint8Array` is wasted work.
+ * Node's `Buffer.allocUnsafeSlow` skips it (and the shared pool); elsewhere a
+ * plain Uint8Array is used. Returned as a plain Uint8Array either way.
+ */
+const allocate: (size: number) => Uint8Array =
+  typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
+    ? (size) => {
+        const b = Buffer.allocUnsafeSlow(size);
+        return new Uint8Array(b.buffer, b.byteOffset, size);
+      }
+    : (size) => new Uint8Array(size);
+
 function checkCap(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
@@ -104,7 +118,7 @@ export class PduDecoder {
         o = take;
         if (this.#headLength < PDU_HEADER_LENGTH) return out;
         this.#headLength = 0;
-        this.#partial = new Uint8Array(this.#checkHeader(this.#head, 0));
+        this.#partial = allocate(this.#checkHeader(this.#head, 0));
         this.#partial.set(this.#head);
         this.#filled = PDU_HEADER_LENGTH;
       }
@@ -123,7 +137,7 @@ export class PduDecoder {
         const total = this.#checkHeader(chunk, o);
         if (end - o < total) {
           // Straddles into later chunks: allocate it whole (its length is checked) and copy once.
-          this.#partial = new Uint8Array(total);
+          this.#partial = allocate(total);
           this.#partial.set(chunk.subarray(o));
           this.#filled = end - o;
           return out;

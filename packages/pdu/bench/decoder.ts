@@ -1,0 +1,93 @@
+// PduDecoder throughput on a stream of P-DATA-TF PDUs arriving in 64 KiB
+// chunks, and the bytes it copies per PDU (only PDUs straddling two chunks are
+// copied, once). Run on its own: pnpm exec tsx packages/pdu/bench/decoder.ts
+import { pathToFileURL } from 'node:url';
+import { encodePdu, PduDecoder, PduType } from '../src/index.js';
+
+/** A benchmark figure: median, min and max of several runs. */
+export interface Result {
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+}
+
+function summarize(name: string, unit: string, samples: number[]): Result {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { name, unit, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const STREAM_BYTES = 32 * 1024 * 1024;
+const PASSES = 4;
+const RUNS = 9;
+
+/** A stream of P-DATA-TF PDUs whose length field is `pduLength` (the maximum length announced), cut into `chunkSize` views. */
+function stream(pduLength: number, chunkSize: number): { chunks: Uint8Array[]; pdus: number } {
+  const pdu = encodePdu({
+    type: PduType.P_DATA_TF,
+    pdvs: [
+      { contextId: 1, command: false, last: false, data: new Uint8Array(pduLength - 6).fill(0xab) },
+    ],
+  });
+  const pdus = Math.floor(STREAM_BYTES / pdu.length);
+  const all = new Uint8Array(pdus * pdu.length);
+  for (let i = 0; i < pdus; i++) all.set(pdu, i * pdu.length);
+  const chunks: Uint8Array[] = [];
+  for (let o = 0; o < all.length; o += chunkSize) chunks.push(all.subarray(o, o + chunkSize));
+  return { chunks, pdus };
+}
+
+function scenario(label: string, pduLength: number, chunkSize: number): Result[] {
+  const { chunks, pdus } = stream(pduLength, chunkSize);
+  const bytes = chunks.reduce((n, c) => n + c.length, 0);
+  const gbps: number[] = [];
+  let copiedPerPdu = 0;
+  for (let run = 0; run < RUNS + 1; run++) {
+    const decoder = new PduDecoder({ maxPduLength: 1024 * 1024 });
+    let seen = 0;
+    let data = 0;
+    const start = process.hrtime.bigint();
+    for (let pass = 0; pass < PASSES; pass++) {
+      for (const chunk of chunks) {
+        for (const pdu of decoder.push(chunk)) {
+          seen++;
+          if (pdu.type === PduType.P_DATA_TF) data += pdu.pdvs[0]!.data.length;
+        }
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (seen !== pdus * PASSES || data === 0)
+      throw new Error(`${label}: decoded ${seen} of ${pdus * PASSES} PDUs`);
+    copiedPerPdu = decoder.bytesCopied / seen;
+    if (run > 0) gbps.push((bytes * PASSES) / seconds / 1e9); // run 0 warms up
+  }
+  const copies = copiedPerPdu / (pduLength + 6);
+  return [
+    summarize(`pdu decoder ${label}`, 'GB/s', gbps),
+    summarize(`pdu decoder ${label} copied`, 'bytes/PDU', [copiedPerPdu]),
+    summarize(`pdu decoder ${label} copies`, 'copies/PDU', [copies]),
+  ];
+}
+
+/** Decoder throughput (GB/s) and bytes copied per PDU for 16 KiB and 128 KiB P-DATA-TF PDUs in 64 KiB chunks. */
+export async function run(): Promise<Result[]> {
+  const chunk = 64 * 1024;
+  return [
+    ...scenario('16 KiB PDUs / 64 KiB chunks', 16 * 1024, chunk),
+    ...scenario('128 KiB PDUs / 64 KiB chunks', 128 * 1024, chunk),
+    // Chunks holding whole PDUs (4 per chunk): every PDU lies within a chunk.
+    ...scenario('16 KiB PDUs / chunks of 4 whole PDUs', 16 * 1024, 4 * (16 * 1024 + 6)),
+  ];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await run()) {
+    const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(3));
+    console.log(
+      `${r.name.padEnd(50)} ${f(r.median).padStart(9)} ${f(r.min).padStart(9)} ${f(r.max).padStart(9)}  ${r.unit}`,
+    );
+  }
+}
