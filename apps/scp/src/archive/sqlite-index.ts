@@ -700,7 +700,9 @@ export class SqliteIndex implements ArchiveIndex {
     ];
     let patientPk: number;
     if (patient) {
-      s.updatePatient.run(...patientColumns, patient.pk);
+      // Unchanged rows (the usual case: one more instance of a known patient) are not rewritten.
+      if (patientColumns[3] !== patient.attributes)
+        s.updatePatient.run(...patientColumns, patient.pk);
       patientPk = patient.pk;
     } else {
       patientPk = Number(s.insertPatient.run(patientId, issuer, ...patientColumns).lastInsertRowid);
@@ -719,7 +721,9 @@ export class SqliteIndex implements ArchiveIndex {
     ];
     let studyPk: number;
     if (study) {
-      s.updateStudy.run(patientPk, ...studyColumns, study.pk);
+      if (studyColumns[5] !== study.attributes || study.patient_fk !== patientPk) {
+        s.updateStudy.run(patientPk, ...studyColumns, study.pk);
+      }
       studyPk = study.pk;
       if (study.patient_fk !== patientPk) this.#prunePatient(study.patient_fk);
     } else {
@@ -736,7 +740,9 @@ export class SqliteIndex implements ArchiveIndex {
     ];
     let seriesPk: number;
     if (series) {
-      s.updateSeries.run(studyPk, ...seriesColumns, series.pk);
+      if (seriesColumns[3] !== series.attributes || series.study_fk !== studyPk) {
+        s.updateSeries.run(studyPk, ...seriesColumns, series.pk);
+      }
       seriesPk = series.pk;
       if (series.study_fk !== studyPk) this.#pruneStudy(series.study_fk);
     } else {
