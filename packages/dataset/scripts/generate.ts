@@ -159,11 +159,13 @@ async function main(): Promise<void> {
     if (seen.has(uid)) continue;
     seen.add(uid);
     const retired = /Retired$/.test(rawKeyword) ? 1 : 0;
-    const keyword = rawKeyword.replace(/Retired$/, '');
+    const full = rawKeyword.replace(/Retired$/, '');
+    // PS3.6 keywords leave out the "SOP Class" of the name (e.g. Verification).
+    const keyword = full.replace(/SOPClass$/, '');
     uids.push([
       uid,
       keyword,
-      nameFromKeyword(keyword) + (retired ? ' (Retired)' : ''),
+      nameFromKeyword(full) + (retired ? ' (Retired)' : ''),
       typeNames[type] ?? nameFromKeyword(type),
       retired,
     ]);

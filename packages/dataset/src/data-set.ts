@@ -433,6 +433,26 @@ export class DataSet {
   }
 
   /**
+   * Appends a new, empty item to a sequence (created when absent) and returns
+   * it; the item inherits this data set's Specific Character Set (PS3.5 §7.5).
+   *
+   * @param key - keyword or tag of the sequence
+   */
+  addItem(key: ElementKey): DataSet {
+    const tag = resolveTag(key);
+    const item = new DataSet();
+    const existing = this.#elements.get(tag);
+    const items = [...(existing?.items ?? []), item];
+    this.set({
+      tag,
+      vr: existing?.vr ?? 'SQ',
+      items,
+      undefinedLength: existing?.undefinedLength ?? true,
+    });
+    return item;
+  }
+
+  /**
    * A deep copy whose value bytes are shared (they are never mutated in place).
    */
   clone(): DataSet {

@@ -242,7 +242,7 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
   it.each(names)('writes the data set of %s back bit for bit', async (name) => {
     const bytes = new Uint8Array(await readFile(files[name]!));
     const { header, dataSet } = decodePart10(bytes);
-    let original = bytes.subarray(header.dataSetOffset);
+    let original: Uint8Array = bytes.subarray(header.dataSetOffset);
     let ts = header.transferSyntaxUid;
     if (ts === TransferSyntax.DeflatedExplicitVRLittleEndian) {
       original = inflateDataSet(original);

@@ -7,7 +7,7 @@ import { formatTag } from './tag.js';
 import { byteSwapUnit } from './vr.js';
 
 /** A comparable form of an element tree: values as little-endian hex. */
-export type Canonical = [string, string, string | Canonical[][] | string[]][];
+export type Canonical = [string, string, string | Canonical[] | string[]][];
 
 /**
  * The canonical form of a data set for deep comparisons: tag, VR and the value
