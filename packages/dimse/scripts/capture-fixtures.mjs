@@ -14,7 +14,7 @@
 // Every process it starts is stopped by its PID; every wait is bounded.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -176,19 +176,23 @@ function commandSets(chunks) {
   return sets;
 }
 
-const NAMES = {
-  1: 'c-store-rq',
-  32769: 'c-store-rsp',
-  16: 'c-get-rq',
-  32784: 'c-get-rsp',
-  32: 'c-find-rq',
-  32800: 'c-find-rsp',
-  33: 'c-move-rq',
-  32801: 'c-move-rsp',
-  48: 'c-echo-rq',
-  32816: 'c-echo-rsp',
-  4095: 'c-cancel-rq',
-};
+const NAMES = new Map([
+  [0x0001, 'c-store-rq'],
+  [0x8001, 'c-store-rsp'],
+  [0x0010, 'c-get-rq'],
+  [0x8010, 'c-get-rsp'],
+  [0x0020, 'c-find-rq'],
+  [0x8020, 'c-find-rsp'],
+  [0x0021, 'c-move-rq'],
+  [0x8021, 'c-move-rsp'],
+  [0x0030, 'c-echo-rq'],
+  [0x8030, 'c-echo-rsp'],
+  [0x0fff, 'c-cancel-rq'],
+  [0x0100, 'n-event-report-rq'],
+  [0x8100, 'n-event-report-rsp'],
+  [0x0130, 'n-action-rq'],
+  [0x8130, 'n-action-rsp'],
+]);
 
 function commandField(set) {
   for (let pos = 0; pos + 8 <= set.length; ) {
@@ -211,11 +215,12 @@ function writeFixture(name, set, origin) {
   const bin = join(work, `${name}.bin`);
   writeFileSync(bin, set);
   const dump = run('dcmdump', ['-f', '-ti', '+L', bin]);
+  const tool = origin.startsWith('Orthanc') ? 'Orthanc 1.10.1' : 'DCMTK 3.6.7';
   writeFileSync(join(outDir, `${name}.hex`), hex(set));
   writeFileSync(
     join(outDir, `${name}.txt`),
     `${name}: command set captured from ${origin}\n` +
-      `(DCMTK 3.6.7 on 127.0.0.1 through a recording proxy, scripts/capture-fixtures.mjs)\n` +
+      `(${tool} on 127.0.0.1 through a recording proxy, scripts/capture-fixtures.mjs)\n` +
       `${set.length} bytes, Implicit VR Little Endian (PS3.7 §6.3.1). dcmdump -f -ti +L:\n\n${dump}`,
   );
   written.push(name);
@@ -229,7 +234,7 @@ function writeConnection(prefix, rec, origin, counts = new Map()) {
   ]) {
     for (const set of commandSets(chunks)) {
       const cf = commandField(set);
-      const base = `${prefix}-${NAMES[cf] ?? `cmd-${cf.toString(16)}`}`;
+      const base = `${prefix}-${NAMES.get(cf) ?? `cmd-${cf.toString(16)}`}`;
       const n = (counts.get(base) ?? 0) + 1;
       counts.set(base, n);
       writeFixture(
@@ -413,6 +418,106 @@ async function main() {
   writeConnection('dcmqrscp-getscu', p2.connections[4], 'getscu -> dcmqrscp');
   await p2.close();
   await p3.close();
+
+  if (spawnSync('which', ['Orthanc']).status === 0) await captureOrthanc(files[0]);
+  else console.warn('Orthanc not installed: no N-ACTION / N-EVENT-REPORT fixtures');
+}
+
+/** Polls `url` until `ok(json)` holds; bounded by `ms`. */
+async function poll(url, ok, ms = 20_000, init = undefined) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url, init);
+      if (r.ok) {
+        const json = await r.json();
+        if (ok(json)) return json;
+      }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out polling ${url}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Storage Commitment between two Orthanc instances (PS3.4 Annex J): A stores an
+ * instance to B asking for commitment, so A sends N-ACTION-RQ, B answers, then B
+ * opens an association back to A with N-EVENT-REPORT-RQ. Both associations go
+ * through recording proxies.
+ */
+async function captureOrthanc(file) {
+  const [httpA, httpB, dicomA, dicomB] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const toB = await recordingProxy(dicomB);
+  const toA = await recordingProxy(dicomA);
+  const config = (name, http, dicom, peer) => {
+    const dir = join(work, `orthanc-${name}`);
+    mkdirSync(dir, { recursive: true });
+    const cfg = {
+      Name: `dnet-${name}`,
+      StorageDirectory: join(dir, 'storage'),
+      IndexDirectory: join(dir, 'index'),
+      HttpPort: http,
+      RemoteAccessAllowed: false,
+      AuthenticationEnabled: false,
+      DicomAet: `ORTHANC${name.toUpperCase()}`,
+      DicomPort: dicom,
+      DicomCheckModalityHost: false,
+      Plugins: [],
+      DicomModalities: { [peer.name]: { AET: peer.aet, Host: '127.0.0.1', Port: peer.port } },
+    };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
+    return dir;
+  };
+  const dirA = config('a', httpA, dicomA, { name: 'b', aet: 'ORTHANCB', port: toB.port });
+  const dirB = config('b', httpB, dicomB, { name: 'a', aet: 'ORTHANCA', port: toA.port });
+  const a = startDaemon('Orthanc', [`--logdir=${dirA}`, join(dirA, 'config.json')]);
+  startDaemon('Orthanc', [`--logdir=${dirB}`, join(dirB, 'config.json')]);
+  await poll(`http://127.0.0.1:${httpA}/system`, () => true);
+  await poll(`http://127.0.0.1:${httpB}/system`, () => true);
+  const uploaded = await (
+    await fetch(`http://127.0.0.1:${httpA}/instances`, { method: 'POST', body: readFileSync(file) })
+  ).json();
+  const job = await (
+    await fetch(`http://127.0.0.1:${httpA}/modalities/b/store`, {
+      method: 'POST',
+      body: JSON.stringify({
+        Resources: [uploaded.ID],
+        StorageCommitment: true,
+        Synchronous: true,
+      }),
+    })
+  ).json();
+  if (!job.StorageCommitmentTransactionUID)
+    throw new Error(`no storage commitment in ${JSON.stringify(job)}\n${a.log()}`);
+  await poll(
+    `http://127.0.0.1:${httpA}/storage-commitment/${job.StorageCommitmentTransactionUID}`,
+    (report) => report.Status !== 'Pending',
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const counts = new Map();
+  for (const rec of toB.connections)
+    writeConnection(
+      'orthanc-commitment',
+      rec,
+      'Orthanc A -> Orthanc B (C-STORE, N-ACTION)',
+      counts,
+    );
+  for (const rec of toA.connections)
+    writeConnection(
+      'orthanc-commitment',
+      rec,
+      'Orthanc B -> Orthanc A (commitment report)',
+      counts,
+    );
+  await toA.close();
+  await toB.close();
 }
 
 /** A node -e program printing the data set of a Part 10 file (after the meta group) as base64. */

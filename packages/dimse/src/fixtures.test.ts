@@ -22,8 +22,8 @@ function load(name: string): { bytes: Uint8Array; message: DimseMessage } {
   return { bytes, message: decodeMessage(bytes) };
 }
 
-describe('DCMTK command set fixtures', () => {
-  it('covers every C-service message DCMTK sends', () => {
+describe('DCMTK and Orthanc command set fixtures', () => {
+  it('covers every C-service message and the storage commitment N-messages', () => {
     expect(commandFixtures.length).toBeGreaterThanOrEqual(20);
     const types = new Set(commandFixtures.map((f) => messageType(load(f.slice(0, -4)).message)));
     expect([...types].sort()).toEqual(
@@ -39,6 +39,10 @@ describe('DCMTK command set fixtures', () => {
         'C-MOVE-RSP',
         'C-STORE-RQ',
         'C-STORE-RSP',
+        'N-ACTION-RQ',
+        'N-ACTION-RSP',
+        'N-EVENT-REPORT-RQ',
+        'N-EVENT-REPORT-RSP',
       ].sort(),
     );
   });
@@ -100,6 +104,30 @@ describe('DCMTK command set fixtures', () => {
       status: 0x0000,
       numberOfCompletedSuboperations: 1,
       numberOfFailedSuboperations: 0,
+    });
+  });
+
+  it('reads the storage commitment N-ACTION-RQ and N-EVENT-REPORT-RQ of Orthanc (PS3.4 J.3)', () => {
+    expect(load('orthanc-commitment-n-action-rq').message).toEqual({
+      commandField: CommandField.N_ACTION_RQ,
+      messageId: 1,
+      requestedSopClassUid: '1.2.840.10008.1.20.1',
+      requestedSopInstanceUid: '1.2.840.10008.1.20.1.1',
+      actionTypeId: 1,
+      hasDataSet: true,
+    });
+    expect(load('orthanc-commitment-n-event-report-rq').message).toMatchObject({
+      commandField: CommandField.N_EVENT_REPORT_RQ,
+      affectedSopInstanceUid: '1.2.840.10008.1.20.1.1',
+      eventTypeId: 1,
+      hasDataSet: true,
+    });
+  });
+
+  it('reads the C-FIND-RSP FE00H (cancel) of dcmqrscp, without an Identifier', () => {
+    expect(load('dcmqrscp-findscu-cancel-c-find-rsp-2').message).toMatchObject({
+      status: 0xfe00,
+      hasDataSet: false,
     });
   });
 
