@@ -1,0 +1,159 @@
+/**
+ * Benchmarks of @dnet/dataset (about 10 s):
+ * - reading the Part 10 header of a 1 GiB file (sparse) and of a 2 KiB file:
+ *   the cost must not depend on the file's size;
+ * - full decode and encode throughput of a data set of many small elements.
+ *
+ * Run alone: `pnpm exec tsx packages/dataset/bench/dataset.ts`.
+ */
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DataSet,
+  decodeDataSet,
+  encodeDataSet,
+  encodePart10Header,
+  openPart10File,
+  TransferSyntax,
+} from '../src/index.js';
+
+/** One figure. */
+export interface Result {
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+}
+
+function summarise(name: string, unit: string, samples: number[]): Result {
+  const s = [...samples].sort((a, b) => a - b);
+  return { name, unit, median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** Times `fn` `runs` times (after one warm-up), in microseconds per run. */
+async function time(runs: number, fn: () => unknown): Promise<number[]> {
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return out;
+}
+
+/** A Part 10 file whose Pixel Data makes it `size` bytes long, sparse on disk. */
+async function makeFile(path: string, size: number): Promise<void> {
+  const head = encodePart10Header({
+    mediaStorageSopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+    mediaStorageSopInstanceUid: '1.2.3.4',
+    transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+  });
+  const ds = new DataSet();
+  ds.setString('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+  ds.setString('SOPInstanceUID', '1.2.3.4');
+  const body = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);
+  const pixelHeader = new Uint8Array(12);
+  const dv = new DataView(pixelHeader.buffer);
+  dv.setUint16(0, 0x7fe0, true);
+  dv.setUint16(2, 0x0010, true);
+  pixelHeader.set([0x4f, 0x42], 4);
+  const valueLength = size - head.length - body.length - 12;
+  dv.setUint32(8, valueLength, true);
+  const fh = await open(path, 'w');
+  await fh.write(head);
+  await fh.write(body);
+  await fh.write(pixelHeader);
+  await fh.truncate(size);
+  await fh.close();
+}
+
+/** A data set of many small elements: 2000 items of 12 elements each. */
+function manySmallElements(): DataSet {
+  const ds = new DataSet();
+  ds.setString('PatientName', 'DOE^JOHN');
+  ds.setString('PatientID', '12345');
+  for (let i = 0; i < 2000; i++) {
+    const item = ds.addItem('ReferencedImageSequence');
+    item.setString('ReferencedSOPClassUID', '1.2.840.10008.5.1.4.1.1.2');
+    item.setString('ReferencedSOPInstanceUID', `1.2.826.0.1.3680043.2.1125.${i}`);
+    item.setNumber('ReferencedFrameNumber', [i, i + 1]);
+    item.setString('CodeValue', `C${i}`);
+    item.setString('CodingSchemeDesignator', 'DCM');
+    item.setString('CodeMeaning', 'Some meaning');
+    item.setNumber('Rows', 512);
+    item.setNumber('Columns', 512);
+    item.setNumber('PixelSpacing', [0.5, 0.5]);
+    item.setString('StudyDate', '20240101');
+    item.setString('StudyTime', '101010');
+    item.setNumber('EventTimeOffset', 1.5);
+  }
+  return ds;
+}
+
+/** Runs the benchmarks. */
+export async function run(): Promise<Result[]> {
+  const results: Result[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
+  try {
+    const big = join(dir, 'big.dcm');
+    const small = join(dir, 'small.dcm');
+    await makeFile(big, 1024 ** 3);
+    await makeFile(small, 2048);
+    results.push(
+      summarise(
+        'dataset: Part 10 header read, 1 GiB file',
+        'µs',
+        await time(300, () => openPart10File(big)),
+      ),
+      summarise(
+        'dataset: Part 10 header read, 2 KiB file',
+        'µs',
+        await time(300, () => openPart10File(small)),
+      ),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const ds = manySmallElements();
+  for (const ts of [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]) {
+    const label = ts === TransferSyntax.ImplicitVRLittleEndian ? 'implicit' : 'explicit';
+    const bytes = encodeDataSet(ds, ts);
+    const elements = 2 + 2000 * 13;
+    const decode = await time(20, () => decodeDataSet(bytes, ts));
+    results.push(
+      summarise(
+        `dataset: decode ${elements} small elements (${label} LE)`,
+        'MB/s',
+        decode.map((us) => bytes.length / us),
+      ),
+      summarise(
+        `dataset: decode ${elements} small elements (${label} LE)`,
+        'M elements/s',
+        decode.map((us) => elements / us),
+      ),
+    );
+    const decoded = decodeDataSet(bytes, ts);
+    const encode = await time(20, () => encodeDataSet(decoded, ts));
+    results.push(
+      summarise(
+        `dataset: encode ${elements} small elements (${label} LE)`,
+        'MB/s',
+        encode.map((us) => bytes.length / us),
+      ),
+    );
+  }
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const r of await run()) {
+    console.log(
+      `${r.name.padEnd(60)} ${r.median.toPrecision(4).padStart(10)} ${r.min.toPrecision(4).padStart(10)} ${r.max.toPrecision(4).padStart(10)}  ${r.unit}`,
+    );
+  }
+}
