@@ -150,7 +150,7 @@ describe('Association over the memory transport', () => {
       })(),
     );
     expect(rsp.message.status).toBe(0);
-    expect(received).toEqual(data);
+    expect(Buffer.compare(received!, data)).toBe(0);
     // The acceptor announced 256 KiB; the requestor 1000: responses come within 994 bytes of data.
     expect(sentMax).toBeLessThanOrEqual(262_144 - 6);
     expect(pdvMax).toBeLessThanOrEqual(994);
@@ -236,5 +236,341 @@ describe('Association over the memory transport', () => {
     expect(states).toEqual(expect.arrayContaining(['R:AR-8', 'A:AR-8', 'R:AR-9', 'A:AR-10']));
     expect(requestor.state).toBe('Sta1');
     expect(acceptor.state).toBe('Sta1');
+  });
+});
+
+describe('timers, backpressure, roles and the N-services', () => {
+  it('aborts with a TimeoutError when the DIMSE response does not come', async () => {
+    const transport = memory();
+    let acceptor: Association | undefined;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, { policy }).then((a) => {
+        acceptor = a;
+        a.on('C-ECHO-RQ', () => {}); // never answers
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      timeouts: { dimseMs: 50 },
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      },
+    });
+    const error = await requestor.cEcho().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'dimse' });
+    await requestor.closed;
+    await acceptor?.closed;
+    expect(acceptor?.state).toBe('Sta1');
+  });
+
+  it('aborts an idle association and a requestor whose A-ASSOCIATE-AC never comes', async () => {
+    const transport = memory();
+    const listener = await transport.listen({ port: 0 }, () => {
+      // a peer that accepts the connection and never answers
+    });
+    cleanup.push(() => listener.close());
+    const error = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      timeouts: { acseMs: 30 },
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'acse' });
+
+    const t2 = memory();
+    const l2 = await t2.listen({ port: 0 }, (c) => {
+      Association.accept(c, { policy, timeouts: { idleMs: 40 } }).catch(() => {});
+    });
+    cleanup.push(() => l2.close());
+    const a = await Association.request({
+      transport: t2,
+      host: l2.host,
+      port: l2.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      },
+    });
+    const aborted = await new Promise<unknown>((resolve) => a.once('aborted', resolve));
+    expect(aborted).toBeInstanceOf(AssociationAbortedError);
+    expect(aborted).toMatchObject({ source: 0 });
+  });
+
+  it('pauses reading while a data set consumer lags (bounded buffer)', async () => {
+    const transport = memory();
+    let acceptor!: Association;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, { policy, dataSetHighWaterMark: 64 * 1024 }).then((a) => {
+        acceptor = a;
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
+        maxPduLength: 16384,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    let maxBuffered = 0;
+    let total = 0;
+    acceptor.on('C-STORE-RQ', async (rq) => {
+      for await (const chunk of rq.dataSet!) {
+        maxBuffered = Math.max(maxBuffered, rq.dataSet!.buffered);
+        total += chunk.length;
+        await new Promise((r) => setImmediate(r));
+      }
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const size = 4 * 1024 * 1024;
+    const rsp = await requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2.3.4',
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array(size),
+    );
+    expect(rsp.message.status).toBe(0);
+    expect(total).toBe(size);
+    // At most the high-water mark plus one PDU of the acceptor's maximum length.
+    expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 262_144);
+    await requestor.release();
+  });
+
+  it('carries the user identity and the 59H server response', async () => {
+    const transport = memory();
+    const seen: string[] = [];
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, {
+        policy: {
+          ...policy,
+          verifyUserIdentity: (id) => {
+            seen.push(new TextDecoder().decode(id.primaryField));
+            return { accepted: true, serverResponse: new Uint8Array([0x4a, 0x57, 0x54]) };
+          },
+        },
+      }).catch(() => {});
+    });
+    cleanup.push(() => listener.close());
+    const a = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        userIdentity: {
+          type: 5,
+          positiveResponseRequested: true,
+          primaryField: new TextEncoder().encode('token'),
+          secondaryField: new Uint8Array(0),
+        },
+      },
+    });
+    expect(seen).toEqual(['token']);
+    expect(a.negotiation?.userIdentityResponse?.serverResponse).toEqual(
+      new Uint8Array([0x4a, 0x57, 0x54]),
+    );
+    expect(a.info.userIdentity?.type).toBe(5);
+    await a.release();
+  });
+
+  it('runs a C-GET whose C-STORE sub-operation flows back on the same association (SCP role)', async () => {
+    const GET = '1.2.840.10008.5.1.4.1.2.2.3';
+    const transport = memory();
+    let acceptor!: Association;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, {
+        policy: {
+          contexts: [
+            { abstractSyntax: GET, transferSyntaxes: [IMPLICIT] },
+            { abstractSyntax: CT, transferSyntaxes: [IMPLICIT], scpRole: true },
+          ],
+        },
+      }).then((a) => {
+        acceptor = a;
+        a.on('C-GET-RQ', async (rq) => {
+          await rq.dataSet?.bytes();
+          const sub = await a.cStore(
+            {
+              commandField: CommandField.C_STORE_RQ,
+              affectedSopClassUid: CT,
+              affectedSopInstanceUid: '9.9.9',
+              priority: 0,
+              hasDataSet: true,
+              moveOriginatorAeTitle: 'SCU',
+            },
+            new Uint8Array([1, 2, 3, 4]),
+          );
+          await rq.respond(
+            responseFor(rq.message, 0, {
+              numberOfRemainingSuboperations: 0,
+              numberOfCompletedSuboperations: sub.message.status === 0 ? 1 : 0,
+              numberOfFailedSuboperations: 0,
+              numberOfWarningSuboperations: 0,
+            }),
+          );
+        });
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [
+          { abstractSyntax: GET, transferSyntaxes: [IMPLICIT] },
+          { abstractSyntax: CT, transferSyntaxes: [IMPLICIT] },
+        ],
+        roleSelections: [{ sopClassUid: CT, scuRole: false, scpRole: true }],
+      },
+    });
+    const ct = requestor.info.contexts.find((c) => c.abstractSyntax === CT)!;
+    expect([ct.requestorScu, ct.requestorScp]).toEqual([false, true]);
+    const stored: Uint8Array[] = [];
+    requestor.on('C-STORE-RQ', async (rq) => {
+      stored.push(await rq.dataSet!.bytes());
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const final = await requestor.cGet(
+      {
+        commandField: CommandField.C_GET_RQ,
+        affectedSopClassUid: GET,
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array([8, 0, 0x52, 0, 6, 0, 0, 0, ...new TextEncoder().encode('STUDY ')]),
+    );
+    expect(final.message.status).toBe(0);
+    expect(final.message).toMatchObject({ numberOfCompletedSuboperations: 1 });
+    expect(stored).toEqual([new Uint8Array([1, 2, 3, 4])]);
+    // The requestor may not invoke C-STORE on CT: its SCU role was not proposed.
+    await expect(
+      requestor.cStore(
+        {
+          commandField: CommandField.C_STORE_RQ,
+          affectedSopClassUid: CT,
+          affectedSopInstanceUid: '1',
+          priority: 0,
+          hasDataSet: true,
+        },
+        new Uint8Array(2),
+      ),
+    ).rejects.toMatchObject({ code: 'DNET_NO_PRESENTATION_CONTEXT' });
+    expect(acceptor.outstanding).toEqual({ invoked: 0, performing: 0 });
+    await requestor.release();
+  });
+
+  it('exchanges N-ACTION and N-EVENT-REPORT (storage commitment shape) in both directions', async () => {
+    const COMMITMENT = '1.2.840.10008.1.20.1';
+    const INSTANCE = '1.2.840.10008.1.20.1.1';
+    const transport = memory();
+    let acceptor!: Association;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, {
+        policy: {
+          contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [IMPLICIT], scpRole: true }],
+        },
+      }).then((a) => {
+        acceptor = a;
+        a.on('N-ACTION-RQ', async (rq) => {
+          const info = await rq.dataSet!.bytes();
+          await rq.respond(responseFor(rq.message, 0));
+          await a.nEventReport(
+            {
+              commandField: CommandField.N_EVENT_REPORT_RQ,
+              affectedSopClassUid: COMMITMENT,
+              affectedSopInstanceUid: INSTANCE,
+              eventTypeId: 1,
+              hasDataSet: true,
+            },
+            { dataSet: info },
+          );
+        });
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [IMPLICIT] }],
+        roleSelections: [{ sopClassUid: COMMITMENT, scuRole: true, scpRole: true }],
+      },
+    });
+    const report = new Promise<Uint8Array>((resolve) => {
+      requestor.on('N-EVENT-REPORT-RQ', async (rq) => {
+        const data = await rq.dataSet!.bytes();
+        await rq.respond(responseFor(rq.message, 0));
+        resolve(data);
+      });
+    });
+    const rsp = await requestor.nAction(
+      {
+        commandField: CommandField.N_ACTION_RQ,
+        requestedSopClassUid: COMMITMENT,
+        requestedSopInstanceUid: INSTANCE,
+        actionTypeId: 1,
+        hasDataSet: true,
+      },
+      { dataSet: new Uint8Array([0x08, 0x00, 0x95, 0x11, 0, 0, 0, 0]) },
+    );
+    expect(rsp.message).toMatchObject({ status: 0, actionTypeId: 1 });
+    expect(await report).toEqual(new Uint8Array([0x08, 0x00, 0x95, 0x11, 0, 0, 0, 0]));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(acceptor.outstanding.invoked).toBe(0);
+    await requestor.release();
+  });
+
+  it('keeps within an asynchronous operations window of 1 and leaves no timer behind', async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const { requestor, acceptor } = await pair({
+      policy: { ...policy, asyncOperationsWindow: { maxInvoked: 1, maxPerformed: 1 } },
+    });
+    expect(requestor.info.asyncOperationsWindow).toEqual({ maxInvoked: 1, maxPerformed: 1 });
+    let concurrent = 0;
+    let peak = 0;
+    acceptor.on('C-ECHO-RQ', (rq) => {
+      concurrent++;
+      peak = Math.max(peak, concurrent);
+      setTimeout(() => {
+        concurrent--;
+        rq.respond(responseFor(rq.message, 0)).catch(() => {});
+      }, 5);
+    });
+    await Promise.all([requestor.cEcho(), requestor.cEcho(), requestor.cEcho()]);
+    expect(peak).toBe(1);
+    await requestor.release();
+    await acceptor.closed;
+    await new Promise((r) => setTimeout(r, 10));
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+    expect(requestor.listenerCount('transition')).toBe(0);
   });
 });

@@ -732,6 +732,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const msg = message as unknown as Record<string, unknown>;
     const contextId = options.contextId ?? this.#pickContext(msg, options.transferSyntax);
     await this.#windowSlot(options.signal);
+    this.#reserved--;
     const messageId = (msg.messageId as number | undefined) ?? this.#ids.allocate();
     const full = { ...message, messageId } as unknown as DimseRequest;
     let op!: OutgoingOperation;
@@ -929,14 +930,18 @@ export class Association extends EventEmitter<AssociationEventMap> {
     return negotiated ? Math.min(negotiated, cap) : cap;
   }
 
+  /** Waits for a free slot of the window and reserves it (released when the operation registers). */
   async #windowSlot(signal: AbortSignal | undefined): Promise<void> {
-    while (this.#outgoing.size >= this.#windowLimit()) {
+    while (this.#outgoing.size + this.#reserved >= this.#windowLimit()) {
       if (this.#end) throw this.#end;
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
     }
     if (this.#end) throw this.#end;
+    this.#reserved++;
   }
+
+  #reserved = 0;
 
   #settled(op: OutgoingOperation): Promise<void> {
     return new Promise((resolve) => {

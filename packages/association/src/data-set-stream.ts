@@ -36,6 +36,11 @@ export class DataSetStream implements AsyncIterable<Uint8Array> {
     return this.#received;
   }
 
+  /** Bytes received and not yet read. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
   /** True once the last fragment arrived (or the stream failed or was discarded). */
   get ended(): boolean {
     return this.#ended;
