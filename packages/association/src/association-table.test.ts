@@ -433,3 +433,53 @@ describe('PS3.8 Table 9-10 against a scripted fake peer', () => {
     });
   });
 });
+
+describe('a misbehaving peer is aborted, never trusted', () => {
+  const cases: [string, (peer: Peer) => void, number][] = [
+    [
+      'a PDV on a presentation context that was not accepted',
+      (p) =>
+        p.send({
+          type: PduType.P_DATA_TF,
+          pdvs: [{ contextId: 3, command: true, last: true, data: ECHO }],
+        }),
+      0,
+    ],
+    [
+      'a data set fragment without its command',
+      (p) =>
+        p.send({
+          type: PduType.P_DATA_TF,
+          pdvs: [{ contextId: 1, command: false, last: true, data: new Uint8Array(4) }],
+        }),
+      0,
+    ],
+    [
+      'a command set that does not decode',
+      (p) =>
+        p.send({
+          type: PduType.P_DATA_TF,
+          pdvs: [{ contextId: 1, command: true, last: true, data: new Uint8Array([1, 2, 3]) }],
+        }),
+      0,
+    ],
+    [
+      'a P-DATA-TF longer than the maximum length we announced',
+      (p) => p.sendRaw(new Uint8Array([0x04, 0, 0x7f, 0xff, 0xff, 0xff])),
+      6,
+    ],
+  ];
+  for (const [name, misbehave, reason] of cases) {
+    it(`aborts on ${name}`, async () => {
+      const rig = await setup('Sta6', 5000);
+      const aborted = new Promise<unknown>((resolve) => rig.subject.once('aborted', resolve));
+      misbehave(rig.peer!);
+      const abort = await rig.peer!.next(PduType.A_ABORT);
+      expect(abort).toMatchObject({ source: 2, reason });
+      rig.peer!.connection.abort();
+      expect(await aborted).toBeInstanceOf(DnetError);
+      await rig.subject.closed;
+      expect(rig.subject.state).toBe('Sta1');
+    });
+  }
+});
