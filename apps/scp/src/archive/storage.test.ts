@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,6 +160,19 @@ describe('LocalStorage: abort', () => {
     await second.abort();
     expect(await listFiles(root)).toEqual([FINAL]);
     expect((await readFile(join(root, FINAL))).length).toBe(300);
+  });
+
+  it('a commit that cannot rename leaves no temp file and rejects', async () => {
+    const storage = new LocalStorage(root, { fsync: false });
+    // A non-empty folder squats on the final path: rename() must fail.
+    await mkdir(join(root, FINAL, 'x'), { recursive: true });
+    const writer = await storage.begin(UIDS);
+    await writer.write(bytes(100, 1));
+    await expect(writer.commit()).rejects.toMatchObject({ code: ArchiveErrorCode.STORAGE_FAILED });
+    expect(await readdir(join(root, INCOMING_FOLDER))).toEqual([]);
+    await expect(writer.write(bytes(1, 1))).rejects.toMatchObject({
+      code: ArchiveErrorCode.WRITER_CLOSED,
+    });
   });
 
   it('removeTemporaryFiles() deletes what a crashed writer left', async () => {

@@ -1,0 +1,89 @@
+/**
+ * @packageDocumentation
+ * dnet-scp's archive: where received objects go on disk ({@link ObjectStorage},
+ * {@link LocalStorage}), how they are catalogued and queried
+ * ({@link ArchiveIndex}, {@link SqliteIndex}), and the Modality Worklist
+ * ({@link WorklistSource}, {@link FolderWorklist}). No network here: the
+ * service handlers call these. See README.md beside this file.
+ *
+ * @example
+ * ```ts
+ * import { FolderWorklist, LocalStorage, SqliteIndex } from './archive/index.js';
+ *
+ * const storage = new LocalStorage('/var/lib/dnet-scp/objects');
+ * const index = new SqliteIndex('/var/lib/dnet-scp/index.sqlite');
+ *
+ * // C-STORE: stream the data set to disk, commit, then index.
+ * const writer = await storage.begin({ studyInstanceUid, seriesInstanceUid, sopInstanceUid });
+ * for await (const chunk of dataSet) await writer.write(chunk);
+ * const { path, size } = await writer.commit();
+ * await index.put({ path, size, transferSyntaxUid, attributes });
+ *
+ * // C-FIND at STUDY level (Study Root).
+ * for await (const identifier of index.find('STUDY', query, { signal })) send(identifier);
+ *
+ * // C-MOVE / C-GET: the instances to send.
+ * const instances = await index.instances('SERIES', identifier);
+ * ```
+ */
+
+export type {
+  ArchiveIndex,
+  FindOptions,
+  IndexCounts,
+  InstanceRecord,
+  PutResult,
+  QueryOptions,
+  RetrieveInstance,
+} from './archive-index.js';
+export { DEFAULT_MAX_JSON_DEPTH, dicomJsonProblem } from './dicom-json-problem.js';
+export {
+  ArchiveError,
+  ArchiveErrorCode,
+  type ArchiveErrorOptions,
+  IndexClosedError,
+  IndexSchemaError,
+  InvalidPathError,
+  InvalidQueryError,
+  InvalidRecordError,
+  InvalidUidError,
+  InvalidWorklistItemError,
+  isDnetError,
+  ObjectNotFoundError,
+  QueryStatus,
+  StorageFailedError,
+  WriterClosedError,
+} from './errors.js';
+export {
+  COMPUTED_TAGS,
+  isQueryLevel,
+  LEVEL_TAGS,
+  MODEL_LEVELS,
+  QueryLevel,
+  QueryModel,
+  Tag,
+  UNIQUE_KEY,
+} from './query-model.js';
+export { INDEX_SCHEMA_VERSION, SqliteIndex, type SqliteIndexOptions } from './sqlite-index.js';
+export {
+  INCOMING_FOLDER,
+  LocalStorage,
+  type LocalStorageOptions,
+  type ObjectStorage,
+  type ObjectUids,
+  type ObjectWriter,
+  type OpenOptions,
+  type StoredObject,
+  type StoredObjectStat,
+} from './storage.js';
+export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
+export {
+  DEFAULT_WORKLIST_READERS,
+  FolderWorklist,
+  type FolderWorklistOptions,
+  jsonWorklistReader,
+  type WorklistFindOptions,
+  type WorklistItemReader,
+  type WorklistLoadResult,
+  type WorklistSource,
+} from './worklist.js';
