@@ -27,6 +27,8 @@ export const DimseErrorCode = {
   BAD_SEQUENCE: 'DNET_DIMSE_BAD_SEQUENCE',
   /** Every Message ID is outstanding (PS3.7 §9.1.1.1.1). */
   MESSAGE_IDS_EXHAUSTED: 'DNET_DIMSE_MESSAGE_IDS_EXHAUSTED',
+  /** A DataSetStream was used after its end, or iterated twice. */
+  STREAM_CLOSED: 'DNET_DIMSE_STREAM_CLOSED',
   /** A fragmentation option is invalid (e.g. a maximum PDU length too small for one PDV). */
   INVALID_OPTION: 'DNET_DIMSE_INVALID_OPTION',
 } as const;
@@ -228,5 +230,13 @@ export class InvalidOptionError extends DimseError {
   constructor(option: string, message: string) {
     super(DimseErrorCode.INVALID_OPTION, `${option}: ${message}`);
     this.option = option;
+  }
+}
+
+/** A {@link DimseError} for a `DataSetStream` misuse: a push after `end()`/`fail()`, or a second consumer. */
+export class StreamClosedError extends DimseError {
+  /** @param message what was attempted. */
+  constructor(message: string) {
+    super(DimseErrorCode.STREAM_CLOSED, message);
   }
 }

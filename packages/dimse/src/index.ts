@@ -20,6 +20,9 @@
  *   set follows), `data` (each fragment as a view, never gathered) and `end`
  *   events, and throws typed errors for an unknown context, interleaved or
  *   out-of-order fragments, or an invalid command.
+ * - Handing a received data set to its consumer: {@link DataSetStream}, an
+ *   async iterable of chunks with backpressure (`push()` returns false at the
+ *   high-water mark; pause the socket until `drained()`).
  *
  * Data sets are opaque here: bytes in the accepted transfer syntax.
  * Limits: a received command set is capped at 64 KiB (`maxCommandLength`).
@@ -89,6 +92,11 @@ export {
   type RawCommandElement,
 } from './command-set.js';
 export {
+  DataSetStream,
+  type DataSetStreamOptions,
+  DEFAULT_DATA_SET_HIGH_WATER_MARK,
+} from './data-set-stream.js';
+export {
   type CCancelRq,
   type CEchoRq,
   type CEchoRsp,
@@ -139,6 +147,7 @@ export {
   isDnetError,
   MessageIdsExhaustedError,
   MissingFieldError,
+  StreamClosedError,
   UnknownCommandError,
   UnknownContextError,
 } from './errors.js';
