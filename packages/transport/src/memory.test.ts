@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { isDnetError, memory } from './index.js';
 import { readAll, transportCompliance } from './testing.js';
 
-transportCompliance('memory', () => memory());
-transportCompliance('memory, 1-byte-to-1000-byte segments', () => memory({ maxChunkSize: 997 }), {
+transportCompliance('memory', () => memory(), { abortResetsPeer: true });
+transportCompliance('memory, 997-byte segments', () => memory({ maxChunkSize: 997 }), {
   largeTransferBytes: 64 * 1024 * 1024,
+  abortResetsPeer: true,
 });
 
 describe('memory()', () => {

@@ -37,8 +37,9 @@ export interface ComplianceOptions {
   largeTransferBytes?: number;
   /**
    * Whether `abort()` must surface at the peer as a read error with code
-   * `DNET_CONNECTION_RESET` (default true). When false, the peer's reads may
-   * also simply end.
+   * `DNET_CONNECTION_RESET` (default false: over TCP, a reset that arrives
+   * behind unread data reads as a plain end on Linux; the memory transport
+   * guarantees it).
    */
   abortResetsPeer?: boolean;
 }
@@ -165,7 +166,7 @@ export function transportCompliance(
   const host = options.host ?? '127.0.0.1';
   const encrypted = options.encrypted ?? false;
   const largeBytes = options.largeTransferBytes ?? GiB;
-  const abortResetsPeer = options.abortResetsPeer ?? true;
+  const abortResetsPeer = options.abortResetsPeer ?? false;
 
   describe(`${complianceSuiteName}: ${name}`, () => {
     const cleanups: (() => unknown)[] = [];
@@ -358,12 +359,14 @@ export function transportCompliance(
       );
       const outcome = await serverRead;
       if (abortResetsPeer) {
-        expect(isDnetError(outcome.error)).toBe(true);
         expect(outcome.error).toMatchObject({ code: TransportErrorCode.CONNECTION_RESET });
       }
-      await server.closed;
-      // Closing after the fact is harmless.
+      // Over TCP a reset that arrives behind unread data reads as a plain end (Linux).
+      if (outcome.error !== undefined) expect(isDnetError(outcome.error)).toBe(true);
+      expect(outcome.bytes).toBeLessThanOrEqual(1000);
+      // Closing after the fact is harmless and settles.
       await server.close();
+      await server.closed;
       await client.close();
       client.abort();
     });
@@ -394,12 +397,10 @@ export function transportCompliance(
       const drained = client.drained();
       const clientRead = drain(client);
       server.abort();
+      const error = await rejection(drained);
+      expect(isDnetError(error)).toBe(true);
       if (abortResetsPeer) {
-        expect(await rejection(drained)).toMatchObject({
-          code: TransportErrorCode.CONNECTION_RESET,
-        });
-      } else {
-        await drained.catch(() => {});
+        expect(error).toMatchObject({ code: TransportErrorCode.CONNECTION_RESET });
       }
       await clientRead;
       await client.closed;
