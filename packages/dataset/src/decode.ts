@@ -39,9 +39,11 @@ export interface DecodeOptions {
   copyValues?: boolean;
 }
 
-/** How the element stream is encoded. */
-interface Encoding {
+/** How an element stream is encoded (PS3.5 §7.1.2, §7.1.3, §7.3). */
+export interface Encoding {
+  /** VR written in each element header. */
   explicit: boolean;
+  /** Little endian byte order. */
   littleEndian: boolean;
 }
 
@@ -119,14 +121,70 @@ export function decodeElements(
   return { dataSet, offset };
 }
 
+/**
+ * The VR of an implicit VR element (PS3.5 §A.1): from the data dictionary, from
+ * the private dictionary of its creator in `ds`, or UN (SQ for an undefined
+ * length, PS3.5 §6.2.2). Elements with several VRs take OW for pixel-like data
+ * and US or SS after Pixel Representation (0028,0103).
+ *
+ * @param tag - the element's tag
+ * @param ds - the data set it belongs to (for private creators)
+ * @param length - its value length (0xFFFFFFFF when undefined)
+ */
+export function implicitVr(tag: Tag, ds: DataSet, length: number): Vr {
+  let entry = lookupTag(tag);
+  if (!entry && isPrivateTag(tag) && (tag & 0xffff) >= 0x1000) {
+    const creatorTag = ((tag & 0xffff0000) | ((tag >>> 8) & 0xff)) >>> 0;
+    const creator = ds.string(creatorTag);
+    if (creator) entry = lookupPrivateTag(creator, tag);
+  }
+  if (!entry) return length === UNDEFINED_LENGTH ? 'SQ' : 'UN';
+  if (entry.vrs.length === 1) return entry.vr;
+  if (entry.vrs.includes('OW')) return entry.vrs.includes('US') ? 'US' : 'OW';
+  if (entry.vrs.includes('SS')) {
+    let scope: DataSet | undefined = ds;
+    while (scope) {
+      const pr = scope.number(0x00280103);
+      if (pr !== undefined) return pr === 1 ? 'SS' : 'US';
+      scope = scope.parent;
+    }
+    return 'US';
+  }
+  return entry.vr;
+}
+
+/**
+ * Decodes at most `maxElements` top-level elements from `bytes` into an
+ * existing data set (used by the streaming converter); returns the offset after
+ * the last element read.
+ *
+ * @param target - the data set that receives the elements
+ * @param bytes - the encoded elements
+ * @param encoding - explicit VR or not, byte order
+ * @param options - limits
+ * @param maxElements - how many top-level elements to read at most
+ */
+export function decodeElementsInto(
+  target: DataSet,
+  bytes: Uint8Array,
+  encoding: Encoding,
+  options: DecodeOptions = {},
+  maxElements = Number.POSITIVE_INFINITY,
+): number {
+  const reader = new Reader(bytes, options, maxElements);
+  return reader.dataSet(target, 0, bytes.length, 0, false, encoding);
+}
+
 class Reader {
   readonly #bytes: Uint8Array;
   readonly #dv: DataView;
   readonly #maxDepth: number;
   readonly #stopAt: number;
   readonly #copy: boolean;
+  #topLevelLeft: number;
 
-  constructor(bytes: Uint8Array, options: DecodeOptions) {
+  constructor(bytes: Uint8Array, options: DecodeOptions, maxElements = Number.POSITIVE_INFINITY) {
+    this.#topLevelLeft = maxElements;
     this.#bytes = bytes;
     this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -174,7 +232,7 @@ class Reader {
         }
         return off + 8;
       }
-      if (depth === 0 && tag >= this.#stopAt) return off;
+      if (depth === 0 && (tag >= this.#stopAt || this.#topLevelLeft <= 0)) return off;
       if (tag === ItemTag.Item || tag === ItemTag.SequenceDelimitation) {
         throw new MalformedDataSetError(`unexpected ${formatTag(tag)} in a data set (PS3.5 7.5)`, {
           tag,
@@ -208,7 +266,7 @@ class Reader {
       } else {
         length = dv.getUint32(off + 4, le);
         header = 8;
-        vr = this.#implicitVr(tag, ds, length);
+        vr = implicitVr(tag, ds, length);
       }
       const valueStart = off + header;
       let element: DataElement;
@@ -243,6 +301,7 @@ class Reader {
         off = valueStart + length;
       }
       ds.set(element);
+      if (depth === 0) this.#topLevelLeft--;
     }
     if (inUndefinedItem) {
       throw new MalformedDataSetError('item of undefined length has no Item Delimitation Item', {
@@ -250,30 +309,6 @@ class Reader {
       });
     }
     return off;
-  }
-
-  /** The VR of an implicit VR element: dictionary, private dictionary, or UN (PS3.5 §A.1). */
-  #implicitVr(tag: Tag, ds: DataSet, length: number): Vr {
-    let entry = lookupTag(tag);
-    if (!entry && isPrivateTag(tag) && (tag & 0xffff) >= 0x1000) {
-      const creatorTag = ((tag & 0xffff0000) | ((tag >>> 8) & 0xff)) >>> 0;
-      const creator = ds.string(creatorTag);
-      if (creator) entry = lookupPrivateTag(creator, tag);
-    }
-    if (!entry) return length === UNDEFINED_LENGTH ? 'SQ' : 'UN';
-    if (entry.vrs.length === 1) return entry.vr;
-    // Elements with several VRs (PS3.5 §A.1 notes).
-    if (entry.vrs.includes('OW')) return entry.vrs.includes('US') ? 'US' : 'OW';
-    if (entry.vrs.includes('SS')) {
-      let scope: DataSet | undefined = ds;
-      while (scope) {
-        const pr = scope.number(0x00280103);
-        if (pr !== undefined) return pr === 1 ? 'SS' : 'US';
-        scope = scope.parent;
-      }
-      return 'US';
-    }
-    return entry.vr;
   }
 
   /** Reads the items of a sequence (PS3.5 §7.5). */

@@ -6,14 +6,10 @@
  */
 import { deflateRawSync } from 'node:zlib';
 import type { DataElement, DataSet } from './data-set.js';
+import type { Encoding } from './decode.js';
 import { ItemTag } from './tag.js';
 import { transferSyntaxInfo } from './uid.js';
 import { byteSwapUnit, hasLongHeader, type Vr } from './vr.js';
-
-interface Encoding {
-  explicit: boolean;
-  littleEndian: boolean;
-}
 
 const UNDEFINED_LENGTH = 0xffffffff;
 const SCRATCH = 64 * 1024;
@@ -146,6 +142,20 @@ function elementSize(e: DataElement, enc: Encoding): number {
   return h + (e.value?.length ?? 0);
 }
 
+/**
+ * Encodes one element header (PS3.5 §7.1.2, §7.1.3).
+ *
+ * @param tag - the tag
+ * @param vr - the VR
+ * @param length - the value length
+ * @param encoding - explicit VR or not, byte order
+ */
+export function encodeHeader(tag: number, vr: Vr, length: number, encoding: Encoding): Uint8Array {
+  const w = new ChunkWriter(encoding.littleEndian);
+  writeHeader(w, tag, vr, length, encoding);
+  return concatChunks(w.finish());
+}
+
 function writeHeader(w: ChunkWriter, tag: number, vr: Vr, length: number, enc: Encoding): void {
   w.tag(tag);
   if (!enc.explicit) {
@@ -227,6 +237,19 @@ export function encodeDataSetChunks(dataSet: DataSet, transferSyntaxUid: string)
   const chunks = w.finish();
   if (!ts.deflated) return chunks;
   return [deflateDataSet(concatChunks(chunks))];
+}
+
+/**
+ * Encodes elements (in the order given) with an encoding; used by the streaming
+ * converter.
+ *
+ * @param elements - the elements
+ * @param encoding - explicit VR or not, byte order
+ */
+export function encodeElements(elements: readonly DataElement[], encoding: Encoding): Uint8Array[] {
+  const w = new ChunkWriter(encoding.littleEndian);
+  for (const e of elements) writeElement(w, e, encoding);
+  return w.finish();
 }
 
 /**

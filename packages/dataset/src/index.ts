@@ -43,7 +43,14 @@ export {
   encodeAscii,
   encodeText,
 } from './character-set.js';
-export { convertTransferSyntax } from './convert.js';
+export {
+  convertTransferSyntax,
+  convertTransferSyntaxStream,
+  createTransferSyntaxConverter,
+  DEFAULT_MAX_BUFFERED_ELEMENT,
+  TransferSyntaxConverter,
+  type TransferSyntaxConverterOptions,
+} from './convert.js';
 export { type DataElement, DataSet, type ElementKey, resolveTag } from './data-set.js';
 export {
   DEFAULT_MAX_DEPTH,
@@ -51,6 +58,8 @@ export {
   type DecodeOptions,
   decodeDataSet,
   decodeElements,
+  type Encoding,
+  implicitVr,
   inflateDataSet,
 } from './decode.js';
 export {
@@ -75,6 +84,8 @@ export {
   encodeDataSet,
   encodeDataSetChunks,
   encodedLength,
+  encodeElements,
+  encodeHeader,
   swapBytes,
 } from './encode.js';
 export {

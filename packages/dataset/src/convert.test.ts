@@ -1,0 +1,138 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  convertTransferSyntax,
+  convertTransferSyntaxStream,
+  TransferSyntaxConverter,
+} from './convert.js';
+import { DataSet } from './data-set.js';
+import { decodeDataSet } from './decode.js';
+import { encodeDataSet } from './encode.js';
+import { InflatedTooLargeError, LengthExceedsDataError, MalformedDataSetError } from './errors.js';
+import { canonical, hex } from './test-support.js';
+import { TransferSyntax } from './uid.js';
+
+const SYNTAXES = Object.values(TransferSyntax);
+
+function sample(pixels: number): DataSet {
+  const ds = new DataSet();
+  ds.setString('SpecificCharacterSet', 'ISO_IR 192');
+  ds.setString('PatientName', 'Zoë^Ω');
+  ds.setNumber('Rows', 16);
+  ds.setNumber('PixelRepresentation', 1);
+  ds.setNumber('SmallestImagePixelValue', -5, 'SS');
+  ds.setString(0x00410010, 'ACME', 'LO');
+  ds.setBytes(0x00411001, new Uint8Array(2000).fill(3), 'UN');
+  const item = ds.addItem('ReferencedImageSequence');
+  item.setString('ReferencedSOPInstanceUID', '1.2.3');
+  item.addItem('ProcedureCodeSequence').setString('CodeValue', 'X');
+  ds.setNumber('EventTimeOffset', [1.5, -2.25, 3]);
+  ds.setNumber(
+    'PixelData',
+    Array.from({ length: pixels }, (_, i) => i & 0xffff),
+    'OW',
+  );
+  return ds;
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of it) parts.push(c);
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+function* chunks(bytes: Uint8Array, sizes: number[]): Generator<Uint8Array> {
+  let i = 0;
+  let k = 0;
+  while (i < bytes.length) {
+    const n = sizes[k++ % sizes.length]!;
+    yield bytes.subarray(i, i + n);
+    i += n;
+  }
+}
+
+describe('streaming transfer syntax conversion', () => {
+  it('gives the same bytes as the whole conversion, whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...SYNTAXES),
+        fc.constantFrom(...SYNTAXES),
+        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 5000 }),
+        async (from, to, sizes, pixels) => {
+          const ds = sample(pixels);
+          const input = encodeDataSet(ds, from);
+          const out = await collect(convertTransferSyntaxStream(chunks(input, sizes), from, to));
+          if (to === TransferSyntax.DeflatedExplicitVRLittleEndian) {
+            expect(out.length % 2).toBe(0);
+            expect(canonical(decodeDataSet(out, to))).toEqual(canonical(ds));
+          } else {
+            expect(hex(out)).toBe(hex(convertTransferSyntax(input, from, to)));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('passes large values through without holding them: output follows input', () => {
+    const ds = sample(500_000); // 1 MB of pixel data
+    const input = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);
+    const conv = new TransferSyntaxConverter(
+      TransferSyntax.ExplicitVRLittleEndian,
+      TransferSyntax.ExplicitVRBigEndian,
+    );
+    let held = 0;
+    let produced = 0;
+    const out: Uint8Array[] = [];
+    for (const c of chunks(input, [4096])) {
+      const o = conv.push(c);
+      for (const x of o) produced += x.length;
+      out.push(...o);
+      held = Math.max(held, input.length - produced);
+    }
+    out.push(...conv.end());
+    expect(hex(Buffer.concat(out))).toBe(
+      hex(encodeDataSet(ds, TransferSyntax.ExplicitVRBigEndian)),
+    );
+    // At most one chunk plus one buffered small element is behind.
+    expect(input.length - produced).toBeLessThanOrEqual(8);
+    expect(held).toBeLessThan(input.length);
+  });
+
+  it('bounds buffered sequences and refuses truncated input', () => {
+    const ds = sample(10);
+    const input = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);
+    const small = new TransferSyntaxConverter(
+      TransferSyntax.ExplicitVRLittleEndian,
+      TransferSyntax.ImplicitVRLittleEndian,
+      { maxBufferedElement: 40 },
+    );
+    expect(() => {
+      for (const c of chunks(input, [7])) small.push(c);
+      small.end();
+    }).toThrow(LengthExceedsDataError);
+    const cut = new TransferSyntaxConverter(
+      TransferSyntax.ExplicitVRLittleEndian,
+      TransferSyntax.ImplicitVRLittleEndian,
+    );
+    cut.push(input.subarray(0, input.length - 3));
+    expect(() => cut.end()).toThrow(MalformedDataSetError);
+  });
+
+  it('caps the inflated size of a deflated source', async () => {
+    const ds = new DataSet();
+    ds.setBytes('PixelData', new Uint8Array(1 << 20), 'OB');
+    const deflated = encodeDataSet(ds, TransferSyntax.DeflatedExplicitVRLittleEndian);
+    await expect(
+      collect(
+        convertTransferSyntaxStream(
+          [deflated],
+          TransferSyntax.DeflatedExplicitVRLittleEndian,
+          TransferSyntax.ExplicitVRLittleEndian,
+          { maxInflatedSize: 1000 },
+        ),
+      ),
+    ).rejects.toThrow(InflatedTooLargeError);
+  });
+});
