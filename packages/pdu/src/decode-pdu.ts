@@ -6,7 +6,7 @@ import { ItemType } from './item-type.js';
 import type { PresentationDataValue } from './p-data-tf.js';
 import type { Pdu } from './pdu.js';
 import { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
-import { readUid } from './uid.js';
+import { latin1, readUid } from './uid.js';
 import type {
   CommonExtendedNegotiation,
   ExtendedNegotiation,
@@ -443,9 +443,7 @@ function decodeUserInformation(
         // PS3.7 Annex D.3.3.2 Table D.3-3: 1-16 characters; read as sent.
         if (implementationVersionName !== undefined)
           duplicate('implementation-version-name', at, pduType);
-        let name = '';
-        for (let i = s; i < e; i++) name += String.fromCharCode(bytes[i]!);
-        implementationVersionName = name;
+        implementationVersionName = latin1(bytes, s, e);
         return;
       }
       case ItemType.ASYNCHRONOUS_OPERATIONS_WINDOW:

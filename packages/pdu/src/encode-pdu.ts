@@ -54,7 +54,10 @@ class Writer {
     this.b[this.o++] = v & 0xff;
   }
   ascii(s: string): void {
-    for (let i = 0; i < s.length; i++) this.b[this.o++] = s.charCodeAt(i);
+    const b = this.b;
+    const o = this.o;
+    for (let i = 0; i < s.length; i++) b[o + i] = s.charCodeAt(i);
+    this.o = o + s.length;
   }
   bytes(v: Uint8Array): void {
     this.b.set(v, this.o);

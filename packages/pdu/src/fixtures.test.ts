@@ -81,8 +81,11 @@ function checkFixture(name: string, expectations: (pdu: Pdu) => void): void {
           expect.fail(`split at ${cut}: early PDU`);
         const out = decoder.push(bytes.subarray(cut));
         if (out.length !== 1 || decoder.pending !== 0) expect.fail(`split at ${cut}: no PDU`);
-        if (!equalBytes(encodePdu(out[0]!), sent))
+        // Re-encoding costs more than decoding: done at every cut near the ends, every 5th between.
+        const full = cut < 128 || bytes.length - cut < 128 || cut % 5 === 0;
+        if (full && !equalBytes(encodePdu(out[0]!), sent)) {
           expect.fail(`split at ${cut} decoded differently`);
+        }
         if (decoder.bytesCopied !== bytes.length) expect.fail(`split at ${cut}: not one copy`);
       }
     });

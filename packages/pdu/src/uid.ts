@@ -3,19 +3,26 @@ import { PduError, PduErrorCode } from './errors.js';
 /** Maximum length of a UID (PS3.5 §9.1). */
 export const UID_MAX_LENGTH = 64;
 
-const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-
 /**
  * True when `uid` is a UID we may send: at most 64 characters, digits and
  * dots, components not empty and without a leading zero (PS3.5 §9.1).
  */
 export function isValidUid(uid: string): boolean {
-  return (
-    typeof uid === 'string' &&
-    uid.length > 0 &&
-    uid.length <= UID_MAX_LENGTH &&
-    UID_PATTERN.test(uid)
-  );
+  if (typeof uid !== 'string' || uid.length === 0 || uid.length > UID_MAX_LENGTH) return false;
+  // Components of digits separated by dots, none empty, no leading zero unless "0" itself.
+  let componentStart = 0;
+  for (let i = 0; i <= uid.length; i++) {
+    const c = i === uid.length ? 0x2e : uid.charCodeAt(i);
+    if (c === 0x2e) {
+      const length = i - componentStart;
+      if (length === 0) return false;
+      if (length > 1 && uid.charCodeAt(componentStart) === 0x30) return false;
+      componentStart = i + 1;
+    } else if (c < 0x30 || c > 0x39) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -57,18 +64,21 @@ export function readUid(
       { field, offset: start, pduType },
     );
   }
-  let out = '';
   for (let i = start; i < end; i++) {
     const c = bytes[i]!;
     if (c < 0x20 || c > 0x7e) {
-      if (lenient) continue;
+      if (lenient) return latin1(bytes, start, end).replace(/[^\x20-\x7e]/g, '');
       throw new PduError(
         PduErrorCode.INVALID_UID,
         `${field}: byte 0x${c.toString(16).padStart(2, '0')} is not printable ASCII (PS3.5 §9.1)`,
         { field, offset: i, pduType },
       );
     }
-    out += String.fromCharCode(c);
   }
-  return out;
+  return latin1(bytes, start, end);
+}
+
+/** The bytes in [start, end) as one character each (ISO 8859-1). @internal */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
 }
