@@ -11,8 +11,8 @@ import {
   type DimseMessage,
   type DimseRequest,
   type DimseResponse,
-  decodeMessage,
   encodeMessage,
+  fragmentMessageAsync,
   isPending,
   MessageIdAllocator,
   type NActionRq,
@@ -21,6 +21,8 @@ import {
   type NEventReportRq,
   type NGetRq,
   type NSetRq,
+  Reassembler,
+  type ReassemblyEvent,
 } from '@dnet/dimse';
 import {
   type AAssociateAc,
@@ -28,6 +30,7 @@ import {
   type AAssociateRq,
   AbortReason,
   AbortSource,
+  decodePdu,
   encodePDataTf,
   encodePdu,
   isPduError,
@@ -73,8 +76,6 @@ import { defaultTimeouts, type Timeouts, Timer } from './timer.js';
 export const DEFAULT_MAX_OPERATIONS = 128;
 /** Largest command set accepted (PS3.7 §6.3.1), see LIMITS.md. */
 export const MAX_COMMAND_LENGTH = 65_536;
-/** PDV data size used when the peer announced no maximum length (0, PS3.8 Annex D.1). */
-const UNLIMITED_PDV_DATA = 1 << 20;
 
 /** Diagnostics channels published by every association (node:diagnostics_channel). */
 export const channels = {
@@ -346,8 +347,17 @@ export function responseFor(
   return { ...rsp, ...extra } as unknown as DimseResponse;
 }
 
-function toChunks(source: DataSetSource): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
-  return source instanceof Uint8Array ? [source] : source;
+/** The PDU of a gathered P-DATA-TF, decoded again for observers. */
+function decodeGathered(chunks: Uint8Array[]): Pdu {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.length;
+  }
+  return decodePdu(bytes);
 }
 
 /**
@@ -398,9 +408,10 @@ export class Association extends EventEmitter<AssociationEventMap> {
   readonly #incoming = new Map<number, IncomingOperation>();
   #windowWaiters: (() => void)[] = [];
   #writeChain: Promise<void> = Promise.resolve();
-  #commandParts: Uint8Array[] = [];
-  #commandLength = 0;
-  #commandContext = 0;
+  readonly #reassembler = new Reassembler({
+    isAcceptedContext: (id) => this.#contexts.get(id)?.accepted === true,
+    maxCommandLength: MAX_COMMAND_LENGTH,
+  });
   #dataSet: { stream: DataSetStream; contextId: number } | undefined;
 
   /** Use {@link Association.requestor}, {@link Association.acceptor}, or the high-level entry points. */
@@ -640,7 +651,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
   async sendPData(pdvs: readonly PresentationDataValue[]): Promise<void> {
     const chunks = encodePDataTf(pdvs);
     this.#dispatch('Evt9', {}, () =>
-      this.#write(chunks, { type: PduType.P_DATA_TF, pdvs: [...pdvs] }),
+      this.#write(chunks, () => ({ type: PduType.P_DATA_TF, pdvs: [...pdvs] })),
     );
     const c = this.#connection;
     if (c && !this.#writable) await c.drained();
@@ -676,45 +687,18 @@ export class Association extends EventEmitter<AssociationEventMap> {
     command: Uint8Array,
     dataSet: DataSetSource | undefined,
   ): Promise<void> {
-    const peer = this.info.peerMaxPduLength ?? 0;
-    // PS3.8 Annex D.1: the maximum length covers the PDV items; one PDV of 6 header bytes per PDU.
-    const max = peer === 0 ? UNLIMITED_PDV_DATA : Math.max(1, peer - 6);
-    for (let offset = 0; offset < command.length || offset === 0; offset += max) {
-      const data = command.subarray(offset, offset + max);
-      await this.sendPData([
-        { contextId, command: true, last: offset + max >= command.length, data },
-      ]);
-      if (command.length === 0) break;
+    // PS3.8 Annex D.1 and §9.3.5: P-DATA-TF PDUs within the peer's maximum length, cut by @dnet/dimse.
+    const pdus = fragmentMessageAsync({
+      contextId,
+      command,
+      ...(dataSet !== undefined && { dataSet }),
+      maxPduLength: this.info.peerMaxPduLength ?? 0,
+    });
+    for await (const chunks of pdus) {
+      this.#dispatch('Evt9', {}, () => this.#write(chunks, () => decodeGathered(chunks)));
+      const c = this.#connection;
+      if (c && !this.#writable) await c.drained();
     }
-    if (dataSet === undefined) return;
-    let held: Uint8Array[] = [];
-    let heldLength = 0;
-    const flush = async (last: boolean) => {
-      let data: Uint8Array;
-      if (held.length === 1) data = held[0]!;
-      else {
-        data = new Uint8Array(heldLength);
-        let o = 0;
-        for (const h of held) {
-          data.set(h, o);
-          o += h.length;
-        }
-      }
-      held = [];
-      heldLength = 0;
-      await this.sendPData([{ contextId, command: false, last, data }]);
-    };
-    for await (const chunk of toChunks(dataSet) as AsyncIterable<Uint8Array>) {
-      let rest = chunk;
-      while (rest.length > 0) {
-        if (heldLength === max) await flush(false);
-        const take = rest.subarray(0, max - heldLength);
-        held.push(take);
-        heldLength += take.length;
-        rest = rest.subarray(take.length);
-      }
-    }
-    await flush(true);
   }
 
   /**
@@ -1232,10 +1216,11 @@ export class Association extends EventEmitter<AssociationEventMap> {
   }
 
   #writePdu(pdu: Pdu): void {
-    this.#write([encodePdu(pdu)], pdu);
+    this.#write([encodePdu(pdu)], () => pdu);
   }
 
-  #write(chunks: Uint8Array[], pdu: Pdu): void {
+  /** Writes one PDU; `describe` builds the PDU object for observers only when someone listens. */
+  #write(chunks: Uint8Array[], describe: () => Pdu): void {
     const c = this.#connection;
     if (!c) return;
     try {
@@ -1245,7 +1230,10 @@ export class Association extends EventEmitter<AssociationEventMap> {
       return;
     }
     if (this.#state === 'Sta6') this.#idle.start();
-    if (channels.pduSent.hasSubscribers) channels.pduSent.publish({ association: this, pdu });
+    const channel = channels.pduSent.hasSubscribers;
+    if (!channel && this.listenerCount('pdu-sent') === 0) return;
+    const pdu = describe();
+    if (channel) channels.pduSent.publish({ association: this, pdu });
     this.emit('pdu-sent', pdu);
   }
 
@@ -1306,65 +1294,34 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   async #onPData(pdvs: PresentationDataValue[]): Promise<void> {
     this.emit('p-data', pdvs);
-    for (const pdv of pdvs) {
-      if (this.#state !== 'Sta6' && this.#state !== 'Sta7') return;
-      const context = this.#contexts.get(pdv.contextId);
-      if (!context?.accepted)
-        return this.#protocolAbort(
-          `PDV on presentation context ${pdv.contextId}, which is not accepted`,
-        );
-      if (pdv.command) {
-        if (this.#dataSet) return this.#protocolAbort('command fragment inside a data set');
-        if (this.#commandParts.length > 0 && pdv.contextId !== this.#commandContext) {
-          return this.#protocolAbort('command fragments on two presentation contexts');
-        }
-        this.#commandContext = pdv.contextId;
-        this.#commandParts.push(pdv.data);
-        this.#commandLength += pdv.data.length;
-        if (this.#commandLength > MAX_COMMAND_LENGTH)
-          return this.#protocolAbort('command set too large');
-        if (!pdv.last) continue;
-        const bytes = this.#takeCommand();
-        let message: DimseMessage;
-        try {
-          message = decodeMessage(bytes);
-        } catch (error) {
-          return this.#protocolAbort(`invalid command set: ${(error as Error).message}`, error);
-        }
+    if (this.#state !== 'Sta6' && this.#state !== 'Sta7') return;
+    let events: ReassemblyEvent[];
+    try {
+      // PS3.8 Annex E.2, PS3.7 §6.3: order, contexts and command size checked by @dnet/dimse.
+      events = this.#reassembler.push(pdvs);
+    } catch (error) {
+      this.#protocolAbort(`invalid P-DATA: ${(error as Error).message}`, error);
+      return;
+    }
+    let fed: DataSetStream | undefined;
+    for (const event of events) {
+      if (event.type === 'command') {
         let stream: DataSetStream | undefined;
-        if (message.hasDataSet) {
+        if (event.message.hasDataSet) {
           stream = new DataSetStream(this.#options.dataSetHighWaterMark);
-          this.#dataSet = { stream, contextId: pdv.contextId };
+          this.#dataSet = { stream, contextId: event.contextId };
         }
-        this.#onMessage(message, context, stream);
-      } else {
-        const current = this.#dataSet;
-        if (!current || current.contextId !== pdv.contextId) {
-          return this.#protocolAbort('data set fragment without its command');
-        }
-        current.stream.push(pdv.data);
-        if (pdv.last) {
-          current.stream.end();
-          this.#dataSet = undefined;
-        }
-        await current.stream.ready();
+        this.#onMessage(event.message, this.#contexts.get(event.contextId)!, stream);
+      } else if (event.type === 'data') {
+        this.#dataSet?.stream.push(event.data);
+        fed = this.#dataSet?.stream;
+      } else if (this.#dataSet) {
+        this.#dataSet.stream.end();
+        this.#dataSet = undefined;
       }
     }
-  }
-
-  #takeCommand(): Uint8Array {
-    const parts = this.#commandParts;
-    const length = this.#commandLength;
-    this.#commandParts = [];
-    this.#commandLength = 0;
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(length);
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    // Backpressure: stop reading while the consumer lags behind.
+    if (fed) await fed.ready();
   }
 
   #protocolAbort(message: string, cause?: unknown): void {
