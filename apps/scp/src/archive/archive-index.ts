@@ -76,6 +76,11 @@ export interface QueryOptions {
 export interface FindOptions extends QueryOptions {
   /** At most this many responses (default: all). */
   limit?: number;
+  /**
+   * Retrieve AE Title (0008,0054) to put in every response: the AE that
+   * serves C-MOVE / C-GET for these entities (PS3.4 §C.4.1.1.3.2).
+   */
+  retrieveAeTitle?: string;
 }
 
 /**
@@ -102,7 +107,9 @@ export interface ArchiveIndex {
   /**
    * Answers a C-FIND (PS3.4 §C.4.1): yields one response Identifier per
    * matching entity at `level`, each holding the query's keys
-   * (PS3.4 §C.4.1.2.2 / `responseIdentifier`). Throws `InvalidQueryError`
+   * (`responseIdentifier`), the Query/Retrieve Level, the entity's Specific
+   * Character Set when it has one, and Retrieve AE Title when asked
+   * (PS3.4 §C.4.1.1.3.2). Throws `InvalidQueryError`
    * (before the first response) when the Identifier breaks the hierarchy rules.
    */
   find(level: QueryLevel, query: DicomJson, options?: FindOptions): AsyncIterable<DicomJson>;

@@ -45,6 +45,8 @@ export const Tag = {
   AccessionNumber: '00080050',
   /** Query/Retrieve Level (0008,0052). */
   QueryRetrieveLevel: '00080052',
+  /** Retrieve AE Title (0008,0054). */
+  RetrieveAETitle: '00080054',
   /** Modality (0008,0060). */
   Modality: '00080060',
   /** Modalities in Study (0008,0061), computed. */

@@ -501,6 +501,47 @@ describe('SqliteIndex: STUDY level (PS3.4 §C.6.1.1.3, §C.6.2.1.2)', () => {
     expect(await uids({}, { model: 'PATIENT_ROOT', relational: true })).toHaveLength(4);
   });
 
+  it("responses carry the level, the values' character set and the Retrieve AE Title", async () => {
+    await index.put(
+      record({
+        ...S3,
+        seriesUid: '1.2.3.3.1',
+        sopUid: '1.2.3.3.1.5',
+        sopClass: CR,
+        extra: { '00080005': value('CS', 'ISO_IR 100') },
+      }),
+    );
+    const found = await collect(
+      index.find('STUDY', { '00100010': pn('M*') }, { retrieveAeTitle: 'DNETSCP' }),
+    );
+    expect(found).toEqual([
+      {
+        '00100010': pn('Müller^Hans'),
+        '00080052': value('CS', 'STUDY'),
+        '00080005': value('CS', 'ISO_IR 100'),
+        '00080054': value('AE', 'DNETSCP'),
+      },
+    ]);
+  });
+
+  it('patients without a Patient ID are told apart by name and birth date', async () => {
+    const anonymous = (name: string, studyUid: string) =>
+      record({
+        patientId: '',
+        patientName: name,
+        birthDate: '20000101',
+        studyUid,
+        seriesUid: `${studyUid}.1`,
+        sopUid: `${studyUid}.1.1`,
+      });
+    await index.put(anonymous('ALPHA^A', '1.2.5.1'));
+    await index.put(anonymous('BETA^B', '1.2.5.2'));
+    await index.put(anonymous('alpha^a', '1.2.5.3')); // PN identity ignores case
+    expect(await index.count()).toMatchObject({ patients: 5, studies: 7 });
+    expect(await uids({ '00100010': pn('BETA^B') })).toEqual(['1.2.5.2']);
+    expect(await uids({ '00100010': pn('ALPHA^A') })).toEqual(['1.2.5.1', '1.2.5.3']);
+  });
+
   it('keys of lower levels are not matched and come back empty', async () => {
     const found = await collect(
       index.find('STUDY', { ...studyKeys, '00080060': value('CS', 'XX') }),
@@ -563,6 +604,7 @@ describe('SqliteIndex: SERIES and IMAGE levels', () => {
     );
     expect(found).toEqual([
       {
+        '00080052': value('CS', 'SERIES'), // added: PS3.4 §C.4.1.1.3.2
         '0020000D': value('UI', '1.2.3.1'),
         '0020000E': value('UI', '1.2.3.1.1'),
         '00080060': value('CS', 'CT'),

@@ -44,11 +44,12 @@ const MIGRATIONS: readonly string[] = [
     pk INTEGER PRIMARY KEY,
     patient_id TEXT NOT NULL,          -- (0010,0020), '' when absent
     issuer TEXT NOT NULL,              -- (0010,0021), '' when absent
+    unidentified TEXT NOT NULL,        -- '' when there is a Patient ID, else name|birth date
     name_key TEXT,                     -- (0010,0010) as text, lower case; NULL = let matches() decide
     birth_date TEXT,                   -- (0010,0030) YYYYMMDD; NULL = not normalisable
     sex TEXT,                          -- (0010,0040)
     attributes TEXT NOT NULL,          -- DICOM JSON of the patient-level attributes
-    UNIQUE (patient_id, issuer)
+    UNIQUE (patient_id, issuer, unidentified)
   );
   CREATE INDEX patient_name ON patient (name_key);
   CREATE TABLE study (
@@ -112,6 +113,12 @@ export interface SqliteIndexOptions {
   pageSize?: number;
   /** Largest record accepted by `put`, as JSON characters (default 4 MiB). */
   maxRecordBytes?: number;
+  /**
+   * Whether query keys are pushed into SQL WHERE clauses (default true). With
+   * false every row of the level is matched in JS only: slower, same answers
+   * (the tests use it to prove the push-down never loses a match).
+   */
+  pushDown?: boolean;
 }
 
 /** How a query key can be pushed into SQL. */
@@ -436,6 +443,7 @@ export class SqliteIndex implements ArchiveIndex {
   readonly #db: Database.Database;
   readonly #pageSize: number;
   readonly #maxRecordBytes: number;
+  readonly #pushDown: boolean;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #putTransaction: (checked: CheckedRecord) => PutResult;
   readonly #removeTransaction: (sopInstanceUid: string) => InstanceRecord | undefined;
@@ -452,6 +460,7 @@ export class SqliteIndex implements ArchiveIndex {
   constructor(path: string, options: SqliteIndexOptions = {}) {
     this.#pageSize = Math.max(1, options.pageSize ?? 256);
     this.#maxRecordBytes = options.maxRecordBytes ?? 4 * 1024 * 1024;
+    this.#pushDown = options.pushDown ?? true;
     const db = new Database(path);
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
@@ -591,6 +600,7 @@ export class SqliteIndex implements ArchiveIndex {
     for (const [tag, key] of Object.entries(query)) {
       if (!isMatchable(tag, level)) continue;
       matchQuery[tag] = key;
+      if (!this.#pushDown) continue;
       const column = COLUMNS[tag];
       if (column && LEVEL_ORDER.indexOf(column.level) <= depth) {
         const condition = pushDown(column, key);
@@ -618,6 +628,9 @@ export class SqliteIndex implements ArchiveIndex {
     );
     const params = conditions.flatMap((c) => c.params);
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const patients = new LastParsed();
+    const studies = new LastParsed();
+    const series = new LastParsed();
     let sent = 0;
     let after = 0;
     while (sent < limit) {
@@ -628,20 +641,39 @@ export class SqliteIndex implements ArchiveIndex {
       const rows = statement.all(...params, after, this.#pageSize) as QueryRow[];
       for (const row of rows) {
         after = row.pk;
+        // Rows of one series share their patient, study and series JSON: parse once.
         const entity: DicomJson = {
-          ...parse(row.pa),
-          ...parse(row.sa),
-          ...parse(row.sea),
+          ...patients.parse(row.pa),
+          ...studies.parse(row.sa),
+          ...series.parse(row.sea),
           ...parse(row.ia),
         };
         for (const tag of computed) entity[tag] = computedAttribute(tag, row[`c${tag}`]);
         if (!matches(matchQuery, entity)) continue;
         options.signal?.throwIfAborted();
-        yield responseIdentifier(query, entity);
+        yield this.#response(level, query, entity, options);
         if (++sent >= limit) return;
       }
       if (rows.length < this.#pageSize) return;
     }
+  }
+
+  /**
+   * The response Identifier (PS3.4 §C.4.1.1.3.2): the query's keys with the
+   * entity's values, the Query/Retrieve Level, the Specific Character Set of
+   * the values when they have one, and the Retrieve AE Title when configured.
+   */
+  #response(level: QueryLevel, query: DicomJson, entity: DicomJson, options: FindOptions) {
+    const response = responseIdentifier(query, entity);
+    response[Tag.QueryRetrieveLevel] = { vr: 'CS', Value: [level] };
+    const charset = entity[Tag.SpecificCharacterSet];
+    if (charset?.Value?.length && !response[Tag.SpecificCharacterSet]?.Value?.length) {
+      response[Tag.SpecificCharacterSet] = charset;
+    }
+    if (options.retrieveAeTitle !== undefined) {
+      response[Tag.RetrieveAETitle] = { vr: 'AE', Value: [options.retrieveAeTitle] };
+    }
+    return response;
   }
 
   #checkRecord(record: InstanceRecord): CheckedRecord {
@@ -687,10 +719,16 @@ export class SqliteIndex implements ArchiveIndex {
     const s = this.#stmt;
     const attributes = record.attributes;
 
-    // Patient: identified by Patient ID and its issuer (PS3.4 §C.6.1.1.2).
+    // Patient: identified by Patient ID and its issuer (PS3.4 §C.6.1.1.2). Patient
+    // ID is Type 2 (PS3.3 §C.7.1.1): without one, name and birth date tell patients
+    // apart, so that unidentified patients are not all merged into one.
     const patientId = identityText(attributes[Tag.PatientID]);
     const issuer = identityText(attributes[Tag.IssuerOfPatientID]);
-    const patient = s.selectPatient.get(patientId, issuer) as LevelRow | undefined;
+    const unidentified =
+      patientId === ''
+        ? `${pnColumn(attributes[Tag.PatientName]) ?? ''}|${identityText(attributes[Tag.PatientBirthDate])}`
+        : '';
+    const patient = s.selectPatient.get(patientId, issuer, unidentified) as LevelRow | undefined;
     const patientJson = merge(patient?.attributes, pick(attributes, LEVEL_TAGS.PATIENT));
     const patientColumns = [
       pnColumn(patientJson[Tag.PatientName]),
@@ -705,7 +743,9 @@ export class SqliteIndex implements ArchiveIndex {
         s.updatePatient.run(...patientColumns, patient.pk);
       patientPk = patient.pk;
     } else {
-      patientPk = Number(s.insertPatient.run(patientId, issuer, ...patientColumns).lastInsertRowid);
+      patientPk = Number(
+        s.insertPatient.run(patientId, issuer, unidentified, ...patientColumns).lastInsertRowid,
+      );
     }
 
     // Study: latest values win; a study that changed patient leaves the old one.
@@ -817,10 +857,11 @@ function migrate(db: Database.Database): void {
 function prepareStatements(db: Database.Database) {
   return {
     selectPatient: db.prepare(
-      'SELECT pk, attributes FROM patient WHERE patient_id = ? AND issuer = ?',
+      'SELECT pk, attributes FROM patient WHERE patient_id = ? AND issuer = ? AND unidentified = ?',
     ),
     insertPatient: db.prepare(
-      'INSERT INTO patient (patient_id, issuer, name_key, birth_date, sex, attributes) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO patient (patient_id, issuer, unidentified, name_key, birth_date, sex, attributes) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     updatePatient: db.prepare(
       'UPDATE patient SET name_key = ?, birth_date = ?, sex = ?, attributes = ? WHERE pk = ?',
@@ -936,6 +977,20 @@ function computedAttribute(tag: string, value: unknown): DicomJsonAttribute {
     return values.length > 0 ? { vr, Value: values } : { vr };
   }
   return { vr: 'IS', Value: [Number(value)] };
+}
+
+/** Parses JSON, reusing the last result when the same text comes again. */
+class LastParsed {
+  #text: string | undefined;
+  #value: DicomJson = {};
+
+  parse(text: string | undefined): DicomJson {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#value = parse(text);
+    }
+    return this.#value;
+  }
 }
 
 function parse(json: string | undefined): DicomJson {

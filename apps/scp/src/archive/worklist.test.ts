@@ -159,6 +159,18 @@ describe('FolderWorklist', () => {
     });
   });
 
+  it("adds the item's Specific Character Set to its responses", async () => {
+    await writeFile(
+      join(folder, 'a.json'),
+      JSON.stringify({ ...ITEM1, '00080005': value('CS', 'ISO_IR 192') }),
+    );
+    const worklist = new FolderWorklist(folder);
+    const found = await collect(worklist.find({ '00100020': value('LO', 'W1') }));
+    expect(found).toEqual([
+      { '00100020': value('LO', 'W1'), '00080005': value('CS', 'ISO_IR 192') },
+    ]);
+  });
+
   it('sees added, changed and removed files on the next query', async () => {
     const worklist = new FolderWorklist(folder);
     expect(await collect(worklist.find({}))).toHaveLength(4);

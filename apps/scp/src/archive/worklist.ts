@@ -144,7 +144,13 @@ export class FolderWorklist implements WorklistSource {
         if (sent >= limit) return;
         if (!matches(query, item)) continue;
         options.signal?.throwIfAborted();
-        yield responseIdentifier(query, item);
+        const response = responseIdentifier(query, item);
+        // The character set of the values goes with them (PS3.4 §K.6.1.2.2 / §C.4.1.1.3.2).
+        const charset = item['00080005'];
+        if (charset?.Value?.length && !response['00080005']?.Value?.length) {
+          response['00080005'] = charset;
+        }
+        yield response;
         sent++;
       }
     }
