@@ -415,6 +415,20 @@ describe('element codec details', () => {
     expect(chunks.some((c) => c === ds.get('PixelData')?.value)).toBe(true);
   });
 
+  it('keeps group lengths right across syntaxes (PS3.5 7.2)', () => {
+    const ds = new DataSet();
+    ds.setNumber(0x00100000, 0, 'UL');
+    ds.setString('PatientName', 'DOE^JOHN');
+    ds.setString('PatientID', '1');
+    for (const ts of SYNTAXES.filter((t) => t !== TransferSyntax.DeflatedExplicitVRLittleEndian)) {
+      const bytes = encodeDataSet(ds, ts);
+      // Group length value: everything after its own 12 bytes (tag, VR or length, UL).
+      const back = decodeDataSet(bytes, ts);
+      expect(back.number(0x00100000)).toBe(bytes.length - 12);
+      expect(hex(encodeDataSet(back, ts))).toBe(hex(bytes));
+    }
+  });
+
   it('refuses transfer syntaxes that are not UIDs of the registry', () => {
     expect(() => decodeDataSet(new Uint8Array(0), '1.2.3')).toThrow(UnsupportedTransferSyntaxError);
   });

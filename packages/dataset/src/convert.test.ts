@@ -100,6 +100,24 @@ describe('streaming transfer syntax conversion', () => {
     expect(held).toBeLessThan(input.length);
   });
 
+  it('drops group lengths when the VR encoding changes, keeps them otherwise', async () => {
+    const ds = new DataSet();
+    ds.setNumber(0x00100000, 0, 'UL');
+    ds.setString('PatientName', 'DOE^JOHN');
+    const from = TransferSyntax.ExplicitVRLittleEndian;
+    const input = encodeDataSet(ds, from);
+    const implicit = await collect(
+      convertTransferSyntaxStream([input], from, TransferSyntax.ImplicitVRLittleEndian),
+    );
+    expect(decodeDataSet(implicit, TransferSyntax.ImplicitVRLittleEndian).has(0x00100000)).toBe(
+      false,
+    );
+    const big = await collect(
+      convertTransferSyntaxStream([input], from, TransferSyntax.ExplicitVRBigEndian),
+    );
+    expect(decodeDataSet(big, TransferSyntax.ExplicitVRBigEndian).number(0x00100000)).toBe(16);
+  });
+
   it('bounds buffered sequences and refuses truncated input', () => {
     const ds = sample(10);
     const input = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);

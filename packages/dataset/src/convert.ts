@@ -78,7 +78,8 @@ interface Passing {
  * chunks of the source encoding, get chunks of the target encoding. Sequences
  * and undefined-length values are buffered whole (bounded by
  * `maxBufferedElement`); other large values are passed through chunk by chunk,
- * byte-swapped when the byte order changes.
+ * byte-swapped when the byte order changes. Group Length elements (PS3.5 §7.2)
+ * are dropped when the change of VR encoding changes lengths.
  */
 export class TransferSyntaxConverter {
   readonly #from: Encoding;
@@ -295,8 +296,12 @@ export class TransferSyntaxConverter {
     one.parent = this.#context;
     decodeElementsInto(one, bytes.slice(0, n), this.#from, this.#options, 1);
     const element = one.elements()[0]!;
-    out.push(...encodeElements([element], this.#to));
     this.#take(n);
+    // A Group Length (PS3.5 §7.2, optional outside groups 0000 and 0002) cannot be
+    // recomputed before its group has streamed by: dropped when lengths change.
+    const groupLength = (element.tag & 0xffff) === 0;
+    if (groupLength && this.#from.explicit !== this.#to.explicit) return;
+    out.push(...encodeElements([element], this.#to));
     if (element.value && element.value.length <= SMALL_VALUE) {
       if (element.tag === SPECIFIC_CHARACTER_SET_TAG || element.tag === 0x00280103) {
         this.#context.set(element);

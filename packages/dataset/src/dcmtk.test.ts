@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { convertTransferSyntax } from './convert.js';
 import type { DataSet } from './data-set.js';
 import { decodeDataSet, inflateDataSet } from './decode.js';
 import { encodeDataSet } from './encode.js';
@@ -203,10 +204,24 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
       ['bigEndian', ['+tb']],
       ['deflated', ['+td']],
       ['implicitUndefined', ['+ti', '+e']],
+      ['implicitGroupLengths', ['+ti', '+g']],
+      ['explicitGroupLengths', ['+te', '+g']],
+      ['bigEndianGroupLengths', ['+tb', '+g']],
     ];
     for (const [name, flags] of variants) {
       files[name] = join(dir, `${name}.dcm`);
       await tool('dcmconv', [...flags, files.explicitDefined, files[name]]);
+    }
+    // dcmconv's own conversions of our sources, to compare with ours byte for byte.
+    const chained: [string, string, string[]][] = [
+      ['implicitToExplicit', 'implicitGroupLengths', ['+te', '+g']],
+      ['implicitToBig', 'implicitGroupLengths', ['+tb', '+g']],
+      ['bigToImplicit', 'bigEndianGroupLengths', ['+ti', '+g']],
+      ['explicitToImplicitUndefined', 'explicitUndefined', ['+ti', '+e']],
+    ];
+    for (const [name, source, flags] of chained) {
+      files[name] = join(dir, `${name}.dcm`);
+      await tool('dcmconv', [...flags, files[source]!, files[name]]);
     }
     await writeFile(join(dir, 'in.bmp'), bmp(33, 17));
     files.image = join(dir, 'img.dcm');
@@ -224,6 +239,9 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
     'explicitUndefined',
     'implicit',
     'implicitUndefined',
+    'implicitGroupLengths',
+    'explicitGroupLengths',
+    'bigEndianGroupLengths',
     'bigEndian',
     'deflated',
     'image',
@@ -249,6 +267,25 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
       ts = TransferSyntax.ExplicitVRLittleEndian;
     }
     expect(Buffer.compare(encodeDataSet(dataSet, ts), original)).toBe(0);
+  });
+
+  it.each([
+    ['implicitGroupLengths', 'implicitToExplicit', TransferSyntax.ExplicitVRLittleEndian],
+    ['explicitGroupLengths', 'implicitGroupLengths', TransferSyntax.ImplicitVRLittleEndian],
+    ['implicitGroupLengths', 'implicitToBig', TransferSyntax.ExplicitVRBigEndian],
+    ['bigEndianGroupLengths', 'bigToImplicit', TransferSyntax.ImplicitVRLittleEndian],
+    ['explicitUndefined', 'explicitToImplicitUndefined', TransferSyntax.ImplicitVRLittleEndian],
+  ])('converts %s byte for byte as dcmconv does (%s)', async (from, to, ts) => {
+    const source = decodePart10(new Uint8Array(await readFile(files[from]!)));
+    const target = decodePart10(new Uint8Array(await readFile(files[to]!)));
+    const bytes = new Uint8Array(await readFile(files[to]!));
+    const converted = convertTransferSyntax(
+      new Uint8Array(await readFile(files[from]!)).subarray(source.header.dataSetOffset),
+      source.header.transferSyntaxUid,
+      ts,
+    );
+    expect(target.header.transferSyntaxUid).toBe(ts);
+    expect(Buffer.compare(converted, bytes.subarray(target.header.dataSetOffset))).toBe(0);
   });
 
   it('reads only the meta header of a file and streams the data set from its offset', async () => {

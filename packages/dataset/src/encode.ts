@@ -114,10 +114,47 @@ function headerSize(vr: Vr, enc: Encoding): number {
   return enc.explicit && hasLongHeader(vr) ? 12 : 8;
 }
 
+/**
+ * The elements of a data set as they are written: a Group Length (gggg,0000)
+ * present in the data set gets the length of its group in this encoding
+ * (PS3.5 §7.2), so it stays right across conversions; when it already was right
+ * it is the same element, so the bytes do not change.
+ */
+function encodedElements(ds: DataSet, enc: Encoding): DataElement[] {
+  const elements = ds.elements();
+  let hasGroupLength = false;
+  for (const e of elements) {
+    if ((e.tag & 0xffff) === 0 && e.value) {
+      hasGroupLength = true;
+      break;
+    }
+  }
+  if (!hasGroupLength) return elements;
+  const sizes = new Map<number, number>();
+  for (const e of elements) {
+    if ((e.tag & 0xffff) === 0) continue;
+    const g = e.tag >>> 16;
+    sizes.set(g, (sizes.get(g) ?? 0) + elementSize(e, enc));
+  }
+  return elements.map((e) => {
+    if ((e.tag & 0xffff) !== 0 || !e.value || e.vr !== 'UL') return e;
+    const length = sizes.get(e.tag >>> 16) ?? 0;
+    const v = e.value;
+    const current =
+      v.length === 4
+        ? new DataView(v.buffer, v.byteOffset, 4).getUint32(0, !e.bigEndian)
+        : undefined;
+    if (current === length) return e;
+    const value = new Uint8Array(4);
+    new DataView(value.buffer).setUint32(0, length, true);
+    return { tag: e.tag, vr: 'UL', value };
+  });
+}
+
 /** The encoded size of a data set's elements (no item header). */
 function dataSetSize(ds: DataSet, enc: Encoding): number {
   let n = 0;
-  for (const e of ds.elements()) n += elementSize(e, enc);
+  for (const e of encodedElements(ds, enc)) n += elementSize(e, enc);
   return n;
 }
 
@@ -183,11 +220,11 @@ function writeElement(w: ChunkWriter, e: DataElement, enc: Encoding): void {
       w.u32(itemUndefined ? UNDEFINED_LENGTH : dataSetSize(item, inner));
       const innerWriter = inner === enc || inner.littleEndian === enc.littleEndian;
       if (innerWriter) {
-        for (const child of item.elements()) writeElement(w, child, inner);
+        for (const child of encodedElements(item, inner)) writeElement(w, child, inner);
       } else {
         // Implicit VR LE items inside a big endian stream (UN, PS3.5 §6.2.2).
         const sub = new ChunkWriter(true);
-        for (const child of item.elements()) writeElement(sub, child, inner);
+        for (const child of encodedElements(item, inner)) writeElement(sub, child, inner);
         for (const c of sub.finish()) w.bytes(c);
       }
       if (itemUndefined) {
@@ -233,7 +270,7 @@ export function encodeDataSetChunks(dataSet: DataSet, transferSyntaxUid: string)
   const ts = transferSyntaxInfo(transferSyntaxUid);
   const enc = { explicit: ts.explicitVr, littleEndian: ts.littleEndian };
   const w = new ChunkWriter(enc.littleEndian);
-  for (const e of dataSet.elements()) writeElement(w, e, enc);
+  for (const e of encodedElements(dataSet, enc)) writeElement(w, e, enc);
   const chunks = w.finish();
   if (!ts.deflated) return chunks;
   return [deflateDataSet(concatChunks(chunks))];
