@@ -1,8 +1,30 @@
 /**
  * @packageDocumentation
- * `@dnet/services`: the AE-level API of dnet: a `Client` (SCU) and a `Server`
- * (SCP) with the PS3.4 service classes, and the query matching rules of
- * PS3.4 §C.2.2.2 that a C-FIND SCP applies.
+ * `@dnet/services`: the AE-level API of dnet: a {@link Client} (SCU) and a
+ * {@link Server} (SCP) with the PS3.4 service classes Verification, Storage
+ * and Query/Retrieve (FIND, MOVE, GET), built on `@dnet/association`, and the
+ * query matching rules of PS3.4 §C.2.2.2 that a C-FIND SCP applies.
+ *
+ * Concrete transports are injected (`tcp()`, `tls(...)`, `memory()`); this
+ * package never imports one.
+ *
+ * @example
+ * ```ts
+ * import { Client, SopClass, queryRetrieve, storage, verification } from '@dnet/services';
+ * import { tcp } from '@dnet/transport-tcp';
+ *
+ * const client = await Client.connect({
+ *   transport: tcp(), host: '127.0.0.1', port: 11112,
+ *   callingAeTitle: 'DNET', calledAeTitle: 'PACS',
+ *   contexts: [verification(), storage([SopClass.CT_IMAGE_STORAGE]), queryRetrieve('study')],
+ * });
+ * await client.echo();                                  // 0
+ * await client.store('/data/ct.dcm');                   // { status: 0, ... }
+ * for await (const study of client.find({ '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] },
+ *   '0020000D': { vr: 'UI' } }, { level: 'STUDY' })) console.log(study);
+ * await client.move({ '0020000D': { vr: 'UI', Value: ['1.2.3'] } }, { level: 'STUDY', destination: 'DNET' });
+ * await client.release();
+ * ```
  *
  * @example
  * ```ts
@@ -15,5 +37,78 @@
 /** The package's name, for diagnostics. */
 export const packageName = '@dnet/services';
 
+export {
+  Client,
+  type ClientOptions,
+  checkResponse,
+  type FindOptions,
+  type GetOptions,
+  type MoveOptions,
+  type QueryTarget,
+  type RetrieveProgress,
+  type RetrieveResult,
+  type StoreManyOptions,
+  type StoreManyResult,
+  type StoreOptions,
+  type StoreProgress,
+  type StoreResult,
+  storeOver,
+} from './client.js';
+export {
+  buildContexts,
+  type ContextRole,
+  type ContextSpec,
+  DEFAULT_TRANSFER_SYNTAXES,
+  queryRetrieve,
+  retrieveContexts,
+  storage,
+  verification,
+} from './contexts.js';
+export {
+  ClosedError,
+  InvalidArgumentError,
+  InvalidSourceError,
+  isDnetError,
+  NoPresentationContextError,
+  OperationFailedError,
+  ServicesError,
+  ServicesErrorCode,
+} from './errors.js';
+export {
+  decodeIdentifier,
+  encodeIdentifier,
+  type Query,
+  type QueryLevel,
+} from './identifier.js';
+export { type ArchivedInstance, MemoryArchive } from './memory-archive.js';
 export type { DicomJson, DicomJsonAttribute, PersonNameJson } from './query/dicom-json.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
+export {
+  type InstanceSink,
+  type ReceivedInstance,
+  type StoreStatus,
+  writeToFolder,
+} from './received-instance.js';
+export {
+  type AeTableEntry,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_MAX_ASSOCIATIONS,
+  type FindMatches,
+  type FindRequest,
+  type RequestContext,
+  type RetrieveRequest,
+  type RetrieveSources,
+  Server,
+  type ServerEventMap,
+  type ServerHandlers,
+  type ServerOptions,
+} from './server.js';
+export {
+  isStorageSopClass,
+  QUERY_MODELS,
+  type QueryModel,
+  SopClass,
+  storageSopClasses,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+} from './sop-class.js';
+export type { StoreInstance, StoreSource } from './store-source.js';

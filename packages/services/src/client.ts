@@ -1,0 +1,597 @@
+import {
+  Association,
+  type AssociationOptions,
+  type IncomingRequest,
+  type IncomingResponse,
+  type NegotiatedContext,
+  responseFor,
+} from '@dnet/association';
+import { type DataSet, decodeDataSet } from '@dnet/dataset';
+import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
+import type { UserIdentityRq } from '@dnet/pdu';
+import type { Transport } from '@dnet/transport';
+import { buildContexts, type ContextSpec } from './contexts.js';
+import {
+  InvalidArgumentError,
+  NoPresentationContextError,
+  OperationFailedError,
+} from './errors.js';
+import {
+  decodeIdentifier,
+  encodeIdentifier,
+  identifierJson,
+  type Query,
+  type QueryLevel,
+} from './identifier.js';
+import type { DicomJson } from './query/dicom-json.js';
+import { answerStore, type InstanceSink } from './received-instance.js';
+import { QUERY_MODELS, type QueryModel } from './sop-class.js';
+import { dataSetFor, pickStoreContext, resolveSource, type StoreSource } from './store-source.js';
+
+/** Options of {@link Client.connect}. */
+export interface ClientOptions extends AssociationOptions {
+  /** The transport (`tcp()`, `tls(...)`, `memory()`): injected, never global. */
+  transport: Transport;
+  /** Peer host. */
+  host: string;
+  /** Peer port. */
+  port: number;
+  /** Our AE title (PS3.8 §7.1.1.3). */
+  callingAeTitle: string;
+  /** The peer's AE title (PS3.8 §7.1.1.4). */
+  calledAeTitle: string;
+  /** Presentation contexts to propose: `verification()`, `storage(...)`, `queryRetrieve(...)`... */
+  contexts: readonly (ContextSpec | readonly ContextSpec[])[];
+  /** User identity (PS3.7 Annex D.3.3.7). */
+  userIdentity?: UserIdentityRq;
+  /** Largest P-DATA-TF we receive (PS3.8 Annex D.1; default the association's 256 KiB). */
+  maxPduLength?: number;
+  /** Operations we may have outstanding (PS3.7 Annex D.3.3.3); proposed when above 1. */
+  maxOperations?: number;
+  /** Cancels connecting and negotiating. */
+  signal?: AbortSignal;
+}
+
+/** The result of a C-STORE (PS3.4 §B.2.3): success or a warning status. */
+export interface StoreResult {
+  /** The status: 0000H, or a warning (B000H, B006H, B007H...). */
+  status: number;
+  /** SOP Class UID stored. */
+  sopClassUid: string;
+  /** SOP Instance UID stored. */
+  sopInstanceUid: string;
+  /** Transfer syntax the data set travelled in. */
+  transferSyntaxUid: string;
+  /** Error Comment (0000,0902) with a warning, if any. */
+  errorComment?: string;
+}
+
+/** Options of one store. */
+export interface StoreOptions {
+  /** Cancels before the response (the association stays usable only if nothing was sent). */
+  signal?: AbortSignal;
+  /** Priority (0000,0700), default medium. */
+  priority?: number;
+  /** Move Originator AE Title and Message ID, for a C-MOVE sub-operation (PS3.7 §9.3.1.1). */
+  moveOriginator?: { aeTitle: string; messageId: number };
+}
+
+/** Progress of a batch store. */
+export interface StoreProgress {
+  /** Sources handled so far. */
+  done: number;
+  /** All sources. */
+  total: number;
+  /** The source just handled. */
+  source: StoreSource;
+  /** Its result, or the error that failed it. */
+  result: StoreResult | Error;
+}
+
+/** Options of {@link Client.storeMany}. */
+export interface StoreManyOptions extends StoreOptions {
+  /** Operations outstanding at once, within the negotiated window (default: the window). */
+  concurrency?: number;
+  /** Called after each source. */
+  onProgress?: (progress: StoreProgress) => void;
+}
+
+/** The outcome of a batch store: one entry per source, in order. */
+export interface StoreManyResult {
+  /** Sources stored with success or a warning. */
+  stored: number;
+  /** Sources that failed. */
+  failed: number;
+  /** Per source: its result or error. */
+  results: (StoreResult | Error)[];
+}
+
+/** Which SOP class a query goes to: a model of PS3.4 Annex C.6, or any SOP class UID. */
+export interface QueryTarget {
+  /** Query/Retrieve information model (default `study`). */
+  model?: QueryModel;
+  /** Any SOP class UID instead of the model's (Modality Worklist, ...). */
+  sopClassUid?: string;
+  /** Sets Query/Retrieve Level (0008,0052) in the identifier. */
+  level?: QueryLevel;
+  /** Priority (0000,0700), default medium. */
+  priority?: number;
+  /** Aborting sends C-CANCEL-RQ (PS3.7 §9.3.2.3). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Client.find}. */
+export interface FindOptions extends QueryTarget {
+  /** Yield DICOM JSON (default) or DataSet objects. */
+  as?: 'json' | 'dataset';
+}
+
+/** Sub-operation counts of C-MOVE and C-GET responses (PS3.7 §9.3.3.2, §9.3.4.2). */
+export interface RetrieveProgress {
+  /** Status of the response (FF00H while pending). */
+  status: number;
+  /** Number of Remaining Sub-operations (0000,1020). */
+  remaining: number | undefined;
+  /** Number of Completed Sub-operations (0000,1021). */
+  completed: number;
+  /** Number of Failed Sub-operations (0000,1022). */
+  failed: number;
+  /** Number of Warning Sub-operations (0000,1023). */
+  warning: number;
+}
+
+/** The final outcome of a C-MOVE or C-GET. */
+export interface RetrieveResult extends RetrieveProgress {
+  /** Failed SOP Instance UID List (0008,0058) when the peer sent it (PS3.4 §C.4.2.1.3.1). */
+  failedSopInstanceUids: string[];
+  /** True when the operation ended by C-CANCEL (FE00H). */
+  cancelled: boolean;
+}
+
+/** Options of {@link Client.move}. */
+export interface MoveOptions extends QueryTarget {
+  /** Move Destination (0000,0600): the AE title the peer sends to. */
+  destination: string;
+  /** Called with each pending response's counts. */
+  onProgress?: (progress: RetrieveProgress) => void;
+}
+
+/** Options of {@link Client.get}. */
+export interface GetOptions extends QueryTarget {
+  /** Where the C-STORE sub-operations go: a callback (returns a status) or `{ folder }`. */
+  sink: InstanceSink;
+  /** Called with each pending response's counts. */
+  onProgress?: (progress: RetrieveProgress) => void;
+}
+
+/**
+ * C-STORE of one source over any established association: as requestor on a
+ * context where we are SCU, or as acceptor for a C-GET sub-operation on a
+ * context where the requestor took the SCP role (PS3.7 Annex D.3.3.4).
+ *
+ * @throws OperationFailedError for a failure status, NoPresentationContextError
+ */
+export async function storeOver(
+  association: Association,
+  source: StoreSource,
+  options: StoreOptions = {},
+): Promise<StoreResult> {
+  const resolved = await resolveSource(source);
+  const context = pickStoreContext(
+    association.info.contexts,
+    association.role,
+    resolved.sopClassUid,
+    resolved.transferSyntaxUid,
+  );
+  const data = await dataSetFor(resolved, context.transferSyntax);
+  const message: Omit<CStoreRq, 'messageId'> = {
+    commandField: CommandField.C_STORE_RQ,
+    affectedSopClassUid: resolved.sopClassUid,
+    affectedSopInstanceUid: resolved.sopInstanceUid,
+    priority: options.priority ?? Priority.MEDIUM,
+    hasDataSet: true,
+    ...(options.moveOriginator && {
+      moveOriginatorAeTitle: options.moveOriginator.aeTitle,
+      moveOriginatorMessageId: options.moveOriginator.messageId,
+    }),
+  };
+  const rsp = await association.cStore(message, data, {
+    contextId: context.id,
+    ...(options.signal && { signal: options.signal }),
+  });
+  const m = checkResponse('C-STORE', rsp);
+  return {
+    status: m.status,
+    sopClassUid: resolved.sopClassUid,
+    sopInstanceUid: resolved.sopInstanceUid,
+    transferSyntaxUid: context.transferSyntax,
+    ...(m.errorComment && { errorComment: m.errorComment }),
+  };
+}
+
+/** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
+export function checkResponse(
+  operation: string,
+  rsp: IncomingResponse,
+): { status: number; errorComment?: string } {
+  const m = rsp.message as unknown as { status: number; errorComment?: string };
+  rsp.dataSet?.discard();
+  if (statusCategory(m.status) === StatusCategory.FAILURE) {
+    throw new OperationFailedError(operation, m.status, m.errorComment);
+  }
+  return m;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+function progressOf(message: Record<string, unknown>): RetrieveProgress {
+  return {
+    status: message.status as number,
+    remaining: message.numberOfRemainingSuboperations as number | undefined,
+    completed: num(message.numberOfCompletedSuboperations),
+    failed: num(message.numberOfFailedSuboperations),
+    warning: num(message.numberOfWarningSuboperations),
+  };
+}
+
+/**
+ * A DICOM application entity acting as SCU over one association (PS3.4):
+ * Verification, Storage and Query/Retrieve (FIND, MOVE, GET).
+ *
+ * @example
+ * ```ts
+ * const client = await Client.connect({ transport: tcp(), host: '127.0.0.1', port: 11112,
+ *   callingAeTitle: 'DNET', calledAeTitle: 'PACS',
+ *   contexts: [verification(), storage([SopClass.CT_IMAGE_STORAGE]), queryRetrieve('study')] });
+ * await client.echo();
+ * await client.store('/data/ct.dcm');
+ * for await (const study of client.find({ '0020000D': { vr: 'UI' } }, { level: 'STUDY' })) console.log(study);
+ * await client.release();
+ * ```
+ */
+export class Client {
+  /** The underlying association (low-level DIMSE access). */
+  readonly association: Association;
+  #sinks: InstanceSink[] = [];
+
+  /** Use {@link Client.connect}, or wrap an established requestor association. */
+  constructor(association: Association) {
+    this.association = association;
+    association.on('C-STORE-RQ', (rq) => this.#onStore(rq));
+  }
+
+  /**
+   * Connects and negotiates the association (PS3.8 §7.1): contexts and role
+   * selections from the specs, the asynchronous operations window when
+   * `maxOperations` is above 1, the user identity.
+   *
+   * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
+   */
+  static async connect(options: ClientOptions): Promise<Client> {
+    const { contexts, roleSelections } = buildContexts(options.contexts);
+    const ops = options.maxOperations ?? 1;
+    const association = Association.requestor(options);
+    const client = new Client(association);
+    await association.associate({
+      transport: options.transport,
+      host: options.host,
+      port: options.port,
+      ...(options.signal && { signal: options.signal }),
+      proposal: {
+        callingAeTitle: options.callingAeTitle,
+        calledAeTitle: options.calledAeTitle,
+        contexts,
+        roleSelections,
+        ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
+        ...(ops !== 1 && { asyncOperationsWindow: { maxInvoked: ops, maxPerformed: 1 } }),
+        ...(options.userIdentity && { userIdentity: options.userIdentity }),
+      },
+    });
+    return client;
+  }
+
+  /** The negotiated presentation contexts. */
+  get contexts(): readonly NegotiatedContext[] {
+    return this.association.info.contexts;
+  }
+
+  /** Settles when the association is over. */
+  get closed(): Promise<void> {
+    return this.association.closed;
+  }
+
+  /** A-RELEASE (PS3.8 §7.2), after our outstanding operations. */
+  release(): Promise<void> {
+    return this.association.release();
+  }
+
+  /** A-ABORT (PS3.8 §7.3). */
+  abort(): void {
+    this.association.abort();
+  }
+
+  /** C-ECHO (PS3.7 §9.1.5); resolves with the status, throws on a failure status. */
+  async echo(options: { signal?: AbortSignal } = {}): Promise<number> {
+    const rsp = await this.association.cEcho(options);
+    return this.#check('C-ECHO', rsp).status;
+  }
+
+  /**
+   * C-STORE (PS3.4 Annex B) of a Part 10 file path, a Part 10 stream, a
+   * DataSet or a {@link StoreInstance}. For a file only the meta header is
+   * read; the data set bytes stream from disk unchanged when the accepted
+   * context has the file's transfer syntax, and are converted between
+   * uncompressed syntaxes otherwise.
+   *
+   * @returns the status (success or warning)
+   * @throws OperationFailedError for a failure status, NoPresentationContextError
+   */
+  store(source: StoreSource, options: StoreOptions = {}): Promise<StoreResult> {
+    return storeOver(this.association, source, options);
+  }
+
+  /**
+   * Stores many sources over this association with several operations
+   * outstanding (the asynchronous operations window, PS3.7 Annex D.3.3.3);
+   * a failed source does not stop the others.
+   */
+  async storeMany(
+    sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
+    options: StoreManyOptions = {},
+  ): Promise<StoreManyResult> {
+    const list: StoreSource[] = [];
+    for await (const s of sources as AsyncIterable<StoreSource>) list.push(s);
+    const window = this.association.info.asyncOperationsWindow?.maxInvoked || 1;
+    const concurrency = Math.max(1, Math.min(options.concurrency ?? window, 128));
+    const results: (StoreResult | Error)[] = new Array(list.length);
+    let next = 0;
+    let done = 0;
+    let stored = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        options.signal?.throwIfAborted();
+        const i = next++;
+        const source = list[i]!;
+        let result: StoreResult | Error;
+        try {
+          result = await this.store(source, options);
+          stored++;
+        } catch (error) {
+          result = error as Error;
+          // A dead association fails everything after it: stop at once.
+          if (this.association.state !== 'Sta6') {
+            results[i] = result;
+            throw error;
+          }
+        }
+        results[i] = result;
+        done++;
+        options.onProgress?.({ done, total: list.length, source, result });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    return { stored, failed: list.length - stored, results };
+  }
+
+  #queryContext(sopClassUid: string): NegotiatedContext {
+    const c = this.contexts.find(
+      (x) => x.accepted && x.abstractSyntax === sopClassUid && x.requestorScu,
+    );
+    if (!c) throw new NoPresentationContextError(sopClassUid);
+    return c;
+  }
+
+  #sopClass(target: QueryTarget, op: 'find' | 'move' | 'get'): string {
+    if (target.sopClassUid) return target.sopClassUid;
+    const model = QUERY_MODELS[target.model ?? 'study'];
+    if (!model) throw new InvalidArgumentError(`unknown model ${target.model}`);
+    return model[op];
+  }
+
+  /**
+   * C-FIND (PS3.4 §C.4.1): an async iterable of the matches, as DICOM JSON
+   * (default) or DataSet objects. Aborting the signal (or leaving the loop
+   * early) sends C-CANCEL-RQ and ends the iteration cleanly once the peer's
+   * final response arrives.
+   *
+   * @throws OperationFailedError when the final status is a failure
+   */
+  find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJson>;
+  /** C-FIND yielding DataSet objects. */
+  find(query: Query, options: FindOptions & { as: 'dataset' }): AsyncIterable<DataSet>;
+  find(query: Query, options: FindOptions = {}): AsyncIterable<DicomJson | DataSet> {
+    return this.#find(query, options);
+  }
+
+  async *#find(query: Query, options: FindOptions): AsyncGenerator<DicomJson | DataSet> {
+    const sopClassUid = this.#sopClass(options, 'find');
+    const context = this.#queryContext(sopClassUid);
+    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
+    const cancel = new AbortController();
+    const onAbort = () => cancel.abort(options.signal?.reason);
+    if (options.signal?.aborted) return;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const queue: IncomingResponse[] = [];
+    let wake: (() => void) | undefined;
+    let settled = false;
+    let final: IncomingResponse | undefined;
+    let failure: unknown;
+    const done = this.association
+      .cFind(
+        {
+          commandField: CommandField.C_FIND_RQ,
+          affectedSopClassUid: sopClassUid,
+          priority: options.priority ?? Priority.MEDIUM,
+          hasDataSet: true,
+        },
+        identifier,
+        {
+          contextId: context.id,
+          signal: cancel.signal,
+          onPending: (r) => {
+            if (cancel.signal.aborted) r.dataSet?.discard();
+            else queue.push(r);
+            wake?.();
+          },
+        },
+      )
+      .then(
+        (r) => {
+          final = r;
+        },
+        (e) => {
+          failure = e;
+        },
+      )
+      .finally(() => {
+        settled = true;
+        wake?.();
+      });
+    try {
+      for (;;) {
+        const r = queue.shift();
+        if (r) {
+          if (cancel.signal.aborted) {
+            r.dataSet?.discard();
+            continue;
+          }
+          if (!r.dataSet) continue;
+          const ds = decodeIdentifier(await r.dataSet.bytes(), context.transferSyntax);
+          yield options.as === 'dataset' ? ds : identifierJson(ds);
+          continue;
+        }
+        if (settled) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (failure) throw failure;
+      if (final) this.#check('C-FIND', final);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (!settled) {
+        cancel.abort();
+        for (const r of queue.splice(0)) r.dataSet?.discard();
+        await done;
+      }
+    }
+  }
+
+  /**
+   * C-MOVE (PS3.4 §C.4.2): the peer sends the matching instances to
+   * `destination`. Progress from each pending response; the final result
+   * with the counts and the Failed SOP Instance UID List when sent. Aborting
+   * the signal sends C-CANCEL-RQ; the result then has `cancelled: true`.
+   *
+   * @throws OperationFailedError for a failure status (A701H, A702H, A801H, A900H, Cxxx)
+   */
+  async move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
+    const sopClassUid = this.#sopClass(options, 'move');
+    const context = this.#queryContext(sopClassUid);
+    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
+    const rsp = await this.association.cMove(
+      {
+        commandField: CommandField.C_MOVE_RQ,
+        affectedSopClassUid: sopClassUid,
+        priority: options.priority ?? Priority.MEDIUM,
+        moveDestination: options.destination,
+        hasDataSet: true,
+      },
+      identifier,
+      this.#retrieveRequestOptions(context, options),
+    );
+    return this.#retrieveResult('C-MOVE', rsp, context);
+  }
+
+  /**
+   * C-GET (PS3.4 §C.4.3): the C-STORE sub-operations arrive on this
+   * association (propose the storage classes with `retrieveContexts` or
+   * `storage(..., { role: 'scp' })`) and go to the sink. Progress,
+   * cancellation and result as for {@link Client.move}.
+   */
+  async get(query: Query, options: GetOptions): Promise<RetrieveResult> {
+    const sopClassUid = this.#sopClass(options, 'get');
+    const context = this.#queryContext(sopClassUid);
+    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
+    this.#sinks.push(options.sink);
+    try {
+      const rsp = await this.association.cGet(
+        {
+          commandField: CommandField.C_GET_RQ,
+          affectedSopClassUid: sopClassUid,
+          priority: options.priority ?? Priority.MEDIUM,
+          hasDataSet: true,
+        },
+        identifier,
+        this.#retrieveRequestOptions(context, options),
+      );
+      return await this.#retrieveResult('C-GET', rsp, context);
+    } finally {
+      this.#sinks.splice(this.#sinks.indexOf(options.sink), 1);
+    }
+  }
+
+  #retrieveRequestOptions(
+    context: NegotiatedContext,
+    options: QueryTarget & { onProgress?: (p: RetrieveProgress) => void },
+  ) {
+    return {
+      contextId: context.id,
+      ...(options.signal && { signal: options.signal }),
+      onPending: (r: IncomingResponse) => {
+        r.dataSet?.discard();
+        options.onProgress?.(progressOf(r.message as unknown as Record<string, unknown>));
+      },
+    };
+  }
+
+  async #retrieveResult(
+    operation: string,
+    rsp: IncomingResponse,
+    context: NegotiatedContext,
+  ): Promise<RetrieveResult> {
+    let failedSopInstanceUids: string[] = [];
+    if (rsp.dataSet) {
+      const bytes = await rsp.dataSet.bytes();
+      try {
+        // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058).
+        failedSopInstanceUids = decodeDataSet(bytes, context.transferSyntax)
+          .strings('FailedSOPInstanceUIDList')
+          .filter((u) => u.length > 0);
+      } catch {
+        // an unreadable identifier does not hide the status
+      }
+    }
+    const m = rsp.message as unknown as Record<string, unknown>;
+    const status = m.status as number;
+    const category = statusCategory(status);
+    if (category === StatusCategory.FAILURE) {
+      throw new OperationFailedError(operation, status, m.errorComment as string | undefined, {
+        ...progressOf(m),
+        failedSopInstanceUids,
+        cancelled: false,
+      });
+    }
+    return {
+      ...progressOf(m),
+      failedSopInstanceUids,
+      cancelled: category === StatusCategory.CANCEL,
+    };
+  }
+
+  #check(operation: string, rsp: IncomingResponse): { status: number; errorComment?: string } {
+    return checkResponse(operation, rsp);
+  }
+
+  #onStore(rq: IncomingRequest): void {
+    const sink = this.#sinks[0];
+    if (!sink) {
+      rq.dataSet?.discard();
+      // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
+      rq.respond(responseFor(rq.message, 0x0122)).catch(() => {});
+      return;
+    }
+    answerStore(rq, sink).catch(() => {});
+  }
+}

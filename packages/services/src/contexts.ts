@@ -1,0 +1,149 @@
+import type { AssociationProposal, ProposedContext } from '@dnet/association';
+import { MAX_PRESENTATION_CONTEXTS } from '@dnet/association';
+import type { RoleSelection } from '@dnet/pdu';
+import { InvalidArgumentError } from './errors.js';
+import {
+  QUERY_MODELS,
+  type QueryModel,
+  SopClass,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+} from './sop-class.js';
+
+/**
+ * Which roles the requestor proposes for a context's SOP class (PS3.7 Annex
+ * D.3.3.4): `scu` is the default (no role selection item), `scp` asks to be
+ * SCP only (C-GET storage sub-operations), `both` asks for both.
+ */
+export type ContextRole = 'scu' | 'scp' | 'both';
+
+/** A presentation context to propose, with the requestor's role. */
+export interface ContextSpec extends ProposedContext {
+  /** Role of the requestor for this SOP class (default `scu`). */
+  role?: ContextRole;
+}
+
+/** Default transfer syntaxes proposed: Explicit then Implicit VR Little Endian (PS3.5 §10). */
+export const DEFAULT_TRANSFER_SYNTAXES: readonly string[] = UNCOMPRESSED_TRANSFER_SYNTAXES.slice(
+  0,
+  2,
+);
+
+/**
+ * The Verification SOP Class context (PS3.4 Annex A), Implicit VR Little
+ * Endian, the default transfer syntax every peer supports (PS3.5 §10.1).
+ *
+ * @example
+ * ```ts
+ * await Client.connect({ ..., contexts: [verification()] });
+ * ```
+ */
+export function verification(): ContextSpec {
+  return { abstractSyntax: SopClass.VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] };
+}
+
+/**
+ * One context per Storage SOP Class (PS3.4 Annex B), each proposing the
+ * transfer syntaxes given. With `role: 'scp'` (C-GET sub-operations, PS3.4
+ * §C.4.3.1.1) the SCP/SCU role selection asks for the SCP role.
+ *
+ * @example
+ * ```ts
+ * storage([SopClass.CT_IMAGE_STORAGE], [TransferSyntax.ExplicitVRLittleEndian]);
+ * ```
+ */
+export function storage(
+  sopClasses: string | readonly string[],
+  transferSyntaxes: readonly string[] = DEFAULT_TRANSFER_SYNTAXES,
+  options: { role?: ContextRole } = {},
+): ContextSpec[] {
+  const list = typeof sopClasses === 'string' ? [sopClasses] : sopClasses;
+  return list.map((abstractSyntax) => ({
+    abstractSyntax,
+    transferSyntaxes: [...transferSyntaxes],
+    ...(options.role && { role: options.role }),
+  }));
+}
+
+/**
+ * The FIND, MOVE and GET contexts of a Query/Retrieve information model
+ * (PS3.4 Annex C.6), or of the operations asked for.
+ *
+ * @example
+ * ```ts
+ * queryRetrieve('study', { operations: ['find', 'move'] });
+ * ```
+ */
+export function queryRetrieve(
+  model: QueryModel = 'study',
+  options: {
+    operations?: readonly ('find' | 'move' | 'get')[];
+    transferSyntaxes?: readonly string[];
+  } = {},
+): ContextSpec[] {
+  const classes = QUERY_MODELS[model];
+  if (!classes) throw new InvalidArgumentError(`unknown query/retrieve model ${model}`);
+  const ops = options.operations ?? ['find', 'move', 'get'];
+  return ops.map((op) => ({
+    abstractSyntax: classes[op],
+    transferSyntaxes: [...(options.transferSyntaxes ?? DEFAULT_TRANSFER_SYNTAXES)],
+  }));
+}
+
+/**
+ * The contexts a C-GET needs (PS3.4 §C.4.3): the GET SOP class of the model
+ * and one context per Storage SOP class wanted with the SCP role proposed,
+ * checked against the 128-context limit (PS3.8 §9.3.2.2) together with
+ * `others` already proposed.
+ */
+export function retrieveContexts(
+  model: QueryModel,
+  storageClasses: readonly string[],
+  transferSyntaxes: readonly string[] = DEFAULT_TRANSFER_SYNTAXES,
+  others = 0,
+): ContextSpec[] {
+  const total = 1 + storageClasses.length + others;
+  if (total > MAX_PRESENTATION_CONTEXTS) {
+    throw new InvalidArgumentError(
+      `a C-GET of ${storageClasses.length} storage classes needs ${total} presentation contexts; at most ${MAX_PRESENTATION_CONTEXTS} (PS3.8 §9.3.2.2)`,
+    );
+  }
+  return [
+    ...queryRetrieve(model, { operations: ['get'] }),
+    ...storage(storageClasses, transferSyntaxes, { role: 'scp' }),
+  ];
+}
+
+/**
+ * Turns context specs into the proposal's contexts and SCP/SCU role selection
+ * items (PS3.7 Annex D.3.3.4): one item per SOP class whose role is not the
+ * default, roles of several contexts of one class merged.
+ */
+export function buildContexts(specs: readonly (ContextSpec | readonly ContextSpec[])[]): {
+  contexts: ProposedContext[];
+  roleSelections: RoleSelection[];
+} {
+  const flat = specs.flat() as ContextSpec[];
+  if (flat.length === 0) throw new InvalidArgumentError('at least one presentation context');
+  if (flat.length > MAX_PRESENTATION_CONTEXTS) {
+    throw new InvalidArgumentError(
+      `${flat.length} presentation contexts proposed; at most ${MAX_PRESENTATION_CONTEXTS} (PS3.8 §9.3.2.2)`,
+    );
+  }
+  const roles = new Map<string, { scu: boolean; scp: boolean }>();
+  for (const c of flat) {
+    const role = c.role ?? 'scu';
+    const r = roles.get(c.abstractSyntax) ?? { scu: false, scp: false };
+    if (role === 'scu' || role === 'both') r.scu = true;
+    if (role === 'scp' || role === 'both') r.scp = true;
+    roles.set(c.abstractSyntax, r);
+  }
+  const roleSelections: RoleSelection[] = [];
+  for (const [sopClassUid, r] of roles) {
+    if (r.scp) roleSelections.push({ sopClassUid, scuRole: r.scu, scpRole: r.scp });
+  }
+  const contexts = flat.map(({ role: _role, ...c }) => c);
+  return { contexts, roleSelections };
+}
+
+/** The association proposal fields built from context specs. */
+export type ContextProposal = Pick<AssociationProposal, 'contexts' | 'roleSelections'>;

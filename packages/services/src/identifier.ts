@@ -1,0 +1,41 @@
+import { DataSet, decodeDataSet, encodeDataSet, fromDicomJson, toDicomJson } from '@dnet/dataset';
+import type { DicomJson } from './query/dicom-json.js';
+
+/** Query/Retrieve Level (0008,0052) values (PS3.4 §C.6). */
+export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+
+/** Tag of Query/Retrieve Level (0008,0052) in DICOM JSON. */
+export const QUERY_RETRIEVE_LEVEL = '00080052';
+
+/** A query given by the user: DICOM JSON (PS3.18 Annex F) or a data set. */
+export type Query = DicomJson | DataSet;
+
+/**
+ * Encodes a C-FIND/C-MOVE/C-GET Identifier (PS3.4 §C.4.1.1.3) in the
+ * context's transfer syntax; `level` sets Query/Retrieve Level (0008,0052).
+ */
+export function encodeIdentifier(
+  query: Query,
+  transferSyntaxUid: string,
+  level?: QueryLevel,
+): Uint8Array {
+  const ds = query instanceof DataSet ? query.clone() : fromDicomJson(query);
+  if (level) ds.setString('QueryRetrieveLevel', level, 'CS');
+  return encodeDataSet(ds, transferSyntaxUid);
+}
+
+/** Decodes an Identifier received on a context. */
+export function decodeIdentifier(bytes: Uint8Array, transferSyntaxUid: string): DataSet {
+  return decodeDataSet(bytes, transferSyntaxUid);
+}
+
+/** An Identifier as DICOM JSON. */
+export function identifierJson(dataSet: DataSet): DicomJson {
+  return toDicomJson(dataSet) as DicomJson;
+}
+
+/** The Query/Retrieve Level of a JSON identifier, upper case, or undefined. */
+export function levelOf(json: DicomJson): string | undefined {
+  const v = json[QUERY_RETRIEVE_LEVEL]?.Value?.[0];
+  return typeof v === 'string' ? v.trim().toUpperCase() : undefined;
+}

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { type IncomingRequest, responseFor } from '@dnet/association';
+import { writePart10File } from '@dnet/dataset';
+import type { CStoreRq } from '@dnet/dimse';
+
+/** A C-STORE data set arriving (PS3.4 Annex B, or a C-GET sub-operation, PS3.4 §C.4.3). */
+export interface ReceivedInstance {
+  /** Affected SOP Class UID of the C-STORE-RQ. */
+  sopClassUid: string;
+  /** Affected SOP Instance UID of the C-STORE-RQ. */
+  sopInstanceUid: string;
+  /** The transfer syntax of the presentation context: the data set's encoding. */
+  transferSyntaxUid: string;
+  /** The data set bytes as they arrive; read it to the end (or stop to drop the rest). */
+  dataSet: AsyncIterable<Uint8Array>;
+  /** The C-STORE-RQ (priority, Move Originator AE Title and Message ID...). */
+  message: CStoreRq;
+}
+
+/** What a store sink returns: a status (PS3.4 §B.2.3), with an optional comment. */
+export type StoreStatus = number | { status: number; errorComment?: string } | undefined;
+
+/** A sink for received instances: a callback, or a folder where Part 10 files are written. */
+export type InstanceSink =
+  | ((instance: ReceivedInstance) => StoreStatus | Promise<StoreStatus> | void | Promise<void>)
+  | {
+      folder: string;
+    };
+
+/** A UID (PS3.5 §9.1): digits and dots, at most 64 characters; safe as a file name. */
+const UID = /^[0-9]+(\.[0-9]+)*$/;
+
+/** Status when a sink throws: C000H, cannot understand (PS3.4 §B.2.3). */
+const SINK_FAILED = 0xc000;
+
+/**
+ * Writes a received instance as a Part 10 file `<sopInstanceUid>.dcm` in a
+ * folder (PS3.10 §7.1 meta header, data set bytes streamed unchanged), flushed
+ * and renamed into place before success is returned.
+ */
+export async function writeToFolder(
+  folder: string,
+  instance: ReceivedInstance,
+  sourceAeTitle?: string,
+): Promise<number> {
+  if (!UID.test(instance.sopInstanceUid) || instance.sopInstanceUid.length > 64) {
+    // PS3.7 Annex C: 0117H invalid object instance.
+    return 0x0117;
+  }
+  await writePart10File(
+    join(folder, `${instance.sopInstanceUid}.dcm`),
+    {
+      mediaStorageSopClassUid: instance.sopClassUid,
+      mediaStorageSopInstanceUid: instance.sopInstanceUid,
+      transferSyntaxUid: instance.transferSyntaxUid,
+      ...(sourceAeTitle && { sourceApplicationEntityTitle: sourceAeTitle }),
+    },
+    instance.dataSet,
+  );
+  return 0;
+}
+
+/**
+ * Runs a sink on a C-STORE-RQ and answers it once the sink has returned
+ * (after consuming the data set): the receiver half of the hot path.
+ */
+export async function answerStore(
+  request: IncomingRequest,
+  sink: InstanceSink,
+  sourceAeTitle?: string,
+): Promise<void> {
+  const rq = request.message as CStoreRq;
+  const empty = (async function* () {})();
+  const instance: ReceivedInstance = {
+    sopClassUid: rq.affectedSopClassUid,
+    sopInstanceUid: rq.affectedSopInstanceUid,
+    transferSyntaxUid: request.context.transferSyntax,
+    dataSet: request.dataSet ?? empty,
+    message: rq,
+  };
+  let status: number;
+  let errorComment: string | undefined;
+  try {
+    const r =
+      typeof sink === 'function'
+        ? await sink(instance)
+        : await writeToFolder(sink.folder, instance, sourceAeTitle);
+    if (typeof r === 'number') status = r;
+    else if (r && typeof r === 'object') {
+      status = r.status;
+      errorComment = r.errorComment;
+    } else status = 0;
+  } catch (error) {
+    status = SINK_FAILED;
+    errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+  }
+  // Whatever the sink left unread is dropped so the association keeps going.
+  if (request.dataSet && !request.dataSet.ended) request.dataSet.discard();
+  await request.respond(responseFor(rq, status, errorComment ? { errorComment } : {}));
+}

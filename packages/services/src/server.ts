@@ -1,0 +1,638 @@
+import { EventEmitter } from 'node:events';
+import {
+  type AcceptorPolicy,
+  Association,
+  type AssociationOptions,
+  type IncomingRequest,
+  responseFor,
+  type SupportedContext,
+} from '@dnet/association';
+import { DataSet } from '@dnet/dataset';
+import type { CFindRq, CGetRq, CMoveRq, DimseResponse } from '@dnet/dimse';
+import type { UserIdentityRq } from '@dnet/pdu';
+import type { Listener, PeerCertificate, Transport } from '@dnet/transport';
+import { Client, storeOver } from './client.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
+import { decodeIdentifier, encodeIdentifier, identifierJson, levelOf } from './identifier.js';
+import type { DicomJson } from './query/dicom-json.js';
+import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
+import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
+import { resolveSource, type StoreSource, transferSyntaxesFor } from './store-source.js';
+
+/** Default cap on concurrent associations of a server, see LIMITS.md. */
+export const DEFAULT_MAX_ASSOCIATIONS = 64;
+/** Default deadline of {@link Server.close} for in-flight operations, in ms. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+/** Who is asking: what a handler knows of the association a request came on. */
+export interface RequestContext {
+  /** The requestor's AE title. */
+  callingAeTitle: string;
+  /** The AE title the requestor called (ours). */
+  calledAeTitle: string;
+  /** The peer's address. */
+  remoteAddress: string;
+  /** The peer's port. */
+  remotePort: number;
+  /** Whether the transport is TLS. */
+  encrypted: boolean;
+  /** The TLS peer's certificate. */
+  peerCertificate: PeerCertificate | undefined;
+  /** The requestor's user identity (PS3.7 Annex D.3.3.7), if any. */
+  userIdentity: UserIdentityRq | undefined;
+  /** The association (low level). */
+  association: Association;
+}
+
+/** A C-FIND request as a handler sees it (PS3.4 §C.4.1). */
+export interface FindRequest {
+  /** The SOP class: which information model (PS3.4 Annex C.6, K.6...). */
+  sopClassUid: string;
+  /** Query/Retrieve Level (0008,0052), upper case, if present. */
+  level: string | undefined;
+  /** The Identifier as DICOM JSON. */
+  identifier: DicomJson;
+  /** The Identifier as a data set. */
+  dataSet: DataSet;
+  /** The C-FIND-RQ. */
+  message: CFindRq;
+}
+
+/** A C-MOVE or C-GET request as a handler sees it (PS3.4 §C.4.2, §C.4.3). */
+export interface RetrieveRequest {
+  /** The SOP class (information model). */
+  sopClassUid: string;
+  /** Query/Retrieve Level (0008,0052), upper case, if present. */
+  level: string | undefined;
+  /** The Identifier as DICOM JSON. */
+  identifier: DicomJson;
+  /** The Identifier as a data set. */
+  dataSet: DataSet;
+  /** The C-MOVE-RQ or C-GET-RQ. */
+  message: CMoveRq | CGetRq;
+  /** Move Destination (C-MOVE only). */
+  destination?: string;
+}
+
+/** Matches a find handler yields: DICOM JSON or data sets, each sent as a pending response. */
+export type FindMatches = Iterable<DicomJson | DataSet> | AsyncIterable<DicomJson | DataSet>;
+
+/** Instances a move or get handler returns, each sent as one C-STORE sub-operation. */
+export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>;
+
+/**
+ * One handler per service (PS3.4): each receives the request, the
+ * association's {@link RequestContext}, and an AbortSignal that fires on
+ * C-CANCEL-RQ or when the association ends.
+ */
+export interface ServerHandlers {
+  /** C-ECHO (PS3.4 Annex A): return a status (default success). */
+  echo?: (context: RequestContext) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
+  /** C-STORE (PS3.4 Annex B): consume the data set stream, then return a status. */
+  store?: (
+    instance: ReceivedInstance,
+    context: RequestContext,
+    signal: AbortSignal,
+  ) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
+  /** C-FIND (PS3.4 §C.4.1): yield the matches. */
+  find?: (
+    request: FindRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+  ) => FindMatches | Promise<FindMatches>;
+  /** C-MOVE (PS3.4 §C.4.2): return the instances; the server sends them to the destination. */
+  move?: (
+    request: RetrieveRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+  ) => RetrieveSources | Promise<RetrieveSources>;
+  /** C-GET (PS3.4 §C.4.3): return the instances; the server sends them on this association. */
+  get?: (
+    request: RetrieveRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+  ) => RetrieveSources | Promise<RetrieveSources>;
+}
+
+/** Where a move destination AE is (host, port, and a transport when not the server's). */
+export interface AeTableEntry {
+  /** Host. */
+  host: string;
+  /** Port. */
+  port: number;
+  /** Transport to reach it; the server's by default. */
+  transport?: Transport;
+}
+
+/** Options of {@link Server.listen}. */
+export interface ServerOptions extends AssociationOptions {
+  /** The transport to listen with (`tcp()`, `tls(...)`, `memory()`). */
+  transport: Transport;
+  /** Address to bind (the transport's default: 127.0.0.1). */
+  host?: string;
+  /** Port; 0 picks a free one (read {@link Server.port}). */
+  port: number;
+  /** Our AE title. */
+  aeTitle: string;
+  /** The handlers; a service without one is not accepted. */
+  handlers: ServerHandlers;
+  /**
+   * Acceptance policy (PS3.8 §7.1.1), merged over the one derived from the
+   * handlers: Verification always, Storage classes for `store` (and the SCP
+   * role for `get`), the Query/Retrieve models for `find`, `move`, `get`.
+   */
+  policy?: Partial<AcceptorPolicy>;
+  /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
+  storageTransferSyntaxes?: readonly string[];
+  /** Most concurrent associations (default {@link DEFAULT_MAX_ASSOCIATIONS}); more are rejected transient. */
+  maxAssociations?: number;
+  /** Move destinations by AE title (PS3.4 §C.4.2.1.1). */
+  aeTable?: Readonly<Record<string, AeTableEntry>>;
+  /** Timeouts and options of the associations the server opens for C-MOVE. */
+  moveAssociationOptions?: AssociationOptions;
+}
+
+/** Events of a {@link Server}. */
+export interface ServerEventMap {
+  /** An association was accepted. */
+  association: [Association];
+  /** A handler or an association failed (the server keeps running). */
+  error: [Error];
+}
+
+const ANY_TS = ['*'];
+const QUERY_TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
+
+/** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
+const HANDLER_FAILED = 0xc000;
+
+function comment(error: unknown): string {
+  return String((error as Error)?.message ?? error).slice(0, 64);
+}
+
+function asStatus(r: unknown): { status: number; errorComment?: string } {
+  if (typeof r === 'number') return { status: r };
+  if (r && typeof r === 'object') return r as { status: number; errorComment?: string };
+  return { status: 0 };
+}
+
+/**
+ * A DICOM application entity acting as SCP (PS3.4): accepts associations by
+ * a policy, answers each service through its handler, runs C-MOVE and C-GET
+ * sub-operations, and closes gracefully.
+ *
+ * @example
+ * ```ts
+ * const server = await Server.listen({ transport: tcp(), port: 11112, aeTitle: 'DNET',
+ *   handlers: {
+ *     store: async (instance) => { for await (const chunk of instance.dataSet) file.write(chunk); return 0; },
+ *   } });
+ * // ...
+ * await server.close();
+ * ```
+ */
+export class Server extends EventEmitter<ServerEventMap> {
+  readonly #options: ServerOptions;
+  readonly #policy: AcceptorPolicy;
+  #listener!: Listener;
+  #closing = false;
+  /** Associations in progress (negotiating or established) with their in-flight operation count. */
+  readonly #associations = new Map<Association, { inFlight: number }>();
+  #pending = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  private constructor(options: ServerOptions) {
+    super();
+    this.#options = options;
+    this.#policy = Server.policyFor(options);
+  }
+
+  /** Starts listening. */
+  static async listen(options: ServerOptions): Promise<Server> {
+    if (!options.aeTitle || options.aeTitle.length > 16) {
+      throw new InvalidArgumentError('aeTitle must be 1 to 16 characters (PS3.8 §9.3.2)');
+    }
+    const server = new Server(options);
+    server.#listener = await options.transport.listen(
+      { port: options.port, ...(options.host && { host: options.host }) },
+      (connection) => server.#onConnection(connection),
+    );
+    return server;
+  }
+
+  /** The acceptance policy derived from the handlers (PS3.8 §9.3.3.2), merged with `options.policy`. */
+  static policyFor(
+    options: Pick<ServerOptions, 'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes'>,
+  ): AcceptorPolicy {
+    const h = options.handlers;
+    const contexts: SupportedContext[] = [
+      { abstractSyntax: SopClass.VERIFICATION, transferSyntaxes: ANY_TS },
+    ];
+    if (h.store || h.get) {
+      const ts = options.storageTransferSyntaxes ?? ANY_TS;
+      for (const uid of storageSopClasses()) {
+        contexts.push({
+          abstractSyntax: uid,
+          transferSyntaxes: ts,
+          scuRole: !!h.store,
+          scpRole: !!h.get,
+        });
+      }
+    }
+    for (const model of Object.values(QUERY_MODELS)) {
+      if (h.find) contexts.push({ abstractSyntax: model.find, transferSyntaxes: QUERY_TS });
+      if (h.move) contexts.push({ abstractSyntax: model.move, transferSyntaxes: QUERY_TS });
+      if (h.get) contexts.push({ abstractSyntax: model.get, transferSyntaxes: QUERY_TS });
+    }
+    if (h.find) {
+      contexts.push({
+        abstractSyntax: SopClass.MODALITY_WORKLIST_FIND,
+        transferSyntaxes: QUERY_TS,
+      });
+    }
+    return {
+      contexts,
+      calledAeTitles: [options.aeTitle],
+      asyncOperationsWindow: { maxInvoked: 16, maxPerformed: 1 },
+      ...options.policy,
+    };
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#listener.port;
+  }
+
+  /** The bound address. */
+  get host(): string {
+    return this.#listener.host;
+  }
+
+  /** Associations open now (negotiating or established). */
+  get associationCount(): number {
+    return this.#associations.size + this.#pending;
+  }
+
+  #onConnection(connection: Parameters<Parameters<Transport['listen']>[1]>[0]): void {
+    if (this.#closing) {
+      connection.abort();
+      return;
+    }
+    const max = this.#options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS;
+    // PS3.8 Table 9-21: transient rejection, local limit exceeded.
+    const limitReached = this.associationCount >= max;
+    this.#pending++;
+    Association.accept(connection, {
+      ...this.#options,
+      policy: this.#policy,
+      associationLimitReached: limitReached,
+    }).then(
+      (association) => {
+        this.#pending--;
+        if (this.#closing) {
+          association.abort();
+          this.#notifyIdle();
+        } else this.#serve(association);
+      },
+      () => {
+        this.#pending--;
+        this.#notifyIdle();
+      },
+    );
+  }
+
+  #serve(a: Association): void {
+    const state = { inFlight: 0 };
+    this.#associations.set(a, state);
+    void a.closed.then(() => {
+      this.#associations.delete(a);
+      this.#notifyIdle();
+    });
+    const info = a.info;
+    const context: RequestContext = {
+      callingAeTitle: (info.callingAeTitle ?? '').trim(),
+      calledAeTitle: (info.calledAeTitle ?? '').trim(),
+      remoteAddress: info.connection?.remoteAddress ?? '',
+      remotePort: info.connection?.remotePort ?? 0,
+      encrypted: info.encrypted,
+      peerCertificate: info.peerCertificate,
+      userIdentity: info.userIdentity,
+      association: a,
+    };
+    const run = (rq: IncomingRequest, work: () => Promise<void>) => {
+      state.inFlight++;
+      work()
+        .catch((error) => {
+          this.#emitError(error);
+          rq.dataSet?.discard();
+        })
+        .finally(() => {
+          state.inFlight--;
+          this.#notifyIdle();
+        });
+    };
+    const h = this.#options.handlers;
+    a.on('C-ECHO-RQ', (rq) =>
+      run(rq, async () => {
+        let r: { status: number; errorComment?: string };
+        try {
+          r = asStatus(await h.echo?.(context));
+        } catch (error) {
+          r = { status: HANDLER_FAILED, errorComment: comment(error) };
+        }
+        await rq.respond(responseFor(rq.message, r.status, extra(r)));
+      }),
+    );
+    if (h.store) {
+      const store = h.store;
+      a.on('C-STORE-RQ', (rq) =>
+        run(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
+      );
+    }
+    if (h.find) {
+      const find = h.find;
+      a.on('C-FIND-RQ', (rq) => run(rq, () => this.#find(rq, find, context)));
+    }
+    if (h.move) {
+      const move = h.move;
+      a.on('C-MOVE-RQ', (rq) => run(rq, () => this.#retrieve(rq, move, context)));
+    }
+    if (h.get) {
+      const get = h.get;
+      a.on('C-GET-RQ', (rq) => run(rq, () => this.#retrieve(rq, get, context)));
+    }
+    this.emit('association', a);
+  }
+
+  #emitError(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error as Error);
+  }
+
+  async #readIdentifier(
+    rq: IncomingRequest,
+  ): Promise<{ dataSet: DataSet; json: DicomJson } | undefined> {
+    try {
+      const bytes = rq.dataSet ? await rq.dataSet.bytes() : new Uint8Array(0);
+      const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
+      return { dataSet, json: identifierJson(dataSet) };
+    } catch (error) {
+      // PS3.4 §C.4.1.1.4: A900H identifier does not match SOP class.
+      await rq.respond(responseFor(rq.message, 0xa900, { errorComment: comment(error) }));
+      return undefined;
+    }
+  }
+
+  async #find(
+    rq: IncomingRequest,
+    find: NonNullable<ServerHandlers['find']>,
+    context: RequestContext,
+  ): Promise<void> {
+    const message = rq.message as CFindRq;
+    const id = await this.#readIdentifier(rq);
+    if (!id) return;
+    const ts = rq.context.transferSyntax;
+    let status = 0;
+    let errorComment: string | undefined;
+    try {
+      const matches = await find(
+        {
+          sopClassUid: message.affectedSopClassUid,
+          level: levelOf(id.json),
+          identifier: id.json,
+          dataSet: id.dataSet,
+          message,
+        },
+        context,
+        rq.signal,
+      );
+      for await (const match of matches as AsyncIterable<DicomJson | DataSet>) {
+        if (rq.signal.aborted) break;
+        // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
+        await rq.respond(responseFor(message, 0xff00), encodeIdentifier(match, ts));
+      }
+    } catch (error) {
+      if (!rq.signal.aborted) {
+        status = HANDLER_FAILED;
+        errorComment = comment(error);
+      }
+    }
+    // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
+    if (rq.signal.aborted) status = 0xfe00;
+    if (a(context).state !== 'Sta6') return;
+    await rq.respond(responseFor(message, status, errorComment ? { errorComment } : {}));
+  }
+
+  async #retrieve(
+    rq: IncomingRequest,
+    handler: NonNullable<ServerHandlers['move']>,
+    context: RequestContext,
+  ): Promise<void> {
+    const message = rq.message as CMoveRq | CGetRq;
+    const isMove = 'moveDestination' in message;
+    const id = await this.#readIdentifier(rq);
+    if (!id) return;
+    const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
+    const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
+    if (isMove && !destination) {
+      // PS3.4 §C.4.2.1.5: A801H move destination unknown.
+      await rq.respond(
+        responseFor(message, 0xa801, {
+          errorComment: `unknown move destination ${destinationTitle}`.slice(0, 64),
+        }),
+      );
+      return;
+    }
+    const sources: StoreSource[] = [];
+    try {
+      const list = await handler(
+        {
+          sopClassUid: message.affectedSopClassUid,
+          level: levelOf(id.json),
+          identifier: id.json,
+          dataSet: id.dataSet,
+          message,
+          ...(destinationTitle && { destination: destinationTitle }),
+        },
+        context,
+        rq.signal,
+      );
+      for await (const s of list as AsyncIterable<StoreSource>) sources.push(s);
+    } catch (error) {
+      // PS3.4 §C.4.2.1.5: A701H/A702H out of resources; C000H unable to process.
+      await rq.respond(responseFor(message, HANDLER_FAILED, { errorComment: comment(error) }));
+      return;
+    }
+    let completed = 0;
+    let failed = 0;
+    let warning = 0;
+    const failedUids: string[] = [];
+    const counts = (remaining?: number) => ({
+      ...(remaining !== undefined && { numberOfRemainingSuboperations: remaining }),
+      numberOfCompletedSuboperations: completed,
+      numberOfFailedSuboperations: failed,
+      numberOfWarningSuboperations: warning,
+    });
+    let client: Client | undefined;
+    let via: Association = context.association;
+    const resolved = [];
+    for (const s of sources) {
+      try {
+        resolved.push(await resolveSource(s));
+      } catch {
+        failed++;
+      }
+    }
+    if (isMove && resolved.length > 0) {
+      try {
+        client = await this.#connectDestination(destinationTitle!, destination!, resolved);
+        via = client.association;
+      } catch (error) {
+        this.#emitError(error);
+        failed += resolved.length;
+        for (const r of resolved) failedUids.push(r.sopInstanceUid);
+        resolved.length = 0;
+      }
+    }
+    let done = 0;
+    let cancelled = false;
+    try {
+      for (const source of resolved) {
+        if (rq.signal.aborted) {
+          cancelled = true;
+          break;
+        }
+        try {
+          const r = await storeOver(via, resolvedInstance(source), {
+            ...(isMove && {
+              moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
+            }),
+          });
+          if (r.status === 0) completed++;
+          else warning++;
+        } catch (error) {
+          failed++;
+          failedUids.push(source.sopInstanceUid);
+          if (via.state !== 'Sta6' && via !== context.association) {
+            // The destination association died: the rest fail too.
+            for (const rest of resolved.slice(done + 1)) failedUids.push(rest.sopInstanceUid);
+            failed += resolved.length - done - 1;
+            done = resolved.length;
+            this.#emitError(error);
+            break;
+          }
+        }
+        done++;
+        const remaining = resolved.length - done;
+        if (remaining > 0 && context.association.state === 'Sta6') {
+          // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
+          await rq.respond(responseFor(message, 0xff00, counts(remaining)));
+        }
+      }
+    } finally {
+      if (client) await client.release().catch(() => client?.abort());
+    }
+    if (context.association.state !== 'Sta6') return;
+    let status: number;
+    if (cancelled) status = 0xfe00;
+    else if (failed > 0 && completed + warning === 0) status = 0xa702;
+    else if (failed > 0 || warning > 0) status = 0xb000;
+    else status = 0;
+    const rsp = responseFor(
+      message,
+      status,
+      counts(cancelled ? resolved.length - done : undefined),
+    ) as DimseResponse;
+    if (failedUids.length > 0) {
+      // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058) in the final Identifier.
+      const ds = new DataSet();
+      ds.setString('FailedSOPInstanceUIDList', failedUids, 'UI');
+      await rq.respond(rsp, encodeIdentifier(ds, rq.context.transferSyntax));
+    } else {
+      await rq.respond(rsp);
+    }
+  }
+
+  async #connectDestination(
+    aeTitle: string,
+    entry: AeTableEntry,
+    sources: readonly Awaited<ReturnType<typeof resolveSource>>[],
+  ): Promise<Client> {
+    const bySopClass = new Map<string, Set<string>>();
+    for (const s of sources) {
+      const set = bySopClass.get(s.sopClassUid) ?? new Set<string>();
+      for (const ts of transferSyntaxesFor(s.transferSyntaxUid)) set.add(ts);
+      bySopClass.set(s.sopClassUid, set);
+    }
+    return Client.connect({
+      ...this.#options.moveAssociationOptions,
+      transport: entry.transport ?? this.#options.transport,
+      host: entry.host,
+      port: entry.port,
+      callingAeTitle: this.#options.aeTitle,
+      calledAeTitle: aeTitle,
+      contexts: [...bySopClass].slice(0, 128).map(([abstractSyntax, ts]) => ({
+        abstractSyntax,
+        transferSyntaxes: [...ts],
+      })),
+    });
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #busy(): boolean {
+    if (this.#pending > 0) return true;
+    for (const s of this.#associations.values()) if (s.inFlight > 0) return true;
+    return false;
+  }
+
+  /**
+   * Graceful close: stops accepting, lets in-flight operations finish within
+   * `timeoutMs` (default {@link DEFAULT_CLOSE_TIMEOUT_MS}), then aborts every
+   * association still open (A-ABORT, PS3.8 §7.3) and waits for them to end.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing) throw new ClosedError('the server is already closed');
+    this.#closing = true;
+    await this.#listener.close();
+    const deadline = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadline);
+    });
+    let timedOut = false;
+    void expired.then(() => {
+      timedOut = true;
+      this.#notifyIdle();
+    });
+    while (this.#busy() && !timedOut) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    clearTimeout(timer);
+    const all = [...this.#associations.keys()];
+    for (const a of all) a.abort();
+    await Promise.all(all.map((a) => a.closed));
+  }
+}
+
+function a(context: RequestContext): Association {
+  return context.association;
+}
+
+function extra(r: { errorComment?: string }): Record<string, unknown> {
+  return r.errorComment ? { errorComment: r.errorComment } : {};
+}
+
+/** A resolved source as a store source again (its stream opened lazily). */
+function resolvedInstance(r: Awaited<ReturnType<typeof resolveSource>>): StoreSource {
+  if (r.dataSet) return r.dataSet;
+  return {
+    sopClassUid: r.sopClassUid,
+    sopInstanceUid: r.sopInstanceUid,
+    transferSyntaxUid: r.transferSyntaxUid!,
+    dataSet: () => r.open(),
+  };
+}

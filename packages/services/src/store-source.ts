@@ -1,0 +1,202 @@
+import type { NegotiatedContext } from '@dnet/association';
+import {
+  concatChunks,
+  convertTransferSyntax,
+  DataSet,
+  encodeDataSetChunks,
+  openPart10File,
+  readPart10Stream,
+  TransferSyntax,
+  transferSyntaxInfo,
+} from '@dnet/dataset';
+import { InvalidSourceError, NoPresentationContextError } from './errors.js';
+
+/**
+ * A data set already encoded, with the identity C-STORE needs (PS3.7
+ * §9.1.1.1): what an archive holds, or what a store handler received.
+ */
+export interface StoreInstance {
+  /** SOP Class UID (0008,0016). */
+  sopClassUid: string;
+  /** SOP Instance UID (0008,0018). */
+  sopInstanceUid: string;
+  /** Transfer syntax of `dataSet`. */
+  transferSyntaxUid: string;
+  /** The encoded data set (no File Meta Information), or a function that opens it as a stream. */
+  dataSet:
+    | Uint8Array
+    | Iterable<Uint8Array>
+    | AsyncIterable<Uint8Array>
+    | (() => AsyncIterable<Uint8Array> | Iterable<Uint8Array>);
+}
+
+/**
+ * What `store` accepts: a Part 10 file path, a readable stream (async
+ * iterable) of a Part 10 file, a {@link DataSet} with SOP Class and Instance
+ * UIDs, or a {@link StoreInstance}.
+ */
+export type StoreSource = string | AsyncIterable<Uint8Array> | DataSet | StoreInstance;
+
+/** A store source with its identity known and its data set not yet read. */
+export interface ResolvedSource {
+  /** SOP Class UID. */
+  sopClassUid: string;
+  /** SOP Instance UID. */
+  sopInstanceUid: string;
+  /** Transfer syntax of the bytes; undefined for a DataSet object (any syntax can be written). */
+  transferSyntaxUid: string | undefined;
+  /** Streams the data set in `transferSyntaxUid` (once). */
+  open(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** The data set object, for a DataSet source. */
+  dataSet?: DataSet;
+}
+
+/** Chunk size when streaming a data set from disk: 256 KiB. */
+const FILE_CHUNK = 256 * 1024;
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
+  return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
+}
+
+/**
+ * Reads what C-STORE needs to know before the data set: for a file, the File
+ * Meta Information only (PS3.10 §7.1); the data set stays on disk.
+ */
+export async function resolveSource(source: StoreSource): Promise<ResolvedSource> {
+  if (typeof source === 'string') {
+    let file: Awaited<ReturnType<typeof openPart10File>>;
+    try {
+      file = await openPart10File(source);
+    } catch (cause) {
+      throw new InvalidSourceError(`${source} is not a readable DICOM Part 10 file`, { cause });
+    }
+    const meta = file.fileMetaInformation;
+    return checked({
+      sopClassUid: meta.mediaStorageSopClassUid,
+      sopInstanceUid: meta.mediaStorageSopInstanceUid,
+      transferSyntaxUid: file.transferSyntaxUid,
+      open: () => file.dataSetStream({ highWaterMark: FILE_CHUNK }) as AsyncIterable<Uint8Array>,
+    });
+  }
+  if (source instanceof DataSet) {
+    return checked({
+      sopClassUid: source.uid('SOPClassUID') ?? '',
+      sopInstanceUid: source.uid('SOPInstanceUID') ?? '',
+      transferSyntaxUid: undefined,
+      open: () => [],
+      dataSet: source,
+    });
+  }
+  if (isAsyncIterable(source)) {
+    let parsed: Awaited<ReturnType<typeof readPart10Stream>>;
+    try {
+      parsed = await readPart10Stream(source);
+    } catch (cause) {
+      throw new InvalidSourceError('the stream is not a DICOM Part 10 file', { cause });
+    }
+    const meta = parsed.header.fileMetaInformation;
+    let opened = false;
+    return checked({
+      sopClassUid: meta.mediaStorageSopClassUid,
+      sopInstanceUid: meta.mediaStorageSopInstanceUid,
+      transferSyntaxUid: parsed.header.transferSyntaxUid,
+      open: () => {
+        if (opened) throw new InvalidSourceError('a Part 10 stream can be sent only once');
+        opened = true;
+        return parsed.dataSet;
+      },
+    });
+  }
+  if (typeof source === 'object' && source !== null && 'sopInstanceUid' in source) {
+    const ds = source.dataSet;
+    return checked({
+      sopClassUid: source.sopClassUid,
+      sopInstanceUid: source.sopInstanceUid,
+      transferSyntaxUid: source.transferSyntaxUid,
+      open: () => (ds instanceof Uint8Array ? [ds] : typeof ds === 'function' ? ds() : ds),
+    });
+  }
+  throw new InvalidSourceError(
+    'a store source is a file path, a Part 10 stream, a DataSet or a StoreInstance',
+  );
+}
+
+function checked(r: ResolvedSource): ResolvedSource {
+  // PS3.7 §9.3.1.1: Affected SOP Class and Instance UIDs are required.
+  if (!r.sopClassUid || !r.sopInstanceUid) {
+    throw new InvalidSourceError('the data set has no SOP Class UID or SOP Instance UID');
+  }
+  return r;
+}
+
+/** Whether bytes in `from` can be re-encoded to `to` here (both native, unencapsulated). */
+function convertible(from: string, to: string): boolean {
+  try {
+    const a = transferSyntaxInfo(from);
+    const b = transferSyntaxInfo(to);
+    return !a.encapsulated && !b.encapsulated;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Picks the accepted presentation context for a data set (PS3.8 §7.1.1.13):
+ * one for its SOP class on which we may invoke C-STORE (requestor: SCU role;
+ * acceptor, C-GET sub-operations: the requestor's SCP role, PS3.7 Annex
+ * D.3.3.4), with the data set's own transfer syntax first, then one we can
+ * convert to.
+ */
+export function pickStoreContext(
+  contexts: readonly NegotiatedContext[],
+  role: 'requestor' | 'acceptor',
+  sopClassUid: string,
+  transferSyntaxUid: string | undefined,
+): NegotiatedContext {
+  const usable = contexts.filter(
+    (c) =>
+      c.accepted &&
+      c.abstractSyntax === sopClassUid &&
+      (role === 'requestor' ? c.requestorScu : c.requestorScp),
+  );
+  if (transferSyntaxUid === undefined) {
+    const native = usable.find((c) =>
+      convertible(TransferSyntax.ExplicitVRLittleEndian, c.transferSyntax),
+    );
+    if (native) return native;
+  } else {
+    const same = usable.find((c) => c.transferSyntax === transferSyntaxUid);
+    if (same) return same;
+    const other = usable.find((c) => convertible(transferSyntaxUid, c.transferSyntax));
+    if (other) return other;
+  }
+  throw new NoPresentationContextError(sopClassUid, transferSyntaxUid);
+}
+
+/**
+ * The data set bytes to send on a context: the source's own stream when the
+ * syntax matches (no parse, no re-encode: the hot path of DESIGN.md), the
+ * DataSet encoded in the context's syntax, or the bytes converted between
+ * uncompressed syntaxes (PS3.5 §10), which needs the data set in memory.
+ */
+export async function dataSetFor(
+  source: ResolvedSource,
+  transferSyntaxUid: string,
+): Promise<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> {
+  if (source.dataSet) return encodeDataSetChunks(source.dataSet, transferSyntaxUid);
+  const from = source.transferSyntaxUid!;
+  const stream = source.open();
+  if (from === transferSyntaxUid) return stream;
+  const chunks: Uint8Array[] = [];
+  for await (const c of stream as AsyncIterable<Uint8Array>) chunks.push(c);
+  return [convertTransferSyntax(concatChunks(chunks), from, transferSyntaxUid)];
+}
+
+/** Proposed transfer syntaxes for sending a data set held in `transferSyntaxUid`. */
+export function transferSyntaxesFor(transferSyntaxUid: string | undefined): string[] {
+  const fallback = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
+  if (transferSyntaxUid === undefined) return fallback;
+  if (!convertible(transferSyntaxUid, TransferSyntax.ExplicitVRLittleEndian))
+    return [transferSyntaxUid];
+  return [transferSyntaxUid, ...fallback.filter((t) => t !== transferSyntaxUid)];
+}
