@@ -3,6 +3,7 @@ import { type Connection, memory } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Association, responseFor, type TransitionRecord } from './association.js';
 import { AssociationAbortedError, AssociationRejectedError } from './errors.js';
+import { listenForAssociations } from './listen-for-associations.js';
 import type { AcceptorPolicy } from './negotiation.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
@@ -574,3 +575,44 @@ describe('timers, backpressure, roles and the N-services', () => {
     expect(requestor.listenerCount('transition')).toBe(0);
   });
 });
+
+describe('listenForAssociations', () => {
+  it('rejects one association too many with transient / local-limit-exceeded', async () => {
+    const transport = memory();
+    const errors: unknown[] = [];
+    const scp = await listenForAssociations(
+      transport,
+      { port: 0, policy, maxAssociations: 1 },
+      () => {},
+      (e) => errors.push(e),
+    );
+    const request = () =>
+      Association.request({
+        transport,
+        host: scp.host,
+        port: scp.port,
+        proposal: {
+          callingAeTitle: 'SCU',
+          calledAeTitle: 'SCP',
+          contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        },
+      });
+    const first = await request();
+    const second = await request().catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(AssociationRejectedError);
+    expect(second).toMatchObject({ result: 2, source: 3, reason: 2 });
+    expect(scp.associations.size).toBe(1);
+    await first.release();
+    await until(() => scp.associations.size === 0);
+    const third = await request();
+    expect((await third.cEcho()).message.status).toBe(0);
+    await third.release();
+    await scp.close();
+    expect(errors).toHaveLength(1);
+  });
+});
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(check()).toBe(true);
+}

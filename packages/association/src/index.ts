@@ -14,6 +14,7 @@
 export * from './association.js';
 export * from './data-set-stream.js';
 export * from './errors.js';
+export * from './listen-for-associations.js';
 export * from './negotiation.js';
 export * from './state-machine.js';
 export * from './timer.js';
