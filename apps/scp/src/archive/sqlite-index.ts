@@ -641,12 +641,14 @@ export class SqliteIndex implements ArchiveIndex {
       const rows = statement.all(...params, after, this.#pageSize) as QueryRow[];
       for (const row of rows) {
         after = row.pk;
+        // The instance's own copy of patient, study and series attributes yields
+        // to the level rows (their latest values), as in the SQL columns.
         // Rows of one series share their patient, study and series JSON: parse once.
         const entity: DicomJson = {
+          ...parse(row.ia),
           ...patients.parse(row.pa),
           ...studies.parse(row.sa),
           ...series.parse(row.sea),
-          ...parse(row.ia),
         };
         for (const tag of computed) entity[tag] = computedAttribute(tag, row[`c${tag}`]);
         if (!matches(matchQuery, entity)) continue;
