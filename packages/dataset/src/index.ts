@@ -17,6 +17,7 @@
  *   {@link writePart10File} / {@link encodePart10} write files.
  * - {@link toDicomJson} / {@link fromDicomJson}: the JSON model.
  * - {@link lookupTag}, {@link lookupKeyword}, {@link lookupUid}: the registries.
+ * - {@link dumpDataSet}: a dcmdump-like listing for logs and debugging.
  *
  * @example
  * ```ts
@@ -78,6 +79,7 @@ export {
   lookupPrivateTag,
   lookupTag,
 } from './dictionary.js';
+export { type DumpOptions, dumpDataSet } from './dump-data-set.js';
 export {
   concatChunks,
   deflateDataSet,

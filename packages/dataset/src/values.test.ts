@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataSet } from './data-set.js';
+import { dumpDataSet } from './dump-data-set.js';
 import { InvalidValueError, UnknownKeywordError } from './errors.js';
 import {
   formatDate,
@@ -66,6 +67,24 @@ describe('value access and setters', () => {
     expect(
       ds.sequence('ReferencedImageSequence').map((i) => i.uid('ReferencedSOPInstanceUID')),
     ).toEqual(['1.2', '1.3']);
+  });
+});
+
+describe('dumpDataSet', () => {
+  it('lists elements like dcmdump', () => {
+    const ds = new DataSet();
+    ds.setString('PatientName', 'DOE^JOHN');
+    ds.setNumber('Rows', 512);
+    ds.setBytes('MakerNote', new Uint8Array([1, 0xab]));
+    ds.addItem('ReferencedImageSequence').setString('ReferencedSOPInstanceUID', '1.2');
+    expect(dumpDataSet(ds).split('\n')).toEqual([
+      '(0008,1140) SQ (sequence, 1 items)  # ReferencedImageSequence',
+      '  (FFFE,E000) item 1',
+      '    (0008,1155) UI [1.2]  # 4 ReferencedSOPInstanceUID',
+      '(0010,0010) PN [DOE^JOHN]  # 8 PatientName',
+      '(0016,002B) OB 01\\ab  # 2 MakerNote',
+      '(0028,0010) US 512  # 2 Rows',
+    ]);
   });
 });
 
