@@ -2,6 +2,7 @@ import type { PduType } from './pdu-type.js';
 
 /** A-ABORT PDU, PS3.8 §9.3.8 (Table 9-26). */
 export interface AAbort {
+  /** PDU type A-ABORT (PS3.8 §9.3.1). */
   type: typeof PduType.A_ABORT;
   /** One of {@link AbortSource}. */
   source: number;

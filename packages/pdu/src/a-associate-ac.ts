@@ -35,6 +35,7 @@ export interface PresentationContextAc {
 
 /** A-ASSOCIATE-AC PDU, PS3.8 §9.3.3 (Table 9-17). */
 export interface AAssociateAc {
+  /** PDU type A-ASSOCIATE-AC (PS3.8 §9.3.1). */
   type: typeof PduType.A_ASSOCIATE_AC;
   /** Protocol-version bit field; bit 0 set is version 1. */
   protocolVersion: number;

@@ -2,6 +2,7 @@ import type { PduType } from './pdu-type.js';
 
 /** A-ASSOCIATE-RJ PDU, PS3.8 §9.3.4 (Table 9-21). */
 export interface AAssociateRj {
+  /** PDU type A-ASSOCIATE-RJ (PS3.8 §9.3.1). */
   type: typeof PduType.A_ASSOCIATE_RJ;
   /** One of {@link RejectResult}. */
   result: number;

@@ -18,6 +18,7 @@ export interface PresentationContextRq {
 
 /** A-ASSOCIATE-RQ PDU, PS3.8 §9.3.2 (Table 9-11). */
 export interface AAssociateRq {
+  /** PDU type A-ASSOCIATE-RQ (PS3.8 §9.3.1). */
   type: typeof PduType.A_ASSOCIATE_RQ;
   /** Protocol-version bit field; bit 0 set is version 1 (the only one). */
   protocolVersion: number;

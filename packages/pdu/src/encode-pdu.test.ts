@@ -172,3 +172,23 @@ describe('encodePdu: checks what we send', () => {
     expect(decodePdu(encodePdu(pdu))).toEqual(pdu);
   });
 });
+
+describe('formatPdu', () => {
+  it("names the values with the standard's words", async () => {
+    const { formatPdu } = await import('./format-pdu.js');
+    expect(formatPdu({ type: PduType.A_ASSOCIATE_RJ, result: 2, source: 3, reason: 1 })).toBe(
+      [
+        'A-ASSOCIATE-RJ (03H)',
+        '  result: 2 (rejected-transient)',
+        '  source: 3 (DICOM UL service-provider (Presentation related function))',
+        '  reason/diag: 1 (temporary-congestion)',
+      ].join('\n'),
+    );
+    expect(formatPdu({ type: PduType.A_ABORT, source: 2, reason: 6 })).toContain(
+      '6 (invalid-PDU-parameter value)',
+    );
+    expect(formatPdu({ type: PduType.A_ASSOCIATE_RJ, result: 9, source: 9, reason: 9 })).toContain(
+      'result: 9\n',
+    );
+  });
+});

@@ -12,6 +12,54 @@ const NAMES: Record<number, string> = {
   [PduType.A_ABORT]: 'A-ABORT',
 };
 
+/** Names of the reject result, source and reason values (PS3.8 §9.3.4 Table 9-21). */
+const REJECT_RESULT = ['', 'rejected-permanent', 'rejected-transient'];
+const REJECT_SOURCE = [
+  '',
+  'DICOM UL service-user',
+  'DICOM UL service-provider (ACSE related function)',
+  'DICOM UL service-provider (Presentation related function)',
+];
+const REJECT_REASON: Record<number, string[]> = {
+  1: [
+    '',
+    'no-reason-given',
+    'application-context-name-not-supported',
+    'calling-AE-title-not-recognized',
+    '',
+    '',
+    '',
+    'called-AE-title-not-recognized',
+  ],
+  2: ['', 'no-reason-given', 'protocol-version-not-supported'],
+  3: ['', 'temporary-congestion', 'local-limit-exceeded'],
+};
+/** Names of the A-ABORT source and reason values (PS3.8 §9.3.8 Table 9-26). */
+const ABORT_SOURCE = ['DICOM UL service-user', 'reserved', 'DICOM UL service-provider'];
+const ABORT_REASON = [
+  'reason-not-specified',
+  'unrecognized-PDU',
+  'unexpected-PDU',
+  'reserved',
+  'unrecognized-PDU parameter',
+  'unexpected-PDU parameter',
+  'invalid-PDU-parameter value',
+];
+/** Names of the presentation context results (PS3.8 §9.3.3.2 Table 9-18). */
+const CONTEXT_RESULT = [
+  'acceptance',
+  'user-rejection',
+  'no-reason (provider rejection)',
+  'abstract-syntax-not-supported (provider rejection)',
+  'transfer-syntaxes-not-supported (provider rejection)',
+];
+
+/** `value` followed by its name in parentheses when it has one. */
+function named(value: number, names: readonly string[] | undefined): string {
+  const name = names?.[value];
+  return name ? `${value} (${name})` : `${value}`;
+}
+
 const hexByte = (n: number) => n.toString(16).padStart(2, '0').toUpperCase();
 
 function bytes(data: Uint8Array, limit: number): string {
@@ -93,7 +141,9 @@ export function formatPdu(pdu: Pdu): string {
         }
       } else {
         for (const pc of pdu.presentationContexts) {
-          lines.push(`  presentation-context (21H) id ${pc.id} result ${pc.result}`);
+          lines.push(
+            `  presentation-context (21H) id ${pc.id} result ${named(pc.result, CONTEXT_RESULT)}`,
+          );
           lines.push(`    transfer-syntax (40H): ${pc.transferSyntax}`);
           unknown(lines, '    ', pc.unknownItems);
         }
@@ -103,13 +153,17 @@ export function formatPdu(pdu: Pdu): string {
       break;
     case PduType.A_ASSOCIATE_RJ:
       lines.push(
-        `  result: ${pdu.result}`,
-        `  source: ${pdu.source}`,
-        `  reason/diag: ${pdu.reason}`,
+        `  result: ${named(pdu.result, REJECT_RESULT)}`,
+        `  source: ${named(pdu.source, REJECT_SOURCE)}`,
+        `  reason/diag: ${named(pdu.reason, REJECT_REASON[pdu.source])}`,
       );
       break;
     case PduType.A_ABORT:
-      lines.push(`  source: ${pdu.source}`, `  reason/diag: ${pdu.reason}`);
+      lines.push(
+        `  source: ${named(pdu.source, ABORT_SOURCE)}`,
+        // PS3.8 §9.3.8: the reason is significant only when the service-provider aborts.
+        `  reason/diag: ${pdu.source === 2 ? named(pdu.reason, ABORT_REASON) : pdu.reason}`,
+      );
       break;
     case PduType.P_DATA_TF:
       for (const pdv of pdu.pdvs) {

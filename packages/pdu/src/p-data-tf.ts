@@ -14,6 +14,7 @@ export interface PresentationDataValue {
 
 /** P-DATA-TF PDU, PS3.8 §9.3.5 (Table 9-22): one or more PDV items. */
 export interface PDataTf {
+  /** PDU type P-DATA-TF (PS3.8 §9.3.1). */
   type: typeof PduType.P_DATA_TF;
   /** The presentation data values, at least one. */
   pdvs: PresentationDataValue[];
