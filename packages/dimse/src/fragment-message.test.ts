@@ -216,6 +216,42 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     expect(views.reduce((n, v) => n + v.length, 0)).toBe(data.length);
   });
 
+  it('chunks smaller than a PDU become several PDVs of one PDU, not copies', () => {
+    const chunks = Array.from({ length: 8 }, (_, i) => bytes(64 * 1024, i + 1));
+    const gathered = [
+      ...fragmentMessage({ contextId: 3, command: storeRq, dataSet: chunks, maxPduLength: 131072 }),
+    ];
+    const sources = new Set(chunks.map((c) => c.buffer));
+    const viewed = gathered.flat().filter((b) => sources.has(b.buffer as ArrayBuffer));
+    // Copies only where a PDU boundary left under 1024 bytes of a chunk: at most 1024 per chunk.
+    const copied = 8 * 64 * 1024 - viewed.reduce((n, v) => n + v.length, 0);
+    expect(copied).toBeLessThanOrEqual(8 * 1024);
+    const o = roundTrip(gathered, 131072);
+    expect(sameBytes(o.data, concat(chunks))).toBe(true);
+    checkPdus(o, 131072);
+    expect(o.pdus[1]!.pdvs.length).toBeGreaterThan(1);
+  });
+
+  it('joins tiny chunks instead of sending tiny PDVs', () => {
+    const data = bytes(20_000);
+    const o = roundTrip(
+      [
+        ...fragmentMessage({
+          contextId: 3,
+          command: storeRq,
+          dataSet: chunked(data, 16),
+          maxPduLength: 4096,
+        }),
+      ],
+      4096,
+    );
+    expect(sameBytes(o.data, data)).toBe(true);
+    // No data PDV under 1024 bytes, except where a PDU or the data set ends.
+    const inner = o.pdus.flatMap((p) => p.pdvs.slice(0, -1)).filter((p) => !p.command);
+    expect(inner.length).toBeGreaterThan(0);
+    expect(inner.filter((p) => p.data.length < 1024)).toEqual([]);
+  });
+
   it('an empty data set still ends with a last fragment', () => {
     const o = roundTrip(
       [...fragmentMessage({ contextId: 3, command: storeRq, dataSet: [], maxPduLength: 4096 })],

@@ -5,6 +5,13 @@ import { InvalidOptionError } from './errors.js';
 /** Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1), PS3.8 §9.3.5.1. */
 export const PDV_OVERHEAD = 6;
 
+/**
+ * A chunk's bytes left in a PDU become a PDV of their own, uncopied, when
+ * there are at least this many; fewer are joined (copied) with the next
+ * chunk's, so tiny chunks do not turn into tiny PDVs.
+ */
+const MIN_VIEW_PDV_LENGTH = 1024;
+
 /** A data set as DIMSE carries it: whole, or a stream of chunks pulled lazily. */
 export type DataSetSource = Uint8Array | Iterable<Uint8Array>;
 
@@ -95,19 +102,32 @@ class Packer {
         if (this.#pieceBytes > 0) this.#finishPdv(command, false);
         this.flush();
       }
-      const take = Math.min(this.#room(), chunk.length - off);
+      // Bytes carried over from earlier chunks (fewer than MIN_VIEW_PDV_LENGTH) are
+      // joined with only as much of this chunk as makes the PDV that long: the copy
+      // stays small and the rest of the chunk goes out as views.
+      const joining = this.#pieceBytes > 0;
+      let take = Math.min(this.#room(), chunk.length - off);
+      if (joining) take = Math.min(take, MIN_VIEW_PDV_LENGTH - this.#pieceBytes);
       this.#pieces.push(chunk.subarray(off, off + take));
       this.#pieceBytes += take;
       off += take;
       if (this.#room() === 0) {
         this.#finishPdv(command, final && off === chunk.length);
         this.flush();
+      } else if (joining && this.#pieceBytes >= MIN_VIEW_PDV_LENGTH) {
+        this.#finishPdv(command, final && off === chunk.length);
       }
     }
-    if (this.#pieceBytes > 0 && (final || this.#max === 0)) {
+    if (this.#pieceBytes === 0) return;
+    if (final) this.#finishPdv(command, true);
+    else if (this.#max === 0) {
       // Unlimited: one PDV per chunk, handed out at once (never gathers the stream).
-      this.#finishPdv(command, final);
-      if (this.#max === 0 && !final) this.flush();
+      this.#finishPdv(command, false);
+      this.flush();
+    } else if (this.#pieceBytes >= MIN_VIEW_PDV_LENGTH) {
+      // The chunk ends inside the PDU: close its PDV here rather than copy it into one
+      // spanning the next chunk; the next chunk starts a new PDV in the same PDU.
+      this.#finishPdv(command, false);
     }
   }
 }
@@ -156,8 +176,10 @@ function* chunksOf(source: DataSetSource): Generator<Uint8Array> {
  *   with its message control header (command bit, last-fragment bit);
  * - fragments share a PDU while it has room: a small command and the start of
  *   its data set go out together, and every PDU but the last is full;
- * - the data set is pulled lazily one chunk at a time and never gathered:
- *   bytes are copied only for a PDV that spans two chunks.
+ * - the data set is pulled lazily one chunk at a time and never gathered;
+ *   PDV data are views of the caller's chunks, except that fewer than 1024
+ *   bytes left at a chunk's end are joined (copied) with the start of the
+ *   next chunk into a PDV of 1024 bytes, so tiny chunks do not make tiny PDVs.
  *
  * @example
  * ```ts
