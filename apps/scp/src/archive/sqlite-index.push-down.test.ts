@@ -30,7 +30,10 @@ const DATE_PATTERNS = [
   '-',
 ];
 
-const str = (vr: string, v: string | string[]) => ({ vr, Value: Array.isArray(v) ? v : [v] });
+const str = (vr: string, v: string | readonly string[]) => ({
+  vr,
+  Value: typeof v === 'string' ? [v] : [...v],
+});
 const pn = (v: string) => ({ vr: 'PN', Value: [{ Alphabetic: v }] });
 
 const recordArb = fc
@@ -46,7 +49,7 @@ const recordArb = fc
     referring: fc.constantFrom(...NAMES),
     series: fc.nat(2),
     modality: fc.oneof(
-      fc.constantFrom(...MODALITIES),
+      fc.constantFrom<string | readonly string[]>(...MODALITIES),
       fc.constant(['CT', 'MR']), // VM 1 broken: the column is NULL, matches() decides
     ),
     number: fc.constantFrom(...NUMBERS),
