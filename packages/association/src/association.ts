@@ -41,7 +41,6 @@ import {
   type PresentationDataValue,
 } from '@dnet/pdu';
 import type { Connection, ConnectionInfo, PeerCertificate, Transport } from '@dnet/transport';
-import { DataSetStream } from './data-set-stream.js';
 import {
   AssociationAbortedError,
   AssociationError,
@@ -53,6 +52,7 @@ import {
   InvalidStateError,
   TimeoutError,
 } from './errors.js';
+import { IncomingDataSet } from './incoming-data-set.js';
 import {
   type AcceptorPolicy,
   type AssociationProposal,
@@ -121,7 +121,7 @@ export interface IncomingRequest<M extends DimseRequest = DimseRequest> {
   /** The negotiated context. */
   context: NegotiatedContext;
   /** The data set, streamed; read it to the end or discard it. */
-  dataSet: DataSetStream | undefined;
+  dataSet: IncomingDataSet | undefined;
   /** Aborted on a C-CANCEL-RQ naming this request, or when the association ends. */
   signal: AbortSignal;
   /**
@@ -139,7 +139,7 @@ export interface IncomingResponse<M extends DimseResponse = DimseResponse> {
   /** Presentation context it arrived on. */
   contextId: number;
   /** The data set (C-FIND identifiers, N-GET attributes...), streamed. */
-  dataSet: DataSetStream | undefined;
+  dataSet: IncomingDataSet | undefined;
 }
 
 /** Options of one outgoing DIMSE request. */
@@ -412,7 +412,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     isAcceptedContext: (id) => this.#contexts.get(id)?.accepted === true,
     maxCommandLength: MAX_COMMAND_LENGTH,
   });
-  #dataSet: { stream: DataSetStream; contextId: number } | undefined;
+  #dataSet: { stream: IncomingDataSet; contextId: number } | undefined;
 
   /** Use {@link Association.requestor}, {@link Association.acceptor}, or the high-level entry points. */
   protected constructor(role: 'requestor' | 'acceptor', options: AssociationOptions = {}) {
@@ -1303,12 +1303,16 @@ export class Association extends EventEmitter<AssociationEventMap> {
       this.#protocolAbort(`invalid P-DATA: ${(error as Error).message}`, error);
       return;
     }
-    let fed: DataSetStream | undefined;
+    let fed: IncomingDataSet | undefined;
     for (const event of events) {
       if (event.type === 'command') {
-        let stream: DataSetStream | undefined;
+        let stream: IncomingDataSet | undefined;
         if (event.message.hasDataSet) {
-          stream = new DataSetStream(this.#options.dataSetHighWaterMark);
+          stream = new IncomingDataSet(
+            this.#options.dataSetHighWaterMark
+              ? { highWaterMark: this.#options.dataSetHighWaterMark }
+              : {},
+          );
           this.#dataSet = { stream, contextId: event.contextId };
         }
         this.#onMessage(event.message, this.#contexts.get(event.contextId)!, stream);
@@ -1321,7 +1325,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
       }
     }
     // Backpressure: stop reading while the consumer lags behind.
-    if (fed) await fed.ready();
+    if (fed) await fed.drained();
   }
 
   #protocolAbort(message: string, cause?: unknown): void {
@@ -1336,7 +1340,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
   #onMessage(
     message: DimseMessage,
     context: NegotiatedContext,
-    dataSet: DataSetStream | undefined,
+    dataSet: IncomingDataSet | undefined,
   ): void {
     if (message.commandField & 0x8000) {
       const rsp = message as DimseResponse;

@@ -12,8 +12,8 @@
  */
 
 export * from './association.js';
-export * from './data-set-stream.js';
 export * from './errors.js';
+export * from './incoming-data-set.js';
 export * from './listen-for-associations.js';
 export * from './negotiation.js';
 export * from './state-machine.js';

@@ -1,0 +1,51 @@
+import { DataSetStream } from '@dnet/dimse';
+
+/**
+ * A data set arriving on an association: the @dnet/dimse
+ * {@link DataSetStream} (an async iterable with a bounded buffer; while the
+ * consumer lags, the association stops reading its connection), plus two
+ * conveniences. Each data set must be read to its end or discarded.
+ *
+ * @example
+ * ```ts
+ * association.on('C-STORE-RQ', async (rq) => {
+ *   for await (const chunk of rq.dataSet!) await file.write(chunk);
+ *   await rq.respond(responseFor(rq.message, 0x0000));
+ * });
+ * ```
+ */
+export class IncomingDataSet extends DataSetStream {
+  #discarding = false;
+
+  /** Drops the data set: what is buffered and what still arrives is thrown away. */
+  discard(): void {
+    if (this.#discarding) return;
+    this.#discarding = true;
+    void (async () => {
+      try {
+        // Leaving the loop early cancels the stream (DataSetStream semantics).
+        for await (const _ of this) break;
+      } catch {
+        // already consumed, or failed: nothing to drop
+      }
+    })();
+  }
+
+  /** Reads the whole data set into one buffer (for small data sets: identifiers, N-service attributes). */
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of this) {
+      parts.push(chunk);
+      length += chunk.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+}
