@@ -3,12 +3,17 @@ import { CommandTag } from './command-element.js';
 import { CommandField, commandName } from './command-field.js';
 import { decodeCommandSet, encodeCommandSet } from './command-set.js';
 import {
+  type CFindRq,
   type CFindRsp,
+  type CMoveRq,
+  type CStoreRq,
   type DimseMessage,
   decodeMessage,
   encodeMessage,
   isResponseMessage,
   messageType,
+  type NActionRq,
+  respondTo,
   validateMessage,
 } from './dimse-message.js';
 import {
@@ -246,5 +251,51 @@ describe('values', () => {
     expect(() =>
       encodeMessage({ ...sample(CommandField.C_MOVE_RQ), moveDestination: '   ' } as DimseMessage),
     ).toThrow(/spaces/);
+  });
+});
+
+describe('respondTo', () => {
+  it('builds the C-STORE-RSP to a C-STORE-RQ with the request IDs and UIDs', () => {
+    const rq = sample(CommandField.C_STORE_RQ) as CStoreRq;
+    const rsp = respondTo(rq, { status: 0 });
+    expect(rsp).toEqual({
+      commandField: CommandField.C_STORE_RSP,
+      messageIdBeingRespondedTo: rq.messageId,
+      affectedSopClassUid: rq.affectedSopClassUid,
+      affectedSopInstanceUid: rq.affectedSopInstanceUid,
+      status: 0,
+      hasDataSet: false,
+    });
+    expect(decodeMessage(encodeMessage(rsp))).toEqual(rsp);
+  });
+
+  it('maps Requested UIDs of N-service requests to Affected UIDs and echoes the type IDs', () => {
+    const rq = sample(CommandField.N_ACTION_RQ) as NActionRq;
+    expect(respondTo(rq, { status: 0x0000 })).toMatchObject({
+      commandField: CommandField.N_ACTION_RSP,
+      affectedSopClassUid: rq.requestedSopClassUid,
+      affectedSopInstanceUid: rq.requestedSopInstanceUid,
+      actionTypeId: 1,
+    });
+  });
+
+  it('validates what it builds', () => {
+    const find = sample(CommandField.C_FIND_RQ) as CFindRq;
+    expect(respondTo(find, { status: 0xff00, hasDataSet: true }).hasDataSet).toBe(true);
+    expect(() => respondTo(find, { status: 0xff00 })).toThrow(MissingFieldError);
+    const move = sample(CommandField.C_MOVE_RQ) as CMoveRq;
+    expect(() => respondTo(move, { status: 0xff00 })).toThrow(/sub-operation counters/);
+  });
+});
+
+describe('Move Originator fields', () => {
+  it('go together in a C-STORE-RQ (PS3.7 §9.3.1.1)', () => {
+    const rq = sample(CommandField.C_STORE_RQ) as CStoreRq;
+    const { moveOriginatorMessageId: _, ...titleOnly } = rq;
+    expect(() => encodeMessage(titleOnly)).toThrow(/moveOriginatorMessageId/);
+    const { moveOriginatorAeTitle: __, ...idOnly } = rq;
+    expect(() => encodeMessage(idOnly)).toThrow(MissingFieldError);
+    const { moveOriginatorAeTitle: ___, moveOriginatorMessageId: ____, ...neither } = rq;
+    expect(decodeMessage(encodeMessage(neither))).toEqual(neither);
   });
 });

@@ -619,6 +619,80 @@ function checkValues(message: DimseMessage, type: string): void {
         `is ${String(p)}; PS3.7 §E.1 allows 0000H (medium), 0001H (high), 0002H (low)`,
       );
   }
+  if (message.commandField === CommandField.C_STORE_RQ) {
+    // Move Originator AE Title and Message ID identify the C-MOVE a C-STORE serves:
+    // together or not at all (PS3.7 §9.3.1.1, PS3.4 C.4.2.2).
+    const hasTitle = !isEmpty(message.moveOriginatorAeTitle);
+    const hasId = message.moveOriginatorMessageId !== undefined;
+    if (hasTitle !== hasId) {
+      const field = hasTitle ? 'moveOriginatorMessageId' : 'moveOriginatorAeTitle';
+      throw new MissingFieldError(
+        { messageType: type, field, tag: tagOf(field) },
+        'Move Originator AE Title and Move Originator Message ID go together (PS3.7 §9.3.1.1)',
+      );
+    }
+  }
+}
+
+/** The response type of each request type (bit 15 set, PS3.7 §E.1). */
+type ResponseOf = {
+  [CommandField.C_STORE_RQ]: CStoreRsp;
+  [CommandField.C_FIND_RQ]: CFindRsp;
+  [CommandField.C_GET_RQ]: CGetRsp;
+  [CommandField.C_MOVE_RQ]: CMoveRsp;
+  [CommandField.C_ECHO_RQ]: CEchoRsp;
+  [CommandField.N_EVENT_REPORT_RQ]: NEventReportRsp;
+  [CommandField.N_GET_RQ]: NGetRsp;
+  [CommandField.N_SET_RQ]: NSetRsp;
+  [CommandField.N_ACTION_RQ]: NActionRsp;
+  [CommandField.N_CREATE_RQ]: NCreateRsp;
+  [CommandField.N_DELETE_RQ]: NDeleteRsp;
+};
+
+/** Requests that have a response (every request but C-CANCEL-RQ). */
+export type AnsweredRequest = Exclude<DimseRequest, CCancelRq>;
+
+/** Fields a caller sets on a response built by {@link respondTo}. */
+export type ResponseFields<R extends AnsweredRequest> = Omit<
+  ResponseOf[R['commandField']],
+  'commandField' | 'messageIdBeingRespondedTo' | 'hasDataSet'
+> & { hasDataSet?: boolean };
+
+/**
+ * Builds the response to a request: the response Command Field, Message ID
+ * Being Responded To = the request's Message ID, the Affected SOP Class UID
+ * (and, for C-STORE and the N-services, the Affected SOP Instance UID, and
+ * the Event or Action Type ID) equal to the request's (PS3.7 §9.3, §10.3:
+ * "U(=)"), then `fields` (status, counters, status details) over them.
+ * `hasDataSet` defaults to false. The result is validated.
+ */
+export function respondTo<R extends AnsweredRequest>(
+  request: R,
+  fields: ResponseFields<R>,
+): ResponseOf[R['commandField']] {
+  const rq = request as AnsweredRequest;
+  const base: Record<string, unknown> = {
+    commandField: (rq.commandField | 0x8000) as CommandField,
+    messageIdBeingRespondedTo: rq.messageId,
+    hasDataSet: false,
+  };
+  const spec = SPECS[base.commandField as CommandField];
+  const sopClass = 'affectedSopClassUid' in rq ? rq.affectedSopClassUid : rq.requestedSopClassUid;
+  if (sopClass) base.affectedSopClassUid = sopClass;
+  if (spec.fields.affectedSopInstanceUid) {
+    const instance =
+      'requestedSopInstanceUid' in rq
+        ? rq.requestedSopInstanceUid
+        : 'affectedSopInstanceUid' in rq
+          ? rq.affectedSopInstanceUid
+          : undefined;
+    if (instance) base.affectedSopInstanceUid = instance;
+  }
+  if (spec.fields.eventTypeId && 'eventTypeId' in rq) base.eventTypeId = rq.eventTypeId;
+  if (spec.fields.actionTypeId && 'actionTypeId' in rq) base.actionTypeId = rq.actionTypeId;
+  const response = { ...base, ...fields } as unknown as ResponseOf[R['commandField']];
+  validateMessage(response);
+  return response;
 }
 
 /**

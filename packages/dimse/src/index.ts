@@ -97,6 +97,7 @@ export {
   DEFAULT_DATA_SET_HIGH_WATER_MARK,
 } from './data-set-stream.js';
 export {
+  type AnsweredRequest,
   type CCancelRq,
   type CEchoRq,
   type CEchoRsp,
@@ -129,6 +130,8 @@ export {
   type NSetRq,
   type NSetRsp,
   type ResponseBase,
+  type ResponseFields,
+  respondTo,
   type StatusDetail,
   type SubOperationCounts,
   validateMessage,
