@@ -44,7 +44,7 @@ export interface ConnectionInfo {
   readonly encrypted: boolean;
   /** The negotiated protocol, e.g. `TLSv1.3`, when encrypted. */
   readonly protocol?: string;
-  /** The negotiated cipher suite (OpenSSL name), when encrypted. */
+  /** The negotiated cipher suite by its IANA name (`TLS_AES_256_GCM_SHA384`), when encrypted. */
   readonly cipher?: string;
   /** The server name the client asked for (SNI), when encrypted and one was sent. */
   readonly servername?: string;

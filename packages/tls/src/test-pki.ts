@@ -1,0 +1,221 @@
+/**
+ * Test support (not exported by the package): a throw-away PKI made with the
+ * `openssl` command in a temporary folder, and bounded runs of `openssl
+ * s_client` / `openssl s_server`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** PEM texts of one test PKI. */
+export interface TestPki {
+  /** Folder holding the files. */
+  dir: string;
+  /** Paths by name (`ca.pem`, `server.key`...). */
+  path(name: string): string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** A second server certificate from the same CA (for reloading). */
+  server2Cert: string;
+  server2Key: string;
+  /** A client certificate from a CA nobody trusts. */
+  rogueCert: string;
+  rogueKey: string;
+  /** A server certificate with a 1024-bit RSA key (too small for PS3.15 Annex B.13). */
+  weakCert: string;
+  weakKey: string;
+  /** Removes the folder. */
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
+}
+
+function issue(
+  dir: string,
+  name: string,
+  cn: string,
+  usage: 'serverAuth' | 'clientAuth',
+  ca: string,
+  bits = 2048,
+): void {
+  openssl(dir, [
+    'req',
+    '-newkey',
+    `rsa:${bits}`,
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${cn}/O=dnet tests`,
+  ]);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      `extendedKeyUsage=${usage}`,
+      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+      '',
+    ].join('\n'),
+  );
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    `${name}.ext`,
+  ]);
+}
+
+function makeCa(dir: string, name: string, cn: string): void {
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-sha256',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+}
+
+/** Makes a CA, server and client certificates (SAN IP:127.0.0.1, DNS:localhost), a rogue CA and client. */
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'dnet-tls-'));
+  makeCa(dir, 'ca', 'dnet test CA');
+  makeCa(dir, 'rogue-ca', 'rogue CA');
+  issue(dir, 'server', 'localhost', 'serverAuth', 'ca');
+  issue(dir, 'server2', 'localhost', 'serverAuth', 'ca');
+  issue(dir, 'client', 'dnet-client', 'clientAuth', 'ca');
+  issue(dir, 'rogue', 'rogue-client', 'clientAuth', 'rogue-ca');
+  issue(dir, 'weak', 'localhost', 'serverAuth', 'ca', 1024);
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    ca: read('ca.pem'),
+    serverCert: read('server.pem'),
+    serverKey: read('server.key'),
+    clientCert: read('client.pem'),
+    clientKey: read('client.key'),
+    server2Cert: read('server2.pem'),
+    server2Key: read('server2.key'),
+    rogueCert: read('rogue.pem'),
+    rogueKey: read('rogue.key'),
+    weakCert: read('weak.pem'),
+    weakKey: read('weak.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Result of one `openssl s_client` run. */
+export interface SClientResult {
+  code: number | null;
+  output: string;
+  /** The protocol the handshake settled on, when it succeeded. */
+  protocol?: string;
+  /** The cipher (OpenSSL name) the handshake settled on, when it succeeded. */
+  cipher?: string;
+}
+
+/** Runs `openssl s_client` against 127.0.0.1:port with `args`, bounded by `timeoutMs`. */
+export function sClient(port: number, args: string[], timeoutMs = 10_000): Promise<SClientResult> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-brief', ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    // Close stdin after a moment: s_client then closes the connection and exits.
+    setTimeout(() => child.stdin.end(), 300);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const protocol = /Protocol version:\s*(\S+)/.exec(output)?.[1];
+      const cipher = /Ciphersuite:\s*(\S+)/.exec(output)?.[1];
+      resolve({ code, output, ...(protocol ? { protocol } : {}), ...(cipher ? { cipher } : {}) });
+    });
+  });
+}
+
+/** A running `openssl s_server`. */
+export interface SServer {
+  port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `openssl s_server` on 127.0.0.1:port and waits until it accepts. */
+export function sServer(port: number, args: string[], timeoutMs = 10_000): Promise<SServer> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(
+      'openssl',
+      ['s_server', '-accept', `127.0.0.1:${port}`, '-naccept', '1', ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    let ready = false;
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    const stop = async () => {
+      child.kill('SIGKILL');
+      await exited;
+    };
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`s_server did not start:\n${output}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (!ready && output.includes('ACCEPT')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve({ port, output: () => output, stop });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(() => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`s_server exited:\n${output}`));
+      }
+    });
+  });
+}
