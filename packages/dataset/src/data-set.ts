@@ -441,14 +441,14 @@ export class DataSet {
   addItem(key: ElementKey): DataSet {
     const tag = resolveTag(key);
     const item = new DataSet();
+    item.parent = this;
     const existing = this.#elements.get(tag);
-    const items = [...(existing?.items ?? []), item];
-    this.set({
-      tag,
-      vr: existing?.vr ?? 'SQ',
-      items,
-      undefinedLength: existing?.undefinedLength ?? true,
-    });
+    if (existing?.items && Array.isArray(existing.items) && !Object.isFrozen(existing.items)) {
+      (existing.items as DataSet[]).push(item);
+    } else {
+      const items = [...(existing?.items ?? []), item];
+      this.set({ tag, vr: 'SQ', items, undefinedLength: existing?.undefinedLength ?? true });
+    }
     return item;
   }
 
