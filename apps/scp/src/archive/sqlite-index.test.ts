@@ -456,6 +456,18 @@ describe('SqliteIndex: STUDY level (PS3.4 §C.6.1.1.3, §C.6.2.1.2)', () => {
     ]);
   });
 
+  it('a `*` UID at the query level means any; above it, it is no unique key', async () => {
+    expect(await uids({ '0020000D': value('UI', '*') })).toEqual([
+      '1.2.3.1',
+      '1.2.3.2',
+      '1.2.3.3',
+      '1.2.3.4',
+    ]);
+    await expect(
+      collect(index.find('SERIES', { '0020000D': value('UI', '*'), '0020000E': empty('UI') })),
+    ).rejects.toMatchObject({ code: ArchiveErrorCode.INVALID_QUERY, offendingElement: '0020000D' });
+  });
+
   it('patient attributes at the study level (Study Root)', async () => {
     expect(await uids({ '00100010': pn('DOE^*') })).toEqual(['1.2.3.1', '1.2.3.2', '1.2.3.4']);
     expect(await uids({ '00100020': value('LO', 'PID2') })).toEqual(['1.2.3.3']);

@@ -597,8 +597,11 @@ export class SqliteIndex implements ArchiveIndex {
     // not matched (PS3.4 §C.2.2.1.3): they are returned empty.
     const matchQuery: DicomJson = {};
     const conditions: Condition[] = [];
-    for (const [tag, key] of Object.entries(query)) {
+    for (const [tag, asked] of Object.entries(query)) {
       if (!isMatchable(tag, level)) continue;
+      // UIDs take no wild cards (PS3.4 §C.2.2.2.4), but many SCUs send `*` to
+      // mean "any": at the query level it is read as Universal Matching.
+      const key = isStarUid(asked) ? { vr: 'UI' } : asked;
       matchQuery[tag] = key;
       if (!this.#pushDown) continue;
       const column = COLUMNS[tag];
@@ -955,6 +958,12 @@ function uniqueValues(key: DicomJsonAttribute, tag: string): string[] {
     throw new InvalidQueryError('wild card in a unique key', tag);
   }
   return values;
+}
+
+/** A UI key whose only value is `*`. */
+function isStarUid(key: DicomJsonAttribute): boolean {
+  const values = key.Value ?? [];
+  return key.vr === 'UI' && values.length > 0 && values.every((v) => String(v).trim() === '*');
 }
 
 /** Whether a key is matched at `level`: attributes the archive keeps at or above it (all at IMAGE). */
