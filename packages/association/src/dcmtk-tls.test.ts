@@ -1,0 +1,220 @@
+/**
+ * Interop with DCMTK over TLS (PS3.15 Annex B) on 127.0.0.1: `storescu +tls`
+ * against an acceptor on @dnet/association over @dnet/tls, and our requestor
+ * against `storescp +tls`, with a throw-away PKI made by openssl.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandField } from '@dnet/dimse';
+import { describePeer, runTool, startPeer } from '@dnet/testkit';
+import { tls } from '@dnet/tls';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Association, responseFor } from './association.js';
+import { listenForAssociations } from './listen-for-associations.js';
+
+const VERIFICATION = '1.2.840.10008.1.1';
+const SC = '1.2.840.10008.5.1.4.1.1.7';
+const EXPLICIT = '1.2.840.10008.1.2.1';
+const IMPLICIT = '1.2.840.10008.1.2';
+
+let dir: string;
+let file: string;
+const pem = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+/** The data set of a Part 10 file: what follows the meta group (PS3.10 §7.1). */
+function dataSetOf(path: string): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(path));
+  const metaLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(132 + 8, true);
+  return bytes.subarray(132 + 12 + metaLength);
+}
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
+}
+
+/** A CA and a certificate for `name` signed by it (SAN IP:127.0.0.1, DNS:localhost). */
+function issue(name: string, usage: 'serverAuth' | 'clientAuth'): void {
+  openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-subj',
+    `/CN=${name}`,
+    '-out',
+    `${name}.csr`,
+  ]);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  ]);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dnet-association-tls-'));
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-subj',
+    '/CN=dnet test CA',
+    '-days',
+    '2',
+    '-out',
+    'ca.crt',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  issue('server', 'serverAuth');
+  issue('client', 'clientAuth');
+  writeFileSync(
+    join(dir, 'sc.dump'),
+    [
+      '(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]',
+      '(0008,0018) UI [1.2.826.0.1.3680043.9.7433.2.1]',
+      '(0010,0010) PN [Tls^Test]',
+      `(7fe0,0010) OW ${Array.from({ length: 64 }, () => '1234').join('\\')}`,
+    ].join('\n'),
+  );
+  file = join(dir, 'sc.dcm');
+  const r = await runTool('dump2dcm', ['+te', join(dir, 'sc.dump'), file], { timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(r.stderr);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', () => {
+  it('storescu +tls stores into our acceptor, which sees TLS and the client certificate', async () => {
+    const stored: number[] = [];
+    const seen: { encrypted: boolean; cn: unknown; protocol: string | undefined }[] = [];
+    const scp = await listenForAssociations(
+      tls({
+        ca: pem('ca.crt'),
+        cert: pem('server.crt'),
+        key: pem('server.key'),
+        clientCertificate: 'require',
+      }),
+      {
+        port: 0,
+        policy: {
+          contexts: [
+            { abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
+            { abstractSyntax: SC, transferSyntaxes: [EXPLICIT, IMPLICIT] },
+          ],
+        },
+      },
+      (association) => {
+        seen.push({
+          encrypted: association.info.encrypted,
+          cn: association.info.peerCertificate?.subject.CN,
+          protocol: association.info.connection?.protocol,
+        });
+        association.on('C-STORE-RQ', async (rq) => {
+          stored.push((await rq.dataSet!.bytes()).length);
+          await rq.respond(responseFor(rq.message, 0));
+        });
+      },
+    );
+    try {
+      const r = await runTool(
+        'storescu',
+        [
+          '+tls',
+          join(dir, 'client.key'),
+          join(dir, 'client.crt'),
+          '-pw',
+          '+cf',
+          join(dir, 'ca.crt'),
+          '127.0.0.1',
+          String(scp.port),
+          file,
+        ],
+        { timeoutMs: 30_000 },
+      );
+      expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toBe(dataSetOf(file).length);
+      expect(seen).toEqual([
+        { encrypted: true, cn: 'client', protocol: expect.stringMatching(/^TLSv1\.[23]$/) },
+      ]);
+    } finally {
+      await scp.close();
+    }
+  });
+
+  it('our requestor echoes and stores to storescp +tls', async () => {
+    const out = mkdtempSync(join(dir, 'out-'));
+    await using scp = await startPeer({
+      command: 'storescp',
+      args: (port) => [
+        '+tls',
+        join(dir, 'server.key'),
+        join(dir, 'server.crt'),
+        '-pw',
+        '+cf',
+        join(dir, 'ca.crt'),
+        '-od',
+        out,
+        '+xa',
+        String(port),
+      ],
+    });
+    const dataSet = dataSetOf(file);
+    const a = await Association.request({
+      transport: tls({ ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') }),
+      host: '127.0.0.1',
+      port: scp.port,
+      proposal: {
+        callingAeTitle: 'DNET',
+        calledAeTitle: 'STORESCP',
+        contexts: [
+          { abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
+          { abstractSyntax: SC, transferSyntaxes: [EXPLICIT] },
+        ],
+      },
+    });
+    expect(a.info.encrypted).toBe(true);
+    expect(a.info.peerCertificate?.subject.CN).toBe('server');
+    expect((await a.cEcho()).message.status).toBe(0);
+    const rsp = await a.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: SC,
+        affectedSopInstanceUid: '1.2.826.0.1.3680043.9.7433.2.1',
+        priority: 0,
+        hasDataSet: true,
+      },
+      dataSet,
+    );
+    expect(rsp.message.status).toBe(0);
+    await a.release();
+    expect(readdirSync(out)).toHaveLength(1);
+  });
+});
