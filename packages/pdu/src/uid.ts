@@ -64,6 +64,7 @@ export function readUid(
       { field, offset: start, pduType },
     );
   }
+  let hash = length;
   for (let i = start; i < end; i++) {
     const c = bytes[i]!;
     if (c < 0x20 || c > 0x7e) {
@@ -74,11 +75,32 @@ export function readUid(
         { field, offset: i, pduType },
       );
     }
+    hash = (Math.imul(hash, 31) + c) | 0;
   }
-  return latin1(bytes, start, end);
+  // An A-ASSOCIATE-RQ repeats the same few UIDs (transfer syntaxes, SOP classes)
+  // hundreds of times: reuse the string made the last time.
+  const cached = uidCache.get(hash);
+  if (cached !== undefined && sameAscii(cached, bytes, start, end)) return cached;
+  const uid = latin1(bytes, start, end);
+  if (uidCache.size >= UID_CACHE_SIZE) uidCache.clear();
+  uidCache.set(hash, uid);
+  return uid;
+}
+
+/** Strings of recently read UIDs by hash; bounded, cleared when full. */
+const uidCache = new Map<number, string>();
+const UID_CACHE_SIZE = 512;
+
+function sameAscii(s: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i - start) !== bytes[i]) return false;
+  return true;
 }
 
 /** The bytes in [start, end) as one character each (ISO 8859-1). @internal */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  // Copying the codes to a plain array first is faster than applying a typed array.
+  const codes = new Array<number>(end - start);
+  for (let i = start; i < end; i++) codes[i - start] = bytes[i]!;
+  return String.fromCharCode.apply(null, codes);
 }
