@@ -91,6 +91,13 @@ describe('Specific Character Set (PS3.3 C.12.1.1.2, PS3.5 6.1)', () => {
     expect(Buffer.from(encodeText('Zoë', ['ISO_IR 192'])).toString('hex')).toBe('5a6fc3ab');
     expect(() => encodeText('Zoë', [])).toThrow(InvalidValueError);
     expect(() => encodeText('山', ['ISO_IR 100'])).toThrow(/ISO_IR 192/);
+    expect(Buffer.from(encodeText('Ελληνικά', ['ISO_IR 126'])).toString('hex')).toBe(
+      'c5ebebe7ede9eadc',
+    );
+    expect(Buffer.from(encodeText('Привет', ['ISO 2022 IR 144'])).toString('hex')).toBe(
+      'bfe0d8d2d5e2',
+    );
+    expect(Buffer.from(encodeText('ｱ', ['ISO_IR 13'])).toString('hex')).toBe('b1');
   });
 
   it('does not apply the character set to default-repertoire VRs (PS3.5 6.1.2.3)', () => {

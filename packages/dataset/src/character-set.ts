@@ -195,10 +195,34 @@ function decodeIso2022(bytes: Uint8Array, initial: RunDecoder): string {
 
 const utf8 = new TextEncoder();
 
+const reverseTables = new Map<string, Map<number, number>>();
+
 /**
- * Encodes text for a data set whose Specific Character Set is `terms`. Supports
- * the default repertoire, ISO_IR 100 (ISO 8859-1) and ISO_IR 192 (UTF-8); other
- * sets accept text of the default repertoire only.
+ * The byte of each character of a single-byte set, built by decoding every byte
+ * with the set's decoder (no hand-made table).
+ */
+function reverseTable(term: string): Map<number, number> | undefined {
+  const plain = term.replace(/^ISO 2022 IR /, 'ISO_IR ');
+  const decode = SINGLE_BYTE[plain];
+  if (!decode) return undefined;
+  let table = reverseTables.get(plain);
+  if (!table) {
+    table = new Map();
+    for (let b = 0xff; b >= 0; b--) {
+      const text = decode(new Uint8Array([b]));
+      if (text.length === 1 && text !== '\ufffd') table.set(text.charCodeAt(0), b);
+    }
+    reverseTables.set(plain, table);
+  }
+  return table;
+}
+
+/**
+ * Encodes text for a data set whose Specific Character Set is `terms`: UTF-8 for
+ * ISO_IR 192, the single-byte sets of PS3.3 Table C.12-2 (ISO 8859 parts, JIS X
+ * 0201, TIS 620) through their decoders, the default repertoire otherwise. Sets
+ * that need ISO 2022 escape sequences or GB18030 accept default-repertoire
+ * text only.
  *
  * @param text - the text
  * @param terms - the values of (0008,0005)
@@ -207,12 +231,13 @@ const utf8 = new TextEncoder();
 export function encodeText(text: string, terms: readonly string[] = []): Uint8Array {
   const term = (terms[0] ?? '').trim();
   if (term === 'ISO_IR 192') return utf8.encode(text);
-  const latin = term === 'ISO_IR 100' || term === 'ISO 2022 IR 100';
+  const table = term === '' || term === 'ISO_IR 6' ? undefined : reverseTable(term);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x80 || (latin && c <= 0xff)) {
-      out[i] = c;
+    const b = c < 0x80 ? c : table?.get(c);
+    if (b !== undefined) {
+      out[i] = b;
       continue;
     }
     throw new InvalidValueError(

@@ -135,6 +135,16 @@ export function transferSyntaxInfo(uid: string): TransferSyntaxInfo {
         encapsulated: false,
       };
   }
+  if (clean === '1.2.840.10008.1.2.1.98') {
+    // Encapsulated Uncompressed Explicit VR Little Endian (PS3.5 §A.4.11).
+    return {
+      uid: clean,
+      explicitVr: true,
+      littleEndian: true,
+      deflated: false,
+      encapsulated: true,
+    };
+  }
   const entry = lookupUid(clean);
   // Every later transfer syntax of PS3.5 is explicit VR little endian with
   // encapsulated pixel data (§A.4); JPIP Referenced Deflate (§A.6) is deflated.
