@@ -1,20 +1,26 @@
 #!/usr/bin/env node
-// Captures real DCMTK DIMSE traffic for the fixtures in src/fixtures/.
+// Captures real DIMSE traffic for the fixtures in src/fixtures/.
 //
-// Runs DCMTK tools on 127.0.0.1 with a recording TCP proxy between each SCU
-// and its SCP, parses the recorded byte streams into PDUs (PS3.8 §9.3), joins
-// the command fragments of each message (PS3.8 Annex E.2) and writes, per
-// message, `<name>.hex` (the command set bytes) and `<name>.txt` (dcmdump's
-// reading of them plus where they came from). Also keeps the P-DATA-TF PDUs
-// of one C-STORE (storescu -> storescp) as `storescu-c-store-rq.pdus.hex`, to
-// reassemble real fragmentation.
+// Runs peers on 127.0.0.1 with a recording TCP proxy between each SCU and its
+// SCP: echoscu/storescu -> storescp; storescu/findscu/movescu/getscu ->
+// dcmqrscp (and dcmqrscp's C-MOVE sub-operation back to movescu); dcmprscu ->
+// dcmprscp (Basic Grayscale Print: N-GET, N-CREATE, N-SET, N-ACTION,
+// N-DELETE); Orthanc -> Orthanc storage commitment (N-ACTION, N-EVENT-REPORT).
+// It parses the recorded byte streams into PDUs (PS3.8 §9.3), joins the
+// command fragments of each message (PS3.8 Annex E.2) and writes, per message,
+// `<name>.hex` (the command set bytes) and `<name>.txt` (dcmdump's reading of
+// them plus where they came from). Also keeps the P-DATA-TF PDUs of one
+// C-STORE (storescu -> storescp) as `storescu-c-store-rq.pdus.hex` and its
+// data set as `img1.dataset.hex`, to reassemble real fragmentation.
 //
 // Usage: node packages/dimse/scripts/capture-fixtures.mjs
-// Needs: echoscu storescu storescp findscu movescu getscu dcmqrscp img2dcm dcmdump.
+// Needs: DCMTK (echoscu storescu storescp findscu movescu getscu dcmqrscp
+// dcmpsprt dcmprscu dcmprscp img2dcm dcmdump); Orthanc optional.
 // Every process it starts is stopped by its PID; every wait is bounded.
+// Timing-dependent captures (findscu --cancel) may differ between runs.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -190,8 +196,16 @@ const NAMES = new Map([
   [0x0fff, 'c-cancel-rq'],
   [0x0100, 'n-event-report-rq'],
   [0x8100, 'n-event-report-rsp'],
+  [0x0110, 'n-get-rq'],
+  [0x8110, 'n-get-rsp'],
+  [0x0120, 'n-set-rq'],
+  [0x8120, 'n-set-rsp'],
   [0x0130, 'n-action-rq'],
   [0x8130, 'n-action-rsp'],
+  [0x0140, 'n-create-rq'],
+  [0x8140, 'n-create-rsp'],
+  [0x0150, 'n-delete-rq'],
+  [0x8150, 'n-delete-rsp'],
 ]);
 
 function commandField(set) {
@@ -419,8 +433,90 @@ async function main() {
   await p2.close();
   await p3.close();
 
+  await capturePrint();
   if (spawnSync('which', ['Orthanc']).status === 0) await captureOrthanc(files[0]);
   else console.warn('Orthanc not installed: no N-ACTION / N-EVENT-REPORT fixtures');
+}
+
+/** An 8-bit grayscale BMP (img2dcm makes it MONOCHROME2, which the print tools need). */
+function grayBmp(w, h) {
+  const off = 54 + 256 * 4;
+  const b = Buffer.alloc(off + w * h);
+  b.write('BM', 0);
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(off, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(w, 18);
+  b.writeInt32LE(h, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(8, 28);
+  b.writeUInt32LE(w * h, 34);
+  b.writeUInt32LE(256, 46);
+  for (let i = 0; i < 256; i++) b.fill(i, 54 + i * 4, 57 + i * 4);
+  for (let i = 0; i < w * h; i++) b[off + i] = i & 0xff;
+  return b;
+}
+
+/**
+ * Basic Grayscale Print Management (PS3.4 Annex H) between DCMTK's print
+ * spooler and print SCP: dcmpsprt makes a Stored Print object, dcmprscu sends
+ * it to dcmprscp through the proxy (N-CREATE, N-SET, N-ACTION, N-DELETE, N-GET...).
+ */
+async function capturePrint() {
+  const dir = join(work, 'print');
+  for (const d of ['db', 'spool', 'log']) mkdirSync(join(dir, d), { recursive: true });
+  const scpPort = await freePort();
+  const proxy = await recordingProxy(scpPort);
+  const cfg = (port) =>
+    [
+      '[[GENERAL]]',
+      '[APPLICATION]',
+      `LogDirectory = ${join(dir, 'log')}`,
+      'LogFile = general.log',
+      '[PRINT]',
+      'Spooler = dcmprscu',
+      'Server = dcmprscp',
+      `Directory = ${join(dir, 'spool')}`,
+      'Sleep = 1',
+      '[DATABASE]',
+      `Directory = ${join(dir, 'db')}`,
+      '[[COMMUNICATION]]',
+      '[PRN]',
+      'Aetitle = PRINTSCP',
+      'Description = dnet print SCP',
+      'Hostname = 127.0.0.1',
+      `Port = ${port}`,
+      'Type = LOCALPRINTER',
+      'DisplayFormat = 1,1\\1,2\\2,2',
+      'FilmSizeID = 8INX10IN\\14INX17IN',
+      'MagnificationType = REPLICATE\\BILINEAR\\NONE',
+      'MaxDensity = 320',
+      'MinDensity = 20',
+      'MaxPDU = 16384',
+      'MediumType = PAPER\\CLEAR FILM',
+      'Supports12Bit = true',
+      'SupportsPresentationLUT = true',
+      '',
+    ].join('\n');
+  writeFileSync(join(dir, 'scp.cfg'), cfg(scpPort));
+  writeFileSync(join(dir, 'scu.cfg'), cfg(proxy.port));
+  writeFileSync(join(dir, 'gray.bmp'), grayBmp(64, 64));
+  run('img2dcm', ['-i', 'BMP', 'gray.bmp', 'gray.dcm'], dir);
+  run('dcmpsprt', ['-c', 'scu.cfg', '-p', 'PRN', 'gray.dcm'], dir);
+  const storedPrint = readdirSync(join(dir, 'db')).find((f) => f.startsWith('SP_'));
+  startDaemon('dcmprscp', ['-c', 'scp.cfg', '-p', 'PRN'], dir);
+  await waitPort(scpPort);
+  await tool('dcmprscu', ['-c', 'scu.cfg', '-p', 'PRN', join(dir, 'db', storedPrint)], dir);
+  await new Promise((r) => setTimeout(r, 300));
+  const counts = new Map();
+  for (const rec of proxy.connections)
+    writeConnection(
+      'dcmprscu',
+      rec,
+      'dcmprscu -> dcmprscp (Basic Grayscale Print Management)',
+      counts,
+    );
+  await proxy.close();
 }
 
 /** Polls `url` until `ok(json)` holds; bounded by `ms`. */

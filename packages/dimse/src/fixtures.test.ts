@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandField } from './command-field.js';
+import { CommandField, commandName } from './command-field.js';
 import { decodeCommandSet } from './command-set.js';
 import { type DimseMessage, decodeMessage, encodeMessage, messageType } from './dimse-message.js';
 
@@ -23,28 +23,10 @@ function load(name: string): { bytes: Uint8Array; message: DimseMessage } {
 }
 
 describe('DCMTK and Orthanc command set fixtures', () => {
-  it('covers every C-service message and the storage commitment N-messages', () => {
-    expect(commandFixtures.length).toBeGreaterThanOrEqual(20);
+  it('covers all 23 message types with bytes from real peers', () => {
+    expect(commandFixtures.length).toBeGreaterThanOrEqual(40);
     const types = new Set(commandFixtures.map((f) => messageType(load(f.slice(0, -4)).message)));
-    expect([...types].sort()).toEqual(
-      [
-        'C-CANCEL-RQ',
-        'C-ECHO-RQ',
-        'C-ECHO-RSP',
-        'C-FIND-RQ',
-        'C-FIND-RSP',
-        'C-GET-RQ',
-        'C-GET-RSP',
-        'C-MOVE-RQ',
-        'C-MOVE-RSP',
-        'C-STORE-RQ',
-        'C-STORE-RSP',
-        'N-ACTION-RQ',
-        'N-ACTION-RSP',
-        'N-EVENT-REPORT-RQ',
-        'N-EVENT-REPORT-RSP',
-      ].sort(),
-    );
+    expect([...types].sort()).toEqual(Object.values(commandName).sort());
   });
 
   for (const file of commandFixtures) {
@@ -127,6 +109,15 @@ describe('DCMTK and Orthanc command set fixtures', () => {
   it('reads the C-FIND-RSP FE00H (cancel) of dcmqrscp, without an Identifier', () => {
     expect(load('dcmqrscp-findscu-cancel-c-find-rsp-2').message).toMatchObject({
       status: 0xfe00,
+      hasDataSet: false,
+    });
+  });
+
+  it('reads the N-GET-RQ of dcmprscu (Printer SOP Instance, PS3.4 H.4.11)', () => {
+    expect(load('dcmprscu-n-get-rq').message).toMatchObject({
+      commandField: CommandField.N_GET_RQ,
+      requestedSopClassUid: '1.2.840.10008.5.1.1.16',
+      requestedSopInstanceUid: '1.2.840.10008.5.1.1.17',
       hasDataSet: false,
     });
   });
