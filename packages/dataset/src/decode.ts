@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import { formatTag, ItemTag, isPrivateTag, PIXEL_DATA_TAG, type Tag } from './tag.js';
 import { transferSyntaxInfo } from './uid.js';
-import { hasLongHeader, isVr, type Vr } from './vr.js';
+import { hasLongHeader, VR, type Vr } from './vr.js';
 
 /** Default for {@link DecodeOptions.maxDepth}. */
 export const DEFAULT_MAX_DEPTH = 64;
@@ -48,6 +48,11 @@ export interface Encoding {
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
+
+/** The VRs by their two bytes in an explicit VR header (PS3.5 §7.1.2). */
+const VR_BY_CODE = new Map<number, Vr>(
+  Object.values(VR).map((vr) => [(vr.charCodeAt(0) << 8) | vr.charCodeAt(1), vr]),
+);
 
 /**
  * Inflates a deflated data set (PS3.5 §A.5: raw deflate, RFC 1951) with a cap on
@@ -243,16 +248,19 @@ class Reader {
       let length: number;
       let header: number;
       if (enc.explicit) {
-        const c0 = this.#bytes[off + 4]!;
-        const c1 = this.#bytes[off + 5]!;
-        const text = String.fromCharCode(c0, c1);
-        if (!isVr(text)) {
+        const code = (this.#bytes[off + 4]! << 8) | this.#bytes[off + 5]!;
+        const known = VR_BY_CODE.get(code);
+        if (known === undefined) {
+          const text = String.fromCharCode(code >> 8, code & 0xff);
           throw new MalformedDataSetError(
             `invalid VR "${text}" of ${formatTag(tag)} (PS3.5 7.1.2)`,
-            { tag, offset: off },
+            {
+              tag,
+              offset: off,
+            },
           );
         }
-        vr = text;
+        vr = known;
         if (hasLongHeader(vr)) {
           if (end - off < 12) {
             throw new MalformedDataSetError('truncated element header', { tag, offset: off });
