@@ -161,16 +161,15 @@ describe('Association over the memory transport', () => {
   it('runs several operations at once, matched by message ID, and routes C-CANCEL', async () => {
     const { requestor, acceptor } = await pair();
     const order: number[] = [];
+    const held: Parameters<Parameters<typeof acceptor.on<'C-ECHO-RQ'>>[1]>[0][] = [];
     acceptor.on('C-ECHO-RQ', (rq) => {
-      const id = (rq.message as { messageId: number }).messageId;
-      // Answer in reverse order of arrival.
-      setTimeout(
-        () => {
-          order.push(id);
-          rq.respond(responseFor(rq.message, 0)).catch(() => {});
-        },
-        30 - id * 5,
-      );
+      held.push(rq);
+      if (held.length < 3) return;
+      // All three are outstanding at once: answer them in reverse order of arrival.
+      for (const r of held.reverse()) {
+        order.push((r.message as { messageId: number }).messageId);
+        r.respond(responseFor(r.message, 0)).catch(() => {});
+      }
     });
     const results = await Promise.all([requestor.cEcho(), requestor.cEcho(), requestor.cEcho()]);
     expect(results.map((r) => r.message.messageIdBeingRespondedTo)).toEqual([1, 2, 3]);
@@ -419,7 +418,6 @@ describe('timers, backpressure, roles and the N-services', () => {
               affectedSopInstanceUid: '9.9.9',
               priority: 0,
               hasDataSet: true,
-              moveOriginatorAeTitle: 'SCU',
             },
             new Uint8Array([1, 2, 3, 4]),
           );
@@ -616,3 +614,34 @@ async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
   expect(check()).toBe(true);
 }
+
+describe('maximum PDU lengths', () => {
+  it('receives P-DATA-TF PDUs up to the length the acceptor announced, above the default', async () => {
+    const big = 1024 * 1024;
+    const { requestor, acceptor } = await pair({ policy: { ...policy, maxPduLength: big } });
+    expect(requestor.info.peerMaxPduLength).toBe(big);
+    expect(acceptor.info.localMaxPduLength).toBe(big);
+    let largest = 0;
+    acceptor.on('p-data', (pdvs) => {
+      for (const p of pdvs) largest = Math.max(largest, p.data.length);
+    });
+    acceptor.on('C-STORE-RQ', async (rq) => {
+      await rq.dataSet!.bytes();
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const rsp = await requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2',
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array(3 * big),
+    );
+    expect(rsp.message.status).toBe(0);
+    expect(largest).toBeGreaterThan(262_144);
+    expect(largest).toBeLessThanOrEqual(big - 6);
+    await requestor.release();
+  });
+});

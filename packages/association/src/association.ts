@@ -955,13 +955,23 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   #attach(connection: Connection, localMaxPduLength: number): void {
     this.#connection = connection;
+    this.#useDecoder(localMaxPduLength);
+    void this.#readLoop(connection);
+  }
+
+  /**
+   * A decoder whose P-DATA-TF cap is the maximum length we announce (PS3.8
+   * Annex D.1; 0 announces no limit). The acceptor learns it when it sends
+   * the A-ASSOCIATE-AC; nothing can be pending then (the peer waits for it).
+   */
+  #useDecoder(localMaxPduLength: number): void {
+    if (this.#decoder && this.#decoder.pending > 0) return;
     this.#decoder = new PduDecoder({
-      ...(localMaxPduLength > 0 && { maxPduLength: localMaxPduLength }),
+      maxPduLength: localMaxPduLength > 0 ? localMaxPduLength : 0xffffffff,
       ...(this.#options.maxAssociationPduLength && {
         maxAssociationPduLength: this.#options.maxAssociationPduLength,
       }),
     });
-    void this.#readLoop(connection);
   }
 
   async #readLoop(connection: Connection): Promise<void> {
@@ -1091,6 +1101,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
         case 'send-a-associate-ac': {
           const ac = this.#pendingOut as AAssociateAc;
           this.#writePdu(ac);
+          this.#useDecoder(ac.userInformation.maxLength);
           this.#establish(readNegotiation(this.#rq!, ac));
           break;
         }
