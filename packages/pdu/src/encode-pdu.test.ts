@@ -161,6 +161,23 @@ describe('encodePdu: checks what we send', () => {
     );
   });
 
+  it('echoes a blank AE title in an A-ASSOCIATE-AC as 16 spaces (PS3.8 §9.3.3)', () => {
+    const pdu: AAssociateAc = {
+      ...rq,
+      type: PduType.A_ASSOCIATE_AC,
+      calledAeTitle: '',
+      presentationContexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' }],
+      userInformation: {
+        ...rq.userInformation,
+        userIdentity: { serverResponse: new Uint8Array([1]) },
+      },
+    };
+    const bytes = encodePdu(pdu);
+    expect([...bytes.subarray(10, 26)]).toEqual(new Array(16).fill(0x20));
+    expect(decodePdu(bytes)).toEqual(pdu);
+    expect(codeOf(() => encodePdu({ ...rq, calledAeTitle: '' }))).toBe('DNET_PDU_INVALID_AE_TITLE');
+  });
+
   it('sends an empty transfer syntax sub-item for a rejected AC context (PS3.8 §9.3.3.2.1)', () => {
     const pdu: AAssociateAc = {
       ...rq,

@@ -439,8 +439,14 @@ function planUserInformation(info: UserInformation, pduType: number): ContextPla
 function encodeAssociate(pdu: AAssociateRq | AAssociateAc): Uint8Array {
   const type = pdu.type;
   checkInt(pdu.protocolVersion, 0, MAX_U16, 'protocol-version', type);
-  const called = checkAeTitle(pdu.calledAeTitle, 'called-ae-title');
-  const calling = checkAeTitle(pdu.callingAeTitle, 'calling-ae-title');
+  // PS3.8 §9.3.3: an AC echoes the RQ's titles, so a blank one received (read as '') is sent back blank.
+  const echoBlank = (ae: string) => type === PduType.A_ASSOCIATE_AC && ae.trim() === '';
+  const called = echoBlank(pdu.calledAeTitle)
+    ? ''
+    : checkAeTitle(pdu.calledAeTitle, 'called-ae-title');
+  const calling = echoBlank(pdu.callingAeTitle)
+    ? ''
+    : checkAeTitle(pdu.callingAeTitle, 'calling-ae-title');
   const context = checkUid(pdu.applicationContextName, 'application-context-name');
   if (pdu.presentationContexts.length === 0) {
     throw new PduError(
