@@ -116,6 +116,15 @@ export function describeObjectStorage(name: string, create: (dir: string) => Obj
       expect(Buffer.compare(await readAll(await storage.open(FINAL)), expected)).toBe(0);
     });
 
+    it('keeps the order of writes issued without waiting', async () => {
+      const writer = await storage.begin(UIDS);
+      const chunks = Array.from({ length: 50 }, (_, i) => bytes(1000 + i, i));
+      await Promise.all(chunks.map((c) => writer.write(c)));
+      await writer.commit();
+      const read = await readAll(await storage.open(FINAL));
+      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+    });
+
     it('replaces an object with the same SOP Instance UID atomically', async () => {
       await store(UIDS, bytes(5000, 7));
       const second = await storage.begin(UIDS);
