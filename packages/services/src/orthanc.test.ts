@@ -1,0 +1,195 @@
+/**
+ * Interop: our Client against Orthanc 1.10.1 on 127.0.0.1 (echo, store,
+ * find, move to our Server, get), checked through Orthanc's REST API.
+ */
+import { writeFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readPart10Header } from '@dnet/dataset';
+import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Client } from './client.js';
+import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
+import type { ReceivedInstance } from './received-instance.js';
+import { Server } from './server.js';
+import { SopClass } from './sop-class.js';
+import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
+
+const CT = SopClass.CT_IMAGE_STORAGE;
+let dir: AsyncDisposable & { path: string };
+let files: string[];
+let orthanc: RunningPeer;
+let httpPort: number;
+let dest: Server;
+const received = new Map<string, Uint8Array>();
+
+async function bytesOf(instance: ReceivedInstance): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of instance.dataSet) parts.push(c.slice());
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+async function dataSetBytes(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
+}
+
+function connect(contexts: Parameters<typeof Client.connect>[0]['contexts']) {
+  return Client.connect({
+    transport: tcp(),
+    host: '127.0.0.1',
+    port: orthanc.port,
+    callingAeTitle: 'DNETSCU',
+    calledAeTitle: 'ORTHANC',
+    contexts,
+  });
+}
+
+describePeer(['Orthanc'], 'our Client against Orthanc', () => {
+  beforeAll(async () => {
+    dir = await tempDir();
+    const source = join(dir.path, 'source');
+    await mkdir(source);
+    files = await writeInstances(source, hierarchy(1, 2, 2, 2, 2048));
+    dest = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: 'DNETDEST',
+      handlers: {
+        store: async (instance) => {
+          received.set(instance.sopInstanceUid, await bytesOf(instance));
+        },
+      },
+    });
+    httpPort = await freePort();
+    const config = join(dir.path, 'orthanc.json');
+    await mkdir(join(dir.path, 'logs'));
+    orthanc = await startPeer({
+      command: 'Orthanc',
+      args: (port) => {
+        writeFileSync(
+          config,
+          JSON.stringify({
+            Name: 'dnet-test',
+            StorageDirectory: join(dir.path, 'storage'),
+            IndexDirectory: join(dir.path, 'index'),
+            HttpPort: httpPort,
+            RemoteAccessAllowed: false,
+            AuthenticationEnabled: false,
+            DicomAet: 'ORTHANC',
+            DicomPort: port,
+            DicomCheckCalledAet: true,
+            Plugins: [],
+            DicomModalities: {
+              dnetscu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: dest.port },
+              dnetdest: { AET: 'DNETDEST', Host: '127.0.0.1', Port: dest.port },
+            },
+          }),
+        );
+        return [`--logdir=${join(dir.path, 'logs')}`, config];
+      },
+      startTimeoutMs: 30_000,
+    });
+  });
+
+  afterAll(async () => {
+    await orthanc?.stop();
+    await dest?.close({ timeoutMs: 1000 });
+    await dir?.[Symbol.asyncDispose]();
+  });
+
+  it('echo and store; Orthanc holds every instance', async () => {
+    const client = await connect([verification(), storage(CT)]);
+    expect(await client.echo()).toBe(0);
+    const result = await client.storeMany(files);
+    expect(result).toMatchObject({ stored: files.length, failed: 0 });
+    await client.release();
+    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/statistics`)).json()) as {
+      CountInstances: number;
+      CountStudies: number;
+    };
+    expect(stats).toMatchObject({ CountInstances: 8, CountStudies: 2 });
+  });
+
+  it('find at the STUDY, SERIES and IMAGE levels', async () => {
+    const client = await connect([queryRetrieve('study'), queryRetrieve('patient')]);
+    const studies = [];
+    for await (const s of client.find(
+      {
+        '00100020': { vr: 'LO', Value: ['PID1'] },
+        '0020000D': { vr: 'UI' },
+        '00080020': { vr: 'DA' },
+      },
+      { level: 'STUDY' },
+    ))
+      studies.push(s);
+    expect(studies).toHaveLength(2);
+    const u = uidsOf({ patient: 1, study: 1, series: 2, instance: 1 });
+    const series = [];
+    for await (const s of client.find(
+      {
+        '0020000D': { vr: 'UI', Value: [u.study] },
+        '0020000E': { vr: 'UI' },
+        '00080060': { vr: 'CS', Value: ['MR'] },
+      },
+      { level: 'SERIES' },
+    ))
+      series.push(s['0020000E']?.Value?.[0]);
+    expect(series).toEqual([u.series]);
+    const images = [];
+    for await (const i of client.find(
+      {
+        '0020000D': { vr: 'UI', Value: [u.study] },
+        '0020000E': { vr: 'UI', Value: [u.series] },
+        '00080018': { vr: 'UI' },
+      },
+      { level: 'IMAGE', as: 'dataset' },
+    ))
+      images.push(i.string('SOPInstanceUID'));
+    expect(images.sort()).toEqual([`${u.series}.1`, `${u.series}.2`]);
+    const patients = [];
+    for await (const p of client.find(
+      { '00100020': { vr: 'LO' } },
+      { model: 'patient', level: 'PATIENT' },
+    ))
+      patients.push(p['00100020']?.Value?.[0]);
+    expect(patients).toEqual(['PID1']);
+    await client.release();
+  });
+
+  it('move a study to our Server; the data sets arrive unchanged', async () => {
+    const client = await connect([queryRetrieve('study')]);
+    const u = uidsOf({ patient: 1, study: 2, series: 1, instance: 1 });
+    const result = await client.move(
+      { '0020000D': { vr: 'UI', Value: [u.study] } },
+      {
+        level: 'STUDY',
+        destination: 'DNETDEST',
+      },
+    );
+    expect(result).toMatchObject({ status: 0, completed: 4, failed: 0 });
+    const expected = files.filter((f) => f.includes(`${u.study}.`));
+    expect(expected).toHaveLength(4);
+    for (const f of expected) {
+      const uid = readPart10Header(await readFile(f)).fileMetaInformation
+        .mediaStorageSopInstanceUid;
+      expect(Buffer.from(received.get(uid)!).equals(await dataSetBytes(f)), uid).toBe(true);
+    }
+    await client.release();
+  });
+
+  it('get a series on our association', async () => {
+    const client = await connect(retrieveContexts('study', [CT]));
+    const u = uidsOf({ patient: 1, study: 1, series: 1, instance: 1 });
+    const got = new Map<string, Uint8Array>();
+    const result = await client.get(
+      { '0020000D': { vr: 'UI', Value: [u.study] }, '0020000E': { vr: 'UI', Value: [u.series] } },
+      { level: 'SERIES', sink: async (i) => void got.set(i.sopInstanceUid, await bytesOf(i)) },
+    );
+    expect(result).toMatchObject({ status: 0, completed: 2, failed: 0 });
+    expect([...got.keys()].sort()).toEqual([`${u.series}.1`, `${u.series}.2`]);
+    await client.release();
+  });
+});
