@@ -645,3 +645,28 @@ describe('maximum PDU lengths', () => {
     await requestor.release();
   });
 });
+
+describe('listener errors', () => {
+  it('answers 0110H when a request listener rejects, and reports it', async () => {
+    const { requestor, acceptor } = await pair();
+    const reported: string[] = [];
+    acceptor.on('listener-error', ({ event }) => reported.push(event));
+    acceptor.on('C-STORE-RQ', async () => {
+      throw new Error('disk full');
+    });
+    const rsp = await requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2',
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array(100),
+    );
+    expect(rsp.message.status).toBe(0x0110);
+    expect(reported).toEqual(['C-STORE-RQ']);
+    expect((await requestor.cEcho()).message.status).toBe(0);
+    await requestor.release();
+  });
+});

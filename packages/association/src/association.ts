@@ -187,6 +187,12 @@ export interface AssociationEventMap {
   'p-data': [PresentationDataValue[]];
   /** Any DIMSE request received (after its typed event). */
   request: [IncomingRequest];
+  /**
+   * A listener threw or rejected. For a request event, a request not yet
+   * answered is answered with a processing failure (0110H) so the peer is not
+   * left waiting.
+   */
+  'listener-error': [{ error: unknown; event: string }];
   /** Any DIMSE response received for one of our requests. */
   response: [IncomingResponse];
   /** C-STORE-RQ received. */
@@ -312,6 +318,8 @@ const requestEvent: Record<number, keyof AssociationEventMap> = {
   [CommandField.N_DELETE_RQ]: 'N-DELETE-RQ',
 };
 
+const requestEventNames = new Set<string>([...Object.values(requestEvent), 'request']);
+
 /** Cancellable with C-CANCEL-RQ (PS3.7 §9.3.2.3). */
 const cancellable = new Set<number>([
   CommandField.C_FIND_RQ,
@@ -416,7 +424,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   /** Use {@link Association.requestor}, {@link Association.acceptor}, or the high-level entry points. */
   protected constructor(role: 'requestor' | 'acceptor', options: AssociationOptions = {}) {
-    super();
+    // An async listener that rejects lands in [captureRejectionSymbol], never unhandled.
+    super({ captureRejections: true });
     this.role = role;
     this.#options = options;
     this.#timeouts = { ...defaultTimeouts, ...options.timeouts };
@@ -483,6 +492,24 @@ export class Association extends EventEmitter<AssociationEventMap> {
     }
     a.acceptAssociation(decision.ac);
     return a;
+  }
+
+  /** @internal Rejections of async listeners (EventEmitter `captureRejections`). */
+  override [EventEmitter.captureRejectionSymbol]<K>(
+    error: Error,
+    event: keyof AssociationEventMap | K,
+    ...args: K extends keyof AssociationEventMap ? AssociationEventMap[K] : never
+  ): void {
+    const incoming = (args as unknown[])[0] as IncomingRequest | undefined;
+    if (requestEventNames.has(String(event)) && incoming?.message) {
+      const id = (incoming.message as { messageId?: number }).messageId;
+      if (id !== undefined && this.#incoming.has(id)) {
+        incoming.dataSet?.discard();
+        // PS3.7 Annex C: processing failure.
+        incoming.respond(responseFor(incoming.message, 0x0110)).catch(() => {});
+      }
+    }
+    if (event !== 'listener-error') this.emit('listener-error', { error, event: String(event) });
   }
 
   // ----- information --------------------------------------------------------
