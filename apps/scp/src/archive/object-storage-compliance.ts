@@ -265,6 +265,8 @@ export function describeObjectStorage(name: string, create: (dir: string) => Obj
         '',
         './x',
         'a//b',
+        '.incoming/x.part',
+        '1.2/.hidden',
       ]) {
         await expect(storage.open(path), path).rejects.toMatchObject({
           code: ArchiveErrorCode.INVALID_PATH,

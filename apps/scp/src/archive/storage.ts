@@ -284,6 +284,8 @@ export class LocalStorage implements ObjectStorage {
       if (part === '' || part === '.' || part === '..') {
         throw new InvalidPathError(path, `has a '${part}' segment`);
       }
+      // Stored objects are named by UIDs; dot-names (.incoming) are the storage's own.
+      if (part.startsWith('.')) throw new InvalidPathError(path, 'has a hidden segment');
     }
     const absolute = resolve(this.root, path);
     if (!isInside(this.root, absolute)) {
