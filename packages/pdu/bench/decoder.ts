@@ -44,6 +44,7 @@ function scenario(label: string, pduLength: number, chunkSize: number): Result[]
   const { chunks, pdus } = stream(pduLength, chunkSize);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   const gbps: number[] = [];
+  const mpdus: number[] = [];
   let copiedPerPdu = 0;
   for (let run = 0; run < RUNS + 1; run++) {
     const decoder = new PduDecoder({ maxPduLength: 1024 * 1024 });
@@ -62,22 +63,32 @@ function scenario(label: string, pduLength: number, chunkSize: number): Result[]
     if (seen !== pdus * PASSES || data === 0)
       throw new Error(`${label}: decoded ${seen} of ${pdus * PASSES} PDUs`);
     copiedPerPdu = decoder.bytesCopied / seen;
-    if (run > 0) gbps.push((bytes * PASSES) / seconds / 1e9); // run 0 warms up
+    if (run > 0) {
+      // run 0 warms up
+      gbps.push((bytes * PASSES) / seconds / 1e9);
+      mpdus.push(seen / seconds / 1e6);
+    }
   }
   const copies = copiedPerPdu / (pduLength + 6);
   return [
+    summarize(`pdu decoder ${label} rate`, 'M PDU/s', mpdus),
     summarize(`pdu decoder ${label}`, 'GB/s', gbps),
     summarize(`pdu decoder ${label} copied`, 'bytes/PDU', [copiedPerPdu]),
     summarize(`pdu decoder ${label} copies`, 'copies/PDU', [copies]),
   ];
 }
 
-/** Decoder throughput (GB/s) and bytes copied per PDU for 16 KiB and 128 KiB P-DATA-TF PDUs in 64 KiB chunks. */
+/**
+ * Decoder throughput (GB/s and PDUs/s) and copies per PDU for 16 KiB, 128 KiB
+ * and 256-byte P-DATA-TF PDUs in 64 KiB chunks, and for chunks of whole PDUs.
+ */
 export async function run(): Promise<Result[]> {
   const chunk = 64 * 1024;
   return [
     ...scenario('16 KiB PDUs / 64 KiB chunks', 16 * 1024, chunk),
     ...scenario('128 KiB PDUs / 64 KiB chunks', 128 * 1024, chunk),
+    // Small PDUs, as a C-FIND or C-ECHO exchange sends: the per-PDU cost.
+    ...scenario('256 B PDUs / 64 KiB chunks', 256, chunk),
     // Chunks holding whole PDUs (4 per chunk): every PDU lies within a chunk.
     ...scenario('16 KiB PDUs / chunks of 4 whole PDUs', 16 * 1024, 4 * (16 * 1024 + 6)),
   ];

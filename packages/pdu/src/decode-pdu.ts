@@ -65,7 +65,7 @@ export function decodePdu(bytes: Uint8Array): Pdu {
   }
   switch (type) {
     case PduType.P_DATA_TF:
-      return { type, pdvs: decodePdvs(bytes) };
+      return { type, pdvs: decodePdvs(bytes, 0, bytes.length) };
     case PduType.A_ASSOCIATE_RQ:
     case PduType.A_ASSOCIATE_AC:
       return decodeAssociate(bytes, type);
@@ -125,26 +125,32 @@ export function checkFixedLength(length: number, type: number): void {
 }
 
 /** PDV items of a P-DATA-TF, PS3.8 §9.3.5.1 Table 9-23 and Annex E.2. */
-function decodePdvs(bytes: Uint8Array): PresentationDataValue[] {
-  const end = bytes.length;
+/**
+ * The PDV items of the P-DATA-TF at [start, end) of `bytes` (a plain
+ * Uint8Array), PS3.8 §9.3.5.1 Table 9-23 and Annex E.2. Error offsets count
+ * from `start`. Used by {@link PduDecoder} to decode in place. @internal
+ */
+export function decodePdvs(bytes: Uint8Array, start: number, end: number): PresentationDataValue[] {
   const pdvs: PresentationDataValue[] = [];
-  let o = PDU_HEADER_LENGTH;
+  let o = start + PDU_HEADER_LENGTH;
   if (o === end) {
     fail(
       PduErrorCode.MISSING_ITEM,
       'a P-DATA-TF holds one or more PDV items (PS3.8 §9.3.5)',
       'pdv-item',
-      o,
+      o - start,
       4,
     );
   }
+  const buffer = bytes.buffer;
+  const base = bytes.byteOffset;
   while (o < end) {
     if (end - o < 6) {
       fail(
         PduErrorCode.INVALID_LENGTH,
         'truncated PDV item header (PS3.8 §9.3.5.1)',
         'pdv-item/item-length',
-        o,
+        o - start,
         4,
       );
     }
@@ -155,7 +161,7 @@ function decodePdvs(bytes: Uint8Array): PresentationDataValue[] {
         PduErrorCode.INVALID_LENGTH,
         `PDV item length ${itemLength} outside 2..${end - o - 4} (PS3.8 §9.3.5.1)`,
         'pdv-item/item-length',
-        o,
+        o - start,
         4,
       );
     }
@@ -165,7 +171,7 @@ function decodePdvs(bytes: Uint8Array): PresentationDataValue[] {
       // PS3.8 Annex E.2: bit 0 command/data, bit 1 last/not last, bits 2-7 not tested.
       command: (control & 1) !== 0,
       last: (control & 2) !== 0,
-      data: bytes.subarray(o + 6, o + 4 + itemLength),
+      data: new Uint8Array(buffer, base + o + 6, itemLength - 2),
     });
     o += 4 + itemLength;
   }

@@ -1,4 +1,11 @@
-import { checkFixedLength, decodePdu, isFixedLengthPdu, plain, unknownType } from './decode-pdu.js';
+import {
+  checkFixedLength,
+  decodePdu,
+  decodePdvs,
+  isFixedLengthPdu,
+  plain,
+  unknownType,
+} from './decode-pdu.js';
 import { PduError, PduErrorCode } from './errors.js';
 import type { Pdu } from './pdu.js';
 import { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
@@ -142,7 +149,12 @@ export class PduDecoder {
           this.#filled = end - o;
           return out;
         }
-        out.push(decodePdu(chunk.subarray(o, o + total)));
+        // A P-DATA-TF is decoded in place: its PDVs are views of the chunk.
+        out.push(
+          chunk[o] === PduType.P_DATA_TF
+            ? { type: PduType.P_DATA_TF, pdvs: decodePdvs(chunk, o, o + total) }
+            : decodePdu(chunk.subarray(o, o + total)),
+        );
         o += total;
       }
       if (o < end) {
