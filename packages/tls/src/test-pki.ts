@@ -3,8 +3,9 @@
  * `openssl` command in a temporary folder, and bounded runs of `openssl
  * s_client` / `openssl s_server`.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -216,6 +217,97 @@ export function sServer(port: number, args: string[], timeoutMs = 10_000): Promi
         clearTimeout(timer);
         reject(new Error(`s_server exited:\n${output}`));
       }
+    });
+  });
+}
+
+/** A started DCMTK tool (or any long-running command). */
+export interface RunningTool {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** True when `command` runs (`command --version` or `-v` exits). */
+export function hasCommand(command: string): boolean {
+  const result = spawnSync(command, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+  return result.error === undefined;
+}
+
+/**
+ * Starts `command args` with TCP_NODELAY=1 (PEERS.md) and waits until
+ * 127.0.0.1:port accepts connections (bounded by `timeoutMs`).
+ */
+export async function startTool(
+  command: string,
+  args: string[],
+  port: number,
+  { cwd, timeoutMs = 15_000 }: { cwd?: string; timeoutMs?: number } = {},
+): Promise<RunningTool> {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, TCP_NODELAY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  let exited = false;
+  const done = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (!exited) child.kill('SIGKILL');
+    await done;
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${command} exited before listening:\n${output}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const probe = netConnect({ host: '127.0.0.1', port }, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${command} did not listen on ${port} within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { output: () => output, stop };
+}
+
+/** Runs `command args` to completion with TCP_NODELAY=1, bounded by `timeoutMs`. */
+export function runTool(
+  command: string,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      env: { ...process.env, TCP_NODELAY: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
     });
   });
 }

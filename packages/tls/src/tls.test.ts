@@ -18,7 +18,7 @@ transportCompliance(
     client: tls(clientOptions()),
     server: tls({ ...serverOptions(), clientCertificate: 'require' }),
   }),
-  { encrypted: true, largeTransferBytes: Number(process.env.DNET_TLS_LARGE ?? 256 * 1024 * 1024) },
+  { encrypted: true, largeTransferBytes: Number(process.env.DNET_TLS_LARGE ?? 1024 * 1024 * 1024) },
 );
 
 /** Listens with `server`, returns the listener and the next accepted connection. */
@@ -150,6 +150,25 @@ describe('tls()', () => {
     if (received.length > 0) expect(Buffer.concat(received)[0]).toBe(21);
     expect(refused.length).toBe(1);
     expect(refused[0]?.code).toBe(TlsErrorCode.HANDSHAKE_FAILED);
+    await listener.close();
+  });
+
+  it('drops an accepted connection whose handshake never comes, after handshakeTimeoutMs', async () => {
+    const refused: { code: string }[] = [];
+    const server = tls({
+      ...serverOptions(),
+      handshakeTimeoutMs: 150,
+      onHandshakeError: (e) => refused.push(e),
+    });
+    let accepted = 0;
+    const listener = await server.listen({ port: 0 }, () => {
+      accepted++;
+    });
+    const silent = tcpConnect({ host: '127.0.0.1', port: listener.port });
+    silent.on('error', () => {});
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    expect(accepted).toBe(0);
+    expect(refused.map((e) => e.code)).toEqual([TlsErrorCode.HANDSHAKE_FAILED]);
     await listener.close();
   });
 

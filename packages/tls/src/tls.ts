@@ -346,6 +346,8 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       raw.setKeepAlive(settings.socket.keepAlive, settings.socket.keepAliveInitialDelayMs);
     });
     server.on('tlsClientError', (error, socket) => {
+      // A listener here keeps Node from destroying the socket (a handshake timeout, say).
+      socket.destroy();
       options.onHandshakeError?.(handshakeError(error, socket.remoteAddress, socket.remotePort));
     });
     server.on('secureConnection', (socket: nodeTls.TLSSocket) => {
