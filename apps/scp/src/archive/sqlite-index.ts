@@ -446,6 +446,10 @@ export class SqliteIndex implements ArchiveIndex {
   readonly #pushDown: boolean;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #putTransaction: (checked: CheckedRecord) => PutResult;
+  readonly #putBatch: (batch: CheckedRecord[]) => PutResult[];
+  /** Puts waiting for the next group commit. */
+  #pending: PendingPut[] = [];
+  #flushScheduled = false;
   readonly #removeTransaction: (sopInstanceUid: string) => InstanceRecord | undefined;
   #closed = false;
 
@@ -476,6 +480,8 @@ export class SqliteIndex implements ArchiveIndex {
     this.#db = db;
     const put = db.transaction((checked: CheckedRecord) => this.#putRows(checked));
     this.#putTransaction = (checked) => put.immediate(checked);
+    const putBatch = db.transaction((batch: CheckedRecord[]) => batch.map((c) => this.#putRows(c)));
+    this.#putBatch = (batch) => putBatch.immediate(batch);
     const remove = db.transaction((sopInstanceUid: string) => {
       const row = this.#stmt.selectInstance.get(sopInstanceUid) as InstanceRow | undefined;
       if (!row) return undefined;
@@ -486,11 +492,24 @@ export class SqliteIndex implements ArchiveIndex {
     this.#removeTransaction = (sopInstanceUid) => remove.immediate(sopInstanceUid);
   }
 
-  /** {@inheritDoc ArchiveIndex.put} */
+  /**
+   * {@inheritDoc ArchiveIndex.put}
+   *
+   * Group commit: puts made while others wait (concurrent associations) are
+   * written in one transaction on the next turn of the event loop, so they
+   * share one WAL fsync. Each still settles on its own, and every other
+   * method first writes the waiting puts, so calls keep their order.
+   */
   async put(record: InstanceRecord): Promise<PutResult> {
-    this.#assertOpen();
+    if (this.#closed) throw new IndexClosedError();
     const checked = this.#checkRecord(record);
-    return this.#putTransaction(checked);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ checked, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flushPuts());
+      }
+    });
   }
 
   /** {@inheritDoc ArchiveIndex.get} */
@@ -561,15 +580,47 @@ export class SqliteIndex implements ArchiveIndex {
     return this.#stmt.count.get() as IndexCounts;
   }
 
-  /** {@inheritDoc ArchiveIndex.close} */
+  /** {@inheritDoc ArchiveIndex.close} Waiting puts are written first. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushPuts();
     this.#closed = true;
     this.#db.close();
   }
 
+  /** Throws once closed; otherwise writes the waiting puts, so that calls keep their order. */
   #assertOpen(): void {
     if (this.#closed) throw new IndexClosedError();
+    if (this.#pending.length > 0) this.#flushPuts();
+  }
+
+  /** Writes the waiting puts, up to {@link MAX_GROUP_COMMIT} per transaction. */
+  #flushPuts(): void {
+    this.#flushScheduled = false;
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, MAX_GROUP_COMMIT);
+      if (this.#closed) {
+        for (const p of batch) p.reject(new IndexClosedError());
+        continue;
+      }
+      let results: PutResult[] | undefined;
+      try {
+        results = this.#putBatch(batch.map((p) => p.checked));
+      } catch {
+        // Rolled back: redo them one transaction each, so only the culprit fails.
+      }
+      if (results) {
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as PutResult);
+        continue;
+      }
+      for (const p of batch) {
+        try {
+          p.resolve(this.#putTransaction(p.checked));
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    }
   }
 
   async *#find(
@@ -833,6 +884,15 @@ export class SqliteIndex implements ArchiveIndex {
     if (this.#stmt.patientHasStudies.get(pk)) return;
     this.#stmt.deletePatient.run(pk);
   }
+}
+
+/** Most puts written in one group-commit transaction. */
+const MAX_GROUP_COMMIT = 256;
+
+interface PendingPut {
+  checked: CheckedRecord;
+  resolve: (result: PutResult) => void;
+  reject: (error: unknown) => void;
 }
 
 interface CheckedRecord {
