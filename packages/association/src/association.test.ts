@@ -1,7 +1,7 @@
 import { CommandField } from '@dnet/dimse';
 import { type Connection, memory } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Association, responseFor, type TransitionRecord } from './association.js';
+import { Association, channels, responseFor, type TransitionRecord } from './association.js';
 import { AssociationAbortedError, AssociationRejectedError } from './errors.js';
 import { listenForAssociations } from './listen-for-associations.js';
 import type { AcceptorPolicy } from './negotiation.js';
@@ -668,5 +668,44 @@ describe('listener errors', () => {
     expect(reported).toEqual(['C-STORE-RQ']);
     expect((await requestor.cEcho()).message.status).toBe(0);
     await requestor.release();
+  });
+});
+
+describe('observers', () => {
+  it('publishes transitions, PDUs and the association lifecycle on diagnostics channels', async () => {
+    const seen: string[] = [];
+    const on = (name: string) => (message: unknown) => {
+      const m = message as { pdu?: { type: number }; action?: string };
+      seen.push(m.pdu ? `${name}:${m.pdu.type}` : m.action ? `${name}:${m.action}` : name);
+    };
+    const handlers = Object.entries(channels).map(([name, channel]) => {
+      const h = on(name);
+      channel.subscribe(h);
+      return () => channel.unsubscribe(h);
+    });
+    try {
+      const { requestor } = await pair();
+      const events: string[] = [];
+      requestor.on('pdu-sent', (p) => events.push(`sent:${p.type}`));
+      requestor.on('pdu-received', (p) => events.push(`received:${p.type}`));
+      requestor.on('released', () => events.push('released'));
+      await requestor.cEcho();
+      await requestor.release();
+      expect(events).toEqual(['sent:4', 'received:4', 'sent:5', 'received:6', 'released']);
+      expect(seen).toEqual(
+        expect.arrayContaining([
+          'requested',
+          'accepted',
+          'transition:AE-2',
+          'transition:AE-3',
+          'pduSent:1',
+          'pduReceived:2',
+          'transition:AR-1',
+          'released',
+        ]),
+      );
+    } finally {
+      for (const off of handlers) off();
+    }
   });
 });
