@@ -73,6 +73,7 @@ export function resolveTag(key: ElementKey): Tag {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_TERMS: readonly string[] = Object.freeze([]);
 
 /** Pads a value to even length with the VR's pad byte (PS3.5 §7.1.1). */
 function padded(bytes: Uint8Array, vr: Vr): Uint8Array {
@@ -99,9 +100,8 @@ function trimValue(text: string, vr: Vr): string {
 
 /** A data set: an ordered collection of data elements (PS3.5 §7). */
 export class DataSet {
-  #elements = new Map<Tag, DataElement>();
-  #sorted: Tag[] | undefined = [];
-  #last = -1;
+  /** The elements in ascending tag order (PS3.5 §7.1); looked up by binary search. */
+  #list: DataElement[] = [];
   /**
    * The data set that contains this one as an item, for the inheritance of
    * Specific Character Set (PS3.5 §7.5.3 note, PS3.3 §C.12.1.1.2).
@@ -110,7 +110,7 @@ export class DataSet {
   /** As an item: encoded, or to be encoded, with undefined length (PS3.5 §7.5.1). */
   undefinedLength: boolean | undefined;
   /** The Specific Character Set in force when the data set has none of its own. */
-  defaultCharacterSet: readonly string[] = [];
+  defaultCharacterSet: readonly string[] = NO_TERMS;
 
   /** @param elements - initial elements */
   constructor(elements: Iterable<DataElement> = []) {
@@ -119,7 +119,22 @@ export class DataSet {
 
   /** The number of elements. */
   get size(): number {
-    return this.#elements.size;
+    return this.#list.length;
+  }
+
+  /** The index of `tag` in the list, or `~insertionPoint` when absent. */
+  #find(tag: Tag): number {
+    const list = this.#list;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const t = list[mid]!.tag;
+      if (t < tag) lo = mid + 1;
+      else if (t > tag) hi = mid - 1;
+      else return mid;
+    }
+    return ~lo;
   }
 
   /**
@@ -129,49 +144,47 @@ export class DataSet {
    */
   set(element: DataElement): this {
     const tag = element.tag >>> 0;
-    if (!this.#elements.has(tag)) {
-      if (tag > this.#last && this.#sorted) {
-        this.#sorted.push(tag);
-        this.#last = tag;
-      } else {
-        this.#sorted = undefined;
-      }
+    const e = tag === element.tag ? element : { ...element, tag };
+    const list = this.#list;
+    const n = list.length;
+    if (n === 0 || list[n - 1]!.tag < tag) {
+      list.push(e);
+    } else {
+      const i = this.#find(tag);
+      if (i >= 0) list[i] = e;
+      else list.splice(~i, 0, e);
     }
-    this.#elements.set(tag, element);
-    if (element.items) for (const item of element.items) item.parent = this;
+    if (e.items) for (const item of e.items) item.parent = this;
     return this;
   }
 
   /** Whether the element is present. @param key - keyword or tag */
   has(key: ElementKey): boolean {
-    return this.#elements.has(resolveTag(key));
+    return this.#find(resolveTag(key)) >= 0;
   }
 
   /** The element, if present. @param key - keyword or tag */
   get(key: ElementKey): DataElement | undefined {
-    return this.#elements.get(resolveTag(key));
+    const i = this.#find(resolveTag(key));
+    return i >= 0 ? this.#list[i] : undefined;
   }
 
   /** Removes an element; whether it was present. @param key - keyword or tag */
   delete(key: ElementKey): boolean {
-    const tag = resolveTag(key);
-    const had = this.#elements.delete(tag);
-    if (had) this.#sorted = undefined;
-    return had;
+    const i = this.#find(resolveTag(key));
+    if (i < 0) return false;
+    this.#list.splice(i, 1);
+    return true;
   }
 
   /** The tags, in ascending order (PS3.5 §7.1). */
   tags(): Tag[] {
-    if (!this.#sorted) {
-      this.#sorted = [...this.#elements.keys()].sort((a, b) => a - b);
-      this.#last = this.#sorted[this.#sorted.length - 1] ?? -1;
-    }
-    return this.#sorted;
+    return this.#list.map((e) => e.tag);
   }
 
-  /** The elements, in ascending tag order. */
+  /** The elements, in ascending tag order (a copy of the list). */
   elements(): DataElement[] {
-    return this.tags().map((t) => this.#elements.get(t)!);
+    return this.#list.slice();
   }
 
   /** Iterates the elements in ascending tag order. */
@@ -184,7 +197,7 @@ export class DataSet {
    * its own, else its parent's (PS3.3 §C.12.1.1.2), else `defaultCharacterSet`.
    */
   get characterSet(): readonly string[] {
-    const own = this.#elements.get(SPECIFIC_CHARACTER_SET_TAG);
+    const own = this.get(SPECIFIC_CHARACTER_SET_TAG);
     if (own?.value) {
       return decodeAscii(own.value)
         .split('\\')
@@ -332,7 +345,7 @@ export class DataSet {
   // ---- writing values -------------------------------------------------------
 
   #vrFor(tag: Tag, vr: Vr | undefined): Vr {
-    return vr ?? this.#elements.get(tag)?.vr ?? lookupTag(tag)?.vr ?? 'UN';
+    return vr ?? this.get(tag)?.vr ?? lookupTag(tag)?.vr ?? 'UN';
   }
 
   /**
@@ -442,7 +455,7 @@ export class DataSet {
     const tag = resolveTag(key);
     const item = new DataSet();
     item.parent = this;
-    const existing = this.#elements.get(tag);
+    const existing = this.get(tag);
     if (existing?.items && Array.isArray(existing.items) && !Object.isFrozen(existing.items)) {
       (existing.items as DataSet[]).push(item);
     } else {
