@@ -60,6 +60,8 @@ export function toDicomJson(dataSet: DataSet, options: ToDicomJsonOptions = {}):
     const key = tagToHex(e.tag);
     const attr: DicomJsonAttribute = { vr: e.vr };
     if (e.items) {
+      // A UN of undefined length holding items is a sequence (PS3.5 §6.2.2).
+      attr.vr = 'SQ';
       if (e.items.length > 0) attr.Value = e.items.map((i) => toDicomJson(i, options));
     } else if (e.fragments) {
       const bytes = Buffer.concat(e.fragments.slice(1));
