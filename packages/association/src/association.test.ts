@@ -709,3 +709,69 @@ describe('observers', () => {
     }
   });
 });
+
+describe('acceptor robustness', () => {
+  it('rejects (no-reason) when a policy callback throws, and keeps an idle timer off while operations run', async () => {
+    const transport = memory();
+    const failures: unknown[] = [];
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, {
+        policy: {
+          ...policy,
+          verifyUserIdentity: () => {
+            throw new Error('directory down');
+          },
+        },
+      }).catch((e: unknown) => failures.push(e));
+    });
+    cleanup.push(() => listener.close());
+    const error = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        userIdentity: {
+          type: 1,
+          positiveResponseRequested: false,
+          primaryField: new Uint8Array([0x61]),
+          secondaryField: new Uint8Array(0),
+        },
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'DNET_ASSOCIATION_REJECTED',
+      result: 1,
+      source: 1,
+      reason: 1,
+    });
+    expect(failures).toHaveLength(1);
+
+    // An operation that outlasts the idle timeout is not cut off by it.
+    const t2 = memory();
+    const l2 = await t2.listen({ port: 0 }, (c) => {
+      Association.accept(c, { policy, timeouts: { idleMs: 20 } }).then((a) => {
+        a.on('C-ECHO-RQ', (rq) => {
+          setTimeout(() => rq.respond(responseFor(rq.message, 0)).catch(() => {}), 80);
+        });
+      });
+    });
+    cleanup.push(() => l2.close());
+    const a = await Association.request({
+      transport: t2,
+      host: l2.host,
+      port: l2.port,
+      timeouts: { idleMs: 20 },
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      },
+    });
+    expect((await a.cEcho()).message.status).toBe(0);
+    a.abort();
+    await a.closed;
+  });
+});

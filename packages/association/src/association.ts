@@ -432,7 +432,11 @@ export class Association extends EventEmitter<AssociationEventMap> {
     // PS3.8 §9.1.5: ARTIM expiry is Evt18.
     this.#artim = new Timer('artim', this.#timeouts.artimMs, () => this.#dispatch('Evt18'));
     this.#acse = new Timer('acse', this.#timeouts.acseMs, (e) => this.#localAbort(e));
-    this.#idle = new Timer('idle', this.#timeouts.idleMs, (e) => this.#localAbort(e));
+    // Idle means no PDU and nothing outstanding: a long operation is the DIMSE timer's business.
+    this.#idle = new Timer('idle', this.#timeouts.idleMs, (e) => {
+      if (this.#outgoing.size > 0 || this.#incoming.size > 0) this.#idle.start();
+      else this.#localAbort(e);
+    });
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -483,9 +487,17 @@ export class Association extends EventEmitter<AssociationEventMap> {
       });
       a.once('closed', onEnd);
     });
-    const decision = await decideAssociation(rq, options.policy, {
-      associationLimitReached: options.associationLimitReached ?? false,
-    });
+    let decision: Awaited<ReturnType<typeof decideAssociation>>;
+    try {
+      decision = await decideAssociation(rq, options.policy, {
+        associationLimitReached: options.associationLimitReached ?? false,
+      });
+    } catch (error) {
+      // A policy callback failed: reject (service-user, no-reason-given) rather than hang in Sta3.
+      if (a.state === 'Sta3') a.rejectAssociation({ result: 1, source: 1, reason: 1 });
+      throw error;
+    }
+    if (a.state !== 'Sta3') throw a.#end ?? new ConnectionLostError();
     if (!decision.accepted) {
       a.rejectAssociation(decision.rejection);
       throw new AssociationRejectedError(decision.rejection);
@@ -1126,6 +1138,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
             channels.requested.publish({ association: this, rq: this.#rq });
           break;
         case 'send-a-associate-ac': {
+          this.#acse.stop();
           const ac = this.#pendingOut as AAssociateAc;
           this.#writePdu(ac);
           this.#useDecoder(ac.userInformation.maxLength);
@@ -1133,6 +1146,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
           break;
         }
         case 'send-a-associate-rj': {
+          this.#acse.stop();
           const rj =
             (this.#pendingOut as AAssociateRj | undefined) ??
             ({ type: PduType.A_ASSOCIATE_RJ, result: 1, source: 2, reason: 2 } as AAssociateRj);
@@ -1168,6 +1182,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
         case 'indicate-a-associate':
           if (channels.requested.hasSubscribers)
             channels.requested.publish({ association: this, rq: this.#rq });
+          // The local answer (Evt7/Evt8) is bounded by the ACSE timer too.
+          if (this.#state === 'Sta3') this.#acse.start();
           this.emit('requested', this.#rq!);
           break;
         case 'confirm-a-associate-accept': {
