@@ -49,6 +49,7 @@ export type { Pdu } from './pdu.js';
 export {
   DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
   DEFAULT_MAX_PDU_LENGTH,
+  EAGER_ALLOCATION_LIMIT,
   PduDecoder,
   type PduDecoderOptions,
 } from './pdu-decoder.js';

@@ -60,4 +60,33 @@ describe('PduDecoder', () => {
     expect((error as PduError).code).toBe('DNET_PDU_TOO_LARGE');
     expect(decoder.pending).toBe(0);
   });
+
+  it('holds no more than 1 MiB for a header announcing a huge PDU under a huge cap', () => {
+    const decoder = new PduDecoder({ maxPduLength: 0xffffffff });
+    expect(decoder.push(new Uint8Array([4, 0, 0xff, 0xff, 0xff, 0xf0, 0, 0]))).toEqual([]);
+    expect(decoder.pending).toBe(8);
+  });
+
+  it('gathers a PDU above 1 MiB in a growing buffer', () => {
+    const data = new Uint8Array(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < data.length; i += 4093) data[i] = i & 0xff;
+    const big: Pdu = {
+      type: PduType.P_DATA_TF,
+      pdvs: [{ contextId: 3, command: false, last: true, data }],
+    };
+    const bytes = encodePdu(big);
+    const decoder = new PduDecoder({ maxPduLength: 4 * 1024 * 1024 });
+    const out: Pdu[] = [];
+    for (let o = 0; o < bytes.length; o += 65536)
+      out.push(...decoder.push(bytes.subarray(o, o + 65536)));
+    expect(out).toHaveLength(1);
+    const [pdu] = out;
+    if (pdu?.type !== PduType.P_DATA_TF) throw new Error('expected a P-DATA-TF');
+    expect(pdu.pdvs).toHaveLength(1);
+    expect(pdu.pdvs[0]).toMatchObject({ contextId: 3, command: false, last: true });
+    expect(Buffer.compare(pdu.pdvs[0]!.data, data)).toBe(0);
+    expect(decoder.pending).toBe(0);
+    // One copy of the whole PDU, plus the growth copies (1 MiB + 2 MiB).
+    expect(decoder.bytesCopied).toBe(bytes.length + 3 * 1024 * 1024);
+  });
 });

@@ -43,6 +43,13 @@ const allocate: (size: number) => Uint8Array =
       }
     : (size) => new Uint8Array(size);
 
+/**
+ * Largest buffer allocated for a straddling PDU on the word of its header
+ * alone: 1 MiB. Larger PDUs (allowed by a large cap) grow as their bytes
+ * arrive.
+ */
+export const EAGER_ALLOCATION_LIMIT = 1024 * 1024;
+
 function checkCap(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
@@ -81,9 +88,10 @@ export class PduDecoder {
   /** Header bytes of the next PDU when fewer than 6 have arrived. */
   readonly #head = new Uint8Array(PDU_HEADER_LENGTH);
   #headLength = 0;
-  /** The straddling PDU being filled, and how much of it is. */
+  /** The straddling PDU being filled: its buffer, bytes filled, and total size. */
   #partial: Uint8Array | undefined;
   #filled = 0;
+  #total = 0;
   #copied = 0;
   #failure: PduError | undefined;
 
@@ -102,8 +110,10 @@ export class PduDecoder {
   }
 
   /**
-   * Total bytes copied so far to join PDUs that straddled chunks (each such
-   * PDU is copied once, whole); 0 while every PDU lay within a chunk.
+   * Total bytes copied so far to join PDUs that straddled chunks: each such
+   * PDU is copied once, whole (PDUs over {@link EAGER_ALLOCATION_LIMIT} also
+   * count the copies of their growing buffer); 0 while every PDU lay within a
+   * chunk.
    */
   get bytesCopied(): number {
     return this.#copied;
@@ -125,17 +135,15 @@ export class PduDecoder {
         o = take;
         if (this.#headLength < PDU_HEADER_LENGTH) return out;
         this.#headLength = 0;
-        this.#partial = allocate(this.#checkHeader(this.#head, 0));
-        this.#partial.set(this.#head);
-        this.#filled = PDU_HEADER_LENGTH;
+        this.#begin(this.#checkHeader(this.#head, 0));
+        this.#append(this.#head);
       }
       if (this.#partial) {
-        const partial = this.#partial;
-        const take = Math.min(partial.length - this.#filled, end - o);
-        partial.set(chunk.subarray(o, o + take), this.#filled);
-        this.#filled += take;
+        const take = Math.min(this.#total - this.#filled, end - o);
+        this.#append(chunk.subarray(o, o + take));
         o += take;
-        if (this.#filled < partial.length) return out;
+        if (this.#filled < this.#total) return out;
+        const partial = this.#partial;
         this.#partial = undefined;
         this.#copied += partial.length;
         out.push(decodePdu(partial));
@@ -143,10 +151,9 @@ export class PduDecoder {
       while (end - o >= PDU_HEADER_LENGTH) {
         const total = this.#checkHeader(chunk, o);
         if (end - o < total) {
-          // Straddles into later chunks: allocate it whole (its length is checked) and copy once.
-          this.#partial = allocate(total);
-          this.#partial.set(chunk.subarray(o));
-          this.#filled = end - o;
+          // Straddles into later chunks: gather it, copying its bytes once.
+          this.#begin(total);
+          this.#append(chunk.subarray(o));
           return out;
         }
         // A P-DATA-TF is decoded in place: its PDVs are views of the chunk.
@@ -174,6 +181,33 @@ export class PduDecoder {
       this.#headLength = 0;
       throw this.#failure;
     }
+  }
+
+  /**
+   * Starts gathering a straddling PDU of `total` bytes (already checked
+   * against the caps). Up to {@link EAGER_ALLOCATION_LIMIT} its buffer is
+   * allocated whole, so its bytes are copied once; a larger PDU grows its
+   * buffer as bytes arrive (doubling), so a header alone never makes the
+   * decoder hold more than that limit.
+   */
+  #begin(total: number): void {
+    this.#total = total;
+    this.#filled = 0;
+    this.#partial = allocate(Math.min(total, EAGER_ALLOCATION_LIMIT));
+  }
+
+  /** Appends bytes of the straddling PDU (never beyond its total). */
+  #append(bytes: Uint8Array): void {
+    let partial = this.#partial!;
+    const filled = this.#filled + bytes.length;
+    if (filled > partial.length) {
+      const grown = allocate(Math.min(this.#total, Math.max(filled, partial.length * 2)));
+      grown.set(partial.subarray(0, this.#filled));
+      this.#copied += this.#filled;
+      this.#partial = partial = grown;
+    }
+    partial.set(bytes, this.#filled);
+    this.#filled = filled;
   }
 
   /**
