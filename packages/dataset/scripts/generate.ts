@@ -7,7 +7,8 @@
  *   the private dictionary (creator, group, element byte).
  * - `@iwharris/dicom-data-dictionary`: the human-readable names of PS3.6 Table 6-1.
  * - `dicom` (`lib/uids.js`): PS3.6 Table A-1, the registry of UIDs (value,
- *   keyword, type).
+ *   keyword, type), completed by the Storage SOP classes dcmjs names
+ *   (`DicomMetaDictionary.sopClassNamesByUID`).
  *
  * Output: `src/generated/dictionary.ts` and `src/generated/uids.ts` (git-ignored).
  * The data is emitted as JSON strings parsed lazily at first use, which keeps
@@ -169,6 +170,18 @@ async function main(): Promise<void> {
       typeNames[type] ?? nameFromKeyword(type),
       retired,
     ]);
+  }
+  // dcmjs names a few Storage SOP classes newer than that registry.
+  const dcmjsMain = (await import('dcmjs')) as unknown as {
+    default: { data: { DicomMetaDictionary: { sopClassNamesByUID: Record<string, string> } } };
+  };
+  for (const [uid, name] of Object.entries(
+    dcmjsMain.default.data.DicomMetaDictionary.sopClassNamesByUID,
+  )) {
+    if (seen.has(uid) || !/^[0-9.]+$/.test(uid)) continue;
+    seen.add(uid);
+    const keyword = name.endsWith('Storage') ? name : `${name}Storage`;
+    uids.push([uid, keyword, nameFromKeyword(keyword), 'SOP Class', 0]);
   }
   uids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
