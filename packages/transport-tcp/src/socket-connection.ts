@@ -90,7 +90,7 @@ class SocketConnection implements Connection {
   }
 
   write(chunks: Uint8Array | readonly Uint8Array[]): boolean {
-    if (this.#closing || this.#destroyed) {
+    if (this.#closing || this.#destroyed || this.#socket.destroyed) {
       throw new ConnectionClosedError(
         this.#error ? `Connection failed: ${this.#error.message}` : undefined,
         { cause: this.#error },

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   type Connection,
+  ConnectionResetError,
   ConnectTimeoutError,
   isDnetError,
   TransportErrorCode,
@@ -49,6 +50,26 @@ describe('tcp()', () => {
     expect(listener.host).toBe('::1');
     conn.abort();
     server?.abort();
+    await listener.close();
+  });
+
+  it('abort() resets the connection: a waiting peer read fails with DNET_CONNECTION_RESET', async () => {
+    const transport = tcp();
+    let server: Connection | undefined;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      server = c;
+    });
+    const client = await transport.connect({ host: '127.0.0.1', port: listener.port });
+    for (let i = 0; i < 100 && !server; i++) await new Promise((r) => setImmediate(r));
+    const read = server![Symbol.asyncIterator]().next();
+    client.abort(new Error('enough'));
+    const error = await read.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: TransportErrorCode.CONNECTION_RESET });
+    expect(error).toBeInstanceOf(ConnectionResetError);
+    await server!.closed;
     await listener.close();
   });
 

@@ -130,7 +130,6 @@ class MemoryConnection implements Connection {
     this.#closeTimer = setTimeout(() => {
       this.#destroy(new ConnectionClosedError('Close timed out waiting for the peer'), true);
     }, this.#settings.closeTimeoutMs);
-    this.#closeTimer.unref?.();
     this.#maybeFinish();
     return this.closed;
   }
@@ -207,12 +206,12 @@ class MemoryConnection implements Connection {
   #receiveFin(): void {
     if (this.#destroyed) return;
     this.#finReceived = true;
-    if (this.#discarding) {
-      this.#readDone = true;
-    } else if (this.#pendingRead && this.#inboxHead === this.#inbox.length) {
+    // As TCP's 'end': our direction of reading is over once FIN is in, even
+    // if the reader has not pulled the queued data yet (it still can).
+    this.#readDone = true;
+    if (this.#pendingRead && this.#inboxHead === this.#inbox.length) {
       const pending = this.#pendingRead;
       this.#pendingRead = undefined;
-      this.#readDone = true;
       pending.resolve({ done: true, value: undefined });
     }
     this.#maybeFinish();
@@ -249,9 +248,12 @@ class MemoryConnection implements Connection {
     this.#destroyed = true;
     this.#readError = error;
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
-    this.#inbox = [];
-    this.#inboxHead = 0;
-    this.#inboxBytes = 0;
+    if (error) {
+      // A failed connection drops what was not read; a closed one keeps it readable.
+      this.#inbox = [];
+      this.#inboxHead = 0;
+      this.#inboxBytes = 0;
+    }
     const pending = this.#pendingRead;
     this.#pendingRead = undefined;
     if (pending) {
