@@ -333,6 +333,24 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
     },
   );
 
+  it('writes encapsulated pixel data back that dcmdump reads without warnings', async () => {
+    const { header, dataSet } = decodePart10(new Uint8Array(await readFile(files.rle!)));
+    const out = join(dir, 'ours-rle.dcm');
+    await writePart10File(out, header.meta, dataSet);
+    const ours = await dcmdump(out);
+    expect(ours.code).toBe(0);
+    expect(ours.stderr).toBe('');
+    expect(ours.rows).toEqual((await dcmdump(files.rle!)).rows);
+    const original = await readFile(files.rle!);
+    const written = await readFile(out);
+    expect(
+      Buffer.compare(
+        written.subarray(header.dataSetOffset),
+        original.subarray(header.dataSetOffset),
+      ),
+    ).toBe(0);
+  });
+
   it('decodes ISO_IR 100 and ISO_IR 192 text as dcmdump +U8 does', async () => {
     const dump = `(0008,0005) CS [ISO_IR 192]\n(0010,0010) PN [Ωmega^Zoë=山田^太郎]\n(0008,1030) LO [Étude — 検査]\n`;
     const dumpFile = join(dir, 'utf8.dump');
