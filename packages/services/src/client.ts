@@ -183,7 +183,11 @@ export async function storeOver(
     resolved.sopClassUid,
     resolved.transferSyntaxUid,
   );
-  const data = await dataSetFor(resolved, context.transferSyntax);
+  const data = await dataSetFor(
+    resolved,
+    context.transferSyntax,
+    association.info.peerMaxPduLength ?? 0,
+  );
   const message: Omit<CStoreRq, 'messageId'> = {
     commandField: CommandField.C_STORE_RQ,
     affectedSopClassUid: resolved.sopClassUid,

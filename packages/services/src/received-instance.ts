@@ -95,6 +95,6 @@ export async function answerStore(
     errorComment = String((error as Error)?.message ?? error).slice(0, 64);
   }
   // Whatever the sink left unread is dropped so the association keeps going.
-  if (request.dataSet && !request.dataSet.ended) request.dataSet.discard();
+  request.dataSet?.discard();
   await request.respond(responseFor(rq, status, errorComment ? { errorComment } : {}));
 }

@@ -633,6 +633,6 @@ function resolvedInstance(r: Awaited<ReturnType<typeof resolveSource>>): StoreSo
     sopClassUid: r.sopClassUid,
     sopInstanceUid: r.sopInstanceUid,
     transferSyntaxUid: r.transferSyntaxUid!,
-    dataSet: () => r.open(),
+    dataSet: (chunkSize) => r.open(chunkSize),
   };
 }

@@ -27,7 +27,7 @@ export interface StoreInstance {
     | Uint8Array
     | Iterable<Uint8Array>
     | AsyncIterable<Uint8Array>
-    | (() => AsyncIterable<Uint8Array> | Iterable<Uint8Array>);
+    | ((chunkSize?: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>);
 }
 
 /**
@@ -45,14 +45,19 @@ export interface ResolvedSource {
   sopInstanceUid: string;
   /** Transfer syntax of the bytes; undefined for a DataSet object (any syntax can be written). */
   transferSyntaxUid: string | undefined;
-  /** Streams the data set in `transferSyntaxUid` (once). */
-  open(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /**
+   * Streams the data set in `transferSyntaxUid` (once); a file is read in
+   * chunks of `chunkSize` bytes when given (one PDV each, no gathering copy).
+   */
+  open(chunkSize?: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The data set object, for a DataSet source. */
   dataSet?: DataSet;
 }
 
-/** Chunk size when streaming a data set from disk: 256 KiB. */
+/** Chunk size when streaming a data set from disk and the peer's maximum PDU is unlimited: 256 KiB. */
 const FILE_CHUNK = 256 * 1024;
+/** Largest chunk read from disk at once: 4 MiB. */
+const MAX_FILE_CHUNK = 4 * 1024 * 1024;
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
   return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
@@ -75,7 +80,8 @@ export async function resolveSource(source: StoreSource): Promise<ResolvedSource
       sopClassUid: meta.mediaStorageSopClassUid,
       sopInstanceUid: meta.mediaStorageSopInstanceUid,
       transferSyntaxUid: file.transferSyntaxUid,
-      open: () => file.dataSetStream({ highWaterMark: FILE_CHUNK }) as AsyncIterable<Uint8Array>,
+      open: (chunkSize) =>
+        file.dataSetStream({ highWaterMark: chunkSize ?? FILE_CHUNK }) as AsyncIterable<Uint8Array>,
     });
   }
   if (source instanceof DataSet) {
@@ -113,7 +119,7 @@ export async function resolveSource(source: StoreSource): Promise<ResolvedSource
       sopClassUid: source.sopClassUid,
       sopInstanceUid: source.sopInstanceUid,
       transferSyntaxUid: source.transferSyntaxUid,
-      open: () => (ds instanceof Uint8Array ? [ds] : typeof ds === 'function' ? ds() : ds),
+      open: (n) => (ds instanceof Uint8Array ? [ds] : typeof ds === 'function' ? ds(n) : ds),
     });
   }
   throw new InvalidSourceError(
@@ -182,10 +188,13 @@ export function pickStoreContext(
 export async function dataSetFor(
   source: ResolvedSource,
   transferSyntaxUid: string,
+  peerMaxPduLength = 0,
 ): Promise<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> {
   if (source.dataSet) return encodeDataSetChunks(source.dataSet, transferSyntaxUid);
   const from = source.transferSyntaxUid!;
-  const stream = source.open();
+  // PS3.8 Annex D.1: a PDU of the peer's maximum length carries one PDV of (length - 6) data bytes.
+  const pdv = peerMaxPduLength > 6 ? peerMaxPduLength - 6 : FILE_CHUNK;
+  const stream = source.open(Math.min(pdv, MAX_FILE_CHUNK));
   if (from === transferSyntaxUid) return stream;
   const chunks: Uint8Array[] = [];
   for await (const c of stream as AsyncIterable<Uint8Array>) chunks.push(c);
