@@ -261,6 +261,7 @@ describe('readNegotiation', () => {
       presentationContexts: [
         { id: 1, result: 0, transferSyntax: IMPLICIT },
         { id: 3, result: 1, transferSyntax: '' },
+        { id: 5, result: 0, transferSyntax: '1.2.840.10008.1.2.4.70' }, // not proposed
       ],
       userInformation: {
         maxLength: 16384,
@@ -276,7 +277,7 @@ describe('readNegotiation', () => {
     expect(n.contexts.map((c) => [c.id, c.accepted, c.result, c.transferSyntax])).toEqual([
       [1, true, 0, IMPLICIT],
       [3, false, 1, ''],
-      [5, false, 2, ''], // not answered: no-reason
+      [5, false, 2, ''], // accepted with a transfer syntax never proposed: not usable
     ]);
     expect([n.requestorMaxPduLength, n.acceptorMaxPduLength]).toEqual([32768, 16384]);
     expect(n.acceptorImplementation).toEqual({ classUid: '1.2.3', versionName: 'PEER' });

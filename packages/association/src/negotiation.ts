@@ -209,7 +209,11 @@ export function readNegotiation(rq: AAssociateRq, ac: AAssociateAc): Negotiation
   const contexts = rq.presentationContexts.map((pc): NegotiatedContext => {
     const answer = answers.get(pc.id);
     const result = answer?.result ?? PresentationContextResult.NO_REASON;
-    const accepted = result === PresentationContextResult.ACCEPTANCE && !!answer?.transferSyntax;
+    // PS3.8 §9.3.3.2: an accepted context names one of the proposed transfer syntaxes.
+    const accepted =
+      result === PresentationContextResult.ACCEPTANCE &&
+      !!answer?.transferSyntax &&
+      pc.transferSyntaxes.includes(answer.transferSyntax);
     return {
       id: pc.id,
       abstractSyntax: pc.abstractSyntax,
