@@ -199,11 +199,15 @@ function feed(decoder: PduDecoder, stream: Uint8Array, cuts: number[]): Pdu[] {
   return out;
 }
 
+/** Runs `fn`; any error must be a PduError naming its field and byte offset. */
 function onlyTypedErrors(fn: () => unknown): void {
   try {
     fn();
   } catch (e) {
     if (!isPduError(e)) throw e;
+    if (!e.field || typeof e.offset !== 'number' || e.offset < 0) {
+      throw new Error(`${e.code} without field or offset: ${e.message}`);
+    }
   }
 }
 
