@@ -8,7 +8,12 @@ import {
 import { DataSet } from './data-set.js';
 import { decodeDataSet } from './decode.js';
 import { encodeDataSet } from './encode.js';
-import { InflatedTooLargeError, LengthExceedsDataError, MalformedDataSetError } from './errors.js';
+import {
+  InflatedTooLargeError,
+  LengthExceedsDataError,
+  MalformedDataSetError,
+  UnsupportedTransferSyntaxError,
+} from './errors.js';
 import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
@@ -136,6 +141,18 @@ describe('streaming transfer syntax conversion', () => {
     );
     cut.push(input.subarray(0, input.length - 3));
     expect(() => cut.end()).toThrow(MalformedDataSetError);
+  });
+
+  it('refuses conversions that need a pixel data codec (PS3.5 A.4)', () => {
+    const jpeg = '1.2.840.10008.1.2.4.50';
+    const bytes = encodeDataSet(sample(1), TransferSyntax.ExplicitVRLittleEndian);
+    expect(() => convertTransferSyntax(bytes, jpeg, TransferSyntax.ExplicitVRLittleEndian)).toThrow(
+      UnsupportedTransferSyntaxError,
+    );
+    expect(() => new TransferSyntaxConverter(TransferSyntax.ExplicitVRLittleEndian, jpeg)).toThrow(
+      UnsupportedTransferSyntaxError,
+    );
+    expect(convertTransferSyntax(bytes, jpeg, jpeg)).toBe(bytes);
   });
 
   it('caps the inflated size of a deflated source', async () => {

@@ -20,10 +20,27 @@ import {
   InflatedTooLargeError,
   LengthExceedsDataError,
   MalformedDataSetError,
+  UnsupportedTransferSyntaxError,
 } from './errors.js';
 import { formatTag, ItemTag, SPECIFIC_CHARACTER_SET_TAG, type Tag } from './tag.js';
-import { transferSyntaxInfo } from './uid.js';
+import { type TransferSyntaxInfo, transferSyntaxInfo } from './uid.js';
 import { byteSwapUnit, hasLongHeader, isVr, type Vr } from './vr.js';
+
+/**
+ * The two syntaxes of a conversion; refuses what needs a pixel data codec:
+ * to, from or between encapsulated syntaxes (PS3.5 §A.4).
+ */
+function conversion(fromUid: string, toUid: string): [TransferSyntaxInfo, TransferSyntaxInfo] {
+  const from = transferSyntaxInfo(fromUid);
+  const to = transferSyntaxInfo(toUid);
+  if (from.uid !== to.uid && (from.encapsulated || to.encapsulated)) {
+    const which = from.encapsulated ? from.uid : to.uid;
+    throw new UnsupportedTransferSyntaxError(which, {
+      cause: new Error(`converting ${from.uid} to ${to.uid} needs a pixel data codec`),
+    });
+  }
+  return [from, to];
+}
 
 /**
  * Re-encodes a data set from one transfer syntax to another. When both are the
@@ -35,6 +52,7 @@ import { byteSwapUnit, hasLongHeader, isVr, type Vr } from './vr.js';
  * @param fromTransferSyntaxUid - the syntax of `bytes`
  * @param toTransferSyntaxUid - the syntax wanted
  * @param options - decoding limits
+ * @throws UnsupportedTransferSyntaxError when either syntax is encapsulated and they differ
  */
 export function convertTransferSyntax(
   bytes: Uint8Array,
@@ -42,8 +60,7 @@ export function convertTransferSyntax(
   toTransferSyntaxUid: string,
   options: DecodeOptions = {},
 ): Uint8Array {
-  const from = transferSyntaxInfo(fromTransferSyntaxUid);
-  const to = transferSyntaxInfo(toTransferSyntaxUid);
+  const [from, to] = conversion(fromTransferSyntaxUid, toTransferSyntaxUid);
   if (from.uid === to.uid) return bytes;
   return encodeDataSet(decodeDataSet(bytes, from.uid, options), to.uid);
 }
@@ -103,8 +120,7 @@ export class TransferSyntaxConverter {
     toTransferSyntaxUid: string,
     options: TransferSyntaxConverterOptions = {},
   ) {
-    const from = transferSyntaxInfo(fromTransferSyntaxUid);
-    const to = transferSyntaxInfo(toTransferSyntaxUid);
+    const [from, to] = conversion(fromTransferSyntaxUid, toTransferSyntaxUid);
     this.#from = { explicit: from.explicitVr, littleEndian: from.littleEndian };
     this.#to = { explicit: to.explicitVr, littleEndian: to.littleEndian };
     this.#options = options;
@@ -352,8 +368,7 @@ export function createTransferSyntaxConverter(
   toTransferSyntaxUid: string,
   options: TransferSyntaxConverterOptions = {},
 ): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
-  const from = transferSyntaxInfo(fromTransferSyntaxUid);
-  const to = transferSyntaxInfo(toTransferSyntaxUid);
+  const [from, to] = conversion(fromTransferSyntaxUid, toTransferSyntaxUid);
   const plain = (ts: typeof from) => (ts.deflated ? '1.2.840.10008.1.2.1' : ts.uid);
   if (from.uid === to.uid) return new TransformStream<Uint8Array, Uint8Array>();
   const converter = new TransferSyntaxConverter(plain(from), plain(to), options);
@@ -400,8 +415,7 @@ export async function* convertTransferSyntaxStream(
   toTransferSyntaxUid: string,
   options: TransferSyntaxConverterOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const from = transferSyntaxInfo(fromTransferSyntaxUid);
-  const to = transferSyntaxInfo(toTransferSyntaxUid);
+  const [from, to] = conversion(fromTransferSyntaxUid, toTransferSyntaxUid);
   if (!from.deflated && !to.deflated) {
     if (from.uid === to.uid) {
       yield* source;
