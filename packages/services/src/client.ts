@@ -412,14 +412,25 @@ export class Client {
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
     const cancel = new AbortController();
-    const onAbort = () => cancel.abort(options.signal?.reason);
     if (options.signal?.aborted) return;
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const queue: IncomingResponse[] = [];
+    // Each queued match carries the resolver of the promise onPending returned: it
+    // resolves when the consumer takes the match (one match of lookahead when the
+    // association awaits onPending), or when the match is dropped.
+    const queue: { response: IncomingResponse; taken: () => void }[] = [];
     let wake: (() => void) | undefined;
     let settled = false;
     let final: IncomingResponse | undefined;
     let failure: unknown;
+    const onAbort = () => {
+      cancel.abort(options.signal?.reason);
+      // Matches not yet taken are dropped so the association reads on to the final response.
+      for (const e of queue.splice(0)) {
+        e.response.dataSet?.discard();
+        e.taken();
+      }
+      wake?.();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = this.association
       .cFind(
         {
@@ -433,9 +444,15 @@ export class Client {
           contextId: context.id,
           signal: cancel.signal,
           onPending: (r) => {
-            if (cancel.signal.aborted) r.dataSet?.discard();
-            else queue.push(r);
+            if (cancel.signal.aborted) {
+              r.dataSet?.discard();
+              return;
+            }
+            const taken = new Promise<void>((resolve) => {
+              queue.push({ response: r, taken: resolve });
+            });
             wake?.();
+            return taken;
           },
         },
       )
@@ -453,8 +470,10 @@ export class Client {
       });
     try {
       for (;;) {
-        const r = queue.shift();
-        if (r) {
+        const entry = queue.shift();
+        if (entry) {
+          entry.taken();
+          const r = entry.response;
           if (cancel.signal.aborted) {
             r.dataSet?.discard();
             continue;
@@ -476,7 +495,10 @@ export class Client {
       options.signal?.removeEventListener('abort', onAbort);
       if (!settled) {
         cancel.abort();
-        for (const r of queue.splice(0)) r.dataSet?.discard();
+        for (const e of queue.splice(0)) {
+          e.response.dataSet?.discard();
+          e.taken();
+        }
         await done;
       }
     }
