@@ -26,11 +26,12 @@ const PIXELS = 512 * 512 * 2;
 let dir: string;
 let ctFile: string;
 let mrFile: string;
+let bigFile: string;
 
 /** A Part 10 file made by dump2dcm, 512 KiB of pixel data. */
-async function makeFile(name: string, sopClass: string, uid: string): Promise<string> {
+async function makeFile(name: string, sopClass: string, uid: string, rows = 512): Promise<string> {
   const pix = join(dir, `${name}.raw`);
-  const pixels = new Uint8Array(PIXELS);
+  const pixels = new Uint8Array(rows * 512 * 2);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) & 0xff;
   writeFileSync(pix, pixels);
   const dump = join(dir, `${name}.dump`);
@@ -46,7 +47,7 @@ async function makeFile(name: string, sopClass: string, uid: string): Promise<st
       '(0020,000e) UI [1.2.826.0.1.3680043.9.7433.1.1]',
       '(0028,0002) US 1',
       '(0028,0004) CS [MONOCHROME2]',
-      '(0028,0010) US 512',
+      `(0028,0010) US ${rows}`,
       '(0028,0011) US 512',
       '(0028,0100) US 16',
       '(0028,0101) US 16',
@@ -101,6 +102,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dnet-association-'));
   ctFile = await makeFile('ct', CT, '1.2.826.0.1.3680043.9.7433.1.1.1');
   mrFile = await makeFile('mr', MR, '1.2.826.0.1.3680043.9.7433.1.1.2');
+  // 32 MiB: more than the loopback socket buffers hold, so the transfer is cut for real.
+  bigFile = await makeFile('big', CT, '1.2.826.0.1.3680043.9.7433.1.1.3', 32 * 1024);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -234,6 +237,65 @@ describePeer(
       } finally {
         await scp.close();
       }
+    });
+
+    it('fails the data set stream with a typed error when storescu dies mid-transfer (A-P-ABORT)', async () => {
+      const outcome: { error?: unknown; chunks: number; bytes: number } = { chunks: 0, bytes: 0 };
+      let association: Association | undefined;
+      let peer: Awaited<ReturnType<typeof startPeer>> | undefined;
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => {
+        finished = resolve;
+      });
+      const listener = await tcp().listen({ host: '127.0.0.1', port: 0 }, (connection) => {
+        Association.accept(connection, {
+          policy: acceptorPolicy,
+          dataSetHighWaterMark: 65_536,
+        }).then((a) => {
+          association = a;
+          a.on('C-STORE-RQ', async (rq) => {
+            try {
+              for await (const chunk of rq.dataSet!) {
+                outcome.chunks++;
+                outcome.bytes += chunk.length;
+                if (outcome.chunks === 1) {
+                  // Not reading meanwhile: backpressure holds storescu in write(), where it dies.
+                  peer?.process.kill('SIGKILL');
+                  await peer?.exited;
+                }
+              }
+            } catch (error) {
+              outcome.error = error;
+            }
+            finished();
+          });
+        });
+      });
+      try {
+        peer = await startPeer({
+          command: 'storescu',
+          args: () => [
+            '-aec',
+            'DNET',
+            '-pdu',
+            '16384',
+            '127.0.0.1',
+            String(listener.port),
+            bigFile,
+          ],
+          waitForListen: false,
+        });
+        await done;
+        await association?.closed;
+      } finally {
+        await peer?.stop();
+        await listener.close();
+      }
+      expect(outcome.bytes).toBeLessThan(32 * 1024 * 1024);
+      expect(outcome.error).toMatchObject({
+        code: expect.stringMatching(/DNET_CONNECTION_LOST|DNET_ASSOCIATION_ABORTED/),
+      });
+      expect(association?.state).toBe('Sta1');
     });
 
     it('refuses the SCP role getscu proposes for storage', async () => {
