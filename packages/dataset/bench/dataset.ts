@@ -17,6 +17,7 @@ import {
   encodePart10Header,
   openPart10File,
   TransferSyntax,
+  TransferSyntaxConverter,
 } from '../src/index.js';
 
 /** One figure. */
@@ -144,6 +145,28 @@ export async function run(): Promise<Result[]> {
         `dataset: encode ${elements} small elements (${label} LE)`,
         'MB/s',
         encode.map((us) => bytes.length / us),
+      ),
+    );
+  }
+  // Streaming conversion of a 32 MiB image in 64 KiB chunks.
+  const image = new DataSet();
+  image.setNumber('Rows', 4096);
+  image.setBytes('PixelData', new Uint8Array(32 * 1024 * 1024).fill(7), 'OW');
+  const source = encodeDataSet(image, TransferSyntax.ExplicitVRLittleEndian);
+  for (const [label, to] of [
+    ['explicit LE -> implicit LE (zero-copy pass-through)', TransferSyntax.ImplicitVRLittleEndian],
+    ['explicit LE -> explicit BE (byte swap)', TransferSyntax.ExplicitVRBigEndian],
+  ] as const) {
+    const runs = await time(5, () => {
+      const c = new TransferSyntaxConverter(TransferSyntax.ExplicitVRLittleEndian, to);
+      for (let i = 0; i < source.length; i += 65536) c.push(source.subarray(i, i + 65536));
+      c.end();
+    });
+    results.push(
+      summarise(
+        `dataset: streaming conversion ${label}, 32 MiB`,
+        'MB/s',
+        runs.map((us) => source.length / us),
       ),
     );
   }

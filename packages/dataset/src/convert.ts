@@ -14,7 +14,7 @@ import {
   type Encoding,
   implicitVr,
 } from './decode.js';
-import { concatChunks, encodeDataSet, encodeElements, encodeHeader } from './encode.js';
+import { concatChunks, encodeDataSet, encodeElements, encodeHeader, swapBytes } from './encode.js';
 import {
   DatasetError,
   InflatedTooLargeError,
@@ -204,11 +204,7 @@ export class TransferSyntaxConverter {
       }
       const joined = p.carry.length > 0 ? concatChunks([p.carry, piece]) : piece;
       const whole = joined.length - (joined.length % p.unit);
-      const swapped = new Uint8Array(whole);
-      for (let i = 0; i < whole; i += p.unit) {
-        for (let k = 0; k < p.unit; k++) swapped[i + k] = joined[i + p.unit - 1 - k]!;
-      }
-      if (whole > 0) out.push(swapped);
+      if (whole > 0) out.push(swapBytes(joined.subarray(0, whole), p.unit));
       p.carry = joined.slice(whole);
     }
     if (p.remaining === 0) {

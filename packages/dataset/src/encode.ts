@@ -88,15 +88,21 @@ class ChunkWriter {
   }
 }
 
-/** Swaps the byte order of each `unit`-byte word (PS3.5 §7.3). */
+/**
+ * Swaps the byte order of each `unit`-byte word (PS3.5 §7.3) into a new array
+ * (Node's native `swap16`/`swap32`/`swap64`); a trailing partial word is copied.
+ *
+ * @param v - the bytes
+ * @param unit - 2, 4 or 8 (1 copies)
+ */
 export function swapBytes(v: Uint8Array, unit: number): Uint8Array {
-  const out = new Uint8Array(v.length);
-  const n = v.length - (v.length % unit);
-  for (let i = 0; i < n; i += unit) {
-    for (let k = 0; k < unit; k++) out[i + k] = v[i + unit - 1 - k]!;
-  }
-  for (let i = n; i < v.length; i++) out[i] = v[i]!;
-  return out;
+  const out = Buffer.allocUnsafeSlow(v.length);
+  out.set(v);
+  const body = out.subarray(0, v.length - (v.length % unit));
+  if (unit === 2) body.swap16();
+  else if (unit === 4) body.swap32();
+  else if (unit === 8) body.swap64();
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** The VR written for an element: a short-header VR too long for 16 bits becomes UN (PS3.5 §6.2.2). */
