@@ -104,13 +104,22 @@ function roundTrip(gathered: Uint8Array[][], max: number): Outcome {
   return { pdus, lengths, message: message!, data: concat(data), dataEvents };
 }
 
-function checkPdus(o: Outcome, max: number): void {
+function checkPdus(o: Outcome, max: number, wholeChunk = false): void {
   const all: PresentationDataValue[] = o.pdus.flatMap((p) => p.pdvs);
+  const full = (len: number) => max - len < PDV_OVERHEAD + 2; // no room for a 2-byte PDV
+  if (max > 0) expect(o.lengths.filter((len) => len > max)).toEqual([]);
+  // At most one data set PDV per PDU, after the command's fragments (the layout DCMTK takes).
+  expect(o.pdus.filter((p) => p.pdvs.filter((v) => !v.command).length > 1)).toEqual([]);
+  expect(o.pdus.filter((p) => p.pdvs.slice(0, -1).some((v) => !v.command))).toEqual([]);
   if (max > 0) {
-    expect(o.lengths.filter((len) => len > max)).toEqual([]);
-    // Every PDU but the last is full: fragments share PDUs while there is room.
-    // (A PDU with less room than one PDV of one byte cannot take more.)
-    expect(o.lengths.slice(0, -1).filter((len) => max - len >= PDV_OVERHEAD + 1)).toEqual([]);
+    // A PDU is full, or its data PDV ends the data set or a chunk (then at least 1024 bytes).
+    const short = o.pdus.filter((p, i) => {
+      const data = p.pdvs.at(-1)!;
+      return !full(o.lengths[i]!) && !data.command && !data.last && data.data.length < 1024;
+    });
+    expect(short).toEqual([]);
+    // A data set given whole fills every PDU but the last.
+    if (wholeChunk) expect(o.lengths.slice(0, -1).filter((len) => !full(len))).toEqual([]);
   }
   // Command fragments first, then data; the last bit on exactly the final fragment of each.
   const firstData = all.findIndex((p) => !p.command);
@@ -121,10 +130,13 @@ function checkPdus(o: Outcome, max: number): void {
   expect(commands.map((p) => p.last)).toEqual(commands.map((_, i) => i === commands.length - 1));
   expect(datas.map((p) => p.last)).toEqual(datas.map((_, i) => i === datas.length - 1));
   expect(all.every((p) => p.contextId === 3)).toBe(true);
+  // Every fragment but the last of its command or data set has an even length.
+  const odd = [...commands.slice(0, -1), ...datas.slice(0, -1)].filter((p) => p.data.length & 1);
+  expect(odd).toEqual([]);
 }
 
 describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
-  const maxima = [4096, 16384, 16378, 7, 8, 9, 255, 4097, 16383, 16385, 65537];
+  const maxima = [4096, 16384, 16378, 8, 9, 10, 11, 255, 4097, 16383, 16385, 65537];
   for (const max of maxima) {
     const per = max - PDV_OVERHEAD;
     const first = max - (commandLength + PDV_OVERHEAD) - PDV_OVERHEAD; // data room beside the command
@@ -152,7 +164,7 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
           );
           expect(o.message).toEqual(storeRq);
           expect(sameBytes(o.data, data)).toBe(true);
-          checkPdus(o, max);
+          checkPdus(o, max, source === data);
         }
       }
     });
@@ -165,7 +177,7 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
       affectedSopClassUid: '1.2.840.10008.1.1',
       hasDataSet: false,
     };
-    for (const max of [16384, 20, 7]) {
+    for (const max of [16384, 20, 9, 8]) {
       const pdus = [...fragmentMessage({ contextId: 3, command: echo, maxPduLength: max })];
       const o = roundTrip(pdus, max);
       expect(o.message).toEqual(echo);
@@ -194,9 +206,12 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     ]);
   });
 
-  it('max 0 (unlimited): one PDV per chunk, uncut, one PDU per chunk', () => {
+  it('max 0 (unlimited): one PDV per chunk of even length, uncut, one PDU per chunk', () => {
     const data = bytes(300_000);
-    const source = chunked(data, 100_000);
+    const source = [0, 100_000, 150_000, 151_024, 300_000]
+      .slice(0, -1)
+      .map((o, i, starts) => data.subarray(o, [...starts.slice(1), 300_000][i]));
+    expect(Buffer.concat(source).length).toBe(data.length);
     const pdus = [
       ...fragmentMessage({ contextId: 3, command: storeRq, dataSet: source, maxPduLength: 0 }),
     ];
@@ -204,6 +219,14 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     const o = roundTrip(pdus, 0);
     expect(sameBytes(o.data, data)).toBe(true);
     expect(o.dataEvents).toBe(source.length);
+    // Odd chunks still go through, their odd byte joined to the next chunk's first bytes.
+    const odd = chunked(data, 100_000, 3);
+    const p = roundTrip(
+      [...fragmentMessage({ contextId: 3, command: storeRq, dataSet: odd, maxPduLength: 0 })],
+      0,
+    );
+    expect(sameBytes(p.data, data)).toBe(true);
+    checkPdus(p, 0);
     checkPdus(o, 0);
   });
 
@@ -216,23 +239,21 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     expect(views.reduce((n, v) => n + v.length, 0)).toBe(data.length);
   });
 
-  it('chunks smaller than a PDU become several PDVs of one PDU, not copies', () => {
+  it('chunks smaller than a PDU end their PDUs early instead of being copied', () => {
     const chunks = Array.from({ length: 8 }, (_, i) => bytes(64 * 1024, i + 1));
     const gathered = [
       ...fragmentMessage({ contextId: 3, command: storeRq, dataSet: chunks, maxPduLength: 131072 }),
     ];
     const sources = new Set(chunks.map((c) => c.buffer));
     const viewed = gathered.flat().filter((b) => sources.has(b.buffer as ArrayBuffer));
-    // Copies only where a PDU boundary left under 1024 bytes of a chunk: at most 1024 per chunk.
-    const copied = 8 * 64 * 1024 - viewed.reduce((n, v) => n + v.length, 0);
-    expect(copied).toBeLessThanOrEqual(8 * 1024);
+    expect(viewed.reduce((n, v) => n + v.length, 0)).toBe(8 * 64 * 1024);
     const o = roundTrip(gathered, 131072);
     expect(sameBytes(o.data, concat(chunks))).toBe(true);
     checkPdus(o, 131072);
-    expect(o.pdus[1]!.pdvs.length).toBeGreaterThan(1);
+    expect(o.pdus).toHaveLength(8);
   });
 
-  it('joins tiny chunks instead of sending tiny PDVs', () => {
+  it('joins tiny chunks into PDVs of 1024 bytes instead of sending tiny PDUs', () => {
     const data = bytes(20_000);
     const o = roundTrip(
       [
@@ -246,10 +267,27 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
       4096,
     );
     expect(sameBytes(o.data, data)).toBe(true);
-    // No data PDV under 1024 bytes, except where a PDU or the data set ends.
-    const inner = o.pdus.flatMap((p) => p.pdvs.slice(0, -1)).filter((p) => !p.command);
-    expect(inner.length).toBeGreaterThan(0);
-    expect(inner.filter((p) => p.data.length < 1024)).toEqual([]);
+    checkPdus(o, 4096);
+    const datas = o.pdus.flatMap((p) => p.pdvs).filter((p) => !p.command);
+    expect(datas.slice(1, -1).every((p) => p.data.length === 1024)).toBe(true);
+  });
+
+  it('keeps fragments even when chunks have odd lengths', () => {
+    const data = bytes(30_000);
+    const chunks = [data.subarray(0, 5001), data.subarray(5001, 20_000), data.subarray(20_000)];
+    const o = roundTrip(
+      [
+        ...fragmentMessage({
+          contextId: 3,
+          command: storeRq,
+          dataSet: chunks,
+          maxPduLength: 16384,
+        }),
+      ],
+      16384,
+    );
+    expect(sameBytes(o.data, data)).toBe(true);
+    checkPdus(o, 16384);
   });
 
   it('an empty data set still ends with a last fragment', () => {
@@ -275,13 +313,13 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
       dataSet: source(),
       maxPduLength: 16384,
     });
-    // The first PDU needs the first two chunks (the command leaves room for more than one)
-    // and one more is read ahead to know whether the data set ends.
+    // The first PDU takes the first chunk (the command leaves room for all of it; its end
+    // ends the PDU) and one more is read ahead to know whether the data set ends.
     it.next();
-    expect(pulled).toBe(3);
-    // 11 PDUs carry about 11.3 chunks: at most 13 in hand, plus one ahead.
+    expect(pulled).toBe(2);
+    // 11 PDUs carry 11 chunks, plus one read ahead.
     for (let i = 0; i < 10; i++) it.next();
-    expect(pulled).toBeLessThanOrEqual(14);
+    expect(pulled).toBe(12);
     it.return(undefined);
   });
 
@@ -331,6 +369,7 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
 
   it('checks its options', () => {
     const bad = [
+      { contextId: 1, maxPduLength: 7 },
       { contextId: 2, maxPduLength: 4096 },
       { contextId: 257, maxPduLength: 4096 },
       { contextId: 1, maxPduLength: 6 },

@@ -34,7 +34,16 @@ export interface FragmentOptions<D = DataSetSource> {
   maxPduLength: number;
 }
 
-/** Packs PDVs into P-DATA-TF PDUs no longer than the peer's maximum (PS3.8 §9.3.5, Annex D.1). */
+/**
+ * Packs PDVs into P-DATA-TF PDUs no longer than the peer's maximum (PS3.8
+ * §9.3.5, Annex D.1), the way DCMTK's own storescu does, which is what DCMTK
+ * 3.6.7 receivers survive (several data set PDVs in one PDU crash its
+ * storescp): command fragments fill their PDUs, the command's last fragment
+ * and the first data set fragment share a PDU, and after that each PDU holds
+ * one data set PDV. Every fragment but the last of a command or data set
+ * holds an even number of bytes: DICOM values are even (PS3.5 §7.1.1) and
+ * DCMTK refuses a command cut into odd fragments.
+ */
 class Packer {
   readonly #contextId: number;
   readonly #max: number;
@@ -51,10 +60,11 @@ class Packer {
     this.#max = max;
   }
 
-  /** Data bytes the PDV in progress may still take in the current PDU. */
-  #room(): number {
+  /** Even data capacity of the PDV in progress, in the current PDU (Infinity when unlimited). */
+  #capacity(): number {
     if (this.#max === 0) return Number.POSITIVE_INFINITY;
-    return this.#max - this.#used - PDV_OVERHEAD - this.#pieceBytes;
+    const c = this.#max - this.#used - PDV_OVERHEAD;
+    return c < 2 ? 0 : c & ~1;
   }
 
   /** Closes the PDV in progress; joins its pieces only when it spans chunks. */
@@ -75,6 +85,21 @@ class Packer {
     this.#pieceBytes = 0;
   }
 
+  /** Closes the PDV in progress at an even length; an odd last byte stays for the next PDV. */
+  #finishEven(command: boolean): void {
+    if ((this.#pieceBytes & 1) === 0) {
+      this.#finishPdv(command, false);
+      return;
+    }
+    const lastPiece = this.#pieces.pop()!;
+    const tail = lastPiece.subarray(lastPiece.length - 1);
+    if (lastPiece.length > 1) this.#pieces.push(lastPiece.subarray(0, lastPiece.length - 1));
+    this.#pieceBytes -= 1;
+    this.#finishPdv(command, false);
+    this.#pieces = [tail];
+    this.#pieceBytes = 1;
+  }
+
   /** Hands the current PDU out. */
   flush(): void {
     if (this.#pdvs.length === 0) return;
@@ -88,46 +113,48 @@ class Packer {
    * that ends it, so its last PDV gets the last-fragment bit (PS3.8 Annex E.2).
    */
   add(chunk: Uint8Array, command: boolean, final: boolean): void {
-    let off = 0;
     if (chunk.length === 0 && final && this.#pieceBytes === 0) {
       // An empty command or data set still needs its last fragment.
-      if (this.#room() < 0) this.flush();
+      if (this.#max !== 0 && this.#max - this.#used < PDV_OVERHEAD) this.flush();
       this.#pieces.push(chunk);
       this.#finishPdv(command, true);
       return;
     }
+    let off = 0;
     while (off < chunk.length) {
-      if (this.#room() < 1) {
-        // The PDU is full: a PDV in progress ends here, the PDU goes out.
-        if (this.#pieceBytes > 0) this.#finishPdv(command, false);
+      let capacity = this.#capacity();
+      if (capacity - this.#pieceBytes < 1) {
+        // No room left in this PDU: it goes out; bytes carried from the last chunk
+        // (not yet a PDV) open the next one.
         this.flush();
+        capacity = this.#capacity();
       }
       // Bytes carried over from earlier chunks (fewer than MIN_VIEW_PDV_LENGTH) are
       // joined with only as much of this chunk as makes the PDV that long: the copy
       // stays small and the rest of the chunk goes out as views.
       const joining = this.#pieceBytes > 0;
-      let take = Math.min(this.#room(), chunk.length - off);
+      let take = Math.min(capacity - this.#pieceBytes, chunk.length - off);
       if (joining) take = Math.min(take, MIN_VIEW_PDV_LENGTH - this.#pieceBytes);
       this.#pieces.push(chunk.subarray(off, off + take));
       this.#pieceBytes += take;
       off += take;
-      if (this.#room() === 0) {
-        this.#finishPdv(command, final && off === chunk.length);
+      const last = final && off === chunk.length;
+      if (
+        this.#pieceBytes === capacity ||
+        (joining && this.#pieceBytes === MIN_VIEW_PDV_LENGTH && !last)
+      ) {
+        this.#finishPdv(command, last);
         this.flush();
-      } else if (joining && this.#pieceBytes >= MIN_VIEW_PDV_LENGTH) {
-        this.#finishPdv(command, final && off === chunk.length);
       }
     }
     if (this.#pieceBytes === 0) return;
-    if (final) this.#finishPdv(command, true);
-    else if (this.#max === 0) {
-      // Unlimited: one PDV per chunk, handed out at once (never gathers the stream).
-      this.#finishPdv(command, false);
-      this.flush();
+    if (final) {
+      this.#finishPdv(command, true);
     } else if (this.#pieceBytes >= MIN_VIEW_PDV_LENGTH) {
-      // The chunk ends inside the PDU: close its PDV here rather than copy it into one
-      // spanning the next chunk; the next chunk starts a new PDV in the same PDU.
-      this.#finishPdv(command, false);
+      // The chunk ends inside the PDU: its PDV ends here and the PDU goes out
+      // shorter, rather than copying the PDV into one spanning the next chunk.
+      this.#finishEven(command);
+      this.flush();
     }
   }
 }
@@ -143,11 +170,11 @@ function checkOptions(options: FragmentOptions<unknown>): Uint8Array {
     !Number.isInteger(maxPduLength) ||
     maxPduLength < 0 ||
     maxPduLength > 0xffffffff ||
-    (maxPduLength > 0 && maxPduLength <= PDV_OVERHEAD)
+    (maxPduLength > 0 && maxPduLength < PDV_OVERHEAD + 2)
   )
     throw new InvalidOptionError(
       'maxPduLength',
-      `must be 0 (unlimited) or ${PDV_OVERHEAD + 1}..4294967295 to carry a PDV (PS3.8 §9.3.5), not ${maxPduLength}`,
+      `must be 0 (unlimited) or ${PDV_OVERHEAD + 2}..4294967295 to carry a PDV of two bytes (PS3.8 §9.3.5), not ${maxPduLength}`,
     );
   if (options.command instanceof Uint8Array) return options.command;
   const message = options.command;
@@ -174,12 +201,14 @@ function* chunksOf(source: DataSetSource): Generator<Uint8Array> {
  * - no PDU's length exceeds `maxPduLength` (0 means unlimited);
  * - the command fragments come first, then the data set fragments, each PDV
  *   with its message control header (command bit, last-fragment bit);
- * - fragments share a PDU while it has room: a small command and the start of
- *   its data set go out together, and every PDU but the last is full;
+ * - a small command and the start of its data set go out in one PDU; after
+ *   that each PDU carries one data set fragment (the layout DCMTK expects);
  * - the data set is pulled lazily one chunk at a time and never gathered;
- *   PDV data are views of the caller's chunks, except that fewer than 1024
- *   bytes left at a chunk's end are joined (copied) with the start of the
- *   next chunk into a PDV of 1024 bytes, so tiny chunks do not make tiny PDVs.
+ *   PDV data are views of the caller's chunks: a chunk's end ends its PDU
+ *   (shorter than the maximum), except that fewer than 1024 bytes left at a
+ *   chunk's end are joined (copied) with the start of the next chunk into a
+ *   PDV of 1024 bytes, so tiny chunks do not make tiny PDUs;
+ * - every fragment but the last has an even length.
  *
  * @example
  * ```ts
