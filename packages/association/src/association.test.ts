@@ -77,6 +77,9 @@ describe('Association over the memory transport', () => {
     ]);
     expect(info.asyncOperationsWindow).toEqual({ maxInvoked: 8, maxPerformed: 8 });
     expect(info.calledAeTitle).toBe('SCP');
+    expect(requestor.associateRequest?.calledAeTitle).toBe('SCP');
+    expect(requestor.associateResponse?.type).toBe(2);
+    expect(acceptor.associateResponse).toEqual(requestor.associateResponse);
     expect(acceptor.info.callingAeTitle).toBe('SCU');
     expect(info.connection?.remotePort).toBe(acceptor.info.connection?.localPort);
     const rsp = await requestor.cEcho();

@@ -410,6 +410,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
   // Pending abort fields for the next AA-1/AA-7/AA-8.
   #abortFields: { source: number; reason: number } = { source: 0, reason: 0 };
   #pendingOut: AAssociateAc | AAssociateRj | undefined;
+  #response: AAssociateAc | AAssociateRj | undefined;
   // DIMSE state
   readonly #ids = new MessageIdAllocator();
   readonly #outgoing = new Map<number, OutgoingOperation>();
@@ -529,6 +530,16 @@ export class Association extends EventEmitter<AssociationEventMap> {
   /** Current state (PS3.8 §9.2.1). */
   get state(): State {
     return this.#state;
+  }
+
+  /** The A-ASSOCIATE-RQ sent (requestor) or received (acceptor), as a PDU. */
+  get associateRequest(): AAssociateRq | undefined {
+    return this.#rq;
+  }
+
+  /** The A-ASSOCIATE-AC or -RJ sent (acceptor) or received (requestor), as a PDU. */
+  get associateResponse(): AAssociateAc | AAssociateRj | undefined {
+    return this.#response;
   }
 
   /** The negotiation result once established. */
@@ -1140,6 +1151,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
         case 'send-a-associate-ac': {
           this.#acse.stop();
           const ac = this.#pendingOut as AAssociateAc;
+          this.#response = ac;
           this.#writePdu(ac);
           this.#useDecoder(ac.userInformation.maxLength);
           this.#establish(readNegotiation(this.#rq!, ac));
@@ -1150,6 +1162,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
           const rj =
             (this.#pendingOut as AAssociateRj | undefined) ??
             ({ type: PduType.A_ASSOCIATE_RJ, result: 1, source: 2, reason: 2 } as AAssociateRj);
+          this.#response = rj;
           this.#writePdu(rj);
           const error = new AssociationRejectedError(rj);
           this.#end ??= error;
@@ -1188,12 +1201,14 @@ export class Association extends EventEmitter<AssociationEventMap> {
           break;
         case 'confirm-a-associate-accept': {
           this.#acse.stop();
-          this.#establish(readNegotiation(this.#rq!, this.#lastPdu as AAssociateAc));
+          this.#response = this.#lastPdu as AAssociateAc;
+          this.#establish(readNegotiation(this.#rq!, this.#response));
           break;
         }
         case 'confirm-a-associate-reject': {
           this.#acse.stop();
-          const error = new AssociationRejectedError(this.#lastPdu as AAssociateRj);
+          this.#response = this.#lastPdu as AAssociateRj;
+          const error = new AssociationRejectedError(this.#response);
           this.#end ??= error;
           if (channels.rejected.hasSubscribers)
             channels.rejected.publish({ association: this, error });
