@@ -10,6 +10,8 @@ import {
   isDnetError,
   type Listener,
   type ListenOptions,
+  publishConnection,
+  publishFailure,
   type Transport,
 } from '@dnet/transport';
 import {
@@ -345,42 +347,34 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       raw.setNoDelay(settings.socket.noDelay);
       raw.setKeepAlive(settings.socket.keepAlive, settings.socket.keepAliveInitialDelayMs);
     });
+    /** Drops a connection that may not be served, and says why. */
+    const refuse = (socket: Socket, error: TlsHandshakeError | TlsCertificateRejectedError) => {
+      socket.destroy();
+      options.onHandshakeError?.(error);
+      publishFailure('tls', 'accept', error);
+    };
     server.on('tlsClientError', (error, socket) => {
       // A listener here keeps Node from destroying the socket (a handshake timeout, say).
-      socket.destroy();
-      options.onHandshakeError?.(handshakeError(error, socket.remoteAddress, socket.remotePort));
+      refuse(socket, handshakeError(error, socket.remoteAddress, socket.remotePort));
     });
     server.on('secureConnection', (socket: nodeTls.TLSSocket) => {
-      const reset = () => {
-        socket.destroy();
-      };
+      const where = { address: socket.remoteAddress, port: socket.remotePort };
       if (clientCertificate === 'require' && !socket.authorized) {
         const reason = String(socket.authorizationError ?? 'NO_CLIENT_CERTIFICATE');
-        options.onHandshakeError?.(
-          handshakeError(
-            new TlsCertificateRejectedError(`Client certificate refused: ${reason}`, {
-              address: socket.remoteAddress,
-              port: socket.remotePort,
-            }),
-          ),
+        refuse(
+          socket,
+          new TlsCertificateRejectedError(`Client certificate refused: ${reason}`, where),
         );
-        reset();
         return;
       }
       const problem = keySizeProblem(profile, toPeerCertificate(socket.getPeerCertificate())?.raw);
       if (problem) {
-        options.onHandshakeError?.(
-          handshakeError(
-            new TlsCertificateRejectedError(problem, {
-              address: socket.remoteAddress,
-              port: socket.remotePort,
-            }),
-          ),
-        );
-        reset();
+        refuse(socket, new TlsCertificateRejectedError(problem, where));
         return;
       }
-      onConnection(wrap(socket, reset));
+      const connection = wrap(socket, () => socket.destroy());
+      publishConnection('tls', 'accepted', connection);
+      onConnection(connection);
     });
     const base = await listenServer(server, listenOptions, settings.backlog);
     const listener: TlsListener = {

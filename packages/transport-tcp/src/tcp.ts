@@ -7,6 +7,8 @@ import {
   ConnectTimeoutError,
   type Listener,
   type ListenOptions,
+  publishConnection,
+  publishFailure,
   type Transport,
 } from '@dnet/transport';
 import { SOCKET_CONNECTION_DEFAULTS, socketConnection } from './socket-connection.js';
@@ -221,7 +223,16 @@ export function tcp(options: TcpTransportOptions = {}): Transport {
   return {
     name: 'tcp',
     async connect(connectOptions: ConnectOptions): Promise<Connection> {
-      return wrap(await connectSocket(connectOptions, settings));
+      let socket: net.Socket;
+      try {
+        socket = await connectSocket(connectOptions, settings);
+      } catch (error) {
+        publishFailure('tcp', 'connect', error);
+        throw error;
+      }
+      const connection = wrap(socket);
+      publishConnection('tcp', 'dialled', connection);
+      return connection;
     },
     listen(listenOptions: ListenOptions, onConnection: (c: Connection) => void) {
       const server = net.createServer(
@@ -234,7 +245,9 @@ export function tcp(options: TcpTransportOptions = {}): Transport {
         },
         (socket) => {
           applySocketOptions(socket, settings.socket);
-          onConnection(wrap(socket));
+          const connection = wrap(socket);
+          publishConnection('tcp', 'accepted', connection);
+          onConnection(connection);
         },
       );
       return listenServer(server, listenOptions, settings.backlog);

@@ -23,6 +23,13 @@
 
 export type { Connection, ConnectionInfo, PeerCertificate } from './connection.js';
 export {
+  type ConnectionMessage,
+  type FailureMessage,
+  publishConnection,
+  publishFailure,
+  TransportChannel,
+} from './diagnostics.js';
+export {
   AddressInUseError,
   ConnectAbortedError,
   ConnectionAbortedError,

@@ -1,5 +1,12 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { isDnetError, memory } from './index.js';
+import {
+  type ConnectionMessage,
+  type FailureMessage,
+  isDnetError,
+  memory,
+  TransportChannel,
+} from './index.js';
 import { readAll, transportCompliance } from './testing.js';
 
 transportCompliance('memory', () => memory(), { abortResetsPeer: true });
@@ -67,5 +74,37 @@ describe('memory()', () => {
     expect(() => conn[Symbol.asyncIterator]()).toThrow(TypeError);
     conn.abort();
     await listener.close();
+  });
+});
+
+describe('diagnostics channels', () => {
+  it('publish connections and failures', async () => {
+    const seen: string[] = [];
+    const onConnection = (m: unknown) => {
+      const msg = m as ConnectionMessage;
+      seen.push(`${msg.transport}:${msg.side}:${msg.connection.info.localPort > 0}`);
+    };
+    const onFailure = (m: unknown) => {
+      const msg = m as FailureMessage;
+      seen.push(`${msg.transport}:${msg.side}:${(msg.error as { code: string }).code}`);
+    };
+    subscribe(TransportChannel.CONNECTION, onConnection);
+    subscribe(TransportChannel.FAILURE, onFailure);
+    try {
+      const net = memory();
+      const listener = await net.listen({ port: 0 }, (c) => c.abort());
+      const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+      await listener.close();
+      await net.connect({ host: '127.0.0.1', port: listener.port }).catch(() => {});
+      conn.abort();
+    } finally {
+      unsubscribe(TransportChannel.CONNECTION, onConnection);
+      unsubscribe(TransportChannel.FAILURE, onFailure);
+    }
+    expect(seen).toEqual([
+      'memory:accepted:true',
+      'memory:dialled:true',
+      'memory:connect:DNET_CONNECTION_REFUSED',
+    ]);
   });
 });

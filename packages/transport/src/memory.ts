@@ -1,4 +1,5 @@
 import type { Connection, ConnectionInfo } from './connection.js';
+import { publishConnection, publishFailure } from './diagnostics.js';
 import {
   AddressInUseError,
   ConnectAbortedError,
@@ -343,7 +344,11 @@ export function memory(options: MemoryTransportOptions = {}): Transport {
         throw new ConnectAbortedError({ cause: abortReason(signal), address: host, port });
       }
       const entry = listeners.get(key(host, port));
-      if (!entry) throw new ConnectionRefusedError(undefined, { address: host, port });
+      if (!entry) {
+        const error = new ConnectionRefusedError(undefined, { address: host, port });
+        publishFailure('memory', 'connect', error);
+        throw error;
+      }
       const localPort = allocatePort('client');
       const client = new MemoryConnection(
         {
@@ -367,7 +372,9 @@ export function memory(options: MemoryTransportOptions = {}): Transport {
       );
       client.peer = server;
       server.peer = client;
+      publishConnection('memory', 'accepted', server);
       entry.onConnection(server);
+      publishConnection('memory', 'dialled', client);
       return client;
     },
 
