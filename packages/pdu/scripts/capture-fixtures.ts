@@ -1,4 +1,4 @@
-// Captures the PDU fixtures of packages/pdu/src/fixtures from real DCMTK tools.
+// Captures the PDU fixtures of packages/pdu/src/fixtures from real DCMTK tools and Orthanc.
 // Rerun with: pnpm exec tsx packages/pdu/scripts/capture-fixtures.ts
 //
 // A recording TCP proxy on 127.0.0.1 sits between a DCMTK client (echoscu,
@@ -123,24 +123,64 @@ async function withStorescp<T>(args: string[], body: (port: number) => Promise<T
   }
 }
 
+/** Runs `command` through a recording proxy to the peer listening on `target`. */
+async function captureVia(
+  target: number,
+  command: string,
+  args: (port: number) => string[],
+): Promise<Recording> {
+  const p = await proxy(target);
+  await run(command, args(p.port));
+  const recording = await Promise.race([
+    p.done,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${command}: no recording`)), 10_000),
+    ),
+  ]);
+  p.server.close();
+  return recording;
+}
+
 /** Runs `command` through a proxy to a storescp started with `scpArgs`. */
 async function capture(
   scpArgs: string[],
   command: string,
   args: (port: number) => string[],
 ): Promise<Recording> {
-  return withStorescp(scpArgs, async (scpPort) => {
-    const p = await proxy(scpPort);
-    await run(command, args(p.port));
-    const recording = await Promise.race([
-      p.done,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`${command}: no recording`)), 10_000),
-      ),
-    ]);
-    p.server.close();
-    return recording;
+  return withStorescp(scpArgs, (scpPort) => captureVia(scpPort, command, args));
+}
+
+/** Runs `body` with Orthanc (AE ORTHANC, called AE checked) listening on a free DICOM port. */
+async function withOrthanc<T>(body: (port: number) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const dir = join(work, 'orthanc');
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const config = join(dir, 'orthanc.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      Name: 'dnet-capture',
+      StorageDirectory: join(dir, 'storage'),
+      IndexDirectory: join(dir, 'index'),
+      HttpPort: await freePort(),
+      RemoteAccessAllowed: false,
+      DicomAet: 'ORTHANC',
+      DicomPort: port,
+      DicomCheckCalledAet: true,
+      Plugins: [],
+    }),
+  );
+  const child = spawn('Orthanc', [`--logdir=${join(dir, 'logs')}`, config], {
+    env,
+    stdio: 'ignore',
   });
+  try {
+    await waitForPort(port);
+    return await body(port);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
 }
 
 function save(name: string, pdu: Uint8Array | undefined, source: string): void {
@@ -305,6 +345,37 @@ try {
     String(port),
   ]);
   save('echoscu-a-abort', pick(aborted.fromClient, 7), 'echoscu 3.6.7 --abort');
+
+  await withOrthanc(async (port) => {
+    const echo = await captureVia(port, 'echoscu', (p) => [
+      '-aet',
+      'ECHOSCU',
+      '-aec',
+      'ORTHANC',
+      '127.0.0.1',
+      String(p),
+    ]);
+    save('orthanc-a-associate-ac', pick(echo.fromServer, 2), 'Orthanc 1.10.1 accepting echoscu');
+    save(
+      'orthanc-p-data-tf-c-echo-rsp',
+      pick(echo.fromServer, 4),
+      'Orthanc 1.10.1: the C-ECHO-RSP command',
+    );
+    save('orthanc-a-release-rp', pick(echo.fromServer, 6), 'Orthanc 1.10.1 answering the release');
+    const wrong = await captureVia(port, 'echoscu', (p) => [
+      '-aet',
+      'ECHOSCU',
+      '-aec',
+      'NOT-ORTHANC',
+      '127.0.0.1',
+      String(p),
+    ]);
+    save(
+      'orthanc-a-associate-rj',
+      pick(wrong.fromServer, 3),
+      'Orthanc 1.10.1 with DicomCheckCalledAet, called AE NOT-ORTHANC',
+    );
+  });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

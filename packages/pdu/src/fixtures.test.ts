@@ -1,4 +1,4 @@
-// Every fixture of real DCMTK bytes (src/fixtures/*.hex, captured by
+// Every fixture of real DCMTK and Orthanc bytes (src/fixtures/*.hex, captured by
 // scripts/capture-fixtures.ts) goes through one helper: decode (checked
 // against the readable decode beside it), encode, round trip, and the bytes
 // fed to a PduDecoder split at every offset.
@@ -111,7 +111,7 @@ function checkFixture(name: string, expectations: (pdu: Pdu) => void): void {
 const rq = (pdu: Pdu) => pdu as AAssociateRq;
 const ac = (pdu: Pdu) => pdu as AAssociateAc;
 
-describe('DCMTK fixtures', () => {
+describe('DCMTK and Orthanc fixtures', () => {
   it('covers every captured fixture', () => {
     const names = readdirSync(dir)
       .filter((f) => f.endsWith('.hex'))
@@ -182,6 +182,20 @@ describe('DCMTK fixtures', () => {
     },
     'echoscu-a-abort': (pdu) =>
       expect(pdu).toEqual({ type: PduType.A_ABORT, source: 0, reason: 0 }),
+    'orthanc-a-associate-ac': (pdu) => {
+      expect(ac(pdu)).toMatchObject({ calledAeTitle: 'ORTHANC', callingAeTitle: 'ECHOSCU' });
+      expect(ac(pdu).presentationContexts).toEqual([
+        { id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' },
+      ]);
+    },
+    'orthanc-p-data-tf-c-echo-rsp': (pdu) => {
+      expect(pdu).toMatchObject({ type: 4, pdvs: [{ contextId: 1, command: true, last: true }] });
+    },
+    'orthanc-a-release-rp': (pdu) => expect(pdu).toEqual({ type: PduType.A_RELEASE_RP }),
+    'orthanc-a-associate-rj': (pdu) => {
+      // rejected-permanent, service-user, called-AE-title-not-recognized (PS3.8 Table 9-21)
+      expect(pdu).toEqual({ type: PduType.A_ASSOCIATE_RJ, result: 1, source: 1, reason: 7 });
+    },
   };
 
   for (const [name, expectations] of Object.entries(fixtures)) checkFixture(name, expectations);
