@@ -8,6 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DataSet } from './data-set.js';
 import { type DecodeOptions, decodeDataSet, decodeElements } from './decode.js';
@@ -477,7 +478,8 @@ export function encodePart10(
  * Writes a Part 10 file from meta information and a data set, given either as a
  * `DataSet` or as its encoded bytes (one array or a stream of chunks, which must
  * already be in the meta's transfer syntax). The file is written beside its
- * final path, flushed to disk, then renamed, so a reader never sees half a file.
+ * final path, flushed to disk, then renamed (and the folder flushed), so a
+ * reader never sees half a file.
  *
  * @param path - the file to write
  * @param meta - the File Meta Information (data set or fields)
@@ -515,4 +517,15 @@ export async function writePart10File(
   }
   await fh.close();
   await rename(tmp, path);
+  // Make the rename itself durable; some platforms cannot fsync a folder.
+  try {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // best effort
+  }
 }
