@@ -242,6 +242,22 @@ describe('tls()', () => {
     await listener.close();
   });
 
+  it('checks the server name against the certificate', async () => {
+    const listener = await tls(serverOptions()).listen({ port: 0 }, (c) => c.abort());
+    const error = await tls({ ca: pki.ca, servername: 'pacs.example' })
+      .connect({ host: '127.0.0.1', port: listener.port })
+      .catch((e) => e);
+    expect(error).toMatchObject({
+      code: TlsErrorCode.HANDSHAKE_FAILED,
+      reason: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+    await listener.close();
+  });
+
+  it('will not listen without a certificate and key', async () => {
+    await expect(tls({ ca: pki.ca }).listen({ port: 0 }, () => {})).rejects.toThrow(TypeError);
+  });
+
   it('rejects an unknown profile name', () => {
     expect(() => tls({ profile: 'ssl3' as never })).toThrow(RangeError);
   });

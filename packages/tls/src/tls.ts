@@ -315,6 +315,9 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
     listenOptions: ListenOptions,
     onConnection: (connection: Connection) => void,
   ): Promise<TlsListener> {
+    if ((credentials.cert === undefined || credentials.key === undefined) && !options.sni) {
+      throw new TypeError('A TLS listener needs a certificate and a private key (cert, key)');
+    }
     let sni = options.sni;
     let sniContexts = new Map<string, nodeTls.SecureContext>();
     const buildSni = () => {
