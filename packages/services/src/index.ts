@@ -87,6 +87,7 @@ export {
   type InstanceSink,
   type ReceivedInstance,
   type StoreStatus,
+  storeToFolder,
   writeToFolder,
 } from './received-instance.js';
 export {

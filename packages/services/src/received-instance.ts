@@ -98,3 +98,21 @@ export async function answerStore(
   request.dataSet?.discard();
   await request.respond(responseFor(rq, status, errorComment ? { errorComment } : {}));
 }
+
+/**
+ * A store handler for {@link Server.listen} that writes each received instance
+ * as `<folder>/<SOP Instance UID>.dcm` (meta header plus the data set bytes
+ * as received), flushed and renamed into place before the success response
+ * (DESIGN.md, the receiver half of the hot path). The calling AE title goes
+ * into (0002,0016) Source Application Entity Title.
+ *
+ * @example
+ * ```ts
+ * await Server.listen({ transport: tcp(), port: 11112, aeTitle: 'DNET', handlers: { store: storeToFolder('/data/in') } });
+ * ```
+ */
+export function storeToFolder(
+  folder: string,
+): (instance: ReceivedInstance, context: { callingAeTitle: string }) => Promise<number> {
+  return (instance, context) => writeToFolder(folder, instance, context.callingAeTitle);
+}

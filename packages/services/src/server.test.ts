@@ -13,10 +13,15 @@ import { memory } from '@dnet/transport';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
-import { isDnetError, NoPresentationContextError, OperationFailedError } from './errors.js';
+import {
+  InvalidArgumentError,
+  isDnetError,
+  NoPresentationContextError,
+  OperationFailedError,
+} from './errors.js';
 import { MemoryArchive } from './memory-archive.js';
-import type { ReceivedInstance } from './received-instance.js';
-import { Server, type ServerHandlers } from './server.js';
+import { type ReceivedInstance, storeToFolder } from './received-instance.js';
+import { type RequestContext, Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
 import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
 
@@ -610,5 +615,104 @@ describe('Server lifecycle', () => {
     await started.promise;
     await server.close({ timeoutMs: 50 });
     expect(isDnetError(await stored)).toBe(true);
+  });
+});
+
+describe('More of the API', () => {
+  it('storeToFolder writes Part 10 files the client can read back', async () => {
+    await using dir = await tempDir();
+    const { server, connect } = await setup({ store: storeToFolder(dir.path) });
+    const client = await connect([storage(CT)]);
+    const ds = makeInstance({ patient: 1, study: 1, series: 1, instance: 7 });
+    await client.store(ds);
+    await client.release();
+    const file = await openPart10File(join(dir.path, `${ds.string('SOPInstanceUID')}.dcm`));
+    expect(file.fileMetaInformation.sourceApplicationEntityTitle?.trim()).toBe('SCU');
+    expect((await file.readDataSet()).string('PatientID')).toBe('PID1');
+    await server.close();
+  });
+
+  it('passes the user identity and peer to handlers (PS3.7 Annex D.3.3.7)', async () => {
+    const seen: RequestContext[] = [];
+    const { server, connect } = await setup({ echo: (ctx) => void seen.push(ctx) });
+    const client = await connect([verification()], {
+      userIdentity: {
+        type: 2,
+        positiveResponseRequested: false,
+        primaryField: new TextEncoder().encode('alice'),
+        secondaryField: new TextEncoder().encode('secret'),
+      },
+    });
+    await client.echo();
+    await client.release();
+    expect(new TextDecoder().decode(seen[0]!.userIdentity!.primaryField)).toBe('alice');
+    expect(seen[0]).toMatchObject({
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      encrypted: false,
+    });
+    await server.close();
+  });
+
+  it('finds on the Patient/Study Only model and on any SOP class (Modality Worklist)', async () => {
+    const archive = await archiveWith(hierarchy(1, 2, 1, 1));
+    const { server, connect } = await setup({
+      find: (rq) =>
+        rq.sopClassUid === SopClass.MODALITY_WORKLIST_FIND
+          ? [{ '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] } }] } }]
+          : archive.find(rq.identifier),
+    });
+    const client = await connect([
+      queryRetrieve('patient-study-only', { operations: ['find'] }),
+      { abstractSyntax: SopClass.MODALITY_WORKLIST_FIND, transferSyntaxes: [ELE] },
+    ]);
+    const studies = await collect(
+      client.find(
+        { '00100020': { vr: 'LO', Value: ['PID1'] }, '0020000D': { vr: 'UI' } },
+        { model: 'patient-study-only', level: 'STUDY' },
+      ),
+    );
+    expect(studies).toHaveLength(2);
+    const items = await collect(
+      client.find(
+        { '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] } }] } },
+        { sopClassUid: SopClass.MODALITY_WORKLIST_FIND },
+      ),
+    );
+    expect(items[0]!['00400100']?.Value).toHaveLength(1);
+    await client.release();
+    await server.close();
+  });
+
+  it('C-GET cancelled midway ends with FE00H', async () => {
+    const archive = await archiveWith(hierarchy(1, 1, 1, 30));
+    const { server, connect } = await setup(archive.handlers());
+    const client = await connect(retrieveContexts('study', [CT]));
+    const controller = new AbortController();
+    let n = 0;
+    const result = await client.get(
+      { '00100020': { vr: 'LO', Value: ['PID1'] } },
+      {
+        level: 'PATIENT',
+        signal: controller.signal,
+        sink: async (i) => {
+          await bytesOf(i);
+          if (++n === 4) controller.abort();
+        },
+      },
+    );
+    expect(result).toMatchObject({ status: 0xfe00, cancelled: true });
+    expect(result.completed).toBeGreaterThanOrEqual(3);
+    expect(result.completed).toBeLessThan(30);
+    await client.release();
+    await server.close();
+  });
+
+  it('refuses more than 128 presentation contexts before connecting', async () => {
+    const many = Array.from({ length: 130 }, (_, i) => `1.2.840.10008.5.1.4.1.1.${i + 1000}`);
+    expect(() => retrieveContexts('study', many)).toThrow(InvalidArgumentError);
+    const { server, connect } = await setup({});
+    await expect(connect([storage(many)])).rejects.toThrow(/at most 128/);
+    await server.close();
   });
 });
