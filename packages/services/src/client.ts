@@ -22,6 +22,7 @@ import {
   identifierJson,
   type Query,
   type QueryLevel,
+  readIdentifierBytes,
 } from './identifier.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
@@ -479,7 +480,7 @@ export class Client {
             continue;
           }
           if (!r.dataSet) continue;
-          const ds = decodeIdentifier(await r.dataSet.bytes(), context.transferSyntax);
+          const ds = decodeIdentifier(await readIdentifierBytes(r.dataSet), context.transferSyntax);
           yield options.as === 'dataset' ? ds : identifierJson(ds);
           continue;
         }
@@ -579,8 +580,8 @@ export class Client {
   ): Promise<RetrieveResult> {
     let failedSopInstanceUids: string[] = [];
     if (rsp.dataSet) {
-      const bytes = await rsp.dataSet.bytes();
       try {
+        const bytes = await readIdentifierBytes(rsp.dataSet);
         // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058).
         failedSopInstanceUids = decodeDataSet(bytes, context.transferSyntax)
           .strings('FailedSOPInstanceUIDList')

@@ -1,4 +1,5 @@
 import { DataSet, decodeDataSet, encodeDataSet, fromDicomJson, toDicomJson } from '@dnet/dataset';
+import { InvalidArgumentError } from './errors.js';
 import type { DicomJson } from './query/dicom-json.js';
 
 /** Query/Retrieve Level (0008,0052) values (PS3.4 §C.6). */
@@ -38,4 +39,33 @@ export function identifierJson(dataSet: DataSet): DicomJson {
 export function levelOf(json: DicomJson): string | undefined {
   const v = json[QUERY_RETRIEVE_LEVEL]?.Value?.[0];
   return typeof v === 'string' ? v.trim().toUpperCase() : undefined;
+}
+
+/** Largest Identifier read into memory (C-FIND/C-MOVE/C-GET requests and responses): 1 MiB. See LIMITS.md. */
+export const DEFAULT_MAX_IDENTIFIER_LENGTH = 1024 * 1024;
+
+/**
+ * Reads a small data set (an Identifier) into one buffer, refusing more than
+ * `max` bytes: the rest is dropped (the stream is left early, so the
+ * association discards it) and an {@link InvalidArgumentError} is thrown.
+ */
+export async function readIdentifierBytes(
+  dataSet: AsyncIterable<Uint8Array>,
+  max = DEFAULT_MAX_IDENTIFIER_LENGTH,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of dataSet) {
+    length += chunk.length;
+    if (length > max) throw new InvalidArgumentError(`identifier longer than ${max} bytes`);
+    parts.push(chunk);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }

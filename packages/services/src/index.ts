@@ -75,6 +75,7 @@ export {
   ServicesErrorCode,
 } from './errors.js';
 export {
+  DEFAULT_MAX_IDENTIFIER_LENGTH,
   decodeIdentifier,
   encodeIdentifier,
   type Query,

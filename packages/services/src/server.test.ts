@@ -716,3 +716,65 @@ describe('More of the API', () => {
     await server.close();
   });
 });
+
+describe('Limits', () => {
+  it('refuses an identifier above 1 MiB with A900H and keeps the association', async () => {
+    let called = false;
+    const { server, connect } = await setup({
+      find: () => {
+        called = true;
+        return [];
+      },
+    });
+    const client = await connect([
+      verification(),
+      queryRetrieve('study', { operations: ['find'] }),
+    ]);
+    const big = Buffer.alloc(2 * 1024 * 1024, 1).toString('base64');
+    const error = await collect(
+      client.find(
+        { '00100020': { vr: 'LO' }, '00431010': { vr: 'OB', InlineBinary: big } },
+        { level: 'PATIENT' },
+      ),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(error.status).toBe(0xa900);
+    expect(called).toBe(false);
+    expect(await client.echo()).toBe(0);
+    await client.release();
+    await server.close();
+  });
+
+  it('a move destination that does not answer fails every sub-operation (A702H)', async () => {
+    const archive = await archiveWith(hierarchy(1, 1, 1, 2));
+    const transport = memory();
+    const source = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'SCP',
+      handlers: archive.handlers(),
+      aeTable: { GONE: { host: '127.0.0.1', port: 1 } },
+    });
+    const client = await Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: source.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      contexts: [queryRetrieve('study')],
+    });
+    const error = await client
+      .move(
+        { '00100020': { vr: 'LO', Value: ['PID1'] } },
+        { level: 'PATIENT', destination: 'GONE' },
+      )
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(error.status).toBe(0xa702);
+    expect(
+      (error.result as { failed: number; failedSopInstanceUids: string[] }).failedSopInstanceUids,
+    ).toHaveLength(2);
+    await client.release();
+    await source.close();
+  });
+});

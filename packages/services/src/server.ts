@@ -13,7 +13,13 @@ import type { UserIdentityRq } from '@dnet/pdu';
 import type { Listener, PeerCertificate, Transport } from '@dnet/transport';
 import { Client, storeOver } from './client.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
-import { decodeIdentifier, encodeIdentifier, identifierJson, levelOf } from './identifier.js';
+import {
+  decodeIdentifier,
+  encodeIdentifier,
+  identifierJson,
+  levelOf,
+  readIdentifierBytes,
+} from './identifier.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
@@ -372,7 +378,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     rq: IncomingRequest,
   ): Promise<{ dataSet: DataSet; json: DicomJson } | undefined> {
     try {
-      const bytes = rq.dataSet ? await rq.dataSet.bytes() : new Uint8Array(0);
+      const bytes = rq.dataSet ? await readIdentifierBytes(rq.dataSet) : new Uint8Array(0);
       const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
       return { dataSet, json: identifierJson(dataSet) };
     } catch (error) {
