@@ -178,31 +178,37 @@ function checkOther(el: RawCommandElement, set: CommandSet, messageType: string)
  * against their VR; `messageType` names the message in errors.
  */
 export function encodeCommandSet(set: CommandSet, messageType = 'command set'): Uint8Array {
-  const present: { def: CommandElementDef; value: unknown }[] = [];
-  for (const def of COMMAND_ELEMENTS) {
-    const value = set[def.name];
-    if (value !== undefined) present.push({ def, value });
-  }
-  const others = [...(set.otherElements ?? [])].sort((a, b) => a.tag - b.tag);
-  const seen = new Set<number>();
-  for (const el of others) {
-    checkOther(el, set, messageType);
-    if (seen.has(el.tag))
-      throw new InvalidFieldError(
-        { messageType, field: 'otherElements', tag: el.tag },
-        'appears twice',
-      );
-    seen.add(el.tag);
-  }
-
+  const record = set as Record<string, unknown>;
+  const n = COMMAND_ELEMENTS.length;
+  // Value lengths by element index; -1 when absent (one pass to size, one to write).
+  const lengths = new Int32Array(n);
   let groupLength = 0;
-  const lengths: number[] = [];
-  for (const { def, value } of present) {
-    const n = valueLength(def, value, messageType);
-    lengths.push(n);
-    groupLength += 8 + n;
+  for (let i = 0; i < n; i++) {
+    const def = COMMAND_ELEMENTS[i]!;
+    const value = record[def.name];
+    if (value === undefined) {
+      lengths[i] = -1;
+      continue;
+    }
+    const length = valueLength(def, value, messageType);
+    lengths[i] = length;
+    groupLength += 8 + length;
   }
-  for (const el of others) groupLength += 8 + el.value.length;
+  let others: RawCommandElement[] = [];
+  if (set.otherElements !== undefined && set.otherElements.length > 0) {
+    others = [...set.otherElements].sort((a, b) => a.tag - b.tag);
+    let previous = -1;
+    for (const el of others) {
+      checkOther(el, set, messageType);
+      if (el.tag === previous)
+        throw new InvalidFieldError(
+          { messageType, field: 'otherElements', tag: el.tag },
+          'appears twice',
+        );
+      previous = el.tag;
+      groupLength += 8 + el.value.length;
+    }
+  }
 
   const out = new Uint8Array(GROUP_LENGTH_BYTES + groupLength);
   const view = new DataView(out.buffer);
@@ -226,9 +232,12 @@ export function encodeCommandSet(set: CommandSet, messageType = 'command set'): 
   };
 
   let o = 0;
-  present.forEach(({ def, value }, i) => {
-    while (o < others.length && others[o]!.tag < def.tag) writeOther(others[o++]!);
+  for (let i = 0; i < n; i++) {
     const length = lengths[i]!;
+    if (length < 0) continue;
+    const def = COMMAND_ELEMENTS[i]!;
+    const value = record[def.name];
+    while (o < others.length && others[o]!.tag < def.tag) writeOther(others[o++]!);
     writeHeader(def.tag, length);
     switch (def.vr) {
       case 'US':
@@ -237,21 +246,23 @@ export function encodeCommandSet(set: CommandSet, messageType = 'command set'): 
       case 'UL':
         view.setUint32(pos, value as number, true);
         break;
-      case 'AT':
-        (value as number[]).forEach((tag, k) => {
-          view.setUint16(pos + 4 * k, tag >>> 16, true);
-          view.setUint16(pos + 4 * k + 2, tag & 0xffff, true);
-        });
+      case 'AT': {
+        const tags = value as number[];
+        for (let k = 0; k < tags.length; k++) {
+          view.setUint16(pos + 4 * k, tags[k]! >>> 16, true);
+          view.setUint16(pos + 4 * k + 2, tags[k]! & 0xffff, true);
+        }
         break;
+      }
       default: {
-        const s = value as string;
-        for (let k = 0; k < s.length; k++) out[pos + k] = s.charCodeAt(k);
+        const str = value as string;
+        for (let k = 0; k < str.length; k++) out[pos + k] = str.charCodeAt(k);
         // UI pads with 00H, AE and LO with a space (PS3.5 §6.2).
-        if (length > s.length) out[pos + s.length] = def.vr === 'UI' ? 0x00 : 0x20;
+        if (length > str.length) out[pos + str.length] = def.vr === 'UI' ? 0x00 : 0x20;
       }
     }
     pos += length;
-  });
+  }
   while (o < others.length) writeOther(others[o++]!);
   return out;
 }
@@ -319,9 +330,7 @@ function readString(bytes: Uint8Array, offset: number, length: number, vr: strin
   let start = offset;
   // Leading spaces are not significant in AE and LO (PS3.5 §6.2).
   if (vr !== 'UI') while (start < end && bytes[start] === 0x20) start++;
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
 }
 
 /**

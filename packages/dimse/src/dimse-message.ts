@@ -1,4 +1,9 @@
-import { COMMAND_ELEMENT_BY_NAME, type CommandFieldName, CommandTag } from './command-element.js';
+import {
+  COMMAND_ELEMENT_BY_NAME,
+  COMMAND_ELEMENTS,
+  type CommandFieldName,
+  CommandTag,
+} from './command-element.js';
 import { CommandDataSetType, CommandField, commandName, isCommandField } from './command-field.js';
 import {
   type CommandSet,
@@ -502,7 +507,14 @@ const SPECS: Readonly<Record<CommandField, MessageSpec>> = {
   },
 };
 
-const FIELD_NAMES = new Set<string>(COMMAND_ELEMENT_BY_NAME.keys());
+/** Each spec's fields as a list, computed once. */
+const SPEC_ENTRIES: Readonly<Record<number, readonly [CommandFieldName, Presence][]>> =
+  Object.fromEntries(
+    Object.entries(SPECS).map(([cf, spec]) => [
+      cf,
+      Object.entries(spec.fields) as [CommandFieldName, Presence][],
+    ]),
+  );
 
 function tagOf(name: CommandFieldName | 'commandDataSetType'): number {
   return name === 'commandDataSetType'
@@ -560,20 +572,21 @@ export function validateMessage(message: DimseMessage): void {
   const record = message as unknown as Record<string, unknown>;
   const status = typeof record.status === 'number' ? record.status : undefined;
 
-  for (const [key, presence] of Object.entries(spec.fields) as [CommandFieldName, Presence][]) {
+  for (const [key, presence] of SPEC_ENTRIES[cf]!) {
     if (effectivePresence(presence, status) === 'M' && isEmpty(record[key]))
       throw new MissingFieldError(
         { messageType: type, field: key, tag: tagOf(key) },
         presence === 'P' ? ruleText(spec, presence) : `mandatory in ${type} (${spec.section})`,
       );
   }
-  for (const key of Object.keys(record)) {
-    if (!FIELD_NAMES.has(key) || key === 'commandField' || key === 'commandDataSetType') continue;
-    if (record[key] === undefined) continue;
-    const presence = spec.fields[key as CommandFieldName];
+  for (const def of COMMAND_ELEMENTS) {
+    const key = def.name;
+    if (key === 'commandField' || key === 'commandDataSetType' || record[key] === undefined)
+      continue;
+    const presence = spec.fields[key];
     if (effectivePresence(presence, status) === undefined)
       throw new FieldNotAllowedError(
-        { messageType: type, field: key, tag: tagOf(key as CommandFieldName) },
+        { messageType: type, field: key, tag: def.tag },
         ruleText(spec, presence, status),
       );
   }
@@ -705,8 +718,9 @@ export function encodeMessage(message: DimseMessage): Uint8Array {
   const set: CommandSet = {};
   const record = message as unknown as Record<string, unknown>;
   const target = set as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (FIELD_NAMES.has(key) && record[key] !== undefined) target[key] = record[key];
+  for (const def of COMMAND_ELEMENTS) {
+    const value = record[def.name];
+    if (value !== undefined) target[def.name] = value;
   }
   set.commandDataSetType = message.hasDataSet
     ? CommandDataSetType.PRESENT
