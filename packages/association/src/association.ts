@@ -767,7 +767,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const contextId = options.contextId ?? this.#pickContext(msg, options.transferSyntax);
     await this.#windowSlot(options.signal);
     this.#reserved--;
-    const messageId = (msg.messageId as number | undefined) ?? this.#ids.allocate();
+    const messageId = this.#messageIdFor(msg.messageId as number | undefined);
     const full = { ...message, messageId } as unknown as DimseRequest;
     let op!: OutgoingOperation;
     const result = new Promise<IncomingResponse>((resolve, reject) => {
@@ -798,8 +798,14 @@ export class Association extends EventEmitter<AssociationEventMap> {
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.send(contextId, full, options.dataSet);
-      if (this.#outgoing.get(messageId) === op) op.timer.start();
+      // The response may come before the data set is all sent (an early failure), and a
+      // cancelled C-STORE settles at once: wait for whichever comes first.
+      this.send(contextId, full, options.dataSet).then(
+        () => {
+          if (this.#outgoing.get(messageId) === op) op.timer.start();
+        },
+        (error: unknown) => this.#settleOutgoing(op, undefined, error as Error),
+      );
       return await result;
     } catch (error) {
       this.#settleOutgoing(op, undefined, error as Error);
@@ -934,6 +940,23 @@ export class Association extends EventEmitter<AssociationEventMap> {
       messageIdBeingRespondedTo: messageId,
       hasDataSet: false,
     });
+  }
+
+  /** The Message ID of a new request: the caller's if free (PS3.7 §9.1.1.1.1: unique among outstanding ones), else allocated. */
+  #messageIdFor(requested: number | undefined): number {
+    if (requested !== undefined) {
+      if (this.#outgoing.has(requested)) {
+        throw new AssociationError(
+          AssociationErrorCode.INVALID_ARGUMENT,
+          `message ID ${requested} is already outstanding`,
+        );
+      }
+      return requested;
+    }
+    for (;;) {
+      const id = this.#ids.allocate();
+      if (!this.#outgoing.has(id)) return id;
+    }
   }
 
   /** A presentation context accepted for the SOP class on which we may act as SCU. */
