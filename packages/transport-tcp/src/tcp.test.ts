@@ -73,6 +73,26 @@ describe('tcp()', () => {
     await listener.close();
   });
 
+  it('close() gives up on a peer that never closes, after closeTimeoutMs', async () => {
+    const transport = tcp({ closeTimeoutMs: 100 });
+    let server: Connection | undefined;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      server = c;
+    });
+    const client = await transport.connect({ host: '127.0.0.1', port: listener.port });
+    for (let i = 0; i < 100 && !server; i++) await new Promise((r) => setImmediate(r));
+    const serverRead = (async () => {
+      for await (const _ of server!) {
+        // reads end at the client's FIN; the server never closes its side
+      }
+    })();
+    await client.close();
+    await client.closed;
+    await serverRead.catch(() => {});
+    server!.abort();
+    await listener.close();
+  });
+
   it('maps node errors to transport errors', () => {
     const refused = toTransportError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
     expect(refused.code).toBe(TransportErrorCode.CONNECTION_REFUSED);

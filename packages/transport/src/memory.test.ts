@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ConnectionMessage,
@@ -7,7 +8,7 @@ import {
   memory,
   TransportChannel,
 } from './index.js';
-import { readAll, transportCompliance } from './testing.js';
+import { patternBytes, readAll, transportCompliance } from './testing.js';
 
 transportCompliance('memory', () => memory(), { abortResetsPeer: true });
 transportCompliance('memory, 997-byte segments', () => memory({ maxChunkSize: 997 }), {
@@ -106,5 +107,48 @@ describe('diagnostics channels', () => {
       'memory:dialled:true',
       'memory:connect:DNET_CONNECTION_REFUSED',
     ]);
+  });
+});
+
+describe('memory() under random writes, segment sizes and reader pauses', () => {
+  it('delivers every byte once, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 70_000 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+        async (writes, maxChunkSize, highWaterMark, pauses) => {
+          const net = memory({ maxChunkSize, highWaterMark });
+          let received: Uint8Array | undefined;
+          const listener = await net.listen({ port: 0 }, async (conn) => {
+            const parts: Uint8Array[] = [];
+            let i = 0;
+            for await (const chunk of conn) {
+              parts.push(chunk);
+              // A reader that sometimes lags: the writer must wait, not lose data.
+              if (pauses[i++ % pauses.length]) await new Promise((r) => setImmediate(r));
+            }
+            received = Buffer.concat(parts);
+            await conn.close();
+          });
+          const conn = await net.connect({ host: '127.0.0.1', port: listener.port });
+          const sent: Uint8Array[] = [];
+          let seed = 0;
+          for (const sizes of writes) {
+            const chunks = sizes.map((n) => patternBytes(n, seed++));
+            sent.push(...chunks);
+            if (!conn.write(chunks)) await conn.drained();
+          }
+          await conn.close();
+          await listener.close();
+          expect(Buffer.from(received!).equals(Buffer.concat(sent))).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
