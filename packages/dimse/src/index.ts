@@ -10,11 +10,15 @@
  *   `commandField`. {@link encodeMessage} and {@link decodeMessage} check the
  *   required and conditional fields of PS3.7 §9.3 and §10.3.
  * - Statuses: {@link Status}, {@link describeStatus}, {@link statusCategory}.
+ * - Responses: {@link respondTo} builds the validated response to a request.
  * - Message IDs: {@link MessageIdAllocator}.
  * - Sending: {@link fragmentMessage} (or {@link fragmentMessageAsync} for an
  *   async stream) cuts a message into P-DATA-TF PDUs of at most the peer's
  *   maximum length, each a gathered `Uint8Array[]` for a vectored write; the
- *   data set is pulled lazily chunk by chunk and handed on as views.
+ *   data set is pulled lazily chunk by chunk and handed on as views. The
+ *   layout is the one DCMTK accepts: even-length fragments, the command's
+ *   end sharing a PDU with the data set's start, then one data set PDV per
+ *   PDU (several data set PDVs in one PDU crash DCMTK 3.6.7's storescp).
  * - Receiving: a {@link Reassembler} is fed the PDVs of each P-DATA-TF and
  *   returns `command` (the decoded message: `hasDataSet` says whether a data
  *   set follows), `data` (each fragment as a view, never gathered) and `end`
@@ -25,7 +29,8 @@
  *   high-water mark; pause the socket until `drained()`).
  *
  * Data sets are opaque here: bytes in the accepted transfer syntax.
- * Limits: a received command set is capped at 64 KiB (`maxCommandLength`).
+ * Limits (LIMITS.md): a received command set is capped at 64 KiB
+ * (`maxCommandLength`); a `DataSetStream` asks for a pause at 1 MiB buffered.
  *
  * @example
  * ```ts
