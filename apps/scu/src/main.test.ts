@@ -1,25 +1,85 @@
 import { describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { COMMANDS, main } from './main.js';
 
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return {
-    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), services: 'x' },
-    out,
-    err,
-  };
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
 }
 
-describe('dnet-scu', () => {
+describe('dnet-scu main', () => {
   it('prints help and exits 0', async () => {
     const c = capture();
     expect(await main(['--help'], c.io)).toBe(0);
     expect(c.out.join('\n')).toContain('Usage:');
+    for (const name of Object.keys(COMMANDS))
+      expect(c.out.join('\n')).toContain(`dnet-scu ${name} `);
   });
+
+  it.each(Object.keys(COMMANDS))('has --help with usage for %s', async (name) => {
+    const c = capture();
+    expect(await main([name, '--help'], c.io)).toBe(0);
+    const text = c.out.join('\n');
+    expect(text).toContain(`Usage: dnet-scu ${name}`);
+    expect(text).toContain('--aet');
+  });
+
+  it('gives examples in the help of every implemented command', async () => {
+    for (const name of ['echo', 'store', 'find', 'move', 'get']) {
+      const c = capture();
+      await main([name, '-h'], c.io);
+      expect(c.out.join('\n')).toMatch(new RegExp(`Examples:\\n  dnet-scu ${name} `));
+    }
+  });
+
   it('rejects an unknown command with exit 2', async () => {
     const c = capture();
     expect(await main(['frobnicate'], c.io)).toBe(2);
     expect(c.err[0]).toContain("unknown command 'frobnicate'");
+  });
+
+  it('exits 2 with one line for a wrong command line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['echo', '127.0.0.1'], /give <host> <port>/],
+      [['echo', '127.0.0.1', '99999'], /--port must be an integer from 1 to 65535/],
+      [['echo', '127.0.0.1', '104', '--frob'], /Unknown option '--frob'/],
+      [['find', '127.0.0.1', '104', '-k', 'NoSuchKeyword=1'], /unknown attribute 'NoSuchKeyword'/],
+      [['find', '127.0.0.1', '104', '-P', '-W'], /choose one model/],
+      [['find', '127.0.0.1', '104', '--level', 'FRAME'], /--level must be one of/],
+      [['move', '127.0.0.1', '104', '-k', 'PatientID=1'], /--dest AET/],
+      [['move', '127.0.0.1', '104', '-W', '--dest', 'X'], /worklist model has only C-FIND/],
+      [['get', '127.0.0.1', '104'], /--out DIR/],
+      [['store', '127.0.0.1', '104'], /at least one file/],
+      [['store', '127.0.0.1', '104', '/no/such/file.dcm'], /no such file or folder/],
+      [['echo', '127.0.0.1', '104', '--cert', 'c.pem'], /need --tls/],
+      [['echo', '127.0.0.1', '104', '--password', 'x'], /--password needs --user/],
+    ];
+    for (const [argv, message] of cases) {
+      const c = capture();
+      expect(await main(argv, c.io), argv.join(' ')).toBe(2);
+      expect(c.err).toHaveLength(1);
+      expect(c.err[0]).toMatch(message);
+    }
+  });
+
+  it('accepts DCMTK-style flags (-aet, -aec, -aem, -od)', async () => {
+    const c = capture();
+    // The wrong port shows the flags were understood before connecting.
+    expect(
+      await main(['move', '127.0.0.1', '0', '-aet', 'A', '-aec', 'B', '-aem', 'C'], c.io),
+    ).toBe(2);
+    expect(c.err[0]).toMatch(/--port/);
+  });
+
+  it('says the N-services are not yet available, exit 3', async () => {
+    const c = capture();
+    expect(await main(['commit', '127.0.0.1', '104', 'x.dcm'], c.io)).toBe(3);
+    expect(c.err[0]).toContain('not yet available');
+  });
+
+  it('prints the version', async () => {
+    const c = capture();
+    expect(await main(['--version'], c.io)).toBe(0);
+    expect(c.out[0]).toMatch(/^dnet-scu \d+\.\d+\.\d+$/);
   });
 });

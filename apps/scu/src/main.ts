@@ -1,36 +1,75 @@
-import { parseArgs } from 'node:util';
+import { type Command, ExitStatus } from './command.js';
+import { echo } from './commands/echo.js';
+import { find } from './commands/find.js';
+import { get } from './commands/get.js';
+import { move } from './commands/move.js';
+import { nServices } from './commands/n-services.js';
+import { store } from './commands/store.js';
+import { describeError } from './describe-error.js';
+import { ScuErrorCode } from './errors.js';
+import type { Io } from './options.js';
 
-/** Where the command writes; injected so tests can read it. */
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  services: string;
-}
+export type { Io } from './options.js';
 
-const HELP = `dnet-scu: a DICOM SCU (the services issue fills in the commands)
+/** The version printed by `--version`. */
+export const VERSION = '0.0.0';
+
+/** Every command by name. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  echo,
+  store,
+  find,
+  move,
+  get,
+  ...nServices,
+};
+
+const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get)
 
 Usage:
-  dnet-scu echo <host> <port>        send a C-ECHO (coming)
-  dnet-scu --help                    this text
-  dnet-scu --version                 the version
-`;
+${Object.values(COMMANDS)
+  .map((c) => `  dnet-scu ${c.summary}`)
+  .join('\n')}
 
-/** Runs the command line `argv` and returns the process exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: false,
-  });
-  if (values.version) {
-    io.out(`dnet-scu 0.0.0 (${io.services})`);
-    return 0;
+  dnet-scu <command> --help          options and examples of a command
+  dnet-scu --version                 the version
+
+Exit status: 0 when every operation succeeded, 1 when any failed (one line per
+failure on stderr), 2 for a wrong command line, 3 for a command not yet available,
+130 when interrupted.
+
+Examples:
+  dnet-scu echo 127.0.0.1 11112
+  dnet-scu store 127.0.0.1 11112 --aec PACS ./studies/
+  dnet-scu find 127.0.0.1 11112 -S -k PatientName="DOE^*" -k StudyInstanceUID`;
+
+/**
+ * Runs the command line `argv` (without the node and script paths) and
+ * returns the process exit status; all output goes through `io`.
+ */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    io.out(`dnet-scu ${VERSION}`);
+    return ExitStatus.OK;
   }
-  if (values.help || argv.length === 0) {
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(HELP);
-    return 0;
+    return ExitStatus.OK;
   }
-  io.err(`dnet-scu: unknown command '${argv[0]}' (try --help)`);
-  return 2;
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`dnet-scu: unknown command '${name}' (try --help)`);
+    return ExitStatus.USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === ScuErrorCode.USAGE) {
+      io.err(`dnet-scu ${name}: ${(error as Error).message} (try dnet-scu ${name} --help)`);
+      return ExitStatus.USAGE;
+    }
+    io.err(`dnet-scu ${name}: ${describeError(error)}`);
+    return io.signal?.aborted ? ExitStatus.INTERRUPTED : ExitStatus.FAILED;
+  }
 }

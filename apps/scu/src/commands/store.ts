@@ -1,0 +1,139 @@
+import { TransferSyntax, transferSyntaxInfo } from '@dnet/dataset';
+import type { ContextSpec } from '@dnet/services';
+import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import { describeError, statusText } from '../describe-error.js';
+import { type DicomFile, findDicomFiles } from '../dicom-files.js';
+import { UsageError } from '../errors.js';
+import { COMMON_HELP, connect, integerOption, parseCommand, peerOf } from '../options.js';
+import { mbPerSecond, progressBar } from '../progress.js';
+
+const HELP = `Usage: dnet-scu store <host> <port> <file-or-folder>... [options]
+
+Sends DICOM Part 10 files with C-STORE (Storage, PS3.4 Annex B) over one
+association; folders are walked recursively and files that are not DICOM are
+skipped with a warning. Each file's data set streams from disk unchanged when
+the peer accepts its transfer syntax; DCMTK's storescu.
+
+Options:
+  --async N            operations outstanding at once, when the peer agrees
+                       (asynchronous operations window, PS3.7 Annex D.3.3.3; default 1)
+
+${COMMON_HELP}
+
+Examples:
+  dnet-scu store 127.0.0.1 11112 ct.dcm
+  dnet-scu store pacs.example 104 --aec PACS ./studies/
+  dnet-scu store 127.0.0.1 11112 --async 8 --json ./studies/ > report.jsonl`;
+
+const UNCOMPRESSED: readonly string[] = [
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ImplicitVRLittleEndian,
+];
+
+function encapsulated(uid: string): boolean {
+  try {
+    return transferSyntaxInfo(uid).encapsulated;
+  } catch {
+    return true; // unknown syntax: propose it alone, never convert
+  }
+}
+
+/**
+ * One presentation context per SOP class and kind of encoding (PS3.8
+ * §9.3.2.2): compressed files propose their own transfer syntax alone (they
+ * are sent as they are); uncompressed files propose theirs, then Explicit and
+ * Implicit VR Little Endian (converted when needed).
+ */
+export function storeContexts(files: readonly DicomFile[]): ContextSpec[] {
+  const contexts = new Map<string, ContextSpec>();
+  for (const f of files) {
+    const native = !encapsulated(f.transferSyntaxUid);
+    const key = `${f.sopClassUid} ${native ? '' : f.transferSyntaxUid}`;
+    const c = contexts.get(key) ?? {
+      abstractSyntax: f.sopClassUid,
+      transferSyntaxes: native ? [...UNCOMPRESSED] : [],
+    };
+    if (!c.transferSyntaxes.includes(f.transferSyntaxUid)) {
+      c.transferSyntaxes = native
+        ? [f.transferSyntaxUid, ...c.transferSyntaxes]
+        : [f.transferSyntaxUid];
+    }
+    contexts.set(key, c);
+  }
+  return [...contexts.values()];
+}
+
+/** `dnet-scu store`: C-STORE of files and folders, with a progress bar. */
+export const store: Command = {
+  summary: 'store <host> <port> <path>...      C-STORE files and folders',
+  async run(argv, io) {
+    const { values, positionals } = parseCommand(argv, { async: { type: 'string' } });
+    if (values.help) return printHelp(io, HELP);
+    const peer = peerOf(positionals);
+    const paths = positionals.slice(2);
+    if (paths.length === 0) throw new UsageError('give at least one file or folder to send');
+    const window = integerOption('async', values.async, 128) ?? 1;
+    const files = await findDicomFiles(paths, (path, reason) => {
+      if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
+    });
+    if (files.length === 0) throw new UsageError('no DICOM files to send');
+
+    const client = await connect(values, peer, storeContexts(files), {
+      maxOperations: window,
+      signal: io.signal,
+    });
+    if (values.verbose) logContexts(io, client);
+    const sizes = new Map(files.map((f) => [f.path, f.size]));
+    const failures: string[] = [];
+    const bar = progressBar(io, 'store', values.quiet, files.length);
+    const started = performance.now();
+    let [done, failed, bytes] = [0, 0, 0];
+    try {
+      await client.storeMany(
+        files.map((f) => f.path),
+        {
+          ...(io.signal && { signal: io.signal }),
+          onProgress: ({ source, result }) => {
+            done++;
+            bytes += sizes.get(source as string) ?? 0;
+            if (result instanceof Error) {
+              failed++;
+              failures.push(`${source}: ${describeError(result)}`);
+            } else {
+              const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
+              if (result.status !== 0) failures.push(`warning: ${text}`);
+              else if (values.verbose) io.err(`stored ${text}`);
+            }
+            bar.update(done, failed, bytes);
+          },
+        },
+      );
+    } catch (error) {
+      // The association ended: the files not yet handled are failures too.
+      failures.push(
+        `association ended after ${done} of ${files.length} files: ${describeError(error)}`,
+      );
+    } finally {
+      bar.stop();
+      await finish(client);
+    }
+    for (const line of failures) io.err(line);
+    const stored = done - failed;
+    const ms = performance.now() - started;
+    const summary = {
+      stored,
+      failed: files.length - stored,
+      total: files.length,
+      bytes,
+      seconds: ms / 1000,
+    };
+    if (values.json) io.out(JSON.stringify({ operation: 'C-STORE', ...summary }));
+    else if (!values.quiet) {
+      io.out(
+        `stored ${stored} of ${files.length} files${summary.failed ? ` (${summary.failed} failed)` : ''}, ` +
+          `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${mbPerSecond(bytes, ms)} MB/s)`,
+      );
+    }
+    return summary.failed === 0 ? ExitStatus.OK : ExitStatus.FAILED;
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * Helpers of this app's tests (not part of the CLI): synthetic CT instances
+ * written as Part 10 files, a temporary folder, and a runner of the built
+ * binary.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSet, TransferSyntax, writePart10File } from '@dnet/dataset';
+
+/** The built CLI (the repository's test command builds before testing). */
+export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+
+/** CT Image Storage (PS3.4 Annex B.5). */
+export const CT = '1.2.840.10008.5.1.4.1.1.2';
+
+/** UIDs of instance `i` of series `s` of study `st` (under 2.25, PS3.5 §B.2). */
+export function uidsOf(st: number, s: number, i: number) {
+  const study = `2.25.7${st}`;
+  const series = `${study}.${s}`;
+  return { study, series, instance: `${series}.${i}` };
+}
+
+/** Writes `studies × series × instances` small CT files (Explicit VR LE) to `dir`; returns their paths. */
+export async function writeCtFiles(
+  dir: string,
+  studies: number,
+  series: number,
+  instances: number,
+  pixels = 4096,
+): Promise<string[]> {
+  const paths: string[] = [];
+  for (let st = 1; st <= studies; st++)
+    for (let s = 1; s <= series; s++)
+      for (let i = 1; i <= instances; i++) {
+        const u = uidsOf(st, s, i);
+        const ds = new DataSet();
+        ds.setString('SOPClassUID', CT, 'UI');
+        ds.setString('SOPInstanceUID', u.instance, 'UI');
+        ds.setString('StudyDate', `2024010${st}`, 'DA');
+        ds.setString('StudyTime', '101500', 'TM');
+        ds.setString('AccessionNumber', `ACC${st}`, 'SH');
+        ds.setString('Modality', 'CT', 'CS');
+        ds.setString('PatientName', `DOE^JANE${st}`, 'PN');
+        ds.setString('PatientID', `PID${st}`, 'LO');
+        ds.setString('StudyInstanceUID', u.study, 'UI');
+        ds.setString('SeriesInstanceUID', u.series, 'UI');
+        ds.setString('StudyID', `S${st}`, 'SH');
+        ds.setString('SeriesNumber', String(s), 'IS');
+        ds.setString('InstanceNumber', String(i), 'IS');
+        ds.setNumber('Rows', 16);
+        ds.setNumber('Columns', pixels / 32);
+        ds.setNumber('BitsAllocated', 16);
+        ds.setBytes('PixelData', new Uint8Array(pixels).fill(i), 'OW');
+        const path = join(dir, `${u.instance}.dcm`);
+        await writePart10File(
+          path,
+          {
+            mediaStorageSopClassUid: CT,
+            mediaStorageSopInstanceUid: u.instance,
+            transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+          },
+          ds,
+        );
+        paths.push(path);
+      }
+  return paths;
+}
+
+/** A temporary folder, removed by `await using` or `dispose`. */
+export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await mkdtemp(join(tmpdir(), 'dnet-scu-'));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Runs the built `dnet-scu` (bounded by `timeoutMs`) and returns its exit code and output. */
+export function scu(
+  args: string[],
+  { timeoutMs = 30_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
