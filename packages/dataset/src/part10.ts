@@ -316,11 +316,20 @@ export async function openPart10File(
     dataSetStream: (o = {}) =>
       createReadStream(path, { start: dataSetOffset, highWaterMark: o.highWaterMark ?? 64 * 1024 }),
     readDataSet: async (o = {}) => {
-      const chunks: Uint8Array[] = [];
-      for await (const c of createReadStream(path, { start: dataSetOffset })) {
-        chunks.push(c as Uint8Array);
+      // One allocation of the known size, filled in place.
+      const bytes = new Uint8Array(size - dataSetOffset);
+      const f = await open(path, 'r');
+      try {
+        let at = 0;
+        while (at < bytes.length) {
+          const { bytesRead } = await f.read(bytes, at, bytes.length - at, dataSetOffset + at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+        return decodeDataSet(bytes.subarray(0, at), header.transferSyntaxUid, o);
+      } finally {
+        await f.close();
       }
-      return decodeDataSet(concatChunks(chunks), header.transferSyntaxUid, o);
     },
   };
 }
