@@ -76,6 +76,59 @@ describe('hostile input', () => {
   });
 });
 
+describe('fragmentation properties', () => {
+  it('any maximum, any chunking: PDUs within the maximum, even fragments, one data PDV per PDU, exact data', () => {
+    const message = sampleMessages[0]!; // C-STORE-RQ
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 8, max: 300 }),
+          fc.integer({ min: 301, max: 70_000 }),
+          fc.constant(0),
+        ),
+        fc.array(fc.integer({ min: 0, max: 4000 }), { maxLength: 10 }),
+        (max, sizes) => {
+          let seed = 1;
+          const chunks = sizes.map((n) =>
+            new Uint8Array(n).map(() => (seed = (seed * 31 + 7) & 0xff)),
+          );
+          const whole = Buffer.concat(chunks);
+          const decoder = new PduDecoder({ maxPduLength: max === 0 ? 0xffffffff : max });
+          const r = new Reassembler();
+          const data: Uint8Array[] = [];
+          let ended = 0;
+          const fragments: PresentationDataValue[] = [];
+          for (const pdu of fragmentMessage({
+            contextId: 1,
+            command: message,
+            dataSet: chunks,
+            maxPduLength: max,
+          })) {
+            const length = pdu.reduce((n, b) => n + b.length, 0) - 6;
+            if (max > 0 && length > max) return false;
+            for (const p of pdu.flatMap((b) => decoder.push(b))) {
+              const pdvs = (p as PDataTf).pdvs;
+              if (pdvs.filter((v) => !v.command).length > 1) return false;
+              fragments.push(...pdvs);
+              for (const e of r.push(pdvs)) {
+                if (e.type === 'data') data.push(e.data.slice());
+                if (e.type === 'end') ended++;
+              }
+            }
+          }
+          const notLast = fragments.filter((v) => !v.last);
+          return (
+            ended === 1 &&
+            notLast.every((v) => v.data.length % 2 === 0) &&
+            Buffer.concat(data).equals(whole)
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('every message split at every byte boundary', () => {
   it('reassembles each sample message whatever the chunking of its PDU stream', () => {
     for (const message of sampleMessages) {
