@@ -1,8 +1,19 @@
 import { packageName } from '@dnet/services';
 import { main } from './main.js';
 
+// SIGINT / SIGTERM: stop accepting, finish what is in flight, close the database.
+// A second signal exits at once.
+const stop = new AbortController();
+for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(name, () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   services: packageName,
+  signal: stop.signal,
 });

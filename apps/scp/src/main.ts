@@ -1,35 +1,103 @@
-import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { parseCommandLine, type ScpConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { type RunningScp, startScp } from './scp.js';
 
-/** Where the command writes; injected so tests can read it. */
+/** Where the command writes and what stops it; injected so tests can drive it. */
 export interface Io {
+  /** One line to stdout. */
   out(line: string): void;
+  /** One line to stderr (usage errors). */
   err(line: string): void;
+  /** The services package name, for `--version`. */
   services: string;
+  /** Where the JSON log lines go (default stderr). */
+  log?: { write(line: string): void };
+  /** Stops the server when aborted (the CLI aborts it on SIGINT and SIGTERM). */
+  signal?: AbortSignal;
+  /** Called once the server listens (tests read the port from it). */
+  onListening?: (scp: RunningScp, config: ScpConfig) => void;
 }
 
-const HELP = `dnet-scp: a DICOM SCP archive (the dnet-scp issue fills it in)
+const HELP = `dnet-scp: a small DICOM archive: verification, storage, query/retrieve, worklist
 
 Usage:
-  dnet-scp --help                    this text
-  dnet-scp --version                 the version
+  dnet-scp [options]
+
+Options:
+  --port N                   port to listen on (default 11112; 0 picks a free one)
+  --host ADDRESS             address to bind (default 0.0.0.0)
+  --aet TITLE                our AE title (default DNETSCP)
+  --storage DIR              storage folder (default ./dnet-data)
+  --db FILE                  SQLite index (default <storage>/index.sqlite)
+  --max-pdu N                maximum PDU length we receive, bytes (default 262144)
+  --peer AET=host:port       a C-MOVE destination (repeatable)
+  --allow-aet TITLE          accept only these calling AE titles (repeatable)
+  --max-associations N       concurrent associations (default 64)
+  --worklist DIR             serve Modality Worklist from *.json / *.wl files in DIR
+  --tls --cert F --key F     DICOM over TLS (PS3.15 Annex B)
+  --ca F                     CA certificates clients must chain to
+  --require-client-cert      refuse clients without a valid certificate (needs --ca)
+  --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
+  --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
+  --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)
+  -h, --help                 this text
+  --version                  the version
+
+Prints "listening on <host>:<port>" once it accepts associations; logs JSON lines to stderr.
 `;
 
-/** Runs the command line `argv` and returns the process exit code. */
+/**
+ * Runs dnet-scp with the command line `argv`; resolves the exit code once the
+ * server has stopped (when `io.signal` aborts). Exit code 2 is a usage error,
+ * 1 a failure to start.
+ */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: false,
-  });
-  if (values.version) {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`dnet-scp: ${error.message} (try --help)`);
+      return 2;
+    }
+    throw error;
+  }
+  if (parsed.version) {
     io.out(`dnet-scp 0.0.0 (${io.services})`);
     return 0;
   }
-  if (values.help || argv.length === 0) {
+  if (parsed.help || !parsed.config) {
     io.out(HELP);
     return 0;
   }
-  io.err(`dnet-scp: unknown command '${argv[0]}' (try --help)`);
-  return 2;
+  const config = parsed.config;
+  const logger = pino(
+    { level: config.logLevel, base: { name: 'dnet-scp' } },
+    io.log ?? pino.destination({ dest: 2, sync: true }),
+  );
+  if (io.signal?.aborted) return 0;
+  let scp: RunningScp;
+  try {
+    scp = await startScp(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start');
+    io.err(`dnet-scp: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  logger.info(
+    { host: scp.host, port: scp.port, aeTitle: config.aeTitle, storage: config.storage },
+    'listening',
+  );
+  io.out(`listening on ${scp.host}:${scp.port}`);
+  io.onListening?.(scp, config);
+  await new Promise<void>((resolve) => {
+    if (!io.signal) return; // runs until the process is killed
+    if (io.signal.aborted) resolve();
+    else io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  logger.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+  await scp.close();
+  logger.info('stopped');
+  return 0;
 }

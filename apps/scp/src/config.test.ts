@@ -1,0 +1,133 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, parsePeer } from './config.js';
+import { ConfigError } from './errors.js';
+
+const config = (argv: string[]) => parseCommandLine(argv).config!;
+
+describe('parseCommandLine', () => {
+  it('has the defaults of the issue', () => {
+    const c = config([]);
+    expect(c).toMatchObject({
+      port: 11112,
+      aeTitle: 'DNETSCP',
+      storage: resolve('dnet-data'),
+      db: resolve('dnet-data', 'index.sqlite'),
+      peers: {},
+      allowAeTitles: [],
+      tls: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every option', () => {
+    const c = config([
+      '--port',
+      '104',
+      '--aet',
+      'ARCHIVE',
+      '--storage',
+      '/tmp/x',
+      '--host',
+      '127.0.0.1',
+      '--max-pdu',
+      '65536',
+      '--peer',
+      'DEST=127.0.0.1:11113',
+      '--peer',
+      'OTHER=pacs.example:104',
+      '--allow-aet',
+      'MODALITY',
+      '--allow-aet',
+      'WS',
+      '--max-associations',
+      '8',
+      '--worklist',
+      '/tmp/wl',
+      '--tls',
+      '--cert',
+      'c.pem',
+      '--key',
+      'k.pem',
+      '--ca',
+      'ca.pem',
+      '--require-client-cert',
+      '--log-level',
+      'debug',
+    ]);
+    expect(c).toMatchObject({
+      port: 104,
+      aeTitle: 'ARCHIVE',
+      storage: '/tmp/x',
+      db: '/tmp/x/index.sqlite',
+      host: '127.0.0.1',
+      maxPdu: 65536,
+      peers: {
+        DEST: { host: '127.0.0.1', port: 11113 },
+        OTHER: { host: 'pacs.example', port: 104 },
+      },
+      allowAeTitles: ['MODALITY', 'WS'],
+      maxAssociations: 8,
+      worklist: '/tmp/wl',
+      tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem', requireClientCert: true },
+      logLevel: 'debug',
+    });
+  });
+
+  it('takes a JSON config file, the command line winning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
+    const file = join(dir, 'scp.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        port: 4242,
+        aet: 'FROMFILE',
+        storage: '/srv/dicom',
+        peers: { DEST: '10.0.0.1:104', OTHER: { host: 'h', port: 5 } },
+        allowAet: ['A'],
+        tls: { cert: 'c', key: 'k' },
+      }),
+    );
+    const c = config(['--config', file, '--port', '4343', '--peer', 'THIRD=h3:3']);
+    expect(c).toMatchObject({
+      port: 4343,
+      aeTitle: 'FROMFILE',
+      storage: '/srv/dicom',
+      peers: {
+        DEST: { host: '10.0.0.1', port: 104 },
+        OTHER: { host: 'h', port: 5 },
+        THIRD: { host: 'h3', port: 3 },
+      },
+      allowAeTitles: ['A'],
+      tls: { cert: 'c', key: 'k', requireClientCert: false },
+    });
+    await writeFile(file, JSON.stringify({ prot: 1 }));
+    expect(() => config(['--config', file])).toThrow(/unknown setting 'prot'/);
+    await writeFile(file, '{');
+    expect(() => config(['--config', file])).toThrow(ConfigError);
+  });
+
+  it.each([
+    [['--port', '70000'], /--port must be an integer/],
+    [['--port', 'abc'], /--port must be an integer/],
+    [['--max-pdu', '100'], /--max-pdu/],
+    [['--aet', 'THIS_TITLE_IS_TOO_LONG'], /not an AE title/],
+    [['--aet', 'BACK\\SLASH'], /not an AE title/],
+    [['--peer', 'DEST'], /AET=host:port/],
+    [['--tls'], /--tls needs --cert and --key/],
+    [['--cert', 'c.pem'], /need --tls/],
+    [['--tls', '--cert', 'c', '--key', 'k', '--require-client-cert'], /needs --ca/],
+    [['--log-level', 'loud'], /--log-level/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['serve'], /unknown command 'serve'/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+    expect(() => parseCommandLine(argv)).toThrow(ConfigError);
+  });
+
+  it('parses peers with IPv6 literals', () => {
+    expect(parsePeer('DEST=[::1]:104')).toEqual(['DEST', { host: '::1', port: 104 }]);
+  });
+});

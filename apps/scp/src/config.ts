@@ -1,0 +1,300 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './errors.js';
+
+/** Levels accepted by `--log-level` (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of the {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A C-MOVE destination (PS3.4 §C.4.2.1.1): where an AE title is reached. */
+export interface PeerAddress {
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
+}
+
+/** TLS settings of the listener (PS3.15 Annex B). */
+export interface TlsConfig {
+  /** Our certificate chain (PEM file). */
+  cert: string;
+  /** Our private key (PEM file). */
+  key: string;
+  /** CA certificates peers must chain to (PEM file). */
+  ca?: string;
+  /** Refuse clients without a certificate that verifies against `ca`. */
+  requireClientCert: boolean;
+}
+
+/** Everything dnet-scp is configured with, from the command line and `--config FILE`. */
+export interface ScpConfig {
+  /** Address to bind (default 0.0.0.0: every interface, like storescp). */
+  host: string;
+  /** Port (default 11112; 0 picks a free one). */
+  port: number;
+  /** Our AE title (default `DNETSCP`), PS3.8 §9.3.2: 1-16 characters. */
+  aeTitle: string;
+  /** Storage folder (default `./dnet-data`). */
+  storage: string;
+  /** SQLite index file (default `<storage>/index.sqlite`). */
+  db: string;
+  /** Maximum PDU length we receive (PS3.8 Annex D.1), default 256 KiB. */
+  maxPdu: number | undefined;
+  /** C-MOVE destinations by AE title. */
+  peers: Record<string, PeerAddress>;
+  /** Calling AE titles allowed; every one when empty. */
+  allowAeTitles: string[];
+  /** Most concurrent associations (default 64, `DEFAULT_MAX_ASSOCIATIONS`). */
+  maxAssociations: number | undefined;
+  /** Folder of Modality Worklist items, or none (worklist not offered). */
+  worklist: string | undefined;
+  /** TLS settings, or plain TCP. */
+  tls: TlsConfig | undefined;
+  /** Log level of the JSON lines written to stderr (default `info`). */
+  logLevel: LogLevel;
+  /** How long shutdown waits for in-flight operations, in ms (default 10 000). */
+  shutdownTimeoutMs: number;
+}
+
+/** The command-line options, as `node:util` `parseArgs` takes them. */
+export const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  aet: { type: 'string' },
+  storage: { type: 'string' },
+  db: { type: 'string' },
+  'max-pdu': { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'allow-aet': { type: 'string', multiple: true },
+  'max-associations': { type: 'string' },
+  worklist: { type: 'string' },
+  tls: { type: 'boolean' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  'require-client-cert': { type: 'boolean' },
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+} as const;
+
+/** Smallest and largest maximum PDU length we announce (PS3.8 Annex D.1; 0 would mean unlimited). */
+const MIN_PDU = 4096;
+const MAX_PDU = 64 * 1024 * 1024;
+
+function int(value: unknown, option: string, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `${option} must be an integer from ${min} to ${max}, got '${value}'`,
+      option,
+    );
+  }
+  return n;
+}
+
+/** Validates an AE title: 1-16 characters of the default repertoire, no backslash (PS3.5 §6.2 AE). */
+export function checkAeTitle(value: unknown, option: string): string {
+  const s = String(value ?? '').trim();
+  if (s.length === 0 || s.length > 16 || !/^[\x20-\x5b\x5d-\x7e]+$/.test(s)) {
+    throw new ConfigError(
+      `${option}: '${value}' is not an AE title (1-16 characters, no backslash)`,
+      option,
+    );
+  }
+  return s;
+}
+
+/** Parses `AET=host:port` (the `--peer` option). */
+export function parsePeer(value: string): [string, PeerAddress] {
+  const m = /^([^=]+)=(.+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`--peer must be AET=host:port, got '${value}'`, '--peer');
+  const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
+  return [checkAeTitle(m[1], '--peer'), { host, port: int(m[3], '--peer', 1, 65535) }];
+}
+
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
+};
+
+/** What a `--config FILE` may hold: the same settings as the command line, in JSON. */
+interface FileConfig {
+  host?: string;
+  port?: number;
+  aet?: string;
+  storage?: string;
+  db?: string;
+  maxPdu?: number;
+  peers?: Record<string, string | PeerAddress> | string[];
+  allowAet?: string[];
+  maxAssociations?: number;
+  worklist?: string;
+  tls?: { cert?: string; key?: string; ca?: string; requireClientCert?: boolean } | boolean;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  requireClientCert?: boolean;
+  logLevel?: string;
+  shutdownTimeoutMs?: number;
+}
+
+const FILE_KEYS = new Set([
+  'host',
+  'port',
+  'aet',
+  'storage',
+  'db',
+  'maxPdu',
+  'peers',
+  'allowAet',
+  'maxAssociations',
+  'worklist',
+  'tls',
+  'cert',
+  'key',
+  'ca',
+  'requireClientCert',
+  'logLevel',
+  'shutdownTimeoutMs',
+]);
+
+function readConfigFile(path: string): FileConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`--config ${path}: ${(cause as Error).message}`, '--config');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`--config ${path}: a JSON object is expected`, '--config');
+  }
+  for (const key of Object.keys(value)) {
+    if (!FILE_KEYS.has(key))
+      throw new ConfigError(`--config ${path}: unknown setting '${key}'`, key);
+  }
+  return value as FileConfig;
+}
+
+function filePeers(peers: FileConfig['peers']): Record<string, PeerAddress> {
+  const out: Record<string, PeerAddress> = {};
+  if (peers === undefined) return out;
+  if (Array.isArray(peers)) {
+    for (const p of peers) {
+      const [ae, address] = parsePeer(String(p));
+      out[ae] = address;
+    }
+    return out;
+  }
+  for (const [ae, v] of Object.entries(peers)) {
+    const [title, address] =
+      typeof v === 'string' ? parsePeer(`${ae}=${v}`) : [checkAeTitle(ae, 'peers'), v];
+    out[title] = {
+      host: String(address.host),
+      port: int(address.port, `peers.${ae}.port`, 1, 65535),
+    };
+  }
+  return out;
+}
+
+/**
+ * Builds the configuration from parsed options: `--config FILE` first, every
+ * option given on the command line over it, then the defaults.
+ *
+ * @param values - what `parseArgs` returned for {@link OPTIONS}
+ * @throws ConfigError
+ */
+export function resolveConfig(values: Values): ScpConfig {
+  const file = values.config ? readConfigFile(values.config) : {};
+  const fileTls = typeof file.tls === 'object' ? file.tls : {};
+  const storage = resolve(values.storage ?? file.storage ?? './dnet-data');
+  const peers = filePeers(file.peers);
+  for (const p of values.peer ?? []) {
+    const [ae, address] = parsePeer(p);
+    peers[ae] = address;
+  }
+  const level = values['log-level'] ?? file.logLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, '--log-level');
+  }
+  const useTls = values.tls ?? (file.tls === true || typeof file.tls === 'object');
+  let tls: TlsConfig | undefined;
+  if (useTls) {
+    const cert = values.cert ?? fileTls.cert ?? file.cert;
+    const key = values.key ?? fileTls.key ?? file.key;
+    if (!cert || !key) throw new ConfigError('--tls needs --cert and --key', '--tls');
+    const ca = values.ca ?? fileTls.ca ?? file.ca;
+    const requireClientCert =
+      values['require-client-cert'] ?? fileTls.requireClientCert ?? file.requireClientCert ?? false;
+    if (requireClientCert && !ca) {
+      throw new ConfigError('--require-client-cert needs --ca', '--require-client-cert');
+    }
+    tls = { cert, key, ...(ca && { ca }), requireClientCert };
+  } else if (values['require-client-cert'] || values.cert || values.key) {
+    throw new ConfigError('--cert, --key and --require-client-cert need --tls', '--tls');
+  }
+  const maxPdu = values['max-pdu'] ?? file.maxPdu;
+  const maxAssociations = values['max-associations'] ?? file.maxAssociations;
+  const worklist = values.worklist ?? file.worklist;
+  return {
+    host: values.host ?? file.host ?? '0.0.0.0',
+    port: int(values.port ?? file.port ?? 11112, '--port', 0, 65535),
+    aeTitle: checkAeTitle(values.aet ?? file.aet ?? 'DNETSCP', '--aet'),
+    storage,
+    db: resolve(values.db ?? file.db ?? join(storage, 'index.sqlite')),
+    maxPdu: maxPdu === undefined ? undefined : int(maxPdu, '--max-pdu', MIN_PDU, MAX_PDU),
+    peers,
+    allowAeTitles: [...(file.allowAet ?? []), ...(values['allow-aet'] ?? [])].map((a) =>
+      checkAeTitle(a, '--allow-aet'),
+    ),
+    maxAssociations:
+      maxAssociations === undefined
+        ? undefined
+        : int(maxAssociations, '--max-associations', 1, 10_000),
+    worklist: worklist === undefined ? undefined : resolve(worklist),
+    tls,
+    logLevel: level as LogLevel,
+    shutdownTimeoutMs: int(
+      values['shutdown-timeout'] ?? file.shutdownTimeoutMs ?? 10_000,
+      '--shutdown-timeout',
+      0,
+      600_000,
+    ),
+  };
+}
+
+/**
+ * Parses the command line (`argv` without node and the script).
+ *
+ * @throws ConfigError on an unknown option, a positional argument or an invalid value
+ */
+export function parseCommandLine(argv: readonly string[]): {
+  help: boolean;
+  version: boolean;
+  config: ScpConfig | undefined;
+} {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || values.version) {
+    return { help: !!values.help, version: !!values.version, config: undefined };
+  }
+  if (positionals.length > 0) {
+    throw new ConfigError(`unknown command '${positionals[0]}'`);
+  }
+  return { help: false, version: false, config: resolveConfig(values as Values) };
+}

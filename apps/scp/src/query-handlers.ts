@@ -1,0 +1,184 @@
+import type { Readable } from 'node:stream';
+import { readPart10Stream } from '@dnet/dataset';
+import {
+  type DicomJson,
+  type FindMatches,
+  type FindRequest,
+  type RequestContext,
+  type RetrieveRequest,
+  type RetrieveSources,
+  SopClass,
+  type StoreInstance,
+} from '@dnet/services';
+import type { Logger } from 'pino';
+import type { ArchiveIndex, RetrieveInstance } from './archive/archive-index.js';
+import { InvalidQueryError } from './archive/errors.js';
+import { isQueryLevel, QueryModel, Tag } from './archive/query-model.js';
+import type { ObjectStorage } from './archive/storage.js';
+import type { WorklistSource } from './archive/worklist.js';
+
+/** The information model of each Query/Retrieve SOP class this SCP serves (PS3.4 §C.6). */
+const MODEL_OF: Readonly<Record<string, QueryModel>> = {
+  [SopClass.PATIENT_ROOT_FIND]: QueryModel.PATIENT_ROOT,
+  [SopClass.PATIENT_ROOT_MOVE]: QueryModel.PATIENT_ROOT,
+  [SopClass.PATIENT_ROOT_GET]: QueryModel.PATIENT_ROOT,
+  [SopClass.STUDY_ROOT_FIND]: QueryModel.STUDY_ROOT,
+  [SopClass.STUDY_ROOT_MOVE]: QueryModel.STUDY_ROOT,
+  [SopClass.STUDY_ROOT_GET]: QueryModel.STUDY_ROOT,
+};
+
+/** Options of {@link createQueryHandlers}. */
+export interface QueryHandlerOptions {
+  /** The catalogue queried. */
+  index: ArchiveIndex;
+  /** Where the retrieved objects are read from. */
+  storage: ObjectStorage;
+  /** Modality Worklist items, if the worklist is served. */
+  worklist?: WorklistSource;
+  /** Our AE title: Retrieve AE Title (0008,0054) of every C-FIND response. */
+  aeTitle: string;
+  /** One JSON line per operation. */
+  logger: Logger;
+}
+
+function where(context: RequestContext) {
+  return {
+    peer: context.callingAeTitle,
+    address: `${context.remoteAddress}:${context.remotePort}`,
+  };
+}
+
+/** The model of a Query/Retrieve SOP class, and the request's level, checked (PS3.4 §C.4.1.2). */
+function target(request: FindRequest | RetrieveRequest) {
+  const model = MODEL_OF[request.sopClassUid];
+  if (!model) {
+    throw new InvalidQueryError(`SOP class ${request.sopClassUid} is not served here`);
+  }
+  const level = request.level;
+  if (!isQueryLevel(level)) {
+    throw new InvalidQueryError(
+      `Query/Retrieve Level '${level ?? ''}' is not valid`,
+      Tag.QueryRetrieveLevel,
+    );
+  }
+  return { model, level };
+}
+
+async function* logged(
+  source: AsyncIterable<DicomJson>,
+  logger: Logger,
+  fields: Record<string, unknown>,
+  signal: AbortSignal,
+): AsyncGenerator<DicomJson> {
+  const started = performance.now();
+  let matches = 0;
+  let status = 'success';
+  try {
+    for await (const m of source) {
+      matches++;
+      yield m;
+    }
+    if (signal.aborted) status = 'cancelled';
+  } catch (error) {
+    status = 'failed';
+    fields.error = String((error as Error)?.message ?? error);
+    throw error;
+  } finally {
+    logger.info(
+      { ...fields, matches, durationMs: Math.round(performance.now() - started), status },
+      fields.op as string,
+    );
+  }
+}
+
+/**
+ * Streams a stored object's data set, past its Part 10 header, opening the
+ * object only when the sub-operation starts (so a large retrieve holds one
+ * open file at a time).
+ */
+async function* dataSetOf(storage: ObjectStorage, path: string): AsyncGenerator<Uint8Array> {
+  const stream: Readable = await storage.open(path);
+  try {
+    const { dataSet } = await readPart10Stream(stream as AsyncIterable<Uint8Array>, {
+      strict: false,
+    });
+    yield* dataSet;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * The C-FIND, C-MOVE and C-GET handlers of the archive (PS3.4 Annex C, K):
+ * Patient Root and Study Root queries over the index at every level,
+ * Modality Worklist queries over the worklist source, and retrieves of the
+ * instances the index selects, each read from storage when its C-STORE
+ * sub-operation starts.
+ *
+ * @example
+ * ```ts
+ * const { find, move, get } = createQueryHandlers({ index, storage, aeTitle: 'DNETSCP', logger });
+ * ```
+ */
+export function createQueryHandlers(options: QueryHandlerOptions) {
+  const { index, storage, worklist, aeTitle, logger } = options;
+
+  const retrieve = async (
+    op: 'C-MOVE' | 'C-GET',
+    request: RetrieveRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+  ): Promise<RetrieveSources> => {
+    const fields = {
+      op,
+      ...where(context),
+      level: request.level,
+      ...(request.destination && { destination: request.destination }),
+    };
+    let instances: RetrieveInstance[];
+    try {
+      const { model, level } = target(request);
+      instances = await index.instances(level, request.identifier, { model, signal });
+    } catch (error) {
+      logger.info({ ...fields, status: 'failed', error: (error as Error).message }, op);
+      throw error;
+    }
+    logger.info({ ...fields, instances: instances.length, status: 'started' }, op);
+    return instances.map(
+      (i): StoreInstance => ({
+        sopClassUid: i.sopClassUid,
+        sopInstanceUid: i.sopInstanceUid,
+        transferSyntaxUid: i.transferSyntaxUid,
+        dataSet: () => dataSetOf(storage, i.path),
+      }),
+    );
+  };
+
+  return {
+    /** C-FIND (PS3.4 §C.4.1, §K.4.1). */
+    find(request: FindRequest, context: RequestContext, signal: AbortSignal): FindMatches {
+      if (request.sopClassUid === SopClass.MODALITY_WORKLIST_FIND) {
+        if (!worklist) throw new InvalidQueryError('no worklist is configured');
+        return logged(
+          worklist.find(request.identifier, { signal }),
+          logger,
+          { op: 'C-FIND', model: 'WORKLIST', ...where(context) },
+          signal,
+        );
+      }
+      const { model, level } = target(request);
+      return logged(
+        index.find(level, request.identifier, { model, signal, retrieveAeTitle: aeTitle }),
+        logger,
+        { op: 'C-FIND', model, level, ...where(context) },
+        signal,
+      );
+    },
+    /** C-MOVE (PS3.4 §C.4.2): the server opens the association to the destination. */
+    move: (request: RetrieveRequest, context: RequestContext, signal: AbortSignal) =>
+      retrieve('C-MOVE', request, context, signal),
+    /** C-GET (PS3.4 §C.4.3): sub-operations on the requestor's association. */
+    get: (request: RetrieveRequest, context: RequestContext, signal: AbortSignal) =>
+      retrieve('C-GET', request, context, signal),
+  };
+}

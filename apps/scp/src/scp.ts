@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { decodePart10, toDicomJson } from '@dnet/dataset';
+import { type DicomJson, Server, SopClass } from '@dnet/services';
+import { tls } from '@dnet/tls';
+import type { Transport } from '@dnet/transport';
+import { tcp } from '@dnet/transport-tcp';
+import type { Logger } from 'pino';
+import type { ArchiveIndex } from './archive/archive-index.js';
+import { SqliteIndex } from './archive/sqlite-index.js';
+import { LocalStorage } from './archive/storage.js';
+import {
+  DEFAULT_WORKLIST_READERS,
+  FolderWorklist,
+  type WorklistItemReader,
+} from './archive/worklist.js';
+import type { ScpConfig } from './config.js';
+import { createQueryHandlers } from './query-handlers.js';
+import { createStoreHandler } from './store-handler.js';
+
+/** A running dnet-scp: the server, its archive, and a graceful stop. */
+export interface RunningScp {
+  /** The DICOM server. */
+  server: Server;
+  /** The index (for inspection). */
+  index: ArchiveIndex;
+  /** The storage. */
+  storage: LocalStorage;
+  /** The bound address. */
+  host: string;
+  /** The bound port. */
+  port: number;
+  /**
+   * Graceful stop: stop accepting, let in-flight operations finish within
+   * the configured deadline (then abort what is left), close the database.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Reads a DICOM Part 10 worklist file (`*.wl`, the format of DCMTK's
+ * wlmscpfs) as one worklist item (PS3.10 §7.1, PS3.4 Annex K).
+ */
+export const part10WorklistReader: WorklistItemReader = (bytes) => [
+  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJson,
+];
+
+function transportFor(config: ScpConfig): Transport {
+  if (!config.tls) return tcp();
+  const t = config.tls;
+  return tls({
+    cert: readFileSync(t.cert),
+    key: readFileSync(t.key),
+    ...(t.ca && { ca: readFileSync(t.ca) }),
+    clientCertificate: t.requireClientCert ? 'require' : t.ca ? 'request' : 'none',
+  });
+}
+
+/**
+ * Starts the archive SCP: Verification, Storage, Query/Retrieve (Patient
+ * and Study Root FIND, MOVE, GET) and, with a worklist folder, Modality
+ * Worklist, over files in `config.storage` and a SQLite index.
+ *
+ * @example
+ * ```ts
+ * const scp = await startScp(resolveConfig({ port: '0', storage: '/tmp/data' }), pino());
+ * console.log(`listening on ${scp.host}:${scp.port}`);
+ * await scp.close();
+ * ```
+ */
+export async function startScp(config: ScpConfig, logger: Logger): Promise<RunningScp> {
+  const storage = new LocalStorage(config.storage);
+  await mkdir(config.storage, { recursive: true });
+  await mkdir(dirname(config.db), { recursive: true });
+  const removed = await storage.removeTemporaryFiles();
+  if (removed > 0) logger.warn({ removed }, 'removed temporary files left by a crash');
+  const index = new SqliteIndex(config.db);
+  const worklist = config.worklist
+    ? new FolderWorklist(config.worklist, {
+        readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
+      })
+    : undefined;
+  const store = createStoreHandler({ storage, index, logger });
+  const { find, move, get } = createQueryHandlers({
+    index,
+    storage,
+    ...(worklist && { worklist }),
+    aeTitle: config.aeTitle,
+    logger,
+  });
+  const handlers = { store, find, move, get };
+  const derived = Server.policyFor({ handlers, aeTitle: config.aeTitle });
+  const aeTable = Object.fromEntries(
+    Object.entries(config.peers).map(([ae, p]) => [ae, { host: p.host, port: p.port }]),
+  );
+  let server: Server;
+  try {
+    server = await Server.listen({
+      transport: transportFor(config),
+      host: config.host,
+      port: config.port,
+      aeTitle: config.aeTitle,
+      handlers,
+      aeTable,
+      ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
+      policy: {
+        // Modality Worklist only when a worklist folder is configured (PS3.4 Annex K).
+        contexts: worklist
+          ? derived.contexts
+          : derived.contexts.filter((c) => c.abstractSyntax !== SopClass.MODALITY_WORKLIST_FIND),
+        ...(config.maxPdu && { maxPduLength: config.maxPdu }),
+        ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
+      },
+    });
+  } catch (error) {
+    await index.close();
+    throw error;
+  }
+  server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
+  server.on('association', (a) => {
+    const started = performance.now();
+    const info = a.info;
+    const fields = {
+      peer: (info.callingAeTitle ?? '').trim(),
+      address: `${info.connection?.remoteAddress ?? ''}:${info.connection?.remotePort ?? 0}`,
+      encrypted: info.encrypted,
+    };
+    logger.info({ ...fields, event: 'association', status: 'accepted' }, 'association');
+    void a.closed.then(() =>
+      logger.info(
+        {
+          ...fields,
+          event: 'association',
+          status: 'closed',
+          durationMs: Math.round(performance.now() - started),
+        },
+        'association',
+      ),
+    );
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    index,
+    storage,
+    host: server.host,
+    port: server.port,
+    close() {
+      closing ??= (async () => {
+        try {
+          await server.close({ timeoutMs: config.shutdownTimeoutMs });
+        } finally {
+          await index.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

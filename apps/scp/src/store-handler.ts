@@ -1,0 +1,238 @@
+import { encodePart10Header } from '@dnet/dataset';
+import type { ReceivedInstance, RequestContext, StoreStatus } from '@dnet/services';
+import type { Logger } from 'pino';
+import type { ArchiveIndex } from './archive/archive-index.js';
+import { ArchiveError, ArchiveErrorCode } from './archive/errors.js';
+import type { ObjectStorage, ObjectWriter } from './archive/storage.js';
+import {
+  DEFAULT_MAX_HEAD_BYTES,
+  decodeHead,
+  decodeIndexable,
+  indexAttributes,
+  joinHead,
+  PLACEMENT_STOP_TAG,
+} from './data-set-head.js';
+import { ScpError, ScpErrorCode, UnreadableDataSetError } from './errors.js';
+
+/** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
+export const StoreStatusCode = {
+  /** Success (0000H). */
+  SUCCESS: 0x0000,
+  /** Refused: Out of Resources (A700H): the object could not be written or indexed. */
+  OUT_OF_RESOURCES: 0xa700,
+  /** Error: Data Set does not match SOP Class (A900H): its SOP UIDs differ from the request's. */
+  DATA_SET_DOES_NOT_MATCH: 0xa900,
+  /** Error: Cannot understand (C000H): the data set cannot be decoded or placed. */
+  CANNOT_UNDERSTAND: 0xc000,
+} as const;
+
+/** Options of {@link createStoreHandler}. */
+export interface StoreHandlerOptions {
+  /** Where objects are written. */
+  storage: ObjectStorage;
+  /** Where they are catalogued. */
+  index: ArchiveIndex;
+  /** One JSON line per C-STORE. */
+  logger: Logger;
+  /** Bytes of each data set's beginning kept to index it (default 1 MiB, `DEFAULT_MAX_HEAD_BYTES`). */
+  maxHeadBytes?: number;
+}
+
+const UID_TAGS = {
+  sopClass: '00080016',
+  sopInstance: '00080018',
+  study: '0020000D',
+  series: '0020000E',
+} as const;
+
+function firstString(ds: ReturnType<typeof decodeIndexable>, keyword: string): string {
+  try {
+    return ds.uid(keyword) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function statusOf(error: unknown): { status: number; errorComment: string } {
+  const errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+  if (error instanceof UnreadableDataSetError) {
+    return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
+  }
+  if (error instanceof ScpError && error.code === ScpErrorCode.UNREADABLE_DATA_SET) {
+    return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
+  }
+  if (error instanceof ArchiveError) {
+    if (
+      error.code === ArchiveErrorCode.INVALID_UID ||
+      error.code === ArchiveErrorCode.INVALID_RECORD ||
+      error.code === ArchiveErrorCode.INVALID_PATH
+    ) {
+      return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
+    }
+  }
+  return { status: StoreStatusCode.OUT_OF_RESOURCES, errorComment };
+}
+
+/**
+ * The C-STORE handler of the archive (PS3.4 Annex B): streams the data set
+ * into an {@link ObjectStorage} writer as a Part 10 file (PS3.10 §7.1 meta
+ * header, then the data set bytes exactly as received), decoding just its
+ * beginning: first to place it (Study, Series and SOP Instance UIDs,
+ * validated before they become path parts), then to index it. The object is
+ * committed (fsync + rename), then indexed, and only then is Success
+ * returned; on any failure or abort the writer is aborted (no file, no row).
+ *
+ * @example
+ * ```ts
+ * const store = createStoreHandler({ storage, index, logger });
+ * await Server.listen({ transport: tcp(), port: 11112, aeTitle: 'DNETSCP', handlers: { store } });
+ * ```
+ */
+export function createStoreHandler(
+  options: StoreHandlerOptions,
+): (
+  instance: ReceivedInstance,
+  context: RequestContext,
+  signal: AbortSignal,
+) => Promise<StoreStatus> {
+  const { storage, index, logger } = options;
+  const maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+  return async (instance, context, signal) => {
+    const started = performance.now();
+    const ts = instance.transferSyntaxUid;
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    let headCut = false;
+    let waiting: Uint8Array[] = [];
+    let writer: ObjectWriter | undefined;
+    let bytes = 0;
+
+    const open = async (complete: boolean): Promise<boolean> => {
+      const ds = decodeHead(joinHead(head), ts, PLACEMENT_STOP_TAG, complete && !headCut);
+      if (!ds) {
+        if (headCut) {
+          throw new UnreadableDataSetError(
+            `Study and Series Instance UIDs not in the first ${maxHead} bytes`,
+          );
+        }
+        return false;
+      }
+      writer = await storage.begin({
+        studyInstanceUid: firstString(ds, 'StudyInstanceUID'),
+        seriesInstanceUid: firstString(ds, 'SeriesInstanceUID'),
+        sopInstanceUid: instance.sopInstanceUid,
+      });
+      // PS3.10 §7.1: the File Meta Information, then the data set as received.
+      await writer.write(
+        encodePart10Header({
+          mediaStorageSopClassUid: instance.sopClassUid,
+          mediaStorageSopInstanceUid: instance.sopInstanceUid,
+          transferSyntaxUid: ts,
+          ...(context.callingAeTitle && { sourceApplicationEntityTitle: context.callingAeTitle }),
+        }),
+      );
+      for (const c of waiting) await writer.write(c);
+      waiting = [];
+      return true;
+    };
+
+    const log = (status: number, extra: Record<string, unknown> = {}) =>
+      logger.info(
+        {
+          op: 'C-STORE',
+          peer: context.callingAeTitle,
+          address: `${context.remoteAddress}:${context.remotePort}`,
+          sopClassUid: instance.sopClassUid,
+          sopInstanceUid: instance.sopInstanceUid,
+          bytes,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          status: `0x${status.toString(16).padStart(4, '0')}`,
+          ...extra,
+        },
+        'C-STORE',
+      );
+
+    try {
+      for await (const chunk of instance.dataSet) {
+        bytes += chunk.length;
+        if (!headCut) {
+          if (headBytes + chunk.length <= maxHead) {
+            head.push(chunk);
+            headBytes += chunk.length;
+          } else {
+            head.push(chunk.subarray(0, maxHead - headBytes));
+            headBytes = maxHead;
+            headCut = true;
+          }
+        }
+        if (writer) await writer.write(chunk);
+        else {
+          waiting.push(chunk);
+          await open(false);
+        }
+      }
+      signal.throwIfAborted();
+      if (!writer && !(await open(true))) {
+        throw new UnreadableDataSetError('the data set ends before its Series Instance UID');
+      }
+      const attributes = indexAttributes(decodeIndexable(joinHead(head), ts, !headCut));
+      // PS3.4 §B.2.3: the data set must be the instance the request names.
+      const sopInstance = attributes[UID_TAGS.sopInstance]?.Value?.[0];
+      const sopClass = attributes[UID_TAGS.sopClass]?.Value?.[0];
+      if (sopInstance !== undefined && sopInstance !== instance.sopInstanceUid) {
+        const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
+        await writer!.abort();
+        log(status, { reason: 'SOP Instance UID differs from the request' });
+        return { status, errorComment: 'SOP Instance UID differs from the C-STORE-RQ' };
+      }
+      if (sopClass !== undefined && sopClass !== instance.sopClassUid) {
+        const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
+        await writer!.abort();
+        log(status, { reason: 'SOP Class UID differs from the request' });
+        return { status, errorComment: 'SOP Class UID differs from the C-STORE-RQ' };
+      }
+      attributes[UID_TAGS.sopInstance] = { vr: 'UI', Value: [instance.sopInstanceUid] };
+      attributes[UID_TAGS.sopClass] = { vr: 'UI', Value: [instance.sopClassUid] };
+      signal.throwIfAborted();
+      const stored = await writer!.commit();
+      try {
+        const put = await index.put({
+          path: stored.path,
+          size: stored.size,
+          transferSyntaxUid: ts,
+          attributes,
+        });
+        if (put.previousPath && put.previousPath !== stored.path) {
+          await storage.remove(put.previousPath).catch(() => false);
+        }
+        log(0, { path: stored.path, replaced: put.replaced });
+      } catch (error) {
+        // Not indexed: no file either (a file without a row is unfindable).
+        await storage.remove(stored.path).catch(() => false);
+        throw error;
+      }
+      return StoreStatusCode.SUCCESS;
+    } catch (error) {
+      await writer?.abort().catch(() => undefined);
+      const { status, errorComment } = statusOf(error);
+      if (signal.aborted || context.association.state !== 'Sta6') {
+        logger.warn(
+          {
+            op: 'C-STORE',
+            peer: context.callingAeTitle,
+            address: `${context.remoteAddress}:${context.remotePort}`,
+            sopInstanceUid: instance.sopInstanceUid,
+            bytes,
+            durationMs: Math.round(performance.now() - started),
+            status: 'aborted',
+            error: errorComment,
+          },
+          'C-STORE aborted',
+        );
+        throw error;
+      }
+      log(status, { error: errorComment });
+      return { status, errorComment };
+    }
+  };
+}

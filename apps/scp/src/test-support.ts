@@ -1,0 +1,65 @@
+import { main } from './main.js';
+import type { RunningScp } from './scp.js';
+
+/** dnet-scp started in-process by {@link startInProcess}. */
+export interface InProcessScp {
+  /** The running archive. */
+  scp: RunningScp;
+  /** Its port. */
+  port: number;
+  /** The JSON log lines so far. */
+  logs: Record<string, unknown>[];
+  /** What it printed on stdout. */
+  out: string[];
+  /** Stops it (as SIGTERM does) and resolves its exit code. */
+  stop(): Promise<number>;
+}
+
+/** Runs `main()` with `args` until {@link InProcessScp.stop}; rejects if it does not listen within 10 s. */
+export async function startInProcess(args: string[]): Promise<InProcessScp> {
+  const stop = new AbortController();
+  const logs: Record<string, unknown>[] = [];
+  const out: string[] = [];
+  const err: string[] = [];
+  let listening!: (scp: RunningScp) => void;
+  const ready = new Promise<RunningScp>((resolve) => {
+    listening = resolve;
+  });
+  const exit = main(args, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    services: 'test',
+    signal: stop.signal,
+    log: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    onListening: (scp) => listening(scp),
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const scp = await Promise.race([
+    ready,
+    exit.then((code) => {
+      throw new Error(`dnet-scp exited with ${code}: ${err.join('\n')}`);
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('dnet-scp did not listen within 10 s')), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    scp,
+    port: scp.port,
+    logs,
+    out,
+    stop: () => {
+      stop.abort();
+      return exit;
+    },
+  };
+}
+
+/** Waits until `check()` is true, polling every 20 ms, for at most `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
