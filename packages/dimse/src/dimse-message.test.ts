@@ -184,6 +184,32 @@ describe('conditional fields', () => {
     expect(() => decodeMessage(bytes)).toThrow(MissingFieldError);
   });
 
+  it('C-MOVE-RSP and C-GET-RSP: no Identifier while pending or on success; tolerated when received', () => {
+    const pending = { ...sample(CommandField.C_GET_RSP), hasDataSet: true } as DimseMessage;
+    expect(() => encodeMessage(pending)).toThrow(FieldNotAllowedError);
+    const success: DimseMessage = {
+      commandField: CommandField.C_MOVE_RSP,
+      messageIdBeingRespondedTo: 1,
+      status: 0,
+      hasDataSet: true,
+    };
+    expect(() => encodeMessage(success)).toThrow(FieldNotAllowedError);
+    // A warning or failure carries the Failed SOP Instance UID List.
+    expect(() => encodeMessage({ ...success, status: 0xb000 })).not.toThrow();
+    // Received from a peer that sends one anyway: accepted (DCMTK tolerates it too).
+    const bytes = encodeCommandSet({
+      commandField: CommandField.C_MOVE_RSP,
+      messageIdBeingRespondedTo: 1,
+      status: 0xff00,
+      numberOfRemainingSuboperations: 1,
+      numberOfCompletedSuboperations: 0,
+      numberOfFailedSuboperations: 0,
+      numberOfWarningSuboperations: 0,
+      commandDataSetType: 1,
+    });
+    expect(decodeMessage(bytes).hasDataSet).toBe(true);
+  });
+
   it('checks data set presence by type (Command Data Set Type, PS3.7 §E.1)', () => {
     expect(() => encodeMessage({ ...sample(CommandField.C_STORE_RQ), hasDataSet: false })).toThrow(
       MissingFieldError,

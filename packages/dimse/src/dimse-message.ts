@@ -565,6 +565,15 @@ function hex(n: number): string {
  * presence matches the type, and enumerated values are in range.
  */
 export function validateMessage(message: DimseMessage): void {
+  check(message, true);
+}
+
+/**
+ * The checks of {@link validateMessage}. `sending` adds the rules a receiver
+ * tolerates because deployed peers break them (DCMTK's movescu, for one,
+ * copes with a data set after a pending C-MOVE-RSP).
+ */
+function check(message: DimseMessage, sending: boolean): void {
   const cf = message.commandField as number;
   if (!isCommandField(cf)) throw new UnknownCommandError(cf);
   const spec = SPECS[cf];
@@ -590,7 +599,7 @@ export function validateMessage(message: DimseMessage): void {
         ruleText(spec, presence, status),
       );
   }
-  checkDataSet(message, spec, type, status);
+  checkDataSet(message, spec, type, status, sending);
   checkValues(message, type);
 }
 
@@ -599,6 +608,7 @@ function checkDataSet(
   spec: MessageSpec,
   type: string,
   status: number | undefined,
+  sending: boolean,
 ): void {
   if (typeof message.hasDataSet !== 'boolean')
     throw new InvalidFieldError(
@@ -614,6 +624,18 @@ function checkDataSet(
     if (isPending(status)) rule = 'required';
     else if (category === 'success' || category === 'cancel') rule = 'none';
     why = `${spec.section}: an Identifier comes with pending statuses`;
+  }
+  if (
+    sending &&
+    status !== undefined &&
+    (message.commandField === CommandField.C_GET_RSP ||
+      message.commandField === CommandField.C_MOVE_RSP) &&
+    (isPending(status) || statusCategory(status) === 'success')
+  ) {
+    // The Identifier of a C-GET/C-MOVE response holds the Failed SOP Instance UID
+    // List: none while pending, none when nothing failed (PS3.4 C.4.2.1.4.2; likewise C.4.3).
+    rule = 'none';
+    why = `${spec.section}, PS3.4 C.4.2.1.4.2: no Identifier with a pending or success status`;
   }
   const d = { messageType: type, field: 'commandDataSetType', tag: CommandTag.CommandDataSetType };
   if (rule === 'required' && !message.hasDataSet)
@@ -775,7 +797,7 @@ export function decodeMessage(
   }
   if (others.length > 0) message.otherElements = others.sort((a, b) => a.tag - b.tag);
   const typed = message as unknown as DimseMessage;
-  validateMessage(typed);
+  check(typed, false);
   return typed;
 }
 
