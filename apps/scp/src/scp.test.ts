@@ -1,0 +1,215 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
+import { Client, queryRetrieve, storage as storageContexts, verification } from '@dnet/services';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
+import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+
+function image(uids: { study: string; series: string; sop: string }, description = 'first') {
+  const ds = new DataSet();
+  ds.setString('SOPClassUID', CT_IMAGE_STORAGE, 'UI');
+  ds.setString('SOPInstanceUID', uids.sop, 'UI');
+  ds.setString('StudyDescription', description, 'LO');
+  ds.setString('PatientName', 'TEST^STORE', 'PN');
+  ds.setString('PatientID', 'STORE1', 'LO');
+  ds.setString('StudyInstanceUID', uids.study, 'UI');
+  ds.setString('SeriesInstanceUID', uids.series, 'UI');
+  ds.setBytes('PixelData', new Uint8Array(4096).fill(7), 'OW');
+  return ds;
+}
+
+async function files(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && !e.name.startsWith('index.sqlite')).map((e) => e.name);
+}
+
+describe('dnet-scp in-process', () => {
+  let dir: string;
+  let storage: string;
+  let scp: InProcessScp;
+  let client: Client;
+
+  const connect = () =>
+    Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'TESTSCU',
+      calledAeTitle: 'DNETSCP',
+      contexts: [
+        verification(),
+        storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+        queryRetrieve('study'),
+      ],
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-scp-'));
+    storage = join(dir, 'storage');
+    scp = await startInProcess(['--host', '127.0.0.1', '--port', '0', '--storage', storage]);
+    client = await connect();
+  });
+
+  afterAll(async () => {
+    await client?.release().catch(() => client.abort());
+    await scp?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints one line when it listens', () => {
+    expect(scp.out).toEqual([`listening on 127.0.0.1:${scp.port}`]);
+  });
+
+  it('answers C-ECHO', async () => {
+    expect(await client.echo()).toBe(0);
+  });
+
+  it('replaces an object with the same SOP Instance UID (one file, one row, the second content)', async () => {
+    const uids = { study: '1.2.826.0.1.1', series: '1.2.826.0.1.1.1', sop: '1.2.826.0.1.1.1.1' };
+    expect((await client.store(image(uids, 'first'))).status).toBe(0);
+    expect((await client.store(image(uids, 'second'))).status).toBe(0);
+    const path = join(storage, uids.study, uids.series, `${uids.sop}.dcm`);
+    const bytes = await readFile(path);
+    const dataSet = bytes.subarray(readPart10Header(bytes).dataSetOffset);
+    expect(Buffer.compare(dataSet, encodeDataSet(image(uids, 'second'), EXPLICIT_VR_LE))).toBe(0);
+    expect(await scp.scp.index.count()).toMatchObject({ instances: 1 });
+    const found = [];
+    for await (const r of client.find(
+      { '0020000D': { vr: 'UI', Value: [uids.study] }, '00081030': { vr: 'LO' } },
+      { level: 'STUDY' },
+    )) {
+      found.push(r);
+    }
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ '00081030': { Value: ['second'] } });
+    // An object that moved to another series replaces the first, whose file goes.
+    const moved = { ...uids, series: '1.2.826.0.1.1.2' };
+    expect((await client.store(image(moved, 'third'))).status).toBe(0);
+    await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+    expect(await scp.scp.index.count()).toMatchObject({ instances: 1, series: 1 });
+  });
+
+  it('refuses UIDs that would leave the storage folder, writing nothing', async () => {
+    const before = await files(storage);
+    const bad = { study: '../../../../tmp/evil', series: '1.2.3', sop: '1.2.826.0.1.9' };
+    const r = await client.store(image(bad)).catch((e) => e);
+    expect(r.status).toBe(0xc000);
+    expect(await files(storage)).toEqual(before);
+    expect(await scp.scp.index.get('1.2.826.0.1.9')).toBeUndefined();
+  });
+
+  it('refuses a data set whose SOP Instance UID differs from the request (A900H)', async () => {
+    const ds = image({
+      study: '1.2.826.0.1.2',
+      series: '1.2.826.0.1.2.1',
+      sop: '1.2.826.0.1.2.1.1',
+    });
+    const r = await client
+      .store({
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: '1.2.826.0.1.2.1.2',
+        transferSyntaxUid: EXPLICIT_VR_LE,
+        dataSet: encodeDataSet(ds, EXPLICIT_VR_LE),
+      })
+      .catch((e) => e);
+    expect(r.status).toBe(0xa900);
+    expect(await scp.scp.index.get('1.2.826.0.1.2.1.2')).toBeUndefined();
+  });
+
+  it('leaves no file and no row when the association is aborted mid-data-set', async () => {
+    const aborting = await connect();
+    const sop = '1.2.826.0.1.3.1.1';
+    const head = encodeDataSet(
+      image({ study: '1.2.826.0.1.3', series: '1.2.826.0.1.3.1', sop }),
+      EXPLICIT_VR_LE,
+    );
+    // Pixel Data announced 8 MiB long; 1 MiB of it is sent, then A-ABORT.
+    const pixelsHeader = head.subarray(head.length - 4096 - 12, head.length - 4096).slice();
+    new DataView(pixelsHeader.buffer).setUint32(8, 8 * 1024 * 1024, true);
+    let sent = 0;
+    async function* dataSet() {
+      yield head.subarray(0, head.length - 4096 - 12);
+      yield pixelsHeader;
+      for (let i = 0; i < 16; i++) {
+        sent += 65536;
+        yield new Uint8Array(65536);
+      }
+      await eventually(() => scp.logs.length > 0 && sent > 0);
+      // The object is being written: its temporary file exists.
+      await eventually(async () => (await readdir(join(storage, '.incoming'))).length === 1);
+      aborting.abort();
+      await new Promise(() => undefined); // never ends: the association is gone
+    }
+    const result = await aborting
+      .store({
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: sop,
+        transferSyntaxUid: EXPLICIT_VR_LE,
+        dataSet: dataSet(),
+      })
+      .catch((e) => e);
+    expect(result).toBeInstanceOf(Error);
+    await eventually(async () => (await readdir(join(storage, '.incoming'))).length === 0);
+    await eventually(() => scp.logs.some((l) => l.op === 'C-STORE' && l.status === 'aborted'));
+    expect(await scp.scp.index.get(sop)).toBeUndefined();
+    await expect(readdir(join(storage, '1.2.826.0.1.3'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('the dnet-scp binary', () => {
+  it('starts, prints its address, and exits 0 on SIGTERM after closing the database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-bin-'));
+    const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+    const child = spawn(
+      process.execPath,
+      [cli, '--port', '0', '--host', '127.0.0.1', '--storage', dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    try {
+      await eventually(() => stdout.includes('listening on'), 15_000);
+      expect(stdout).toMatch(/^listening on 127\.0\.0\.1:\d+\n$/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const lines = stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.msg)).toEqual(['listening', 'shutting down', 'stopped']);
+      expect(await readdir(dir)).toContain('index.sqlite');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('exits 2 with a message on a bad option', async () => {
+    const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+    const child = spawn(process.execPath, [cli, '--port', 'x'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--port must be an integer');
+  }, 30_000);
+});
