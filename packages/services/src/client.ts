@@ -11,6 +11,7 @@ import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory }
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Transport } from '@dnet/transport';
 import { buildContexts, type ContextSpec } from './contexts.js';
+import { publishOperation } from './diagnostics.js';
 import {
   InvalidArgumentError,
   NoPresentationContextError,
@@ -200,11 +201,25 @@ export async function storeOver(
       moveOriginatorMessageId: options.moveOriginator.messageId,
     }),
   };
-  const rsp = await association.cStore(message, data, {
-    contextId: context.id,
-    ...(options.signal && { signal: options.signal }),
-  });
-  const m = checkResponse('C-STORE', rsp);
+  const started = performance.now();
+  let rsp: IncomingResponse | undefined;
+  try {
+    rsp = await association.cStore(message, data, {
+      contextId: context.id,
+      ...(options.signal && { signal: options.signal }),
+    });
+  } finally {
+    publishOperation({
+      role: 'scu',
+      operation: 'C-STORE',
+      status: (rsp?.message as { status?: number } | undefined)?.status,
+      sopClassUid: resolved.sopClassUid,
+      sopInstanceUid: resolved.sopInstanceUid,
+      peerAeTitle: peerOf(association),
+      durationMs: performance.now() - started,
+    });
+  }
+  const m = checkResponse('C-STORE', rsp!);
   return {
     status: m.status,
     sopClassUid: resolved.sopClassUid,
@@ -212,6 +227,12 @@ export async function storeOver(
     transferSyntaxUid: context.transferSyntax,
     ...(m.errorComment && { errorComment: m.errorComment }),
   };
+}
+
+/** The AE title at the other end of an association. */
+export function peerOf(association: Association): string | undefined {
+  const info = association.info;
+  return (association.role === 'requestor' ? info.calledAeTitle : info.callingAeTitle)?.trim();
 }
 
 /** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
@@ -517,6 +538,7 @@ export class Client {
     const sopClassUid = this.#sopClass(options, 'move');
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
+    const started = performance.now();
     const rsp = await this.association.cMove(
       {
         commandField: CommandField.C_MOVE_RQ,
@@ -528,7 +550,7 @@ export class Client {
       identifier,
       this.#retrieveRequestOptions(context, options),
     );
-    return this.#retrieveResult('C-MOVE', rsp, context);
+    return this.#retrieveResult('C-MOVE', rsp, context, started);
   }
 
   /**
@@ -542,6 +564,7 @@ export class Client {
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
     this.#sinks.push(options.sink);
+    const started = performance.now();
     try {
       const rsp = await this.association.cGet(
         {
@@ -553,7 +576,7 @@ export class Client {
         identifier,
         this.#retrieveRequestOptions(context, options),
       );
-      return await this.#retrieveResult('C-GET', rsp, context);
+      return await this.#retrieveResult('C-GET', rsp, context, started);
     } finally {
       this.#sinks.splice(this.#sinks.indexOf(options.sink), 1);
     }
@@ -577,6 +600,7 @@ export class Client {
     operation: string,
     rsp: IncomingResponse,
     context: NegotiatedContext,
+    started: number,
   ): Promise<RetrieveResult> {
     let failedSopInstanceUids: string[] = [];
     if (rsp.dataSet) {
@@ -592,6 +616,14 @@ export class Client {
     }
     const m = rsp.message as unknown as Record<string, unknown>;
     const status = m.status as number;
+    publishOperation({
+      role: 'scu',
+      operation,
+      status,
+      sopClassUid: context.abstractSyntax,
+      peerAeTitle: peerOf(this.association),
+      durationMs: performance.now() - started,
+    });
     const category = statusCategory(status);
     if (category === StatusCategory.FAILURE) {
       throw new OperationFailedError(operation, status, m.errorComment as string | undefined, {

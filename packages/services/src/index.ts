@@ -44,6 +44,7 @@ export {
   type FindOptions,
   type GetOptions,
   type MoveOptions,
+  peerOf,
   type QueryTarget,
   type RetrieveProgress,
   type RetrieveResult,
@@ -64,6 +65,7 @@ export {
   storage,
   verification,
 } from './contexts.js';
+export { channels, type OperationRecord } from './diagnostics.js';
 export {
   ClosedError,
   InvalidArgumentError,

@@ -63,12 +63,13 @@ export async function writeToFolder(
 /**
  * Runs a sink on a C-STORE-RQ and answers it once the sink has returned
  * (after consuming the data set): the receiver half of the hot path.
+ * Resolves with the status sent.
  */
 export async function answerStore(
   request: IncomingRequest,
   sink: InstanceSink,
   sourceAeTitle?: string,
-): Promise<void> {
+): Promise<number> {
   const rq = request.message as CStoreRq;
   const empty = (async function* () {})();
   const instance: ReceivedInstance = {
@@ -97,6 +98,7 @@ export async function answerStore(
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();
   await request.respond(responseFor(rq, status, errorComment ? { errorComment } : {}));
+  return status;
 }
 
 /**

@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { memory } from '@dnet/transport';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
+import type { OperationRecord } from './diagnostics.js';
 import {
   InvalidArgumentError,
   isDnetError,
@@ -776,5 +778,36 @@ describe('Limits', () => {
     ).toHaveLength(2);
     await client.release();
     await source.close();
+  });
+});
+
+describe('Diagnostics channels', () => {
+  it('publishes one record per operation on dnet:services:operation, both roles', async () => {
+    const records: OperationRecord[] = [];
+    const listener = (r: unknown) => records.push(r as OperationRecord);
+    diagnosticsChannel.subscribe('dnet:services:operation', listener);
+    try {
+      const { server, connect } = await setup({ store: () => 0xb007 });
+      const client = await connect([verification(), storage(CT)]);
+      await client.echo();
+      const ds = makeInstance({ patient: 1, study: 1, series: 1, instance: 1 });
+      await client.store(ds);
+      await client.release();
+      await server.close();
+      const store = records.filter((r) => r.operation === 'C-STORE');
+      expect(store.map((r) => r.role).sort()).toEqual(['scp', 'scu']);
+      expect(store.every((r) => r.status === 0xb007)).toBe(true);
+      expect(store.find((r) => r.role === 'scp')).toMatchObject({
+        sopInstanceUid: ds.string('SOPInstanceUID'),
+        peerAeTitle: 'SCU',
+      });
+      expect(store.find((r) => r.role === 'scu')?.peerAeTitle).toBe('SCP');
+      expect(records.find((r) => r.operation === 'C-ECHO')).toMatchObject({
+        role: 'scp',
+        status: 0,
+      });
+    } finally {
+      diagnosticsChannel.unsubscribe('dnet:services:operation', listener);
+    }
   });
 });

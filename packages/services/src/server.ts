@@ -8,10 +8,17 @@ import {
   type SupportedContext,
 } from '@dnet/association';
 import { DataSet } from '@dnet/dataset';
-import type { CFindRq, CGetRq, CMoveRq, DimseResponse } from '@dnet/dimse';
+import {
+  type CFindRq,
+  type CGetRq,
+  type CMoveRq,
+  commandName,
+  type DimseResponse,
+} from '@dnet/dimse';
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Listener, PeerCertificate, Transport } from '@dnet/transport';
 import { Client, storeOver } from './client.js';
+import { publishOperation } from './diagnostics.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import {
   decodeIdentifier,
@@ -325,9 +332,27 @@ export class Server extends EventEmitter<ServerEventMap> {
       userIdentity: info.userIdentity,
       association: a,
     };
-    const run = (rq: IncomingRequest, work: () => Promise<void>) => {
+    const run = (rq: IncomingRequest, work: () => Promise<number | undefined>) => {
       state.inFlight++;
+      const started = performance.now();
+      const m = rq.message as unknown as {
+        affectedSopClassUid?: string;
+        affectedSopInstanceUid?: string;
+      };
       work()
+        .then((status) =>
+          publishOperation({
+            role: 'scp',
+            operation: (
+              commandName[rq.message.commandField as keyof typeof commandName] ?? ''
+            ).replace(/-RQ$/, ''),
+            status,
+            sopClassUid: m.affectedSopClassUid,
+            ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
+            peerAeTitle: context.callingAeTitle,
+            durationMs: performance.now() - started,
+          }),
+        )
         .catch((error) => {
           this.#emitError(error);
           rq.dataSet?.discard();
@@ -347,6 +372,7 @@ export class Server extends EventEmitter<ServerEventMap> {
           r = { status: HANDLER_FAILED, errorComment: comment(error) };
         }
         await rq.respond(responseFor(rq.message, r.status, extra(r)));
+        return r.status;
       }),
     );
     if (h.store) {
@@ -392,10 +418,10 @@ export class Server extends EventEmitter<ServerEventMap> {
     rq: IncomingRequest,
     find: NonNullable<ServerHandlers['find']>,
     context: RequestContext,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const message = rq.message as CFindRq;
     const id = await this.#readIdentifier(rq);
-    if (!id) return;
+    if (!id) return 0xa900;
     const ts = rq.context.transferSyntax;
     let status = 0;
     let errorComment: string | undefined;
@@ -424,19 +450,20 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
     if (rq.signal.aborted) status = 0xfe00;
-    if (a(context).state !== 'Sta6') return;
+    if (a(context).state !== 'Sta6') return undefined;
     await rq.respond(responseFor(message, status, errorComment ? { errorComment } : {}));
+    return status;
   }
 
   async #retrieve(
     rq: IncomingRequest,
     handler: NonNullable<ServerHandlers['move']>,
     context: RequestContext,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const message = rq.message as CMoveRq | CGetRq;
     const isMove = 'moveDestination' in message;
     const id = await this.#readIdentifier(rq);
-    if (!id) return;
+    if (!id) return 0xa900;
     const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
     const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
     if (isMove && !destination) {
@@ -446,7 +473,7 @@ export class Server extends EventEmitter<ServerEventMap> {
           errorComment: `unknown move destination ${destinationTitle}`.slice(0, 64),
         }),
       );
-      return;
+      return 0xa801;
     }
     const sources: StoreSource[] = [];
     try {
@@ -466,7 +493,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     } catch (error) {
       // PS3.4 §C.4.2.1.5: A701H/A702H out of resources; C000H unable to process.
       await rq.respond(responseFor(message, HANDLER_FAILED, { errorComment: comment(error) }));
-      return;
+      return HANDLER_FAILED;
     }
     let completed = 0;
     let failed = 0;
@@ -537,7 +564,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     } finally {
       if (client) await client.release().catch(() => client?.abort());
     }
-    if (context.association.state !== 'Sta6') return;
+    if (context.association.state !== 'Sta6') return undefined;
     let status: number;
     if (cancelled) status = 0xfe00;
     else if (failed > 0 && completed + warning === 0) status = 0xa702;
@@ -556,6 +583,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     } else {
       await rq.respond(rsp);
     }
+    return status;
   }
 
   async #connectDestination(
