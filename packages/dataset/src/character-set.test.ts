@@ -61,6 +61,36 @@ describe('Specific Character Set (PS3.3 C.12.1.1.2, PS3.5 6.1)', () => {
     expect(characterSetDecoder(terms).decode(bytes(hex))).toBe(text);
   });
 
+  it.each(EXAMPLES.filter(([name]) => !/GB18030|UTF-8|escape|JIS X 0212/.test(name)))(
+    'encodes %s to the same bytes',
+    (_name, terms, hex, text) => {
+      expect(Buffer.from(encodeText(text, terms)).toString('hex')).toBe(hex);
+    },
+  );
+
+  it('encodes and decodes JIS X 0212 and mixed sets through a data set', () => {
+    const terms = ['', 'ISO 2022 IR 87', 'ISO 2022 IR 159'];
+    const text = 'A丂丄^山田=😀';
+    expect(() => encodeText(text, terms)).toThrow(InvalidValueError);
+    const ok = 'A丂丄^山田=やまだ';
+    expect(characterSetDecoder(terms).decode(encodeText(ok, terms))).toBe(ok);
+    const ds = new DataSet();
+    ds.setString('SpecificCharacterSet', ['ISO 2022 IR 100', 'ISO 2022 IR 149']);
+    ds.setPersonName('PatientName', {
+      Alphabetic: 'Müller^Hong',
+      Ideographic: '洪^吉洞',
+      Phonetic: 'é^홍',
+    });
+    for (const ts of Object.values(TransferSyntax)) {
+      const back = decodeDataSet(encodeDataSet(ds, ts), ts);
+      expect(back.personName('PatientName')).toEqual({
+        Alphabetic: 'Müller^Hong',
+        Ideographic: '洪^吉洞',
+        Phonetic: 'é^홍',
+      });
+    }
+  });
+
   it('splits values after decoding, so 0x5C inside a two-byte character is not a delimiter', () => {
     // JIS X 0208 "本" is 0x4B 0x5C: its second byte is the backslash.
     const ds = new DataSet();

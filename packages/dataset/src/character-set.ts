@@ -217,12 +217,176 @@ function reverseTable(term: string): Map<number, number> | undefined {
   return table;
 }
 
+/** A code element of ISO 2022 as used by PS3.3 Tables C.12-3 and C.12-4. */
+interface CodeSet {
+  /** Designated into G0 (GL) or G1 (GR). */
+  readonly register: 'G0' | 'G1';
+  /** The escape sequence that designates it (bytes after nothing: ESC included). */
+  readonly escape: readonly number[];
+  /** The bytes of a character, or undefined when the set lacks it. */
+  lookup(c: number): readonly number[] | undefined;
+}
+
+const twoByteTables = new Map<string, Map<number, number>>();
+
+/**
+ * The two-byte code (row and cell, 0x21–0x7E each) of every character of a
+ * 94×94 set, built by decoding every pair with the set's EUC decoder.
+ */
+function twoByteTable(label: string, prefix?: number): Map<number, number> {
+  const key = `${label}:${prefix ?? ''}`;
+  let table = twoByteTables.get(key);
+  if (table) return table;
+  table = new Map();
+  const decoder = new TextDecoder(label);
+  const pair = prefix === undefined ? new Uint8Array(2) : new Uint8Array([prefix, 0, 0]);
+  const o = prefix === undefined ? 0 : 1;
+  for (let r = 0x21; r <= 0x7e; r++) {
+    for (let c = 0x21; c <= 0x7e; c++) {
+      pair[o] = r | 0x80;
+      pair[o + 1] = c | 0x80;
+      const text = decoder.decode(pair);
+      if (text.length === 1 && text !== '\ufffd' && !table.has(text.charCodeAt(0))) {
+        table.set(text.charCodeAt(0), (r << 8) | c);
+      }
+    }
+  }
+  twoByteTables.set(key, table);
+  return table;
+}
+
+function singleByteSet(term: string, designation: number[]): CodeSet | undefined {
+  const table = reverseTable(term);
+  if (!table) return undefined;
+  return {
+    register: 'G1',
+    escape: designation,
+    lookup: (c) => {
+      const b = table.get(c);
+      return b !== undefined && b >= 0x80 ? [b] : undefined;
+    },
+  };
+}
+
+function twoByteSet(
+  register: 'G0' | 'G1',
+  designation: number[],
+  label: string,
+  prefix?: number,
+): CodeSet {
+  return {
+    register,
+    escape: designation,
+    lookup: (c) => {
+      const code = twoByteTable(label, prefix).get(c);
+      if (code === undefined) return undefined;
+      const high = register === 'G1' ? 0x80 : 0;
+      return [(code >> 8) | high, (code & 0xff) | high];
+    },
+  };
+}
+
+const G1_ESCAPE: Record<string, number[]> = {
+  'ISO 2022 IR 100': [0x1b, 0x2d, 0x41],
+  'ISO 2022 IR 101': [0x1b, 0x2d, 0x42],
+  'ISO 2022 IR 109': [0x1b, 0x2d, 0x43],
+  'ISO 2022 IR 110': [0x1b, 0x2d, 0x44],
+  'ISO 2022 IR 144': [0x1b, 0x2d, 0x4c],
+  'ISO 2022 IR 127': [0x1b, 0x2d, 0x47],
+  'ISO 2022 IR 126': [0x1b, 0x2d, 0x46],
+  'ISO 2022 IR 138': [0x1b, 0x2d, 0x48],
+  'ISO 2022 IR 148': [0x1b, 0x2d, 0x4d],
+  'ISO 2022 IR 203': [0x1b, 0x2d, 0x62],
+  'ISO 2022 IR 166': [0x1b, 0x2d, 0x54],
+  'ISO 2022 IR 13': [0x1b, 0x29, 0x49],
+};
+
+/** The G1 code set a term designates (PS3.3 Tables C.12-3, C.12-4), if any. */
+function codeSetOf(term: string): CodeSet | undefined {
+  switch (term) {
+    case 'ISO 2022 IR 87':
+      return twoByteSet('G0', [0x1b, 0x24, 0x42], 'euc-jp');
+    case 'ISO 2022 IR 159':
+      return twoByteSet('G0', [0x1b, 0x24, 0x28, 0x44], 'euc-jp', 0x8f);
+    case 'ISO 2022 IR 149':
+      return twoByteSet('G1', [0x1b, 0x24, 0x29, 0x43], 'euc-kr');
+    case 'ISO 2022 IR 58':
+      return twoByteSet('G1', [0x1b, 0x24, 0x29, 0x41], 'gb18030');
+  }
+  const designation = G1_ESCAPE[term];
+  return designation ? singleByteSet(term, designation) : undefined;
+}
+
+const ESC_ASCII = [0x1b, 0x28, 0x42];
+const ESC_ROMAJI = [0x1b, 0x28, 0x4a];
+/** Delimiters before and after which value 1's sets are active (PS3.5 §6.1.2.5.3). */
+const DELIMITERS = new Set([0x5c, 0x5e, 0x3d, 0x0d, 0x0a, 0x09, 0x0c]);
+
+/**
+ * Encodes text with ISO 2022 code extension (PS3.5 §6.1.2.5): value 1's sets
+ * are designated at the start; any other set is designated by its escape
+ * sequence, G0 is returned to value 1's set before every ASCII character and at
+ * the end, and G1 is designated again after a delimiter (as in PS3.5 Annexes H,
+ * I and K).
+ */
+function encodeIso2022(text: string, terms: readonly string[]): Uint8Array {
+  const first = (terms[0] ?? '').trim();
+  const initialG0 = first === 'ISO 2022 IR 13' ? ESC_ROMAJI : ESC_ASCII;
+  const initialG1 = codeSetOf(first);
+  const others = terms
+    .slice(1)
+    .map((t) => codeSetOf(t.trim()))
+    .filter((s): s is CodeSet => s !== undefined);
+  const out: number[] = [];
+  let g0: CodeSet | undefined; // undefined: value 1's single-byte set
+  let g1: CodeSet | null | undefined = initialG1; // null: must be designated again
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80) {
+      if (g0) {
+        out.push(...initialG0);
+        g0 = undefined;
+      }
+      out.push(c);
+      if (DELIMITERS.has(c) && g1 !== initialG1) g1 = null;
+      continue;
+    }
+    let done = false;
+    for (const set of initialG1 ? [initialG1, ...others] : others) {
+      const bytes = set.lookup(c);
+      if (!bytes) continue;
+      if (set.register === 'G0') {
+        if (g0 !== set) out.push(...set.escape);
+        g0 = set;
+      } else {
+        if (g0) {
+          out.push(...initialG0);
+          g0 = undefined;
+        }
+        if (g1 !== set) out.push(...set.escape);
+        g1 = set;
+      }
+      out.push(...bytes);
+      done = true;
+      break;
+    }
+    if (!done) {
+      throw new InvalidValueError(
+        `character U+${c.toString(16).padStart(4, '0')} is in none of "${terms.join('\\')}"; set Specific Character Set to ISO_IR 192 (PS3.3 C.12.1.1.2)`,
+      );
+    }
+  }
+  if (g0) out.push(...initialG0);
+  return new Uint8Array(out);
+}
+
 /**
  * Encodes text for a data set whose Specific Character Set is `terms`: UTF-8 for
- * ISO_IR 192, the single-byte sets of PS3.3 Table C.12-2 (ISO 8859 parts, JIS X
- * 0201, TIS 620) through their decoders, the default repertoire otherwise. Sets
- * that need ISO 2022 escape sequences or GB18030 accept default-repertoire
- * text only.
+ * ISO_IR 192; ISO 2022 code extension (escape sequences, PS3.5 §6.1.2.5) when
+ * there are several values or an `ISO 2022` term, covering the Japanese (IR 13,
+ * 87, 159), Korean (IR 149) and Chinese (IR 58) sets of PS3.3 Table C.12-4;
+ * the single-byte sets of Table C.12-2; the default repertoire otherwise. The
+ * code tables are built from the platform's decoders, not typed by hand.
  *
  * @param text - the text
  * @param terms - the values of (0008,0005)
@@ -231,6 +395,11 @@ function reverseTable(term: string): Map<number, number> | undefined {
 export function encodeText(text: string, terms: readonly string[] = []): Uint8Array {
   const term = (terms[0] ?? '').trim();
   if (term === 'ISO_IR 192') return utf8.encode(text);
+  if (terms.length > 1 || term.startsWith('ISO 2022')) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+    if (!/[^\u0000-\u007f]/.test(text)) return encodeAscii(text);
+    return encodeIso2022(text, terms);
+  }
   const table = term === '' || term === 'ISO_IR 6' ? undefined : reverseTable(term);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
