@@ -778,3 +778,62 @@ describe('acceptor robustness', () => {
     await a.closed;
   });
 });
+
+describe('cancellation', () => {
+  it('settles a cancelled C-STORE at once while its data set finishes, and the association goes on', async () => {
+    const { requestor, acceptor } = await pair();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    acceptor.on('C-STORE-RQ', async (rq) => {
+      await rq.dataSet!.bytes();
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const controller = new AbortController();
+    async function* slow() {
+      // dimse sends full PDUs and looks one chunk ahead: two chunks above the peer's
+      // maximum length (256 KiB) let the first PDU go before the gate.
+      yield new Uint8Array(300_000);
+      yield new Uint8Array(300_000);
+      await gate;
+      yield new Uint8Array(1000);
+    }
+    let sentFirst!: () => void;
+    const first = new Promise<void>((resolve) => {
+      sentFirst = resolve;
+    });
+    requestor.on('pdu-sent', (pdu) => {
+      if (pdu.type === 4 && pdu.pdvs.some((p) => !p.command)) sentFirst();
+    });
+    const store = requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2',
+        priority: 0,
+        hasDataSet: true,
+      },
+      slow(),
+      { signal: controller.signal },
+    );
+    await first; // part of the data set is on the wire
+    controller.abort();
+    await expect(store).rejects.toMatchObject({ code: 'DNET_CANCELLED' });
+    release();
+    expect((await requestor.cEcho()).message.status).toBe(0);
+    expect(requestor.outstanding.invoked).toBe(0);
+    await requestor.release();
+  });
+
+  it('does not send a request whose signal is already aborted', async () => {
+    const { requestor } = await pair();
+    const sent: number[] = [];
+    requestor.on('pdu-sent', (pdu) => sent.push(pdu.type));
+    await expect(requestor.cEcho({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'DNET_CANCELLED',
+    });
+    expect(sent).toEqual([]);
+    await requestor.release();
+  });
+});

@@ -762,11 +762,21 @@ export class Association extends EventEmitter<AssociationEventMap> {
     options: RequestOptions = {},
   ): Promise<IncomingResponse> {
     if (this.#end) throw this.#end;
-    options.signal?.throwIfAborted();
+    const cancelled = () =>
+      new AssociationError(AssociationErrorCode.CANCELLED, 'request cancelled', {
+        cause: options.signal?.reason,
+      });
+    if (options.signal?.aborted) throw cancelled();
     const msg = message as unknown as Record<string, unknown>;
     const contextId = options.contextId ?? this.#pickContext(msg, options.transferSyntax);
-    await this.#windowSlot(options.signal);
+    try {
+      await this.#windowSlot(options.signal);
+    } catch (error) {
+      throw options.signal?.aborted ? cancelled() : error;
+    }
     this.#reserved--;
+    // Cancelled while waiting for a slot: nothing was sent.
+    if (options.signal?.aborted) throw cancelled();
     const messageId = this.#messageIdFor(msg.messageId as number | undefined);
     const full = { ...message, messageId } as unknown as DimseRequest;
     let op!: OutgoingOperation;
@@ -787,13 +797,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
       if (cancellable.has(message.commandField)) {
         this.cCancel(messageId, contextId).catch(() => {});
       } else {
-        this.#settleOutgoing(
-          op,
-          undefined,
-          new AssociationError(AssociationErrorCode.CANCELLED, 'request cancelled', {
-            cause: options.signal?.reason,
-          }),
-        );
+        this.#settleOutgoing(op, undefined, cancelled());
       }
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
