@@ -1,0 +1,145 @@
+/**
+ * Interop with Orthanc 1.10.1: Orthanc as the C-MOVE destination of
+ * dnet-scp, and as a C-FIND and C-MOVE client of it (through its REST API),
+ * on 127.0.0.1. Orthanc 1.10.1 has no C-GET client (`/modalities/{id}/get`
+ * answers 404), so C-GET is tested with DCMTK getscu only.
+ */
+import { writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, queryRetrieve, storage as storageContexts } from '@dnet/services';
+import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
+import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+
+describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
+  let dir: string;
+  let images: SyntheticImage[];
+  let scp: InProcessScp;
+  let orthanc: RunningPeer;
+  let httpPort: number;
+
+  const rest = async (path: string, body?: unknown) => {
+    const r = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text}`);
+    return JSON.parse(text);
+  };
+  const instanceCount = async () => (await rest('/statistics')).CountInstances as number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-scp-orthanc-'));
+    images = await syntheticImages(join(dir, 'images'), { count: 12, perSeries: 3, size: 32 });
+    const orthancPort = await freePort();
+    httpPort = await freePort();
+    scp = await startInProcess([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--storage',
+      join(dir, 'storage'),
+      '--peer',
+      `ORTHANC=127.0.0.1:${orthancPort}`,
+    ]);
+    const config = join(dir, 'orthanc.json');
+    await mkdir(join(dir, 'logs'));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        Name: 'dnet-scp-test',
+        StorageDirectory: join(dir, 'orthanc-storage'),
+        IndexDirectory: join(dir, 'orthanc-index'),
+        HttpPort: httpPort,
+        RemoteAccessAllowed: false,
+        AuthenticationEnabled: false,
+        DicomAet: 'ORTHANC',
+        DicomPort: orthancPort,
+        Plugins: [],
+        DicomModalities: {
+          dnetscp: { AET: 'DNETSCP', Host: '127.0.0.1', Port: scp.port },
+          dnetscu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: scp.port },
+        },
+      }),
+    );
+    orthanc = await startPeer({
+      command: 'Orthanc',
+      port: orthancPort,
+      args: () => [`--logdir=${join(dir, 'logs')}`, config],
+      startTimeoutMs: 30_000,
+    });
+    await eventually(async () => {
+      try {
+        await rest('/system');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    const client = await Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'DNETSCU',
+      calledAeTitle: 'DNETSCP',
+      contexts: [storageContexts(CT_IMAGE_STORAGE)],
+    });
+    const stored = await client.storeMany(images.map((i) => i.path));
+    await client.release();
+    expect(stored).toMatchObject({ stored: images.length, failed: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await scp?.stop();
+    await orthanc?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('moves a study to Orthanc (C-MOVE destination)', async () => {
+    const study = images[0]!.studyInstanceUid;
+    const client = await Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'DNETSCU',
+      calledAeTitle: 'DNETSCP',
+      contexts: [queryRetrieve('study')],
+    });
+    const result = await client.move(
+      { '0020000D': { vr: 'UI', Value: [study] } },
+      { level: 'STUDY', destination: 'ORTHANC' },
+    );
+    await client.release();
+    const inStudy = images.filter((i) => i.studyInstanceUid === study).length;
+    expect(result).toMatchObject({ status: 0, completed: inStudy, failed: 0 });
+    expect(await instanceCount()).toBe(inStudy);
+  }, 60_000);
+
+  it('answers Orthanc as a C-FIND client, and moves what Orthanc asks for to Orthanc', async () => {
+    const query = await rest('/modalities/dnetscp/query', {
+      Level: 'Study',
+      Query: { PatientID: 'DNET2', StudyInstanceUID: '', StudyDescription: '' },
+    });
+    const answers = (await rest(`/queries/${query.ID}/answers?expand`)) as Record<
+      string,
+      { Value: string }
+    >[];
+    const expected = new Set(
+      images.filter((i) => i.patientId === 'DNET2').map((i) => i.studyInstanceUid),
+    );
+    expect(answers).toHaveLength(expected.size);
+    const found = answers.map((a) => a['0020,000d']!.Value);
+    expect(new Set(found)).toEqual(expected);
+    const before = await instanceCount();
+    await rest(`/queries/${query.ID}/retrieve`, { TargetAet: 'ORTHANC', Synchronous: true });
+    const moved = images.filter((i) => i.patientId === 'DNET2').length;
+    expect(await instanceCount()).toBe(before + moved);
+  }, 60_000);
+});
