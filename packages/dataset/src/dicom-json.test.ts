@@ -98,6 +98,13 @@ describe('DICOM JSON Model (PS3.18 Annex F)', () => {
     expect([...back.bytes('PixelData')!]).toEqual([9, 8]);
   });
 
+  it('refuses JSON nested deeper than maxDepth', () => {
+    let json: DicomJsonDataSet = { '00080100': { vr: 'SH', Value: ['X'] } };
+    for (let i = 0; i < 100; i++) json = { '00081032': { vr: 'SQ', Value: [json] } };
+    expect(() => fromDicomJson(json)).toThrow(InvalidDicomJsonError);
+    expect(fromDicomJson(json, { maxDepth: 200 }).size).toBe(1);
+  });
+
   it.each([
     ['a non-object', []],
     ['a bad key', { '0010': { vr: 'PN' } }],

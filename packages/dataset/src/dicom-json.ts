@@ -3,6 +3,7 @@
  * eight hex digits, each attribute `{ vr, Value | InlineBinary | BulkDataURI }`.
  */
 import { DataSet } from './data-set.js';
+import { DEFAULT_MAX_DEPTH } from './decode.js';
 import { swapBytes } from './encode.js';
 import { InvalidDicomJsonError } from './errors.js';
 import { parseTag, SPECIFIC_CHARACTER_SET_TAG, type Tag, tagToHex } from './tag.js';
@@ -114,16 +115,22 @@ export function toDicomJson(dataSet: DataSet, options: ToDicomJsonOptions = {}):
 export interface FromDicomJsonOptions {
   /** Fetches the bytes of a `BulkDataURI`; without it such values are left empty. */
   bulkData?: (uri: string, tag: Tag) => Uint8Array | undefined;
+  /** The deepest nesting of sequences accepted (default 64, as when decoding). */
+  maxDepth?: number;
 }
 
-function hasNonAsciiText(json: DicomJsonDataSet): boolean {
+function hasNonAsciiText(json: DicomJsonDataSet, depth: number, maxDepth: number): boolean {
+  if (depth > maxDepth) {
+    throw new InvalidDicomJsonError(`sequences nested deeper than ${maxDepth}`);
+  }
+  if (typeof json !== 'object' || json === null) return false;
   for (const attr of Object.values(json)) {
     if (!attr || !Array.isArray(attr.Value)) continue;
     const vr = attr.vr as Vr;
     for (const v of attr.Value) {
       if (v === null) continue;
       if (vr === 'SQ' && typeof v === 'object') {
-        if (hasNonAsciiText(v as DicomJsonDataSet)) return true;
+        if (hasNonAsciiText(v as DicomJsonDataSet, depth + 1, maxDepth)) return true;
       } else if (usesCharacterSet(vr)) {
         const text = typeof v === 'string' ? v : JSON.stringify(v);
         // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
@@ -148,7 +155,7 @@ export function fromDicomJson(json: unknown, options: FromDicomJsonOptions = {})
     throw new InvalidDicomJsonError('a DICOM JSON data set is an object (PS3.18 F.2.1)');
   }
   const doc = json as DicomJsonDataSet;
-  const utf8 = hasNonAsciiText(doc);
+  const utf8 = hasNonAsciiText(doc, 0, options.maxDepth ?? DEFAULT_MAX_DEPTH);
   return build(doc, options, utf8, undefined);
 }
 
