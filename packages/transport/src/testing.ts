@@ -203,8 +203,11 @@ export function transportCompliance(
       const client = await dial();
       const server = await accepted.next();
       expect(client.info.remotePort).toBe(listener.port);
+      expect(client.info.remoteAddress).toBe(host);
       expect(server.info.localPort).toBe(listener.port);
+      expect(server.info.localAddress).toBe(host);
       expect(server.info.remotePort).toBe(client.info.localPort);
+      expect(server.info.remoteAddress).toBe(client.info.localAddress);
       expect(client.info.encrypted).toBe(encrypted);
       expect(server.info.encrypted).toBe(encrypted);
       if (encrypted) {
