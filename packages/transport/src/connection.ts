@@ -78,7 +78,9 @@ export interface Connection extends AsyncIterable<Uint8Array> {
   /**
    * Graceful: flush what is queued, send FIN; resolves when the connection is
    * fully closed (the peer closed its direction too, or the transport's close
-   * timeout expired and the connection was destroyed). Never rejects.
+   * timeout expired and the connection was destroyed). Never rejects. When no
+   * reader was ever started, data arriving from then on is discarded, so the
+   * close can complete.
    */
   close(): Promise<void>;
   /** Immediate: drop queued data and destroy the connection (TCP: sends RST). */
