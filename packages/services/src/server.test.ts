@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssociationRejectedError } from '@dnet/association';
 import {
@@ -809,5 +810,56 @@ describe('Diagnostics channels', () => {
     } finally {
       diagnosticsChannel.unsubscribe('dnet:services:operation', listener);
     }
+  });
+});
+
+describe('Hot path and sources', () => {
+  it('streams a 24 MiB file to a folder through the Server, bytes unchanged', async () => {
+    await using dir = await tempDir();
+    const inbox = join(dir.path, 'in');
+    await mkdir(inbox);
+    const [file] = await writeInstances(dir.path, [
+      { patient: 1, study: 1, series: 1, instance: 1, pixels: 24 * 1024 * 1024 },
+    ]);
+    const { server, connect } = await setup({ store: storeToFolder(inbox) });
+    const client = await connect([storage(CT)], { maxPduLength: 65536 });
+    await client.store(file!);
+    await client.release();
+    const sent = await readFile(file!);
+    const written = await readFile(join(inbox, (await readdir(inbox))[0]!));
+    const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    expect(digest(written.subarray(readPart10Header(written).dataSetOffset))).toBe(
+      digest(sent.subarray(readPart10Header(sent).dataSetOffset)),
+    );
+    await server.close();
+  });
+
+  it('a get handler may return file paths; they are read from disk for the sub-operations', async () => {
+    await using dir = await tempDir();
+    const files = await writeInstances(dir.path, hierarchy(1, 1, 1, 3));
+    const { server, connect } = await setup({ get: () => files });
+    const client = await connect(retrieveContexts('study', [CT]));
+    const got: string[] = [];
+    const result = await client.get(
+      { '00100020': { vr: 'LO', Value: ['PID1'] } },
+      {
+        level: 'PATIENT',
+        sink: async (i) => {
+          await bytesOf(i);
+          got.push(i.sopInstanceUid);
+        },
+      },
+    );
+    expect(result).toMatchObject({ status: 0, completed: 3 });
+    expect(got).toHaveLength(3);
+    await client.release();
+    await server.close();
+  });
+
+  it('connect honours its AbortSignal', async () => {
+    const { server, connect } = await setup({});
+    const error = await connect([verification()], { signal: AbortSignal.abort() }).catch((e) => e);
+    expect(isDnetError(error)).toBe(true);
+    await server.close();
   });
 });

@@ -44,8 +44,10 @@ export function makeInstance(s: InstanceSpec): DataSet {
   ds.setString('StudyID', `S${s.study}`, 'SH');
   ds.setString('SeriesNumber', String(s.series), 'IS');
   ds.setString('InstanceNumber', String(s.instance), 'IS');
-  ds.setNumber('Rows', 8);
-  ds.setNumber('Columns', (s.pixels ?? 64) / 8 / 2);
+  const samples = (s.pixels ?? 64) / 2;
+  const columns = samples >= 1 << 20 ? 1024 : samples / 8;
+  ds.setNumber('Rows', samples / columns);
+  ds.setNumber('Columns', columns);
   ds.setNumber('BitsAllocated', 16);
   const pixels = new Uint8Array(s.pixels ?? 64);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + s.instance) & 0xff;
