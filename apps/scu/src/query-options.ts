@@ -12,7 +12,8 @@ import { parseKeys } from './keys.js';
 
 /** Options of the commands that send an Identifier: find, move, get. */
 export const QUERY_OPTIONS = {
-  key: { type: 'string', short: 'k', multiple: true },
+  // `-k` as in DCMTK's findscu; the long name is --query since --key is the TLS key.
+  query: { type: 'string', short: 'k', multiple: true },
   model: { type: 'string' },
   'patient-root': { type: 'boolean', short: 'P' },
   'study-root': { type: 'boolean', short: 'S' },
@@ -22,7 +23,7 @@ export const QUERY_OPTIONS = {
 
 /** Help lines of {@link QUERY_OPTIONS}. */
 export const QUERY_HELP = `Query options:
-  -k, --key KEY[=VALUE]  a key: keyword or gggg,eeee; without a value it is a return key;
+  -k, --query KEY[=VALUE]  a key: keyword or gggg,eeee; without a value it is a return key;
                          sequences in DCMTK's syntax: -k "ScheduledProcedureStepSequence[0].Modality=CT"
   --model M              patient | study | worklist (default study), or:
   -P, -S, -W             patient root, study root, modality worklist
@@ -50,7 +51,7 @@ export interface QueryPlan {
  */
 export function queryPlan(
   values: {
-    key?: string[] | undefined;
+    query?: string[] | undefined;
     model?: string | undefined;
     'patient-root'?: boolean | undefined;
     'study-root'?: boolean | undefined;
@@ -68,7 +69,7 @@ export function queryPlan(
   if (new Set(chosen).size > 1)
     throw new UsageError(`choose one model, not ${chosen.join(' and ')}`);
   const model = chosen[0] ?? 'study';
-  const query = parseKeys(values.key ?? []);
+  const query = parseKeys(values.query ?? []);
   const level = values.level?.toUpperCase();
   if (level !== undefined && !LEVELS.includes(level as QueryLevel)) {
     throw new UsageError(`--level must be one of ${LEVELS.join(', ')}, got '${values.level}'`);

@@ -1,7 +1,7 @@
 import { keywordOf, parseTag } from '@dnet/dataset';
 import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
 
-/** Widest cell before it is cut with an ellipsis. */
+/** Widest cell before it is cut with an ellipsis; sequences get twice as much. */
 const MAX_CELL = 40;
 
 /** Attributes never shown as columns: they describe the response, not the match. */
@@ -36,7 +36,7 @@ export function formatValue(attr: DicomJsonAttribute | undefined): string {
   }).join('\\');
 }
 
-const cut = (s: string) => (s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 /**
  * C-FIND matches as a table, one row per match: the columns are the query's
@@ -48,7 +48,12 @@ export function formatTable(rows: readonly DicomJson[], keys: readonly string[])
   for (const row of rows)
     for (const hex of Object.keys(row).sort()) if (!columns.includes(hex)) columns.push(hex);
   const shown = columns.filter((c) => !HIDDEN.has(c));
-  const cells = [shown.map(keyword), ...rows.map((r) => shown.map((c) => cut(formatValue(r[c]))))];
+  const cells = [
+    shown.map(keyword),
+    ...rows.map((r) =>
+      shown.map((c) => cut(formatValue(r[c]), r[c]?.vr === 'SQ' ? 2 * MAX_CELL : MAX_CELL)),
+    ),
+  ];
   const widths = shown.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     r

@@ -3,14 +3,49 @@
  * written as Part 10 files, a temporary folder, and a runner of the built
  * binary.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DataSet, TransferSyntax, writePart10File } from '@dnet/dataset';
 
+const APP = join(import.meta.dirname, '..');
+
 /** The built CLI (the repository's test command builds before testing). */
-export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+export const CLI = join(APP, 'dist', 'cli.js');
+
+let cli = CLI;
+
+/**
+ * Copies the built CLI (one bundled file) beside this app's node_modules and
+ * runs that copy from then on, so a rebuild of the workspace during the tests
+ * cannot pull it away; builds it first when it is missing. `await using`
+ * removes the copy.
+ */
+export async function useBuiltCli(): Promise<AsyncDisposable> {
+  if (!existsSync(CLI)) {
+    execFileSync(
+      process.execPath,
+      [join(APP, '..', '..', 'node_modules', 'tsup', 'dist', 'cli-default.js')],
+      {
+        cwd: APP,
+        stdio: 'ignore',
+        timeout: 50_000,
+      },
+    );
+  }
+  const copy = join(
+    APP,
+    'node_modules',
+    '.cache',
+    `dnet-scu-test-${process.pid}-${Date.now()}.mjs`,
+  );
+  await mkdir(dirname(copy), { recursive: true });
+  await copyFile(CLI, copy);
+  cli = copy;
+  return { [Symbol.asyncDispose]: () => rm(copy, { force: true }) };
+}
 
 /** CT Image Storage (PS3.4 Annex B.5). */
 export const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -80,7 +115,7 @@ export function scu(
   { timeoutMs = 30_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
