@@ -311,3 +311,36 @@ export function runTool(
     });
   });
 }
+
+/**
+ * Issues a client certificate `name` from the test CA, revokes it, and
+ * returns the CA's CRL (PEM) listing it, with `openssl ca`.
+ */
+export function issueRevokedClient(
+  pki: TestPki,
+  name: string,
+): { cert: string; key: string; crl: string } {
+  const dir = pki.dir;
+  issue(dir, name, name, 'clientAuth', 'ca');
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'crlnumber'), '1000\n');
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = dnet_test_ca',
+      '[ dnet_test_ca ]',
+      'database = index.txt',
+      'crlnumber = crlnumber',
+      'default_md = sha256',
+      'default_crl_days = 2',
+      'certificate = ca.pem',
+      'private_key = ca.key',
+      '',
+    ].join('\n'),
+  );
+  openssl(dir, ['ca', '-config', 'ca.cnf', '-revoke', `${name}.pem`]);
+  openssl(dir, ['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'ca.crl']);
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  return { cert: read(`${name}.pem`), key: read(`${name}.key`), crl: read('ca.crl') };
+}

@@ -4,7 +4,7 @@ import { type Connection, isDnetError, TransportErrorCode } from '@dnet/transpor
 import { readAll, transportCompliance } from '@dnet/transport/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TlsErrorCode, tls } from './index.js';
-import { makeTestPki, type TestPki } from './test-pki.js';
+import { issueRevokedClient, makeTestPki, type TestPki } from './test-pki.js';
 
 const pki: TestPki = makeTestPki();
 afterAll(() => pki.remove());
@@ -101,6 +101,33 @@ describe('tls()', () => {
       TlsErrorCode.CERTIFICATE_REJECTED,
       TlsErrorCode.CERTIFICATE_REJECTED,
     ]);
+    await listener.close();
+  });
+
+  it("refuses a revoked client certificate when given the CA's CRL", async () => {
+    const revoked = issueRevokedClient(pki, 'revoked-client');
+    const refused: { code: string }[] = [];
+    const server = tls({
+      ...serverOptions(),
+      crl: revoked.crl,
+      clientCertificate: 'require',
+      onHandshakeError: (e) => refused.push(e),
+    });
+    const { listener, next } = await serve(server);
+    const bad = await tryConnect(
+      tls({ ca: pki.ca, cert: revoked.cert, key: revoked.key }),
+      listener.port,
+    );
+    if (bad !== undefined) expect(isDnetError(bad)).toBe(true);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ code: TlsErrorCode.CERTIFICATE_REJECTED });
+    expect(String((refused[0] as Error).message)).toContain('CERT_REVOKED');
+    // A client that is not on the list still gets in.
+    const good = await tls(clientOptions()).connect({ host: '127.0.0.1', port: listener.port });
+    const accepted = await next();
+    expect(accepted.info.authorized).toBe(true);
+    good.abort();
+    accepted.abort();
     await listener.close();
   });
 
