@@ -837,3 +837,42 @@ describe('cancellation', () => {
     await requestor.release();
   });
 });
+
+describe('bounded', () => {
+  it('aborts a peer that keeps more operations outstanding than maxOperations', async () => {
+    const transport = memory();
+    let acceptor!: Association;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, { policy, maxOperations: 2 }).then((a) => {
+        acceptor = a;
+        a.on('C-ECHO-RQ', () => {
+          // hold every request
+        });
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        asyncOperationsWindow: { maxInvoked: 8, maxPerformed: 8 },
+      },
+    });
+    const results = await Promise.allSettled([
+      requestor.cEcho(),
+      requestor.cEcho(),
+      requestor.cEcho(),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'DNET_ASSOCIATION_ABORTED',
+      source: 2,
+    });
+    await acceptor.closed;
+    expect(acceptor.outstanding).toEqual({ invoked: 0, performing: 0 });
+  });
+});
