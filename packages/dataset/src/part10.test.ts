@@ -17,7 +17,7 @@ import {
   readPart10Stream,
   writePart10File,
 } from './part10.js';
-import { canonical } from './test-support.js';
+import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
 function sample(): DataSet {
@@ -116,6 +116,31 @@ describe('Part 10 files (PS3.10 7.1)', () => {
     const { header, dataSet } = decodePart10(new Uint8Array(await readFile(path)));
     expect(header.fileMetaInformation.sourceApplicationEntityTitle).toBe('DNET');
     expect(canonical(dataSet)).toEqual(canonical(ds));
+  });
+
+  it('reads a bare data set when allowed, guessing its transfer syntax', async () => {
+    const ds = sample();
+    for (const ts of [
+      TransferSyntax.ImplicitVRLittleEndian,
+      TransferSyntax.ExplicitVRLittleEndian,
+      TransferSyntax.ExplicitVRBigEndian,
+    ]) {
+      const bytes = encodeDataSet(ds, ts);
+      expect(() => readPart10Header(bytes)).toThrow(InvalidPart10Error);
+      const { header, dataSet } = decodePart10(bytes, { allowRawDataSet: true });
+      expect(header.transferSyntaxUid).toBe(ts);
+      expect(header.dataSetOffset).toBe(0);
+      expect(header.problems).toHaveLength(1);
+      expect(hex(encodeDataSet(dataSet, ts))).toBe(hex(bytes));
+      const path = join(dir, 'raw.dcm');
+      await writeFile(path, bytes);
+      expect((await openPart10File(path, { allowRawDataSet: true })).transferSyntaxUid).toBe(ts);
+      const small = new DataSet();
+      small.setString('PatientID', 'X');
+      const tiny = encodeDataSet(small, ts);
+      const r = await readPart10Stream(chunked(tiny, 3), { allowRawDataSet: true });
+      expect(r.header.transferSyntaxUid).toBe(ts);
+    }
   });
 
   it('keeps a given preamble', () => {

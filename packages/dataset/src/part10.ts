@@ -15,6 +15,7 @@ import { type DecodeOptions, decodeDataSet, decodeElements } from './decode.js';
 import { concatChunks, encodeDataSet, encodeDataSetChunks } from './encode.js';
 import { DatasetError, InvalidPart10Error } from './errors.js';
 import { formatTag } from './tag.js';
+import { TransferSyntax } from './uid.js';
 import { hasLongHeader, isVr } from './vr.js';
 
 /** The Implementation Class UID of dnet (PS3.7 §D.3.3.2), a UUID-derived UID (PS3.5 §B.2). */
@@ -87,6 +88,54 @@ export interface ReadPart10Options {
   strict?: boolean;
   /** The largest File Meta Information accepted, in bytes. Default 64 KiB. */
   maxMetaLength?: number;
+  /**
+   * Accept a bare data set without preamble and meta group (as DCMTK's
+   * `--read-dataset` does): its transfer syntax is guessed from the first
+   * element, the header has an empty meta group, offset 0 and a problem noted.
+   * Default false.
+   */
+  allowRawDataSet?: boolean;
+}
+
+function hasPrefix(bytes: Uint8Array): boolean {
+  return (
+    bytes[PREFIX_OFFSET] === 0x44 &&
+    bytes[PREFIX_OFFSET + 1] === 0x49 &&
+    bytes[PREFIX_OFFSET + 2] === 0x43 &&
+    bytes[PREFIX_OFFSET + 3] === 0x4d
+  );
+}
+
+/**
+ * Guesses the transfer syntax of a bare data set from its first element: a VR
+ * after the tag means explicit VR, a group number that reads small only in big
+ * endian means big endian (PS3.5 §7.1.2, §7.3).
+ */
+function rawHeader(bytes: Uint8Array): Part10Header {
+  let ts: string = TransferSyntax.ImplicitVRLittleEndian;
+  if (bytes.length >= 8) {
+    const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
+    const groupLe = bytes[0]! | (bytes[1]! << 8);
+    const groupBe = (bytes[0]! << 8) | bytes[1]!;
+    if (isVr(vr)) {
+      ts =
+        groupBe < groupLe
+          ? TransferSyntax.ExplicitVRBigEndian
+          : TransferSyntax.ExplicitVRLittleEndian;
+    }
+  }
+  return {
+    preamble: new Uint8Array(PREFIX_OFFSET),
+    meta: new DataSet(),
+    fileMetaInformation: {
+      mediaStorageSopClassUid: '',
+      mediaStorageSopInstanceUid: '',
+      transferSyntaxUid: ts,
+    },
+    transferSyntaxUid: ts,
+    dataSetOffset: 0,
+    problems: [`no Part 10 header (PS3.10 7.1): a bare data set, read as ${ts}`],
+  };
 }
 
 type Attempt = { header: Part10Header } | { need: number };
@@ -98,16 +147,14 @@ type Attempt = { header: Part10Header } | { need: number };
 function tryParseHeader(bytes: Uint8Array, options: ReadPart10Options, eof: boolean): Attempt {
   const max = options.maxMetaLength ?? DEFAULT_MAX_META_LENGTH;
   if (bytes.length < META_OFFSET + 8) {
-    if (eof)
+    if (eof) {
+      if (options.allowRawDataSet && bytes.length >= 8) return { header: rawHeader(bytes) };
       throw new InvalidPart10Error(`file of ${bytes.length} bytes is too short (PS3.10 7.1)`);
+    }
     return { need: META_OFFSET + 12 };
   }
-  if (
-    bytes[PREFIX_OFFSET] !== 0x44 ||
-    bytes[PREFIX_OFFSET + 1] !== 0x49 ||
-    bytes[PREFIX_OFFSET + 2] !== 0x43 ||
-    bytes[PREFIX_OFFSET + 3] !== 0x4d
-  ) {
+  if (!hasPrefix(bytes)) {
+    if (options.allowRawDataSet) return { header: rawHeader(bytes) };
     throw new InvalidPart10Error('no "DICM" prefix at byte 128 (PS3.10 7.1)');
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
