@@ -1,7 +1,6 @@
 import type { NegotiatedContext } from '@dnet/association';
 import {
-  concatChunks,
-  convertTransferSyntax,
+  convertTransferSyntaxStream,
   DataSet,
   encodeDataSetChunks,
   openPart10File,
@@ -183,7 +182,7 @@ export function pickStoreContext(
  * The data set bytes to send on a context: the source's own stream when the
  * syntax matches (no parse, no re-encode: the hot path of DESIGN.md), the
  * DataSet encoded in the context's syntax, or the bytes converted between
- * uncompressed syntaxes (PS3.5 §10), which needs the data set in memory.
+ * uncompressed syntaxes (PS3.5 §10) as they stream.
  */
 export async function dataSetFor(
   source: ResolvedSource,
@@ -196,9 +195,8 @@ export async function dataSetFor(
   const pdv = peerMaxPduLength > 6 ? peerMaxPduLength - 6 : FILE_CHUNK;
   const stream = source.open(Math.min(pdv, MAX_FILE_CHUNK));
   if (from === transferSyntaxUid) return stream;
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream as AsyncIterable<Uint8Array>) chunks.push(c);
-  return [convertTransferSyntax(concatChunks(chunks), from, transferSyntaxUid)];
+  // PS3.5 §10: re-encoded element by element as the bytes stream by (bounded, see LIMITS.md).
+  return convertTransferSyntaxStream(stream, from, transferSyntaxUid);
 }
 
 /** Proposed transfer syntaxes for sending a data set held in `transferSyntaxUid`. */
