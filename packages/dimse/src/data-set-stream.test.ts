@@ -65,6 +65,20 @@ describe('DataSetStream', () => {
     expect(s.buffered).toBe(0);
   });
 
+  it('cancel() drops the data set and ends a waiting consumer', async () => {
+    const s = new DataSetStream({ highWaterMark: 2 });
+    s.push(u8(1, 2));
+    const drained = s.drained();
+    const done = collect(s);
+    await Promise.resolve();
+    s.cancel();
+    await drained;
+    expect(s.cancelled).toBe(true);
+    expect(s.push(u8(3))).toBe(true);
+    s.end();
+    expect(await done).toEqual([1, 2]);
+  });
+
   it('refuses misuse with typed errors', async () => {
     expect(() => new DataSetStream({ highWaterMark: 0 })).toThrow(InvalidOptionError);
     const s = new DataSetStream();

@@ -95,6 +95,16 @@ export class DataSetStream implements AsyncIterable<Uint8Array> {
     this.#releaseDrainWaiters();
   }
 
+  /**
+   * Drops the data set: what is buffered and what still arrives is thrown
+   * away, a waiting producer is released, and a consumer's loop ends.
+   */
+  cancel(): void {
+    if (this.#error) return;
+    this.#cancel();
+    this.#wake();
+  }
+
   /** Resolves when the buffered bytes fall below the high-water mark, or the stream is cancelled or failed. */
   drained(): Promise<void> {
     if (this.#buffered < this.#highWaterMark || this.#cancelled || this.#error)
@@ -142,6 +152,10 @@ export class DataSetStream implements AsyncIterable<Uint8Array> {
     let done = false;
     try {
       for (;;) {
+        if (this.#cancelled) {
+          done = true;
+          return;
+        }
         const chunk = this.#take();
         if (chunk) {
           yield chunk;

@@ -3,10 +3,12 @@ import { CommandTag } from './command-element.js';
 import { CommandField, commandName } from './command-field.js';
 import { decodeCommandSet, encodeCommandSet } from './command-set.js';
 import {
+  type CEchoRq,
   type CFindRq,
   type CFindRsp,
   type CMoveRq,
   type CStoreRq,
+  checkResponse,
   type DimseMessage,
   decodeMessage,
   encodeMessage,
@@ -21,6 +23,7 @@ import {
   InvalidFieldError,
   isDnetError,
   MissingFieldError,
+  ResponseMismatchError,
   UnknownCommandError,
 } from './errors.js';
 import { sampleMessages } from './sample-messages.js';
@@ -323,5 +326,33 @@ describe('Move Originator fields', () => {
     expect(() => encodeMessage(idOnly)).toThrow(MissingFieldError);
     const { moveOriginatorAeTitle: ___, moveOriginatorMessageId: ____, ...neither } = rq;
     expect(decodeMessage(encodeMessage(neither))).toEqual(neither);
+  });
+});
+
+describe('checkResponse', () => {
+  it('accepts the response built for the request, and DCMTK-style responses without U fields', () => {
+    const rq = sample(CommandField.N_ACTION_RQ) as NActionRq;
+    expect(() => checkResponse(rq, respondTo(rq, { status: 0 }))).not.toThrow();
+    expect(() =>
+      checkResponse(rq, {
+        commandField: CommandField.N_ACTION_RSP,
+        messageIdBeingRespondedTo: rq.messageId,
+        status: 0,
+        hasDataSet: false,
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses a response to another request, message or instance', () => {
+    const rq = sample(CommandField.C_STORE_RQ) as CStoreRq;
+    const rsp = respondTo(rq, { status: 0 });
+    expect(() => checkResponse(rq, { ...rsp, messageIdBeingRespondedTo: 99 })).toThrow(
+      ResponseMismatchError,
+    );
+    expect(() => checkResponse(rq, { ...rsp, affectedSopInstanceUid: '1.2.3' })).toThrow(
+      /affectedSopInstanceUid/,
+    );
+    const echoRsp = respondTo(sample(CommandField.C_ECHO_RQ) as CEchoRq, { status: 0 });
+    expect(() => checkResponse(rq, echoRsp)).toThrow(/does not answer/);
   });
 });

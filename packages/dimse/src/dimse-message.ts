@@ -16,6 +16,7 @@ import {
   FieldNotAllowedError,
   InvalidFieldError,
   MissingFieldError,
+  ResponseMismatchError,
   UnknownCommandError,
 } from './errors.js';
 import { isPending, statusCategory } from './status.js';
@@ -809,4 +810,45 @@ export function messageType(message: Pick<DimseMessage, 'commandField'>): string
 /** True for the response types (bit 15 of the Command Field, PS3.7 §E.1). */
 export function isResponseMessage(message: DimseMessage): message is DimseResponse {
   return ((message.commandField as number) & 0x8000) !== 0;
+}
+
+/**
+ * Checks that `response` answers `request`: its Command Field is the
+ * request's with bit 15 set (PS3.7 §E.1), its Message ID Being Responded To
+ * is the request's Message ID, and the fields the standard marks U(=) (the
+ * Affected SOP Class UID; the Affected SOP Instance UID of C-STORE and of the
+ * N-services, which answer with the Requested UIDs of their requests; the
+ * Event and Action Type IDs), when present, equal the request's (PS3.7 §9.3,
+ * §10.3). Throws {@link ResponseMismatchError}. N-CREATE-RSP may name an
+ * instance the request left to the SCP.
+ */
+export function checkResponse(request: AnsweredRequest, response: DimseResponse): void {
+  const rq = request as unknown as Record<string, unknown>;
+  const rsp = response as unknown as Record<string, unknown>;
+  const type = messageType(response);
+  if (response.commandField !== ((request.commandField | 0x8000) as CommandField))
+    throw new ResponseMismatchError(
+      'commandField',
+      `${type} does not answer ${messageType(request)} (PS3.7 §E.1)`,
+    );
+  if (response.messageIdBeingRespondedTo !== request.messageId)
+    throw new ResponseMismatchError(
+      'messageIdBeingRespondedTo',
+      `${type} answers Message ID ${response.messageIdBeingRespondedTo}, not ${request.messageId}`,
+    );
+  const expected: [string, unknown][] = [
+    ['affectedSopClassUid', rq.affectedSopClassUid ?? rq.requestedSopClassUid],
+    ['affectedSopInstanceUid', rq.affectedSopInstanceUid ?? rq.requestedSopInstanceUid],
+    ['eventTypeId', rq.eventTypeId],
+    ['actionTypeId', rq.actionTypeId],
+  ];
+  for (const [field, want] of expected) {
+    const got = rsp[field];
+    if (got === undefined || want === undefined) continue;
+    if (got !== want)
+      throw new ResponseMismatchError(
+        field,
+        `${type}: ${field} is ${String(got)}, the request's is ${String(want)} (U(=), PS3.7 §9.3, §10.3)`,
+      );
+  }
 }

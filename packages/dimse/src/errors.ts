@@ -27,6 +27,8 @@ export const DimseErrorCode = {
   BAD_SEQUENCE: 'DNET_DIMSE_BAD_SEQUENCE',
   /** Every Message ID is outstanding (PS3.7 §9.1.1.1.1). */
   MESSAGE_IDS_EXHAUSTED: 'DNET_DIMSE_MESSAGE_IDS_EXHAUSTED',
+  /** A response does not answer the request it is matched with (PS3.7 §9.3, §10.3: U(=) fields). */
+  RESPONSE_MISMATCH: 'DNET_DIMSE_RESPONSE_MISMATCH',
   /** A DataSetStream was used after its end, or iterated twice. */
   STREAM_CLOSED: 'DNET_DIMSE_STREAM_CLOSED',
   /** A fragmentation option is invalid (e.g. a maximum PDU length too small for one PDV). */
@@ -238,5 +240,16 @@ export class StreamClosedError extends DimseError {
   /** @param message what was attempted. */
   constructor(message: string) {
     super(DimseErrorCode.STREAM_CLOSED, message);
+  }
+}
+
+/** A response does not answer its request: wrong type, Message ID, or a U(=) field that differs (PS3.7 §9.3, §10.3). */
+export class ResponseMismatchError extends DimseError {
+  /** The field that differs, e.g. `affectedSopClassUid`. */
+  readonly field: string;
+  /** @param field the field that differs; @param message what differs. */
+  constructor(field: string, message: string) {
+    super(DimseErrorCode.RESPONSE_MISMATCH, message);
+    this.field = field;
   }
 }
