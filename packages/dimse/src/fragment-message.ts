@@ -6,9 +6,9 @@ import { InvalidOptionError } from './errors.js';
 export const PDV_OVERHEAD = 6;
 
 /**
- * A chunk's bytes left in a PDU become a PDV of their own, uncopied, when
- * there are at least this many; fewer are joined (copied) with the next
- * chunk's, so tiny chunks do not turn into tiny PDVs.
+ * The bytes a chunk leaves at its end become a PDV (and PDU) of their own,
+ * uncopied, when there are at least this many; fewer are joined (copied)
+ * with the start of the next chunk, so tiny chunks do not make tiny PDUs.
  */
 const MIN_VIEW_PDV_LENGTH = 1024;
 
@@ -29,7 +29,8 @@ export interface FragmentOptions<D = DataSetSource> {
   /**
    * The peer's Maximum Length (PS3.8 §D.1): the largest PDU length field of a
    * P-DATA-TF it receives, i.e. the PDU minus its 6-byte header. 0 means
-   * unlimited (then each data chunk goes out as one PDV, uncut).
+   * unlimited (then each data chunk goes out uncut as one PDU). At least 8
+   * otherwise (room for a PDV of two bytes).
    */
   maxPduLength: number;
 }
