@@ -218,6 +218,8 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
       ['implicitToBig', 'implicitGroupLengths', ['+tb', '+g']],
       ['bigToImplicit', 'bigEndianGroupLengths', ['+ti', '+g']],
       ['explicitToImplicitUndefined', 'explicitUndefined', ['+ti', '+e']],
+      ['bareImplicit', 'explicitUndefined', ['+ti', '-F']],
+      ['bareBigEndian', 'explicitUndefined', ['+tb', '-F']],
     ];
     for (const [name, source, flags] of chained) {
       files[name] = join(dir, `${name}.dcm`);
@@ -330,6 +332,16 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
       const { header } = decodePart10(new Uint8Array(await readFile(out)));
       expect(header.transferSyntaxUid).toBe(ts);
       expect(header.problems).toEqual([]);
+    },
+  );
+
+  it.each(['bareImplicit', 'bareBigEndian'])(
+    'reads %s (a data set without meta, dcmconv -F) when allowed',
+    async (name) => {
+      const bytes = new Uint8Array(await readFile(files[name]!));
+      const { header, dataSet } = decodePart10(bytes, { allowRawDataSet: true });
+      expect(header.dataSetOffset).toBe(0);
+      expect(ourRows(dataSet)).toEqual((await dcmdump(files[name]!)).rows);
     },
   );
 
