@@ -145,14 +145,16 @@ export interface ServerOptions extends AssociationOptions {
   host?: string;
   /** Port; 0 picks a free one (read {@link Server.port}). */
   port: number;
-  /** Our AE title. */
+  /** Our AE title; by default only associations calling it are accepted (PS3.8 Table 9-21 reason 7 otherwise). */
   aeTitle: string;
   /** The handlers; a service without one is not accepted. */
   handlers: ServerHandlers;
   /**
-   * Acceptance policy (PS3.8 §7.1.1), merged over the one derived from the
-   * handlers: Verification always, Storage classes for `store` (and the SCP
-   * role for `get`), the Query/Retrieve models for `find`, `move`, `get`.
+   * Acceptance policy (PS3.8 §7.1.1). The policy derived from the handlers
+   * (Verification always, the Storage classes for `store` and with the SCP
+   * role for `get`, the Query/Retrieve models for `find`, `move`, `get`, the
+   * called AE title `aeTitle`, a 16/1 operations window) is used, each field
+   * given here replacing the derived one (see {@link Server.policyFor}).
    */
   policy?: Partial<AcceptorPolicy>;
   /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
