@@ -213,6 +213,51 @@ describe('Association over the memory transport', () => {
     await requestor.release();
   });
 
+  it('reads no further response until onPending has settled (backpressure on C-FIND)', async () => {
+    const { requestor, acceptor } = await pair();
+    acceptor.on('C-FIND-RQ', async (rq) => {
+      await rq.dataSet?.bytes();
+      for (let i = 1; i <= 3; i++) {
+        await rq.respond(
+          { ...responseFor(rq.message, 0xff00), hasDataSet: true },
+          new Uint8Array([i, 0]),
+        );
+      }
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const seen: number[] = [];
+    const releases: (() => void)[] = [];
+    const done = requestor.cFind(
+      {
+        commandField: CommandField.C_FIND_RQ,
+        affectedSopClassUid: FIND,
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array([8, 0, 0x52, 0, 0, 0, 0, 0]),
+      {
+        onPending: async (rsp) => {
+          seen.push((await rsp.dataSet!.bytes())[0]!);
+          await new Promise<void>((resolve) => releases.push(resolve));
+        },
+      },
+    );
+    let settled = false;
+    void done.then(() => {
+      settled = true;
+    });
+    for (let i = 1; i <= 3; i++) {
+      await until(() => releases.length === i);
+      // While the consumer holds match i, neither match i+1 nor the final response is delivered.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toEqual([1, 2, 3].slice(0, i));
+      expect(settled).toBe(false);
+      releases[i - 1]!();
+    }
+    expect((await done).message.status).toBe(0);
+    await requestor.release();
+  });
+
   it('settles every pending operation with a typed error when the peer aborts', async () => {
     const { requestor, acceptor } = await pair();
     acceptor.on('C-ECHO-RQ', () => {

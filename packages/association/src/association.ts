@@ -1120,6 +1120,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   #lastPdu: Pdu | undefined;
   #pDataDelivery: Promise<void> | undefined;
+  /** The promise of the last `onPending` call, awaited before the next message is read. */
+  #pendingDelivery: Promise<void> | undefined;
 
   async #onPdu(event: Event, pdu: Pdu, ctx: TransitionContext = {}): Promise<void> {
     this.#lastPdu = pdu;
@@ -1402,6 +1404,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
     let fed: IncomingDataSet | undefined;
     for (const event of events) {
       if (event.type === 'command') {
+        // Backpressure for pending responses: the next message waits until the
+        // consumer has taken the previous match (its data set is complete by now).
+        const held = this.#pendingDelivery;
+        if (held) {
+          this.#pendingDelivery = undefined;
+          await held;
+        }
         let stream: IncomingDataSet | undefined;
         if (event.message.hasDataSet) {
           stream = new IncomingDataSet(
@@ -1451,9 +1460,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
         op.timer.start();
         if (op.onPending) {
           const r = op.onPending(response);
-          if (r instanceof Promise) {
-            r.catch(() => {});
-          }
+          if (r instanceof Promise) this.#pendingDelivery = r.catch(() => {});
         } else dataSet?.discard();
         return;
       }
