@@ -1,7 +1,7 @@
 /**
  * Interop with Orthanc 1.10.1: Orthanc as the C-MOVE destination of
  * dnet-scp, and as a C-FIND and C-MOVE client of it (through its REST API),
- * on 127.0.0.1. Orthanc 1.10.1 has no C-GET client (`/modalities/{id}/get`
+ * on 127.0.0.1, and as a Storage Commitment SCU. Orthanc 1.10.1 has no C-GET client (`/modalities/{id}/get`
  * answers 404), so C-GET is tested with DCMTK getscu only.
  */
 import { writeFileSync } from 'node:fs';
@@ -141,5 +141,32 @@ describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
     await rest(`/queries/${query.ID}/retrieve`, { TargetAet: 'ORTHANC', Synchronous: true });
     const moved = images.filter((i) => i.patientId === 'DNET2').length;
     expect(await instanceCount()).toBe(before + moved);
+  }, 60_000);
+
+  it('answers the storage commitment requests of Orthanc, reporting on a new association', async () => {
+    const held = images.slice(0, 2).map((i) => ({
+      SOPClassUID: CT_IMAGE_STORAGE,
+      SOPInstanceUID: i.sopInstanceUid,
+    }));
+    const missing = { SOPClassUID: CT_IMAGE_STORAGE, SOPInstanceUID: '1.2.826.0.1.999' };
+    const ok = await rest('/modalities/dnetscp/storage-commitment', { DicomInstances: held });
+    let report: { Status: string; Success?: unknown[]; Failures?: unknown[] } = { Status: '' };
+    await eventually(async () => {
+      report = await rest(`/storage-commitment/${ok.ID}`);
+      return report.Status !== 'Pending';
+    }, 20_000);
+    expect(report.Status).toBe('Success');
+    const failing = await rest('/modalities/dnetscp/storage-commitment', {
+      DicomInstances: [...held, missing],
+    });
+    await eventually(async () => {
+      report = await rest(`/storage-commitment/${failing.ID}`);
+      return report.Status !== 'Pending';
+    }, 20_000);
+    expect(report.Status).toBe('Failure');
+    expect(JSON.stringify(report.Failures)).toContain('1.2.826.0.1.999');
+    expect(
+      scp.logs.filter((l) => l.op === 'N-ACTION' && l.report === 'new association'),
+    ).toHaveLength(2);
   }, 60_000);
 });

@@ -2,10 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
+import { DataSet, decodeDataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
 import { Client, queryRetrieve, storage as storageContexts, verification } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  STORAGE_COMMITMENT_INSTANCE,
+  STORAGE_COMMITMENT_PUSH_MODEL,
+} from './storage-commitment.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import { eventually, type InProcessScp, startInProcess } from './test-support.js';
 
@@ -157,6 +161,92 @@ describe('dnet-scp in-process', () => {
     await eventually(() => scp.logs.some((l) => l.op === 'C-STORE' && l.status === 'aborted'));
     expect(await scp.scp.index.get(sop)).toBeUndefined();
     await expect(readdir(join(storage, '1.2.826.0.1.3'))).rejects.toThrow(/ENOENT/);
+  });
+  it('commits stored instances (Storage Commitment), reporting on the same association', async () => {
+    const sc = await Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'TESTSCU',
+      calledAeTitle: 'DNETSCP',
+      contexts: [
+        storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+        { abstractSyntax: STORAGE_COMMITMENT_PUSH_MODEL, transferSyntaxes: [EXPLICIT_VR_LE] },
+      ],
+    });
+    const held = { study: '1.2.826.0.1.4', series: '1.2.826.0.1.4.1', sop: '1.2.826.0.1.4.1.1' };
+    const damaged = { ...held, sop: '1.2.826.0.1.4.1.2' };
+    expect((await sc.store(image(held))).status).toBe(0);
+    expect((await sc.store(image(damaged))).status).toBe(0);
+    await rm(join(storage, damaged.study, damaged.series, `${damaged.sop}.dcm`));
+    const reports: { eventTypeId: number; report: DataSet }[] = [];
+    sc.association.on('N-EVENT-REPORT-RQ', async (rq) => {
+      const bytes = await rq.dataSet!.bytes();
+      reports.push({
+        eventTypeId: rq.message.eventTypeId,
+        report: decodeDataSet(bytes, rq.context.transferSyntax),
+      });
+      await rq.respond({
+        commandField: 0x8100,
+        messageIdBeingRespondedTo: rq.message.messageId,
+        affectedSopClassUid: rq.message.affectedSopClassUid,
+        affectedSopInstanceUid: rq.message.affectedSopInstanceUid,
+        eventTypeId: rq.message.eventTypeId,
+        status: 0,
+        hasDataSet: false,
+      } as never);
+    });
+    const request = new DataSet();
+    request.setString('TransactionUID', '1.2.826.0.1.4.99', 'UI');
+    const refs: [string, string][] = [
+      [CT_IMAGE_STORAGE, held.sop],
+      [CT_IMAGE_STORAGE, damaged.sop],
+      [CT_IMAGE_STORAGE, '1.2.826.0.1.4.1.3'],
+      ['1.2.840.10008.5.1.4.1.1.4', held.sop],
+    ];
+    for (const [sopClass, sop] of refs) {
+      const item = request.addItem('ReferencedSOPSequence');
+      item.setString('ReferencedSOPClassUID', sopClass, 'UI');
+      item.setString('ReferencedSOPInstanceUID', sop, 'UI');
+    }
+    const rsp = await sc.association.nAction(
+      {
+        commandField: 0x0130,
+        requestedSopClassUid: STORAGE_COMMITMENT_PUSH_MODEL,
+        requestedSopInstanceUid: STORAGE_COMMITMENT_INSTANCE,
+        actionTypeId: 1,
+      } as never,
+      { dataSet: encodeDataSet(request, EXPLICIT_VR_LE) },
+    );
+    expect((rsp.message as { status: number }).status).toBe(0);
+    await eventually(() => reports.length === 1);
+    const { eventTypeId, report } = reports[0]!;
+    expect(eventTypeId).toBe(2); // failures exist (PS3.4 §J.3.3)
+    expect(report.uid('TransactionUID')).toBe('1.2.826.0.1.4.99');
+    expect(
+      report.sequence('ReferencedSOPSequence').map((i) => i.uid('ReferencedSOPInstanceUID')),
+    ).toEqual([held.sop]);
+    expect(
+      report
+        .sequence('FailedSOPSequence')
+        .map((i) => [i.uid('ReferencedSOPInstanceUID'), i.number('FailureReason')]),
+    ).toEqual([
+      [damaged.sop, 0x0110],
+      ['1.2.826.0.1.4.1.3', 0x0112],
+      [held.sop, 0x0131],
+    ]);
+    // A request for another instance than the well-known one is refused.
+    const wrong = await sc.association.nAction(
+      {
+        commandField: 0x0130,
+        requestedSopClassUid: STORAGE_COMMITMENT_PUSH_MODEL,
+        requestedSopInstanceUid: '1.2.3',
+        actionTypeId: 1,
+      } as never,
+      { dataSet: encodeDataSet(request, EXPLICIT_VR_LE) },
+    );
+    expect((wrong.message as { status: number }).status).toBe(0x0112);
+    await sc.release();
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from './archive/worklist.js';
 import type { ScpConfig } from './config.js';
 import { createQueryHandlers } from './query-handlers.js';
+import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
 
 /** A running dnet-scp: the server, its archive, and a graceful stop. */
@@ -59,8 +60,9 @@ function transportFor(config: ScpConfig): Transport {
 
 /**
  * Starts the archive SCP: Verification, Storage, Query/Retrieve (Patient
- * and Study Root FIND, MOVE, GET) and, with a worklist folder, Modality
- * Worklist, over files in `config.storage` and a SQLite index.
+ * and Study Root FIND, MOVE, GET), Storage Commitment Push Model and, with a
+ * worklist folder, Modality Worklist, over files in `config.storage` and a
+ * SQLite index.
  *
  * @example
  * ```ts
@@ -91,13 +93,22 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
   });
   const handlers = { store, find, move, get };
   const derived = Server.policyFor({ handlers, aeTitle: config.aeTitle });
+  const transport = transportFor(config);
+  const commitment = new StorageCommitment({
+    index,
+    storage,
+    aeTitle: config.aeTitle,
+    peers: config.peers,
+    transport,
+    logger,
+  });
   const aeTable = Object.fromEntries(
     Object.entries(config.peers).map(([ae, p]) => [ae, { host: p.host, port: p.port }]),
   );
   let server: Server;
   try {
     server = await Server.listen({
-      transport: transportFor(config),
+      transport,
       host: config.host,
       port: config.port,
       aeTitle: config.aeTitle,
@@ -106,9 +117,13 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
       ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
       policy: {
         // Modality Worklist only when a worklist folder is configured (PS3.4 Annex K).
-        contexts: worklist
-          ? derived.contexts
-          : derived.contexts.filter((c) => c.abstractSyntax !== SopClass.MODALITY_WORKLIST_FIND),
+        contexts: [
+          ...(worklist
+            ? derived.contexts
+            : derived.contexts.filter((c) => c.abstractSyntax !== SopClass.MODALITY_WORKLIST_FIND)),
+          // Storage Commitment Push Model SCP (PS3.4 Annex J).
+          StorageCommitment.context,
+        ],
         ...(config.maxPdu && { maxPduLength: config.maxPdu }),
         ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
       },
@@ -119,6 +134,7 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
   }
   server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
   server.on('association', (a) => {
+    commitment.attach(a);
     const started = performance.now();
     const info = a.info;
     const fields = {
@@ -150,6 +166,7 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
       closing ??= (async () => {
         try {
           await server.close({ timeoutMs: config.shutdownTimeoutMs });
+          await commitment.drain(config.shutdownTimeoutMs);
         } finally {
           await index.close();
         }
