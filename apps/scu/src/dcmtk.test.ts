@@ -7,7 +7,14 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
+import {
+  scu,
+  tempDir,
+  uidsOf,
+  useBuiltCli,
+  writeCtFiles,
+  writeUnknownClassFile,
+} from './test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;
@@ -154,6 +161,16 @@ AETable END
       failed: 0,
       total: 8,
     });
+  });
+
+  it('store: a file the peer refuses is one line naming it; the others go; exit 1', async () => {
+    const odd = await writeUnknownClassFile(dir.path);
+    const r = await scu(['store', ...at(storescp), odd, join(source, 'nested')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^stored 8 of 9 files \(1 failed\)/);
+    expect(r.stderr.trim()).toBe(
+      `${odd}: no accepted presentation context for 2.25.999 that can carry 1.2.840.10008.1.2.1`,
+    );
   });
 
   it('store: a rejected association is one line with result, source and reason; exit 1', async () => {

@@ -89,12 +89,39 @@ const name = (table: Readonly<Record<number, string>>, n: number) => table[n] ??
 
 type Fields = Record<string, unknown> & { code?: unknown; message?: unknown; cause?: unknown };
 
-/** The operating-system error code (`ECONNREFUSED`...) somewhere in a cause chain. */
+/** The causes of an error, outermost first (bounded: a cycle cannot loop). */
+function causes(e: unknown): Fields[] {
+  const chain: Fields[] = [];
+  for (
+    let c = e as Fields | undefined;
+    c && typeof c === 'object' && chain.length < 8;
+    c = c.cause as Fields
+  ) {
+    chain.push(c);
+  }
+  return chain;
+}
+
+/** The system or TLS error code (`ECONNREFUSED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`...) in a cause chain. */
 function systemCode(e: unknown): string | undefined {
-  for (let c = e as Fields | undefined, i = 0; c && i < 8; c = c.cause as Fields, i++) {
-    if (typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code)) return c.code;
+  for (const c of causes(e)) {
+    if (
+      typeof c.code === 'string' &&
+      /^[A-Z][A-Z0-9_]+$/.test(c.code) &&
+      !c.code.startsWith('DNET_')
+    ) {
+      return c.code;
+    }
   }
   return undefined;
+}
+
+/** The message of the innermost cause when it says more than the error's own. */
+function rootMessage(e: unknown): string {
+  const chain = causes(e);
+  const own = String(chain[0]?.message ?? e);
+  const root = chain.length > 1 ? String(chain[chain.length - 1]!.message ?? '') : '';
+  return root && !own.includes(root) ? `${own}: ${root}` : own;
 }
 
 /**
@@ -126,7 +153,7 @@ export function describeError(error: unknown): string {
     case 'DNET_CONNECTION_LOST': {
       const code = systemCode(e.cause);
       if (code === 'ECONNREFUSED') return 'cannot connect: connection refused (ECONNREFUSED)';
-      return code ? `connection lost: ${message} (${code})` : `connection lost: ${message}`;
+      return `connection lost: ${rootMessage(e)}${code ? ` (${code})` : ''}`;
     }
     case 'DNET_CONNECT_TIMEOUT':
       return `cannot connect: ${message}`;
@@ -135,7 +162,7 @@ export function describeError(error: unknown): string {
     default: {
       const code = systemCode(error);
       if (code === 'ECONNREFUSED') return 'cannot connect: connection refused (ECONNREFUSED)';
-      return message;
+      return rootMessage(error);
     }
   }
 }

@@ -103,6 +103,24 @@ export async function writeCtFiles(
   return paths;
 }
 
+/** Writes a Part 10 file of a SOP class no peer knows (a UID under 2.25); returns its path. */
+export async function writeUnknownClassFile(dir: string): Promise<string> {
+  const ds = new DataSet();
+  ds.setString('SOPClassUID', '2.25.999', 'UI');
+  ds.setString('SOPInstanceUID', '2.25.999.1', 'UI');
+  const path = join(dir, 'unknown-class.dcm');
+  await writePart10File(
+    path,
+    {
+      mediaStorageSopClassUid: '2.25.999',
+      mediaStorageSopInstanceUid: '2.25.999.1',
+      transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+    },
+    ds,
+  );
+  return path;
+}
+
 /** A temporary folder, removed by `await using` or `dispose`. */
 export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await mkdtemp(join(tmpdir(), 'dnet-scu-'));
