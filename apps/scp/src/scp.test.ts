@@ -250,6 +250,44 @@ describe('dnet-scp in-process', () => {
   });
 });
 
+describe('dnet-scp access control', () => {
+  it('accepts only the calling AE titles of --allow-aet, and at most --max-associations', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-allow-'));
+    const scp = await startInProcess([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--storage',
+      dir,
+      '--allow-aet',
+      'GOOD',
+      '--max-associations',
+      '1',
+    ]);
+    const connect = (callingAeTitle: string) =>
+      Client.connect({
+        transport: tcp(),
+        host: '127.0.0.1',
+        port: scp.port,
+        callingAeTitle,
+        calledAeTitle: 'DNETSCP',
+        contexts: [verification()],
+      });
+    try {
+      await expect(connect('BAD')).rejects.toMatchObject({ result: 1, source: 1, reason: 3 });
+      const good = await connect('GOOD');
+      expect(await good.echo()).toBe(0);
+      // PS3.8 Table 9-21: transient, service-provider (presentation), local limit exceeded.
+      await expect(connect('GOOD')).rejects.toMatchObject({ result: 2, source: 3, reason: 2 });
+      await good.release();
+    } finally {
+      await scp.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the dnet-scp binary', () => {
   it('starts, prints its address, and exits 0 on SIGTERM after closing the database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-bin-'));
