@@ -863,3 +863,54 @@ describe('Hot path and sources', () => {
     await server.close();
   });
 });
+
+describe('Sub-operation window', () => {
+  it('C-MOVE keeps several C-STOREs outstanding at the destination when subOperationWindow > 1', async () => {
+    const archive = await archiveWith(hierarchy(1, 1, 1, 12));
+    const transport = memory();
+    let active = 0;
+    let peak = 0;
+    const dest = new MemoryArchive();
+    const destination = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'DEST',
+      handlers: {
+        store: async (i) => {
+          active++;
+          peak = Math.max(peak, active);
+          await dest.store(i);
+          for (let k = 0; k < 5; k++) await new Promise((r) => setImmediate(r));
+          active--;
+        },
+      },
+    });
+    const source = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'SCP',
+      handlers: archive.handlers(),
+      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
+      subOperationWindow: 4,
+    });
+    const client = await Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: source.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      contexts: [queryRetrieve('study')],
+    });
+    const result = await client.move(
+      { '00100020': { vr: 'LO', Value: ['PID1'] } },
+      { level: 'PATIENT', destination: 'DEST' },
+    );
+    expect(result).toMatchObject({ status: 0, completed: 12, failed: 0 });
+    expect(dest.instances.size).toBe(12);
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(4);
+    await client.release();
+    await source.close();
+    await destination.close();
+  });
+});

@@ -30,7 +30,12 @@ import {
 import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
-import { resolveSource, type StoreSource, transferSyntaxesFor } from './store-source.js';
+import {
+  type ResolvedSource,
+  resolveSource,
+  type StoreSource,
+  transferSyntaxesFor,
+} from './store-source.js';
 
 /** Default cap on concurrent associations of a server, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -165,6 +170,13 @@ export interface ServerOptions extends AssociationOptions {
   aeTable?: Readonly<Record<string, AeTableEntry>>;
   /** Timeouts and options of the associations the server opens for C-MOVE. */
   moveAssociationOptions?: AssociationOptions;
+  /**
+   * C-STORE sub-operations of one C-MOVE or C-GET kept outstanding at once
+   * (default 1, at most 128). Above 1 the C-MOVE association proposes that
+   * asynchronous operations window (PS3.7 Annex D.3.3.3); each C-STORE still
+   * waits for a slot of the window the peer granted.
+   */
+  subOperationWindow?: number;
 }
 
 /** Events of a {@link Server}. */
@@ -509,7 +521,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     });
     let client: Client | undefined;
     let via: Association = context.association;
-    const resolved = [];
+    const resolved: ResolvedSource[] = [];
     for (const s of sources) {
       try {
         resolved.push(await resolveSource(s));
@@ -529,13 +541,19 @@ export class Server extends EventEmitter<ServerEventMap> {
       }
     }
     let done = 0;
+    let next = 0;
     let cancelled = false;
-    try {
-      for (const source of resolved) {
+    let dead = false;
+    // Sub-operations run `window` at a time (each C-STORE still waits for a slot of the
+    // negotiated asynchronous operations window, PS3.7 Annex D.3.3.3).
+    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
+    const worker = async () => {
+      while (next < resolved.length && !dead) {
         if (rq.signal.aborted) {
           cancelled = true;
-          break;
+          return;
         }
+        const source = resolved[next++]!;
         try {
           const r = await storeOver(via, resolvedInstance(source), {
             ...(isMove && {
@@ -547,21 +565,26 @@ export class Server extends EventEmitter<ServerEventMap> {
         } catch (error) {
           failed++;
           failedUids.push(source.sopInstanceUid);
-          if (via.state !== 'Sta6' && via !== context.association) {
-            // The destination association died: the rest fail too.
-            for (const rest of resolved.slice(done + 1)) failedUids.push(rest.sopInstanceUid);
-            failed += resolved.length - done - 1;
-            done = resolved.length;
+          if (!dead && via.state !== 'Sta6' && via !== context.association) {
+            // The destination association died: what was not started fails too.
+            dead = true;
             this.#emitError(error);
-            break;
           }
         }
         done++;
         const remaining = resolved.length - done;
-        if (remaining > 0 && context.association.state === 'Sta6') {
+        if (remaining > 0 && !dead && context.association.state === 'Sta6') {
           // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
           await rq.respond(responseFor(message, 0xff00, counts(remaining)));
         }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(window, resolved.length) }, worker));
+      if (dead) {
+        for (const rest of resolved.slice(next)) failedUids.push(rest.sopInstanceUid);
+        failed += resolved.length - next;
+        done = resolved.length;
       }
     } finally {
       if (client) await client.release().catch(() => client?.abort());
@@ -599,8 +622,10 @@ export class Server extends EventEmitter<ServerEventMap> {
       for (const ts of transferSyntaxesFor(s.transferSyntaxUid)) set.add(ts);
       bySopClass.set(s.sopClassUid, set);
     }
+    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
     return Client.connect({
       ...this.#options.moveAssociationOptions,
+      ...(window > 1 && { maxOperations: window }),
       transport: entry.transport ?? this.#options.transport,
       host: entry.host,
       port: entry.port,
