@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  cliPath,
   scu,
   tempDir,
   uidsOf,
@@ -161,6 +162,17 @@ AETable END
       failed: 0,
       total: 8,
     });
+  });
+
+  it('store: a progress bar with counts and MB/s on a terminal', async () => {
+    // script(1) runs the CLI on a pseudo-terminal and returns its exit status (-e).
+    const command = [process.execPath, cliPath(), 'store', ...at(storescp), join(source, 'nested')]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = await runTool('script', ['-qec', command, '/dev/null']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/store [\u2588\u2591]+ 8\/8 \| 0 failed \| [\d.]+ MB\/s/);
+    expect(r.stdout).toMatch(/stored 8 of 8 files/);
   });
 
   it('store: a file the peer refuses is one line naming it; the others go; exit 1', async () => {

@@ -127,6 +127,11 @@ export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** The path of the CLI the tests run (see {@link useBuiltCli}). */
+export function cliPath(): string {
+  return cli;
+}
+
 /** Runs the built `dnet-scu` (bounded by `timeoutMs`) and returns its exit code and output. */
 export function scu(
   args: string[],
