@@ -1,10 +1,4 @@
-import {
-  type DicomJson,
-  type DicomJsonAttribute,
-  matches,
-  type PersonNameJson,
-  responseIdentifier,
-} from '@dnet/services';
+import { type DicomJson, matches } from '@dnet/services';
 import Database from 'better-sqlite3';
 import type {
   ArchiveIndex,
@@ -15,24 +9,27 @@ import type {
   QueryOptions,
   RetrieveInstance,
 } from './archive-index.js';
-import { dicomJsonProblem } from './dicom-json-problem.js';
+import { IndexClosedError, IndexSchemaError } from './errors.js';
+import { LEVEL_TAGS, type QueryLevel, Tag } from './query-model.js';
 import {
-  IndexClosedError,
-  IndexSchemaError,
-  InvalidQueryError,
-  InvalidRecordError,
-} from './errors.js';
-import {
-  COMPUTED_TAGS,
-  isQueryLevel,
-  LEVEL_TAGS,
-  MODEL_LEVELS,
-  type QueryLevel,
-  type QueryModel,
-  Tag,
-  UNIQUE_KEY,
-} from './query-model.js';
-import { uidProblem } from './validate-uid.js';
+  ALIAS,
+  type CheckedRecord,
+  checkRecord,
+  columnText,
+  computedAttribute,
+  FROM,
+  findResponse,
+  LastParsed,
+  LEVEL_ORDER,
+  levelColumns,
+  merge,
+  parse,
+  patientIdentity,
+  pick,
+  planFind,
+  planRetrieve,
+  SQLITE_DIALECT,
+} from './shared-query.js';
 
 /**
  * The schema, one migration per version (index 0 upgrades version 0 to 1...).
@@ -121,128 +118,6 @@ export interface SqliteIndexOptions {
   pushDown?: boolean;
 }
 
-/** How a query key can be pushed into SQL. */
-interface Column {
-  /** The column, with its table alias. */
-  sql: string;
-  /** The level of the table it is in. */
-  level: QueryLevel;
-  /** The VR the key must have for the push-down to mean what matches() means. */
-  vr: string;
-  kind: 'uid' | 'text' | 'pn' | 'date';
-  /** NULL means "unknown here, let matches() decide". */
-  nullable: boolean;
-}
-
-/** The columns a query key is pushed into (a WHERE clause with bound parameters). */
-const COLUMNS: Record<string, Column> = {
-  [Tag.PatientID]: {
-    sql: 'p.patient_id',
-    level: 'PATIENT',
-    vr: 'LO',
-    kind: 'text',
-    nullable: false,
-  },
-  [Tag.PatientName]: { sql: 'p.name_key', level: 'PATIENT', vr: 'PN', kind: 'pn', nullable: true },
-  [Tag.PatientBirthDate]: {
-    sql: 'p.birth_date',
-    level: 'PATIENT',
-    vr: 'DA',
-    kind: 'date',
-    nullable: true,
-  },
-  [Tag.PatientSex]: { sql: 'p.sex', level: 'PATIENT', vr: 'CS', kind: 'text', nullable: true },
-  [Tag.StudyInstanceUID]: {
-    sql: 'st.study_uid',
-    level: 'STUDY',
-    vr: 'UI',
-    kind: 'uid',
-    nullable: false,
-  },
-  [Tag.StudyDate]: { sql: 'st.study_date', level: 'STUDY', vr: 'DA', kind: 'date', nullable: true },
-  [Tag.AccessionNumber]: {
-    sql: 'st.accession',
-    level: 'STUDY',
-    vr: 'SH',
-    kind: 'text',
-    nullable: true,
-  },
-  [Tag.StudyID]: { sql: 'st.study_id', level: 'STUDY', vr: 'SH', kind: 'text', nullable: true },
-  [Tag.ReferringPhysicianName]: {
-    sql: 'st.referring_key',
-    level: 'STUDY',
-    vr: 'PN',
-    kind: 'pn',
-    nullable: true,
-  },
-  [Tag.StudyDescription]: {
-    sql: 'st.description',
-    level: 'STUDY',
-    vr: 'LO',
-    kind: 'text',
-    nullable: true,
-  },
-  [Tag.SeriesInstanceUID]: {
-    sql: 'se.series_uid',
-    level: 'SERIES',
-    vr: 'UI',
-    kind: 'uid',
-    nullable: false,
-  },
-  [Tag.Modality]: { sql: 'se.modality', level: 'SERIES', vr: 'CS', kind: 'text', nullable: true },
-  [Tag.SeriesNumber]: {
-    sql: 'se.series_number',
-    level: 'SERIES',
-    vr: 'IS',
-    kind: 'text',
-    nullable: true,
-  },
-  [Tag.SeriesDescription]: {
-    sql: 'se.description',
-    level: 'SERIES',
-    vr: 'LO',
-    kind: 'text',
-    nullable: true,
-  },
-  [Tag.SOPInstanceUID]: {
-    sql: 'i.sop_instance_uid',
-    level: 'IMAGE',
-    vr: 'UI',
-    kind: 'uid',
-    nullable: false,
-  },
-  [Tag.SOPClassUID]: {
-    sql: 'i.sop_class_uid',
-    level: 'IMAGE',
-    vr: 'UI',
-    kind: 'uid',
-    nullable: false,
-  },
-  [Tag.InstanceNumber]: {
-    sql: 'i.instance_number',
-    level: 'IMAGE',
-    vr: 'IS',
-    kind: 'text',
-    nullable: true,
-  },
-};
-
-/** Table levels, top down, whatever the model. */
-const LEVEL_ORDER: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
-
-/** The FROM clause of a query at each level: the level's table joined up to the patient. */
-const FROM: Record<QueryLevel, string> = {
-  PATIENT: 'patient p',
-  STUDY: 'study st JOIN patient p ON p.pk = st.patient_fk',
-  SERIES: 'series se JOIN study st ON st.pk = se.study_fk JOIN patient p ON p.pk = st.patient_fk',
-  IMAGE:
-    'instance i JOIN series se ON se.pk = i.series_fk JOIN study st ON st.pk = se.study_fk ' +
-    'JOIN patient p ON p.pk = st.patient_fk',
-};
-
-/** The table alias of each level. */
-const ALIAS: Record<QueryLevel, string> = { PATIENT: 'p', STUDY: 'st', SERIES: 'se', IMAGE: 'i' };
-
 /** SQL of each computed attribute, evaluated per row of its level. */
 const COMPUTED_SQL: Record<string, string> = {
   [Tag.NumberOfPatientRelatedStudies]: '(SELECT COUNT(*) FROM study x WHERE x.patient_fk = p.pk)',
@@ -263,142 +138,6 @@ const COMPUTED_SQL: Record<string, string> = {
     '(SELECT COUNT(*) FROM instance x WHERE x.series_fk = se.pk)',
   [Tag.AvailableTransferSyntaxUID]: 'i.transfer_syntax_uid',
 };
-
-/** The VR of each computed attribute (PS3.6). */
-const COMPUTED_VR: Record<string, string> = {
-  [Tag.ModalitiesInStudy]: 'CS',
-  [Tag.SOPClassesInStudy]: 'UI',
-  [Tag.AvailableTransferSyntaxUID]: 'UI',
-};
-
-/** VRs on which `*` and `?` are wild cards (PS3.4 §C.2.2.2.4). */
-const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UR', 'UT']);
-
-/** The text of one DICOM JSON value, as `matches()` sees it (PN: component groups joined by `=`). */
-function textOf(value: unknown, vr: string): string {
-  if (value === null || value === undefined) return '';
-  if (vr === 'PN' && typeof value === 'object') {
-    const pn = value as PersonNameJson;
-    const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
-    while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
-    return groups.join('=');
-  }
-  return String(value);
-}
-
-/**
- * A column's value: '' when the attribute is absent or empty (it can match no
- * non-universal key), `null` when it has several values (VM 1 broken: the
- * push-down cannot judge, matches() will), else the single value, trimmed.
- */
-function columnText(attribute: DicomJsonAttribute | undefined, vr: string): string | null {
-  const values = attribute?.Value ?? [];
-  if (values.length === 0) return '';
-  if (values.length > 1) return null;
-  return textOf(values[0], vr).trim();
-}
-
-function pnColumn(attribute: DicomJsonAttribute | undefined): string | null {
-  return columnText(attribute, 'PN')?.toLowerCase() ?? null;
-}
-
-/** A DA column: YYYYMMDD (legacy `YYYY.MM.DD` normalised), '' when absent, `null` when not a date. */
-function dateColumn(attribute: DicomJsonAttribute | undefined): string | null {
-  const text = columnText(attribute, 'DA');
-  if (text === null || text === '') return text;
-  const date = text.replace(/\./g, '');
-  return /^\d{8}$/.test(date) ? date : null;
-}
-
-/** The identity text of a key attribute (all values, `\`-joined). */
-function identityText(attribute: DicomJsonAttribute | undefined): string {
-  return (attribute?.Value ?? [])
-    .map((v) => textOf(v, attribute?.vr ?? ''))
-    .join('\\')
-    .trim();
-}
-
-/** Escapes a DICOM wild card pattern (only `*` used) for SQLite GLOB. */
-function globPattern(pattern: string): string {
-  return pattern.replace(/\[/g, '[[]');
-}
-
-/** A WHERE fragment and its bound parameters. */
-interface Condition {
-  sql: string;
-  params: unknown[];
-}
-
-/**
- * The SQL pre-filter of one key, or `undefined` when SQL cannot express it
- * safely. A pre-filter may only let through MORE than matches() accepts
- * (every row is matched again in JS), never less: ranges on YYYYMMDD dates,
- * exact values and lists (List of UID Matching, PS3.4 §C.2.2.2.2), and `*`
- * wild cards as GLOB. `?` wild cards, TM and DT ranges, sequences and
- * anything unusual are left to matches().
- */
-function pushDown(
-  column: Column,
-  key: DicomJsonAttribute,
-  sql = column.sql,
-): Condition | undefined {
-  if (key.vr !== column.vr) return undefined;
-  const texts = (key.Value ?? []).map((v) => textOf(v, key.vr).trim());
-  if (texts.length === 0 || texts.every((t) => t === '')) return undefined; // universal
-  let condition: Condition;
-  if (column.kind === 'date') {
-    // Range Matching on DA (PS3.4 §C.2.2.2.5).
-    const text = texts[0] ?? '';
-    if (texts.length !== 1) return undefined;
-    const single = /^\d{8}$/.exec(text);
-    const range = /^(\d{8})?-(\d{8})?$/.exec(text);
-    if (single) condition = { sql: `${sql} = ?`, params: [text] };
-    else if (range && (range[1] || range[2])) {
-      const parts: string[] = [];
-      const params: string[] = [];
-      if (range[1]) {
-        parts.push(`${sql} >= ?`);
-        params.push(range[1]);
-      }
-      if (range[2]) {
-        parts.push(`${sql} <= ?`);
-        params.push(range[2]);
-      }
-      condition = { sql: parts.join(' AND '), params };
-    } else return undefined;
-  } else if (WILDCARD_VRS.has(key.vr) && texts.some((t) => /[*?]/.test(t))) {
-    // Wild Card Matching (PS3.4 §C.2.2.2.4): `*` only, as GLOB; `?` is left to matches().
-    const text = texts[0] ?? '';
-    if (texts.length !== 1 || text.includes('?')) return undefined;
-    if (/^\**$/.test(text)) return undefined; // `*` alone: anything present
-    const pattern = column.kind === 'pn' ? text.toLowerCase() : text;
-    condition = { sql: `${sql} GLOB ?`, params: [globPattern(pattern)] };
-  } else {
-    // Single Value Matching (PS3.4 §C.2.2.2.1) or a list of values (§C.2.2.2.2).
-    const list = column.kind === 'pn' ? texts.map((t) => t.toLowerCase()) : texts;
-    condition =
-      list.length === 1
-        ? { sql: `${sql} = ?`, params: [list[0]] }
-        : { sql: `${sql} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(list)] };
-  }
-  if (column.nullable) condition.sql = `(${sql} IS NULL OR ${condition.sql})`;
-  return condition;
-}
-
-/** Attributes of `record` that a level keeps. */
-function pick(attributes: DicomJson, tags: ReadonlySet<string>): DicomJson {
-  const out: DicomJson = {};
-  for (const tag of tags) {
-    const attribute = attributes[tag];
-    if (attribute) out[tag] = attribute;
-  }
-  return out;
-}
-
-/** True when the key has a value other than empty ones (it is not universal). */
-function hasValue(key: DicomJsonAttribute | undefined): boolean {
-  return (key?.Value ?? []).some((v) => textOf(v, key?.vr ?? '').trim() !== '');
-}
 
 interface LevelRow {
   pk: number;
@@ -502,7 +241,7 @@ export class SqliteIndex implements ArchiveIndex {
    */
   async put(record: InstanceRecord): Promise<PutResult> {
     if (this.#closed) throw new IndexClosedError();
-    const checked = this.#checkRecord(record);
+    const checked = checkRecord(record, this.#maxRecordBytes);
     return new Promise((resolve, reject) => {
       this.#pending.push({ checked, resolve, reject });
       if (!this.#flushScheduled) {
@@ -538,29 +277,7 @@ export class SqliteIndex implements ArchiveIndex {
   ): Promise<RetrieveInstance[]> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
-    const model = checkIdentifier(level, query, options);
-    const levels = MODEL_LEVELS[model];
-    const conditions: Condition[] = [];
-    for (const l of levels.slice(0, levels.indexOf(level) + 1)) {
-      const tag = UNIQUE_KEY[l];
-      const key = query[tag];
-      if (!hasValue(key)) {
-        if (l === level) throw new InvalidQueryError(`retrieve without a ${l} unique key`, tag);
-        if (!options.relational) throw new InvalidQueryError(`missing ${l} unique key`, tag);
-        continue; // relational retrieve: a higher level left open
-      }
-      const values = uniqueValues(key as DicomJsonAttribute, tag);
-      // Above the retrieve level: one value (hierarchical); at it, a list of UIDs,
-      // but only Single Value Matching for Patient ID (PS3.4 §C.4.2.1.4.1).
-      if (values.length > 1 && (l !== level || l === 'PATIENT') && !options.relational) {
-        throw new InvalidQueryError(`${l} unique key must be a single value`, tag);
-      }
-      const column = COLUMNS[tag] as Column;
-      conditions.push({
-        sql: `${column.sql} IN (SELECT value FROM json_each(?))`,
-        params: [JSON.stringify(values)],
-      });
-    }
+    const conditions = planRetrieve(level, query, options, SQLITE_DIALECT);
     const sql =
       'SELECT i.path AS path, i.sop_class_uid AS sopClassUid, i.sop_instance_uid AS sopInstanceUid, ' +
       `i.transfer_syntax_uid AS transferSyntaxUid, i.size AS size FROM ${FROM.IMAGE} ` +
@@ -630,46 +347,14 @@ export class SqliteIndex implements ArchiveIndex {
   ): AsyncGenerator<DicomJson> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
-    const model = checkIdentifier(level, query, options);
-    const levels = MODEL_LEVELS[model];
-    if (!options.relational) {
-      // Hierarchical search (PS3.4 §C.4.1.3.1.1): one unique key per higher level.
-      for (const l of levels.slice(0, levels.indexOf(level))) {
-        const tag = UNIQUE_KEY[l];
-        const key = query[tag];
-        if (!hasValue(key)) throw new InvalidQueryError(`missing ${l} unique key`, tag);
-        if (uniqueValues(key as DicomJsonAttribute, tag).length !== 1) {
-          throw new InvalidQueryError(`${l} unique key must be a single value`, tag);
-        }
-      }
-    }
+    const { matchQuery, conditions, computed } = planFind(
+      level,
+      query,
+      options,
+      SQLITE_DIALECT,
+      this.#pushDown,
+    );
     const depth = LEVEL_ORDER.indexOf(level);
-    // Keys of lower levels, and optional keys this archive does not keep, are
-    // not matched (PS3.4 §C.2.2.1.3): they are returned empty.
-    const matchQuery: DicomJson = {};
-    const conditions: Condition[] = [];
-    for (const [tag, asked] of Object.entries(query)) {
-      if (!isMatchable(tag, level)) continue;
-      // UIDs take no wild cards (PS3.4 §C.2.2.2.4), but many SCUs send `*` to
-      // mean "any": at the query level it is read as Universal Matching.
-      const key = isStarUid(asked) ? { vr: 'UI' } : asked;
-      matchQuery[tag] = key;
-      if (!this.#pushDown) continue;
-      const column = COLUMNS[tag];
-      if (column && LEVEL_ORDER.indexOf(column.level) <= depth) {
-        const condition = pushDown(column, key);
-        if (condition) conditions.push(condition);
-      } else if (tag === Tag.ModalitiesInStudy && level === 'STUDY') {
-        const condition = pushDown(COLUMNS[Tag.Modality] as Column, key, 'x.modality');
-        if (condition) {
-          conditions.push({
-            sql: `EXISTS (SELECT 1 FROM series x WHERE x.study_fk = st.pk AND ${condition.sql})`,
-            params: condition.params,
-          });
-        }
-      }
-    }
-    const computed = [...COMPUTED_TAGS[level]].filter((tag) => tag in query);
     const alias = ALIAS[level];
     const select = [`${alias}.pk AS pk`, 'p.attributes AS pa'];
     if (depth >= 1) select.push('st.attributes AS sa');
@@ -707,91 +392,22 @@ export class SqliteIndex implements ArchiveIndex {
         for (const tag of computed) entity[tag] = computedAttribute(tag, row[`c${tag}`]);
         if (!matches(matchQuery, entity)) continue;
         options.signal?.throwIfAborted();
-        yield this.#response(level, query, entity, options);
+        yield findResponse(level, query, entity, options);
         if (++sent >= limit) return;
       }
       if (rows.length < this.#pageSize) return;
     }
   }
 
-  /**
-   * The response Identifier (PS3.4 §C.4.1.1.3.2): the query's keys with the
-   * entity's values, the Query/Retrieve Level, the Specific Character Set of
-   * the values when they have one, and the Retrieve AE Title when configured.
-   */
-  #response(level: QueryLevel, query: DicomJson, entity: DicomJson, options: FindOptions) {
-    const response = responseIdentifier(query, entity);
-    response[Tag.QueryRetrieveLevel] = { vr: 'CS', Value: [level] };
-    const charset = entity[Tag.SpecificCharacterSet];
-    if (charset?.Value?.length && !response[Tag.SpecificCharacterSet]?.Value?.length) {
-      response[Tag.SpecificCharacterSet] = charset;
-    }
-    if (options.retrieveAeTitle !== undefined) {
-      response[Tag.RetrieveAETitle] = { vr: 'AE', Value: [options.retrieveAeTitle] };
-    }
-    return response;
-  }
-
-  #checkRecord(record: InstanceRecord): CheckedRecord {
-    if (typeof record !== 'object' || record === null) {
-      throw new InvalidRecordError('the record is not an object');
-    }
-    const { path, transferSyntaxUid, size, attributes } = record;
-    if (typeof path !== 'string' || path.length === 0 || path.length > 4096) {
-      throw new InvalidRecordError('the record has no valid path');
-    }
-    if (uidProblem(transferSyntaxUid) !== undefined) {
-      throw new InvalidRecordError('the record has no valid transfer syntax UID');
-    }
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidRecordError('the record has no valid size');
-    }
-    const problem = dicomJsonProblem(attributes);
-    if (problem) throw new InvalidRecordError(`attributes: ${problem}`);
-    const json = JSON.stringify(attributes);
-    if (json.length > this.#maxRecordBytes) {
-      throw new InvalidRecordError(
-        `attributes are ${json.length} characters as JSON, more than ${this.#maxRecordBytes}`,
-      );
-    }
-    const uid = (tag: string, name: string): string => {
-      const attribute = attributes[tag];
-      const value = attribute?.Value?.length === 1 ? attribute.Value[0] : undefined;
-      const why = uidProblem(value);
-      if (why !== undefined) throw new InvalidRecordError(`${name}: ${why} (PS3.5 §9.1)`, tag);
-      return value as string;
-    };
-    return {
-      record,
-      json,
-      sopInstanceUid: uid(Tag.SOPInstanceUID, 'SOP Instance UID'),
-      sopClassUid: uid(Tag.SOPClassUID, 'SOP Class UID'),
-      studyUid: uid(Tag.StudyInstanceUID, 'Study Instance UID'),
-      seriesUid: uid(Tag.SeriesInstanceUID, 'Series Instance UID'),
-    };
-  }
-
   #putRows({ record, json, sopInstanceUid, sopClassUid, studyUid, seriesUid }: CheckedRecord) {
     const s = this.#stmt;
     const attributes = record.attributes;
 
-    // Patient: identified by Patient ID and its issuer (PS3.4 §C.6.1.1.2). Patient
-    // ID is Type 2 (PS3.3 §C.7.1.1): without one, name and birth date tell patients
-    // apart, so that unidentified patients are not all merged into one.
-    const patientId = identityText(attributes[Tag.PatientID]);
-    const issuer = identityText(attributes[Tag.IssuerOfPatientID]);
-    const unidentified =
-      patientId === ''
-        ? `${pnColumn(attributes[Tag.PatientName]) ?? ''}|${identityText(attributes[Tag.PatientBirthDate])}`
-        : '';
+    // Patient: identified by Patient ID and its issuer (PS3.4 §C.6.1.1.2).
+    const { patientId, issuer, unidentified } = patientIdentity(attributes);
     const patient = s.selectPatient.get(patientId, issuer, unidentified) as LevelRow | undefined;
     const patientJson = merge(patient?.attributes, pick(attributes, LEVEL_TAGS.PATIENT));
-    const patientColumns = [
-      pnColumn(patientJson[Tag.PatientName]),
-      dateColumn(patientJson[Tag.PatientBirthDate]),
-      columnText(patientJson[Tag.PatientSex], 'CS'),
-      JSON.stringify(patientJson),
-    ];
+    const patientColumns = [...levelColumns.patient(patientJson), JSON.stringify(patientJson)];
     let patientPk: number;
     if (patient) {
       // Unchanged rows (the usual case: one more instance of a known patient) are not rewritten.
@@ -807,14 +423,7 @@ export class SqliteIndex implements ArchiveIndex {
     // Study: latest values win; a study that changed patient leaves the old one.
     const study = s.selectStudy.get(studyUid) as (LevelRow & { patient_fk: number }) | undefined;
     const studyJson = merge(study?.attributes, pick(attributes, LEVEL_TAGS.STUDY));
-    const studyColumns = [
-      dateColumn(studyJson[Tag.StudyDate]),
-      columnText(studyJson[Tag.AccessionNumber], 'SH'),
-      columnText(studyJson[Tag.StudyID], 'SH'),
-      pnColumn(studyJson[Tag.ReferringPhysicianName]),
-      columnText(studyJson[Tag.StudyDescription], 'LO'),
-      JSON.stringify(studyJson),
-    ];
+    const studyColumns = [...levelColumns.study(studyJson), JSON.stringify(studyJson)];
     let studyPk: number;
     if (study) {
       if (studyColumns[5] !== study.attributes || study.patient_fk !== patientPk) {
@@ -828,12 +437,7 @@ export class SqliteIndex implements ArchiveIndex {
 
     const series = s.selectSeries.get(seriesUid) as (LevelRow & { study_fk: number }) | undefined;
     const seriesJson = merge(series?.attributes, pick(attributes, LEVEL_TAGS.SERIES));
-    const seriesColumns = [
-      columnText(seriesJson[Tag.Modality], 'CS'),
-      columnText(seriesJson[Tag.SeriesNumber], 'IS'),
-      columnText(seriesJson[Tag.SeriesDescription], 'LO'),
-      JSON.stringify(seriesJson),
-    ];
+    const seriesColumns = [...levelColumns.series(seriesJson), JSON.stringify(seriesJson)];
     let seriesPk: number;
     if (series) {
       if (seriesColumns[3] !== series.attributes || series.study_fk !== studyPk) {
@@ -893,15 +497,6 @@ interface PendingPut {
   checked: CheckedRecord;
   resolve: (result: PutResult) => void;
   reject: (error: unknown) => void;
-}
-
-interface CheckedRecord {
-  record: InstanceRecord;
-  json: string;
-  sopInstanceUid: string;
-  sopClassUid: string;
-  studyUid: string;
-  seriesUid: string;
 }
 
 /** Creates or upgrades the schema in one transaction (a `schema_version` table keeps the version). */
@@ -975,101 +570,6 @@ function prepareStatements(db: Database.Database) {
         '(SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM instance) AS instances',
     ),
   };
-}
-
-/**
- * Checks what every query and retrieve Identifier needs (PS3.4 §C.4.1.1.3.1):
- * a level of the model, a Query/Retrieve Level that agrees, DICOM JSON shape.
- * Returns the model.
- */
-function checkIdentifier(level: QueryLevel, query: DicomJson, options: QueryOptions): QueryModel {
-  if (!isQueryLevel(level)) {
-    throw new InvalidQueryError(
-      `unknown Query/Retrieve Level ${JSON.stringify(level)}`,
-      Tag.QueryRetrieveLevel,
-    );
-  }
-  const model = options.model ?? (level === 'PATIENT' ? 'PATIENT_ROOT' : 'STUDY_ROOT');
-  if (!MODEL_LEVELS[model]?.includes(level)) {
-    throw new InvalidQueryError(
-      `level ${level} is not in the ${model} model`,
-      Tag.QueryRetrieveLevel,
-    );
-  }
-  const problem = dicomJsonProblem(query);
-  if (problem) throw new InvalidQueryError(`malformed Identifier: ${problem}`);
-  const stated = query[Tag.QueryRetrieveLevel]?.Value?.[0];
-  if (stated !== undefined && String(stated).trim() !== level) {
-    throw new InvalidQueryError(
-      `Query/Retrieve Level ${JSON.stringify(stated)} is not ${level}`,
-      Tag.QueryRetrieveLevel,
-    );
-  }
-  return model;
-}
-
-/**
- * The values of a unique key: no wild cards (PS3.4 §C.2.2.2.2: a UID list
- * matches exactly; Patient ID is Single Value Matching here).
- */
-function uniqueValues(key: DicomJsonAttribute, tag: string): string[] {
-  const values = (key.Value ?? []).map((v) => textOf(v, key.vr).trim()).filter((v) => v !== '');
-  if (values.some((v) => /[*?]/.test(v))) {
-    throw new InvalidQueryError('wild card in a unique key', tag);
-  }
-  return values;
-}
-
-/** A UI key whose only value is `*`. */
-function isStarUid(key: DicomJsonAttribute): boolean {
-  const values = key.Value ?? [];
-  return key.vr === 'UI' && values.length > 0 && values.every((v) => String(v).trim() === '*');
-}
-
-/** Whether a key is matched at `level`: attributes the archive keeps at or above it (all at IMAGE). */
-function isMatchable(tag: string, level: QueryLevel): boolean {
-  if (level === 'IMAGE') return true;
-  for (const l of LEVEL_ORDER) {
-    if (l === 'IMAGE') break;
-    if (LEVEL_TAGS[l].has(tag)) return true;
-    if (l === level) return COMPUTED_TAGS[l].has(tag);
-  }
-  return false;
-}
-
-function computedAttribute(tag: string, value: unknown): DicomJsonAttribute {
-  const vr = COMPUTED_VR[tag];
-  if (vr === 'UI' && typeof value === 'string' && tag === Tag.AvailableTransferSyntaxUID) {
-    return { vr, Value: [value] };
-  }
-  if (vr) {
-    const list = typeof value === 'string' ? (JSON.parse(value) as unknown[]) : [];
-    const values = list.filter((v) => typeof v === 'string' && v !== '');
-    return values.length > 0 ? { vr, Value: values } : { vr };
-  }
-  return { vr: 'IS', Value: [Number(value)] };
-}
-
-/** Parses JSON, reusing the last result when the same text comes again. */
-class LastParsed {
-  #text: string | undefined;
-  #value: DicomJson = {};
-
-  parse(text: string | undefined): DicomJson {
-    if (text !== this.#text) {
-      this.#text = text;
-      this.#value = parse(text);
-    }
-    return this.#value;
-  }
-}
-
-function parse(json: string | undefined): DicomJson {
-  return json ? (JSON.parse(json) as DicomJson) : {};
-}
-
-function merge(previous: string | undefined, next: DicomJson): DicomJson {
-  return { ...parse(previous), ...next };
 }
 
 function toRecord(row: InstanceRow): InstanceRecord {
