@@ -1,5 +1,5 @@
 import { TransferSyntax, transferSyntaxInfo } from '@dnet/dataset';
-import type { ContextSpec } from '@dnet/services';
+import type { ContextSpec, StoreProgress } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
 import { describeError, statusText } from '../describe-error.js';
 import { type DicomFile, findDicomFiles } from '../dicom-files.js';
@@ -38,6 +38,45 @@ function encapsulated(uid: string): boolean {
   }
 }
 
+/** Which presentation context a file needs: its SOP class, and its transfer syntax when compressed. */
+function contextKey(f: DicomFile): string {
+  return `${f.sopClassUid} ${encapsulated(f.transferSyntaxUid) ? f.transferSyntaxUid : ''}`;
+}
+
+/** Presentation contexts an association may carry (PS3.8 §9.3.2.2: odd IDs 1 to 255). */
+const MAX_CONTEXTS = 128;
+
+/**
+ * Splits the files into batches of at most {@link MAX_CONTEXTS} presentation
+ * contexts each, one association per batch; files needing the same context
+ * stay together, in the order found.
+ */
+export function storeBatches(
+  files: readonly DicomFile[],
+  maxContexts = MAX_CONTEXTS,
+): DicomFile[][] {
+  const groups = new Map<string, DicomFile[]>();
+  for (const f of files) {
+    const key = contextKey(f);
+    const group = groups.get(key) ?? [];
+    group.push(f);
+    groups.set(key, group);
+  }
+  const batches: DicomFile[][] = [];
+  let batch: DicomFile[] = [];
+  let contexts = 0;
+  for (const group of groups.values()) {
+    if (contexts === maxContexts) {
+      batches.push(batch);
+      [batch, contexts] = [[], 0];
+    }
+    batch.push(...group);
+    contexts++;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 /**
  * One presentation context per SOP class and kind of encoding (PS3.8
  * §9.3.2.2): compressed files propose their own transfer syntax alone (they
@@ -45,22 +84,20 @@ function encapsulated(uid: string): boolean {
  * Implicit VR Little Endian (converted when needed).
  */
 export function storeContexts(files: readonly DicomFile[]): ContextSpec[] {
-  const contexts = new Map<string, ContextSpec>();
+  const seen = new Map<string, { sopClassUid: string; syntaxes: Set<string> }>();
   for (const f of files) {
-    const native = !encapsulated(f.transferSyntaxUid);
-    const key = `${f.sopClassUid} ${native ? '' : f.transferSyntaxUid}`;
-    const c = contexts.get(key) ?? {
-      abstractSyntax: f.sopClassUid,
-      transferSyntaxes: native ? [...UNCOMPRESSED] : [],
-    };
-    if (!c.transferSyntaxes.includes(f.transferSyntaxUid)) {
-      c.transferSyntaxes = native
-        ? [f.transferSyntaxUid, ...c.transferSyntaxes]
-        : [f.transferSyntaxUid];
-    }
-    contexts.set(key, c);
+    const key = contextKey(f);
+    const entry = seen.get(key) ?? { sopClassUid: f.sopClassUid, syntaxes: new Set<string>() };
+    entry.syntaxes.add(f.transferSyntaxUid);
+    seen.set(key, entry);
   }
-  return [...contexts.values()];
+  return [...seen.entries()].map(([key, { sopClassUid, syntaxes }]) => ({
+    abstractSyntax: sopClassUid,
+    // The files' own syntaxes first, in the order met; compressed ones alone.
+    transferSyntaxes: key.endsWith(' ')
+      ? [...new Set([...syntaxes, ...UNCOMPRESSED])]
+      : [...syntaxes],
+  }));
 }
 
 /** `dnet-scu store`: C-STORE of files and folders, with a progress bar. */
@@ -78,44 +115,50 @@ export const store: Command = {
     });
     if (files.length === 0) throw new UsageError('no DICOM files to send');
 
-    const client = await connect(values, peer, storeContexts(files), {
-      maxOperations: window,
-      signal: io.signal,
-    });
-    if (values.verbose) logContexts(io, client);
     const sizes = new Map(files.map((f) => [f.path, f.size]));
     const failures: string[] = [];
     const bar = progressBar(io, 'store', values.quiet, files.length);
     const started = performance.now();
     let [done, failed, bytes] = [0, 0, 0];
+    const onProgress = ({ source, result }: StoreProgress) => {
+      done++;
+      bytes += sizes.get(source as string) ?? 0;
+      if (result instanceof Error) {
+        failed++;
+        failures.push(`${source}: ${describeError(result)}`);
+      } else {
+        const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
+        if (result.status !== 0) failures.push(`warning: ${text}`);
+        else if (values.verbose) io.err(`stored ${text}`);
+      }
+      bar.update(done, failed, bytes);
+    };
     try {
-      await client.storeMany(
-        files.map((f) => f.path),
-        {
-          ...(io.signal && { signal: io.signal }),
-          onProgress: ({ source, result }) => {
-            done++;
-            bytes += sizes.get(source as string) ?? 0;
-            if (result instanceof Error) {
-              failed++;
-              failures.push(`${source}: ${describeError(result)}`);
-            } else {
-              const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
-              if (result.status !== 0) failures.push(`warning: ${text}`);
-              else if (values.verbose) io.err(`stored ${text}`);
-            }
-            bar.update(done, failed, bytes);
-          },
-        },
-      );
+      // One association per batch of at most 128 presentation contexts.
+      for (const batch of storeBatches(files)) {
+        const client = await connect(values, peer, storeContexts(batch), {
+          maxOperations: window,
+          signal: io.signal,
+        });
+        if (values.verbose) logContexts(io, client);
+        try {
+          const paths = batch.map((f) => f.path);
+          await client.storeMany(paths, { ...(io.signal && { signal: io.signal }), onProgress });
+        } finally {
+          await finish(client);
+        }
+      }
     } catch (error) {
-      // The association ended: the files not yet handled are failures too.
+      // Nothing sent: the error alone says it (main prints it). Otherwise the
+      // files not yet handled are failures too.
+      if (done === 0 && !io.signal?.aborted) throw error;
       failures.push(
-        `association ended after ${done} of ${files.length} files: ${describeError(error)}`,
+        io.signal?.aborted
+          ? `interrupted after ${done} of ${files.length} files`
+          : `association ended after ${done} of ${files.length} files: ${describeError(error)}`,
       );
     } finally {
       bar.stop();
-      await finish(client);
     }
     for (const line of failures) io.err(line);
     const stored = done - failed;
