@@ -11,7 +11,7 @@ import {
   readPart10Header,
   TransferSyntax,
 } from '@dnet/dataset';
-import { memory } from '@dnet/transport';
+import { type Connection, memory, type Transport } from '@dnet/transport';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
@@ -912,5 +912,59 @@ describe('Sub-operation window', () => {
     await client.release();
     await source.close();
     await destination.close();
+  });
+});
+
+describe('Server errors', () => {
+  it('an answer to an association whose connection dropped mid data set is not reported as an error', async () => {
+    const errors: Error[] = [];
+    const inner = memory();
+    const connections: Connection[] = [];
+    // A transport that lets the test cut the client's connection (A-P-ABORT at the server).
+    const transport: Transport = {
+      name: 'memory',
+      listen: (o, on) => inner.listen(o, on),
+      connect: async (o) => {
+        const c = await inner.connect(o);
+        connections.push(c);
+        return c;
+      },
+    };
+    const server = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'SCP',
+      handlers: { store: async (i) => void (await bytesOf(i)) },
+    });
+    const failed = deferred();
+    server.on('error', (e) => errors.push(e));
+    const client = await Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: server.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      contexts: [storage(CT)],
+    });
+    const sent = deferred();
+    const stalled = client
+      .store({
+        sopClassUid: CT,
+        sopInstanceUid: '1.2.3.4',
+        transferSyntaxUid: ELE,
+        dataSet: async function* () {
+          yield new Uint8Array(64);
+          sent.resolve();
+          await failed.promise;
+        },
+      })
+      .catch((e) => e);
+    await sent.promise;
+    await new Promise((r) => setTimeout(r, 20));
+    connections[0]!.abort();
+    failed.resolve();
+    expect(isDnetError(await stalled)).toBe(true);
+    await server.close({ timeoutMs: 1000 });
+    expect(errors.map((e) => e.message)).toEqual([]);
   });
 });

@@ -368,8 +368,11 @@ export class Server extends EventEmitter<ServerEventMap> {
           }),
         )
         .catch((error) => {
-          this.#emitError(error);
           rq.dataSet?.discard();
+          // An answer that finds the association already gone (A-ABORT, A-P-ABORT) is
+          // dropped quietly: the peer can no longer receive it (PS3.8 §9.2, Sta13/Sta1).
+          if (ended(a)) return;
+          this.#emitError(error);
         })
         .finally(() => {
           state.inFlight--;
@@ -677,6 +680,12 @@ export class Server extends EventEmitter<ServerEventMap> {
     for (const a of all) a.abort();
     await Promise.all(all.map((a) => a.closed));
   }
+}
+
+/** Whether an association is over or closing, so nothing can be sent on it any more. */
+function ended(association: Association): boolean {
+  const state = association.state;
+  return state === 'Sta1' || state === 'Sta2' || state === 'Sta13';
 }
 
 function a(context: RequestContext): Association {
