@@ -250,6 +250,64 @@ describe('dnet-scp in-process', () => {
   });
 });
 
+describe('dnet-scp graceful shutdown', () => {
+  it('finishes a C-STORE in flight, refuses new associations, then stops', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-stop-'));
+    const scp = await startInProcess(['--host', '127.0.0.1', '--port', '0', '--storage', dir]);
+    const client = await Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'TESTSCU',
+      calledAeTitle: 'DNETSCP',
+      contexts: [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])],
+    });
+    const uids = { study: '1.2.826.0.1.5', series: '1.2.826.0.1.5.1', sop: '1.2.826.0.1.5.1.1' };
+    const bytes = encodeDataSet(image(uids), EXPLICIT_VR_LE);
+    let stopped: Promise<number> | undefined;
+    async function* slowly() {
+      yield bytes.subarray(0, bytes.length - 1024);
+      // The client reads one chunk ahead: this one lets the first go out.
+      yield bytes.subarray(bytes.length - 1024, bytes.length - 512);
+      await eventually(
+        async () => (await readdir(join(dir, '.incoming')).catch(() => [])).length === 1,
+      );
+      stopped = scp.stop(); // SIGTERM while the object is being received
+      await new Promise((r) => setTimeout(r, 100));
+      yield bytes.subarray(bytes.length - 512);
+    }
+    try {
+      const result = await client.store({
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: uids.sop,
+        transferSyntaxUid: EXPLICIT_VR_LE,
+        dataSet: slowly(),
+      });
+      expect(result.status).toBe(0);
+      await expect(
+        Client.connect({
+          transport: tcp(),
+          host: '127.0.0.1',
+          port: scp.port,
+          callingAeTitle: 'LATE',
+          calledAeTitle: 'DNETSCP',
+          contexts: [verification()],
+        }),
+      ).rejects.toThrow();
+      expect(await stopped).toBe(0);
+      const stored = await readFile(join(dir, uids.study, uids.series, `${uids.sop}.dcm`));
+      expect(Buffer.compare(stored.subarray(readPart10Header(stored).dataSetOffset), bytes)).toBe(
+        0,
+      );
+      expect(scp.logs.map((l) => l.msg)).toContain('stopped');
+    } finally {
+      client.abort();
+      await (stopped ?? scp.stop());
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('dnet-scp access control', () => {
   it('accepts only the calling AE titles of --allow-aet, and at most --max-associations', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-allow-'));
