@@ -135,7 +135,16 @@ export function cliPath(): string {
 /** Runs the built `dnet-scu` (bounded by `timeoutMs`) and returns its exit code and output. */
 export function scu(
   args: string[],
-  { timeoutMs = 30_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+  {
+    timeoutMs = 30_000,
+    cwd,
+    onStdout,
+  }: {
+    timeoutMs?: number;
+    cwd?: string;
+    /** Called with all stdout so far and the process, e.g. to interrupt it. */
+    onStdout?: (stdout: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
@@ -146,6 +155,7 @@ export function scu(
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
+      onStdout?.(stdout, child);
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -1,0 +1,106 @@
+/**
+ * End to end: the built `dnet-scu` against dnet's own Server (@dnet/services)
+ * where a test needs to see or steer the SCP side: the user identity sent,
+ * failure statuses by name, and Ctrl-C cancelling a C-FIND (C-CANCEL).
+ */
+import { Server } from '@dnet/services';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
+
+let dir: AsyncDisposable & { path: string };
+let cli: AsyncDisposable;
+let server: Server;
+let files: string[];
+const identities: { type: number; user: string; password: string }[] = [];
+let findCancelled = false;
+
+const decoder = new TextDecoder();
+const at = () => ['127.0.0.1', String(server.port), '--aec', 'DNET'];
+
+beforeAll(async () => {
+  dir = await tempDir();
+  cli = await useBuiltCli();
+  files = await writeCtFiles(dir.path, 1, 1, 2);
+  server = await Server.listen({
+    transport: tcp(),
+    host: '127.0.0.1',
+    port: 0,
+    aeTitle: 'DNET',
+    handlers: {
+      echo: (context) => {
+        const id = context.userIdentity;
+        if (id) {
+          identities.push({
+            type: id.type,
+            user: decoder.decode(id.primaryField),
+            password: decoder.decode(id.secondaryField),
+          });
+        }
+      },
+      // PS3.4 Table B.2-1: A7xxH, refused: out of resources.
+      store: async (instance) => {
+        for await (const _ of instance.dataSet);
+        return { status: 0xa700, errorComment: 'disk full' };
+      },
+      find: async function* (request, _context, signal) {
+        if (request.level === 'SERIES') throw new Error('no series here');
+        // Matches keep coming until the client cancels (bounded: 200 at most).
+        for (let i = 0; i < 200 && !signal.aborted; i++) {
+          yield { '00100020': { vr: 'LO', Value: [`PID${i}`] } };
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        findCancelled = signal.aborted;
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await server?.close({ timeoutMs: 1000 });
+  await dir?.[Symbol.asyncDispose]();
+  await cli?.[Symbol.asyncDispose]();
+});
+
+it('sends the user identity: type 1 with --user, type 2 with --password (PS3.7 D.3.3.7)', async () => {
+  expect((await scu(['echo', ...at(), '--user', 'alice'])).code).toBe(0);
+  expect((await scu(['echo', ...at(), '--user', 'bob', '--password', 's3cret'])).code).toBe(0);
+  expect(identities).toEqual([
+    { type: 1, user: 'alice', password: '' },
+    { type: 2, user: 'bob', password: 's3cret' },
+  ]);
+});
+
+it('store: each failed file is one line with the status by name and the comment; exit 1', async () => {
+  const r = await scu(['store', ...at(), ...files]);
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim().split('\n')).toEqual(
+    files.map((f) => `${f}: C-STORE failed: A700H Refused: out of resources (disk full)`),
+  );
+  expect(r.stdout).toMatch(/^stored 0 of 2 files \(2 failed\)/);
+});
+
+it('find: a failure status is one line; exit 1', async () => {
+  const r = await scu(['find', ...at(), '--level', 'SERIES', '-k', 'SeriesInstanceUID']);
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim()).toMatch(/^dnet-scu find: C-FIND failed: C\w{3}H Unable to process/);
+});
+
+it('find: Ctrl-C sends C-CANCEL, prints what came, exits 130', async () => {
+  let interrupted = false;
+  const r = await scu(['find', ...at(), '--json', '-k', 'PatientID'], {
+    onStdout: (out, child) => {
+      if (!interrupted && out.split('\n').length > 3) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  expect(r.code).toBe(130);
+  expect(r.stderr).toContain('C-FIND cancelled');
+  const lines = r.stdout.trim().split('\n');
+  expect(lines.length).toBeGreaterThanOrEqual(3);
+  expect(lines.length).toBeLessThan(200);
+  expect(JSON.parse(lines[0]!)).toEqual({ '00100020': { vr: 'LO', Value: ['PID0'] } });
+  expect(findCancelled).toBe(true);
+});
