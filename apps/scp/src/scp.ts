@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
-import { type DicomJson, Server, SopClass } from '@dnet/services';
+import { type DicomJson, QUERY_MODELS, Server, SopClass } from '@dnet/services';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
@@ -93,6 +93,12 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
   });
   const handlers = { store, find, move, get };
   const derived = Server.policyFor({ handlers, aeTitle: config.aeTitle });
+  // The retired Patient/Study Only model is not served (PS3.4 §C.6.3); Modality
+  // Worklist only with a worklist folder (PS3.4 Annex K).
+  const NOT_SERVED = new Set<string>([
+    ...Object.values(QUERY_MODELS['patient-study-only']),
+    ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
+  ]);
   const transport = transportFor(config);
   const commitment = new StorageCommitment({
     index,
@@ -118,9 +124,7 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
       policy: {
         // Modality Worklist only when a worklist folder is configured (PS3.4 Annex K).
         contexts: [
-          ...(worklist
-            ? derived.contexts
-            : derived.contexts.filter((c) => c.abstractSyntax !== SopClass.MODALITY_WORKLIST_FIND)),
+          ...derived.contexts.filter((c) => !NOT_SERVED.has(c.abstractSyntax)),
           // Storage Commitment Push Model SCP (PS3.4 Annex J).
           StorageCommitment.context,
         ],
