@@ -55,10 +55,9 @@ export interface FolderWorklistOptions {
   /**
    * Readers by file extension (lower case, with the dot). Default: `.json` only.
    *
-   * TODO(@dnet/dataset): DICOM Part 10 worklist files (`*.wl`, the format of
-   * DCMTK's wlmscpfs) get a reader here once @dnet/dataset reads Part 10
-   * files and converts data sets to DICOM JSON; the lead wires it in as
-   * `{ ...DEFAULT_WORKLIST_READERS, '.wl': (bytes) => [toDicomJson(readPart10(bytes))] }`.
+   * DICOM Part 10 worklist files (`*.wl`, the format of DCMTK's wlmscpfs)
+   * are read by `part10WorklistReader` (`../scp.ts`), which dnet-scp adds as
+   * `{ ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader }`.
    */
   readers?: Readonly<Record<string, WorklistItemReader>>;
 }
