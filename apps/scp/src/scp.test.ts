@@ -70,6 +70,11 @@ describe('dnet-scp in-process', () => {
 
   it('answers C-ECHO', async () => {
     expect(await client.echo()).toBe(0);
+    expect(scp.logs.find((l) => l.op === 'C-ECHO')).toMatchObject({
+      peer: 'TESTSCU',
+      status: '0x0000',
+      address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
   });
 
   it('replaces an object with the same SOP Instance UID (one file, one row, the second content)', async () => {

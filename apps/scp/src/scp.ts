@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
-import { type DicomJson, QUERY_MODELS, Server, SopClass } from '@dnet/services';
+import {
+  type DicomJson,
+  QUERY_MODELS,
+  type RequestContext,
+  Server,
+  SopClass,
+} from '@dnet/services';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
@@ -91,7 +97,19 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
     aeTitle: config.aeTitle,
     logger,
   });
-  const handlers = { store, find, move, get };
+  // C-ECHO (PS3.4 Annex A): always Success, one log line.
+  const echo = (context: RequestContext) => {
+    logger.info(
+      {
+        op: 'C-ECHO',
+        peer: context.callingAeTitle,
+        address: `${context.remoteAddress}:${context.remotePort}`,
+        status: '0x0000',
+      },
+      'C-ECHO',
+    );
+  };
+  const handlers = { echo, store, find, move, get };
   const derived = Server.policyFor({ handlers, aeTitle: config.aeTitle });
   // The retired Patient/Study Only model is not served (PS3.4 §C.6.3); Modality
   // Worklist only with a worklist folder (PS3.4 Annex K).
