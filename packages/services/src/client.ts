@@ -25,9 +25,25 @@ import {
   type QueryLevel,
   readIdentifierBytes,
 } from './identifier.js';
+import {
+  type NRequestOptions,
+  type NResult,
+  nActionOver,
+  nCreateOver,
+  nDeleteOver,
+  nEventReportOver,
+  nGetOver,
+  nSetOver,
+} from './n-services.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
 import { QUERY_MODELS, type QueryModel } from './sop-class.js';
+import {
+  type CommitmentReference,
+  type CommitmentReport,
+  type CommitOptions,
+  requestCommitment,
+} from './storage-commitment.js';
 import { dataSetFor, pickStoreContext, resolveSource, type StoreSource } from './store-source.js';
 
 /** Options of {@link Client.connect}. */
@@ -637,6 +653,104 @@ export class Client {
       failedSopInstanceUids,
       cancelled: category === StatusCategory.CANCEL,
     };
+  }
+
+  /**
+   * N-GET (PS3.7 §10.1.2): attributes of a SOP instance (`attributes`: tags as
+   * `0xGGGGEEEE`, all when omitted), in `dataSet`.
+   *
+   * @throws OperationFailedError with `operation` `N-GET` for a failure status
+   */
+  nGet(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    options: NRequestOptions & { attributes?: readonly number[] } = {},
+  ): Promise<NResult> {
+    return nGetOver(this.association, sopClassUid, sopInstanceUid, options);
+  }
+
+  /** N-SET (PS3.7 §10.1.3) of a Modification List. @throws OperationFailedError */
+  nSet(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    modifications: Query,
+    options: NRequestOptions = {},
+  ): Promise<NResult> {
+    return nSetOver(this.association, sopClassUid, sopInstanceUid, modifications, options);
+  }
+
+  /** N-ACTION (PS3.7 §10.1.4); the Action Reply in `dataSet`. @throws OperationFailedError */
+  nAction(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    actionTypeId: number,
+    information?: Query,
+    options: NRequestOptions = {},
+  ): Promise<NResult> {
+    return nActionOver(
+      this.association,
+      sopClassUid,
+      sopInstanceUid,
+      actionTypeId,
+      information,
+      options,
+    );
+  }
+
+  /**
+   * N-CREATE (PS3.7 §10.1.5), with `sopInstanceUid` or letting the SCP choose
+   * it (returned in the result). @throws OperationFailedError
+   */
+  nCreate(
+    sopClassUid: string,
+    attributes?: Query,
+    options: NRequestOptions & { sopInstanceUid?: string } = {},
+  ): Promise<NResult> {
+    return nCreateOver(this.association, sopClassUid, attributes, options);
+  }
+
+  /** N-DELETE (PS3.7 §10.1.6). @throws OperationFailedError */
+  nDelete(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    options: NRequestOptions = {},
+  ): Promise<NResult> {
+    return nDeleteOver(this.association, sopClassUid, sopInstanceUid, options);
+  }
+
+  /**
+   * N-EVENT-REPORT (PS3.7 §10.1.1) on a context where we took the SCP role.
+   * @throws OperationFailedError
+   */
+  nEventReport(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    eventTypeId: number,
+    information?: Query,
+    options: NRequestOptions = {},
+  ): Promise<NResult> {
+    return nEventReportOver(
+      this.association,
+      sopClassUid,
+      sopInstanceUid,
+      eventTypeId,
+      information,
+      options,
+    );
+  }
+
+  /**
+   * Storage Commitment Push Model (PS3.4 §J.3.2): N-ACTION with the
+   * references, then the N-EVENT-REPORT on this association or, with
+   * `listener`, on one the SCP opens to us. Propose `storageCommitment()`.
+   *
+   * @throws OperationFailedError, CommitmentTimeoutError
+   */
+  commit(
+    references: readonly CommitmentReference[],
+    options: CommitOptions = {},
+  ): Promise<CommitmentReport> {
+    return requestCommitment(this.association, references, options);
   }
 
   #check(operation: string, rsp: IncomingResponse): { status: number; errorComment?: string } {

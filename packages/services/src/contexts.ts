@@ -65,6 +65,40 @@ export function storage(
 }
 
 /**
+ * The Storage Commitment Push Model context (PS3.4 Annex J). The SCU proposes
+ * role `both` when the SCP may send its report on a new association too; the
+ * default `scu` takes the report on this association.
+ *
+ * @example
+ * ```ts
+ * await Client.connect({ ..., contexts: [storageCommitment()] });
+ * ```
+ */
+export function storageCommitment(options: { role?: ContextRole } = {}): ContextSpec {
+  return {
+    abstractSyntax: '1.2.840.10008.1.20.1',
+    transferSyntaxes: [...DEFAULT_TRANSFER_SYNTAXES],
+    ...(options.role && { role: options.role }),
+  };
+}
+
+/** The Modality Performed Procedure Step context (PS3.4 Annex F.7). */
+export function mpps(): ContextSpec {
+  return {
+    abstractSyntax: '1.2.840.10008.3.1.2.3.3',
+    transferSyntaxes: [...DEFAULT_TRANSFER_SYNTAXES],
+  };
+}
+
+/** The Instance Availability Notification context (PS3.4 Annex R). */
+export function instanceAvailability(): ContextSpec {
+  return {
+    abstractSyntax: '1.2.840.10008.5.1.4.33',
+    transferSyntaxes: [...DEFAULT_TRANSFER_SYNTAXES],
+  };
+}
+
+/**
  * The FIND, MOVE and GET contexts of a Query/Retrieve information model
  * (PS3.4 Annex C.6), or of the operations asked for.
  *

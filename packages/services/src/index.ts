@@ -60,9 +60,12 @@ export {
   type ContextRole,
   type ContextSpec,
   DEFAULT_TRANSFER_SYNTAXES,
+  instanceAvailability,
+  mpps,
   queryRetrieve,
   retrieveContexts,
   storage,
+  storageCommitment,
   verification,
 } from './contexts.js';
 export { channels, type OperationRecord } from './diagnostics.js';
@@ -83,7 +86,43 @@ export {
   type Query,
   type QueryLevel,
 } from './identifier.js';
+export {
+  INSTANCE_AVAILABILITY_NOTIFICATION,
+  type InstanceAvailability,
+  instanceAvailabilityService,
+  notifyInstanceAvailability,
+} from './instance-availability.js';
 export { type ArchivedInstance, MemoryArchive } from './memory-archive.js';
+export {
+  createMpps,
+  MPPS_SOP_CLASS,
+  type MppsChange,
+  MppsScp,
+  type MppsScpOptions,
+  MppsStatus,
+  updateMpps,
+} from './mpps.js';
+export {
+  answerN,
+  type NHandler,
+  type NOperation,
+  type NRequest,
+  type NRequestOptions,
+  type NResponse,
+  type NResult,
+  type NService,
+  NStatus,
+  nActionOver,
+  nContextFor,
+  nCreateOver,
+  nDeleteOver,
+  nEventReportOver,
+  nGetOver,
+  nServiceContexts,
+  nSetOver,
+  serveNServices,
+  statusOfError,
+} from './n-services.js';
 export type { DicomJson, DicomJsonAttribute, PersonNameJson } from './query/dicom-json.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
 export {
@@ -115,4 +154,31 @@ export {
   storageSopClasses,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
 } from './sop-class.js';
+export {
+  COMMITMENT_TIMEOUT,
+  CommitmentFailureReason,
+  CommitmentListener,
+  type CommitmentReference,
+  type CommitmentReport,
+  type CommitmentRequest,
+  type CommitmentResult,
+  type CommitmentScpOptions,
+  CommitmentTimeoutError,
+  CommitmentType,
+  type CommitOptions,
+  commitmentReportDataSet,
+  commitmentRequestDataSet,
+  DEFAULT_COMMITMENT_TIMEOUT_MS,
+  type FailedCommitment,
+  newUid,
+  parseCommitmentReport,
+  requestCommitment,
+  STORAGE_COMMITMENT_INSTANCE,
+  STORAGE_COMMITMENT_PUSH_MODEL,
+  type StorageCommitmentHandler,
+  sendCommitmentReport,
+  serverNServices,
+  storageCommitmentService,
+} from './storage-commitment.js';
 export type { StoreInstance, StoreSource } from './store-source.js';
+export { type WorklistSource, worklist, worklistFind } from './worklist.js';

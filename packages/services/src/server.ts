@@ -27,9 +27,11 @@ import {
   levelOf,
   readIdentifierBytes,
 } from './identifier.js';
+import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
+import { type StorageCommitmentHandler, serverNServices } from './storage-commitment.js';
 import {
   type ResolvedSource,
   resolveSource,
@@ -130,6 +132,14 @@ export interface ServerHandlers {
     context: RequestContext,
     signal: AbortSignal,
   ) => RetrieveSources | Promise<RetrieveSources>;
+  /** DIMSE-N services (PS3.7 §10): `MppsScp.service`, `CommitmentListener.service`, your own. */
+  nServices?: readonly NService[];
+  /**
+   * Storage Commitment Push Model SCP (PS3.4 Annex J): decide per instance; the
+   * server answers the N-ACTION and sends the N-EVENT-REPORT (same association, or
+   * a new one to the requestor found in `aeTable`).
+   */
+  storageCommitment?: StorageCommitmentHandler;
 }
 
 /** Where a move destination AE is (host, port, and a transport when not the server's). */
@@ -277,6 +287,11 @@ export class Server extends EventEmitter<ServerEventMap> {
         transferSyntaxes: QUERY_TS,
       });
     }
+    contexts.push(
+      ...nServiceContexts(
+        serverNServices({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
+      ),
+    );
     return {
       contexts,
       calledAeTitles: [options.aeTitle],
@@ -410,6 +425,12 @@ export class Server extends EventEmitter<ServerEventMap> {
       const get = h.get;
       a.on('C-GET-RQ', (rq) => run(rq, () => this.#retrieve(rq, get, context)));
     }
+    serveNServices(
+      a,
+      serverNServices(this.#options, (e) => this.#emitError(e)),
+      context,
+      run,
+    );
     this.emit('association', a);
   }
 
@@ -442,6 +463,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     const ts = rq.context.transferSyntax;
     let status = 0;
     let errorComment: string | undefined;
+    let offendingElement: number[] | undefined;
     try {
       const matches = await find(
         {
@@ -461,14 +483,19 @@ export class Server extends EventEmitter<ServerEventMap> {
       }
     } catch (error) {
       if (!rq.signal.aborted) {
-        status = HANDLER_FAILED;
-        errorComment = comment(error);
+        // The error's own status (A900H with Offending Element...), else C000H (PS3.4 §C.4.1.1.4).
+        ({ status, errorComment, offendingElement } = statusOfError(error, HANDLER_FAILED));
       }
     }
     // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
     if (rq.signal.aborted) status = 0xfe00;
     if (a(context).state !== 'Sta6') return undefined;
-    await rq.respond(responseFor(message, status, errorComment ? { errorComment } : {}));
+    await rq.respond(
+      responseFor(message, status, {
+        ...(errorComment && { errorComment }),
+        ...(offendingElement && { offendingElement }),
+      }),
+    );
     return status;
   }
 
@@ -508,9 +535,10 @@ export class Server extends EventEmitter<ServerEventMap> {
       );
       for await (const s of list as AsyncIterable<StoreSource>) sources.push(s);
     } catch (error) {
-      // PS3.4 §C.4.2.1.5: A701H/A702H out of resources; C000H unable to process.
-      await rq.respond(responseFor(message, HANDLER_FAILED, { errorComment: comment(error) }));
-      return HANDLER_FAILED;
+      // PS3.4 §C.4.2.1.5: the error's own status (A900H...), else C000H unable to process.
+      const f = statusOfError(error, HANDLER_FAILED);
+      await rq.respond(responseFor(message, f.status, f));
+      return f.status;
     }
     let completed = 0;
     let failed = 0;

@@ -1,0 +1,56 @@
+import type { DataSet } from '@dnet/dataset';
+import type { ContextSpec } from './contexts.js';
+import type { DicomJson } from './query/dicom-json.js';
+import { matches, responseIdentifier } from './query/matching.js';
+import type { FindRequest, RequestContext, ServerHandlers } from './server.js';
+import { SopClass } from './sop-class.js';
+
+/**
+ * The Modality Worklist Information Model - FIND context (PS3.4 §K.6.1.2),
+ * Explicit then Implicit VR Little Endian.
+ */
+export function worklist(): ContextSpec {
+  return {
+    abstractSyntax: SopClass.MODALITY_WORKLIST_FIND,
+    transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
+  };
+}
+
+/** Worklist items, or a function returning them for each query. */
+export type WorklistSource =
+  | Iterable<DicomJson>
+  | ((
+      request: FindRequest,
+      context: RequestContext,
+    ) => Iterable<DicomJson> | AsyncIterable<DicomJson> | Promise<Iterable<DicomJson>>);
+
+/**
+ * A `find` handler for a Basic Worklist Management SCP (PS3.4 Annex K): for
+ * the Modality Worklist model it yields each item matching the query
+ * (PS3.4 §C.2.2.2, sequence matching on the Scheduled Procedure Step
+ * Sequence items, §K.6.1.2.2), reduced to the query's keys; other models go
+ * to `otherwise`, or match nothing.
+ *
+ * @example
+ * ```ts
+ * await Server.listen({ ..., handlers: { find: worklistFind(items) } });
+ * ```
+ */
+export function worklistFind(
+  source: WorklistSource,
+  otherwise?: ServerHandlers['find'],
+): NonNullable<ServerHandlers['find']> {
+  return (request, context, signal) => {
+    if (request.sopClassUid !== SopClass.MODALITY_WORKLIST_FIND) {
+      return otherwise ? otherwise(request, context, signal) : [];
+    }
+    return (async function* () {
+      const items = typeof source === 'function' ? await source(request, context) : source;
+      const query = request.identifier;
+      for await (const item of items as AsyncIterable<DicomJson>) {
+        if (signal.aborted) return;
+        if (matches(query, item)) yield responseIdentifier(query, item) as DicomJson | DataSet;
+      }
+    })();
+  };
+}
