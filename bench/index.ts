@@ -1,37 +1,118 @@
-// `pnpm bench`: every benchmark of the repository, figures printed side by
-// side. Each package may ship `bench/*.ts` modules exporting
-// `run(): Promise<Result[]>`; they run here after the socket ceiling, in the
-// folder order of the packages.
-import { existsSync, readdirSync } from 'node:fs';
+// `pnpm bench`: dnet against DCMTK, dcmjs-dimse and the Node socket ceiling,
+// side by side in one run (issue 12), then written to BENCHMARKS.md.
+//
+//   pnpm bench            full mode (the default; under 10 minutes on 2 cores)
+//   pnpm bench --quick    small corpus, one run: for development, prints only
+//   pnpm bench --micro    the packages' micro benchmarks (packages/*/bench/*.ts)
+//   pnpm bench <filter>   only the micro benchmarks whose path contains <filter>
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compare, type Plan } from './compare.js';
+import { generateCorpus } from './corpus.js';
+import { machine, markdown, textTable } from './report.js';
 import { socketCeiling } from './socket-ceiling.js';
 import type { Result } from './stats.js';
 
-const only = process.argv[2]; // optional filter: a substring of the module path
-const results: Result[] = [];
-if (!only || 'socket'.includes(only)) results.push(await socketCeiling());
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const micro = args.includes('--micro');
+const only = args.find((a) => !a.startsWith('--'));
 
-for (const folder of readdirSync('packages').sort()) {
-  const dir = join('packages', folder, 'bench');
-  if (!existsSync(dir)) continue;
-  for (const file of readdirSync(dir).sort()) {
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-    const path = join(dir, file);
-    if (only && !path.includes(only)) continue;
-    const mod = (await import(pathToFileURL(resolve(path)).href)) as {
-      run?: () => Promise<Result[]>;
-    };
-    if (typeof mod.run !== 'function') continue;
-    console.log(`running ${path}`);
-    results.push(...(await mod.run()));
+/** Markers of the generated part of BENCHMARKS.md; the rest is written by hand. */
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+async function runMicro(): Promise<void> {
+  const results: Result[] = [];
+  if (!only || 'socket'.includes(only)) results.push(await socketCeiling());
+  for (const folder of readdirSync('packages').sort()) {
+    const dir = join('packages', folder, 'bench');
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+      const path = join(dir, file);
+      if (only && !path.includes(only)) continue;
+      const mod = (await import(pathToFileURL(resolve(path)).href)) as {
+        run?: () => Promise<Result[]>;
+      };
+      if (typeof mod.run !== 'function') continue;
+      console.log(`running ${path}`);
+      results.push(...(await mod.run()));
+    }
+  }
+  console.log(
+    `\n${'benchmark'.padEnd(56)} ${'median'.padStart(10)} ${'min'.padStart(10)} ${'max'.padStart(10)}`,
+  );
+  for (const r of results) {
+    const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3)).padStart(10);
+    console.log(`${r.name.padEnd(56)} ${f(r.median)} ${f(r.min)} ${f(r.max)}  ${r.unit}`);
   }
 }
 
-console.log(
-  `\n${'benchmark'.padEnd(56)} ${'median'.padStart(10)} ${'min'.padStart(10)} ${'max'.padStart(10)}`,
-);
-for (const r of results) {
-  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3)).padStart(10);
-  console.log(`${r.name.padEnd(56)} ${f(r.median)} ${f(r.min)} ${f(r.max)}  ${r.unit}`);
+async function runCompare(): Promise<void> {
+  const started = performance.now();
+  const sizes = quick
+    ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128 }
+    : { small: 300, large: 4, largeMiB: 128, hugeMiB: 1024 };
+  const plan: Plan = quick
+    ? {
+        runs: 1,
+        echoes: 2000,
+        associations: 200,
+        findMatches: 1000,
+        concurrentAssociations: 20,
+        concurrentPerAssociation: 10,
+        ceilingMiB: 64,
+      }
+    : {
+        runs: 3,
+        echoes: 10000,
+        associations: 1000,
+        findMatches: 1000,
+        concurrentAssociations: 200,
+        concurrentPerAssociation: 50,
+        ceilingMiB: 512,
+      };
+  const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
+  const log = (line: string) =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+  try {
+    console.log(`machine: ${machine()}`);
+    log(`generating the corpus in ${work}`);
+    const corpus = await generateCorpus(join(work, 'corpus'), sizes);
+    const rows = await compare({ corpus, plan, work, log });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`\n${textTable(rows)}\n`);
+    const corpusText = `${sizes.small} CT images of 512x512x16 bit (${(corpus.smallBytes / 2 ** 20).toFixed(0)} MiB), ${sizes.large} multi-frame objects of ${sizes.largeMiB} MiB, one of ${sizes.hugeMiB} MiB for the memory check; Explicit VR Little Endian, generated deterministically`;
+    const md = markdown(rows, {
+      mode: quick ? 'quick' : 'full',
+      runs: plan.runs,
+      seconds,
+      corpus: corpusText,
+    });
+    console.log(md.slice(md.indexOf('### Targets'), md.indexOf('### All figures')));
+    if (!quick) {
+      const file = 'BENCHMARKS.md';
+      const old = existsSync(file)
+        ? readFileSync(file, 'utf8')
+        : `# Benchmarks\n\n${START}\n${END}\n`;
+      const a = old.indexOf(START);
+      const b = old.indexOf(END);
+      const next =
+        a >= 0 && b > a
+          ? `${old.slice(0, a + START.length)}\n${md}\n${old.slice(b)}`
+          : `${old}\n${START}\n${md}\n${END}\n`;
+      writeFileSync(file, next);
+      log(`wrote ${file}`);
+    }
+    log('done');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
+
+if (micro || only) await runMicro();
+else await runCompare();

@@ -10,6 +10,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type Result, summarize } from '../../../bench/stats.js';
 import {
   DataSet,
   decodeDataSet,
@@ -20,19 +21,7 @@ import {
   TransferSyntaxConverter,
 } from '../src/index.js';
 
-/** One figure. */
-export interface Result {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function summarise(name: string, unit: string, samples: number[]): Result {
-  const s = [...samples].sort((a, b) => a - b);
-  return { name, unit, median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
+export type { Result };
 
 /** Times `fn` `runs` times (after one warm-up), in microseconds per run. */
 async function time(runs: number, fn: () => unknown): Promise<number[]> {
@@ -105,12 +94,12 @@ export async function run(): Promise<Result[]> {
     await makeFile(big, 1024 ** 3);
     await makeFile(small, 2048);
     results.push(
-      summarise(
+      summarize(
         'dataset: Part 10 header read, 1 GiB file',
         'µs',
         await time(300, () => openPart10File(big)),
       ),
-      summarise(
+      summarize(
         'dataset: Part 10 header read, 2 KiB file',
         'µs',
         await time(300, () => openPart10File(small)),
@@ -127,12 +116,12 @@ export async function run(): Promise<Result[]> {
     const elements = 2 + 2000 * 13;
     const decode = await time(20, () => decodeDataSet(bytes, ts));
     results.push(
-      summarise(
+      summarize(
         `dataset: decode ${elements} small elements (${label} LE)`,
         'MB/s',
         decode.map((us) => bytes.length / us),
       ),
-      summarise(
+      summarize(
         `dataset: decode ${elements} small elements (${label} LE)`,
         'M elements/s',
         decode.map((us) => elements / us),
@@ -141,7 +130,7 @@ export async function run(): Promise<Result[]> {
     const decoded = decodeDataSet(bytes, ts);
     const encode = await time(20, () => encodeDataSet(decoded, ts));
     results.push(
-      summarise(
+      summarize(
         `dataset: encode ${elements} small elements (${label} LE)`,
         'MB/s',
         encode.map((us) => bytes.length / us),
@@ -163,7 +152,7 @@ export async function run(): Promise<Result[]> {
       c.end();
     });
     results.push(
-      summarise(
+      summarize(
         `dataset: streaming conversion ${label}, 32 MiB`,
         'MB/s',
         runs.map((us) => source.length / us),

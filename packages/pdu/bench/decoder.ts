@@ -3,23 +3,10 @@
 // copied, once). Run on its own: pnpm exec tsx packages/pdu/bench/decoder.ts
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { type Result, summarize } from '../../../bench/stats.js';
 import { decodePdu, encodePdu, PduDecoder, PduType } from '../src/index.js';
 
-/** A benchmark figure: median, min and max of several runs. */
-export interface Result {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function summarize(name: string, unit: string, samples: number[]): Result {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { name, unit, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
-}
+export type { Result };
 
 const STREAM_BYTES = 32 * 1024 * 1024;
 const PASSES = 4;

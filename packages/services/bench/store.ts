@@ -8,23 +8,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DataSet, writePart10File } from '@dnet/dataset';
 import { tcp } from '@dnet/transport-tcp';
+import { type Result, summarize } from '../../../bench/stats.js';
 import { Client, Server, SopClass, storage, verification } from '../src/index.js';
 
-/** A benchmark figure: median, min and max of several runs. */
-export interface Result {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function summarize(name: string, unit: string, samples: number[]): Result {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { name, unit, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
-}
+export type { Result };
 
 const FILES = 16;
 const PIXELS = 4 * 1024 * 1024;

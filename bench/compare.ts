@@ -1,0 +1,673 @@
+// The side-by-side run of `pnpm bench`: dnet against DCMTK, dcmjs-dimse and
+// the Node socket ceiling, every configuration run several times,
+// interleaved (A B C A B C ...), each role in its own process under GNU
+// time so its peak RSS is its own.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Corpus } from './corpus.js';
+import {
+  type Finished,
+  type MeasuredServer,
+  nodeRole,
+  runMeasured,
+  startMeasured,
+} from './measure.js';
+import { freePort, hasCommand, runTool } from './net.js';
+import { summarize } from './stats.js';
+
+/** One figure of the comparison, with the peak RSS of each role. */
+export interface Row {
+  /** Group: large, small, echo... */
+  group: string;
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  /** Second figure (images/s for stores), median. */
+  rate?: { unit: string; median: number; min: number; max: number };
+  /** Median peak RSS of the sender / client, MB. */
+  senderRssMb?: number;
+  /** Median peak RSS of the receiver / server, MB. */
+  receiverRssMb?: number;
+  /** Runs that failed (their figures are left out). */
+  failures: number;
+  /** Why the last failure happened. */
+  note?: string;
+}
+
+/** How large and how many. */
+export interface Plan {
+  runs: number;
+  echoes: number;
+  associations: number;
+  findMatches: number;
+  concurrentAssociations: number;
+  concurrentPerAssociation: number;
+  ceilingMiB: number;
+}
+
+type Mode = 'discard' | 'write';
+
+/** A receiver: how to start it given port, mode and output folder. */
+interface Receiver {
+  name: string;
+  calledAe: string;
+  start(port: number, mode: Mode, dir: string): Promise<MeasuredServer>;
+}
+
+/** A sender: runs to completion; returns ms of the transfer and its process report. */
+interface Sender {
+  name: string;
+  send(port: number, calledAe: string, listFile: string, files: string[]): Promise<SendResult>;
+}
+
+interface SendResult {
+  ms: number;
+  proc: Finished;
+  failed: number;
+}
+
+const DCMTK_PDU = '131072';
+const DNET_PDU = String(1 << 20);
+
+function parseJson(proc: Finished): Record<string, number> {
+  const line = proc.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, number>;
+  } catch {
+    throw new Error(`no result (exit ${proc.code}): ${proc.stderr.slice(-800)}`);
+  }
+}
+
+const dnetRoleScp: Receiver = {
+  name: 'dnet SCP',
+  calledAe: 'DNETSCP',
+  start: (port, mode, dir) =>
+    startMeasured(
+      ...nodeRole('dnet-scp.ts', [
+        '--port',
+        String(port),
+        '--mode',
+        mode,
+        '--dir',
+        dir,
+        '--max-pdu',
+        DNET_PDU,
+      ]),
+      port,
+    ),
+};
+
+/** dnet-scp, the app (index + files), for the write mode. */
+function dnetScpApp(extra: string[] = []): Receiver {
+  return {
+    name: 'dnet-scp',
+    calledAe: 'DNETSCP',
+    start: (port, _mode, dir) =>
+      startMeasured(
+        process.execPath,
+        [
+          resolve('apps/scp/dist/cli.js'),
+          '--port',
+          String(port),
+          '--aet',
+          'DNETSCP',
+          '--storage',
+          dir,
+          '--max-pdu',
+          DNET_PDU,
+          '--log-level',
+          'silent',
+          ...extra,
+        ],
+        port,
+      ),
+  };
+}
+
+/** DCMTK storescp in its best case (PEERS.md): +B bit-preserving, -pdu 131072. */
+const storescp: Receiver = {
+  name: 'storescp',
+  calledAe: 'STORESCP',
+  start: (port, mode, dir) =>
+    startMeasured(
+      'storescp',
+      mode === 'write'
+        ? ['-od', dir, '+B', '+xa', '-pdu', DCMTK_PDU, String(port)]
+        : ['--ignore', '+xa', '-pdu', DCMTK_PDU, String(port)],
+      port,
+    ),
+};
+
+function dnetScu(window: number, tlsCa?: string): Sender {
+  return {
+    name: window > 1 ? `dnet SCU (window ${window})` : 'dnet SCU',
+    async send(port, calledAe, listFile) {
+      const proc = await runMeasured(
+        ...nodeRole('dnet-scu.ts', [
+          '--op',
+          'store',
+          '--port',
+          String(port),
+          '--aet',
+          calledAe,
+          '--files',
+          listFile,
+          '--window',
+          String(window),
+          '--max-pdu',
+          DNET_PDU,
+          ...(tlsCa ? ['--tls', tlsCa] : []),
+        ]),
+      );
+      const r = parseJson(proc);
+      return { ms: r.ms ?? Number.NaN, proc, failed: r.failed ?? 0 };
+    },
+  };
+}
+
+const storescu: Sender = {
+  name: 'storescu',
+  async send(port, calledAe, _list, files) {
+    const proc = await runMeasured('storescu', [
+      '-aec',
+      calledAe,
+      '-pdu',
+      DCMTK_PDU,
+      '127.0.0.1',
+      String(port),
+      ...files,
+    ]);
+    if (proc.code !== 0) throw new Error(`storescu exit ${proc.code}: ${proc.stderr.slice(-500)}`);
+    return { ms: proc.wallMs, proc, failed: 0 };
+  },
+};
+
+const dcmjs: Sender = {
+  name: 'dcmjs-dimse',
+  async send(port, calledAe, listFile) {
+    const proc = await runMeasured(
+      ...nodeRole('dcmjs-scu.ts', ['--port', String(port), '--files', listFile, '--aet', calledAe]),
+      { timeoutMs: 300_000 },
+    );
+    const r = parseJson(proc);
+    return { ms: r.ms ?? Number.NaN, proc, failed: r.failed ?? 0 };
+  },
+};
+
+/** A store configuration: sender, receiver, mode. */
+interface StoreConfig {
+  sender: Sender;
+  receiver: Receiver;
+  mode: Mode;
+}
+
+function median(values: number[]): number | undefined {
+  const ok = values.filter((v) => Number.isFinite(v));
+  return ok.length ? summarize('', '', ok).median : undefined;
+}
+
+/**
+ * Runs every store configuration `runs` times, interleaved, over `files`,
+ * plus the socket ceiling for the same number of bytes.
+ */
+async function storeGroup(
+  group: string,
+  files: string[],
+  bytes: number,
+  configs: StoreConfig[],
+  runs: number,
+  work: string,
+  ceilingBytes: number,
+  log: (line: string) => void,
+): Promise<Row[]> {
+  const listFile = join(work, `${group}.list`);
+  await writeFile(listFile, files.join('\n'));
+  interface Acc {
+    mbs: number[];
+    ips: number[];
+    s: number[];
+    r: number[];
+    failures: number;
+    note?: string;
+  }
+  const accs = new Map<string, Acc>();
+  const keyOf = (c: StoreConfig) =>
+    `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
+  const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
+  for (let run = 0; run < runs; run++) {
+    if (ceilingBytes > 0) {
+      const port = await freePort();
+      const server = await startMeasured(...nodeRole('socket.ts', ['--serve', String(port)]), port);
+      const push = await runMeasured(
+        ...nodeRole('socket.ts', ['--push', String(port), '--bytes', String(ceilingBytes)]),
+      );
+      const stopped = await server.stop();
+      const r = parseJson(push);
+      ceiling.mbs.push(ceilingBytes / 1e6 / ((r.ms ?? Number.NaN) / 1000));
+      ceiling.s.push(push.rssMb);
+      ceiling.r.push(stopped.rssMb);
+    }
+    for (const config of configs) {
+      const key = keyOf(config);
+      const acc = accs.get(key) ?? { mbs: [], ips: [], s: [], r: [], failures: 0 };
+      accs.set(key, acc);
+      const port = await freePort();
+      const out = join(work, `out-${group}-${run}`);
+      await mkdir(out, { recursive: true });
+      let server: MeasuredServer | undefined;
+      try {
+        server = await config.receiver.start(port, config.mode, out);
+        const result = await config.sender.send(port, config.receiver.calledAe, listFile, files);
+        const stopped = await server.stop();
+        server = undefined;
+        if (result.failed > 0 || !Number.isFinite(result.ms)) {
+          throw new Error(`${result.failed} stores failed`);
+        }
+        acc.mbs.push(bytes / 1e6 / (result.ms / 1000));
+        acc.ips.push(files.length / (result.ms / 1000));
+        acc.s.push(result.proc.rssMb);
+        acc.r.push(stopped.rssMb);
+        log(
+          `  ${group} run ${run + 1}: ${key}: ${(bytes / 1e6 / (result.ms / 1000)).toFixed(0)} MB/s`,
+        );
+      } catch (err) {
+        acc.failures++;
+        acc.note = (err as Error).message.split('\n')[0]?.slice(0, 200);
+        log(`  ${group} run ${run + 1}: ${key}: FAILED ${acc.note}`);
+        if (server) log((await server.stop()).stderr.slice(-400));
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    }
+  }
+  const rows: Row[] = [];
+  const row = (name: string, acc: Acc): Row => {
+    const s = acc.mbs.length ? summarize(name, 'MB/s', acc.mbs) : undefined;
+    const i = acc.ips.length ? summarize(name, 'images/s', acc.ips) : undefined;
+    return {
+      group,
+      name,
+      unit: 'MB/s',
+      median: s?.median ?? Number.NaN,
+      min: s?.min ?? Number.NaN,
+      max: s?.max ?? Number.NaN,
+      ...(i && { rate: { unit: 'images/s', median: i.median, min: i.min, max: i.max } }),
+      senderRssMb: median(acc.s),
+      receiverRssMb: median(acc.r),
+      failures: acc.failures,
+      ...(acc.note && { note: acc.note }),
+    };
+  };
+  if (ceilingBytes > 0) rows.push(row('node net.Socket -> net.Socket (ceiling)', ceiling));
+  for (const [key, acc] of accs) rows.push(row(key, acc));
+  return rows;
+}
+
+/** Makes a throwaway CA and server certificate for 127.0.0.1 with openssl. */
+async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  await mkdir(dir, { recursive: true });
+  const ca = join(dir, 'ca.crt');
+  const caKey = join(dir, 'ca.key');
+  const key = join(dir, 'server.key');
+  const csr = join(dir, 'server.csr');
+  const cert = join(dir, 'server.crt');
+  const ext = join(dir, 'ext.cnf');
+  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const steps: string[][] = [
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      caKey,
+      '-out',
+      ca,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=dnet bench CA',
+    ],
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      '/CN=localhost',
+    ],
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    ],
+  ];
+  for (const args of steps) {
+    const r = await runTool('openssl', args, { timeoutMs: 20_000 });
+    if (r.code !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  }
+  return { ca, cert, key };
+}
+
+/** Options of {@link compare}. */
+export interface CompareOptions {
+  corpus: Corpus;
+  plan: Plan;
+  work: string;
+  log: (line: string) => void;
+}
+
+/** Every comparison of the issue; rows in report order. */
+export async function compare({ corpus, plan, work, log }: CompareOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
+  if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');
+  const app = dnetScpApp();
+  const pairs = (modes: Mode[], withWindow: boolean): StoreConfig[] => {
+    const out: StoreConfig[] = [];
+    for (const mode of modes) {
+      out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      if (withWindow) {
+        out.push({ sender: dnetScu(8), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      }
+      if (haveDcmtk) {
+        out.push({ sender: storescu, receiver: mode === 'write' ? app : dnetRoleScp, mode });
+        out.push({ sender: dnetScu(1), receiver: storescp, mode });
+        if (withWindow) out.push({ sender: dnetScu(8), receiver: storescp, mode });
+        out.push({ sender: storescu, receiver: storescp, mode });
+        out.push({ sender: dcmjs, receiver: storescp, mode });
+      }
+    }
+    return out;
+  };
+
+  log(
+    `large objects: ${corpus.large.length} x ${(corpus.largeBytes / corpus.large.length / 2 ** 20).toFixed(0)} MiB`,
+  );
+  rows.push(
+    ...(await storeGroup(
+      'large',
+      corpus.large,
+      corpus.largeBytes,
+      pairs(['discard', 'write'], false),
+      plan.runs,
+      work,
+      corpus.largeBytes,
+      log,
+    )),
+  );
+  log(`small objects: ${corpus.small.length} x 512 KiB`);
+  rows.push(
+    ...(await storeGroup(
+      'small',
+      corpus.small,
+      corpus.smallBytes,
+      pairs(['discard', 'write'], true),
+      plan.runs,
+      work,
+      0,
+      log,
+    )),
+  );
+
+  // TLS against plaintext, dnet -> dnet discarding, large objects.
+  try {
+    const certs = await makeCerts(join(work, 'certs'));
+    const tlsScp: Receiver = {
+      name: 'dnet SCP over TLS',
+      calledAe: 'DNETSCP',
+      start: (port, mode, dir) =>
+        startMeasured(
+          ...nodeRole('dnet-scp.ts', [
+            '--port',
+            String(port),
+            '--mode',
+            mode,
+            '--dir',
+            dir,
+            '--max-pdu',
+            DNET_PDU,
+            '--tls',
+            `${certs.cert},${certs.key}`,
+          ]),
+          port,
+        ),
+    };
+    const tlsScu = { ...dnetScu(1, certs.ca), name: 'dnet SCU over TLS' };
+    log('TLS against plaintext');
+    rows.push(
+      ...(await storeGroup(
+        'tls',
+        corpus.large,
+        corpus.largeBytes,
+        [
+          { sender: dnetScu(1), receiver: dnetRoleScp, mode: 'discard' },
+          { sender: tlsScu, receiver: tlsScp, mode: 'discard' },
+        ],
+        plan.runs,
+        work,
+        0,
+        log,
+      )),
+    );
+  } catch (err) {
+    log(`TLS skipped: ${(err as Error).message}`);
+  }
+
+  // The 1 GiB object, written to files by dnet-scp: its peak RSS.
+  if (corpus.huge) {
+    log(`memory check: one ${(corpus.hugeBytes / 2 ** 30).toFixed(2)} GiB object`);
+    const huge = await storeGroup(
+      'huge',
+      [corpus.huge],
+      corpus.hugeBytes,
+      [
+        { sender: dnetScu(1), receiver: app, mode: 'write' },
+        ...(haveDcmtk ? [{ sender: dnetScu(1), receiver: storescp, mode: 'write' as Mode }] : []),
+      ],
+      1,
+      work,
+      0,
+      log,
+    );
+    rows.push(...huge);
+  }
+
+  rows.push(...(await control(plan, work, haveDcmtk, log)));
+  return rows;
+}
+
+/** C-ECHO, associations, C-FIND and the concurrent-association check. */
+async function control(
+  plan: Plan,
+  work: string,
+  haveDcmtk: boolean,
+  log: (line: string) => void,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const scu = (args: string[], timeoutMs = 120_000) =>
+    runMeasured(...nodeRole('dnet-scu.ts', args), { timeoutMs });
+
+  log(`C-ECHO: ${plan.echoes} on one association; ${plan.associations} associations`);
+  const echo: number[] = [];
+  const echoDcmtk: number[] = [];
+  const assoc: number[] = [];
+  const echoRss: number[] = [];
+  const serverRss: number[] = [];
+  for (let run = 0; run < plan.runs; run++) {
+    const port = await freePort();
+    const server = await dnetRoleScp.start(port, 'discard', work);
+    try {
+      const e = parseJson(
+        await scu(['--op', 'echo', '--port', String(port), '--count', String(plan.echoes)]),
+      );
+      echo.push(plan.echoes / ((e.loopMs ?? Number.NaN) / 1000));
+      const a = await scu([
+        '--op',
+        'assoc',
+        '--port',
+        String(port),
+        '--count',
+        String(plan.associations),
+      ]);
+      const ar = parseJson(a);
+      assoc.push(plan.associations / ((ar.ms ?? Number.NaN) / 1000));
+      echoRss.push(a.rssMb);
+    } catch (err) {
+      log(`  echo run ${run + 1} FAILED: ${(err as Error).message.slice(0, 300)}`);
+    } finally {
+      serverRss.push((await server.stop()).rssMb);
+    }
+    if (haveDcmtk) {
+      const p2 = await freePort();
+      const scp = await storescp.start(p2, 'discard', work);
+      const t = await runMeasured('echoscu', [
+        '--repeat',
+        String(plan.echoes),
+        '127.0.0.1',
+        String(p2),
+      ]);
+      await scp.stop();
+      if (t.code === 0) echoDcmtk.push(plan.echoes / (t.wallMs / 1000));
+    }
+  }
+  const put = (
+    group: string,
+    name: string,
+    unit: string,
+    samples: number[],
+    extra: Partial<Row> = {},
+  ) => {
+    if (!samples.length) return;
+    const s = summarize(name, unit, samples);
+    rows.push({
+      group,
+      name,
+      unit,
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      failures: plan.runs - samples.length,
+      ...extra,
+    });
+  };
+  put('echo', 'dnet SCU -> dnet SCP: C-ECHO round trips, one association', 'echo/s', echo, {
+    receiverRssMb: median(serverRss),
+  });
+  put('echo', 'echoscu --repeat -> storescp (process start-up included)', 'echo/s', echoDcmtk);
+  put('echo', 'dnet SCU -> dnet SCP: associate + echo + release, one process', 'assoc/s', assoc, {
+    senderRssMb: median(echoRss),
+  });
+
+  // C-FIND: dnet-scp's index populated with findMatches tiny images.
+  log(`C-FIND: ${plan.findMatches} matches from dnet-scp`);
+  {
+    const port = await freePort();
+    const dir = join(work, 'find');
+    await mkdir(dir, { recursive: true });
+    const server = await dnetScpApp().start(port, 'write', dir);
+    const latency: number[] = [];
+    const rate: number[] = [];
+    try {
+      const pop = parseJson(
+        await scu([
+          '--op',
+          'populate',
+          '--port',
+          String(port),
+          '--count',
+          String(plan.findMatches),
+          '--size',
+          '16',
+        ]),
+      );
+      if (pop.count !== plan.findMatches)
+        throw new Error(`populated ${pop.count} of ${plan.findMatches}`);
+      for (let run = 0; run < plan.runs; run++) {
+        const f = parseJson(await scu(['--op', 'find', '--port', String(port)]));
+        if (f.count !== plan.findMatches) throw new Error(`C-FIND returned ${f.count} matches`);
+        latency.push(f.firstMs ?? Number.NaN);
+        rate.push((f.count ?? 0) / ((f.loopMs ?? Number.NaN) / 1000));
+      }
+    } catch (err) {
+      log(`  C-FIND FAILED: ${(err as Error).message.slice(0, 300)}`);
+    } finally {
+      const stopped = await server.stop();
+      put(
+        'find',
+        `dnet SCU -> dnet-scp: C-FIND, first of ${plan.findMatches} matches`,
+        'ms',
+        latency,
+      );
+      put('find', `dnet SCU -> dnet-scp: C-FIND, ${plan.findMatches} matches`, 'matches/s', rate, {
+        receiverRssMb: stopped.rssMb,
+      });
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  // Concurrent associations into dnet-scp writing files.
+  const n = plan.concurrentAssociations;
+  const per = plan.concurrentPerAssociation;
+  log(`concurrency: ${n} associations x ${per} images into dnet-scp`);
+  {
+    const port = await freePort();
+    const dir = join(work, 'concurrent');
+    await mkdir(dir, { recursive: true });
+    const server = await dnetScpApp(['--max-associations', String(n + 8)]).start(
+      port,
+      'write',
+      dir,
+    );
+    let row: Row | undefined;
+    try {
+      const proc = await scu(
+        ['--op', 'concurrent', '--port', String(port), '--count', String(n), '--per', String(per)],
+        300_000,
+      );
+      const r = parseJson(proc);
+      const stopped = await server.stop();
+      row = {
+        group: 'concurrent',
+        name: `${n} associations x ${per} images -> dnet-scp writing files (${r.count} stored, ${r.failed} failed)`,
+        unit: 'images/s',
+        median: (r.count ?? 0) / ((r.ms ?? Number.NaN) / 1000),
+        min: Number.NaN,
+        max: Number.NaN,
+        senderRssMb: proc.rssMb,
+        receiverRssMb: stopped.rssMb,
+        failures: r.count === n * per ? 0 : 1,
+      };
+    } catch (err) {
+      log(`  concurrency FAILED: ${(err as Error).message.slice(0, 300)}`);
+      await server.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    if (row) rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,146 @@
+// Child processes under `/usr/bin/time -v` (Debian package `time`): every
+// role of a benchmark runs in its own process so its peak RSS ("Maximum
+// resident set size") is its own. Every wait is bounded.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitForPort } from './net.js';
+
+/** GNU time's binary. */
+export const TIME = '/usr/bin/time';
+
+const timeDir = mkdtempSync(join(tmpdir(), 'dnet-bench-time-'));
+let seq = 0;
+
+/** Removes the folder of GNU time's reports. */
+export function cleanupMeasure(): void {
+  rmSync(timeDir, { recursive: true, force: true });
+}
+
+/** Node with the tsx loader, for a TypeScript role under bench/roles. */
+export function nodeRole(role: string, args: string[]): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', resolve('bench/roles', role), ...args]];
+}
+
+/** What a finished measured process reports. */
+export interface Finished {
+  /** Exit code. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Peak resident set size, MB (GNU time's "Maximum resident set size"). */
+  rssMb: number;
+  /** Wall time seen by the harness, ms (start-up included). */
+  wallMs: number;
+}
+
+function readRss(file: string): number {
+  try {
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function start(command: string, args: string[], cwd?: string) {
+  const report = join(timeDir, `${++seq}.txt`);
+  const child = spawn(TIME, ['-v', '-o', report, command, ...args], {
+    cwd,
+    env: { ...process.env, TCP_NODELAY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const t0 = performance.now();
+  const closed = new Promise<Finished>((done) => {
+    child.once('error', (err) =>
+      done({ code: -1, stdout, stderr: `${stderr}\n${err.message}`, rssMb: Number.NaN, wallMs: 0 }),
+    );
+    child.once('close', (code) =>
+      done({ code, stdout, stderr, rssMb: readRss(report), wallMs: performance.now() - t0 }),
+    );
+  });
+  return { child, closed, out: () => stdout, err: () => stderr };
+}
+
+/** Runs a command to completion under GNU time, killed after `timeoutMs`. */
+export async function runMeasured(
+  command: string,
+  args: string[],
+  { timeoutMs = 120_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+): Promise<Finished> {
+  const p = start(command, args, cwd);
+  const timer = setTimeout(() => killTimed(p.child, 'SIGKILL'), timeoutMs);
+  const r = await p.closed;
+  clearTimeout(timer);
+  return r;
+}
+
+/** The process GNU time started (its only child), by parent PID. */
+function measuredPid(timePid: number): number | undefined {
+  try {
+    const out = execFileSync('pgrep', ['-P', String(timePid)], { encoding: 'utf8' });
+    const pid = Number(out.trim().split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Signals the measured process (not GNU time, which then reports and exits). */
+function killTimed(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  const pid = measuredPid(child.pid);
+  try {
+    if (pid) process.kill(pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A server process under GNU time. */
+export interface MeasuredServer {
+  port: number;
+  /** SIGTERM to the server (SIGKILL after 5 s); resolves with its peak RSS. */
+  stop(): Promise<Finished>;
+  log(): string;
+}
+
+/** Starts a server under GNU time and waits until `port` accepts connections. */
+export async function startMeasured(
+  command: string,
+  args: string[],
+  port: number,
+  { cwd, timeoutMs = 20_000 }: { cwd?: string; timeoutMs?: number } = {},
+): Promise<MeasuredServer> {
+  const p = start(command, args, cwd);
+  const stop = async () => {
+    killTimed(p.child, 'SIGTERM');
+    const timer = setTimeout(() => killTimed(p.child, 'SIGKILL'), 5_000);
+    const r = await p.closed;
+    clearTimeout(timer);
+    return r;
+  };
+  const failed = p.closed.then((r) => {
+    throw new Error(`${command} exited (${r.code}) before listening:\n${r.stdout}${r.stderr}`);
+  });
+  failed.catch(() => {});
+  try {
+    await Promise.race([waitForPort(port, { timeoutMs }), failed]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, stop, log: () => p.out() + p.err() };
+}
+
+process.once('exit', () => cleanupMeasure());

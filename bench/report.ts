@@ -1,0 +1,209 @@
+// The table and the ratios of `pnpm bench`, as text for the terminal and as
+// Markdown for BENCHMARKS.md.
+import { cpus, totalmem } from 'node:os';
+import type { Row } from './compare.js';
+
+/** The machine, from os.cpus() and os.totalmem(). */
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} x ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return n >= 100 ? n.toFixed(0) : n.toPrecision(3);
+}
+
+function find(rows: Row[], group: string, name: string): Row | undefined {
+  return rows.find((r) => r.group === group && r.name === name);
+}
+
+/** One target: the figure, the goal, met or not. */
+export interface Target {
+  what: string;
+  value: string;
+  goal: string;
+  met: boolean | undefined;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0
+    ? a / b
+    : undefined;
+}
+
+/** The targets of issue 12, computed from rows of the same run. */
+export function targets(rows: Row[]): Target[] {
+  const out: Target[] = [];
+  const ratioTarget = (
+    what: string,
+    num: number | undefined,
+    den: number | undefined,
+    goal: number,
+  ) => {
+    const r = ratio(num, den);
+    out.push({
+      what,
+      value: r === undefined ? '—' : `${r.toFixed(2)} x`,
+      goal: `>= ${goal} x`,
+      met: r === undefined ? undefined : r >= goal,
+    });
+  };
+  const absTarget = (
+    what: string,
+    v: number | undefined,
+    goal: number,
+    unit: string,
+    below = false,
+  ) => {
+    const ok = v !== undefined && Number.isFinite(v);
+    out.push({
+      what,
+      value: ok ? `${fmt(v)} ${unit}` : '—',
+      goal: `${below ? '<' : '>='} ${goal} ${unit}`,
+      met: ok ? (below ? v < goal : v >= goal) : undefined,
+    });
+  };
+  const m = (g: string, n: string) => find(rows, g, n)?.median;
+  const ips = (g: string, n: string) => find(rows, g, n)?.rate?.median;
+  ratioTarget(
+    'large, dnet -> dnet discarding vs the socket ceiling',
+    m('large', 'dnet SCU -> dnet SCP, discarding'),
+    m('large', 'node net.Socket -> net.Socket (ceiling)'),
+    0.8,
+  );
+  ratioTarget(
+    'large, dnet -> dnet-scp writing files vs storescu -> storescp +B',
+    m('large', 'dnet SCU -> dnet-scp, writing files'),
+    m('large', 'storescu -> storescp, writing files'),
+    1.5,
+  );
+  absTarget(
+    'dnet-scp peak RSS receiving the huge object',
+    find(rows, 'huge', 'dnet SCU -> dnet-scp, writing files')?.receiverRssMb,
+    100,
+    'MB',
+    true,
+  );
+  for (const mode of ['discarding', 'writing files']) {
+    const dnetRx = mode === 'discarding' ? 'dnet SCP' : 'dnet-scp';
+    ratioTarget(
+      `small, dnet -> ${dnetRx} ${mode} vs storescu -> storescp (images/s)`,
+      ips('small', `dnet SCU -> ${dnetRx}, ${mode}`),
+      ips('small', `storescu -> storescp, ${mode}`),
+      1.3,
+    );
+    ratioTarget(
+      `small, dnet window 8 -> ${dnetRx} ${mode} vs storescu -> storescp (images/s)`,
+      ips('small', `dnet SCU (window 8) -> ${dnetRx}, ${mode}`),
+      ips('small', `storescu -> storescp, ${mode}`),
+      2,
+    );
+  }
+  absTarget(
+    'C-ECHO round trips, one association',
+    m('echo', 'dnet SCU -> dnet SCP: C-ECHO round trips, one association'),
+    20000,
+    'echo/s',
+  );
+  absTarget(
+    'associations (associate, echo, release), one process',
+    m('echo', 'dnet SCU -> dnet SCP: associate + echo + release, one process'),
+    2000,
+    'assoc/s',
+  );
+  ratioTarget(
+    'TLS vs plaintext (dnet -> dnet, large, discarding)',
+    m('tls', 'dnet SCU over TLS -> dnet SCP over TLS, discarding'),
+    m('tls', 'dnet SCU -> dnet SCP, discarding'),
+    0.7,
+  );
+  const c = rows.find((r) => r.group === 'concurrent');
+  out.push({
+    what: 'concurrent associations: all stored',
+    value: c ? c.name.replace(/.*\(/, '(') : '—',
+    goal: 'all stored',
+    met: c ? c.failures === 0 : undefined,
+  });
+  absTarget('concurrent associations: dnet-scp peak RSS', c?.receiverRssMb, 500, 'MB', true);
+  return out;
+}
+
+/** Ratios of interest that are not targets: against DCMTK and the ceiling. */
+export function ratios(rows: Row[]): string[] {
+  const lines: string[] = [];
+  const ceiling = find(rows, 'large', 'node net.Socket -> net.Socket (ceiling)')?.median;
+  for (const group of ['large', 'small']) {
+    for (const mode of ['discarding', 'writing files']) {
+      const dcmtk = find(rows, group, `storescu -> storescp, ${mode}`);
+      for (const r of rows.filter((x) => x.group === group && x.name.endsWith(mode))) {
+        const parts = [];
+        const vs = ratio(r.median, dcmtk?.median);
+        if (vs !== undefined) parts.push(`${vs.toFixed(2)} x DCMTK`);
+        const vc = ratio(r.median, ceiling);
+        if (vc !== undefined) parts.push(`${vc.toFixed(2)} x ceiling`);
+        if (parts.length) lines.push(`${group}: ${r.name}: ${parts.join(', ')}`);
+      }
+    }
+  }
+  return lines;
+}
+
+/** The table as aligned text. */
+export function textTable(rows: Row[]): string {
+  const lines = [
+    `${'benchmark'.padEnd(72)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'unit'.padEnd(9)} ${'img/s'.padStart(7)} ${'RSS tx'.padStart(7)} ${'RSS rx'.padStart(7)}`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${`${r.group}: ${r.name}`.slice(0, 72).padEnd(72)} ${fmt(r.median).padStart(8)} ${fmt(r.min).padStart(8)} ${fmt(r.max).padStart(8)} ${r.unit.padEnd(9)} ${fmt(r.rate?.median).padStart(7)} ${fmt(r.senderRssMb).padStart(7)} ${fmt(r.receiverRssMb).padStart(7)}${r.failures ? `  (${r.failures} failed: ${r.note ?? ''})` : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The generated part of BENCHMARKS.md. */
+export function markdown(
+  rows: Row[],
+  info: { mode: string; runs: number; seconds: number; corpus: string },
+): string {
+  const out: string[] = [];
+  out.push(
+    `Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`pnpm bench${info.mode === 'quick' ? ' --quick' : ''}\` (${info.mode} mode, ${info.runs} interleaved runs per configuration, ${info.seconds.toFixed(0)} s in all).`,
+  );
+  out.push('');
+  out.push(`Machine: ${machine()}.`);
+  out.push('');
+  out.push(`Corpus: ${info.corpus}.`);
+  out.push('');
+  out.push('### Targets');
+  out.push('');
+  out.push('| target | measured (median) | goal | met |');
+  out.push('| --- | --- | --- | --- |');
+  for (const t of targets(rows)) {
+    out.push(
+      `| ${t.what} | ${t.value} | ${t.goal} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  out.push('');
+  out.push('### All figures');
+  out.push('');
+  out.push(
+    'Median, min and max of the runs; images/s is the median; RSS is the median peak resident set size of the sending and the receiving process (MB, GNU time).',
+  );
+  out.push('');
+  out.push(
+    '| group | configuration | median | min | max | unit | images/s | RSS sender | RSS receiver |',
+  );
+  out.push('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
+  for (const r of rows) {
+    out.push(
+      `| ${r.group} | ${r.name}${r.failures ? ` (${r.failures} runs failed: ${r.note ?? ''})` : ''} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.unit} | ${fmt(r.rate?.median)} | ${fmt(r.senderRssMb)} | ${fmt(r.receiverRssMb)} |`,
+    );
+  }
+  out.push('');
+  out.push('### Ratios (same run)');
+  out.push('');
+  for (const l of ratios(rows)) out.push(`- ${l}`);
+  return out.join('\n');
+}

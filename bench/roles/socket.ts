@@ -1,0 +1,33 @@
+// Bench role: the Node net.Socket loopback ceiling, in two processes like the
+// DICOM pairs. `--serve P` accepts connections and discards what arrives;
+// `--push P --bytes N` writes N bytes in 256 KiB chunks, waiting on drain,
+// and prints one JSON line with its timing (connect to the server's FIN).
+import { createConnection, createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { serve: { type: 'string' }, push: { type: 'string' }, bytes: { type: 'string' } },
+});
+
+if (values.serve) {
+  const server = createServer((socket) => {
+    socket.resume();
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+  });
+  server.listen(Number(values.serve), '127.0.0.1');
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+} else {
+  const bytes = Number(values.bytes);
+  const chunk = new Uint8Array(256 * 1024);
+  const t0 = performance.now();
+  const socket = createConnection({ host: '127.0.0.1', port: Number(values.push), noDelay: true });
+  await new Promise<void>((r) => socket.once('connect', r));
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+  }
+  socket.end();
+  await new Promise((r) => socket.once('close', r));
+  const ms = performance.now() - t0;
+  process.stdout.write(`${JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS })}\n`);
+}
