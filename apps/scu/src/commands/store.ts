@@ -4,8 +4,16 @@ import { type Command, ExitStatus, finish, logContexts, printHelp } from '../com
 import { describeError, statusText } from '../describe-error.js';
 import { type DicomFile, findDicomFiles } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
-import { COMMON_HELP, connect, integerOption, parseCommand, peerOf } from '../options.js';
-import { mbPerSecond, progressBar } from '../progress.js';
+import {
+  COMMON_HELP,
+  type CommonValues,
+  connect,
+  type Io,
+  integerOption,
+  parseCommand,
+  peerOf,
+} from '../options.js';
+import { mbPerSecond, type Progress, progressBar } from '../progress.js';
 
 const HELP = `Usage: dnet-scu store <host> <port> <file-or-folder>... [options]
 
@@ -100,6 +108,74 @@ export function storeContexts(files: readonly DicomFile[]): ContextSpec[] {
   }));
 }
 
+/** Counts, bytes and failure lines of a store run, fed by each file's outcome. */
+class StoreTally {
+  done = 0;
+  failed = 0;
+  bytes = 0;
+  readonly #lines: string[] = [];
+  readonly #sizes: Map<string, number>;
+  readonly #started = performance.now();
+
+  constructor(
+    readonly files: readonly DicomFile[],
+    readonly io: Io,
+    readonly values: CommonValues,
+    readonly bar: Progress,
+  ) {
+    this.#sizes = new Map(files.map((f) => [f.path, f.size]));
+  }
+
+  /** One file handled: its status, or the error that failed it (PS3.4 B.2.3). */
+  onProgress = ({ source, result }: StoreProgress): void => {
+    this.done++;
+    this.bytes += this.#sizes.get(source as string) ?? 0;
+    if (result instanceof Error) {
+      this.failed++;
+      this.#lines.push(`${source}: ${describeError(result)}`);
+    } else {
+      const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
+      if (result.status !== 0) this.#lines.push(`warning: ${text}`);
+      else if (this.values.verbose) this.io.err(`stored ${text}`);
+    }
+    this.bar.update(this.done, this.failed, this.bytes);
+  };
+
+  /** The run stopped early: the files not handled count as failed. */
+  stopped(error: unknown, interrupted: boolean): void {
+    const where = `after ${this.done} of ${this.files.length} files`;
+    this.#lines.push(
+      interrupted ? `interrupted ${where}` : `association ended ${where}: ${describeError(error)}`,
+    );
+  }
+
+  /** Failure lines on stderr, the summary on stdout; the exit status. */
+  report(): number {
+    this.bar.stop();
+    for (const line of this.#lines) this.io.err(line);
+    const ms = performance.now() - this.#started;
+    const total = this.files.length;
+    const stored = this.done - this.failed;
+    const summary = {
+      stored,
+      failed: total - stored,
+      total,
+      bytes: this.bytes,
+      seconds: ms / 1000,
+    };
+    if (this.values.json) this.io.out(JSON.stringify({ operation: 'C-STORE', ...summary }));
+    else if (!this.values.quiet) {
+      const failed = summary.failed ? ` (${summary.failed} failed)` : '';
+      const mb = (this.bytes / 1e6).toFixed(1);
+      const rate = mbPerSecond(this.bytes, ms);
+      this.io.out(
+        `stored ${stored} of ${total} files${failed}, ${mb} MB in ${(ms / 1000).toFixed(2)} s (${rate} MB/s)`,
+      );
+    }
+    return summary.failed === 0 ? ExitStatus.OK : ExitStatus.FAILED;
+  }
+}
+
 /** `dnet-scu store`: C-STORE of files and folders, with a progress bar. */
 export const store: Command = {
   summary: 'store <host> <port> <path>...      C-STORE files and folders',
@@ -115,24 +191,12 @@ export const store: Command = {
     });
     if (files.length === 0) throw new UsageError('no DICOM files to send');
 
-    const sizes = new Map(files.map((f) => [f.path, f.size]));
-    const failures: string[] = [];
-    const bar = progressBar(io, 'store', values.quiet, files.length);
-    const started = performance.now();
-    let [done, failed, bytes] = [0, 0, 0];
-    const onProgress = ({ source, result }: StoreProgress) => {
-      done++;
-      bytes += sizes.get(source as string) ?? 0;
-      if (result instanceof Error) {
-        failed++;
-        failures.push(`${source}: ${describeError(result)}`);
-      } else {
-        const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
-        if (result.status !== 0) failures.push(`warning: ${text}`);
-        else if (values.verbose) io.err(`stored ${text}`);
-      }
-      bar.update(done, failed, bytes);
-    };
+    const tally = new StoreTally(
+      files,
+      io,
+      values,
+      progressBar(io, 'store', values.quiet, files.length),
+    );
     try {
       // One association per batch of at most 128 presentation contexts.
       for (const batch of storeBatches(files)) {
@@ -142,41 +206,23 @@ export const store: Command = {
         });
         if (values.verbose) logContexts(io, client);
         try {
-          const paths = batch.map((f) => f.path);
-          await client.storeMany(paths, { ...(io.signal && { signal: io.signal }), onProgress });
+          const options = { ...(io.signal && { signal: io.signal }), onProgress: tally.onProgress };
+          await client.storeMany(
+            batch.map((f) => f.path),
+            options,
+          );
         } finally {
           await finish(client);
         }
       }
     } catch (error) {
-      // Nothing sent: the error alone says it (main prints it). Otherwise the
-      // files not yet handled are failures too.
-      if (done === 0 && !io.signal?.aborted) throw error;
-      failures.push(
-        io.signal?.aborted
-          ? `interrupted after ${done} of ${files.length} files`
-          : `association ended after ${done} of ${files.length} files: ${describeError(error)}`,
-      );
-    } finally {
-      bar.stop();
+      // Nothing handled yet: the error alone says it all (main prints it).
+      if (tally.done === 0 && !io.signal?.aborted) {
+        tally.bar.stop();
+        throw error;
+      }
+      tally.stopped(error, io.signal?.aborted ?? false);
     }
-    for (const line of failures) io.err(line);
-    const stored = done - failed;
-    const ms = performance.now() - started;
-    const summary = {
-      stored,
-      failed: files.length - stored,
-      total: files.length,
-      bytes,
-      seconds: ms / 1000,
-    };
-    if (values.json) io.out(JSON.stringify({ operation: 'C-STORE', ...summary }));
-    else if (!values.quiet) {
-      io.out(
-        `stored ${stored} of ${files.length} files${summary.failed ? ` (${summary.failed} failed)` : ''}, ` +
-          `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${mbPerSecond(bytes, ms)} MB/s)`,
-      );
-    }
-    return summary.failed === 0 ? ExitStatus.OK : ExitStatus.FAILED;
+    return tally.report();
   },
 };
