@@ -404,6 +404,56 @@ describe('timers, backpressure, roles and the N-services', () => {
     await requestor.release();
   });
 
+  it('does not take a slow local data set consumer for a stalled peer (idle timer)', async () => {
+    const transport = memory();
+    let acceptor!: Association;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      Association.accept(c, {
+        policy,
+        dataSetHighWaterMark: 16 * 1024,
+        timeouts: { idleMs: 60 },
+      }).then((a) => {
+        acceptor = a;
+      });
+    });
+    cleanup.push(() => listener.close());
+    const requestor = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
+        maxPduLength: 16384,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    let total = 0;
+    acceptor.on('C-STORE-RQ', async (rq) => {
+      // The consumer takes far longer than idleMs in all, holding the reading back.
+      for await (const chunk of rq.dataSet!) {
+        total += chunk.length;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await rq.respond(responseFor(rq.message, 0));
+    });
+    const size = 512 * 1024;
+    const rsp = await requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2.3.4',
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array(size),
+    );
+    expect(rsp.message.status).toBe(0);
+    expect(total).toBe(size);
+    await requestor.release();
+  });
+
   it('carries the user identity and the 59H server response', async () => {
     const transport = memory();
     const seen: string[] = [];

@@ -434,8 +434,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
     this.#artim = new Timer('artim', this.#timeouts.artimMs, () => this.#dispatch('Evt18'));
     this.#acse = new Timer('acse', this.#timeouts.acseMs, (e) => this.#localAbort(e));
     // Idle means no PDU and nothing outstanding: a long operation is the DIMSE timer's business.
+    // A peer that stops in the middle of a message (its command or data set half received)
+    // while we are reading is stalled, not busy: that is bounded by the idle timer too, so
+    // one silent peer cannot hold an association (and a handler, a temp file) forever.
+    // When we ourselves hold the reading back (a slow data set consumer), nothing is stalled.
     this.#idle = new Timer('idle', this.#timeouts.idleMs, (e) => {
-      if (this.#outgoing.size > 0 || this.#incoming.size > 0) this.#idle.start();
+      const stalled = this.#reassembler.state !== 'idle' && !this.#holdingBack;
+      if (!stalled && (this.#outgoing.size > 0 || this.#incoming.size > 0)) this.#idle.start();
       else this.#localAbort(e);
     });
     this.#closedPromise = new Promise((resolve) => {
@@ -1120,6 +1125,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   #lastPdu: Pdu | undefined;
   #pDataDelivery: Promise<void> | undefined;
+  /** True while reading waits on our own consumer (backpressure), not on the peer. */
+  #holdingBack = false;
   /** The promise of the last `onPending` call, awaited before the next message is read. */
   #pendingDelivery: Promise<void> | undefined;
 
@@ -1409,7 +1416,12 @@ export class Association extends EventEmitter<AssociationEventMap> {
         const held = this.#pendingDelivery;
         if (held) {
           this.#pendingDelivery = undefined;
-          await held;
+          this.#holdingBack = true;
+          try {
+            await held;
+          } finally {
+            this.#holdingBack = false;
+          }
         }
         let stream: IncomingDataSet | undefined;
         if (event.message.hasDataSet) {
@@ -1430,7 +1442,15 @@ export class Association extends EventEmitter<AssociationEventMap> {
       }
     }
     // Backpressure: stop reading while the consumer lags behind.
-    if (fed) await fed.drained();
+    if (fed) {
+      this.#holdingBack = true;
+      try {
+        await fed.drained();
+      } finally {
+        this.#holdingBack = false;
+        if (this.#state === 'Sta6' || this.#state === 'Sta8') this.#idle.start();
+      }
+    }
   }
 
   #protocolAbort(message: string, cause?: unknown): void {
