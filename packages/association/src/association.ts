@@ -1448,7 +1448,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
         await fed.drained();
       } finally {
         this.#holdingBack = false;
-        if (this.#state === 'Sta6' || this.#state === 'Sta8') this.#idle.start();
+        // The state may have moved on while we waited (the type narrowing above does not know).
+        const state = this.#state as string;
+        if (state === 'Sta6' || state === 'Sta8') this.#idle.start();
       }
     }
   }
