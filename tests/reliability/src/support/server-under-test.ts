@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage } from '@dnet/dimse';
@@ -19,6 +19,7 @@ export async function startStoringServer(
 }> {
   const root = mkdtempSync(join(tmpdir(), 'dnet-rel-'));
   const storage = join(root, 'storage');
+  mkdirSync(storage);
   const server = await Server.listen({
     transport,
     host: '127.0.0.1',
