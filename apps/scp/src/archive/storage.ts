@@ -102,7 +102,19 @@ export interface LocalStorageOptions {
   highWaterMark?: number;
   /** Whether to fsync files and directories on commit (default true; tests may turn it off). */
   fsync?: boolean;
+  /**
+   * This node's name when several nodes (processes, machines) share the root
+   * folder: 1-64 letters, digits, `_` or `-`, distinct per node and stable
+   * across restarts. Temporary files are then named `<nodeId>~<random>.part`
+   * and {@link LocalStorage.removeTemporaryFiles} deletes only this node's,
+   * never another node's transfer in progress. Without it (the default) the
+   * root belongs to one process and every temporary file is its own.
+   */
+  nodeId?: string;
 }
+
+/** A valid node id: it becomes part of a file name. */
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The folder, inside the root, where incoming objects are written before commit. */
 export const INCOMING_FOLDER = '.incoming';
@@ -131,15 +143,21 @@ export class LocalStorage implements ObjectStorage {
   readonly root: string;
   readonly #highWaterMark: number;
   readonly #fsync: boolean;
+  /** `<nodeId>~` when the root is shared, else ''. */
+  readonly #tempPrefix: string;
 
   /**
    * @param root - the storage folder (created on first use)
-   * @param options - backpressure and fsync settings
+   * @param options - backpressure, fsync and shared-folder settings
    */
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
     this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.#fsync = options.fsync ?? true;
+    if (options.nodeId !== undefined && !NODE_ID.test(options.nodeId)) {
+      throw new InvalidPathError(options.nodeId, 'a node id is 1-64 letters, digits, _ or -');
+    }
+    this.#tempPrefix = options.nodeId === undefined ? '' : `${options.nodeId}~`;
   }
 
   /**
@@ -159,7 +177,8 @@ export class LocalStorage implements ObjectStorage {
   async begin(uids: ObjectUids): Promise<ObjectWriter> {
     const path = this.pathFor(uids);
     const incoming = join(this.root, INCOMING_FOLDER);
-    const tempPath = join(incoming, `${randomUUID()}.part`);
+    // Unique per node and per object: `wx` below refuses to reuse a name.
+    const tempPath = join(incoming, `${this.#tempPrefix}${randomUUID()}.part`);
     let handle: FileHandle;
     try {
       await mkdir(incoming, { recursive: true });
@@ -228,8 +247,9 @@ export class LocalStorage implements ObjectStorage {
 
   /**
    * Deletes the temporary files that writers left behind when the process
-   * died mid-transfer. Call it at start-up, before any writer exists.
-   * Resolves the number of files removed.
+   * died mid-transfer. Call it at start-up, before any writer exists. With a
+   * `nodeId` only this node's files are deleted (other nodes sharing the
+   * root may be receiving). Resolves the number of files removed.
    */
   async removeTemporaryFiles(): Promise<number> {
     const incoming = join(this.root, INCOMING_FOLDER);
@@ -242,7 +262,7 @@ export class LocalStorage implements ObjectStorage {
     }
     let removed = 0;
     for (const name of names) {
-      if (!name.endsWith('.part')) continue;
+      if (!name.endsWith('.part') || !name.startsWith(this.#tempPrefix)) continue;
       await unlink(join(incoming, name)).then(
         () => removed++,
         () => undefined,
@@ -255,7 +275,8 @@ export class LocalStorage implements ObjectStorage {
   async #place(tempPath: string, path: string): Promise<void> {
     const target = this.#absolute(path);
     const dir = resolve(target, '..');
-    // mkdir -p, then rename; retry once if a concurrent remove() pruned the folder in between.
+    // mkdir -p, then rename; retry (a few times: on a shared root several nodes may prune)
+    // if a concurrent remove() pruned the folder in between.
     for (let attempt = 0; ; attempt++) {
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined && this.#fsync) {
@@ -267,7 +288,7 @@ export class LocalStorage implements ObjectStorage {
         await rename(tempPath, target);
         break;
       } catch (cause) {
-        if (attempt === 0 && isCode(cause, 'ENOENT')) continue;
+        if (attempt < 3 && isCode(cause, 'ENOENT')) continue;
         throw cause;
       }
     }
