@@ -44,7 +44,10 @@ export interface Plan {
   findMatches: number;
   concurrentAssociations: number;
   concurrentPerAssociation: number;
-  ceilingMiB: number;
+  /** Run dcmjs-dimse on the large objects too (about 5 MB/s: too slow for the full mode). */
+  dcmjsLarge: boolean;
+  /** Rows and columns of the images of the concurrency check. */
+  concurrentImageSize: number;
 }
 
 type Mode = 'discard' | 'write';
@@ -386,7 +389,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
   if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');
   const app = dnetScpApp();
-  const pairs = (modes: Mode[], withWindow: boolean): StoreConfig[] => {
+  const pairs = (modes: Mode[], withWindow: boolean, withDcmjs: boolean): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
       out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
@@ -398,7 +401,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
         out.push({ sender: dnetScu(1), receiver: storescp, mode });
         if (withWindow) out.push({ sender: dnetScu(8), receiver: storescp, mode });
         out.push({ sender: storescu, receiver: storescp, mode });
-        out.push({ sender: dcmjs, receiver: storescp, mode });
+        if (withDcmjs) out.push({ sender: dcmjs, receiver: storescp, mode });
       }
     }
     return out;
@@ -412,7 +415,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'large',
       corpus.large,
       corpus.largeBytes,
-      pairs(['discard', 'write'], false),
+      pairs(['discard', 'write'], false, plan.dcmjsLarge),
       plan.runs,
       work,
       corpus.largeBytes,
@@ -425,7 +428,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'small',
       corpus.small,
       corpus.smallBytes,
-      pairs(['discard', 'write'], true),
+      pairs(['discard', 'write'], true, true),
       plan.runs,
       work,
       0,
@@ -513,6 +516,7 @@ async function control(
 
   log(`C-ECHO: ${plan.echoes} on one association; ${plan.associations} associations`);
   const echo: number[] = [];
+  const pingpong: number[] = [];
   const echoDcmtk: number[] = [];
   const assoc: number[] = [];
   const echoRss: number[] = [];
@@ -540,6 +544,23 @@ async function control(
       log(`  echo run ${run + 1} FAILED: ${(err as Error).message.slice(0, 300)}`);
     } finally {
       serverRss.push((await server.stop()).rssMb);
+    }
+    {
+      const p3 = await freePort();
+      const sink = await startMeasured(
+        ...nodeRole('socket.ts', ['--serve', String(p3), '--echo']),
+        p3,
+      );
+      try {
+        const pp = parseJson(
+          await runMeasured(
+            ...nodeRole('socket.ts', ['--pingpong', String(p3), '--count', String(plan.echoes)]),
+          ),
+        );
+        pingpong.push(plan.echoes / ((pp.ms ?? Number.NaN) / 1000));
+      } finally {
+        await sink.stop();
+      }
     }
     if (haveDcmtk) {
       const p2 = await freePort();
@@ -574,6 +595,12 @@ async function control(
       ...extra,
     });
   };
+  put(
+    'echo',
+    'node net.Socket ping-pong, 80 bytes each way (round-trip ceiling)',
+    'round trips/s',
+    pingpong,
+  );
   put('echo', 'dnet SCU -> dnet SCP: C-ECHO round trips, one association', 'echo/s', echo, {
     receiverRssMb: median(serverRss),
   });
@@ -645,14 +672,25 @@ async function control(
     let row: Row | undefined;
     try {
       const proc = await scu(
-        ['--op', 'concurrent', '--port', String(port), '--count', String(n), '--per', String(per)],
+        [
+          '--op',
+          'concurrent',
+          '--port',
+          String(port),
+          '--count',
+          String(n),
+          '--per',
+          String(per),
+          '--size',
+          String(plan.concurrentImageSize),
+        ],
         300_000,
       );
       const r = parseJson(proc);
       const stopped = await server.stop();
       row = {
         group: 'concurrent',
-        name: `${n} associations x ${per} images -> dnet-scp writing files (${r.count} stored, ${r.failed} failed)`,
+        name: `${n} associations x ${per} images of ${plan.concurrentImageSize}x${plan.concurrentImageSize}x16 bit -> dnet-scp writing files (${r.count} stored, ${r.failed} failed)`,
         unit: 'images/s',
         median: (r.count ?? 0) / ((r.ms ?? Number.NaN) / 1000),
         min: Number.NaN,

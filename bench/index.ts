@@ -56,7 +56,7 @@ async function runCompare(): Promise<void> {
   const started = performance.now();
   const sizes = quick
     ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128 }
-    : { small: 300, large: 4, largeMiB: 128, hugeMiB: 1024 };
+    : { small: 200, large: 4, largeMiB: 64, hugeMiB: 1024 };
   const plan: Plan = quick
     ? {
         runs: 1,
@@ -65,16 +65,18 @@ async function runCompare(): Promise<void> {
         findMatches: 1000,
         concurrentAssociations: 20,
         concurrentPerAssociation: 10,
-        ceilingMiB: 64,
+        concurrentImageSize: 512,
+        dcmjsLarge: true,
       }
     : {
         runs: 3,
-        echoes: 10000,
-        associations: 1000,
+        echoes: 5000,
+        associations: 300,
         findMatches: 1000,
         concurrentAssociations: 200,
         concurrentPerAssociation: 50,
-        ceilingMiB: 512,
+        concurrentImageSize: 128,
+        dcmjsLarge: false,
       };
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
   const log = (line: string) =>

@@ -2,21 +2,58 @@
 // DICOM pairs. `--serve P` accepts connections and discards what arrives;
 // `--push P --bytes N` writes N bytes in 256 KiB chunks, waiting on drain,
 // and prints one JSON line with its timing (connect to the server's FIN).
+// The round-trip ceiling: `--serve P --echo` writes back what arrives;
+// `--pingpong P --count N` sends N 80-byte messages (an A-ECHO-RQ's size),
+// each after the previous one came back, on one connection.
 import { createConnection, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { serve: { type: 'string' }, push: { type: 'string' }, bytes: { type: 'string' } },
+  options: {
+    serve: { type: 'string' },
+    echo: { type: 'boolean', default: false },
+    push: { type: 'string' },
+    bytes: { type: 'string' },
+    pingpong: { type: 'string' },
+    count: { type: 'string', default: '1000' },
+  },
 });
 
 if (values.serve) {
   const server = createServer((socket) => {
-    socket.resume();
+    if (values.echo) socket.on('data', (d) => socket.write(d));
+    else socket.resume();
     socket.on('end', () => socket.end());
     socket.on('error', () => {});
   });
   server.listen(Number(values.serve), '127.0.0.1');
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
+} else if (values.pingpong) {
+  const count = Number(values.count);
+  const socket = createConnection({
+    host: '127.0.0.1',
+    port: Number(values.pingpong),
+    noDelay: true,
+  });
+  await new Promise<void>((r) => socket.once('connect', r));
+  const message = new Uint8Array(80);
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    let received = 0;
+    let done = 0;
+    socket.on('data', (d) => {
+      received += d.length;
+      while (received >= message.length) {
+        received -= message.length;
+        if (++done === count) return resolve();
+        socket.write(message);
+      }
+    });
+    socket.write(message);
+  });
+  const ms = performance.now() - t0;
+  socket.destroy();
+  process.stdout.write(`${JSON.stringify({ ms, count, rssKb: process.resourceUsage().maxRSS })}\n`);
 } else {
   const bytes = Number(values.bytes);
   const chunk = new Uint8Array(256 * 1024);
