@@ -639,6 +639,9 @@ export class Client {
       sopClassUid: context.abstractSyntax,
       peerAeTitle: peerOf(this.association),
       durationMs: performance.now() - started,
+      completed: num(m.numberOfCompletedSuboperations),
+      failed: num(m.numberOfFailedSuboperations),
+      warning: num(m.numberOfWarningSuboperations),
     });
     const category = statusCategory(status);
     if (category === StatusCategory.FAILURE) {

@@ -16,6 +16,12 @@ export interface OperationRecord {
   peerAeTitle: string | undefined;
   /** Time from the request to the final response, in ms. */
   durationMs: number;
+  /** C-MOVE/C-GET: Number of Completed Sub-operations of the final response (PS3.7 §9.3.3.2). */
+  completed?: number;
+  /** C-MOVE/C-GET: Number of Failed Sub-operations. */
+  failed?: number;
+  /** C-MOVE/C-GET: Number of Warning Sub-operations. */
+  warning?: number;
 }
 
 /**

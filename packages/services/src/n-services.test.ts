@@ -3,7 +3,13 @@ import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
-import { instanceAvailability, mpps, queryRetrieve, storageCommitment } from './contexts.js';
+import {
+  instanceAvailability,
+  mpps,
+  queryRetrieve,
+  retrieveContexts,
+  storageCommitment,
+} from './contexts.js';
 import type { OperationRecord } from './diagnostics.js';
 import { isDnetError, OperationFailedError } from './errors.js';
 import { instanceAvailabilityService } from './instance-availability.js';
@@ -11,6 +17,7 @@ import { createMpps, MPPS_SOP_CLASS, MppsScp, updateMpps } from './mpps.js';
 import { type NRequest, type NService, NStatus, statusOfError } from './n-services.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { Server, type ServerHandlers } from './server.js';
+import { SopClass } from './sop-class.js';
 import {
   CommitmentListener,
   type CommitmentResult,
@@ -18,6 +25,7 @@ import {
   STORAGE_COMMITMENT_INSTANCE,
   STORAGE_COMMITMENT_PUSH_MODEL,
 } from './storage-commitment.js';
+import { makeInstance } from './test-support.js';
 
 const PRINTER = '1.2.840.10008.5.1.1.16'; // Printer SOP Class (PS3.4 §H.4.11): any N-class will do
 const TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
@@ -246,6 +254,35 @@ describe('C-FIND/C-MOVE handlers throwing an error with a status (PS3.4 §C.4.1.
     expect(responses.map((r) => r.offendingElement)).toEqual([[0x00100020], [0x00100020]]);
     await client.release();
     await server.close();
+  });
+});
+
+describe('operation records of C-GET (dnet-scp request 2)', () => {
+  it('carry the final status and the completed/failed/warning counts, both roles', async () => {
+    const records: OperationRecord[] = [];
+    const listener = (r: unknown) => records.push(r as OperationRecord);
+    diagnosticsChannel.subscribe('dnet:services:operation', listener);
+    try {
+      const instances = [1, 2, 3].map((i) =>
+        makeInstance({ patient: 1, study: 1, series: 1, instance: i }),
+      );
+      const { server, connect } = await setup({ get: () => instances });
+      const client = await connect(retrieveContexts('study', [SopClass.CT_IMAGE_STORAGE]));
+      let n = 0;
+      await client.get(
+        { '0020000D': text('1.2', 'UI') },
+        { level: 'STUDY', sink: () => (++n === 2 ? 0xb007 : 0) },
+      );
+      await client.release();
+      await server.close();
+    } finally {
+      diagnosticsChannel.unsubscribe('dnet:services:operation', listener);
+    }
+    const get = records.filter((r) => r.operation === 'C-GET');
+    expect(get.map((r) => [r.role, r.status, r.completed, r.failed, r.warning]).sort()).toEqual([
+      ['scp', 0xb000, 2, 0, 1],
+      ['scu', 0xb000, 2, 0, 1],
+    ]);
   });
 });
 

@@ -200,6 +200,12 @@ export interface ServerEventMap {
 const ANY_TS = ['*'];
 const QUERY_TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
 
+/** Sub-operation counts of each C-MOVE/C-GET performed, for its operation record. */
+const retrieveCounts = new WeakMap<
+  IncomingRequest,
+  { completed: number; failed: number; warning: number }
+>();
+
 /** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
 const HANDLER_FAILED = 0xc000;
 
@@ -380,6 +386,7 @@ export class Server extends EventEmitter<ServerEventMap> {
             ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
             peerAeTitle: context.callingAeTitle,
             durationMs: performance.now() - started,
+            ...retrieveCounts.get(rq),
           }),
         )
         .catch((error) => {
@@ -620,6 +627,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     } finally {
       if (client) await client.release().catch(() => client?.abort());
     }
+    retrieveCounts.set(rq, { completed, failed, warning });
     if (context.association.state !== 'Sta6') return undefined;
     let status: number;
     if (cancelled) status = 0xfe00;
