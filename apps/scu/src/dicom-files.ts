@@ -11,6 +11,8 @@ export interface DicomFile {
   size: number;
   /** Media Storage SOP Class UID (0002,0002). */
   sopClassUid: string;
+  /** Media Storage SOP Instance UID (0002,0003). */
+  sopInstanceUid: string;
   /** Transfer Syntax UID (0002,0010). */
   transferSyntaxUid: string;
 }
@@ -53,6 +55,7 @@ export async function findDicomFiles(
         path,
         size: file.size,
         sopClassUid: file.fileMetaInformation.mediaStorageSopClassUid,
+        sopInstanceUid: file.fileMetaInformation.mediaStorageSopInstanceUid,
         transferSyntaxUid: file.transferSyntaxUid,
       });
     } catch {

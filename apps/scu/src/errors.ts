@@ -11,7 +11,7 @@ const DNET_ERROR = Symbol.for('dnet.error');
 export const ScuErrorCode = {
   /** The command line is wrong: unknown option, missing argument, bad key (exit status 2). */
   USAGE: 'DNET_SCU_USAGE',
-  /** The command exists in the issue but the services it needs are not built yet. */
+  /** The command exists in the issue but is not built yet. */
   NOT_AVAILABLE: 'DNET_SCU_NOT_AVAILABLE',
 } as const;
 /** One of the {@link ScuErrorCode} values. */
@@ -51,13 +51,13 @@ export class UsageError extends ScuError {
   }
 }
 
-/** A command whose services are not available yet (the N-services). */
+/** A command of the issue not built yet (mpps). */
 export class NotAvailableError extends ScuError {
   /** @param command - the command asked for */
   constructor(command: string) {
     super(
       ScuErrorCode.NOT_AVAILABLE,
-      `'${command}' is not yet available: @dnet/services has no N-services (N-GET/SET/ACTION/CREATE/DELETE) yet`,
+      `'${command}' is not yet available as its own command (use ncreate and nset)`,
     );
   }
 }

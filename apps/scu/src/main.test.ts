@@ -25,7 +25,19 @@ describe('dnet-scu main', () => {
   });
 
   it('gives examples in the help of every implemented command', async () => {
-    for (const name of ['echo', 'store', 'find', 'move', 'get']) {
+    for (const name of [
+      'echo',
+      'store',
+      'find',
+      'move',
+      'get',
+      'commit',
+      'nget',
+      'nset',
+      'naction',
+      'ncreate',
+      'ndelete',
+    ]) {
       const c = capture();
       await main([name, '-h'], c.io);
       expect(c.out.join('\n')).toMatch(new RegExp(`Examples:\\n  dnet-scu ${name} `));
@@ -71,9 +83,9 @@ describe('dnet-scu main', () => {
     expect(c.err[0]).toMatch(/--port/);
   });
 
-  it('says the N-services are not yet available, exit 3', async () => {
+  it('says mpps is not yet available, exit 3', async () => {
     const c = capture();
-    expect(await main(['commit', '127.0.0.1', '104', 'x.dcm'], c.io)).toBe(3);
+    expect(await main(['mpps', '127.0.0.1', '104'], c.io)).toBe(3);
     expect(c.err[0]).toContain('not yet available');
   });
 

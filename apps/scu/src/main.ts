@@ -3,6 +3,7 @@ import { echo } from './commands/echo.js';
 import { find } from './commands/find.js';
 import { get } from './commands/get.js';
 import { move } from './commands/move.js';
+import { commit, nCommands } from './commands/n-commands.js';
 import { nServices } from './commands/n-services.js';
 import { store } from './commands/store.js';
 import { describeError } from './describe-error.js';
@@ -21,10 +22,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   find,
   move,
   get,
+  commit,
+  ...nCommands,
   ...nServices,
 };
 
-const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get)
+const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get, commit, N-services)
 
 Usage:
 ${Object.values(COMMANDS)

@@ -3,10 +3,10 @@
  * where a test needs to see or steer the SCP side: the user identity sent,
  * failure statuses by name, and Ctrl-C cancelling a C-FIND (C-CANCEL).
  */
-import { Server } from '@dnet/services';
+import { type NRequest, Server } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;
@@ -103,4 +103,138 @@ it('find: Ctrl-C sends C-CANCEL, prints what came, exits 130', async () => {
   expect(lines.length).toBeLessThan(200);
   expect(JSON.parse(lines[0]!)).toEqual({ '00100020': { vr: 'LO', Value: ['PID0'] } });
   expect(findCancelled).toBe(true);
+});
+
+describe('DIMSE-N commands', () => {
+  let nServer: Server;
+  const MPPS = '1.2.840.10008.3.1.2.3.3';
+  const seen: {
+    operation: string;
+    instance: string | undefined;
+    data: unknown;
+    action?: number;
+  }[] = [];
+  const n = () => ['127.0.0.1', String(nServer.port), '--aec', 'NDNET'];
+
+  beforeAll(async () => {
+    const record = (request: NRequest) => {
+      seen.push({
+        operation: request.operation,
+        instance: request.sopInstanceUid,
+        data: request.dataSet,
+        ...(request.actionTypeId !== undefined && { action: request.actionTypeId }),
+      });
+    };
+    nServer = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: 'NDNET',
+      handlers: {
+        nServices: [
+          {
+            sopClasses: [MPPS],
+            nCreate: (r) => {
+              record(r);
+              return { sopInstanceUid: '2.25.42' };
+            },
+            nSet: (r) => void record(r),
+            nGet: (r) => {
+              record(r);
+              return { dataSet: { '00400252': { vr: 'CS', Value: ['COMPLETED'] } } };
+            },
+            nAction: (r) => {
+              record(r);
+              return 0x0123; // PS3.7 §C.5.1x: no such action
+            },
+            nDelete: (r) => void record(r),
+          },
+        ],
+        storageCommitment: (request) => ({
+          committed: request.references.filter((r) => !r.sopInstanceUid.endsWith('.2')),
+          failed: request.references
+            .filter((r) => r.sopInstanceUid.endsWith('.2'))
+            .map((r) => ({ ...r, reason: 0x0112 })),
+        }),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await nServer?.close({ timeoutMs: 1000 });
+  });
+
+  it('ncreate, nset, nget, ndelete with keyword class and -k attributes', async () => {
+    const created = await scu([
+      'ncreate',
+      ...n(),
+      '--class',
+      'ModalityPerformedProcedureStep',
+      '-k',
+      'PerformedProcedureStepStatus=IN PROGRESS',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toBe('N-CREATE 2.25.42: 0000H Success');
+    const set = await scu([
+      'nset',
+      ...n(),
+      '--class',
+      MPPS,
+      '--instance',
+      '2.25.42',
+      '-k',
+      'PerformedProcedureStepStatus=COMPLETED',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const got = await scu([
+      'nget',
+      ...n(),
+      '--class',
+      MPPS,
+      '--instance',
+      '2.25.42',
+      '-k',
+      'PerformedProcedureStepStatus',
+      '--json',
+    ]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      operation: 'N-GET',
+      status: 0,
+      dataSet: { '00400252': { Value: ['COMPLETED'] } },
+    });
+    expect((await scu(['ndelete', ...n(), '--class', MPPS, '--instance', '2.25.42'])).code).toBe(0);
+    expect(seen.map((s) => [s.operation, s.instance])).toEqual([
+      ['N-CREATE', undefined],
+      ['N-SET', '2.25.42'],
+      ['N-GET', '2.25.42'],
+      ['N-DELETE', '2.25.42'],
+    ]);
+    expect(seen[0]?.data).toEqual({ '00400252': { vr: 'CS', Value: ['IN PROGRESS'] } });
+  });
+
+  it('naction: a failure status is one line with its name; exit 1', async () => {
+    const r = await scu([
+      'naction',
+      ...n(),
+      '--class',
+      MPPS,
+      '--instance',
+      '2.25.42',
+      '--action',
+      '7',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('dnet-scu naction: N-ACTION failed: 0123H No such action type');
+    expect(seen.at(-1)).toMatchObject({ operation: 'N-ACTION', action: 7 });
+  });
+
+  it('commit: committed and failed instances from the report; exit 1 when any failed', async () => {
+    const r = await scu(['commit', ...n(), ...files]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^committed 1 of 2 instances \(transaction 2\.25\.\d+\)/);
+    expect(r.stderr.trim()).toBe(
+      `${uidsOf(1, 1, 2).instance}: not committed, 0112H No such SOP Instance`,
+    );
+  });
 });

@@ -9,6 +9,7 @@ const file = (path: string, sopClassUid: string, transferSyntaxUid = ELE): Dicom
   path,
   size: 1,
   sopClassUid,
+  sopInstanceUid: `${path}.1`,
   transferSyntaxUid,
 });
 

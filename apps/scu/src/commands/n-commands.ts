@@ -1,0 +1,224 @@
+import { keywordOf, lookupUidKeyword, parseTag } from '@dnet/dataset';
+import { type NResult, storageCommitment } from '@dnet/services';
+import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import { statusText } from '../describe-error.js';
+import { findDicomFiles } from '../dicom-files.js';
+import { UsageError } from '../errors.js';
+import { parseKeys } from '../keys.js';
+import {
+  COMMON_HELP,
+  type CommonValues,
+  connect,
+  type Io,
+  integerOption,
+  parseCommand,
+  peerOf,
+} from '../options.js';
+import { formatValue } from '../table.js';
+
+type Operation = 'N-GET' | 'N-SET' | 'N-ACTION' | 'N-CREATE' | 'N-DELETE';
+
+const N_OPTIONS = {
+  class: { type: 'string' },
+  instance: { type: 'string' },
+  action: { type: 'string' },
+  query: { type: 'string', short: 'k', multiple: true },
+} as const;
+
+/** A SOP class given as a UID or a registry keyword (`ModalityPerformedProcedureStep`). */
+function sopClassOf(text: string | undefined): string {
+  if (!text) throw new UsageError('give the SOP class with --class UID (or its keyword)');
+  if (/^[0-9.]+$/.test(text)) return text;
+  const entry = lookupUidKeyword(text);
+  if (!entry) throw new UsageError(`unknown SOP class keyword '${text}'`);
+  return entry.uid;
+}
+
+/** Prints a DIMSE-N result: the status, the SOP instance, the reply data set one attribute a line. */
+function printResult(io: Io, values: CommonValues, operation: Operation, result: NResult): void {
+  if (values.json) {
+    io.out(JSON.stringify({ operation, ...result }));
+    return;
+  }
+  if (values.quiet) return;
+  const instance = result.sopInstanceUid ? ` ${result.sopInstanceUid}` : '';
+  io.out(`${operation}${instance}: ${statusText(result.status)}`);
+  for (const [hex, attr] of Object.entries(result.dataSet ?? {})) {
+    io.out(`  ${keywordOf(parseTag(hex) ?? 0)}: ${formatValue(attr)}`);
+  }
+}
+
+const HELPS: Readonly<
+  Record<Operation, { name: string; usage: string; text: string; example: string }>
+> = {
+  'N-GET': {
+    name: 'nget',
+    usage: '--class UID --instance UID [-k Keyword]...',
+    text: 'Reads attributes of a SOP instance with N-GET (PS3.7 §10.1.2); -k keys name the attributes (all when none).',
+    example:
+      '--class ModalityPerformedProcedureStep --instance 1.2.3 -k PerformedProcedureStepStatus',
+  },
+  'N-SET': {
+    name: 'nset',
+    usage: '--class UID --instance UID -k Keyword=value...',
+    text: 'Changes attributes of a SOP instance with N-SET (PS3.7 §10.1.3).',
+    example:
+      '--class ModalityPerformedProcedureStep --instance 1.2.3 -k PerformedProcedureStepStatus=COMPLETED',
+  },
+  'N-ACTION': {
+    name: 'naction',
+    usage: '--class UID --instance UID --action N [-k Keyword=value]...',
+    text: 'Asks for an action with N-ACTION (PS3.7 §10.1.4); -k keys make the Action Information.',
+    example:
+      '--class 1.2.840.10008.1.20.1 --instance 1.2.840.10008.1.20.1.1 --action 1 -k TransactionUID=2.25.1',
+  },
+  'N-CREATE': {
+    name: 'ncreate',
+    usage: '--class UID [--instance UID] -k Keyword=value...',
+    text: 'Creates a SOP instance with N-CREATE (PS3.7 §10.1.5); without --instance the SCP chooses its UID.',
+    example:
+      '--class ModalityPerformedProcedureStep -k PerformedProcedureStepStatus="IN PROGRESS" -k Modality=CT',
+  },
+  'N-DELETE': {
+    name: 'ndelete',
+    usage: '--class UID --instance UID',
+    text: 'Deletes a SOP instance with N-DELETE (PS3.7 §10.1.6).',
+    example: '--class 1.2.840.10008.5.1.1.40 --instance 1.2.3',
+  },
+};
+
+function nCommand(operation: Operation): Command {
+  const h = HELPS[operation];
+  const help = `Usage: dnet-scu ${h.name} <host> <port> ${h.usage} [options]
+
+${h.text}
+
+Options:
+  --class UID          the SOP class, as a UID or a keyword of the UID registry
+  --instance UID       the SOP instance
+  -k, --query KEY[=VALUE]  attributes, as for find
+${operation === 'N-ACTION' ? '  --action N           Action Type ID (0000,1008)\n' : ''}
+${COMMON_HELP}
+
+Examples:
+  dnet-scu ${h.name} 127.0.0.1 11112 ${h.example}`;
+  return {
+    summary: `${`${h.name} <host> <port> --class UID`.padEnd(34)} ${operation}`,
+    async run(argv, io) {
+      const { values, positionals } = parseCommand(argv, N_OPTIONS);
+      if (values.help) return printHelp(io, help);
+      const peer = peerOf(positionals);
+      const sopClassUid = sopClassOf(values.class);
+      const instance = values.instance;
+      if (!instance && operation !== 'N-CREATE')
+        throw new UsageError('give the SOP instance with --instance UID');
+      const attributes = parseKeys(values.query ?? []);
+      const action = integerOption('action', values.action, 0xffff);
+      if (operation === 'N-ACTION' && action === undefined)
+        throw new UsageError('give the Action Type ID with --action N');
+      const client = await connect(
+        values,
+        peer,
+        [
+          {
+            abstractSyntax: sopClassUid,
+            transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
+          },
+        ],
+        { signal: io.signal },
+      );
+      if (values.verbose) logContexts(io, client);
+      const signal = io.signal ? { signal: io.signal } : {};
+      try {
+        const result = await {
+          'N-GET': () =>
+            client.nGet(sopClassUid, instance!, {
+              ...signal,
+              attributes: Object.keys(attributes).map((hex) => Number.parseInt(hex, 16)),
+            }),
+          'N-SET': () => client.nSet(sopClassUid, instance!, attributes, signal),
+          'N-ACTION': () =>
+            client.nAction(
+              sopClassUid,
+              instance!,
+              action!,
+              Object.keys(attributes).length ? attributes : undefined,
+              signal,
+            ),
+          'N-CREATE': () =>
+            client.nCreate(sopClassUid, attributes, {
+              ...signal,
+              ...(instance && { sopInstanceUid: instance }),
+            }),
+          'N-DELETE': () => client.nDelete(sopClassUid, instance!, signal),
+        }[operation]();
+        printResult(io, values, operation, result);
+      } finally {
+        await finish(client);
+      }
+      return ExitStatus.OK;
+    },
+  };
+}
+
+const COMMIT_HELP = `Usage: dnet-scu commit <host> <port> <file-or-folder>... [options]
+
+Asks the peer to commit to keeping the instances of these Part 10 files
+(Storage Commitment Push Model, PS3.4 Annex J): N-ACTION with their
+references, then waits for the N-EVENT-REPORT on the same association. Exit 0
+only when every instance is committed.
+
+Options:
+  --wait S             longest wait for the report, in seconds (default 60)
+
+${COMMON_HELP}
+
+Examples:
+  dnet-scu commit 127.0.0.1 11112 --aec PACS ./sent/
+  dnet-scu commit pacs 104 --aec PACS ct.dcm --wait 300 --json`;
+
+/** `dnet-scu commit`: Storage Commitment of files already stored. */
+export const commit: Command = {
+  summary: 'commit <host> <port> <path>...     storage commitment of stored files',
+  async run(argv, io) {
+    const { values, positionals } = parseCommand(argv, { wait: { type: 'string' } });
+    if (values.help) return printHelp(io, COMMIT_HELP);
+    const peer = peerOf(positionals);
+    if (positionals.length < 3) throw new UsageError('give at least one file or folder');
+    const waitS = integerOption('wait', values.wait, 86_400) ?? 60;
+    const files = await findDicomFiles(positionals.slice(2), (path, reason) => {
+      if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
+    });
+    if (files.length === 0) throw new UsageError('no DICOM files to commit');
+    const client = await connect(values, peer, [storageCommitment()], { signal: io.signal });
+    if (values.verbose) logContexts(io, client);
+    try {
+      const refs = files.map((f) => ({
+        sopClassUid: f.sopClassUid,
+        sopInstanceUid: f.sopInstanceUid,
+      }));
+      const report = await client.commit(refs, {
+        timeoutMs: waitS * 1000,
+        ...(io.signal && { signal: io.signal }),
+      });
+      for (const f of report.failed)
+        io.err(`${f.sopInstanceUid}: not committed, ${statusText(f.reason)}`);
+      if (values.json) io.out(JSON.stringify({ operation: 'commit', ...report }));
+      else if (!values.quiet) {
+        io.out(
+          `committed ${report.committed.length} of ${refs.length} instances (transaction ${report.transactionUid})`,
+        );
+      }
+      return report.failed.length === 0 && report.committed.length === refs.length
+        ? ExitStatus.OK
+        : ExitStatus.FAILED;
+    } finally {
+      await finish(client);
+    }
+  },
+};
+
+/** The DIMSE-N commands: nget, nset, naction, ncreate, ndelete. */
+export const nCommands: Readonly<Record<string, Command>> = Object.fromEntries(
+  (Object.keys(HELPS) as Operation[]).map((op) => [HELPS[op].name, nCommand(op)]),
+);
