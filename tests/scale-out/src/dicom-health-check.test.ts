@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeMessage } from '@dnet/dimse';
+import { decodePdu, PduType } from '@dnet/pdu';
+import { Server } from '@dnet/services';
+import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haproxyTcpCheck, healthCheckRequests, toHex, VERIFICATION } from './dicom-health-check.js';
+
+const DOC = join(import.meta.dirname, '../../../docs/scale-out.md');
+
+describe('DICOM health check bytes', () => {
+  it('decode as the PDUs and C-ECHO-RQ they claim to be', () => {
+    const r = healthCheckRequests({ callingAeTitle: 'HAPROXY', calledAeTitle: 'DNETSCP' });
+    const rq = decodePdu(r.associateRq);
+    expect(rq).toMatchObject({
+      type: PduType.A_ASSOCIATE_RQ,
+      calledAeTitle: 'DNETSCP',
+      callingAeTitle: 'HAPROXY',
+      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION }],
+    });
+    const data = decodePdu(r.echoRq);
+    expect(data.type).toBe(PduType.P_DATA_TF);
+    const pdv = data.type === PduType.P_DATA_TF ? data.pdvs[0] : undefined;
+    expect(pdv).toMatchObject({ contextId: 1, command: true, last: true });
+    expect(decodeMessage(pdv?.data as Uint8Array)).toMatchObject({
+      commandField: 0x0030,
+      messageId: 1,
+      affectedSopClassUid: VERIFICATION,
+    });
+    expect(toHex(r.releaseRq)).toBe('05000000000400000000');
+  });
+
+  it('are the ones printed in docs/scale-out.md', () => {
+    const doc = readFileSync(DOC, 'utf8');
+    const block =
+      /<!-- tcp-check:begin -->\s*```[a-z]*\n([\s\S]*?)```\s*<!-- tcp-check:end -->/.exec(doc);
+    expect(block, 'docs/scale-out.md has the tcp-check block').not.toBeNull();
+    const lines = (block?.[1] ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    expect(lines).toEqual(haproxyTcpCheck({ callingAeTitle: 'HAPROXY', calledAeTitle: 'DNETSCP' }));
+  });
+});
+
+interface ServerStat {
+  name: string;
+  status: string;
+  check: string;
+}
+
+/** `show stat` over HAProxy's admin socket: the servers of backend `dicom`. */
+function showStat(socket: string): Promise<ServerStat[]> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(socket);
+    let text = '';
+    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
+    conn.on('data', (d) => {
+      text += d.toString();
+    });
+    conn.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    conn.on('close', () => {
+      clearTimeout(timer);
+      const [head, ...rows] = text.trim().split('\n');
+      const columns = (head ?? '').replace(/^# /, '').split(',');
+      const col = (name: string) => columns.indexOf(name);
+      resolve(
+        rows
+          .map((r) => r.split(','))
+          .filter(
+            (c) =>
+              c[col('pxname')] === 'dicom' &&
+              !['FRONTEND', 'BACKEND'].includes(c[col('svname')] ?? ''),
+          )
+          .map((c) => ({
+            name: c[col('svname')] ?? '',
+            status: c[col('status')] ?? '',
+            check: c[col('check_status')] ?? '',
+          })),
+      );
+    });
+    conn.write('show stat\n');
+  });
+}
+
+describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health check', () => {
+  let dir: string;
+  let dnet: Server;
+  let storescp: RunningPeer;
+  let notDicom: NetServer;
+  const sockets = new Set<Socket>();
+  let haproxy: RunningPeer;
+  let ports: { dnet: number; storescp: number; notDicom: number; closed: number };
+  const socket = () => join(dir, 'admin.sock');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-haproxy-'));
+    dnet = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: 'DNETSCP',
+      handlers: { echo: () => undefined },
+    });
+    storescp = await startPeer({
+      command: 'storescp',
+      args: (port) => ['-aet', 'DNETSCP', '-od', dir, String(port)],
+    });
+    // Accepts TCP and answers like a web server: a bare connect check would call it UP.
+    notDicom = createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+      s.end('HTTP/1.0 200 OK\r\n\r\n');
+    });
+    await new Promise<void>((r) => notDicom.listen(0, '127.0.0.1', r));
+    const address = (s: NetServer) => (s.address() as { port: number }).port;
+    ports = {
+      dnet: dnet.port,
+      storescp: storescp.port,
+      notDicom: address(notDicom),
+      closed: await freePort(),
+    };
+    const config = [
+      'global',
+      `  stats socket ${socket()} mode 600 level admin`,
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 2s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      '  timeout check 2s',
+      'listen dicom',
+      '  bind 127.0.0.1:@PORT@',
+      '  balance leastconn',
+      ...haproxyTcpCheck().map((l) => `  ${l}`),
+      '  default-server check inter 300ms fall 2 rise 1',
+      `  server dnet 127.0.0.1:${ports.dnet}`,
+      `  server storescp 127.0.0.1:${ports.storescp}`,
+      `  server notdicom 127.0.0.1:${ports.notDicom}`,
+      `  server closed 127.0.0.1:${ports.closed}`,
+      '',
+    ].join('\n');
+    const file = join(dir, 'haproxy.cfg');
+    const port = await freePort();
+    await writeFile(file, config.replace('@PORT@', String(port)));
+    haproxy = await startPeer({ command: 'haproxy', port, args: () => ['-db', '-f', file] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await haproxy?.stop();
+    await storescp?.stop();
+    await dnet?.close({ timeoutMs: 1000 });
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => notDicom?.close(r));
+    await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('marks DICOM nodes UP and a non-DICOM listener and a closed port DOWN', async () => {
+    let stats: ServerStat[] = [];
+    const deadline = Date.now() + 20_000;
+    const settled = () =>
+      stats.length === 4 &&
+      stats.find((s) => s.name === 'dnet')?.status === 'UP' &&
+      stats.find((s) => s.name === 'storescp')?.status === 'UP' &&
+      stats.find((s) => s.name === 'notdicom')?.status === 'DOWN' &&
+      stats.find((s) => s.name === 'closed')?.status === 'DOWN';
+    while (Date.now() < deadline) {
+      stats = await showStat(socket());
+      if (settled()) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stats).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'dnet', status: 'UP', check: 'L7OK' }),
+        expect.objectContaining({ name: 'storescp', status: 'UP', check: 'L7OK' }),
+        expect.objectContaining({ name: 'notdicom', status: 'DOWN' }),
+        expect.objectContaining({ name: 'closed', status: 'DOWN' }),
+      ]),
+    );
+    // And DICOM goes through the balancer to the healthy nodes.
+    const echo = await runTool('echoscu', ['-aec', 'DNETSCP', '127.0.0.1', String(haproxy.port)], {
+      timeoutMs: 20_000,
+    });
+    expect(echo.code, echo.stderr).toBe(0);
+  }, 40_000);
+});
