@@ -261,8 +261,20 @@ async function storeGroup(
       await mkdir(out, { recursive: true });
       let server: MeasuredServer | undefined;
       try {
-        server = await config.receiver.start(port, config.mode, out);
-        const result = await config.sender.send(port, config.receiver.calledAe, listFile, files);
+        // One retry: a receiver that fails to start (a dist/ folder being
+        // rebuilt by a concurrent build, a port taken meanwhile) is not
+        // what is measured.
+        server = await config.receiver.start(port, config.mode, out).catch(async (err) => {
+          log(`  ${config.receiver.name} did not start, retrying: ${String(err).slice(-300)}`);
+          await new Promise((r) => setTimeout(r, 2000));
+          return config.receiver.start(await freePort(), config.mode, out);
+        });
+        const result = await config.sender.send(
+          server.port,
+          config.receiver.calledAe,
+          listFile,
+          files,
+        );
         const stopped = await server.stop();
         server = undefined;
         if (result.failed > 0 || !Number.isFinite(result.ms)) {
