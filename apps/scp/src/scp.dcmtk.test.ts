@@ -260,6 +260,12 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
       destination: 'STORESCP',
       instances: inStudy.length,
     });
+    expect(scp.logs.find((l) => l.msg === 'C-MOVE done')).toMatchObject({
+      peer: 'MOVESCU',
+      status: '0x0000',
+      completed: inStudy.length,
+      failed: 0,
+    });
   }, 60_000);
 
   it('refuses a C-MOVE to an unknown destination', async () => {

@@ -1,9 +1,11 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
   type DicomJson,
+  type OperationRecord,
   QUERY_MODELS,
   type RequestContext,
   Server,
@@ -25,6 +27,9 @@ import type { ScpConfig } from './config.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
+
+/** The `@dnet/services` diagnostics channel with one record per DIMSE operation. */
+const OPERATION_CHANNEL = 'dnet:services:operation';
 
 /** A running dnet-scp: the server, its archive, and a graceful stop. */
 export interface RunningScp {
@@ -177,6 +182,25 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
       ),
     );
   });
+  // C-MOVE / C-GET end after the handler returns (the server runs the sub-operations):
+  // their final status and counts come from @dnet/services' operation channel.
+  const onOperation = (message: unknown) => {
+    const r = message as OperationRecord;
+    if (r.role !== 'scp' || (r.operation !== 'C-MOVE' && r.operation !== 'C-GET')) return;
+    logger.info(
+      {
+        op: r.operation,
+        peer: r.peerAeTitle,
+        status: r.status === undefined ? 'aborted' : `0x${r.status.toString(16).padStart(4, '0')}`,
+        completed: r.completed,
+        failed: r.failed,
+        warning: r.warning,
+        durationMs: Math.round(r.durationMs),
+      },
+      `${r.operation} done`,
+    );
+  };
+  diagnosticsChannel.subscribe(OPERATION_CHANNEL, onOperation);
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -190,6 +214,7 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
           await server.close({ timeoutMs: config.shutdownTimeoutMs });
           await commitment.drain(config.shutdownTimeoutMs);
         } finally {
+          diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
           await index.close();
         }
       })();
