@@ -18,8 +18,6 @@ export const ExitStatus = {
   FAILED: 1,
   /** The command line is wrong. */
   USAGE: 2,
-  /** The command is not available yet. */
-  NOT_AVAILABLE: 3,
   /** Interrupted (Ctrl-C), after cancelling what was pending (128 + SIGINT). */
   INTERRUPTED: 130,
 } as const;

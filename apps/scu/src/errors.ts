@@ -11,8 +11,6 @@ const DNET_ERROR = Symbol.for('dnet.error');
 export const ScuErrorCode = {
   /** The command line is wrong: unknown option, missing argument, bad key (exit status 2). */
   USAGE: 'DNET_SCU_USAGE',
-  /** The command exists in the issue but is not built yet. */
-  NOT_AVAILABLE: 'DNET_SCU_NOT_AVAILABLE',
 } as const;
 /** One of the {@link ScuErrorCode} values. */
 export type ScuErrorCode = (typeof ScuErrorCode)[keyof typeof ScuErrorCode];
@@ -48,16 +46,5 @@ export class UsageError extends ScuError {
   /** @param message - what is wrong, for one line on stderr; @param options - `cause` */
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(ScuErrorCode.USAGE, message, options);
-  }
-}
-
-/** A command of the issue not built yet (mpps). */
-export class NotAvailableError extends ScuError {
-  /** @param command - the command asked for */
-  constructor(command: string) {
-    super(
-      ScuErrorCode.NOT_AVAILABLE,
-      `'${command}' is not yet available as its own command (use ncreate and nset)`,
-    );
   }
 }

@@ -83,10 +83,14 @@ describe('dnet-scu main', () => {
     expect(c.err[0]).toMatch(/--port/);
   });
 
-  it('says mpps is not yet available, exit 3', async () => {
+  it('mpps wants create, complete or discontinue, and a step to end', async () => {
     const c = capture();
-    expect(await main(['mpps', '127.0.0.1', '104'], c.io)).toBe(3);
-    expect(c.err[0]).toContain('not yet available');
+    expect(await main(['mpps', '127.0.0.1', '104'], c.io)).toBe(2);
+    expect(await main(['mpps', '127.0.0.1', '104', 'complete'], c.io)).toBe(2);
+    expect(c.err).toEqual([
+      expect.stringContaining('give create, complete or discontinue'),
+      expect.stringContaining('give the step to complete with --instance UID'),
+    ]);
   });
 
   it('prints the version', async () => {

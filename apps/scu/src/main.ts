@@ -3,8 +3,7 @@ import { echo } from './commands/echo.js';
 import { find } from './commands/find.js';
 import { get } from './commands/get.js';
 import { move } from './commands/move.js';
-import { commit, nCommands } from './commands/n-commands.js';
-import { nServices } from './commands/n-services.js';
+import { commit, mpps, nCommands } from './commands/n-commands.js';
 import { store } from './commands/store.js';
 import { describeError } from './describe-error.js';
 import { ScuErrorCode } from './errors.js';
@@ -23,8 +22,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   move,
   get,
   commit,
+  mpps,
   ...nCommands,
-  ...nServices,
 };
 
 const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get, commit, N-services)
@@ -38,8 +37,7 @@ ${Object.values(COMMANDS)
   dnet-scu --version                 the version
 
 Exit status: 0 when every operation succeeded, 1 when any failed (one line per
-failure on stderr), 2 for a wrong command line, 3 for a command not yet available,
-130 when interrupted.
+failure on stderr), 2 for a wrong command line, 130 when interrupted.
 
 Examples:
   dnet-scu echo 127.0.0.1 11112

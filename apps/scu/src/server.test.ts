@@ -213,6 +213,30 @@ describe('DIMSE-N commands', () => {
     expect(seen[0]?.data).toEqual({ '00400252': { vr: 'CS', Value: ['IN PROGRESS'] } });
   });
 
+  it('mpps create then complete: N-CREATE IN PROGRESS, N-SET COMPLETED (PS3.4 F.7.2)', async () => {
+    const created = await scu(['mpps', ...n(), 'create', '-k', 'Modality=CT']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toBe('N-CREATE 2.25.42: 0000H Success');
+    const done = await scu(['mpps', ...n(), 'complete', '--instance', '2.25.42']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout.trim()).toBe('N-SET 2.25.42: 0000H Success');
+    expect(seen.slice(-2)).toEqual([
+      {
+        operation: 'N-CREATE',
+        instance: undefined,
+        data: {
+          '00080060': { vr: 'CS', Value: ['CT'] },
+          '00400252': { vr: 'CS', Value: ['IN PROGRESS'] },
+        },
+      },
+      {
+        operation: 'N-SET',
+        instance: '2.25.42',
+        data: { '00400252': { vr: 'CS', Value: ['COMPLETED'] } },
+      },
+    ]);
+  });
+
   it('naction: a failure status is one line with its name; exit 1', async () => {
     const r = await scu([
       'naction',

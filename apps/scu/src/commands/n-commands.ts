@@ -1,5 +1,5 @@
 import { keywordOf, lookupUidKeyword, parseTag } from '@dnet/dataset';
-import { type NResult, storageCommitment } from '@dnet/services';
+import { mpps as mppsContext, type NResult, storageCommitment } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
 import { statusText } from '../describe-error.js';
 import { findDicomFiles } from '../dicom-files.js';
@@ -15,6 +15,9 @@ import {
   peerOf,
 } from '../options.js';
 import { formatValue } from '../table.js';
+
+/** Modality Performed Procedure Step SOP Class (PS3.4 F.7.3). */
+const MPPS_CLASS = '1.2.840.10008.3.1.2.3.3';
 
 type Operation = 'N-GET' | 'N-SET' | 'N-ACTION' | 'N-CREATE' | 'N-DELETE';
 
@@ -215,6 +218,69 @@ export const commit: Command = {
     } finally {
       await finish(client);
     }
+  },
+};
+
+const MPPS_HELP = `Usage: dnet-scu mpps <host> <port> create|complete|discontinue [--instance UID] [-k KEY=VALUE]... [options]
+
+Modality Performed Procedure Step (PS3.4 Annex F.7): \`create\` sends the
+N-CREATE of a step IN PROGRESS (the SCP chooses its UID unless --instance is
+given) and prints its UID; \`complete\` and \`discontinue\` send the N-SET that
+ends it (PS3.4 F.7.2.2: the final state is COMPLETED or DISCONTINUED).
+
+Options:
+  --instance UID       the procedure step (required to complete or discontinue)
+  -k, --query KEY[=VALUE]  attributes, as for find
+
+${COMMON_HELP}
+
+Examples:
+  dnet-scu mpps 127.0.0.1 11112 create -k Modality=CT -k PerformedStationAETitle=CT1
+  dnet-scu mpps 127.0.0.1 11112 complete --instance 2.25.42 -k PerformedProcedureStepEndTime=101500`;
+
+/** PS3.4 F.7.2.1: Performed Procedure Step Status (0040,0252) values. */
+const MPPS_STATUS = {
+  /** create: the step has started */
+  create: 'IN PROGRESS',
+  /** the step is over */
+  complete: 'COMPLETED',
+  /** the step was stopped */
+  discontinue: 'DISCONTINUED',
+} as const;
+
+/** `dnet-scu mpps`: N-CREATE and N-SET of a Modality Performed Procedure Step. */
+export const mpps: Command = {
+  summary: 'mpps <host> <port> create|complete  Modality Performed Procedure Step',
+  async run(argv, io) {
+    const { values, positionals } = parseCommand(argv, N_OPTIONS);
+    if (values.help) return printHelp(io, MPPS_HELP);
+    const peer = peerOf(positionals);
+    const action = positionals[2] as keyof typeof MPPS_STATUS | undefined;
+    if (!action || !(action in MPPS_STATUS))
+      throw new UsageError('give create, complete or discontinue');
+    if (action !== 'create' && !values.instance)
+      throw new UsageError(`give the step to ${action} with --instance UID`);
+    const attributes = parseKeys(values.query ?? []);
+    attributes['00400252'] ??= { vr: 'CS', Value: [MPPS_STATUS[action]] };
+    const client = await connect(values, peer, [mppsContext()], { signal: io.signal });
+    if (values.verbose) logContexts(io, client);
+    const signal = io.signal ? { signal: io.signal } : {};
+    try {
+      const result =
+        action === 'create'
+          ? await client.nCreate(MPPS_CLASS, attributes, {
+              ...signal,
+              ...(values.instance && { sopInstanceUid: values.instance }),
+            })
+          : await client.nSet(MPPS_CLASS, values.instance!, attributes, signal);
+      printResult(io, values, action === 'create' ? 'N-CREATE' : 'N-SET', {
+        ...result,
+        sopInstanceUid: result.sopInstanceUid ?? values.instance,
+      });
+    } finally {
+      await finish(client);
+    }
+    return ExitStatus.OK;
   },
 };
 
