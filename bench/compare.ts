@@ -499,10 +499,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'huge',
       [corpus.huge],
       corpus.hugeBytes,
-      [
-        { sender: dnetScu(1), receiver: app, mode: 'write' },
-        ...(haveDcmtk ? [{ sender: dnetScu(1), receiver: storescp, mode: 'write' as Mode }] : []),
-      ],
+      [{ sender: dnetScu(1), receiver: app, mode: 'write' }],
       1,
       work,
       0,

@@ -56,7 +56,7 @@ async function runCompare(): Promise<void> {
   const started = performance.now();
   const sizes = quick
     ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128 }
-    : { small: 200, large: 4, largeMiB: 64, hugeMiB: 1024 };
+    : { small: 100, large: 4, largeMiB: 32, hugeMiB: 1024 };
   const plan: Plan = quick
     ? {
         runs: 1,
@@ -70,12 +70,12 @@ async function runCompare(): Promise<void> {
       }
     : {
         runs: 3,
-        echoes: 5000,
-        associations: 300,
+        echoes: 3000,
+        associations: 200,
         findMatches: 1000,
         concurrentAssociations: 200,
         concurrentPerAssociation: 50,
-        concurrentImageSize: 128,
+        concurrentImageSize: 64,
         dcmjsLarge: false,
       };
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));

@@ -12,6 +12,14 @@ export const TIME = '/usr/bin/time';
 
 const timeDir = mkdtempSync(join(tmpdir(), 'dnet-bench-time-'));
 let seq = 0;
+/** Processes started and not yet closed: stopped if the harness is interrupted. */
+const live = new Set<ChildProcess>();
+for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(name, () => {
+    for (const child of live) killTimed(child, 'SIGKILL');
+    process.exit(130);
+  });
+}
 
 /** Removes the folder of GNU time's reports. */
 export function cleanupMeasure(): void {
@@ -59,6 +67,8 @@ function start(command: string, args: string[], cwd?: string) {
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
+  live.add(child);
+  child.once('close', () => live.delete(child));
   const t0 = performance.now();
   const closed = new Promise<Finished>((done) => {
     child.once('error', (err) =>
