@@ -129,6 +129,36 @@ describe('dnet-scp in-process', () => {
     expect(await scp.scp.index.get('1.2.826.0.1.2.1.2')).toBeUndefined();
   });
 
+  it('streams an object larger than the indexed head (4 MiB) to disk unchanged and indexes its head', async () => {
+    const uids = { study: '1.2.826.0.1.6', series: '1.2.826.0.1.6.1', sop: '1.2.826.0.1.6.1.1' };
+    const ds = image(uids, 'large');
+    ds.setBytes(
+      'PixelData',
+      new Uint8Array(4 * 1024 * 1024).map((_, i) => i % 253),
+      'OW',
+    );
+    expect((await client.store(ds)).status).toBe(0);
+    const stored = await readFile(join(storage, uids.study, uids.series, `${uids.sop}.dcm`));
+    const sent = encodeDataSet(ds, EXPLICIT_VR_LE);
+    expect(Buffer.compare(stored.subarray(readPart10Header(stored).dataSetOffset), sent)).toBe(0);
+    const record = await scp.scp.index.get(uids.sop);
+    expect(record?.attributes['00081030']).toEqual({ vr: 'LO', Value: ['large'] });
+    expect(record?.attributes['7FE00010']).toBeUndefined();
+  });
+
+  it('refuses (C000H) an object whose Series Instance UID is not in its first MiB, writing nothing', async () => {
+    const uids = { study: '1.2.826.0.1.7', series: '1.2.826.0.1.7.1', sop: '1.2.826.0.1.7.1.1' };
+    const ds = image(uids);
+    ds.setString('00090010', 'DNET PRIVATE', 'LO');
+    ds.setBytes('00091001', new Uint8Array(2 * 1024 * 1024), 'OB');
+    const before = await files(storage);
+    const r = await client.store(ds).catch((e) => e);
+    expect(r.status).toBe(0xc000);
+    expect(await files(storage)).toEqual(before);
+    expect(await scp.scp.index.get(uids.sop)).toBeUndefined();
+    expect(await client.echo()).toBe(0); // the association goes on
+  });
+
   it('leaves no file and no row when the association is aborted mid-data-set', async () => {
     const aborting = await connect();
     const sop = '1.2.826.0.1.3.1.1';
