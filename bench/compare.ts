@@ -256,44 +256,47 @@ async function storeGroup(
       const key = keyOf(config);
       const acc = accs.get(key) ?? { mbs: [], ips: [], s: [], r: [], failures: 0 };
       accs.set(key, acc);
-      const port = await freePort();
       const out = join(work, `out-${group}-${run}`);
-      await mkdir(out, { recursive: true });
-      let server: MeasuredServer | undefined;
-      try {
-        // One retry: a receiver that fails to start (a dist/ folder being
-        // rebuilt by a concurrent build, a port taken meanwhile) is not
-        // what is measured.
-        server = await config.receiver.start(port, config.mode, out).catch(async (err) => {
-          log(`  ${config.receiver.name} did not start, retrying: ${String(err).slice(-300)}`);
-          await new Promise((r) => setTimeout(r, 2000));
-          return config.receiver.start(await freePort(), config.mode, out);
-        });
-        const result = await config.sender.send(
-          server.port,
-          config.receiver.calledAe,
-          listFile,
-          files,
-        );
-        const stopped = await server.stop();
-        server = undefined;
-        if (result.failed > 0 || !Number.isFinite(result.ms)) {
-          throw new Error(`${result.failed} stores failed`);
+      // Two attempts: a run that fails because a dist/ folder was being
+      // rebuilt by a concurrent build (or a port was taken meanwhile) is not
+      // what is measured; a second failure is reported.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        await mkdir(out, { recursive: true });
+        let server: MeasuredServer | undefined;
+        try {
+          server = await config.receiver.start(await freePort(), config.mode, out);
+          const result = await config.sender.send(
+            server.port,
+            config.receiver.calledAe,
+            listFile,
+            files,
+          );
+          const stopped = await server.stop();
+          server = undefined;
+          if (result.failed > 0 || !Number.isFinite(result.ms)) {
+            throw new Error(`${result.failed} stores failed`);
+          }
+          acc.mbs.push(bytes / 1e6 / (result.ms / 1000));
+          acc.ips.push(files.length / (result.ms / 1000));
+          acc.s.push(result.proc.rssMb);
+          acc.r.push(stopped.rssMb);
+          log(
+            `  ${group} run ${run + 1}: ${key}: ${(bytes / 1e6 / (result.ms / 1000)).toFixed(0)} MB/s`,
+          );
+          break;
+        } catch (err) {
+          const note = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
+          if (server) await server.stop();
+          log(`  ${group} run ${run + 1}: ${key}: attempt ${attempt} FAILED ${note}`);
+          if (attempt === 2) {
+            acc.failures++;
+            acc.note = note.slice(0, 160);
+          } else {
+            await new Promise((r) => setTimeout(r, 3000));
+          }
+        } finally {
+          await rm(out, { recursive: true, force: true });
         }
-        acc.mbs.push(bytes / 1e6 / (result.ms / 1000));
-        acc.ips.push(files.length / (result.ms / 1000));
-        acc.s.push(result.proc.rssMb);
-        acc.r.push(stopped.rssMb);
-        log(
-          `  ${group} run ${run + 1}: ${key}: ${(bytes / 1e6 / (result.ms / 1000)).toFixed(0)} MB/s`,
-        );
-      } catch (err) {
-        acc.failures++;
-        acc.note = (err as Error).message.split('\n')[0]?.slice(0, 200);
-        log(`  ${group} run ${run + 1}: ${key}: FAILED ${acc.note}`);
-        if (server) log((await server.stop()).stderr.slice(-400));
-      } finally {
-        await rm(out, { recursive: true, force: true });
       }
     }
   }
