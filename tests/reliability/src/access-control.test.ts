@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { type UserIdentityRq, UserIdentityType } from '@dnet/pdu';
 import { Client, Server, verification } from '@dnet/services';
 import { memory } from '@dnet/transport';
@@ -127,6 +128,33 @@ describe('access control of a Server (PS3.8 §9.3.4 Table 9-21 results)', () => 
       expect(await client.echo()).toBe(0);
       await client.release();
     }
+  });
+
+  it('each refusal is published on dnet:association:rejected by the acceptor, with result, source and reason', async () => {
+    const seen: { role: string; result: number; source: number; reason: number }[] = [];
+    const listener = (message: unknown) => {
+      const { association, error } = message as {
+        association: { role: string };
+        error: { result: number; source: number; reason: number };
+      };
+      seen.push({
+        role: association.role,
+        result: error.result,
+        source: error.source,
+        reason: error.reason,
+      });
+    };
+    diagnosticsChannel.subscribe('dnet:association:rejected', listener);
+    try {
+      await rejection(connect('BAD', password('alice', 'pw')));
+      await rejection(connect('GOOD', password('alice', 'wrong')));
+    } finally {
+      diagnosticsChannel.unsubscribe('dnet:association:rejected', listener);
+    }
+    expect(seen.filter((s) => s.role === 'acceptor')).toEqual([
+      { role: 'acceptor', result: 1, source: 1, reason: 3 },
+      { role: 'acceptor', result: 1, source: 1, reason: 1 },
+    ]);
   });
 
   it('past maxAssociations: rejected-transient, service-provider (presentation), local-limit-exceeded', async () => {
