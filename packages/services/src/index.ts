@@ -28,6 +28,18 @@
  *
  * @example
  * ```ts
+ * // DIMSE-N and the service classes built on them (PS3.7 §10, PS3.4 Annexes F, J, K, R)
+ * import { Client, CommitmentListener, MppsScp, Server, mpps, storageCommitment, worklistFind } from '@dnet/services';
+ * const listener = new CommitmentListener();
+ * const server = await Server.listen({ transport: tcp(), port: 11113, aeTitle: 'DNET',
+ *   handlers: { nServices: [new MppsScp().service, listener.service], find: worklistFind(items),
+ *     storageCommitment: (rq) => ({ committed: rq.references, failed: [] }) } });
+ * const client = await Client.connect({ ..., contexts: [storageCommitment({ role: 'both' }), mpps()] });
+ * const report = await client.commit([{ sopClassUid, sopInstanceUid }], { listener });
+ * ```
+ *
+ * @example
+ * ```ts
  * import { matches } from '@dnet/services';
  * const query = { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] } };
  * matches(query, { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^JANE' }] } }); // true

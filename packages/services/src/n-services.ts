@@ -622,7 +622,10 @@ export function statusOfError(
     );
   return {
     status,
-    errorComment: String(e.message ?? error).slice(0, 64),
+    // Error Comment is LO (PS3.7 Annex C, PS3.5 §6.2): printable ASCII kept, the rest replaced.
+    errorComment: String(e.message ?? error)
+      .replace(/[^\x20-\x5b\x5d-\x7e]/g, '?')
+      .slice(0, 64),
     ...(offendingElement.length > 0 && { offendingElement }),
   };
 }

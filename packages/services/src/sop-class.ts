@@ -24,6 +24,12 @@ export const SopClass = {
   PATIENT_STUDY_ONLY_GET: '1.2.840.10008.5.1.4.1.2.3.3',
   /** Modality Worklist Information Model - FIND (PS3.4 §K.6.1.2). */
   MODALITY_WORKLIST_FIND: '1.2.840.10008.5.1.4.31',
+  /** Storage Commitment Push Model SOP Class (PS3.4 §J.3.1). */
+  STORAGE_COMMITMENT_PUSH_MODEL: '1.2.840.10008.1.20.1',
+  /** Modality Performed Procedure Step SOP Class (PS3.4 §F.7.1). */
+  MODALITY_PERFORMED_PROCEDURE_STEP: '1.2.840.10008.3.1.2.3.3',
+  /** Instance Availability Notification SOP Class (PS3.4 §R.4.1). */
+  INSTANCE_AVAILABILITY_NOTIFICATION: '1.2.840.10008.5.1.4.33',
   /** CT Image Storage (PS3.4 Annex B.5). */
   CT_IMAGE_STORAGE: '1.2.840.10008.5.1.4.1.1.2',
   /** MR Image Storage (PS3.4 Annex B.5). */
