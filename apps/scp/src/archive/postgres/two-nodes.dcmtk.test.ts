@@ -1,0 +1,293 @@
+/**
+ * Two dnet-scp nodes (the app's own store and query handlers, in process) on
+ * one PostgreSQL index and one storage root, behind HAProxy with the DICOM
+ * health check of docs/scale-out.md; DCMTK tools as the SCUs (issue 14).
+ * The CLI's `--db postgres://` is not wired yet, so the nodes are assembled
+ * here the way startScp() assembles them.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodePart10, toDicomJson } from '@dnet/dataset';
+import { Server } from '@dnet/services';
+import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { tcp } from '@dnet/transport-tcp';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createQueryHandlers } from '../../query-handlers.js';
+import { createStoreHandler } from '../../store-handler.js';
+import { type SyntheticImage, syntheticImages } from '../../synthetic-images.js';
+import { LocalStorage, type ObjectUids } from '../storage.js';
+import { PostgresIndex } from './postgres-index.js';
+import { postgresBinDir, startPostgres, type TestPostgres } from './test-postgres.js';
+
+const DOC = join(import.meta.dirname, '../../../../../docs/scale-out.md');
+const AE = 'DNETSCP';
+
+/** The tcp-check lines of docs/scale-out.md: the deployment tested is the one documented. */
+function documentedTcpCheck(): string[] {
+  const doc = readFileSync(DOC, 'utf8');
+  const block = /<!-- tcp-check:begin -->\s*```[a-z]*\n([\s\S]*?)```/.exec(doc);
+  if (!block?.[1]) throw new Error('docs/scale-out.md has no tcp-check block');
+  return block[1]
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/** `show stat` over HAProxy's admin socket, one CSV line per proxy or server (column 17: status). */
+function showStat(socket: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(socket);
+    let text = '';
+    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
+    conn.on('data', (d) => {
+      text += d.toString();
+    });
+    conn.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    conn.on('close', () => {
+      clearTimeout(timer);
+      resolve(text.trim().split('\n'));
+    });
+    conn.write('show stat\n');
+  });
+}
+
+interface Node {
+  name: string;
+  server: Server;
+  index: PostgresIndex;
+  /** SOP Instance UIDs this node received. */
+  received: Set<string>;
+}
+
+const TOOLS = ['haproxy', 'storescu', 'findscu', 'movescu', 'getscu', 'storescp'];
+const peers = postgresBinDir() ? TOOLS : [...TOOLS, 'postgres-server'];
+
+describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAProxy', () => {
+  let dir: string;
+  let root: string;
+  let pgServer: TestPostgres;
+  let url: string;
+  let nodes: Node[] = [];
+  let storescp: RunningPeer;
+  let haproxy: RunningPeer;
+  let images: SyntheticImage[];
+  let movedTo: string;
+  const logger = pino({ level: 'silent' });
+
+  async function startNode(name: string): Promise<Node> {
+    const index = await PostgresIndex.open(url, { poolSize: 6 });
+    const storage = new LocalStorage(root, { nodeId: name });
+    await storage.removeTemporaryFiles();
+    const received = new Set<string>();
+    // Records which node received what (to retrieve it through the other node).
+    const recording = Object.assign(Object.create(storage) as LocalStorage, {
+      begin: (uids: ObjectUids) => {
+        received.add(uids.sopInstanceUid);
+        return storage.begin(uids);
+      },
+    });
+    const store = createStoreHandler({ storage: recording, index, logger });
+    const { find, move, get } = createQueryHandlers({ index, storage, aeTitle: AE, logger });
+    const server = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: AE,
+      handlers: { echo: () => undefined, store, find, move, get },
+      aeTable: { STORESCP: { host: '127.0.0.1', port: storescp.port } },
+    });
+    return { name, server, index, received };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-two-nodes-'));
+    root = join(dir, 'shared-root');
+    movedTo = join(dir, 'moved');
+    await mkdir(movedTo);
+    pgServer = await startPostgres();
+    url = await pgServer.createDatabase('cluster');
+    images = await syntheticImages(join(dir, 'images'), { count: 200, perSeries: 10, size: 32 });
+    storescp = await startPeer({
+      command: 'storescp',
+      args: (port) => ['-aet', 'STORESCP', '-od', movedTo, '+B', '+xa', String(port)],
+    });
+    // Both nodes start together: the schema is created once (advisory lock).
+    nodes = await Promise.all([startNode('node-1'), startNode('node-2')]);
+    const port = await freePort();
+    const config = [
+      'global',
+      `  stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 2s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      '  timeout check 2s',
+      'listen dicom',
+      `  bind 127.0.0.1:${port}`,
+      '  balance roundrobin',
+      ...documentedTcpCheck().map((l) => `  ${l}`),
+      '  default-server check inter 300ms fall 2 rise 1',
+      ...nodes.map((n) => `  server ${n.name} 127.0.0.1:${n.server.port}`),
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'haproxy.cfg'), config);
+    haproxy = await startPeer({
+      command: 'haproxy',
+      port,
+      args: () => ['-db', '-f', join(dir, 'haproxy.cfg')],
+    });
+    // Both nodes pass the DICOM health check before any SCU is sent through.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const stat = await showStat(join(dir, 'admin.sock'));
+      const up = stat.filter((l) => /^dicom,node-\d,/.test(l) && l.split(',')[17] === 'UP');
+      if (up.length === 2) break;
+      if (Date.now() > deadline) throw new Error(`nodes not UP in HAProxy:\n${stat.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await haproxy?.stop();
+    for (const n of nodes) {
+      await n.server.close({ timeoutMs: 2000 });
+      await n.index.close();
+    }
+    await storescp?.stop();
+    await pgServer?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('storescu through HAProxy, 8 associations, 200 files: each indexed exactly once, both nodes used', async () => {
+    const groups = Array.from({ length: 8 }, (_, g) => images.filter((_, i) => i % 8 === g));
+    const runs = await Promise.all(
+      groups.map((g) =>
+        runTool(
+          'storescu',
+          ['-aec', AE, '127.0.0.1', String(haproxy.port), ...g.map((i) => i.path)],
+          { timeoutMs: 90_000 },
+        ),
+      ),
+    );
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(await nodes[0]?.index.count()).toEqual({
+      patients: 2,
+      studies: 10,
+      series: 20,
+      instances: 200,
+    });
+    // Every SOP Instance UID was received by exactly one node.
+    const [a, b] = nodes as [Node, Node];
+    expect(a.received.size).toBeGreaterThan(0);
+    expect(b.received.size).toBeGreaterThan(0);
+    expect(a.received.size + b.received.size).toBe(200);
+    const all = new Set([...a.received, ...b.received]);
+    expect(all.size).toBe(200);
+    for (const image of images) {
+      expect(await b.index.get(image.sopInstanceUid)).toMatchObject({
+        path: `${image.studyInstanceUid}/${image.seriesInstanceUid}/${image.sopInstanceUid}.dcm`,
+      });
+    }
+  }, 180_000);
+
+  it('findscu through HAProxy sees all 200 instances', async () => {
+    const out = join(dir, 'find');
+    await mkdir(out);
+    const r = await runTool(
+      'findscu',
+      [
+        '-S',
+        '-X',
+        '-aec',
+        AE,
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        'StudyInstanceUID',
+        '-k',
+        'NumberOfStudyRelatedInstances',
+        '127.0.0.1',
+        String(haproxy.port),
+      ],
+      { cwd: out, timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const files = (await readdir(out)).filter((f) => f.startsWith('rsp'));
+    expect(files).toHaveLength(10);
+    let total = 0;
+    for (const f of files) {
+      const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
+      total += Number(json['00201208']?.Value?.[0]);
+    }
+    expect(total).toBe(200);
+  }, 60_000);
+
+  it('movescu and getscu against each node retrieve instances the other node stored', async () => {
+    const [a, b] = nodes as [Node, Node];
+    // A series with instances received by node B, moved through node A.
+    const byB = images.find((i) => b.received.has(i.sopInstanceUid)) as SyntheticImage;
+    const seriesB = images.filter((i) => i.seriesInstanceUid === byB.seriesInstanceUid);
+    const move = await runTool(
+      'movescu',
+      [
+        '-S',
+        '-aec',
+        AE,
+        '-aem',
+        'STORESCP',
+        '-k',
+        'QueryRetrieveLevel=SERIES',
+        '-k',
+        `StudyInstanceUID=${byB.studyInstanceUid}`,
+        '-k',
+        `SeriesInstanceUID=${byB.seriesInstanceUid}`,
+        '127.0.0.1',
+        String(a.server.port),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(move.code, move.stderr).toBe(0);
+    const moved = await readdir(movedTo);
+    for (const i of seriesB) expect(moved.some((f) => f.includes(i.sopInstanceUid))).toBe(true);
+
+    // An instance received by node A, fetched with C-GET from node B.
+    const byA = images.find((i) => a.received.has(i.sopInstanceUid)) as SyntheticImage;
+    const out = join(dir, 'get');
+    await mkdir(out);
+    const get = await runTool(
+      'getscu',
+      [
+        '-S',
+        '-aec',
+        AE,
+        '-od',
+        out,
+        '-k',
+        'QueryRetrieveLevel=IMAGE',
+        '-k',
+        `StudyInstanceUID=${byA.studyInstanceUid}`,
+        '-k',
+        `SeriesInstanceUID=${byA.seriesInstanceUid}`,
+        '-k',
+        `SOPInstanceUID=${byA.sopInstanceUid}`,
+        '127.0.0.1',
+        String(b.server.port),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(get.code, get.stderr).toBe(0);
+    const got = await readdir(out);
+    expect(got).toHaveLength(1);
+    const sent = await readFile(byA.path);
+    const fetched = await readFile(join(out, got[0] as string));
+    expect(fetched.subarray(fetched.length - 32)).toEqual(sent.subarray(sent.length - 32));
+  }, 120_000);
+});
