@@ -174,7 +174,7 @@ async function run(): Promise<void> {
   await stopServers('SIGTERM');
   const operations = log
     .map((l) => JSON.parse(l) as { op?: string; status?: string })
-    .filter((l) => l.op);
+    .filter((l) => l.op && l.status !== 'started'); // C-MOVE/C-GET log a start and an end line
   const byOp = new Map<string, number>();
   for (const o of operations) byOp.set(o.op!, (byOp.get(o.op!) ?? 0) + 1);
   console.log(
