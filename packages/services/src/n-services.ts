@@ -572,8 +572,9 @@ const commandNames: Record<number, string> = {
 
 /**
  * Routes the DIMSE-N requests of an association to the services: the first
- * service listing the SOP class answers; a class no service lists gets 0118H
- * no such SOP class (PS3.7 §C.4.23).
+ * service listing the SOP class with a handler for the operation answers
+ * (0211H when none has one); a class no service lists gets 0118H no such SOP
+ * class (PS3.7 §C.4.23).
  */
 export function serveNServices(
   association: Association,
@@ -587,13 +588,15 @@ export function serveNServices(
       run(rq, async () => {
         const m = rq.message as unknown as Record<string, string | undefined>;
         const uid = m.requestedSopClassUid ?? m.affectedSopClassUid ?? '';
-        const service = services.find((s) => s.sopClasses.includes(uid));
-        if (!service) {
+        const listing = services.filter((s) => s.sopClasses.includes(uid));
+        if (listing.length === 0) {
           rq.dataSet?.discard();
           await rq.respond(responseFor(rq.message, NStatus.NO_SUCH_SOP_CLASS));
           return NStatus.NO_SUCH_SOP_CLASS;
         }
-        return answerN(rq, service[handlerKey[event]], context);
+        // The first service of the class with a handler for the operation answers.
+        const key = handlerKey[event];
+        return answerN(rq, listing.find((s) => s[key])?.[key], context);
       }),
     );
   }

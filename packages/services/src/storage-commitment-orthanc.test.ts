@@ -23,19 +23,47 @@ let orthanc: RunningPeer;
 let listenerServer: Server;
 const listener = new CommitmentListener();
 const associations: boolean[] = [];
+let httpPort: number;
+const held = new Set<string>();
+const asked: string[][] = [];
+
+async function rest(path: string, body?: unknown) {
+  const r = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text}`);
+  return JSON.parse(text);
+}
 
 describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
   beforeAll(async () => {
     dir = await tempDir();
+    const orthancPort = await freePort();
+    // One Server is both our commitment SCU's report listener and a commitment SCP for Orthanc.
     listenerServer = await Server.listen({
       transport: tcp(),
       host: '127.0.0.1',
       port: 0,
       aeTitle: 'DNETSCU',
-      handlers: { nServices: [listener.service] },
+      handlers: {
+        nServices: [listener.service],
+        storageCommitment: (rq) => {
+          asked.push(rq.references.map((r) => r.sopInstanceUid));
+          return {
+            committed: rq.references.filter((r) => held.has(r.sopInstanceUid)),
+            failed: rq.references
+              .filter((r) => !held.has(r.sopInstanceUid))
+              .map((r) => ({ ...r, reason: 0x0112 })),
+          };
+        },
+      },
+      aeTable: { ORTHANC: { host: '127.0.0.1', port: orthancPort } },
     });
     listenerServer.on('association', () => associations.push(true));
-    const httpPort = await freePort();
+    httpPort = await freePort();
     const config = join(dir.path, 'orthanc.json');
     await mkdir(join(dir.path, 'logs'));
     orthanc = await startPeer({
@@ -60,6 +88,7 @@ describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
         );
         return [`--logdir=${join(dir.path, 'logs')}`, config];
       },
+      port: orthancPort,
       startTimeoutMs: 30_000,
     });
   });
@@ -96,4 +125,25 @@ describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
     expect(report.failed[0]?.reason).toBe(0x0112);
     expect(associations).toHaveLength(1);
   });
+
+  it('our SCP answers the storage commitment requests of Orthanc (handlers.storageCommitment)', async () => {
+    held.add('1.2.826.0.1.3680043.2.1125.1');
+    const ct = '1.2.840.10008.5.1.4.1.1.2';
+    const instances = [
+      { SOPClassUID: ct, SOPInstanceUID: '1.2.826.0.1.3680043.2.1125.1' },
+      { SOPClassUID: ct, SOPInstanceUID: '1.2.826.0.1.3680043.2.1125.2' },
+    ];
+    const job = await rest('/modalities/dnetscu/storage-commitment', { DicomInstances: instances });
+    let report: { Status: string; Success?: unknown[]; Failures?: unknown[] } = { Status: '' };
+    for (let i = 0; i < 100; i++) {
+      report = await rest(`/storage-commitment/${job.ID}`);
+      if (report.Status !== 'Pending') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(asked).toEqual([instances.map((x) => x.SOPInstanceUID)]);
+    expect(report.Status).toBe('Failure');
+    expect(JSON.stringify(report.Success)).toContain('1.2.826.0.1.3680043.2.1125.1');
+    expect(JSON.stringify(report.Failures)).toContain('1.2.826.0.1.3680043.2.1125.2');
+    expect(JSON.stringify(report.Failures)).not.toContain('1.2.826.0.1.3680043.2.1125.1"');
+  }, 30_000);
 });

@@ -334,11 +334,16 @@ async function report(
       };
     }
     const a = context.association;
-    if (result.reportOn !== 'new-association' && a.state === 'Sta6') {
-      await sendCommitmentReport(request.transactionUid, result, { association: a });
-      return;
-    }
     const entry = options.aeTable?.[context.callingAeTitle];
+    if (result.reportOn !== 'new-association' && a.state === 'Sta6') {
+      try {
+        await sendCommitmentReport(request.transactionUid, result, { association: a });
+        return;
+      } catch (error) {
+        // The requestor released meanwhile: try a new association (PS3.4 §J.3.3.1) when we can.
+        if (!entry) throw error;
+      }
+    }
     if (!entry) {
       throw new InvalidArgumentError(
         `no address for ${context.callingAeTitle} to send the storage commitment report to`,
