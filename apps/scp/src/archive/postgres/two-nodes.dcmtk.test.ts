@@ -64,6 +64,8 @@ interface Node {
   index: PostgresIndex;
   /** SOP Instance UIDs this node received. */
   received: Set<string>;
+  /** Slows every incoming object down by this many ms (to kill the node mid-transfer). */
+  delay: { ms: number };
 }
 
 const TOOLS = ['haproxy', 'storescu', 'findscu', 'movescu', 'getscu', 'storescp'];
@@ -86,10 +88,12 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
     const storage = new LocalStorage(root, { nodeId: name });
     await storage.removeTemporaryFiles();
     const received = new Set<string>();
+    const delay = { ms: 0 };
     // Records which node received what (to retrieve it through the other node).
     const recording = Object.assign(Object.create(storage) as LocalStorage, {
-      begin: (uids: ObjectUids) => {
+      begin: async (uids: ObjectUids) => {
         received.add(uids.sopInstanceUid);
+        if (delay.ms > 0) await new Promise((r) => setTimeout(r, delay.ms));
         return storage.begin(uids);
       },
     });
@@ -103,7 +107,7 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
       handlers: { echo: () => undefined, store, find, move, get },
       aeTable: { STORESCP: { host: '127.0.0.1', port: storescp.port } },
     });
-    return { name, server, index, received };
+    return { name, server, index, received, delay };
   }
 
   beforeAll(async () => {
@@ -158,7 +162,7 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
   afterAll(async () => {
     await haproxy?.stop();
     for (const n of nodes) {
-      await n.server.close({ timeoutMs: 2000 });
+      await n.server.close({ timeoutMs: 2000 }).catch(() => undefined); // one was killed
       await n.index.close();
     }
     await storescp?.stop();
@@ -290,4 +294,72 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
     const fetched = await readFile(join(out, got[0] as string));
     expect(fetched.subarray(fetched.length - 32)).toEqual(sent.subarray(sent.length - 32));
   }, 120_000);
+
+  it('killing one node mid-transfer loses nothing acknowledged; the other keeps serving', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const batch = await syntheticImages(join(dir, 'kill-images'), {
+      count: 120,
+      perSeries: 30,
+      size: 32,
+    });
+    b.delay.ms = 40; // node B is slow: its associations are still running when it dies
+    const before = b.received.size;
+    const groups = Array.from({ length: 4 }, (_, g) => batch.filter((_, i) => i % 4 === g));
+    const runs = Promise.all(
+      groups.map((g) =>
+        runTool(
+          'storescu',
+          ['-v', '-aec', AE, '127.0.0.1', String(haproxy.port), ...g.map((i) => i.path)],
+          { timeoutMs: 90_000 },
+        ),
+      ),
+    );
+    const deadline = Date.now() + 30_000;
+    while (b.received.size < before + 6 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(b.received.size).toBeGreaterThanOrEqual(before + 6);
+    // "Kill" node B: it stops listening and aborts its associations at once (A-ABORT).
+    await b.server.close({ timeoutMs: 0 });
+    const results = await runs;
+    expect(results.some((r) => r.code !== 0)).toBe(true); // some transfer was cut
+
+    // storescu sends its files in order and stops at the first failure: the first
+    // k files of an association are the k acknowledged (Success) ones.
+    const acknowledged: SyntheticImage[] = [];
+    results.forEach((r, g) => {
+      const k = (`${r.stdout}${r.stderr}`.match(/Received Store Response \(Success\)/g) ?? [])
+        .length;
+      acknowledged.push(...(groups[g] as SyntheticImage[]).slice(0, k));
+    });
+    expect(acknowledged.length).toBeLessThan(batch.length);
+    for (const image of acknowledged) {
+      const record = await a.index.get(image.sopInstanceUid);
+      expect(record, image.sopInstanceUid).toBeDefined();
+      const stat = await new LocalStorage(root).stat(record?.path as string);
+      expect(stat?.size).toBe(record?.size);
+    }
+
+    // HAProxy takes node B out of rotation; re-sending the rest goes to node A.
+    const down = Date.now() + 20_000;
+    for (;;) {
+      const stat = await showStat(join(dir, 'admin.sock'));
+      if (stat.some((l) => /^dicom,node-2,/.test(l) && l.split(',')[17] === 'DOWN')) break;
+      if (Date.now() > down) throw new Error(`node-2 still UP:\n${stat.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const acked = new Set(acknowledged.map((i) => i.sopInstanceUid));
+    const rest = batch.filter((i) => !acked.has(i.sopInstanceUid));
+    const resend = await runTool(
+      'storescu',
+      ['-aec', AE, '127.0.0.1', String(haproxy.port), ...rest.map((i) => i.path)],
+      { timeoutMs: 90_000 },
+    );
+    expect(resend.code, resend.stderr).toBe(0);
+    expect(await a.index.count()).toMatchObject({ instances: 320 });
+    const leftovers = (await readdir(join(root, '.incoming'))).filter((f) =>
+      f.startsWith('node-1'),
+    );
+    expect(leftovers).toEqual([]);
+  }, 180_000);
 });
