@@ -427,8 +427,11 @@ export type NResponse =
       sopInstanceUid?: string;
       /** The reply data set (attribute list, action or event reply). */
       dataSet?: Query;
-      /** Called once the response is sent (work that must follow it, e.g. an event report). */
-      afterResponse?: () => void;
+      /**
+       * Called once the response is sent (work that must follow it, e.g. an event
+       * report); the operation counts as in flight (Server.close waits) until it settles.
+       */
+      afterResponse?: () => void | Promise<void>;
     }
   | undefined;
 
@@ -557,7 +560,7 @@ export async function answerN(
   if (r.sopInstanceUid) extra.affectedSopInstanceUid = r.sopInstanceUid;
   const reply = r.dataSet ? encodeIdentifier(r.dataSet, ts) : undefined;
   await rq.respond(responseFor(rq.message, status, extra), reply);
-  r.afterResponse?.();
+  await r.afterResponse?.();
   return status;
 }
 

@@ -272,7 +272,7 @@ export async function sendCommitmentReport(
  * from `handlers.storageCommitment`.
  */
 export function storageCommitmentService(options: CommitmentScpOptions): NService {
-  const nAction: NHandler = (request: NRequest, context: RequestContext, signal: AbortSignal) => {
+  const nAction: NHandler = (request: NRequest, context: RequestContext) => {
     // PS3.4 §J.3.2.1.1.2: 0123H no such action for another Action Type ID.
     if (request.actionTypeId !== CommitmentType.REQUEST) {
       return { status: NStatus.NO_SUCH_ACTION };
@@ -308,9 +308,15 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
     }
     return {
       status: 0,
-      afterResponse: () => {
-        void report(options, { transactionUid, references, dataSet: ds }, context, signal);
-      },
+      // The handler's signal is not the N-ACTION's: a requestor may release as soon as it
+      // has the N-ACTION-RSP and still expect its report (PS3.4 §J.3.3.1).
+      afterResponse: () =>
+        report(
+          options,
+          { transactionUid, references, dataSet: ds },
+          context,
+          new AbortController().signal,
+        ),
     };
   };
   return { sopClasses: [STORAGE_COMMITMENT_PUSH_MODEL], nAction };
