@@ -140,6 +140,29 @@ describe('generic DIMSE-N (PS3.7 §10.1)', () => {
     await server.close();
   });
 
+  it('answers 0118H no such SOP class for a class accepted by the policy but served by no service', async () => {
+    const OTHER = '1.2.840.10008.5.1.1.15'; // Basic Annotation Box (retired): an N-class nobody serves
+    const policy = Server.policyFor({
+      aeTitle: 'SCP',
+      handlers: { nServices: [{ sopClasses: [PRINTER], nGet: () => 0 }] },
+    });
+    const { server, connect } = await setup(
+      { nServices: [{ sopClasses: [PRINTER], nGet: () => 0 }] },
+      memory(),
+      {
+        policy: { contexts: [...policy.contexts, { abstractSyntax: OTHER, transferSyntaxes: TS }] },
+      },
+    );
+    const client = await connect([
+      { abstractSyntax: PRINTER, transferSyntaxes: TS },
+      { abstractSyntax: OTHER, transferSyntaxes: TS },
+    ]);
+    expect((await client.nGet(PRINTER, '1.2')).status).toBe(0);
+    await expect(client.nGet(OTHER, '1.2')).rejects.toMatchObject({ status: 0x0118 });
+    await client.release();
+    await server.close();
+  });
+
   it('the SCP sends N-EVENT-REPORT on the same association; the SCU handler receives it', async () => {
     const { server, connect } = await setup({
       nServices: [
