@@ -41,7 +41,10 @@ describe('fuzz: decoders (PduDecoder, decodeMessage, decodeDataSet)', () => {
 
 describe('fuzz: byte streams into a running Server', () => {
   for (const make of [memory, tcp]) {
-    it(`over ${make().name}: no untyped error, memory bounded, C-ECHO still answered`, async () => {
+    it(`over ${make().name}: no untyped error, memory bounded, C-ECHO still answered, no handle left`, async () => {
+      const before = process
+        .getActiveResourcesInfo()
+        .filter((r) => r !== 'Timeout' && r !== 'Immediate');
       const result = await fuzzServer(make(), new Random(SEED), {
         untilMs: Date.now() + 3000,
         parallel: 8,
@@ -50,6 +53,13 @@ describe('fuzz: byte streams into a running Server', () => {
       expect(result.untypedErrors).toEqual([]);
       expect(result.echoStatus).toBe(0);
       expect(result.heapGrowth).toBeLessThan(64 * 1024 * 1024);
+      // Sockets and listeners all closed once the server is (bounded wait for the last FINs).
+      const handles = () =>
+        process.getActiveResourcesInfo().filter((r) => r !== 'Timeout' && r !== 'Immediate');
+      for (let i = 0; i < 100 && handles().length > before.length; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(handles()).toEqual(before);
       // Hung streams are the known stall bug (fixtures/server-*.hex, /tmp/requests/bugs.md); counted, not failed.
       expect(result.hung).toBeLessThanOrEqual(result.streams);
     });
