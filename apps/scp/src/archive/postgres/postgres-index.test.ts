@@ -92,10 +92,15 @@ describePostgres('PostgresIndex: several nodes on one database', () => {
         Array.from({ length: to - from }, (_, i) => spec(from + i, (from + i) % 3));
       const put = (node: PostgresIndex, list: ReturnType<typeof uids>) =>
         list.map((s) => () => node.put(record(s)));
+      const started = performance.now();
       const results = await Promise.all([
         inParallel(put(a, uids(0, 200)), 8),
         inParallel(put(b, uids(100, 300)), 8),
       ]);
+      const ms = performance.now() - started;
+      console.log(
+        `[timing] 400 puts from 2 nodes x 8 in flight: ${ms.toFixed(0)} ms (${((400 / ms) * 1000).toFixed(0)} puts/s, fsync off, not asserted)`,
+      );
       const replaced = results.flat().filter((r) => r.replaced).length;
       expect(replaced).toBe(100); // each shared UID: inserted once, replaced once
       expect(await a.count()).toEqual({ patients: 1, studies: 1, series: 3, instances: 300 });

@@ -172,6 +172,7 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
 
   it('storescu through HAProxy, 8 associations, 200 files: each indexed exactly once, both nodes used', async () => {
     const groups = Array.from({ length: 8 }, (_, g) => images.filter((_, i) => i % 8 === g));
+    const started = performance.now();
     const runs = await Promise.all(
       groups.map((g) =>
         runTool(
@@ -180,6 +181,10 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
           { timeoutMs: 90_000 },
         ),
       ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `[timing] 200 small images, 8 storescu associations through HAProxy to 2 nodes: ${seconds.toFixed(1)} s (${(200 / seconds).toFixed(0)} images/s, not asserted)`,
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(await nodes[0]?.index.count()).toEqual({
