@@ -60,8 +60,8 @@ describe('fuzz: byte streams into a running Server', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(handles()).toEqual(before);
-      // Hung streams are the known stall bug (fixtures/server-*.hex, /tmp/requests/bugs.md); counted, not failed.
-      expect(result.hung).toBeLessThanOrEqual(result.streams);
+      // Never a hang: the server closes every connection (its timeouts are 300-500 ms; deadline 3 s).
+      expect(result.hung).toBe(0);
     });
   }
 
