@@ -496,6 +496,50 @@ describe('Storage Commitment Push Model (PS3.4 Annex J)', () => {
     await scu.close();
   });
 
+  it('a requestor that releases after the N-ACTION-RSP gets its report on a new association', async () => {
+    const transport = memory();
+    const listener = new CommitmentListener();
+    const scu = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'SCU',
+      handlers: { nServices: [listener.service] },
+    });
+    const { server, connect } = await setup(
+      {
+        // Decides only once the request's association is over: the report cannot go on it.
+        storageCommitment: async (rq, ctx) => {
+          await ctx.association.closed;
+          return decide(rq);
+        },
+      },
+      transport,
+      { aeTable: { SCU: { host: '127.0.0.1', port: scu.port } } },
+    );
+    const client = await connect([storageCommitment()]);
+    const waiting = listener.wait('1.2.99.7');
+    await client.nAction(STORAGE_COMMITMENT_PUSH_MODEL, STORAGE_COMMITMENT_INSTANCE, 1, {
+      '00081195': text('1.2.99.7', 'UI'),
+      '00081199': {
+        vr: 'SQ',
+        Value: refs.map((r) => ({
+          '00081150': text(r.sopClassUid, 'UI'),
+          '00081155': text(r.sopInstanceUid, 'UI'),
+        })),
+      },
+    });
+    await client.release();
+    const report = await waiting;
+    expect(report).toMatchObject({
+      transactionUid: '1.2.99.7',
+      eventTypeId: 2,
+      committed: [refs[0]],
+      sameAssociation: false,
+    });
+    await server.close();
+    await scu.close();
+  });
+
   it('an N-ACTION with a bad action type, instance or data set is refused', async () => {
     const { server, connect } = await setup({ storageCommitment: (rq) => decide(rq) });
     const client = await connect([storageCommitment()]);
