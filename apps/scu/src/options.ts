@@ -133,7 +133,8 @@ export function peerOf(positionals: readonly string[]): { host: string; port: nu
   return { host, port: integerOption('port', port, 65535)! };
 }
 
-function transportOf(values: CommonValues): Transport {
+/** The transport of the common options: TCP, or TLS with `--cert --key --ca`. @throws UsageError */
+export function transportOf(values: CommonValues): Transport {
   if (!values.tls) {
     if (values.cert || values.key || values.ca)
       throw new UsageError('--cert, --key and --ca need --tls');

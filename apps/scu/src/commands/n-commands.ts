@@ -1,7 +1,13 @@
 import { keywordOf, lookupUidKeyword, parseTag } from '@dnet/dataset';
-import { mpps as mppsContext, type NResult, storageCommitment } from '@dnet/services';
+import {
+  CommitmentListener,
+  mpps as mppsContext,
+  type NResult,
+  Server,
+  storageCommitment,
+} from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
-import { statusText } from '../describe-error.js';
+import { describeError, statusText } from '../describe-error.js';
 import { findDicomFiles } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
 import { parseKeys } from '../keys.js';
@@ -13,6 +19,7 @@ import {
   integerOption,
   parseCommand,
   peerOf,
+  transportOf,
 } from '../options.js';
 import { formatValue } from '../table.js';
 
@@ -173,19 +180,29 @@ only when every instance is committed.
 
 Options:
   --wait S             longest wait for the report, in seconds (default 60)
+  --listen [HOST:]PORT also take the report on a new association the peer opens
+                       to us (--aet) at this address, as most archives send it
+                       (PS3.4 J.3.3.1); HOST defaults to all interfaces
 
 ${COMMON_HELP}
 
 Examples:
   dnet-scu commit 127.0.0.1 11112 --aec PACS ./sent/
-  dnet-scu commit pacs 104 --aec PACS ct.dcm --wait 300 --json`;
+  dnet-scu commit pacs 104 --aec PACS ct.dcm --wait 300 --json
+  dnet-scu commit 127.0.0.1 4242 --aec ORTHANC --listen 11113 ./sent/`;
 
 /** `dnet-scu commit`: Storage Commitment of files already stored. */
 export const commit: Command = {
   summary: 'commit <host> <port> <path>...     storage commitment of stored files',
   async run(argv, io) {
-    const { values, positionals } = parseCommand(argv, { wait: { type: 'string' } });
+    const { values, positionals } = parseCommand(argv, {
+      wait: { type: 'string' },
+      listen: { type: 'string' },
+    });
     if (values.help) return printHelp(io, COMMIT_HELP);
+    const listenAt = values.listen?.match(/^(?:(.+):)?(\d+)$/);
+    if (values.listen !== undefined && !listenAt)
+      throw new UsageError('--listen takes [HOST:]PORT');
     const peer = peerOf(positionals);
     if (positionals.length < 3) throw new UsageError('give at least one file or folder');
     const waitS = integerOption('wait', values.wait, 86_400) ?? 60;
@@ -193,7 +210,27 @@ export const commit: Command = {
       if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
     });
     if (files.length === 0) throw new UsageError('no DICOM files to commit');
-    const client = await connect(values, peer, [storageCommitment()], { signal: io.signal });
+    // The report may come on a new association to our AE (PS3.4 J.3.3.1): listen for it first.
+    const listener = listenAt ? new CommitmentListener() : undefined;
+    const server = listenAt
+      ? await Server.listen({
+          transport: transportOf(values),
+          host: listenAt[1] ?? '0.0.0.0',
+          port: integerOption('listen', listenAt[2], 65535)!,
+          aeTitle: values.aet,
+          handlers: { nServices: [listener!.service] },
+        })
+      : undefined;
+    server?.on('association', (a) => {
+      if (values.verbose) io.err(`report association from ${a.info.callingAeTitle}`);
+    });
+    server?.on('error', (error) => io.err(`warning: report listener: ${describeError(error)}`));
+    const client = await connect(values, peer, [storageCommitment()], { signal: io.signal }).catch(
+      async (error) => {
+        await server?.close({ timeoutMs: 1000 });
+        throw error;
+      },
+    );
     if (values.verbose) logContexts(io, client);
     try {
       const refs = files.map((f) => ({
@@ -217,6 +254,7 @@ export const commit: Command = {
         : ExitStatus.FAILED;
     } finally {
       await finish(client);
+      await server?.close({ timeoutMs: 1000 });
     }
   },
 };
