@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDeflateRaw } from 'node:zlib';
 import { DataSet, encodeDataSet, TransferSyntax } from '@dnet/dataset';
 import { isDnetError, PduType } from '@dnet/pdu';
 import { Client, queryRetrieve, storage } from '@dnet/services';
@@ -183,6 +184,64 @@ describe.skipIf(!built && !process.env.CI)('dnet-scp under faults and hostile in
       },
     );
   }
+
+  // Bug: /tmp/requests/bugs.md "dnet-scp inflates a deflated data set's head without a bound": peak RSS ~617 MB.
+  it.fails('a deflate bomb (256 MiB of zeros in ~256 KiB, Deflated Explicit VR LE): answered, memory of dnet-scp bounded', async () => {
+    const sop = '1.2.826.0.1.3680043.13.66.1.1.1';
+    const head = new DataSet();
+    head.setString('SOPClassUID', SC_IMAGE);
+    head.setString('SOPInstanceUID', sop);
+    head.setString('StudyInstanceUID', '1.2.826.0.1.3680043.13.66.1');
+    head.setString('SeriesInstanceUID', '1.2.826.0.1.3680043.13.66.1.1');
+    const headBytes = encodeDataSet(head, TransferSyntax.ExplicitVRLittleEndian);
+    // (7FE0,0010) OB, 256 MiB of zeros, deflated as a stream so the test never holds it inflated.
+    const size = 256 * 1024 * 1024;
+    const pixelHeader = new Uint8Array(12);
+    const v = new DataView(pixelHeader.buffer);
+    v.setUint16(0, 0x7fe0, true);
+    v.setUint16(2, 0x0010, true);
+    pixelHeader.set([0x4f, 0x42], 4);
+    v.setUint32(8, size, true);
+    const deflater = createDeflateRaw({ level: 9 });
+    const parts: Buffer[] = [];
+    deflater.on('data', (c: Buffer) => parts.push(c));
+    const done = new Promise((r) => deflater.on('end', r));
+    deflater.write(headBytes);
+    deflater.write(pixelHeader);
+    const zeros = Buffer.alloc(1 << 20);
+    for (let i = 0; i < size / zeros.length; i++) {
+      if (!deflater.write(zeros)) await new Promise((r) => deflater.once('drain', r));
+    }
+    deflater.end();
+    await done;
+    const bomb = new Uint8Array(Buffer.concat(parts));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const client = await Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: scp.port,
+      callingAeTitle: 'REL',
+      calledAeTitle: 'DNETSCP',
+      contexts: [storage(SC_IMAGE, [TransferSyntax.DeflatedExplicitVRLittleEndian])],
+    });
+    const status = await client
+      .store({
+        sopClassUid: SC_IMAGE,
+        sopInstanceUid: sop,
+        transferSyntaxUid: TransferSyntax.DeflatedExplicitVRLittleEndian,
+        dataSet: bomb,
+      })
+      .then(
+        (r) => r.status,
+        (e: { status?: number }) => e.status ?? -1,
+      );
+    await client.release();
+    // Stored as received (success) or refused with a failure status; either way answered.
+    expect(status === 0 || status >= 0xa000, String(status)).toBe(true);
+    // Peak resident memory of the dnet-scp process stays far below the inflated size.
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${scp.pid}/status`, 'utf8'));
+    if (hwm) expect(Number(hwm[1]) * 1024).toBeLessThan(size / 2);
+  }, 60_000);
 
   it('soak (small): 300 objects from 10 associations with random A-ABORTs; nothing acknowledged is lost', async () => {
     const r = await runSoak({

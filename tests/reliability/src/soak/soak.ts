@@ -20,6 +20,8 @@ export const SCP_CLI = resolve(
 export interface RunningScp {
   /** Its port. */
   port: number;
+  /** Its process id. */
+  pid: number;
   /** What it wrote to stderr and stdout. */
   log(): string;
   /** SIGTERM, then SIGKILL after 5 s; resolves on exit. */
@@ -64,6 +66,7 @@ export function startScp(storageDir: string, extra: readonly string[] = []): Pro
         clearTimeout(timer);
         resolvePromise({
           port: Number(m[1]),
+          pid: child.pid as number,
           log: () => output,
           async stop() {
             if (child.exitCode !== null) return;
