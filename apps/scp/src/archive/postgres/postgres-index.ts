@@ -461,6 +461,8 @@ class LostRowError extends Error {
 /**
  * Upserts one level row: INSERT … ON CONFLICT DO NOTHING RETURNING, and when
  * the row exists, lock it (SELECT … FOR UPDATE) so the caller can merge into it.
+ * With `selectFirst` (parents, which usually exist) the lock is tried first,
+ * saving the INSERT's round trip in the common case.
  */
 async function upsertRow<T extends { pk: string }>(
   client: Queryable,
@@ -468,7 +470,12 @@ async function upsertRow<T extends { pk: string }>(
   insertParams: unknown[],
   select: string,
   selectParams: unknown[],
+  selectFirst = false,
 ): Promise<{ created: true; pk: string } | { created: false; row: T }> {
+  if (selectFirst) {
+    const { rows } = await client.query<T>(select, selectParams);
+    if (rows[0]) return { created: false, row: rows[0] };
+  }
   const inserted = await client.query<{ pk: string }>(insert, insertParams);
   const pk = inserted.rows[0]?.pk;
   if (pk !== undefined) return { created: true, pk };
@@ -498,6 +505,7 @@ async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutRe
     ],
     'SELECT pk, attributes FROM patient WHERE patient_id = $1 AND issuer = $2 AND unidentified = $3 FOR UPDATE',
     [patientId, issuer, unidentified],
+    true,
   );
   let patientPk: string;
   if (patient.created) patientPk = patient.pk;
@@ -522,6 +530,7 @@ async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutRe
     [patientPk, studyUid, ...levelColumns.study(studyNew), JSON.stringify(studyNew)],
     'SELECT pk, patient_fk, attributes FROM study WHERE study_uid = $1 FOR UPDATE',
     [studyUid],
+    true,
   );
   let studyPk: string;
   if (study.created) studyPk = study.pk;
@@ -547,6 +556,7 @@ async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutRe
     [studyPk, seriesUid, ...levelColumns.series(seriesNew), JSON.stringify(seriesNew)],
     'SELECT pk, study_fk, attributes FROM series WHERE series_uid = $1 FOR UPDATE',
     [seriesUid],
+    true,
   );
   let seriesPk: string;
   if (series.created) seriesPk = series.pk;
