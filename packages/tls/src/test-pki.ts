@@ -164,11 +164,26 @@ export function sClient(port: number, args: string[], timeoutMs = 10_000): Promi
     child.stderr.on('data', (d: Buffer) => {
       output += d.toString();
     });
-    // Close stdin after a moment: s_client then closes the connection and exits.
-    setTimeout(() => child.stdin.end(), 300);
+    // Close stdin a moment after the handshake (not after the start: on a busy
+    // machine the handshake alone can take longer): s_client then closes the
+    // connection and exits. A failed handshake makes it exit by itself.
+    let ending = false;
+    const endSoon = () => {
+      if (ending) return;
+      ending = true;
+      setTimeout(() => child.stdin.end(), 300);
+    };
+    child.stdout.on('data', () => {
+      if (output.includes('CONNECTION ESTABLISHED')) endSoon();
+    });
+    child.stderr.on('data', () => {
+      if (output.includes('CONNECTION ESTABLISHED')) endSoon();
+    });
+    const fallback = setTimeout(endSoon, Math.min(5_000, timeoutMs / 2));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(fallback);
       const protocol = /Protocol version:\s*(\S+)/.exec(output)?.[1];
       const cipher = /Ciphersuite:\s*(\S+)/.exec(output)?.[1];
       resolve({ code, output, ...(protocol ? { protocol } : {}), ...(cipher ? { cipher } : {}) });
