@@ -46,6 +46,8 @@ export interface Plan {
   concurrentPerAssociation: number;
   /** Run dcmjs-dimse on the large objects too (about 5 MB/s: too slow for the full mode). */
   dcmjsLarge: boolean;
+  /** Small images sent untimed before each timed store run (0: none). */
+  warmup: number;
   /** Rows and columns of the images of the concurrency check. */
   concurrentImageSize: number;
 }
@@ -62,7 +64,15 @@ interface Receiver {
 /** A sender: runs to completion; returns ms of the transfer and its process report. */
 interface Sender {
   name: string;
-  send(port: number, calledAe: string, listFile: string, files: string[]): Promise<SendResult>;
+  /** Takes the warm-up list itself (in its own process, untimed) rather than as a separate run. */
+  warmsItself?: boolean;
+  send(
+    port: number,
+    calledAe: string,
+    listFile: string,
+    files: string[],
+    warmList?: string,
+  ): Promise<SendResult>;
 }
 
 interface SendResult {
@@ -146,9 +156,11 @@ const storescp: Receiver = {
 function dnetScu(window: number, tlsCa?: string): Sender {
   return {
     name: window > 1 ? `dnet SCU (window ${window})` : 'dnet SCU',
-    async send(port, calledAe, listFile) {
+    warmsItself: true,
+    async send(port, calledAe, listFile, _files, warmList) {
       const proc = await runMeasured(
         ...nodeRole('dnet-scu.ts', [
+          ...(warmList ? ['--warmup', warmList] : []),
           '--op',
           'store',
           '--port',
@@ -227,6 +239,8 @@ async function storeGroup(
 ): Promise<Row[]> {
   const listFile = join(work, `${group}.list`);
   await writeFile(listFile, files.join('\n'));
+  const warmList = warmFiles.length ? join(work, 'warmup.list') : undefined;
+  if (warmList) await writeFile(warmList, warmFiles.join('\n'));
   interface Acc {
     mbs: number[];
     ips: number[];
@@ -265,11 +279,17 @@ async function storeGroup(
         let server: MeasuredServer | undefined;
         try {
           server = await config.receiver.start(await freePort(), config.mode, out);
+          // Warm-up, untimed: a few small images first, so that dnet's JIT
+          // compiled code is measured, as in a long-lived SCP or client.
+          if (warmList && !config.sender.warmsItself) {
+            await config.sender.send(server.port, config.receiver.calledAe, warmList, warmFiles);
+          }
           const result = await config.sender.send(
             server.port,
             config.receiver.calledAe,
             listFile,
             files,
+            config.sender.warmsItself ? warmList : undefined,
           );
           const stopped = await server.stop();
           server = undefined;
@@ -398,9 +418,13 @@ export interface CompareOptions {
   log: (line: string) => void;
 }
 
+/** Files sent untimed before each timed store run (set by {@link compare}). */
+let warmFiles: string[] = [];
+
 /** Every comparison of the issue; rows in report order. */
 export async function compare({ corpus, plan, work, log }: CompareOptions): Promise<Row[]> {
   const rows: Row[] = [];
+  warmFiles = corpus.small.slice(0, plan.warmup);
   const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
   if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');
   const app = dnetScpApp();

@@ -66,6 +66,7 @@ async function runCompare(): Promise<void> {
         concurrentAssociations: 20,
         concurrentPerAssociation: 10,
         concurrentImageSize: 512,
+        warmup: 10,
         dcmjsLarge: true,
       }
     : {
@@ -76,6 +77,7 @@ async function runCompare(): Promise<void> {
         concurrentAssociations: 200,
         concurrentPerAssociation: 50,
         concurrentImageSize: 64,
+        warmup: 10,
         dcmjsLarge: false,
       };
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
