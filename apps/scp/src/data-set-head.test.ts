@@ -6,6 +6,7 @@ import {
   decodeHead,
   decodeIndexable,
   indexAttributes,
+  MAX_INFLATED_HEAD,
   PLACEMENT_STOP_TAG,
 } from './data-set-head.js';
 import { UnreadableDataSetError } from './errors.js';
@@ -46,6 +47,18 @@ describe('decodeHead', () => {
       expect(first).toBeLessThan(bytes.length - 512);
     },
   );
+
+  it('inflates a deflate bomb only up to MAX_INFLATED_HEAD and still places the object', () => {
+    const ds = sample();
+    ds.setBytes('PixelData', new Uint8Array(64 * 1024 * 1024), 'OW');
+    const deflated = deflateRawSync(encodeDataSet(ds, EXPLICIT), { level: 9 });
+    const head = deflated.subarray(0, Math.min(deflated.length, 1024 * 1024));
+    const before = process.memoryUsage().arrayBuffers;
+    const placed = decodeHead(head, DEFLATED, PLACEMENT_STOP_TAG, false);
+    expect(placed?.uid('StudyInstanceUID')).toBe('1.2.3');
+    // Far below the 64 MiB the compressed bytes would inflate to.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(MAX_INFLATED_HEAD * 2);
+  });
 
   it('reads a prefix of a deflated data set (PS3.5 §A.5)', () => {
     const ds = sample();

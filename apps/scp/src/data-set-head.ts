@@ -23,6 +23,36 @@ export const DEFAULT_MAX_HEAD_BYTES = 1024 * 1024;
 /** Value representations left out of index records: bulk data (PS3.5 §6.2). */
 const BULK_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
+/** The most a deflated head may inflate to: the elements that place and index an object fit well within. */
+export const MAX_INFLATED_HEAD = 4 * 1024 * 1024;
+
+/**
+ * Inflates the start of a deflated data set (PS3.5 §A.5) without ever producing
+ * more than {@link MAX_INFLATED_HEAD} bytes, whatever the ratio (a deflate bomb):
+ * longer and longer prefixes of the compressed bytes are inflated, and the last
+ * one that stays under the cap is kept. Deflate expands at most about 1032:1, so
+ * the first 2 KiB prefix always fits.
+ */
+function inflateHead(head: Uint8Array): Uint8Array {
+  let kept: Uint8Array = new Uint8Array(0);
+  for (let n = Math.min(head.length, 2048); ; n = Math.min(head.length, n * 4)) {
+    try {
+      // A prefix of a deflate stream inflates as far as it goes with a sync flush.
+      const out = inflateRawSync(head.subarray(0, n), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+        maxOutputLength: MAX_INFLATED_HEAD,
+      });
+      kept = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    } catch (cause) {
+      if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return kept;
+      throw new UnreadableDataSetError('the deflated data set does not inflate (PS3.5 §A.5)', {
+        cause,
+      });
+    }
+    if (n >= head.length) return kept;
+  }
+}
+
 /**
  * Decodes the top-level elements of a data set's first bytes that are
  * complete, up to (not including) `stopAtTag`. Returns `undefined` while more
@@ -50,15 +80,7 @@ export function decodeHead(
   }
   let bytes = head;
   if (ts.deflated) {
-    try {
-      // A prefix of a deflate stream inflates as far as it goes with a sync flush.
-      const out = inflateRawSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
-      bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    } catch (cause) {
-      throw new UnreadableDataSetError('the deflated data set does not inflate (PS3.5 §A.5)', {
-        cause,
-      });
-    }
+    bytes = inflateHead(head);
   }
   const encoding = { explicit: ts.explicitVr, littleEndian: ts.littleEndian };
   try {
