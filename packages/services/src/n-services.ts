@@ -18,6 +18,7 @@ import {
   statusCategory,
 } from '@dnet/dimse';
 import { publishOperation } from './diagnostics.js';
+import { errorCommentText } from './error-comment.js';
 import { NoPresentationContextError, OperationFailedError } from './errors.js';
 import {
   decodeIdentifier,
@@ -629,9 +630,7 @@ export function statusOfError(
   return {
     status,
     // Error Comment is LO (PS3.7 Annex C, PS3.5 §6.2): printable ASCII kept, the rest replaced.
-    errorComment: String(e.message ?? error)
-      .replace(/[^\x20-\x5b\x5d-\x7e]/g, '?')
-      .slice(0, 64),
+    errorComment: errorCommentText(String(e.message ?? error)),
     ...(offendingElement.length > 0 && { offendingElement }),
   };
 }

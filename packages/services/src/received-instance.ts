@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type IncomingRequest, responseFor } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
 import type { CStoreRq } from '@dnet/dimse';
+import { errorCommentText } from './error-comment.js';
 
 /** A C-STORE data set arriving (PS3.4 Annex B, or a C-GET sub-operation, PS3.4 §C.4.3). */
 export interface ReceivedInstance {
@@ -97,7 +98,9 @@ export async function answerStore(
   }
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();
-  await request.respond(responseFor(rq, status, errorComment ? { errorComment } : {}));
+  await request.respond(
+    responseFor(rq, status, errorComment ? { errorComment: errorCommentText(errorComment) } : {}),
+  );
   return status;
 }
 

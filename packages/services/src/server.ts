@@ -19,6 +19,7 @@ import type { UserIdentityRq } from '@dnet/pdu';
 import type { Listener, PeerCertificate, Transport } from '@dnet/transport';
 import { Client, storeOver } from './client.js';
 import { publishOperation } from './diagnostics.js';
+import { errorCommentText } from './error-comment.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import {
   decodeIdentifier,
@@ -210,7 +211,7 @@ const retrieveCounts = new WeakMap<
 const HANDLER_FAILED = 0xc000;
 
 function comment(error: unknown): string {
-  return String((error as Error)?.message ?? error).slice(0, 64);
+  return errorCommentText(String((error as Error)?.message ?? error));
 }
 
 function asStatus(r: unknown): { status: number; errorComment?: string } {
@@ -521,7 +522,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       // PS3.4 §C.4.2.1.5: A801H move destination unknown.
       await rq.respond(
         responseFor(message, 0xa801, {
-          errorComment: `unknown move destination ${destinationTitle}`.slice(0, 64),
+          errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
         }),
       );
       return 0xa801;
@@ -729,7 +730,7 @@ function a(context: RequestContext): Association {
 }
 
 function extra(r: { errorComment?: string }): Record<string, unknown> {
-  return r.errorComment ? { errorComment: r.errorComment } : {};
+  return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
 }
 
 /** A resolved source as a store source again (its stream opened lazily). */
