@@ -140,6 +140,12 @@ describe('decideAssociation', () => {
   it('rejects the calling AE title and a foreign application context', async () => {
     const calling = await decideAssociation(request(), { ...policy, callingAeTitles: ['X'] });
     expect(!calling.accepted && calling.rejection.reason).toBe(3);
+    // PS3.5 §6.2: an AE title of spaces only identifies nobody, even without an allow-list.
+    const blank = await decideAssociation(
+      { ...request(), callingAeTitle: '                ' },
+      policy,
+    );
+    expect(!blank.accepted && blank.rejection).toEqual({ result: 1, source: 1, reason: 3 });
     const rq = { ...request(), applicationContextName: '1.2.3.4' };
     const ctx = await decideAssociation(rq, policy);
     expect(!ctx.accepted && ctx.rejection).toEqual({ result: 1, source: 1, reason: 2 });

@@ -389,6 +389,11 @@ export async function decideAssociation(
   if (policy.calledAeTitles && !policy.calledAeTitles.includes(rq.calledAeTitle.trim())) {
     return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLED_AE_TITLE_NOT_RECOGNIZED));
   }
+  // PS3.5 §6.2 (AE): "a value consisting solely of spaces shall not be used": such a
+  // peer cannot be identified, so it is refused as not recognized (PS3.8 Table 9-21).
+  if (rq.callingAeTitle.trim() === '') {
+    return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED));
+  }
   if (policy.callingAeTitles && !policy.callingAeTitles.includes(rq.callingAeTitle.trim())) {
     return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED));
   }

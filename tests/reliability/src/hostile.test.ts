@@ -266,10 +266,10 @@ describe('hostile content against a Server (memory transport)', () => {
     await aeOfSpaces('                ', 'EVIL');
   });
 
-  // Bug: /tmp/requests/bugs.md "a calling AE title of spaces is accepted". PS3.5 §6.2 (AE):
+  // Regression (a calling AE title of spaces was once accepted). PS3.5 §6.2 (AE):
   // "a value consisting solely of spaces shall not be used"; expected A-ASSOCIATE-RJ
   // rejected-permanent, service-user, calling-AE-title-not-recognized (PS3.8 Table 9-21).
-  it.fails('a calling AE title of spaces: the association is refused', async () => {
+  it('a calling AE title of spaces: the association is refused', async () => {
     await aeOfSpaces('SCP', '                ');
   });
 });
