@@ -22,6 +22,17 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('keeps a PostgreSQL URL as given and checks --node-id', () => {
+    const url = 'postgres://dnet@127.0.0.1:5432/archive';
+    expect(config(['--db', url, '--node-id', 'node-1'])).toMatchObject({
+      db: url,
+      nodeId: 'node-1',
+    });
+    expect(config(['--db', 'x.sqlite']).db).toBe(resolve('x.sqlite'));
+    expect(config([]).nodeId).toBeUndefined();
+    expect(() => parseCommandLine(['--node-id', '../evil'])).toThrow(ConfigError);
+  });
+
   it('reads every option', () => {
     const c = config([
       '--port',

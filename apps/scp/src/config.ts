@@ -39,8 +39,13 @@ export interface ScpConfig {
   aeTitle: string;
   /** Storage folder (default `./dnet-data`). */
   storage: string;
-  /** SQLite index file (default `<storage>/index.sqlite`). */
+  /**
+   * The index: a SQLite file (default `<storage>/index.sqlite`) or a
+   * `postgres://` URL, for several nodes sharing one PostgreSQL (docs/scale-out.md).
+   */
   db: string;
+  /** This node's name when several nodes share the storage folder (temp files are per node). */
+  nodeId: string | undefined;
   /** Maximum PDU length we receive (PS3.8 Annex D.1), default 256 KiB. */
   maxPdu: number | undefined;
   /** C-MOVE destinations by AE title. */
@@ -68,6 +73,7 @@ export const OPTIONS = {
   aet: { type: 'string' },
   storage: { type: 'string' },
   db: { type: 'string' },
+  'node-id': { type: 'string' },
   'max-pdu': { type: 'string' },
   peer: { type: 'string', multiple: true },
   'allow-aet': { type: 'string', multiple: true },
@@ -133,6 +139,7 @@ interface FileConfig {
   aet?: string;
   storage?: string;
   db?: string;
+  nodeId?: string;
   maxPdu?: number;
   peers?: Record<string, string | PeerAddress> | string[];
   allowAet?: string[];
@@ -153,6 +160,7 @@ const FILE_KEYS = new Set([
   'aet',
   'storage',
   'db',
+  'nodeId',
   'maxPdu',
   'peers',
   'allowAet',
@@ -249,7 +257,8 @@ export function resolveConfig(values: Values): ScpConfig {
     port: int(values.port ?? file.port ?? 11112, '--port', 0, 65535),
     aeTitle: checkAeTitle(values.aet ?? file.aet ?? 'DNETSCP', '--aet'),
     storage,
-    db: resolve(values.db ?? file.db ?? join(storage, 'index.sqlite')),
+    db: dbLocation(values.db ?? file.db ?? join(storage, 'index.sqlite')),
+    nodeId: nodeId(values['node-id'] ?? file.nodeId),
     maxPdu: maxPdu === undefined ? undefined : int(maxPdu, '--max-pdu', MIN_PDU, MAX_PDU),
     peers,
     allowAeTitles: [...(file.allowAet ?? []), ...(values['allow-aet'] ?? [])].map((a) =>
@@ -269,6 +278,28 @@ export function resolveConfig(values: Values): ScpConfig {
       600_000,
     ),
   };
+}
+
+/** Whether `db` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
+/** A SQLite path is resolved against the working folder; a PostgreSQL URL is kept as given. */
+function dbLocation(db: string): string {
+  return isPostgresUrl(db) ? db : resolve(db);
+}
+
+/** `--node-id`: 1-64 of `[A-Za-z0-9_-]`, since it becomes part of temporary file names. */
+function nodeId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    throw new ConfigError(
+      `--node-id must be 1-64 of A-Z a-z 0-9 _ - (got ${JSON.stringify(value)})`,
+      '--node-id',
+    );
+  }
+  return value;
 }
 
 /**

@@ -29,7 +29,9 @@ Options:
   --host ADDRESS             address to bind (default 0.0.0.0)
   --aet TITLE                our AE title (default DNETSCP)
   --storage DIR              storage folder (default ./dnet-data)
-  --db FILE                  SQLite index (default <storage>/index.sqlite)
+  --db FILE|URL              SQLite index (default <storage>/index.sqlite), or
+                             postgres://user@host:port/db shared by several nodes
+  --node-id NAME             this node's name when nodes share --storage (docs/scale-out.md)
   --max-pdu N                maximum PDU length we receive, bytes (default 262144)
   --peer AET=host:port       a C-MOVE destination (repeatable)
   --allow-aet TITLE          accept only these calling AE titles (repeatable)

@@ -16,6 +16,7 @@ import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import type { Logger } from 'pino';
 import type { ArchiveIndex } from './archive/archive-index.js';
+import { PostgresIndex } from './archive/postgres/postgres-index.js';
 import { SqliteIndex } from './archive/sqlite-index.js';
 import { LocalStorage } from './archive/storage.js';
 import {
@@ -23,7 +24,7 @@ import {
   FolderWorklist,
   type WorklistItemReader,
 } from './archive/worklist.js';
-import type { ScpConfig } from './config.js';
+import { isPostgresUrl, type ScpConfig } from './config.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
@@ -83,12 +84,31 @@ function transportFor(config: ScpConfig): Transport {
  * ```
  */
 export async function startScp(config: ScpConfig, logger: Logger): Promise<RunningScp> {
-  const storage = new LocalStorage(config.storage);
+  const storage = new LocalStorage(
+    config.storage,
+    config.nodeId === undefined ? {} : { nodeId: config.nodeId },
+  );
   await mkdir(config.storage, { recursive: true });
-  await mkdir(dirname(config.db), { recursive: true });
+  const postgres = isPostgresUrl(config.db);
+  if (!postgres) await mkdir(dirname(config.db), { recursive: true });
   const removed = await storage.removeTemporaryFiles();
   if (removed > 0) logger.warn({ removed }, 'removed temporary files left by a crash');
-  const index = new SqliteIndex(config.db);
+  // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
+  const index: ArchiveIndex = postgres
+    ? await PostgresIndex.open(config.db)
+    : new SqliteIndex(config.db);
+  if (postgres || config.nodeId !== undefined) {
+    // A scale-out node says which node it is and where its index lives (never the password).
+    const where = postgres ? new URL(config.db) : undefined;
+    logger.info(
+      {
+        node: config.nodeId,
+        db: postgres ? 'postgres' : 'sqlite',
+        ...(where && { dbHost: where.host, dbName: where.pathname }),
+      },
+      'index opened',
+    );
+  }
   const worklist = config.worklist
     ? new FolderWorklist(config.worklist, {
         readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
