@@ -4,6 +4,7 @@
 // time so its peak RSS is its own.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { freePort, hasCommand, runTool } from '@dnet/testkit/node';
 import type { Corpus } from './corpus.js';
 import {
   type Finished,
@@ -12,7 +13,6 @@ import {
   runMeasured,
   startMeasured,
 } from './measure.js';
-import { freePort, hasCommand, runTool } from './net.js';
 import { summarize } from './stats.js';
 
 /** One figure of the comparison, with the peak RSS of each role. */

@@ -5,7 +5,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { waitForPort } from './net.js';
+import { waitForPort } from '@dnet/testkit/node';
 
 /** GNU time's binary. */
 export const TIME = '/usr/bin/time';

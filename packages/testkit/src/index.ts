@@ -15,6 +15,7 @@
  * ```
  */
 
-export { describePeer, hasCommand, missingPeers } from './peers.js';
+export { hasCommand, missingPeers } from './commands.js';
+export { describePeer } from './peers.js';
 export { freePort, waitForPort } from './ports.js';
 export { type PeerOptions, type RunningPeer, runTool, startPeer } from './process.js';
