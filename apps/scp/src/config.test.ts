@@ -22,6 +22,11 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('listens on 2762 by default with --tls (PS3.15 Annex B)', () => {
+    expect(config(['--tls', '--cert', 'c.pem', '--key', 'k.pem']).port).toBe(2762);
+    expect(config(['--tls', '--cert', 'c.pem', '--key', 'k.pem', '--port', '104']).port).toBe(104);
+  });
+
   it('keeps a PostgreSQL URL as given and checks --node-id', () => {
     const url = 'postgres://dnet@127.0.0.1:5432/archive';
     expect(config(['--db', url, '--node-id', 'node-1'])).toMatchObject({

@@ -33,7 +33,7 @@ export interface TlsConfig {
 export interface ScpConfig {
   /** Address to bind (default 0.0.0.0: every interface, like storescp). */
   host: string;
-  /** Port (default 11112; 0 picks a free one). */
+  /** Port (default 11112, or 2762 with TLS, PS3.15 Annex B; 0 picks a free one). */
   port: number;
   /** Our AE title (default `DNETSCP`), PS3.8 §9.3.2: 1-16 characters. */
   aeTitle: string;
@@ -254,7 +254,8 @@ export function resolveConfig(values: Values): ScpConfig {
   const worklist = values.worklist ?? file.worklist;
   return {
     host: values.host ?? file.host ?? '0.0.0.0',
-    port: int(values.port ?? file.port ?? 11112, '--port', 0, 65535),
+    // 2762 is the registered port of DICOM over TLS (PS3.15 Annex B), 11112 of plain DICOM.
+    port: int(values.port ?? file.port ?? (tls ? 2762 : 11112), '--port', 0, 65535),
     aeTitle: checkAeTitle(values.aet ?? file.aet ?? 'DNETSCP', '--aet'),
     storage,
     db: dbLocation(values.db ?? file.db ?? join(storage, 'index.sqlite')),

@@ -25,7 +25,7 @@ Usage:
   dnet-scp [options]
 
 Options:
-  --port N                   port to listen on (default 11112; 0 picks a free one)
+  --port N                   port to listen on (default 11112, 2762 with --tls; 0: a free one)
   --host ADDRESS             address to bind (default 0.0.0.0)
   --aet TITLE                our AE title (default DNETSCP)
   --storage DIR              storage folder (default ./dnet-data)
