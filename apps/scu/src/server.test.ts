@@ -4,6 +4,7 @@
  * failure statuses by name, and Ctrl-C cancelling a C-FIND (C-CANCEL).
  */
 import { type NRequest, Server } from '@dnet/services';
+import { freePort } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
@@ -251,6 +252,45 @@ describe('DIMSE-N commands', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('dnet-scu naction: N-ACTION failed: 0123H No such action type');
     expect(seen.at(-1)).toMatchObject({ operation: 'N-ACTION', action: 7 });
+  });
+
+  it('commit --listen: the report arrives on a new association to our listener (PS3.4 J.3.3)', async () => {
+    const listenPort = await freePort();
+    const scp = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: 'COMMITSCP',
+      aeTable: { LISTENER: { host: '127.0.0.1', port: listenPort } },
+      handlers: {
+        storageCommitment: (request) => ({
+          committed: request.references,
+          failed: [],
+          reportOn: 'new-association',
+        }),
+      },
+    });
+    try {
+      const r = await scu([
+        'commit',
+        '127.0.0.1',
+        String(scp.port),
+        '--aec',
+        'COMMITSCP',
+        '--aet',
+        'LISTENER',
+        '--listen',
+        `127.0.0.1:${listenPort}`,
+        '--wait',
+        '20',
+        ...files,
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^committed 2 of 2 instances \(transaction 2\.25\.\d+\)/);
+    } finally {
+      await scp.close({ timeoutMs: 1000 });
+    }
   });
 
   it('commit: committed and failed instances from the report; exit 1 when any failed', async () => {

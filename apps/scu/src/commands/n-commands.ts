@@ -238,6 +238,7 @@ export const commit: Command = {
         sopInstanceUid: f.sopInstanceUid,
       }));
       const report = await client.commit(refs, {
+        ...(listener && { listener }),
         timeoutMs: waitS * 1000,
         ...(io.signal && { signal: io.signal }),
       });
