@@ -25,6 +25,10 @@ describe('testkit', () => {
         `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`,
       ],
     });
+    // Listening comes before the child's stdout reaches us: wait (bounded) for its line.
+    for (let i = 0; i < 100 && !peer.log().includes('up'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(peer.log()).toContain('up');
     await peer.stop();
     expect(peer.process.killed || peer.process.exitCode !== null).toBe(true);

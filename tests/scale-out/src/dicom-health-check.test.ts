@@ -83,7 +83,8 @@ function showStat(socket: string): Promise<ServerStat[]> {
           .map((c) => ({
             name: c[col('svname')] ?? '',
             status: c[col('status')] ?? '',
-            check: c[col('check_status')] ?? '',
+            // HAProxy prefixes "* " while a check of that server is under way.
+            check: (c[col('check_status')] ?? '').replace(/^\* /, ''),
           })),
       );
     });
