@@ -57,6 +57,33 @@ export const POSTGRES_DIALECT: SqlDialect = {
   list: (sql, values) => ({ sql: `${sql} = ANY(?)`, params: [values] }),
 };
 
+/**
+ * SQL of each computed attribute (PS3.4 §C.6.1.1 and §C.6.2.1: related counts,
+ * Modalities and SOP Classes in Study), evaluated per row of its level. The
+ * engines differ only in the function that aggregates values into a JSON
+ * array (`json_group_array` in SQLite, `json_agg` in PostgreSQL).
+ */
+export function computedSql(jsonArrayAgg: string): Record<string, string> {
+  return {
+    [Tag.NumberOfPatientRelatedStudies]: '(SELECT COUNT(*) FROM study x WHERE x.patient_fk = p.pk)',
+    [Tag.NumberOfPatientRelatedSeries]:
+      '(SELECT COUNT(*) FROM series x JOIN study y ON y.pk = x.study_fk WHERE y.patient_fk = p.pk)',
+    [Tag.NumberOfPatientRelatedInstances]:
+      '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk ' +
+      'JOIN study z ON z.pk = y.study_fk WHERE z.patient_fk = p.pk)',
+    [Tag.NumberOfStudyRelatedSeries]: '(SELECT COUNT(*) FROM series x WHERE x.study_fk = st.pk)',
+    [Tag.NumberOfStudyRelatedInstances]:
+      '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
+    [Tag.ModalitiesInStudy]: `(SELECT ${jsonArrayAgg}(DISTINCT x.modality) FROM series x WHERE x.study_fk = st.pk AND x.modality <> '')`,
+    [Tag.SOPClassesInStudy]:
+      `(SELECT ${jsonArrayAgg}(DISTINCT x.sop_class_uid) FROM instance x ` +
+      'JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
+    [Tag.NumberOfSeriesRelatedInstances]:
+      '(SELECT COUNT(*) FROM instance x WHERE x.series_fk = se.pk)',
+    [Tag.AvailableTransferSyntaxUID]: 'i.transfer_syntax_uid',
+  };
+}
+
 /** Rewrites the `?` placeholders of `sql` as `$1`, `$2`... (PostgreSQL). Values never enter the text. */
 export function numberPlaceholders(sql: string): string {
   let n = 0;

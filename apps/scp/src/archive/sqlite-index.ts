@@ -17,6 +17,7 @@ import {
   checkRecord,
   columnText,
   computedAttribute,
+  computedSql,
   FROM,
   findResponse,
   LastParsed,
@@ -119,25 +120,7 @@ export interface SqliteIndexOptions {
 }
 
 /** SQL of each computed attribute, evaluated per row of its level. */
-const COMPUTED_SQL: Record<string, string> = {
-  [Tag.NumberOfPatientRelatedStudies]: '(SELECT COUNT(*) FROM study x WHERE x.patient_fk = p.pk)',
-  [Tag.NumberOfPatientRelatedSeries]:
-    '(SELECT COUNT(*) FROM series x JOIN study y ON y.pk = x.study_fk WHERE y.patient_fk = p.pk)',
-  [Tag.NumberOfPatientRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk ' +
-    'JOIN study z ON z.pk = y.study_fk WHERE z.patient_fk = p.pk)',
-  [Tag.NumberOfStudyRelatedSeries]: '(SELECT COUNT(*) FROM series x WHERE x.study_fk = st.pk)',
-  [Tag.NumberOfStudyRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
-  [Tag.ModalitiesInStudy]:
-    "(SELECT json_group_array(DISTINCT x.modality) FROM series x WHERE x.study_fk = st.pk AND x.modality <> '')",
-  [Tag.SOPClassesInStudy]:
-    '(SELECT json_group_array(DISTINCT x.sop_class_uid) FROM instance x ' +
-    'JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
-  [Tag.NumberOfSeriesRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x WHERE x.series_fk = se.pk)',
-  [Tag.AvailableTransferSyntaxUID]: 'i.transfer_syntax_uid',
-};
+const COMPUTED_SQL = computedSql('json_group_array');
 
 interface LevelRow {
   pk: number;

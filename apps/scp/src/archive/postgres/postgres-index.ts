@@ -11,12 +11,13 @@ import type {
   RetrieveInstance,
 } from '../archive-index.js';
 import { IndexClosedError, IndexSchemaError } from '../errors.js';
-import { LEVEL_TAGS, type QueryLevel, Tag } from '../query-model.js';
+import { LEVEL_TAGS, type QueryLevel } from '../query-model.js';
 import {
   ALIAS,
   type CheckedRecord,
   checkRecord,
   computedAttribute,
+  computedSql,
   FROM,
   findResponse,
   LastParsed,
@@ -130,25 +131,7 @@ export interface PostgresIndexOptions {
 }
 
 /** SQL of each computed attribute, evaluated per row of its level. */
-const COMPUTED_SQL: Record<string, string> = {
-  [Tag.NumberOfPatientRelatedStudies]: '(SELECT COUNT(*) FROM study x WHERE x.patient_fk = p.pk)',
-  [Tag.NumberOfPatientRelatedSeries]:
-    '(SELECT COUNT(*) FROM series x JOIN study y ON y.pk = x.study_fk WHERE y.patient_fk = p.pk)',
-  [Tag.NumberOfPatientRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk ' +
-    'JOIN study z ON z.pk = y.study_fk WHERE z.patient_fk = p.pk)',
-  [Tag.NumberOfStudyRelatedSeries]: '(SELECT COUNT(*) FROM series x WHERE x.study_fk = st.pk)',
-  [Tag.NumberOfStudyRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
-  [Tag.ModalitiesInStudy]:
-    "(SELECT json_agg(DISTINCT x.modality) FROM series x WHERE x.study_fk = st.pk AND x.modality <> '')",
-  [Tag.SOPClassesInStudy]:
-    '(SELECT json_agg(DISTINCT x.sop_class_uid) FROM instance x ' +
-    'JOIN series y ON y.pk = x.series_fk WHERE y.study_fk = st.pk)',
-  [Tag.NumberOfSeriesRelatedInstances]:
-    '(SELECT COUNT(*) FROM instance x WHERE x.series_fk = se.pk)',
-  [Tag.AvailableTransferSyntaxUID]: 'i.transfer_syntax_uid',
-};
+const COMPUTED_SQL = computedSql('json_agg');
 
 interface LevelRow {
   pk: string;
