@@ -58,6 +58,10 @@ const server = await Server.listen({
 });
 server.on('error', () => {});
 process.stdout.write(`listening on 127.0.0.1:${server.port}\n`);
+// CPU time (user + system, ms) spent after start-up, printed at exit on stderr.
+const cpu0 = process.cpuUsage();
 process.once('SIGTERM', () => {
+  const cpu = process.cpuUsage(cpu0);
+  process.stderr.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   void server.close({ timeoutMs: 2000 }).then(() => process.exit(0));
 });

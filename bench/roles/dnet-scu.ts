@@ -74,6 +74,7 @@ if (values.warmup) {
 }
 
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const out: Record<string, number> = {};
 switch (values.op) {
   case 'store': {
@@ -170,5 +171,9 @@ switch (values.op) {
     throw new Error(`unknown --op ${values.op}`);
 }
 out.ms = performance.now() - t0;
+// CPU time of this process over the timed part (user + system, ms): less sensitive
+// than wall time to the load of a shared machine.
+const cpu = process.cpuUsage(cpu0);
+out.cpuMs = (cpu.user + cpu.system) / 1000;
 out.rssKb = Math.round(process.resourceUsage().maxRSS);
 process.stdout.write(`${JSON.stringify(out)}\n`);

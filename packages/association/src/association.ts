@@ -12,6 +12,7 @@ import {
   type DimseRequest,
   type DimseResponse,
   encodeMessage,
+  fragmentMessage,
   fragmentMessageAsync,
   isPending,
   MessageIdAllocator,
@@ -295,12 +296,43 @@ interface OutgoingOperation {
   resolve: (response: IncomingResponse) => void;
   reject: (error: Error) => void;
   onPending: ((response: IncomingResponse) => void | Promise<void>) | undefined;
-  timer: Timer;
+  /** When the DIMSE timer of this operation expires (performance.now() time; 0: not running). */
+  deadline: number;
+  /** The caller's signal and our listener on it, removed when the operation settles. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
+/**
+ * An operation the peer invoked. Its AbortController is made only when
+ * someone reads the request's `signal` (most C-ECHO and C-STORE handlers
+ * never do): until then an abort only records its reason.
+ */
 interface IncomingOperation {
-  controller: AbortController;
+  controller: AbortController | undefined;
+  reason: unknown;
+  aborted: boolean;
 }
+
+function incomingSignal(entry: IncomingOperation): AbortSignal {
+  if (!entry.controller) {
+    entry.controller = new AbortController();
+    if (entry.aborted) entry.controller.abort(entry.reason);
+  }
+  return entry.controller.signal;
+}
+
+function abortIncoming(entry: IncomingOperation, reason: unknown): void {
+  if (entry.aborted) return;
+  entry.aborted = true;
+  entry.reason = reason;
+  entry.controller?.abort(reason);
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const REQUESTOR_CONTEXT: TransitionContext = Object.freeze({ requestor: true });
+const ACCEPTOR_CONTEXT: TransitionContext = Object.freeze({ requestor: false });
+const noop = (): void => {};
 
 /** Typed names of received requests, by Command Field. */
 const requestEvent: Record<number, keyof AssociationEventMap> = {
@@ -355,6 +387,34 @@ export function responseFor(
   return { ...rsp, ...extra } as unknown as DimseResponse;
 }
 
+/**
+ * PDUs up to this size leave in one plain write of one buffer: copying a few
+ * KiB costs less than a vectored write of several small pieces (PDU header,
+ * PDV header, command set), which a round trip of small messages pays twice.
+ * Larger PDUs are written gathered, their data never copied.
+ */
+const JOIN_LIMIT = 16 * 1024;
+
+function joinSmall(chunks: Uint8Array[]): Uint8Array | Uint8Array[] {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  if (length > JOIN_LIMIT) return chunks;
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+/** The error of a request cancelled by its signal. */
+function cancelledBy(signal: AbortSignal): AssociationError {
+  return new AssociationError(AssociationErrorCode.CANCELLED, 'request cancelled', {
+    cause: signal.reason,
+  });
+}
+
 /** The PDU of a gathered P-DATA-TF, decoded again for observers. */
 function decodeGathered(chunks: Uint8Array[]): Pdu {
   let length = 0;
@@ -398,6 +458,12 @@ export class Association extends EventEmitter<AssociationEventMap> {
   readonly #artim: Timer;
   readonly #acse: Timer;
   readonly #idle: Timer;
+  /** One DIMSE timer for all our outstanding operations: each has a deadline, checked on expiry. */
+  readonly #dimse: Timer;
+  /** The peer's Maximum Length (PS3.8 Annex D.1), known once established (0 = unlimited). */
+  #peerMaxPduLength = 0;
+  /** Context picked for each SOP class and transfer syntax, once established. */
+  #contextCache = new Map<string, number>();
   #rq: AAssociateRq | undefined;
   #negotiation: Negotiation | undefined;
   #contexts = new Map<number, NegotiatedContext>();
@@ -416,7 +482,6 @@ export class Association extends EventEmitter<AssociationEventMap> {
   readonly #outgoing = new Map<number, OutgoingOperation>();
   readonly #incoming = new Map<number, IncomingOperation>();
   #windowWaiters: (() => void)[] = [];
-  #writeChain: Promise<void> = Promise.resolve();
   readonly #reassembler = new Reassembler({
     isAcceptedContext: (id) => this.#contexts.get(id)?.accepted === true,
     maxCommandLength: MAX_COMMAND_LENGTH,
@@ -443,6 +508,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
       if (!stalled && (this.#outgoing.size > 0 || this.#incoming.size > 0)) this.#idle.start();
       else this.#localAbort(e);
     });
+    // PS3.7 §9.1: each operation waits for its (next) response at most dimseMs.
+    this.#dimse = new Timer('dimse', this.#timeouts.dimseMs, (e) => this.#onDimseExpiry(e));
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -705,7 +772,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
    */
   async sendPData(pdvs: readonly PresentationDataValue[]): Promise<void> {
     const chunks = encodePDataTf(pdvs);
-    this.#dispatch('Evt9', {}, () =>
+    this.#dispatch('Evt9', undefined, () =>
       this.#write(chunks, () => ({ type: PduType.P_DATA_TF, pdvs: [...pdvs] })),
     );
     const c = this.#connection;
@@ -721,40 +788,114 @@ export class Association extends EventEmitter<AssociationEventMap> {
    * context, fragmented to the peer's maximum PDU length (PS3.8 Annex E).
    * Messages are never interleaved (one at a time on the wire).
    */
-  async send(contextId: number, message: DimseMessage, dataSet?: DataSetSource): Promise<void> {
-    if (!this.#contexts.get(contextId)?.accepted) {
-      throw new AssociationError(
-        AssociationErrorCode.NO_PRESENTATION_CONTEXT,
-        `presentation context ${contextId} is not accepted`,
+  send(contextId: number, message: DimseMessage, dataSet?: DataSetSource): Promise<void> {
+    try {
+      if (!this.#contexts.get(contextId)?.accepted) {
+        throw new AssociationError(
+          AssociationErrorCode.NO_PRESENTATION_CONTEXT,
+          `presentation context ${contextId} is not accepted`,
+        );
+      }
+      const hasDataSet = dataSet !== undefined;
+      const command = encodeMessage(
+        message.hasDataSet === hasDataSet ? message : ({ ...message, hasDataSet } as DimseMessage),
       );
+      // Nothing being written: the message goes out now, synchronously when its
+      // data set is in memory (no promise, no await: the per-message fast path).
+      if (this.#writeTail === undefined) {
+        const pending = this.#writeMessage(contextId, command, dataSet);
+        if (pending === undefined) return RESOLVED;
+        this.#queueWrite(pending);
+        return pending;
+      }
+      const run = this.#writeTail.then(() => this.#writeMessage(contextId, command, dataSet));
+      this.#queueWrite(run);
+      return run;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const command = encodeMessage({
-      ...message,
-      hasDataSet: dataSet !== undefined,
-    } as DimseMessage);
-    const run = this.#writeChain.then(() => this.#writeMessage(contextId, command, dataSet));
-    this.#writeChain = run.catch(() => {});
-    await run;
   }
 
-  async #writeMessage(
+  /** The messages being written, in order; undefined when nothing is. */
+  #writeTail: Promise<void> | undefined;
+
+  #queueWrite(run: Promise<void>): void {
+    const tail: Promise<void> = run.then(noop, noop).then(() => {
+      if (this.#writeTail === tail) this.#writeTail = undefined;
+    });
+    this.#writeTail = tail;
+  }
+
+  /** Writes one message's PDUs; returns a promise only when it had to wait (drain, an async data set). */
+  #writeMessage(
     contextId: number,
     command: Uint8Array,
     dataSet: DataSetSource | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     // PS3.8 Annex D.1 and §9.3.5: P-DATA-TF PDUs within the peer's maximum length, cut by @dnet/dimse.
-    const pdus = fragmentMessageAsync({
+    const maxPduLength = this.#peerMaxPduLength;
+    if (
+      dataSet !== undefined &&
+      !(dataSet instanceof Uint8Array) &&
+      Symbol.asyncIterator in dataSet
+    )
+      return this.#writePdus(
+        fragmentMessageAsync({ contextId, command, dataSet, maxPduLength })[Symbol.asyncIterator](),
+      );
+    const pdus = fragmentMessage({
       contextId,
       command,
-      ...(dataSet !== undefined && { dataSet }),
-      maxPduLength: this.info.peerMaxPduLength ?? 0,
+      ...(dataSet !== undefined && { dataSet: dataSet as Uint8Array | Iterable<Uint8Array> }),
+      maxPduLength,
     });
-    for await (const chunks of pdus) {
-      this.#dispatch('Evt9', {}, () => this.#write(chunks, () => decodeGathered(chunks)));
-      const c = this.#connection;
-      if (c && !this.#writable) await c.drained();
+    let done = false;
+    try {
+      for (let r = pdus.next(); !r.done; r = pdus.next()) {
+        this.#sendPDataTf(r.value);
+        if (!this.#writable && this.#connection) {
+          done = true;
+          return this.#writePdus(pdus, true);
+        }
+      }
+      done = true;
+    } finally {
+      if (!done) pdus.return(undefined);
+    }
+    return undefined;
+  }
+
+  /** Writes the PDUs of a message with awaits: for drain, and for the chunks of an async data set. */
+  async #writePdus(
+    pdus: Iterator<Uint8Array[]> | AsyncIterator<Uint8Array[]>,
+    waitFirst = false,
+  ): Promise<void> {
+    try {
+      if (waitFirst) await this.#connection?.drained();
+      for (let r = await pdus.next(); !r.done; r = await pdus.next()) {
+        this.#sendPDataTf(r.value);
+        const c = this.#connection;
+        if (c && !this.#writable) await c.drained();
+      }
+    } finally {
+      await pdus.return?.(undefined);
     }
   }
+
+  /** P-DATA request for one encoded P-DATA-TF (Evt9: DT-1 or AR-7). */
+  #sendPDataTf(chunks: Uint8Array[]): void {
+    this.#outChunks = chunks;
+    try {
+      this.#dispatch('Evt9', undefined, this.#writeOutChunks);
+    } finally {
+      this.#outChunks = undefined;
+    }
+  }
+
+  #outChunks: Uint8Array[] | undefined;
+  readonly #writeOutChunks = (): void => {
+    const chunks = this.#outChunks!;
+    this.#write(chunks, () => decodeGathered(chunks));
+  };
 
   /**
    * Sends a DIMSE request and resolves with its final response (PS3.7 §9.1):
@@ -762,66 +903,113 @@ export class Association extends EventEmitter<AssociationEventMap> {
    * asynchronous operations window, picks the presentation context, and runs
    * the DIMSE timer between responses. Pending responses go to `onPending`.
    */
-  async request<M extends DimseRequest>(
+  request<M extends DimseRequest>(
     message: WithOptionalId<M>,
     options: RequestOptions = {},
   ): Promise<IncomingResponse> {
-    if (this.#end) throw this.#end;
-    const cancelled = () =>
-      new AssociationError(AssociationErrorCode.CANCELLED, 'request cancelled', {
-        cause: options.signal?.reason,
-      });
-    if (options.signal?.aborted) throw cancelled();
-    const msg = message as unknown as Record<string, unknown>;
-    const contextId = options.contextId ?? this.#pickContext(msg, options.transferSyntax);
+    if (this.#end) return Promise.reject(this.#end);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(cancelledBy(signal));
+    let contextId: number;
     try {
-      await this.#windowSlot(options.signal);
+      contextId =
+        options.contextId ??
+        this.#pickContext(message as unknown as Record<string, unknown>, options.transferSyntax);
     } catch (error) {
-      throw options.signal?.aborted ? cancelled() : error;
+      return Promise.reject(error);
     }
-    this.#reserved--;
-    // Cancelled while waiting for a slot: nothing was sent.
-    if (options.signal?.aborted) throw cancelled();
-    const messageId = this.#messageIdFor(msg.messageId as number | undefined);
-    const full = { ...message, messageId } as unknown as DimseRequest;
-    let op!: OutgoingOperation;
-    const result = new Promise<IncomingResponse>((resolve, reject) => {
-      op = {
-        messageId,
-        contextId,
-        commandField: message.commandField,
-        resolve,
-        reject,
-        onPending: options.onPending,
-        timer: new Timer('dimse', this.#timeouts.dimseMs, (e) => this.#localAbort(e)),
-      };
-    });
-    result.catch(() => {});
-    this.#outgoing.set(messageId, op);
-    const onAbort = () => {
-      if (cancellable.has(message.commandField)) {
-        this.cCancel(messageId, contextId).catch(() => {});
-      } else {
-        this.#settleOutgoing(op, undefined, cancelled());
-      }
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // A free slot of the window: no wait, no promise (the fast path).
+    if (this.#outgoing.size + this.#reserved < this.#windowLimit())
+      return this.#invoke(message as unknown as DimseRequest, contextId, options);
+    return this.#windowSlot(signal).then(
+      () => {
+        this.#reserved--;
+        // Cancelled while waiting for a slot: nothing was sent.
+        if (signal?.aborted) throw cancelledBy(signal);
+        return this.#invoke(message as unknown as DimseRequest, contextId, options);
+      },
+      (error: unknown) => {
+        throw signal?.aborted ? cancelledBy(signal) : error;
+      },
+    );
+  }
+
+  /** Registers the operation, sends the request and returns the promise of its final response. */
+  #invoke(
+    message: DimseRequest,
+    contextId: number,
+    options: RequestOptions,
+  ): Promise<IncomingResponse> {
+    let messageId: number;
     try {
-      // The response may come before the data set is all sent (an early failure), and a
-      // cancelled C-STORE settles at once: wait for whichever comes first.
-      this.send(contextId, full, options.dataSet).then(
+      messageId = this.#messageIdFor((message as { messageId?: number }).messageId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const full = { ...message, messageId } as DimseRequest;
+    let resolve!: (response: IncomingResponse) => void;
+    let reject!: (error: Error) => void;
+    const result = new Promise<IncomingResponse>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const signal = options.signal;
+    const op: OutgoingOperation = {
+      messageId,
+      contextId,
+      commandField: message.commandField,
+      resolve,
+      reject,
+      onPending: options.onPending,
+      deadline: 0,
+      signal,
+      onAbort: undefined,
+    };
+    this.#outgoing.set(messageId, op);
+    if (signal) {
+      op.onAbort = () => {
+        if (cancellable.has(message.commandField)) {
+          this.cCancel(messageId, contextId).catch(() => {});
+        } else {
+          this.#settleOutgoing(op, undefined, cancelledBy(signal));
+        }
+      };
+      signal.addEventListener('abort', op.onAbort, { once: true });
+    }
+    // The response may come before the data set is all sent (an early failure), and a
+    // cancelled C-STORE settles at once: the DIMSE timer runs once the request is out.
+    const sent = this.send(contextId, full, options.dataSet);
+    if (sent === RESOLVED) this.#startDimse(op);
+    else
+      sent.then(
         () => {
-          if (this.#outgoing.get(messageId) === op) op.timer.start();
+          if (this.#outgoing.get(messageId) === op) this.#startDimse(op);
         },
         (error: unknown) => this.#settleOutgoing(op, undefined, error as Error),
       );
-      return await result;
-    } catch (error) {
-      this.#settleOutgoing(op, undefined, error as Error);
-      throw this.#end && !(error instanceof AssociationError) ? this.#end : error;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+    return result;
+  }
+
+  /** Runs the DIMSE timer for one operation (PS3.7 §9.1): a deadline, checked when the association's timer fires. */
+  #startDimse(op: OutgoingOperation): void {
+    if (this.#timeouts.dimseMs <= 0) return;
+    op.deadline = performance.now() + this.#timeouts.dimseMs;
+    if (!this.#dimse.running) this.#dimse.start();
+  }
+
+  /** The DIMSE timer fired: abort if an operation is overdue, else wait for the next deadline. */
+  #onDimseExpiry(error: TimeoutError): void {
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const op of this.#outgoing.values()) {
+      if (op.deadline === 0) continue;
+      if (op.deadline - now < 1) {
+        this.#localAbort(error);
+        return;
+      }
+      if (op.deadline < next) next = op.deadline;
     }
+    if (next !== Number.POSITIVE_INFINITY) this.#dimse.start(Math.ceil(next - now));
   }
 
   /** C-ECHO (PS3.7 §9.1.5): verification. */
@@ -971,6 +1159,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
   /** A presentation context accepted for the SOP class on which we may act as SCU. */
   #pickContext(msg: Record<string, unknown>, transferSyntax: string | undefined): number {
     const sopClass = (msg.affectedSopClassUid ?? msg.requestedSopClassUid) as string | undefined;
+    const key = `${sopClass}|${transferSyntax ?? ''}|${msg.commandField === CommandField.N_EVENT_REPORT_RQ}`;
+    const cached = this.#contextCache.get(key);
+    if (cached !== undefined) return cached;
     const canInvoke = (c: NegotiatedContext) =>
       c.accepted &&
       c.abstractSyntax === sopClass &&
@@ -985,6 +1176,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
         `no accepted presentation context for ${sopClass ?? 'this request'}`,
       );
     }
+    // Contexts are fixed once established (PS3.8 §7.1.1.13); before that nothing is accepted.
+    this.#contextCache.set(key, chosen.id);
     return chosen.id;
   }
 
@@ -1025,9 +1218,10 @@ export class Association extends EventEmitter<AssociationEventMap> {
     if (this.#outgoing.get(op.messageId) !== op) return;
     this.#outgoing.delete(op.messageId);
     this.#ids.release(op.messageId);
-    op.timer.stop();
-    if (error) op.reject(error);
+    if (op.onAbort) op.signal!.removeEventListener('abort', op.onAbort);
+    if (error) op.reject(this.#end && !(error instanceof AssociationError) ? this.#end : error);
     else op.resolve(response!);
+    if (this.#windowWaiters.length === 0) return;
     const waiters = this.#windowWaiters;
     this.#windowWaiters = [];
     for (const w of waiters) w();
@@ -1076,7 +1270,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
           break;
         }
         for (const pdu of pdus) {
-          await this.#receive(pdu);
+          // Waits only for backpressure (a slow data set consumer, a pending match not taken).
+          const waiting = this.#receive(pdu);
+          if (waiting) await waiting;
           if (this.#state === 'Sta1') break;
         }
         if (this.#state === 'Sta1') break;
@@ -1094,7 +1290,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     this.#finish();
   }
 
-  async #receive(pdu: Pdu): Promise<void> {
+  #receive(pdu: Pdu): Promise<void> | undefined {
     if (channels.pduReceived.hasSubscribers)
       channels.pduReceived.publish({ association: this, pdu });
     this.emit('pdu-received', pdu);
@@ -1124,13 +1320,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
   }
 
   #lastPdu: Pdu | undefined;
-  #pDataDelivery: Promise<void> | undefined;
+  #pDataDelivery: Promise<void> | undefined = undefined;
   /** True while reading waits on our own consumer (backpressure), not on the peer. */
   #holdingBack = false;
   /** The promise of the last `onPending` call, awaited before the next message is read. */
   #pendingDelivery: Promise<void> | undefined;
 
-  async #onPdu(event: Event, pdu: Pdu, ctx: TransitionContext = {}): Promise<void> {
+  #onPdu(event: Event, pdu: Pdu, ctx?: TransitionContext): Promise<void> | undefined {
     this.#lastPdu = pdu;
     // AA-8 / AA-1 / AA-7 triggered by a valid but unexpected PDU: unexpected-PDU.
     this.#abortFields = {
@@ -1140,7 +1336,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     this.#dispatch(event, ctx);
     const delivery = this.#pDataDelivery;
     this.#pDataDelivery = undefined;
-    if (delivery) await delivery;
+    return delivery;
   }
 
   #localAbort(error: DnetError): void {
@@ -1154,9 +1350,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
   }
 
   /** Runs one event through {@link transition} and performs the effects. */
-  #dispatch(event: Event, ctx: TransitionContext = {}, sendPData?: () => void): void {
+  #dispatch(event: Event, ctx?: TransitionContext, sendPData?: () => void): void {
     const from = this.#state;
-    const t = transition(from, event, { requestor: this.role === 'requestor', ...ctx });
+    const t = transition(
+      from,
+      event,
+      ctx ? { requestor: this.role === 'requestor', ...ctx } : this.#baseContext,
+    );
     if (!t) {
       // A blank cell: a local primitive not allowed here (PDU events cannot reach blank cells).
       if (this.#end && (event === 'Evt9' || event === 'Evt11' || event === 'Evt14'))
@@ -1164,10 +1364,12 @@ export class Association extends EventEmitter<AssociationEventMap> {
       throw new InvalidStateError(from, event, event);
     }
     this.#state = t.next;
-    const record: TransitionRecord = { from, event, action: t.action, to: t.next };
-    if (channels.transition.hasSubscribers)
-      channels.transition.publish({ association: this, ...record });
-    this.emit('transition', record);
+    const publish = channels.transition.hasSubscribers;
+    if (publish || this.listenerCount('transition') > 0) {
+      const record: TransitionRecord = { from, event, action: t.action, to: t.next };
+      if (publish) channels.transition.publish({ association: this, ...record });
+      this.emit('transition', record);
+    }
     for (const effect of t.effects) {
       switch (effect) {
         case 'transport-connect':
@@ -1295,6 +1497,11 @@ export class Association extends EventEmitter<AssociationEventMap> {
     if (t.next === 'Sta13' || t.next === 'Sta1') this.#terminate();
   }
 
+  /** The transition context of events that need nothing but the role. */
+  get #baseContext(): TransitionContext {
+    return this.role === 'requestor' ? REQUESTOR_CONTEXT : ACCEPTOR_CONTEXT;
+  }
+
   #tryDispatch(event: Event): void {
     try {
       this.#dispatch(event);
@@ -1312,6 +1519,11 @@ export class Association extends EventEmitter<AssociationEventMap> {
   #establish(negotiation: Negotiation): void {
     this.#negotiation = negotiation;
     this.#contexts = new Map(negotiation.contexts.map((c) => [c.id, c]));
+    this.#contextCache.clear();
+    this.#peerMaxPduLength =
+      (this.role === 'requestor'
+        ? negotiation.acceptorMaxPduLength
+        : negotiation.requestorMaxPduLength) ?? 0;
     this.#idle.start();
     if (channels.accepted.hasSubscribers)
       channels.accepted.publish({ association: this, negotiation });
@@ -1329,7 +1541,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const c = this.#connection;
     if (!c) return;
     try {
-      this.#writable = c.write(chunks);
+      this.#writable = c.write(chunks.length > 1 ? joinSmall(chunks) : chunks);
     } catch (error) {
       this.#end ??= new ConnectionLostError('write failed', { cause: error });
       return;
@@ -1349,10 +1561,11 @@ export class Association extends EventEmitter<AssociationEventMap> {
   #terminate(): void {
     this.#acse.stop();
     this.#idle.stop();
+    this.#dimse.stop();
     const error =
       this.#end ?? (this.#released ? new AssociationReleasedError() : new ConnectionLostError());
     for (const op of [...this.#outgoing.values()]) this.#settleOutgoing(op, undefined, error);
-    for (const inc of this.#incoming.values()) inc.controller.abort(error);
+    for (const inc of this.#incoming.values()) abortIncoming(inc, error);
     this.#incoming.clear();
     this.#dataSet?.stream.fail(error);
     this.#dataSet = undefined;
@@ -1397,31 +1610,33 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   // ----- DIMSE reception (PS3.8 Annex E, PS3.7 §6.3.1) ---------------------
 
-  async #onPData(pdvs: PresentationDataValue[]): Promise<void> {
+  /** P-DATA indication: hands the messages on; returns a promise only when reading must wait. */
+  #onPData(pdvs: PresentationDataValue[]): Promise<void> | undefined {
     this.emit('p-data', pdvs);
-    if (this.#state !== 'Sta6' && this.#state !== 'Sta7') return;
+    if (this.#state !== 'Sta6' && this.#state !== 'Sta7') return undefined;
     let events: ReassemblyEvent[];
     try {
       // PS3.8 Annex E.2, PS3.7 §6.3: order, contexts and command size checked by @dnet/dimse.
       events = this.#reassembler.push(pdvs);
     } catch (error) {
       this.#protocolAbort(`invalid P-DATA: ${(error as Error).message}`, error);
-      return;
+      return undefined;
     }
-    let fed: IncomingDataSet | undefined;
-    for (const event of events) {
+    return this.#deliver(events, 0);
+  }
+
+  /** Delivers reassembly events from `from` on, synchronously until something must be waited for. */
+  #deliver(events: ReassemblyEvent[], from: number): Promise<void> | undefined {
+    let full: IncomingDataSet | undefined;
+    for (let i = from; i < events.length; i++) {
+      const event = events[i]!;
       if (event.type === 'command') {
         // Backpressure for pending responses: the next message waits until the
         // consumer has taken the previous match (its data set is complete by now).
         const held = this.#pendingDelivery;
         if (held) {
           this.#pendingDelivery = undefined;
-          this.#holdingBack = true;
-          try {
-            await held;
-          } finally {
-            this.#holdingBack = false;
-          }
+          return this.#deliverAfter(held, events, i);
         }
         let stream: IncomingDataSet | undefined;
         if (event.message.hasDataSet) {
@@ -1434,24 +1649,37 @@ export class Association extends EventEmitter<AssociationEventMap> {
         }
         this.#onMessage(event.message, this.#contexts.get(event.contextId)!, stream);
       } else if (event.type === 'data') {
-        this.#dataSet?.stream.push(event.data);
-        fed = this.#dataSet?.stream;
+        const stream = this.#dataSet?.stream;
+        if (stream) full = stream.push(event.data) ? undefined : stream;
       } else if (this.#dataSet) {
         this.#dataSet.stream.end();
         this.#dataSet = undefined;
       }
     }
-    // Backpressure: stop reading while the consumer lags behind.
-    if (fed) {
-      this.#holdingBack = true;
-      try {
-        await fed.drained();
-      } finally {
-        this.#holdingBack = false;
-        // The state may have moved on while we waited (the type narrowing above does not know).
-        const state = this.#state as string;
-        if (state === 'Sta6' || state === 'Sta8') this.#idle.start();
-      }
+    // Backpressure: stop reading while the consumer lags behind (the stream is above its mark).
+    return full ? this.#drain(full) : undefined;
+  }
+
+  async #deliverAfter(held: Promise<void>, events: ReassemblyEvent[], from: number): Promise<void> {
+    this.#holdingBack = true;
+    try {
+      await held;
+    } finally {
+      this.#holdingBack = false;
+    }
+    const more = this.#deliver(events, from);
+    if (more) await more;
+  }
+
+  async #drain(stream: IncomingDataSet): Promise<void> {
+    this.#holdingBack = true;
+    try {
+      await stream.drained();
+    } finally {
+      this.#holdingBack = false;
+      // The state may have moved on while we waited (the type narrowing above does not know).
+      const state = this.#state as string;
+      if (state === 'Sta6' || state === 'Sta8') this.#idle.start();
     }
   }
 
@@ -1479,7 +1707,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
         return;
       }
       if (isPending(rsp.status)) {
-        op.timer.start();
+        this.#startDimse(op);
         if (op.onPending) {
           const r = op.onPending(response);
           if (r instanceof Promise) this.#pendingDelivery = r.catch(() => {});
@@ -1491,9 +1719,10 @@ export class Association extends EventEmitter<AssociationEventMap> {
     }
     const rq = message as DimseRequest;
     if (rq.commandField === CommandField.C_CANCEL_RQ) {
-      this.#incoming
-        .get(rq.messageIdBeingRespondedTo)
-        ?.controller.abort(
+      const target = this.#incoming.get(rq.messageIdBeingRespondedTo);
+      if (target)
+        abortIncoming(
+          target,
           new AssociationError(AssociationErrorCode.CANCELLED, 'C-CANCEL-RQ received'),
         );
       const cancel: IncomingRequest = {
@@ -1520,19 +1749,20 @@ export class Association extends EventEmitter<AssociationEventMap> {
       this.#protocolAbort(`more than ${maxOps} operations outstanding from the peer`);
       return;
     }
-    const controller = new AbortController();
-    const entry: IncomingOperation = { controller };
+    const entry: IncomingOperation = { controller: undefined, reason: undefined, aborted: false };
     this.#incoming.set(messageId, entry);
     const incoming: IncomingRequest = {
       message: rq,
       contextId: context.id,
       context,
       dataSet,
-      signal: controller.signal,
-      respond: async (response, rspDataSet) => {
-        const final = !isPending(response.status);
-        if (final && this.#incoming.get(messageId) === entry) this.#incoming.delete(messageId);
-        await this.send(context.id, response, rspDataSet);
+      get signal() {
+        return incomingSignal(entry);
+      },
+      respond: (response, rspDataSet) => {
+        if (!isPending(response.status) && this.#incoming.get(messageId) === entry)
+          this.#incoming.delete(messageId);
+        return this.send(context.id, response, rspDataSet);
       },
     };
     const name = requestEvent[rq.commandField];

@@ -32,7 +32,14 @@ export const defaultTimeouts: Readonly<Timeouts> = {
 /**
  * One restartable timer whose expiry aborts an `AbortSignal` with a
  * {@link TimeoutError} (and calls `onExpire`). The timer is `unref`ed: it never
- * keeps the process alive by itself. Each `start()` makes a fresh signal.
+ * keeps the process alive by itself. Each `start()` after an expiry makes a
+ * fresh signal.
+ *
+ * Restarting is cheap: `start()` on a running timer only moves its deadline
+ * forward; the pending `setTimeout` stays, and when it fires before the
+ * deadline it re-arms itself for the time left. An association restarts its
+ * idle timer on every PDU, so this saves a `clearTimeout` + `setTimeout` pair
+ * per message. The expiry is never early and at most one timer is pending.
  *
  * @example
  * ```ts
@@ -48,7 +55,14 @@ export class Timer {
   readonly ms: number;
   #onExpire: ((error: TimeoutError) => void) | undefined;
   #handle: ReturnType<typeof setTimeout> | undefined;
-  #controller = new AbortController();
+  /** When the pending `setTimeout` fires (performance.now() time). */
+  #fireAt = 0;
+  /** When the current run expires (performance.now() time). */
+  #deadline = 0;
+  /** Created on first use of {@link Timer.signal}: most runs never need one. */
+  #controller: AbortController | undefined;
+  #expired = false;
+  readonly #fire = (): void => this.#onTimeout();
 
   /** @param name - which timer; @param ms - duration (0 = off); @param onExpire - called once per expiry */
   constructor(name: TimerName, ms: number, onExpire?: (error: TimeoutError) => void) {
@@ -59,6 +73,10 @@ export class Timer {
 
   /** Aborted (with a {@link TimeoutError}) when the current run expires. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#expired) this.#controller.abort(new TimeoutError(this.name, this.ms));
+    }
     return this.#controller.signal;
   }
 
@@ -67,18 +85,24 @@ export class Timer {
     return this.#handle !== undefined;
   }
 
-  /** Starts the timer, or restarts it if it is running (PS3.8 §9.1.5 "start or restart"). */
-  start(): void {
-    this.stop();
+  /**
+   * Starts the timer, or restarts it if it is running (PS3.8 §9.1.5 "start or
+   * restart"): it expires `ms` from now (the timer's own duration by default).
+   */
+  start(ms: number = this.ms): void {
     if (this.ms <= 0) return;
-    if (this.#controller.signal.aborted) this.#controller = new AbortController();
-    this.#handle = setTimeout(() => {
-      this.#handle = undefined;
-      const error = new TimeoutError(this.name, this.ms);
-      this.#controller.abort(error);
-      this.#onExpire?.(error);
-    }, this.ms);
-    this.#handle.unref?.();
+    if (this.#expired) {
+      this.#expired = false;
+      this.#controller = undefined;
+    }
+    const now = performance.now();
+    this.#deadline = now + ms;
+    // A pending timeout that fires no later than the new deadline re-arms itself then.
+    if (this.#handle !== undefined) {
+      if (this.#fireAt <= this.#deadline) return;
+      clearTimeout(this.#handle);
+    }
+    this.#arm(ms, now);
   }
 
   /** Stops the timer if it runs. */
@@ -86,5 +110,26 @@ export class Timer {
     if (this.#handle === undefined) return;
     clearTimeout(this.#handle);
     this.#handle = undefined;
+  }
+
+  #arm(ms: number, now: number): void {
+    this.#fireAt = now + ms;
+    this.#handle = setTimeout(this.#fire, ms);
+    this.#handle.unref?.();
+  }
+
+  #onTimeout(): void {
+    const now = performance.now();
+    // Restarted meanwhile: wait for the rest (setTimeout may fire a little early, by < 1 ms).
+    const left = this.#deadline - now;
+    if (left >= 1) {
+      this.#arm(Math.ceil(left), now);
+      return;
+    }
+    this.#handle = undefined;
+    this.#expired = true;
+    const error = new TimeoutError(this.name, this.ms);
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(error);
+    this.#onExpire?.(error);
   }
 }
