@@ -82,12 +82,10 @@ switch (values.op) {
       .split('\n')
       .filter(Boolean);
     const client = await Client.connect(options);
-    if (window > 1) {
-      const r = await client.storeMany(files, { concurrency: window });
-      out.failed = r.failed;
-    } else {
-      for (const f of files) await client.store(f);
-    }
+    // One batch, like storescu's list of files: with window 1 one operation at a
+    // time, the next files read while this one is sent (storeMany's prefetch).
+    const r = await client.storeMany(files, { concurrency: window });
+    out.failed = r.failed;
     await client.release();
     out.count = files.length;
     break;

@@ -106,10 +106,22 @@ export interface StoreProgress {
   result: StoreResult | Error;
 }
 
+/** Sources {@link Client.storeMany} prepares ahead of those being sent, by default. */
+export const DEFAULT_PREFETCH = 2;
+/** Largest {@link StoreManyOptions.prefetch}. */
+const MAX_PREFETCH = 16;
+
 /** Options of {@link Client.storeMany}. */
 export interface StoreManyOptions extends StoreOptions {
   /** Operations outstanding at once, within the negotiated window (default: the window). */
   concurrency?: number;
+  /**
+   * Sources prepared ahead while others are sent (a file opened and its meta
+   * header read; a file up to 4 MiB read whole), default 2, at most 16: at
+   * most `concurrency + prefetch` sources are open at a time. 0 prepares each
+   * source only when its turn comes.
+   */
+  prefetch?: number;
   /** Called after each source. */
   onProgress?: (progress: StoreProgress) => void;
 }
@@ -194,6 +206,21 @@ export async function storeOver(
   source: StoreSource,
   options: StoreOptions = {},
 ): Promise<StoreResult> {
+  return sendPrepared(association, await prepareStore(association, source), options);
+}
+
+/**
+ * A store source read up to the point of sending: its identity and context.
+ * Nothing stays open: a file is read whole when small (in `resolved`), else
+ * only its meta header was read and its data set is opened when sent.
+ */
+interface PreparedStore {
+  resolved: Awaited<ReturnType<typeof resolveSource>>;
+  context: NegotiatedContext;
+}
+
+/** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
+async function prepareStore(association: Association, source: StoreSource): Promise<PreparedStore> {
   const resolved = await resolveSource(source);
   const context = pickStoreContext(
     association.info.contexts,
@@ -201,6 +228,16 @@ export async function storeOver(
     resolved.sopClassUid,
     resolved.transferSyntaxUid,
   );
+  return { resolved, context };
+}
+
+/** C-STORE of a prepared source (PS3.4 §B.2). */
+async function sendPrepared(
+  association: Association,
+  prepared: PreparedStore,
+  options: StoreOptions,
+): Promise<StoreResult> {
+  const { resolved, context } = prepared;
   const data = await dataSetFor(
     resolved,
     context.transferSyntax,
@@ -385,7 +422,26 @@ export class Client {
     for await (const s of sources as AsyncIterable<StoreSource>) list.push(s);
     const window = this.association.info.asyncOperationsWindow?.maxInvoked || 1;
     const concurrency = Math.max(1, Math.min(options.concurrency ?? window, 128));
+    const prefetch = Math.max(0, Math.min(options.prefetch ?? DEFAULT_PREFETCH, MAX_PREFETCH));
     const results: (StoreResult | Error)[] = new Array(list.length);
+    // Sources are prepared (a file opened, its meta header read, a small file read whole)
+    // ahead of sending, so reading overlaps the transfer and the wait for the response.
+    // At most `concurrency + prefetch` sources are prepared and not yet finished.
+    const prepared: (Promise<PreparedStore> | undefined)[] = new Array(list.length);
+    let preparedUpTo = 0;
+    let finished = 0;
+    let stopped = false;
+    const fill = () => {
+      while (
+        !stopped &&
+        preparedUpTo < list.length &&
+        preparedUpTo - finished < concurrency + prefetch
+      ) {
+        const p = prepareStore(this.association, list[preparedUpTo]!);
+        p.catch(() => {});
+        prepared[preparedUpTo++] = p;
+      }
+    };
     let next = 0;
     let done = 0;
     let stored = 0;
@@ -393,10 +449,13 @@ export class Client {
       while (next < list.length) {
         options.signal?.throwIfAborted();
         const i = next++;
+        fill();
         const source = list[i]!;
         let result: StoreResult | Error;
         try {
-          result = await this.store(source, options);
+          const p = prepared[i] ?? prepareStore(this.association, source);
+          prepared[i] = undefined;
+          result = await sendPrepared(this.association, await p, options);
           stored++;
         } catch (error) {
           result = error as Error;
@@ -405,13 +464,21 @@ export class Client {
             results[i] = result;
             throw error;
           }
+        } finally {
+          finished++;
         }
         results[i] = result;
         done++;
         options.onProgress?.({ done, total: list.length, source, result });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    } finally {
+      // Sources prepared but never sent (an abort, a dead association) hold no handle: drop them.
+      stopped = true;
+      prepared.fill(undefined);
+    }
     return { stored, failed: list.length - stored, results };
   }
 

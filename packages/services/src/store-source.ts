@@ -1,9 +1,11 @@
+import { open } from 'node:fs/promises';
 import type { NegotiatedContext } from '@dnet/association';
 import {
   convertTransferSyntaxStream,
   DataSet,
   encodeDataSetChunks,
   openPart10File,
+  readPart10Header,
   readPart10Stream,
   TransferSyntax,
   transferSyntaxInfo,
@@ -57,6 +59,13 @@ export interface ResolvedSource {
 const FILE_CHUNK = 256 * 1024;
 /** Largest chunk read from disk at once: 4 MiB. */
 const MAX_FILE_CHUNK = 4 * 1024 * 1024;
+/**
+ * Files up to this size are read whole, in one read, when resolved: the data
+ * set then goes out as views of one buffer, written without an await per PDU,
+ * and a batch can read the next file while this one is sent. Larger files
+ * stream from disk in chunks (bounded memory). 4 MiB.
+ */
+export const SMALL_FILE_LIMIT = 4 * 1024 * 1024;
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
   return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
@@ -68,6 +77,8 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
  */
 export async function resolveSource(source: StoreSource): Promise<ResolvedSource> {
   if (typeof source === 'string') {
+    const small = await readSmallFile(source);
+    if (small) return small;
     let file: Awaited<ReturnType<typeof openPart10File>>;
     try {
       file = await openPart10File(source);
@@ -124,6 +135,49 @@ export async function resolveSource(source: StoreSource): Promise<ResolvedSource
   throw new InvalidSourceError(
     'a store source is a file path, a Part 10 stream, a DataSet or a StoreInstance',
   );
+}
+
+/**
+ * A Part 10 file of at most {@link SMALL_FILE_LIMIT} bytes, read whole with
+ * one open, stat and read; its File Meta Information parsed from the buffer
+ * (PS3.10 §7.1). Undefined for a larger file (streamed instead).
+ */
+async function readSmallFile(path: string): Promise<ResolvedSource | undefined> {
+  let bytes: Uint8Array;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      if (size > SMALL_FILE_LIMIT) return undefined;
+      bytes = Buffer.allocUnsafe(size);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await fh.read(bytes, at, size - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      // A file that shrank meanwhile: what was read is all there is.
+      if (at < size) bytes = bytes.subarray(0, at);
+    } finally {
+      await fh.close();
+    }
+  } catch (cause) {
+    throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
+  }
+  let header: ReturnType<typeof readPart10Header>;
+  try {
+    header = readPart10Header(bytes);
+  } catch (cause) {
+    throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
+  }
+  const dataSet = bytes.subarray(header.dataSetOffset);
+  const meta = header.fileMetaInformation;
+  return checked({
+    sopClassUid: meta.mediaStorageSopClassUid,
+    sopInstanceUid: meta.mediaStorageSopInstanceUid,
+    transferSyntaxUid: header.transferSyntaxUid,
+    open: () => [dataSet],
+  });
 }
 
 function checked(r: ResolvedSource): ResolvedSource {
