@@ -442,6 +442,7 @@ export class Client {
         prepared[preparedUpTo++] = p;
       }
     };
+
     let next = 0;
     let done = 0;
     let stored = 0;
@@ -449,13 +450,19 @@ export class Client {
       while (next < list.length) {
         options.signal?.throwIfAborted();
         const i = next++;
-        fill();
         const source = list[i]!;
         let result: StoreResult | Error;
         try {
-          const p = prepared[i] ?? prepareStore(this.association, source);
+          let p = prepared[i];
+          if (p === undefined) {
+            // Not prepared yet (the first ones): this one now, the next ones after its send.
+            if (preparedUpTo === i) preparedUpTo++;
+            p = prepareStore(this.association, source);
+          }
           prepared[i] = undefined;
-          result = await sendPrepared(this.association, await p, options);
+          const sending = sendPrepared(this.association, await p, options);
+          fill();
+          result = await sending;
           stored++;
         } catch (error) {
           result = error as Error;

@@ -1,0 +1,134 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeDataSet, encodePart10, TransferSyntax } from '@dnet/dataset';
+import { memory } from '@dnet/transport';
+import { describe, expect, it } from 'vitest';
+import { Client } from './client.js';
+import { storage } from './contexts.js';
+import { InvalidSourceError } from './errors.js';
+import { Server } from './server.js';
+import { SopClass } from './sop-class.js';
+import { SMALL_FILE_LIMIT } from './store-source.js';
+import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
+
+const CT = SopClass.CT_IMAGE_STORAGE;
+const ELE = TransferSyntax.ExplicitVRLittleEndian;
+
+/** A server keeping the data set bytes of each instance received, by SOP Instance UID. */
+async function receiver() {
+  const transport = memory();
+  const received = new Map<string, Uint8Array>();
+  const server = await Server.listen({
+    transport,
+    port: 0,
+    aeTitle: 'SCP',
+    handlers: {
+      store: async (instance) => {
+        const parts: Uint8Array[] = [];
+        for await (const c of instance.dataSet) parts.push(c.slice());
+        received.set(instance.sopInstanceUid, new Uint8Array(Buffer.concat(parts)));
+        return 0;
+      },
+    },
+  });
+  const connect = (maxOperations = 1) =>
+    Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: server.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      contexts: [storage(CT)],
+      maxOperations,
+    });
+  return { server, received, connect };
+}
+
+/**
+ * Part 10 streams that count how many are open: started (their first chunk
+ * pulled, which preparing a source does to read the meta header) and not yet
+ * stored (the store's progress report closes them).
+ */
+function countedStreams(n: number) {
+  const specs = hierarchy(1, 1, 1, n);
+  const files = specs.map((s) => encodePart10(makeInstance(s), { transferSyntaxUid: ELE }));
+  const state = { open: 0, peak: 0, started: 0 };
+  const sources = files.map((bytes) =>
+    (async function* () {
+      state.started++;
+      state.open++;
+      state.peak = Math.max(state.peak, state.open);
+      // Two chunks: the meta header is read from the first, the data set streams on.
+      yield bytes.subarray(0, 200);
+      yield bytes.subarray(200);
+    })(),
+  );
+  return { specs, files, sources, state, closed: () => state.open-- };
+}
+
+describe('storeMany prepares the next sources while one is sent', () => {
+  it('keeps at most concurrency + prefetch sources open, and does prepare ahead', async () => {
+    const { server, received, connect } = await receiver();
+    const client = await connect();
+    const { specs, sources, state, closed } = countedStreams(10);
+    const result = await client.storeMany(sources, { prefetch: 2, onProgress: closed });
+    expect(result).toMatchObject({ stored: 10, failed: 0 });
+    expect(state.started).toBe(10);
+    // One being sent (window 1) and two prepared ahead: never more.
+    expect(state.peak).toBe(3);
+    for (const s of specs) {
+      const expected = encodeDataSet(makeInstance(s), ELE);
+      expect(received.get(uidsOf(s).instance)).toEqual(expected);
+    }
+    await client.release();
+    await server.close();
+  });
+
+  it('bounds the open sources by the window too, and prefetch 0 prepares only the one sent', async () => {
+    const { server, connect } = await receiver();
+    const client = await connect(4);
+    const a = countedStreams(12);
+    const r1 = await client.storeMany(a.sources, {
+      concurrency: 4,
+      prefetch: 1,
+      onProgress: a.closed,
+    });
+    expect(r1).toMatchObject({ stored: 12, failed: 0 });
+    expect(a.state.peak).toBeLessThanOrEqual(5);
+    const b = countedStreams(5);
+    const r2 = await client.storeMany(b.sources, {
+      concurrency: 1,
+      prefetch: 0,
+      onProgress: b.closed,
+    });
+    expect(r2).toMatchObject({ stored: 5, failed: 0 });
+    expect(b.state.peak).toBe(1);
+    await client.release();
+    await server.close();
+  });
+
+  it('sends small files read whole and large files streamed, byte for byte; a bad file fails alone', async () => {
+    await using dir = await tempDir();
+    const { server, received, connect } = await receiver();
+    const specs = hierarchy(1, 1, 1, 3);
+    const small = await writeInstances(dir.path, specs);
+    // A file above the small-file limit is streamed from disk in chunks.
+    const bigSpec = { patient: 1, study: 1, series: 1, instance: 9, pixels: 2 * 1536 * 1536 };
+    const [big] = await writeInstances(dir.path, [bigSpec]);
+    const bad = join(dir.path, 'bad.dcm');
+    await writeFile(bad, new Uint8Array(300));
+    const client = await connect();
+    const result = await client.storeMany([small[0]!, bad, big!, ...small.slice(1)]);
+    expect(result.stored).toBe(4);
+    expect(result.failed).toBe(1);
+    expect(result.results[1]).toBeInstanceOf(InvalidSourceError);
+    for (const s of [...specs, bigSpec]) {
+      const expected = encodeDataSet(makeInstance(s), ELE);
+      // Buffer.equals: a deep toEqual of 4 MiB is slow.
+      expect(Buffer.from(received.get(uidsOf(s).instance)!).equals(expected)).toBe(true);
+    }
+    expect(received.get(uidsOf(bigSpec).instance)!.length).toBeGreaterThan(SMALL_FILE_LIMIT);
+    await client.release();
+    await server.close();
+  });
+});
