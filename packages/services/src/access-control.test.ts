@@ -1,4 +1,5 @@
 import { createHmac, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { Association } from '@dnet/association';
 import { type UserIdentityRq, UserIdentityType } from '@dnet/pdu';
 import { memory } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -312,5 +313,49 @@ describe('Server access control (PS3.8 §9.3.4 Table 9-21)', () => {
       'access check failed: directory down',
     ]);
     expect(errors.map((e) => e.message)).toEqual(['directory down']);
+  });
+
+  it('a C-STORE-RQ on a context where role selection left the requestor only SCP: 0124H Refused: Not Authorized (PS3.7 D.3.3.4)', async () => {
+    const CT = '1.2.840.10008.5.1.4.1.1.2';
+    const stored: string[] = [];
+    const { server } = await start({
+      handlers: {
+        store: (i) => {
+          stored.push(i.sopInstanceUid);
+          return 0;
+        },
+        get: () => [],
+      },
+    });
+    const a = await Association.request({
+      transport,
+      host: '127.0.0.1',
+      port: server.port,
+      proposal: {
+        callingAeTitle: 'MOD',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: CT, transferSyntaxes: ['1.2.840.10008.1.2'] }],
+        roleSelections: [{ sopClassUid: CT, scuRole: false, scpRole: true }],
+      },
+    });
+    try {
+      expect(a.negotiation?.contexts[0]).toMatchObject({ accepted: true, requestorScu: false });
+      const rsp = await a.cStore(
+        {
+          commandField: 0x0001,
+          affectedSopClassUid: CT,
+          affectedSopInstanceUid: '1.2.3',
+          hasDataSet: true,
+          priority: 0,
+        },
+        new Uint8Array([0x08, 0x00, 0x16, 0x00, 2, 0, 0, 0, 0x31, 0]),
+        // Our own Association would not pick a context without the SCU role: force it.
+        { contextId: a.negotiation!.contexts[0]!.id },
+      );
+      expect(rsp.message.status).toBe(0x0124);
+      expect(stored).toEqual([]);
+    } finally {
+      await a.release();
+    }
   });
 });

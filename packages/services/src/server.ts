@@ -573,35 +573,61 @@ export class Server extends EventEmitter<ServerEventMap> {
         });
     };
     const h = this.#options.handlers;
+    // PS3.7 Annex D.3.3.4: the requestor invokes C-ECHO/STORE/FIND/MOVE/GET as SCU; on a
+    // context where role selection left it only the SCP role, the request is refused with
+    // 0124H Refused: Not Authorized (PS3.7 Annex C) rather than served.
+    const scu = (rq: IncomingRequest, work: () => Promise<number | undefined>) => () =>
+      rq.context.requestorScu ? work() : refuseRole(rq);
     a.on('C-ECHO-RQ', (rq) =>
-      run(rq, async () => {
-        let r: { status: number; errorComment?: string };
-        try {
-          r = asStatus(await h.echo?.(context));
-        } catch (error) {
-          r = { status: HANDLER_FAILED, errorComment: comment(error) };
-        }
-        await rq.respond(responseFor(rq.message, r.status, extra(r)));
-        return r.status;
-      }),
+      run(
+        rq,
+        scu(rq, async () => {
+          let r: { status: number; errorComment?: string };
+          try {
+            r = asStatus(await h.echo?.(context));
+          } catch (error) {
+            r = { status: HANDLER_FAILED, errorComment: comment(error) };
+          }
+          await rq.respond(responseFor(rq.message, r.status, extra(r)));
+          return r.status;
+        }),
+      ),
     );
     if (h.store) {
       const store = h.store;
       a.on('C-STORE-RQ', (rq) =>
-        run(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
+        run(
+          rq,
+          scu(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
+        ),
       );
     }
     if (h.find) {
       const find = h.find;
-      a.on('C-FIND-RQ', (rq) => run(rq, () => this.#find(rq, find, context)));
+      a.on('C-FIND-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#find(rq, find, context)),
+        ),
+      );
     }
     if (h.move) {
       const move = h.move;
-      a.on('C-MOVE-RQ', (rq) => run(rq, () => this.#retrieve(rq, move, context)));
+      a.on('C-MOVE-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#retrieve(rq, move, context)),
+        ),
+      );
     }
     if (h.get) {
       const get = h.get;
-      a.on('C-GET-RQ', (rq) => run(rq, () => this.#retrieve(rq, get, context)));
+      a.on('C-GET-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#retrieve(rq, get, context)),
+        ),
+      );
     }
     serveNServices(
       a,
@@ -887,6 +913,20 @@ export class Server extends EventEmitter<ServerEventMap> {
     for (const a of all) a.abort();
     await Promise.all(all.map((a) => a.closed));
   }
+}
+
+/** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
+const NOT_AUTHORIZED = 0x0124;
+
+/** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
+async function refuseRole(rq: IncomingRequest): Promise<number> {
+  rq.dataSet?.discard();
+  await rq.respond(
+    responseFor(rq.message, NOT_AUTHORIZED, {
+      errorComment: errorCommentText('no SCU role on this context (PS3.7 D.3.3.4)'),
+    }),
+  );
+  return NOT_AUTHORIZED;
 }
 
 /** Whether an association is over or closing, so nothing can be sent on it any more. */
