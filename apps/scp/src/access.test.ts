@@ -7,7 +7,6 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type UserIdentityRq, UserIdentityType } from '@dnet/pdu';
 import { Client, hashPassword, verification } from '@dnet/services';
 import { describePeer, runTool } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
@@ -15,6 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
 import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+
+/** User identity types of PS3.7 Annex D.3.3.7.1 (the app does not depend on @dnet/pdu). */
+const UserIdentityType = { USERNAME_AND_PASSCODE: 2, JWT: 5 } as const;
+type UserIdentityRq = NonNullable<Parameters<typeof Client.connect>[0]['userIdentity']>;
 
 const SECRET = 'dnet-scp-test-secret-of-32-bytes-or-more';
 
