@@ -1,7 +1,7 @@
 // Bench role: a dnet Client in its own process. Prints one JSON line with
 // its own timing (connect to release), so process start-up is not counted.
 //   node --import tsx bench/roles/dnet-scu.ts --op store|echo|assoc|find|populate|concurrent
-//     --port P [--files LIST] [--window N] [--count N] [--tls CA] [--max-pdu N]
+//     --port P [--files LIST] [--window N] [--count N] [--parallel N] [--tls CA] [--max-pdu N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataSet } from '@dnet/dataset';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     window: { type: 'string', default: '1' },
     count: { type: 'string', default: '1' },
+    parallel: { type: 'string', default: '1' },
     per: { type: 'string', default: '50' },
     size: { type: 'string', default: '512' },
     tls: { type: 'string' },
@@ -100,12 +101,22 @@ switch (values.op) {
     break;
   }
   case 'assoc': {
-    for (let i = 0; i < count; i++) {
-      const client = await Client.connect(options);
-      await client.echo();
-      await client.release();
-    }
+    // `--parallel N`: N associations under way at a time (each: associate, echo,
+    // release), `count` in all; 1 (the default) runs them one after the other.
+    const parallel = Math.max(1, Number(values.parallel));
+    let started = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, count) }, async () => {
+        while (started < count) {
+          started++;
+          const client = await Client.connect(options);
+          await client.echo();
+          await client.release();
+        }
+      }),
+    );
     out.count = count;
+    out.parallel = parallel;
     break;
   }
   case 'populate': {

@@ -28,7 +28,7 @@ import {
 import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
 import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
-import { publishOperation } from './diagnostics.js';
+import { publishOperation, channels as serviceChannels } from './diagnostics.js';
 import { errorCommentText } from './error-comment.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import {
@@ -545,32 +545,43 @@ export class Server extends EventEmitter<ServerEventMap> {
         affectedSopClassUid?: string;
         affectedSopInstanceUid?: string;
       };
-      work()
-        .then((status) =>
-          publishOperation({
-            role: 'scp',
-            operation: (
-              commandName[rq.message.commandField as keyof typeof commandName] ?? ''
-            ).replace(/-RQ$/, ''),
-            status,
-            sopClassUid: m.affectedSopClassUid,
-            ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
-            peerAeTitle: context.callingAeTitle,
-            durationMs: performance.now() - started,
-            ...retrieveCounts.get(rq),
-          }),
-        )
-        .catch((error) => {
-          rq.dataSet?.discard();
-          // An answer that finds the association already gone (A-ABORT, A-P-ABORT) is
-          // dropped quietly: the peer can no longer receive it (PS3.8 §9.2, Sta13/Sta1).
-          if (ended(a)) return;
-          this.#emitError(error);
-        })
-        .finally(() => {
-          state.inFlight--;
-          this.#notifyIdle();
-        });
+      const failed = (error: unknown) => {
+        rq.dataSet?.discard();
+        // An answer that finds the association already gone (A-ABORT, A-P-ABORT) is
+        // dropped quietly: the peer can no longer receive it (PS3.8 §9.2, Sta13/Sta1).
+        if (!ended(a)) this.#emitError(error);
+      };
+      const settled = () => {
+        state.inFlight--;
+        this.#notifyIdle();
+      };
+      // One promise reaction per operation; the record is built only for a subscriber.
+      work().then(
+        (status) => {
+          try {
+            if (serviceChannels.operation.hasSubscribers)
+              publishOperation({
+                role: 'scp',
+                operation: (
+                  commandName[rq.message.commandField as keyof typeof commandName] ?? ''
+                ).replace(/-RQ$/, ''),
+                status,
+                sopClassUid: m.affectedSopClassUid,
+                ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
+                peerAeTitle: context.callingAeTitle,
+                durationMs: performance.now() - started,
+                ...retrieveCounts.get(rq),
+              });
+          } catch (error) {
+            failed(error);
+          }
+          settled();
+        },
+        (error: unknown) => {
+          failed(error);
+          settled();
+        },
+      );
     };
     const h = this.#options.handlers;
     // PS3.7 Annex D.3.3.4: the requestor invokes C-ECHO/STORE/FIND/MOVE/GET as SCU; on a
