@@ -16,10 +16,31 @@ import { DataSetStream } from '@dnet/dimse';
  */
 export class IncomingDataSet extends DataSetStream {
   #discarding = false;
+  #reading = false;
+
+  /** The chunks, in order; single use (see DataSetStream). */
+  override [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    const inner = super[Symbol.asyncIterator]();
+    // Reading has begun at the first next() (when the stream's own iteration starts).
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => {
+        this.#reading = true;
+        return inner.next();
+      },
+      return: (value?: unknown) =>
+        inner.return ? inner.return(value) : Promise.resolve({ done: true, value: undefined }),
+      throw: (error?: unknown) => (inner.throw ? inner.throw(error) : Promise.reject(error)),
+    };
+  }
 
   /** Drops the data set: what is buffered and what still arrives is thrown away. */
   discard(): void {
-    if (this.#discarding) return;
+    // Already being read (or read to its end): that reader owns it; a second
+    // iteration would only fail (single consumer) after building an error.
+    if (this.#discarding || this.#reading) return;
     this.#discarding = true;
     void (async () => {
       try {
