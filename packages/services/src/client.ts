@@ -11,7 +11,7 @@ import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory }
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Transport } from '@dnet/transport';
 import { buildContexts, type ContextSpec } from './contexts.js';
-import { publishOperation } from './diagnostics.js';
+import { channels as operationChannels, publishOperation } from './diagnostics.js';
 import {
   InvalidArgumentError,
   NoPresentationContextError,
@@ -222,8 +222,9 @@ interface PreparedStore {
 /** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
 async function prepareStore(association: Association, source: StoreSource): Promise<PreparedStore> {
   const resolved = await resolveSource(source);
+  // From the negotiation, not `info` (which builds a snapshot of everything each time).
   const context = pickStoreContext(
-    association.info.contexts,
+    association.negotiation?.contexts ?? [],
     association.role,
     resolved.sopClassUid,
     resolved.transferSyntaxUid,
@@ -238,11 +239,10 @@ async function sendPrepared(
   options: StoreOptions,
 ): Promise<StoreResult> {
   const { resolved, context } = prepared;
-  const data = await dataSetFor(
-    resolved,
-    context.transferSyntax,
-    association.info.peerMaxPduLength ?? 0,
-  );
+  const n = association.negotiation;
+  const peerMaxPduLength =
+    (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
+  const data = await dataSetFor(resolved, context.transferSyntax, peerMaxPduLength);
   const message: Omit<CStoreRq, 'messageId'> = {
     commandField: CommandField.C_STORE_RQ,
     affectedSopClassUid: resolved.sopClassUid,
@@ -262,15 +262,17 @@ async function sendPrepared(
       ...(options.signal && { signal: options.signal }),
     });
   } finally {
-    publishOperation({
-      role: 'scu',
-      operation: 'C-STORE',
-      status: (rsp?.message as { status?: number } | undefined)?.status,
-      sopClassUid: resolved.sopClassUid,
-      sopInstanceUid: resolved.sopInstanceUid,
-      peerAeTitle: peerOf(association),
-      durationMs: performance.now() - started,
-    });
+    // The record (and the association's info it reads) only for a subscriber.
+    if (operationChannels.operation.hasSubscribers)
+      publishOperation({
+        role: 'scu',
+        operation: 'C-STORE',
+        status: (rsp?.message as { status?: number } | undefined)?.status,
+        sopClassUid: resolved.sopClassUid,
+        sopInstanceUid: resolved.sopInstanceUid,
+        peerAeTitle: peerOf(association),
+        durationMs: performance.now() - started,
+      });
   }
   const m = checkResponse('C-STORE', rsp!);
   return {
