@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { convertTransferSyntax } from './convert.js';
+import { convertTransferSyntax, convertTransferSyntaxStream } from './convert.js';
 import type { DataSet } from './data-set.js';
 import { decodeDataSet, inflateDataSet } from './decode.js';
 import { encodeDataSet } from './encode.js';
@@ -289,6 +289,40 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
     expect(target.header.transferSyntaxUid).toBe(ts);
     expect(Buffer.compare(converted, bytes.subarray(target.header.dataSetOffset))).toBe(0);
   });
+
+  it.each([
+    ['implicitGroupLengths', 'implicitToExplicit', TransferSyntax.ExplicitVRLittleEndian],
+    ['explicitGroupLengths', 'implicitGroupLengths', TransferSyntax.ImplicitVRLittleEndian],
+    ['bigEndianGroupLengths', 'bigToImplicit', TransferSyntax.ImplicitVRLittleEndian],
+  ])(
+    'converts %s as a stream with group lengths recomputed as dcmconv does (%s)',
+    async (from, to, ts) => {
+      const file = await openPart10File(files[from]!);
+      const out = join(dir, `stream-${from}-${to}.dcm`);
+      await writePart10File(
+        out,
+        { ...file.fileMetaInformation, transferSyntaxUid: ts },
+        convertTransferSyntaxStream(
+          file.dataSetStream({ highWaterMark: 16 }),
+          file.transferSyntaxUid,
+          ts,
+        ),
+      );
+      // dcmconv +g recomputes (gggg,0000) for the new syntax (PS3.5 §7.2): same values.
+      const ours = await dcmdump(out);
+      const theirs = await dcmdump(files[to]!);
+      expect(ours.stderr).toBe('');
+      const groupLengths = theirs.rows.filter((r) => r.tag.endsWith(',0000)') && r.depth === 0);
+      expect(groupLengths.length).toBeGreaterThan(3);
+      expect(ours.rows).toEqual(theirs.rows);
+      // And byte for byte, data set against data set.
+      const dataSetOf = async (path: string) => {
+        const b = new Uint8Array(await readFile(path));
+        return b.subarray(decodePart10(b).header.dataSetOffset);
+      };
+      expect(Buffer.compare(await dataSetOf(out), await dataSetOf(files[to]!))).toBe(0);
+    },
+  );
 
   it('reads only the meta header of a file and streams the data set from its offset', async () => {
     const file = await openPart10File(files.explicitUndefined!);
