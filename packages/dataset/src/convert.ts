@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { formatTag, ItemTag, SPECIFIC_CHARACTER_SET_TAG, type Tag } from './tag.js';
 import { type TransferSyntaxInfo, transferSyntaxInfo } from './uid.js';
-import { byteSwapUnit, hasLongHeader, isVr, type Vr } from './vr.js';
+import { byteSwapUnit, hasLongHeader, isVr, unknownVrHasLongHeader, type Vr } from './vr.js';
 
 /**
  * The two syntaxes of a conversion; refuses what needs a pixel data codec:
@@ -297,13 +297,10 @@ export class TransferSyntaxConverter {
     let header: number;
     if (this.#from.explicit) {
       const text = String.fromCharCode(head[4]!, head[5]!);
-      if (!isVr(text)) {
-        throw new MalformedDataSetError(`invalid VR "${text}" of ${formatTag(tag)} (PS3.5 7.1.2)`, {
-          tag,
-        });
-      }
-      vr = text;
-      if (hasLongHeader(vr)) {
+      // A VR code outside PS3.5 Table 6.2-1 is read as UN, as the decoder does.
+      const known = isVr(text);
+      vr = known ? text : 'UN';
+      if (known ? hasLongHeader(vr) : unknownVrHasLongHeader(head[4]!, head[5]!)) {
         if (head.length < 12) return false;
         length = dv.getUint32(8, le);
         header = 12;
