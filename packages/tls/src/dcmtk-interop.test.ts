@@ -1,19 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describePeer, runTool, startPeer } from '@dnet/testkit';
 import type { Connection } from '@dnet/transport';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tls } from './index.js';
-import { hasCommand, makeTestPki, runTool, startTool, type TestPki } from './test-pki.js';
+import { makeTestPki, type TestPki } from './test-pki.js';
 
 // DICOM over TLS with DCMTK at the transport level: PDUs are hand-built here
 // (the PDU codec lives in @dnet/pdu, above this layer). Full associations over
 // TLS are the association and services packages' tests.
-const peers = ['storescp', 'echoscu', 'openssl'];
-const missing = peers.filter((p) => !hasCommand(p));
-if (missing.length > 0) console.warn(`[skip] DCMTK over TLS: missing ${missing.join(', ')}`);
-
 const ascii = (s: string) => new TextEncoder().encode(s);
 
 function u16(n: number): Uint8Array {
@@ -89,15 +85,7 @@ async function readPdu(reader: AsyncIterator<Uint8Array>, buffered: Uint8Array[]
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
+describePeer(['storescp', 'echoscu', 'openssl'], 'DICOM over TLS with DCMTK 3.6.7', () => {
   let pki: TestPki;
   let work: string;
   beforeAll(() => {
@@ -110,10 +98,9 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
   });
 
   it('associates and releases with storescp +tls, with mutual authentication', async () => {
-    const port = await freePort();
-    const scp = await startTool(
-      'storescp',
-      [
+    const scp = await startPeer({
+      command: 'storescp',
+      args: (port) => [
         '+tls',
         pki.path('server.key'),
         pki.path('server.pem'),
@@ -124,8 +111,8 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
         work,
         String(port),
       ],
-      port,
-    );
+    });
+    const port = scp.port;
     let conn: Connection | undefined;
     try {
       conn = await tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }).connect({
@@ -140,7 +127,7 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
       const buffered: Uint8Array[] = [];
       conn.write(associateRq('STORESCP', 'DNET'));
       const ac = await readPdu(reader, buffered);
-      expect(ac[0], scp.output()).toBe(0x02); // A-ASSOCIATE-AC
+      expect(ac[0], scp.log()).toBe(0x02); // A-ASSOCIATE-AC
       conn.write(Uint8Array.of(0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0)); // A-RELEASE-RQ (§9.3.6)
       const rp = await readPdu(reader, buffered);
       expect(rp[0]).toBe(0x06); // A-RELEASE-RP (§9.3.7)
@@ -152,10 +139,9 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
   });
 
   it('storescp refuses a client without a certificate', async () => {
-    const port = await freePort();
-    const scp = await startTool(
-      'storescp',
-      [
+    const scp = await startPeer({
+      command: 'storescp',
+      args: (port) => [
         '-v',
         '+tls',
         pki.path('server.key'),
@@ -165,9 +151,9 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
         pki.path('ca.pem'),
         String(port),
       ],
-      port,
-      { cwd: work },
-    );
+      cwd: work,
+    });
+    const port = scp.port;
     try {
       const outcome = await tls({ ca: pki.ca })
         .connect({ host: '127.0.0.1', port, timeoutMs: 10_000 })
@@ -187,7 +173,7 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
         })
         .catch(() => 'refused');
       expect(['refused', 'failed', 'ended']).toContain(outcome);
-      expect(scp.output()).not.toContain('Association Received');
+      expect(scp.log()).not.toContain('Association Received');
     } finally {
       await scp.stop();
     }
@@ -228,7 +214,7 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
         '127.0.0.1',
         String(listener.port),
       ]);
-      expect(received, run.output).toBeDefined();
+      expect(received, run.stdout + run.stderr).toBeDefined();
       expect(received!.bytes[0]).toBe(0x01); // A-ASSOCIATE-RQ
       expect(new TextDecoder().decode(received!.bytes.subarray(10, 26)).trim()).toBe('DNETSCP');
       expect(received!.cn).toBe('dnet-client');
