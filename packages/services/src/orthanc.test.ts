@@ -2,11 +2,11 @@
  * Interop: our Client against Orthanc 1.10.1 on 127.0.0.1 (echo, store,
  * find, move to our Server, get), checked through Orthanc's REST API.
  */
-import { writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
-import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { describePeer } from '@dnet/testkit';
+import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
@@ -19,8 +19,7 @@ import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
 const CT = SopClass.CT_IMAGE_STORAGE;
 let dir: AsyncDisposable & { path: string };
 let files: string[];
-let orthanc: RunningPeer;
-let httpPort: number;
+let orthanc: RunningOrthanc;
 let dest: Server;
 const received = new Map<string, Uint8Array>();
 
@@ -63,34 +62,12 @@ describePeer(['Orthanc'], 'our Client against Orthanc', () => {
         },
       },
     });
-    httpPort = await freePort();
-    const config = join(dir.path, 'orthanc.json');
-    await mkdir(join(dir.path, 'logs'));
-    orthanc = await startPeer({
-      command: 'Orthanc',
-      args: (port) => {
-        writeFileSync(
-          config,
-          JSON.stringify({
-            Name: 'dnet-test',
-            StorageDirectory: join(dir.path, 'storage'),
-            IndexDirectory: join(dir.path, 'index'),
-            HttpPort: httpPort,
-            RemoteAccessAllowed: false,
-            AuthenticationEnabled: false,
-            DicomAet: 'ORTHANC',
-            DicomPort: port,
-            DicomCheckCalledAet: true,
-            Plugins: [],
-            DicomModalities: {
-              dnetscu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: dest.port },
-              dnetdest: { AET: 'DNETDEST', Host: '127.0.0.1', Port: dest.port },
-            },
-          }),
-        );
-        return [`--logdir=${join(dir.path, 'logs')}`, config];
+    orthanc = await startOrthanc({
+      modalities: {
+        dnetscu: { aeTitle: 'DNETSCU', port: dest.port },
+        dnetdest: { aeTitle: 'DNETDEST', port: dest.port },
       },
-      startTimeoutMs: 30_000,
+      config: { DicomCheckCalledAet: true },
     });
   });
 
@@ -106,10 +83,7 @@ describePeer(['Orthanc'], 'our Client against Orthanc', () => {
     const result = await client.storeMany(files);
     expect(result).toMatchObject({ stored: files.length, failed: 0 });
     await client.release();
-    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/statistics`)).json()) as {
-      CountInstances: number;
-      CountStudies: number;
-    };
+    const stats = await orthanc.rest('/statistics');
     expect(stats).toMatchObject({ CountInstances: 8, CountStudies: 2 });
   });
 
