@@ -45,14 +45,7 @@ describePeer(['openssl', 'echoscu', 'storescu'], 'dnet-scp over TLS with DCMTK',
 
   it('stores over mutually authenticated TLS', async () => {
     const images = await syntheticImages(join(dir, 'images'), { count: 3 });
-    const tls = [
-      '+tls',
-      pki.path('client.key'),
-      pki.path('client.pem'),
-      '-pw',
-      '+cf',
-      pki.path('ca.pem'),
-    ];
+    const tls = pki.dcmtkArgs('client');
     const r = await runTool('storescu', [
       ...tls,
       '-aec',

@@ -27,17 +27,7 @@ describePeer(['storescp', 'openssl'], 'dnet-scu --tls against DCMTK storescp +tl
     files = await writeCtFiles(join(dir.path, 'source'), 1, 1, 3);
     storescp = await startPeer({
       command: 'storescp',
-      args: (p) => [
-        '+tls',
-        pem('server.key'),
-        pem('server.pem'),
-        '-pw',
-        '+cf',
-        pem('ca.pem'),
-        '-od',
-        join(dir.path, 'recv'),
-        String(p),
-      ],
+      args: (p) => [...pki.dcmtkArgs('server'), '-od', join(dir.path, 'recv'), String(p)],
     });
   });
 

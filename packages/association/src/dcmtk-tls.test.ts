@@ -82,17 +82,7 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
     try {
       const r = await runTool(
         'storescu',
-        [
-          '+tls',
-          pki.path('client.key'),
-          pki.path('client.pem'),
-          '-pw',
-          '+cf',
-          pki.path('ca.pem'),
-          '127.0.0.1',
-          String(scp.port),
-          file,
-        ],
+        [...pki.dcmtkArgs('client'), '127.0.0.1', String(scp.port), file],
         { timeoutMs: 30_000 },
       );
       expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
@@ -110,18 +100,7 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
     const out = mkdtempSync(join(dir, 'out-'));
     await using scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '+tls',
-        pki.path('server.key'),
-        pki.path('server.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
-        '-od',
-        out,
-        '+xa',
-        String(port),
-      ],
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', out, '+xa', String(port)],
     });
     const dataSet = dataSetOf(file);
     const a = await Association.request({

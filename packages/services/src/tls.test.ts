@@ -57,22 +57,9 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
       },
     });
     try {
-      const p = pki.path;
       const r = await runTool(
         'storescu',
-        [
-          '+tls',
-          p('client.key'),
-          p('client.pem'),
-          '-pw',
-          '+cf',
-          p('ca.pem'),
-          '-aec',
-          'DNETTLS',
-          '127.0.0.1',
-          String(server.port),
-          ...files,
-        ],
+        [...pki.dcmtkArgs('client'), '-aec', 'DNETTLS', '127.0.0.1', String(server.port), ...files],
         { timeoutMs: 30_000 },
       );
       expect(r.code, r.stderr).toBe(0);
@@ -93,21 +80,9 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
   it('our Client over TLS to storescp +tls: echo and store', async () => {
     const out = join(dir.path, 'storescp');
     await mkdir(out);
-    const p = pki.path;
     await using scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '+tls',
-        p('server.key'),
-        p('server.pem'),
-        '-pw',
-        '+cf',
-        p('ca.pem'),
-        '-od',
-        out,
-        '+B',
-        String(port),
-      ],
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', out, '+B', String(port)],
     });
     const client = await Client.connect({
       transport: tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }),

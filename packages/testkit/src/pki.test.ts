@@ -34,6 +34,14 @@ describePeer(['openssl'], 'testkit PKI', () => {
       const rogue = pki.issue('rogue', { usage: 'clientAuth', ca: 'rogue-ca', cn: 'rogue-client' });
       expect(new X509Certificate(rogue.cert).checkIssued(ca)).toBe(false);
       expect(existsSync(rogue.keyPath)).toBe(true);
+      expect(pki.dcmtkArgs('rogue')).toEqual([
+        '+tls',
+        rogue.keyPath,
+        rogue.certPath,
+        '-pw',
+        '+cf',
+        pki.path('ca.pem'),
+      ]);
       const revoked = issueRevokedClient(pki, 'revoked');
       expect(revoked.crl).toMatch(/^-----BEGIN X509 CRL-----/);
     }

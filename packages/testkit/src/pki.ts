@@ -53,6 +53,13 @@ export interface TestPki extends Disposable {
   addCa(name: string, cn?: string): void;
   /** Issues `<name>.pem` / `<name>.key`, signed by `options.ca` (default the test CA). */
   issue(name: string, options: IssueOptions): IssuedCertificate;
+  /**
+   * The options of a DCMTK tool (storescu, storescp, echoscu...) for TLS with
+   * the key and certificate `name` (e.g. `server`, `client`) and the test CA
+   * trusted: `+tls <name>.key <name>.pem -pw +cf ca.pem` (`-pw`: the key has
+   * no password; `+cf`: a trusted certificate file).
+   */
+  dcmtkArgs(name: string): string[];
   /** Removes the folder (also `using`). */
   remove(): void;
 }
@@ -178,6 +185,14 @@ export function makeTestPki(options: TestPkiOptions = {}): TestPki {
       clientKey: client.key,
       addCa: (name, cn = name) => makeCa(dir, name, cn),
       issue: (name, issueOptions) => issue(dir, name, issueOptions),
+      dcmtkArgs: (name) => [
+        '+tls',
+        join(dir, `${name}.key`),
+        join(dir, `${name}.pem`),
+        '-pw',
+        '+cf',
+        join(dir, 'ca.pem'),
+      ],
       remove,
       [Symbol.dispose]: remove,
     };

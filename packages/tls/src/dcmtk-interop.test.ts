@@ -100,17 +100,7 @@ describePeer(['storescp', 'echoscu', 'openssl'], 'DICOM over TLS with DCMTK 3.6.
   it('associates and releases with storescp +tls, with mutual authentication', async () => {
     const scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '+tls',
-        pki.path('server.key'),
-        pki.path('server.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
-        '-od',
-        work,
-        String(port),
-      ],
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', work, String(port)],
     });
     const port = scp.port;
     let conn: Connection | undefined;
@@ -141,16 +131,7 @@ describePeer(['storescp', 'echoscu', 'openssl'], 'DICOM over TLS with DCMTK 3.6.
   it('storescp refuses a client without a certificate', async () => {
     const scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '-v',
-        '+tls',
-        pki.path('server.key'),
-        pki.path('server.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
-        String(port),
-      ],
+      args: (port) => ['-v', ...pki.dcmtkArgs('server'), String(port)],
       cwd: work,
     });
     const port = scp.port;
@@ -203,12 +184,7 @@ describePeer(['storescp', 'echoscu', 'openssl'], 'DICOM over TLS with DCMTK 3.6.
     });
     try {
       const run = await runTool('echoscu', [
-        '+tls',
-        pki.path('client.key'),
-        pki.path('client.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
+        ...pki.dcmtkArgs('client'),
         '-aec',
         'DNETSCP',
         '127.0.0.1',
