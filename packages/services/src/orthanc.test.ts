@@ -11,10 +11,16 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
-import type { ReceivedInstance } from './received-instance.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
+import {
+  bytesOf,
+  dataSetBytes,
+  hierarchy,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 let dir: AsyncDisposable & { path: string };
@@ -22,17 +28,6 @@ let files: string[];
 let orthanc: RunningOrthanc;
 let dest: Server;
 const received = new Map<string, Uint8Array>();
-
-async function bytesOf(instance: ReceivedInstance): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of instance.dataSet) parts.push(c.slice());
-  return new Uint8Array(Buffer.concat(parts));
-}
-
-async function dataSetBytes(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
-}
 
 function connect(contexts: Parameters<typeof Client.connect>[0]['contexts']) {
   return Client.connect({
