@@ -29,25 +29,25 @@ function dataSetOf(path: string): Uint8Array {
   return bytes.subarray(132 + 12 + metaLength);
 }
 
-beforeAll(async () => {
-  pki = makeTestPki();
-  dir = pki.dir;
-  writeFileSync(
-    join(dir, 'sc.dump'),
-    [
-      '(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]',
-      '(0008,0018) UI [1.2.826.0.1.3680043.9.7433.2.1]',
-      '(0010,0010) PN [Tls^Test]',
-      `(7fe0,0010) OW ${Array.from({ length: 64 }, () => '1234').join('\\')}`,
-    ].join('\n'),
-  );
-  file = join(dir, 'sc.dcm');
-  const r = await runTool('dump2dcm', ['+te', join(dir, 'sc.dump'), file], { timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(r.stderr);
-});
-afterAll(() => pki?.remove());
-
 describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', () => {
+  beforeAll(async () => {
+    pki = makeTestPki();
+    dir = pki.dir;
+    writeFileSync(
+      join(dir, 'sc.dump'),
+      [
+        '(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]',
+        '(0008,0018) UI [1.2.826.0.1.3680043.9.7433.2.1]',
+        '(0010,0010) PN [Tls^Test]',
+        `(7fe0,0010) OW ${Array.from({ length: 64 }, () => '1234').join('\\')}`,
+      ].join('\n'),
+    );
+    file = join(dir, 'sc.dcm');
+    const r = await runTool('dump2dcm', ['+te', join(dir, 'sc.dump'), file], { timeoutMs: 20_000 });
+    if (r.code !== 0) throw new Error(r.stderr);
+  });
+  afterAll(() => pki?.remove());
+
   it('storescu +tls stores into our acceptor, which sees TLS and the client certificate', async () => {
     const stored: number[] = [];
     const seen: { encrypted: boolean; cn: unknown; protocol: string | undefined }[] = [];
