@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import { Server } from '@dnet/services';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { haproxyServers } from '@dnet/testkit/haproxy';
 import { tcp } from '@dnet/transport-tcp';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -35,27 +35,6 @@ function documentedTcpCheck(): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
-}
-
-/** `show stat` over HAProxy's admin socket, one CSV line per proxy or server (column 17: status). */
-function showStat(socket: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(socket);
-    let text = '';
-    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
-    conn.on('data', (d) => {
-      text += d.toString();
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    conn.on('close', () => {
-      clearTimeout(timer);
-      resolve(text.trim().split('\n'));
-    });
-    conn.write('show stat\n');
-  });
 }
 
 interface Node {
@@ -151,10 +130,10 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
     // Both nodes pass the DICOM health check before any SCU is sent through.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const stat = await showStat(join(dir, 'admin.sock'));
-      const up = stat.filter((l) => /^dicom,node-\d,/.test(l) && l.split(',')[17] === 'UP');
-      if (up.length === 2) break;
-      if (Date.now() > deadline) throw new Error(`nodes not UP in HAProxy:\n${stat.join('\n')}`);
+      const servers = await haproxyServers(join(dir, 'admin.sock'), 'dicom');
+      if (servers.filter((s) => s.status === 'UP').length === 2) break;
+      if (Date.now() > deadline)
+        throw new Error(`nodes not UP in HAProxy: ${JSON.stringify(servers)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 120_000);
@@ -348,9 +327,9 @@ describePeer(peers, 'two dnet-scp nodes, one PostgreSQL, one storage root, HAPro
     // HAProxy takes node B out of rotation; re-sending the rest goes to node A.
     const down = Date.now() + 20_000;
     for (;;) {
-      const stat = await showStat(join(dir, 'admin.sock'));
-      if (stat.some((l) => /^dicom,node-2,/.test(l) && l.split(',')[17] === 'DOWN')) break;
-      if (Date.now() > down) throw new Error(`node-2 still UP:\n${stat.join('\n')}`);
+      const servers = await haproxyServers(join(dir, 'admin.sock'), 'dicom');
+      if (servers.some((s) => s.name === 'node-2' && s.status === 'DOWN')) break;
+      if (Date.now() > down) throw new Error(`node-2 still UP: ${JSON.stringify(servers)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const acked = new Set(acknowledged.map((i) => i.sopInstanceUid));
