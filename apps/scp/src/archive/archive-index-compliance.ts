@@ -295,11 +295,12 @@ export function describeArchiveIndex(
 
     it('refuses a record with NUL inside a value, as PostgreSQL cannot hold it (PS3.5 §6.2)', async () => {
       const spec = DATA[0] as Spec;
-      for (const extra of [
+      const cases: DicomJson[] = [
         { '00081030': value('LO', 'HEAD\u0000NECK') },
         { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE\u0000' }] } },
         { '00081032': { vr: 'SQ', Value: [{ '00080100': value('SH', 'A\u0000') }] } },
-      ]) {
+      ];
+      for (const extra of cases) {
         const tag = Object.keys(extra)[0];
         await expect(index.put(record({ ...spec, extra }))).rejects.toMatchObject({
           code: ArchiveErrorCode.INVALID_RECORD,
