@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePart10, toDicomJson } from '@dnet/dataset';
+import { decodePart10, readPart10Header, toDicomJson } from '@dnet/dataset';
 import { Client, storage } from '@dnet/services';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
@@ -277,8 +277,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     // then waits: node-2 is certainly in the middle of a transfer when it dies.
     const [big] = await syntheticImages(join(dir, 'big'), { count: 1, size: 512 });
     const file = await readFile((big as SyntheticImage).path);
-    const metaLength = file.readUInt32LE(140); // (0002,0000) File Meta Information Group Length
-    const dataSet = file.subarray(144 + metaLength);
+    const dataSet = file.subarray(readPart10Header(file).dataSetOffset);
     let release: () => void = () => undefined;
     const stalled = new Promise<void>((r) => {
       release = r;
