@@ -94,8 +94,8 @@ async function runCompare(): Promise<void> {
     rows.push(
       ...(await scaleOut(
         quick
-          ? { runs: 1, associations: 8, images: 200, size: 64 }
-          : { runs: plan.runs, associations: 8, images: 400, size: 64 },
+          ? { runs: 1, associations: 8, images: 160, size: 64 }
+          : { runs: plan.runs, associations: 8, images: 240, size: 64 },
         work,
         log,
       )),

@@ -165,7 +165,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-scale-out-'));
   try {
     const rows = await scaleOut(
-      { runs: Number(process.argv[2] ?? 1), associations: 8, images: 400, size: 64 },
+      { runs: Number(process.argv[2] ?? 1), associations: 8, images: 240, size: 64 },
       work,
       console.log,
     );
