@@ -273,7 +273,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     const storedOfBatch = (n: ScpNode) =>
       [...n.stored()].filter((uid) => batchUids.has(uid)).length;
 
-    // An association straight to node-2 that sends half of a 512 KiB object,
+    // An association straight to node-2 that sends 80% of a 512 KiB object,
     // then waits: node-2 is certainly in the middle of a transfer when it dies.
     const [big] = await syntheticImages(join(dir, 'big'), { count: 1, size: 512 });
     const file = await readFile((big as SyntheticImage).path);
@@ -295,8 +295,12 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
       sopClassUid: CT_IMAGE_STORAGE,
       sopInstanceUid: (big as SyntheticImage).sopInstanceUid,
       transferSyntaxUid: '1.2.840.10008.1.2.1',
+      // In 32 KiB chunks: the sender holds the newest chunk back until it knows
+      // whether it is the last (its last PDV carries the last-fragment bit).
       dataSet: (async function* () {
-        yield dataSet.subarray(0, half);
+        for (let at = 0; at < half; at += 32_768) {
+          yield dataSet.subarray(at, Math.min(at + 32_768, half));
+        }
         await stalled;
         yield dataSet.subarray(half);
       })(),
@@ -306,25 +310,30 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
       () => 'failed',
     );
 
-    // Meanwhile four storescu associations through HAProxy, two on each node.
+    // The stalled object is on node-2's disk as a temporary file (nothing else
+    // is sending to node-2 yet, so it is the only one).
+    const incoming = join(root, INCOMING_FOLDER);
+    const partials = async () =>
+      existsSync(incoming) ? (await readdir(incoming)).filter((f) => f.startsWith('node-2~')) : [];
+    const until = async (done: () => Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await until(async () => (await partials()).length > 0, 'the stalled temporary file');
+    const [stalledPart] = await partials();
+
+    // Then four storescu associations through HAProxy, two on each node; node-2
+    // is killed once it has acknowledged a few objects of the batch.
     const groups = Array.from({ length: 4 }, (_, g) => batch.filter((_, i) => i % 4 === g));
     const runs = Promise.all(
       groups.map((g) =>
         runTool('storescu', storescuArgs(haproxy.port, g, true), { timeoutMs: 120_000 }),
       ),
     );
-
-    // Kill node-2 once it has acknowledged a few objects of the batch and the
-    // stalled object is on its disk as a temporary file.
-    const incoming = join(root, INCOMING_FOLDER);
-    const partials = async () =>
-      existsSync(incoming) ? (await readdir(incoming)).filter((f) => f.startsWith('node-2~')) : [];
-    const deadline = Date.now() + 60_000;
-    while ((storedOfBatch(b) < 3 || (await partials()).length === 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(storedOfBatch(b)).toBeGreaterThanOrEqual(3);
-    expect((await partials()).length).toBeGreaterThan(0);
+    await until(async () => storedOfBatch(b) >= 3, 'node-2 to store 3 objects of the batch');
     await b.kill();
     release();
     const results = await runs;
@@ -346,7 +355,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     await expectStored(acknowledged);
     // The object node-2 was receiving: no row, and its temporary file is still there.
     expect((await rows()).has((big as SyntheticImage).sopInstanceUid)).toBe(false);
-    expect((await partials()).length).toBeGreaterThan(0);
+    expect(await partials()).toContain(stalledPart);
 
     // HAProxy takes node-2 out of rotation; new associations succeed, on node-1.
     await haproxy.waitFor(['node-2'], 'DOWN');
