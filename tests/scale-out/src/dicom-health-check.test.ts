@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage } from '@dnet/dimse';
 import { decodePdu, PduType } from '@dnet/pdu';
 import { hashPassword, Server, userIdentityVerifier } from '@dnet/services';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { type HaproxyServer, haproxyServers } from '@dnet/testkit/haproxy';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyTcpCheck, healthCheckRequests, toHex, VERIFICATION } from './dicom-health-check.js';
@@ -63,50 +64,6 @@ describe('DICOM health check bytes', () => {
     expect(lines).toEqual(haproxyTcpCheck({ callingAeTitle: 'HAPROXY', calledAeTitle: 'DNETSCP' }));
   });
 });
-
-interface ServerStat {
-  name: string;
-  status: string;
-  check: string;
-}
-
-/** `show stat` over HAProxy's admin socket: the servers of backend `proxy`. */
-function showStat(socket: string, proxy = 'dicom'): Promise<ServerStat[]> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(socket);
-    let text = '';
-    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
-    conn.on('data', (d) => {
-      text += d.toString();
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    conn.on('close', () => {
-      clearTimeout(timer);
-      const [head, ...rows] = text.trim().split('\n');
-      const columns = (head ?? '').replace(/^# /, '').split(',');
-      const col = (name: string) => columns.indexOf(name);
-      resolve(
-        rows
-          .map((r) => r.split(','))
-          .filter(
-            (c) =>
-              c[col('pxname')] === proxy &&
-              !['FRONTEND', 'BACKEND'].includes(c[col('svname')] ?? ''),
-          )
-          .map((c) => ({
-            name: c[col('svname')] ?? '',
-            status: c[col('status')] ?? '',
-            // HAProxy prefixes "* " while a check of that server is under way.
-            check: (c[col('check_status')] ?? '').replace(/^\* /, ''),
-          })),
-      );
-    });
-    conn.write('show stat\n');
-  });
-}
 
 describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health check', () => {
   let dir: string;
@@ -211,7 +168,7 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
   }, 30_000);
 
   it('marks DICOM nodes UP and a non-DICOM listener and a closed port DOWN', async () => {
-    let stats: ServerStat[] = [];
+    let stats: HaproxyServer[] = [];
     const deadline = Date.now() + 20_000;
     const settled = () =>
       stats.length === 5 &&
@@ -221,7 +178,7 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       stats.find((s) => s.name === 'closed')?.status === 'DOWN' &&
       stats.find((s) => s.name === 'dnetauth')?.status === 'DOWN';
     while (Date.now() < deadline) {
-      stats = await showStat(socket());
+      stats = await haproxyServers(socket(), 'dicom');
       if (settled()) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -242,10 +199,10 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
   }, 40_000);
 
   it('a node that requires a user identity is UP with a check that carries one', async () => {
-    let stats: ServerStat[] = [];
+    let stats: HaproxyServer[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      stats = await showStat(socket(), 'dicom-auth');
+      stats = await haproxyServers(socket(), 'dicom-auth');
       if (stats[0]?.status === 'UP') break;
       await new Promise((r) => setTimeout(r, 200));
     }

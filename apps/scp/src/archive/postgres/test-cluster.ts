@@ -2,14 +2,14 @@
  * Test and benchmark support for the deployment of docs/scale-out.md: the
  * built dnet-scp CLI started as a node (`--db postgres://... --node-id`),
  * HAProxy in TCP mode with the documented DICOM health check in front, and
- * HAProxy's `show stat` to see which nodes are UP. Every process is started on
+ * HAProxy's `show stat` (testkit's `haproxyServers`) to see which nodes are UP. Every process is started on
  * 127.0.0.1, killed by its PID, and every wait is bounded. No vitest import:
  * `pnpm bench` uses it too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import { type HaproxyServer, haproxyServers } from '@dnet/testkit/haproxy';
 import { freePort, type RunningPeer, startPeer } from '@dnet/testkit/node';
 
 /** The built CLI (`pnpm build` makes it; the README's test command builds first). */
@@ -29,58 +29,13 @@ export function documentedTcpCheck(doc = SCALE_OUT_DOC): string[] {
     .filter((l) => l !== '');
 }
 
-/** One server of HAProxy's `show stat`. */
-export interface ServerStat {
-  name: string;
-  /** UP, DOWN, `UP 1/2` (going down), `DOWN 1/2` (coming up)... */
-  status: string;
-  /** check_status: L7OK, L7RSP, L4CON... (without the `* ` of a check under way). */
-  check: string;
-}
-
-/** `show stat` over HAProxy's admin socket: the servers of proxy `proxy`. */
-export function showStat(socket: string, proxy = 'dicom'): Promise<ServerStat[]> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(socket);
-    let text = '';
-    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
-    conn.on('data', (d) => {
-      text += d.toString();
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    conn.on('close', () => {
-      clearTimeout(timer);
-      const [head, ...rows] = text.trim().split('\n');
-      const columns = (head ?? '').replace(/^# /, '').split(',');
-      const col = (name: string) => columns.indexOf(name);
-      resolve(
-        rows
-          .map((r) => r.split(','))
-          .filter(
-            (c) =>
-              c[col('pxname')] === proxy &&
-              !['FRONTEND', 'BACKEND'].includes(c[col('svname')] ?? ''),
-          )
-          .map((c) => ({
-            name: c[col('svname')] ?? '',
-            status: c[col('status')] ?? '',
-            check: (c[col('check_status')] ?? '').replace(/^\* /, ''),
-          })),
-      );
-    });
-    conn.write('show stat\n');
-  });
-}
-
 /** HAProxy in front of the nodes. */
 export interface RunningHaproxy {
   /** The frontend port on 127.0.0.1. */
   port: number;
   peer: RunningPeer;
-  stat(): Promise<ServerStat[]>;
+  /** The nodes as `show stat` reports them (backend `dicom`). */
+  stat(): Promise<HaproxyServer[]>;
   /** Resolves once every server of `names` has `status` (exactly); rejects after `timeoutMs`. */
   waitFor(names: string[], status: 'UP' | 'DOWN', timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -126,11 +81,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
   const file = join(dir, 'haproxy.cfg');
   await writeFile(file, config);
   const peer = await startPeer({ command: 'haproxy', port, args: () => ['-db', '-f', file] });
-  const stat = () => showStat(socket);
+  const stat = () => haproxyServers(socket, 'dicom');
   const waitFor = async (names: string[], status: 'UP' | 'DOWN', timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const rows = await stat().catch(() => [] as ServerStat[]);
+      const rows = await stat().catch(() => [] as HaproxyServer[]);
       if (names.every((n) => rows.some((r) => r.name === n && r.status === status))) return;
       if (Date.now() > deadline) {
         throw new Error(
