@@ -128,8 +128,11 @@ describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
     }, 20_000);
     expect(report.Status).toBe('Failure');
     expect(JSON.stringify(report.Failures)).toContain('1.2.826.0.1.999');
-    expect(
-      scp.logs.filter((l) => l.op === 'N-ACTION' && l.report === 'new association'),
-    ).toHaveLength(2);
+    // dnet-scp logs the N-ACTION once the report's association is released,
+    // which may be after Orthanc already shows the result.
+    const reported = () =>
+      scp.logs.filter((l) => l.op === 'N-ACTION' && l.report === 'new association').length;
+    await eventually(async () => reported() >= 2, 20_000);
+    expect(reported()).toBe(2);
   }, 60_000);
 });
