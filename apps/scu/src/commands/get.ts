@@ -95,7 +95,10 @@ export const get: Command = {
     if (!out) throw new UsageError('give the folder for the files with --out DIR');
     const { query, target, context } = queryPlan(values, 'get');
     await mkdir(out, { recursive: true });
-    const contexts = [context, ...retrieveContexts('study', wantedStorageClasses(values['storage-class'] ?? [])).slice(1)];
+    const contexts = [
+      context,
+      ...retrieveContexts('study', wantedStorageClasses(values['storage-class'] ?? [])).slice(1),
+    ];
     const client = await connect(values, peer, contexts, { signal: io.signal });
     if (values.verbose) logContexts(io, client);
     const bar = progressBar(io, 'get', values.quiet);
