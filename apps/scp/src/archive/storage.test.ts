@@ -67,6 +67,45 @@ describe('LocalStorage: layout and durability', () => {
     expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
   });
 
+  it('gathers received chunks into batches: one writev per batch, the rest at commit', async () => {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const writev = vi.spyOn(proto, 'writev');
+    try {
+      const storage = new LocalStorage(root, {
+        fsync: false,
+        highWaterMark: 256 * 1024,
+        writeBatch: 128 * 1024,
+      });
+      const writer = await storage.begin(UIDS);
+      const chunks: Uint8Array[] = [];
+      // Less than a batch: nothing is written yet.
+      for (let i = 0; i < 7; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
+      }
+      expect(writev).not.toHaveBeenCalled();
+      for (let i = 7; i < 64 + 3; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
+      }
+      await writer.commit();
+      // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
+      // may also take more than a batch when chunks queue up while one is written).
+      expect(writev.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(writev.mock.calls.length).toBeLessThanOrEqual(9);
+      for (const [batch] of writev.mock.calls.slice(0, -1)) {
+        const n = (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
+        expect(n).toBeGreaterThanOrEqual(128 * 1024);
+      }
+      const read = await readAll(await storage.open(FINAL));
+      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+    } finally {
+      writev.mockRestore();
+    }
+  });
+
   it('starts early data syncs while writing, then fsyncs before the object is in place', async () => {
     const probe = await open(join(parent, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as FileHandle;
@@ -109,7 +148,7 @@ describe('LocalStorage: layout and durability', () => {
       .spyOn(proto, 'datasync')
       .mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     try {
-      const storage = new LocalStorage(root, { syncEvery: 1024 });
+      const storage = new LocalStorage(root, { syncEvery: 1024, writeBatch: 1024 });
       const writer = await storage.begin(UIDS);
       let failed: unknown;
       for (let i = 0; i < 16 && !failed; i++) {

@@ -96,10 +96,18 @@ export interface ObjectStorage {
 /** Options of {@link LocalStorage}. */
 export interface LocalStorageOptions {
   /**
-   * Bytes a writer queues before `write()` makes the caller wait (default 1 MiB).
-   * Memory per incoming object is bounded by this plus one chunk.
+   * Bytes a writer holds (queued or being written) before `write()` makes the
+   * caller wait (default 2 MiB). Memory per incoming object is bounded by this
+   * plus one chunk.
    */
   highWaterMark?: number;
+  /**
+   * Bytes a writer gathers before it hands them to one `writev` (default
+   * 1 MiB, at most `highWaterMark`); `commit()` writes what is left. Each
+   * call costs the event loop about as much whatever its size, so received
+   * chunks (64 KiB socket reads) are written a batch at a time.
+   */
+  writeBatch?: number;
   /** Whether to fsync files and directories on commit (default true; tests may turn it off). */
   fsync?: boolean;
   /**
@@ -132,6 +140,11 @@ export const INCOMING_FOLDER = '.incoming';
 /** Most chunks handed to one `writev` call (well under IOV_MAX, 1024 on Linux). */
 const MAX_IOVECS = 256;
 
+/** Default {@link LocalStorageOptions.highWaterMark}: 2 MiB. */
+export const DEFAULT_WRITER_HIGH_WATER_MARK = 2 * 1024 * 1024;
+/** Default {@link LocalStorageOptions.writeBatch}: 1 MiB. */
+export const DEFAULT_WRITE_BATCH = 1024 * 1024;
+
 /** Default {@link LocalStorageOptions.syncEvery}: 8 MiB. */
 export const DEFAULT_SYNC_EVERY = 8 * 1024 * 1024;
 
@@ -155,6 +168,7 @@ export class LocalStorage implements ObjectStorage {
   /** The absolute root folder. */
   readonly root: string;
   readonly #highWaterMark: number;
+  readonly #writeBatch: number;
   readonly #fsync: boolean;
   readonly #syncEvery: number;
   /** `<nodeId>~` when the root is shared, else ''. */
@@ -166,7 +180,12 @@ export class LocalStorage implements ObjectStorage {
    */
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
-    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_WRITER_HIGH_WATER_MARK;
+    // Never above the high-water mark: a writer waiting for room always has a batch to write.
+    this.#writeBatch = Math.max(
+      1,
+      Math.min(options.writeBatch ?? DEFAULT_WRITE_BATCH, this.#highWaterMark),
+    );
     this.#fsync = options.fsync ?? true;
     this.#syncEvery = this.#fsync ? (options.syncEvery ?? DEFAULT_SYNC_EVERY) : 0;
     if (options.nodeId !== undefined && !NODE_ID.test(options.nodeId)) {
@@ -203,6 +222,7 @@ export class LocalStorage implements ObjectStorage {
     }
     return new LocalObjectWriter(handle, tempPath, path, {
       highWaterMark: this.#highWaterMark,
+      writeBatch: this.#writeBatch,
       fsync: this.#fsync,
       syncEvery: this.#syncEvery,
       place: () => this.#place(tempPath, path),
@@ -336,6 +356,8 @@ type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
 
 interface WriterSettings {
   highWaterMark: number;
+  /** Bytes gathered before a `writev` (at most highWaterMark). */
+  writeBatch: number;
   fsync: boolean;
   /** Bytes between early background data syncs (0: none). */
   syncEvery: number;
@@ -353,7 +375,12 @@ class LocalObjectWriter implements ObjectWriter {
   bytesWritten = 0;
   #state: WriterState = 'open';
   #queue: Uint8Array[] = [];
+  /** Bytes queued or being written. */
   #queued = 0;
+  /** Bytes queued and not yet handed to a `writev`. */
+  #pending = 0;
+  /** Set by commit: write the last, partial batch too. */
+  #draining = false;
   #flushing: Promise<void> | undefined;
   #error: unknown;
   #waiters: Waiter[] = [];
@@ -382,10 +409,9 @@ class LocalObjectWriter implements ObjectWriter {
     if (chunk.byteLength === 0) return Promise.resolve();
     this.#queue.push(chunk);
     this.#queued += chunk.byteLength;
+    this.#pending += chunk.byteLength;
     this.bytesWritten += chunk.byteLength;
-    // #flush always awaits before it ends (the queue is not empty), so this
-    // assignment happens before its `finally` clears the field.
-    this.#flushing ??= this.#flush();
+    this.#startFlush();
     if (this.#queued <= this.#settings.highWaterMark) return Promise.resolve();
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
@@ -394,6 +420,8 @@ class LocalObjectWriter implements ObjectWriter {
     if (this.#state !== 'open') throw new WriterClosedError(this.#state);
     this.#state = 'committing';
     try {
+      this.#draining = true;
+      this.#startFlush();
       while (this.#flushing) await this.#flushing;
       await this.#syncing;
       if (this.#error !== undefined) throw this.#error;
@@ -421,13 +449,29 @@ class LocalObjectWriter implements ObjectWriter {
     await this.#discard();
   }
 
+  /** Whether a `writev` is due: a whole batch is queued, or commit wants the rest. */
+  #flushDue(): boolean {
+    return (
+      this.#queue.length > 0 &&
+      this.#error === undefined &&
+      (this.#draining || this.#pending >= this.#settings.writeBatch)
+    );
+  }
+
+  #startFlush(): void {
+    // #flush awaits before it ends (it only starts when a write is due), so this
+    // assignment happens before its `finally` clears the field.
+    if (!this.#flushing && this.#flushDue()) this.#flushing = this.#flush();
+  }
+
   /** Writes the queue out in batches (one `writev` per batch), waking waiters as it drains. */
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && this.#error === undefined) {
+      while (this.#flushDue()) {
         const batch = this.#queue.splice(0, MAX_IOVECS);
         let bytes = 0;
         for (const c of batch) bytes += c.byteLength;
+        this.#pending -= bytes;
         try {
           await writeAll(this.#handle, batch);
         } catch (cause) {
@@ -477,6 +521,7 @@ class LocalObjectWriter implements ObjectWriter {
     this.#error ??= error;
     this.#queue = [];
     this.#queued = 0;
+    this.#pending = 0;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(this.#error);
