@@ -27,6 +27,22 @@ export interface TlsConfig {
   ca?: string;
   /** Refuse clients without a certificate that verifies against `ca`. */
   requireClientCert: boolean;
+  /** Client certificate subject CNs allowed to associate (with `allowCertFingerprints`: either); any when both are empty. */
+  allowCertSubjects: string[];
+  /** Client certificate SHA-256 fingerprints allowed to associate. */
+  allowCertFingerprints: string[];
+}
+
+/** User identity checks (PS3.7 Annex D.3.3.7); when set, every association must carry one. */
+export interface UserIdentityConfig {
+  /** JWT verification key file: a PEM public key (RS256/ES256) or a shared secret (HS256). */
+  jwtKey?: string;
+  /** Required JWT issuer. */
+  jwtIssuer?: string;
+  /** Required JWT audience. */
+  jwtAudience?: string;
+  /** JSON file of `{ "user": "scrypt$..." }` password hashes. */
+  users?: string;
 }
 
 /** Everything dnet-scp is configured with, from the command line and `--config FILE`. */
@@ -54,6 +70,10 @@ export interface ScpConfig {
   allowAeTitles: string[];
   /** Most concurrent associations (default 64, `DEFAULT_MAX_ASSOCIATIONS`). */
   maxAssociations: number | undefined;
+  /** Most concurrent associations per calling AE title (no limit by default). */
+  maxAssociationsPerAe: number | undefined;
+  /** User identity verification, or none (identities are not checked). */
+  userIdentity: UserIdentityConfig | undefined;
   /** Folder of Modality Worklist items, or none (worklist not offered). */
   worklist: string | undefined;
   /** TLS settings, or plain TCP. */
@@ -84,6 +104,13 @@ export const OPTIONS = {
   key: { type: 'string' },
   ca: { type: 'string' },
   'require-client-cert': { type: 'boolean' },
+  'allow-cert-subject': { type: 'string', multiple: true },
+  'allow-cert-fingerprint': { type: 'string', multiple: true },
+  'max-associations-per-ae': { type: 'string' },
+  'jwt-key': { type: 'string' },
+  'jwt-issuer': { type: 'string' },
+  'jwt-audience': { type: 'string' },
+  users: { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
@@ -144,8 +171,24 @@ interface FileConfig {
   peers?: Record<string, string | PeerAddress> | string[];
   allowAet?: string[];
   maxAssociations?: number;
+  maxAssociationsPerAe?: number;
   worklist?: string;
-  tls?: { cert?: string; key?: string; ca?: string; requireClientCert?: boolean } | boolean;
+  tls?:
+    | {
+        cert?: string;
+        key?: string;
+        ca?: string;
+        requireClientCert?: boolean;
+        allowCertSubjects?: string[];
+        allowCertFingerprints?: string[];
+      }
+    | boolean;
+  allowCertSubjects?: string[];
+  allowCertFingerprints?: string[];
+  jwtKey?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  users?: string;
   cert?: string;
   key?: string;
   ca?: string;
@@ -165,7 +208,14 @@ const FILE_KEYS = new Set([
   'peers',
   'allowAet',
   'maxAssociations',
+  'maxAssociationsPerAe',
   'worklist',
+  'allowCertSubjects',
+  'allowCertFingerprints',
+  'jwtKey',
+  'jwtIssuer',
+  'jwtAudience',
+  'users',
   'tls',
   'cert',
   'key',
@@ -245,10 +295,54 @@ export function resolveConfig(values: Values): ScpConfig {
     if (requireClientCert && !ca) {
       throw new ConfigError('--require-client-cert needs --ca', '--require-client-cert');
     }
-    tls = { cert, key, ...(ca && { ca }), requireClientCert };
-  } else if (values['require-client-cert'] || values.cert || values.key) {
-    throw new ConfigError('--cert, --key and --require-client-cert need --tls', '--tls');
+    const allowCertSubjects = [
+      ...(fileTls.allowCertSubjects ?? file.allowCertSubjects ?? []),
+      ...(values['allow-cert-subject'] ?? []),
+    ].map(String);
+    const allowCertFingerprints = [
+      ...(fileTls.allowCertFingerprints ?? file.allowCertFingerprints ?? []),
+      ...(values['allow-cert-fingerprint'] ?? []),
+    ].map((f) => fingerprint(String(f)));
+    if ((allowCertSubjects.length > 0 || allowCertFingerprints.length > 0) && !ca) {
+      throw new ConfigError('--allow-cert-subject/--allow-cert-fingerprint need --ca', '--ca');
+    }
+    tls = {
+      cert,
+      key,
+      ...(ca && { ca }),
+      requireClientCert,
+      allowCertSubjects,
+      allowCertFingerprints,
+    };
+  } else if (
+    values['require-client-cert'] ||
+    values.cert ||
+    values.key ||
+    values['allow-cert-subject'] ||
+    values['allow-cert-fingerprint']
+  ) {
+    throw new ConfigError(
+      '--cert, --key, --require-client-cert and --allow-cert-* need --tls',
+      '--tls',
+    );
   }
+  const jwtKey = values['jwt-key'] ?? file.jwtKey;
+  const jwtIssuer = values['jwt-issuer'] ?? file.jwtIssuer;
+  const jwtAudience = values['jwt-audience'] ?? file.jwtAudience;
+  const users = values.users ?? file.users;
+  if ((jwtIssuer !== undefined || jwtAudience !== undefined) && jwtKey === undefined) {
+    throw new ConfigError('--jwt-issuer and --jwt-audience need --jwt-key', '--jwt-key');
+  }
+  const userIdentity: UserIdentityConfig | undefined =
+    jwtKey !== undefined || users !== undefined
+      ? {
+          ...(jwtKey !== undefined && { jwtKey: resolve(jwtKey) }),
+          ...(jwtIssuer !== undefined && { jwtIssuer }),
+          ...(jwtAudience !== undefined && { jwtAudience }),
+          ...(users !== undefined && { users: resolve(users) }),
+        }
+      : undefined;
+  const maxPerAe = values['max-associations-per-ae'] ?? file.maxAssociationsPerAe;
   const maxPdu = values['max-pdu'] ?? file.maxPdu;
   const maxAssociations = values['max-associations'] ?? file.maxAssociations;
   const worklist = values.worklist ?? file.worklist;
@@ -269,6 +363,9 @@ export function resolveConfig(values: Values): ScpConfig {
       maxAssociations === undefined
         ? undefined
         : int(maxAssociations, '--max-associations', 1, 10_000),
+    maxAssociationsPerAe:
+      maxPerAe === undefined ? undefined : int(maxPerAe, '--max-associations-per-ae', 1, 10_000),
+    userIdentity,
     worklist: worklist === undefined ? undefined : resolve(worklist),
     tls,
     logLevel: level as LogLevel,
@@ -279,6 +376,18 @@ export function resolveConfig(values: Values): ScpConfig {
       600_000,
     ),
   };
+}
+
+/** A SHA-256 fingerprint as 64 hex digits, colons or not (`openssl x509 -fingerprint -sha256`). */
+function fingerprint(value: string): string {
+  const hex = value.replace(/^sha256 fingerprint=/i, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new ConfigError(
+      `--allow-cert-fingerprint must be a SHA-256 fingerprint (64 hex digits), got '${value}'`,
+      '--allow-cert-fingerprint',
+    );
+  }
+  return hex.toUpperCase().match(/.{2}/g)!.join(':');
 }
 
 /** Whether `db` names a PostgreSQL database rather than a SQLite file. */

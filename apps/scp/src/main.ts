@@ -40,6 +40,13 @@ Options:
   --tls --cert F --key F     DICOM over TLS (PS3.15 Annex B)
   --ca F                     CA certificates clients must chain to
   --require-client-cert      refuse clients without a valid certificate (needs --ca)
+  --allow-cert-subject CN    accept only client certificates with this subject CN (repeatable, needs --ca)
+  --allow-cert-fingerprint H accept only client certificates with this SHA-256 fingerprint (repeatable)
+  --max-associations-per-ae N  concurrent associations per calling AE title
+  --jwt-key FILE             require a JWT user identity (PS3.7 D.3.3.7) verified with this key:
+                             PEM public key (RS256/ES256) or shared secret (HS256, >= 32 bytes)
+  --jwt-issuer ISS, --jwt-audience AUD   required JWT iss / aud
+  --users FILE               require username/password (JSON {"user": "scrypt$..."})
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)

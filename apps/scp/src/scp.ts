@@ -4,12 +4,14 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
+  allowCertificates,
   type DicomJson,
   type OperationRecord,
   QUERY_MODELS,
   type RequestContext,
   Server,
   SopClass,
+  userIdentityVerifier,
 } from '@dnet/services';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
@@ -25,6 +27,7 @@ import {
   type WorklistItemReader,
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
+import { ConfigError } from './errors.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
@@ -59,7 +62,7 @@ export const part10WorklistReader: WorklistItemReader = (bytes) => [
   toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJson,
 ];
 
-function transportFor(config: ScpConfig): Transport {
+function transportFor(config: ScpConfig, logger: Logger): Transport {
   if (!config.tls) return tcp();
   const t = config.tls;
   return tls({
@@ -67,7 +70,51 @@ function transportFor(config: ScpConfig): Transport {
     key: readFileSync(t.key),
     ...(t.ca && { ca: readFileSync(t.ca) }),
     clientCertificate: t.requireClientCert ? 'require' : t.ca ? 'request' : 'none',
+    // A plaintext client or a refused certificate never reaches the association layer.
+    onHandshakeError: (error) =>
+      logger.warn(
+        { event: 'association', status: 'rejected', err: error.message, code: error.code },
+        'TLS handshake refused',
+      ),
   });
+}
+
+/** The user identity verifier of `--jwt-key` / `--users` (PS3.7 Annex D.3.3.7). */
+function identityVerifierFor(config: ScpConfig) {
+  const u = config.userIdentity;
+  if (!u) return undefined;
+  let users: Record<string, string> | undefined;
+  if (u.users) {
+    const value: unknown = JSON.parse(readFileSync(u.users, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ConfigError(
+        `--users ${u.users}: a JSON object of user: hash is expected`,
+        '--users',
+      );
+    }
+    users = value as Record<string, string>;
+  }
+  let key: string | Buffer | undefined;
+  if (u.jwtKey) {
+    const bytes = readFileSync(u.jwtKey);
+    const text = bytes.toString('utf8');
+    // A PEM public key (RS256/ES256), else the file's bytes are the HS256 secret (a final newline dropped).
+    key = text.includes('-----BEGIN') ? text : Buffer.from(text.replace(/\r?\n$/, ''), 'utf8');
+  }
+  try {
+    return userIdentityVerifier({
+      ...(users && { users }),
+      ...(key !== undefined && {
+        jwt: {
+          key,
+          ...(u.jwtIssuer !== undefined && { issuer: u.jwtIssuer }),
+          ...(u.jwtAudience !== undefined && { audience: u.jwtAudience }),
+        },
+      }),
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message, u.jwtKey ? '--jwt-key' : '--users');
+  }
 }
 
 /**
@@ -142,7 +189,16 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
     ...Object.values(QUERY_MODELS['patient-study-only']),
     ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
   ]);
-  const transport = transportFor(config);
+  const transport = transportFor(config, logger);
+  const verifyUserIdentity = identityVerifierFor(config);
+  const allowed = config.tls;
+  const certificateCheck =
+    allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
+      ? allowCertificates({
+          subjects: allowed.allowCertSubjects,
+          fingerprints: allowed.allowCertFingerprints,
+        })
+      : undefined;
   const commitment = new StorageCommitment({
     index,
     storage,
@@ -164,6 +220,10 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
       handlers,
       aeTable,
       ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
+      ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
+      // With --tls the listener is TLS-only: no plaintext association is ever served.
+      ...(config.tls && { tlsOnly: true }),
+      ...(certificateCheck && { authorizePeerCertificate: certificateCheck }),
       policy: {
         // Modality Worklist only when a worklist folder is configured (PS3.4 Annex K).
         contexts: [
@@ -173,6 +233,8 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
         ],
         ...(config.maxPdu && { maxPduLength: config.maxPdu }),
         ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
+        // With a verifier, an association without a user identity is refused too.
+        ...(verifyUserIdentity && { verifyUserIdentity, requireUserIdentity: true }),
       },
     });
   } catch (error) {
@@ -180,6 +242,30 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
     throw error;
   }
   server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
+  // Every A-ASSOCIATE-RJ we send (PS3.8 §9.3.4 Table 9-21), with why.
+  server.on('rejected', (r) =>
+    logger.warn(
+      {
+        event: 'association',
+        status: 'rejected',
+        peer: r.callingAeTitle,
+        called: r.calledAeTitle,
+        address: `${r.remoteAddress}:${r.remotePort}`,
+        encrypted: r.encrypted,
+        ...(r.peerCertificate && {
+          certificate: {
+            subject: r.peerCertificate.subject.CN,
+            fingerprint256: r.peerCertificate.fingerprint256,
+          },
+        }),
+        result: r.result,
+        source: r.source,
+        reason: r.reason,
+        cause: r.cause,
+      },
+      'association rejected',
+    ),
+  );
   server.on('association', (a) => {
     commitment.attach(a);
     const started = performance.now();

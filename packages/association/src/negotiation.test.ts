@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_PDU_LENGTH,
   decideAssociation,
   IMPLEMENTATION_CLASS_UID,
+  MIN_PEER_PDU_LENGTH,
   readNegotiation,
 } from './negotiation.js';
 
@@ -127,7 +128,7 @@ describe('decideAssociation', () => {
 
   it('rejects the called AE title with service-user / called-AE-title-not-recognized', async () => {
     const d = await decideAssociation(request(), { ...policy, calledAeTitles: ['OTHER'] });
-    expect(d).toEqual({
+    expect(d).toMatchObject({
       accepted: false,
       rejection: {
         result: RejectResult.REJECTED_PERMANENT,
@@ -135,6 +136,29 @@ describe('decideAssociation', () => {
         reason: RejectReason.SERVICE_USER.CALLED_AE_TITLE_NOT_RECOGNIZED,
       },
     });
+  });
+
+  it('rejects a Maximum Length Received too small for one PDV (PS3.8 Annex D.1): permanent, provider ACSE, no-reason-given', async () => {
+    const at = (maxLength: number) => {
+      const rq = request();
+      return { ...rq, userInformation: { ...rq.userInformation, maxLength } };
+    };
+    for (const tiny of [1, 6]) {
+      const d = await decideAssociation(at(tiny), policy);
+      expect(!d.accepted && d.rejection).toMatchObject({ result: 1, source: 2, reason: 1 });
+      expect(!d.accepted && d.rejection.cause).toMatch(/maximum length received/);
+    }
+    // 0 is "no limit"; 7 carries a one-byte fragment.
+    for (const ok of [0, MIN_PEER_PDU_LENGTH]) {
+      expect((await decideAssociation(at(ok), policy)).accepted).toBe(true);
+    }
+    const d = await decideAssociation(at(2048), { ...policy, minPeerPduLength: 4096 });
+    expect(!d.accepted && d.rejection).toMatchObject({ result: 1, source: 2, reason: 1 });
+  });
+
+  it('rejects a called AE title of spaces as not recognized, even with no called-title list', async () => {
+    const d = await decideAssociation({ ...request(), calledAeTitle: '' }, policy);
+    expect(!d.accepted && d.rejection).toMatchObject({ result: 1, source: 1, reason: 7 });
   });
 
   it('rejects the calling AE title and a foreign application context', async () => {
@@ -145,20 +169,20 @@ describe('decideAssociation', () => {
       { ...request(), callingAeTitle: '                ' },
       policy,
     );
-    expect(!blank.accepted && blank.rejection).toEqual({ result: 1, source: 1, reason: 3 });
+    expect(!blank.accepted && blank.rejection).toMatchObject({ result: 1, source: 1, reason: 3 });
     const rq = { ...request(), applicationContextName: '1.2.3.4' };
     const ctx = await decideAssociation(rq, policy);
-    expect(!ctx.accepted && ctx.rejection).toEqual({ result: 1, source: 1, reason: 2 });
+    expect(!ctx.accepted && ctx.rejection).toMatchObject({ result: 1, source: 1, reason: 2 });
   });
 
   it('rejects transient / local-limit-exceeded when the association limit is reached', async () => {
     const d = await decideAssociation(request(), policy, { associationLimitReached: true });
-    expect(!d.accepted && d.rejection).toEqual({ result: 2, source: 3, reason: 2 });
+    expect(!d.accepted && d.rejection).toMatchObject({ result: 2, source: 3, reason: 2 });
   });
 
   it('rejects a protocol version without bit 0', async () => {
     const d = await decideAssociation({ ...request(), protocolVersion: 2 }, policy);
-    expect(!d.accepted && d.rejection).toEqual({ result: 1, source: 2, reason: 2 });
+    expect(!d.accepted && d.rejection).toMatchObject({ result: 1, source: 2, reason: 2 });
   });
 
   it('answers role selection only for proposed, accepted classes, within what we allow', async () => {
@@ -232,7 +256,8 @@ describe('decideAssociation', () => {
       request({ userIdentity: { ...identity, secondaryField: new Uint8Array([0x78]) } }),
       { ...policy, verifyUserIdentity },
     );
-    expect(!bad.accepted && bad.rejection).toEqual({ result: 1, source: 1, reason: 1 });
+    // PS3.7 Annex D.3.3.7: rejected-permanent, service-provider (ACSE related), no-reason-given.
+    expect(!bad.accepted && bad.rejection).toMatchObject({ result: 1, source: 2, reason: 1 });
     const missing = await decideAssociation(request(), { ...policy, requireUserIdentity: true });
     expect(missing.accepted).toBe(false);
   });

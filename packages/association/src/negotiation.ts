@@ -26,6 +26,13 @@ export const IMPLEMENTATION_VERSION_NAME = 'DNET_0';
 export const MAX_PRESENTATION_CONTEXTS = 128;
 /** Default maximum length of a P-DATA-TF PDU we receive (PS3.8 Annex D.1), see LIMITS.md. */
 export const DEFAULT_MAX_PDU_LENGTH = 262_144;
+/**
+ * Smallest Maximum Length Received an acceptor takes from a requestor (PS3.8
+ * Annex D.1): a P-DATA-TF of this length holds one PDV item of one byte of
+ * fragment (4-byte item length, presentation context ID, message control
+ * header, PS3.8 §9.3.5.1 and Annex E.2). Below it no message can be sent at all.
+ */
+export const MIN_PEER_PDU_LENGTH = 7;
 
 /** One presentation context to propose. */
 export interface ProposedContext {
@@ -267,8 +274,13 @@ export interface SupportedContext {
 
 /** What a user identity verifier returns. */
 export interface UserIdentityVerdict {
-  /** Accept the identity; a refusal rejects the association (service-user, no-reason-given). */
+  /**
+   * Accept the identity; a refusal rejects the association (rejected-permanent,
+   * service-provider ACSE, no-reason-given, PS3.7 Annex D.3.3.7).
+   */
   accepted: boolean;
+  /** Why it was refused, for logs (never sent to the peer). */
+  cause?: string;
   /**
    * Server response sent in the 59H sub-item when the requestor asked for a
    * positive response (PS3.7 Annex D.3.3.7.2): a Kerberos ticket, SAML
@@ -306,8 +318,15 @@ export interface AcceptorPolicy {
     identity: UserIdentityRq,
     rq: AAssociateRq,
   ) => UserIdentityVerdict | boolean | Promise<UserIdentityVerdict | boolean>;
-  /** Reject requests without a user identity (service-user, no-reason-given). */
+  /** Reject requests without a user identity (service-provider ACSE, no-reason-given). */
   requireUserIdentity?: boolean;
+  /**
+   * Smallest Maximum Length Received (PS3.8 Annex D.1) accepted from the
+   * requestor (0, no limit, is always accepted); default and floor
+   * {@link MIN_PEER_PDU_LENGTH}. A smaller one is rejected-permanent,
+   * service-provider (ACSE), no-reason-given.
+   */
+  minPeerPduLength?: number;
 }
 
 /** An A-ASSOCIATE-RJ's fields (PS3.8 §9.3.4 Table 9-21). */
@@ -318,6 +337,8 @@ export interface Rejection {
   source: number;
   /** {@link RejectReason} for the source. */
   reason: number;
+  /** Why, in words, for logs (not sent: the A-ASSOCIATE-RJ has no room for it). */
+  cause?: string;
 }
 
 /** The acceptor's answer to an A-ASSOCIATE-RQ. */
@@ -331,11 +352,28 @@ export interface AcceptorState {
   associationLimitReached?: boolean;
 }
 
-const rejectPermanentUser = (reason: number): Rejection => ({
+const rejectPermanentUser = (reason: number, cause: string): Rejection => ({
   result: RejectResult.REJECTED_PERMANENT,
   source: RejectSource.SERVICE_USER,
   reason,
+  cause,
 });
+
+/**
+ * The rejection of an authentication or authorization failure (a user
+ * identity refused or missing, a peer certificate not authorized): PS3.7
+ * Annex D.3.3.7, "rejected-permanent" with the source "DICOM UL
+ * service-provider (ACSE related function)", reason no-reason-given (PS3.8
+ * Table 9-21).
+ */
+export function authorizationRejection(cause: string): Rejection {
+  return {
+    result: RejectResult.REJECTED_PERMANENT,
+    source: RejectSource.SERVICE_PROVIDER_ACSE,
+    reason: RejectReason.SERVICE_PROVIDER_ACSE.NO_REASON_GIVEN,
+    cause,
+  };
+}
 
 /** Smaller of two window values where 0 means unlimited (PS3.7 Annex D.3.3.3). */
 function minWindow(a: number, b: number): number {
@@ -364,6 +402,7 @@ export async function decideAssociation(
       result: RejectResult.REJECTED_PERMANENT,
       source: RejectSource.SERVICE_PROVIDER_ACSE,
       reason: RejectReason.SERVICE_PROVIDER_ACSE.PROTOCOL_VERSION_NOT_SUPPORTED,
+      cause: `protocol version ${rq.protocolVersion} not supported`,
     });
   }
   if (state.associationLimitReached) {
@@ -371,6 +410,7 @@ export async function decideAssociation(
       result: RejectResult.REJECTED_TRANSIENT,
       source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
       reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
+      cause: 'too many associations',
     });
   }
   if (rq.presentationContexts.length > MAX_PRESENTATION_CONTEXTS) {
@@ -378,35 +418,74 @@ export async function decideAssociation(
       result: RejectResult.REJECTED_PERMANENT,
       source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
       reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
+      cause: `${rq.presentationContexts.length} presentation contexts, more than ${MAX_PRESENTATION_CONTEXTS} (PS3.8 §9.3.2.2)`,
+    });
+  }
+  // PS3.8 Annex D.1: 0 means no limit; a smaller length than one PDV of one byte cannot
+  // carry any message fragment (PS3.8 §9.3.5.1), so the association could never work.
+  const peerMax = rq.userInformation.maxLength;
+  const minPeer = Math.max(MIN_PEER_PDU_LENGTH, policy.minPeerPduLength ?? 0);
+  if (peerMax !== 0 && peerMax < minPeer) {
+    return reject({
+      result: RejectResult.REJECTED_PERMANENT,
+      source: RejectSource.SERVICE_PROVIDER_ACSE,
+      reason: RejectReason.SERVICE_PROVIDER_ACSE.NO_REASON_GIVEN,
+      cause: `maximum length received ${peerMax} is below ${minPeer} (PS3.8 Annex D.1)`,
     });
   }
   const contextNames = policy.applicationContextNames ?? [DICOM_APPLICATION_CONTEXT];
   if (!contextNames.includes(rq.applicationContextName)) {
     return reject(
-      rejectPermanentUser(RejectReason.SERVICE_USER.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED),
+      rejectPermanentUser(
+        RejectReason.SERVICE_USER.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED,
+        `application context ${rq.applicationContextName} not supported`,
+      ),
     );
   }
-  if (policy.calledAeTitles && !policy.calledAeTitles.includes(rq.calledAeTitle.trim())) {
-    return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLED_AE_TITLE_NOT_RECOGNIZED));
+  if (
+    rq.calledAeTitle.trim() === '' ||
+    (policy.calledAeTitles && !policy.calledAeTitles.includes(rq.calledAeTitle.trim()))
+  ) {
+    return reject(
+      rejectPermanentUser(
+        RejectReason.SERVICE_USER.CALLED_AE_TITLE_NOT_RECOGNIZED,
+        `called AE title ${JSON.stringify(rq.calledAeTitle.trim())} is not ours`,
+      ),
+    );
   }
   // PS3.5 §6.2 (AE): "a value consisting solely of spaces shall not be used": such a
   // peer cannot be identified, so it is refused as not recognized (PS3.8 Table 9-21).
   if (rq.callingAeTitle.trim() === '') {
-    return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED));
+    return reject(
+      rejectPermanentUser(
+        RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED,
+        'calling AE title of spaces only (PS3.5 §6.2)',
+      ),
+    );
   }
   if (policy.callingAeTitles && !policy.callingAeTitles.includes(rq.callingAeTitle.trim())) {
-    return reject(rejectPermanentUser(RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED));
+    return reject(
+      rejectPermanentUser(
+        RejectReason.SERVICE_USER.CALLING_AE_TITLE_NOT_RECOGNIZED,
+        `calling AE title ${JSON.stringify(rq.callingAeTitle.trim())} is not allowed`,
+      ),
+    );
   }
   const identity = rq.userInformation.userIdentity;
   let identityResponse: UserIdentityAc | undefined;
+  // PS3.7 Annex D.3.3.7: an authorization failure is rejected-permanent, ACSE-related source.
   if (!identity && policy.requireUserIdentity) {
-    return reject(rejectPermanentUser(RejectReason.SERVICE_USER.NO_REASON_GIVEN));
+    return reject(authorizationRejection('no user identity given, one is required'));
   }
   if (identity && policy.verifyUserIdentity) {
     const raw = await policy.verifyUserIdentity(identity, rq);
     const verdict: UserIdentityVerdict = typeof raw === 'boolean' ? { accepted: raw } : raw;
     if (!verdict.accepted) {
-      return reject(rejectPermanentUser(RejectReason.SERVICE_USER.NO_REASON_GIVEN));
+      return reject(
+        authorizationRejection(
+          `user identity (type ${identity.type}) refused${verdict.cause ? `: ${verdict.cause}` : ''}`,
+        ),
+      );
     }
     // PS3.7 Annex D.3.3.7.2: answer only when a positive response was requested.
     if (identity.positiveResponseRequested) {

@@ -50,6 +50,22 @@
 export const packageName = '@dnet/services';
 
 export {
+  allowCertificates,
+  type CertificateAuthorizer,
+  type CertificateVerdict,
+  DEFAULT_JWT_CLOCK_TOLERANCE_S,
+  hashPassword,
+  type JwtClaims,
+  type JwtVerifierOptions,
+  jwtChecker,
+  jwtVerifier,
+  MAX_JWT_CLOCK_TOLERANCE_S,
+  normalizeFingerprint,
+  type UserIdentityVerifier,
+  type UserIdentityVerifierOptions,
+  userIdentityVerifier,
+} from './access-control.js';
+export {
   Client,
   type ClientOptions,
   checkResponse,
@@ -150,6 +166,7 @@ export {
   DEFAULT_MAX_ASSOCIATIONS,
   type FindMatches,
   type FindRequest,
+  type RejectedAssociation,
   type RequestContext,
   type RetrieveRequest,
   type RetrieveSources,

@@ -3,7 +3,10 @@ import {
   type AcceptorPolicy,
   Association,
   type AssociationOptions,
+  authorizationRejection,
+  decideAssociation,
   type IncomingRequest,
+  type Rejection,
   responseFor,
   type SupportedContext,
 } from '@dnet/association';
@@ -15,8 +18,15 @@ import {
   commandName,
   type DimseResponse,
 } from '@dnet/dimse';
-import type { UserIdentityRq } from '@dnet/pdu';
-import type { Listener, PeerCertificate, Transport } from '@dnet/transport';
+import {
+  type AAssociateRq,
+  RejectReason,
+  RejectResult,
+  RejectSource,
+  type UserIdentityRq,
+} from '@dnet/pdu';
+import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
+import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
 import { publishOperation } from './diagnostics.js';
 import { errorCommentText } from './error-comment.js';
@@ -188,12 +198,59 @@ export interface ServerOptions extends AssociationOptions {
    * waits for a slot of the window the peer granted.
    */
   subOperationWindow?: number;
+  /**
+   * Accept associations only over an encrypted connection (PS3.15 Annex B):
+   * one whose transport is not TLS is rejected (rejected-permanent,
+   * service-provider ACSE, no-reason-given). A `tls()` listener never hands
+   * over a plaintext connection (the handshake fails first); this guards a
+   * transport that could.
+   */
+  tlsOnly?: boolean;
+  /**
+   * Authorizes the TLS peer by its certificate at association time, before
+   * any handler runs (see {@link allowCertificates}); a refusal is an
+   * A-ASSOCIATE-RJ rejected-permanent, service-provider (ACSE related),
+   * no-reason-given (PS3.7 Annex D.3.3.7).
+   */
+  authorizePeerCertificate?: CertificateAuthorizer;
+  /**
+   * Most concurrent associations per calling AE title (default: no limit
+   * but `maxAssociations`); over it: rejected-transient, service-provider
+   * (presentation), local-limit-exceeded (PS3.8 Table 9-21).
+   */
+  maxAssociationsPerAe?: number;
+}
+
+/** An association the server refused, as the `rejected` event reports it. */
+export interface RejectedAssociation {
+  /** The requestor's AE title. */
+  callingAeTitle: string;
+  /** The AE title the requestor called. */
+  calledAeTitle: string;
+  /** The peer's address. */
+  remoteAddress: string;
+  /** The peer's port. */
+  remotePort: number;
+  /** Whether the connection was TLS. */
+  encrypted: boolean;
+  /** The TLS peer's certificate, if any. */
+  peerCertificate: PeerCertificate | undefined;
+  /** A-ASSOCIATE-RJ result, 1 rejected-permanent, 2 rejected-transient (PS3.8 Table 9-21). */
+  result: number;
+  /** A-ASSOCIATE-RJ source (1 service-user, 2 provider ACSE, 3 provider presentation). */
+  source: number;
+  /** A-ASSOCIATE-RJ reason/diagnostic. */
+  reason: number;
+  /** Why, in words. */
+  cause: string;
 }
 
 /** Events of a {@link Server}. */
 export interface ServerEventMap {
   /** An association was accepted. */
   association: [Association];
+  /** An A-ASSOCIATE-RQ was answered with an A-ASSOCIATE-RJ (PS3.8 §9.3.4). */
+  rejected: [RejectedAssociation];
   /** A handler or an association failed (the server keeps running). */
   error: [Error];
 }
@@ -244,6 +301,8 @@ export class Server extends EventEmitter<ServerEventMap> {
   readonly #associations = new Map<Association, { inFlight: number }>();
   #pending = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Associations accepted (or being accepted) per calling AE title, for `maxAssociationsPerAe`. */
+  readonly #perAe = new Map<string, number>();
 
   private constructor(options: ServerOptions) {
     super();
@@ -331,11 +390,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     // PS3.8 Table 9-21: transient rejection, local limit exceeded.
     const limitReached = this.associationCount >= max;
     this.#pending++;
-    Association.accept(connection, {
-      ...this.#options,
-      policy: this.#policy,
-      associationLimitReached: limitReached,
-    }).then(
+    this.#accept(connection, limitReached).then(
       (association) => {
         this.#pending--;
         if (this.#closing) {
@@ -348,6 +403,121 @@ export class Server extends EventEmitter<ServerEventMap> {
         this.#notifyIdle();
       },
     );
+  }
+
+  /**
+   * The acceptor side of one connection (PS3.8 §9.2 AE-5 to AE-8): waits for
+   * the A-ASSOCIATE-RQ under ARTIM, decides it (TLS-only, the policy, the
+   * certificate hook, the per-AE limit), answers AC or RJ, and reports each
+   * rejection. Resolves with the established association.
+   */
+  async #accept(connection: Connection, limitReached: boolean): Promise<Association> {
+    const a = Association.acceptor(connection, this.#options);
+    const rq = await new Promise<AAssociateRq>((resolve, reject) => {
+      const onEnd = () => reject(new Error('the connection ended before an A-ASSOCIATE-RQ'));
+      a.once('requested', (r) => {
+        a.off('closed', onEnd);
+        resolve(r);
+      });
+      a.once('closed', onEnd);
+    });
+    const info = connection.info;
+    const calling = rq.callingAeTitle.trim();
+    let rejection: Rejection | undefined;
+    let reserved = false;
+    let ac: Parameters<Association['acceptAssociation']>[0] | undefined;
+    try {
+      if (this.#options.tlsOnly && !info.encrypted) {
+        rejection = authorizationRejection('TLS is required (plaintext connection)');
+      } else {
+        const decision = await decideAssociation(rq, this.#policy, {
+          associationLimitReached: limitReached,
+        });
+        if (!decision.accepted) rejection = decision.rejection;
+        else {
+          rejection = await this.#authorize(rq, info.peerCertificate);
+          ac = decision.ac;
+        }
+      }
+      // PS3.8 Table 9-21: over the per-AE limit, transient, local-limit-exceeded. Checked
+      // and counted in one synchronous step, so concurrent requests cannot both pass.
+      const perAe = this.#options.maxAssociationsPerAe;
+      if (!rejection && perAe !== undefined) {
+        const n = this.#perAe.get(calling) ?? 0;
+        if (n >= perAe) {
+          rejection = {
+            result: RejectResult.REJECTED_TRANSIENT,
+            source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
+            reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
+            cause: `${n} associations of ${calling} already open, at most ${perAe}`,
+          };
+        } else {
+          this.#perAe.set(calling, n + 1);
+          reserved = true;
+        }
+      }
+    } catch (error) {
+      // A policy callback failed: reject rather than hang in Sta3.
+      this.#emitError(error);
+      rejection = authorizationRejection(
+        `access check failed: ${String((error as Error)?.message ?? error)}`,
+      );
+    }
+    const unreserve = () => {
+      if (!reserved) return;
+      reserved = false;
+      const n = (this.#perAe.get(calling) ?? 1) - 1;
+      if (n > 0) this.#perAe.set(calling, n);
+      else this.#perAe.delete(calling);
+    };
+    if (a.state !== 'Sta3') {
+      unreserve();
+      throw new Error('the association ended while it was being decided');
+    }
+    if (rejection || !ac) {
+      const r = rejection ?? authorizationRejection('no answer');
+      a.rejectAssociation({ result: r.result, source: r.source, reason: r.reason });
+      this.#reportRejection(rq, info, r);
+      void a.closed.catch(() => {});
+      throw new Error(`association rejected: ${r.cause ?? ''}`);
+    }
+    void a.closed.then(unreserve, unreserve);
+    a.acceptAssociation(ac);
+    return a;
+  }
+
+  async #authorize(
+    rq: AAssociateRq,
+    certificate: PeerCertificate | undefined,
+  ): Promise<Rejection | undefined> {
+    const hook = this.#options.authorizePeerCertificate;
+    if (!hook) return undefined;
+    const verdict = await hook(certificate, {
+      callingAeTitle: rq.callingAeTitle.trim(),
+      calledAeTitle: rq.calledAeTitle.trim(),
+    });
+    const v = typeof verdict === 'boolean' ? { accepted: verdict } : verdict;
+    if (v.accepted) return undefined;
+    // PS3.7 Annex D.3.3.7: an authorization failure, rejected-permanent, ACSE-related source.
+    return authorizationRejection(
+      `peer certificate not authorized${'cause' in v && v.cause ? `: ${v.cause}` : ''}`,
+    );
+  }
+
+  #reportRejection(rq: AAssociateRq, info: Connection['info'], r: Rejection): void {
+    if (this.listenerCount('rejected') === 0) return;
+    this.emit('rejected', {
+      callingAeTitle: rq.callingAeTitle.trim(),
+      calledAeTitle: rq.calledAeTitle.trim(),
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      encrypted: info.encrypted,
+      peerCertificate: info.peerCertificate,
+      result: r.result,
+      source: r.source,
+      reason: r.reason,
+      cause: r.cause ?? `result ${r.result}, source ${r.source}, reason ${r.reason}`,
+    });
   }
 
   #serve(a: Association): void {
@@ -403,35 +573,61 @@ export class Server extends EventEmitter<ServerEventMap> {
         });
     };
     const h = this.#options.handlers;
+    // PS3.7 Annex D.3.3.4: the requestor invokes C-ECHO/STORE/FIND/MOVE/GET as SCU; on a
+    // context where role selection left it only the SCP role, the request is refused with
+    // 0124H Refused: Not Authorized (PS3.7 Annex C) rather than served.
+    const scu = (rq: IncomingRequest, work: () => Promise<number | undefined>) => () =>
+      rq.context.requestorScu ? work() : refuseRole(rq);
     a.on('C-ECHO-RQ', (rq) =>
-      run(rq, async () => {
-        let r: { status: number; errorComment?: string };
-        try {
-          r = asStatus(await h.echo?.(context));
-        } catch (error) {
-          r = { status: HANDLER_FAILED, errorComment: comment(error) };
-        }
-        await rq.respond(responseFor(rq.message, r.status, extra(r)));
-        return r.status;
-      }),
+      run(
+        rq,
+        scu(rq, async () => {
+          let r: { status: number; errorComment?: string };
+          try {
+            r = asStatus(await h.echo?.(context));
+          } catch (error) {
+            r = { status: HANDLER_FAILED, errorComment: comment(error) };
+          }
+          await rq.respond(responseFor(rq.message, r.status, extra(r)));
+          return r.status;
+        }),
+      ),
     );
     if (h.store) {
       const store = h.store;
       a.on('C-STORE-RQ', (rq) =>
-        run(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
+        run(
+          rq,
+          scu(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
+        ),
       );
     }
     if (h.find) {
       const find = h.find;
-      a.on('C-FIND-RQ', (rq) => run(rq, () => this.#find(rq, find, context)));
+      a.on('C-FIND-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#find(rq, find, context)),
+        ),
+      );
     }
     if (h.move) {
       const move = h.move;
-      a.on('C-MOVE-RQ', (rq) => run(rq, () => this.#retrieve(rq, move, context)));
+      a.on('C-MOVE-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#retrieve(rq, move, context)),
+        ),
+      );
     }
     if (h.get) {
       const get = h.get;
-      a.on('C-GET-RQ', (rq) => run(rq, () => this.#retrieve(rq, get, context)));
+      a.on('C-GET-RQ', (rq) =>
+        run(
+          rq,
+          scu(rq, () => this.#retrieve(rq, get, context)),
+        ),
+      );
     }
     serveNServices(
       a,
@@ -717,6 +913,20 @@ export class Server extends EventEmitter<ServerEventMap> {
     for (const a of all) a.abort();
     await Promise.all(all.map((a) => a.closed));
   }
+}
+
+/** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
+const NOT_AUTHORIZED = 0x0124;
+
+/** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
+async function refuseRole(rq: IncomingRequest): Promise<number> {
+  rq.dataSet?.discard();
+  await rq.respond(
+    responseFor(rq.message, NOT_AUTHORIZED, {
+      errorComment: errorCommentText('no SCU role on this context (PS3.7 D.3.3.4)'),
+    }),
+  );
+  return NOT_AUTHORIZED;
 }
 
 /** Whether an association is over or closing, so nothing can be sent on it any more. */

@@ -103,7 +103,7 @@ describe('access control of a Server (PS3.8 §9.3.4 Table 9-21 results)', () => 
     });
   });
 
-  it('no user identity, a wrong password, a JWT with a bad signature or expired: rejected-permanent, service-user, no-reason-given', async () => {
+  it('no user identity, a wrong password, a JWT with a bad signature or expired: rejected-permanent, service-provider (ACSE), no-reason-given', async () => {
     for (const identity of [
       undefined,
       password('alice', 'wrong'),
@@ -111,9 +111,11 @@ describe('access control of a Server (PS3.8 §9.3.4 Table 9-21 results)', () => 
       token(jwt({ sub: 'alice', exp: 1 })),
       token('not.a.jwt'),
     ]) {
+      // PS3.7 Annex D.3.3.7: an authorization failure is rejected-permanent with the source
+      // "DICOM UL service-provider (ACSE related function)", here no-reason-given.
       expect(await rejection(connect('GOOD', identity))).toMatchObject({
         result: 1,
-        source: 1,
+        source: 2,
         reason: 1,
       });
     }
@@ -153,7 +155,7 @@ describe('access control of a Server (PS3.8 §9.3.4 Table 9-21 results)', () => 
     }
     expect(seen.filter((s) => s.role === 'acceptor')).toEqual([
       { role: 'acceptor', result: 1, source: 1, reason: 3 },
-      { role: 'acceptor', result: 1, source: 1, reason: 1 },
+      { role: 'acceptor', result: 1, source: 2, reason: 1 },
     ]);
   });
 
