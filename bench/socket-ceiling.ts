@@ -21,7 +21,7 @@
 // As a module: socketCeiling() starts the server in a child process and
 // pushes from this one, five runs (pnpm bench --micro).
 import { spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type NetConnectOpts } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Result, summarize } from './stats.js';
@@ -50,13 +50,14 @@ export function serveDiscard(port: number): Promise<() => Promise<void>> {
 export async function push(port: number, bytes: number): Promise<number> {
   const chunk = new Uint8Array(CEILING_CHUNK).fill(0xa5);
   const t0 = performance.now();
+  // highWaterMark reaches the socket's Duplex (not in @types/node's connect options).
   const socket = createConnection({
     host: '127.0.0.1',
     port,
     noDelay: true,
     allowHalfOpen: true,
     highWaterMark: CEILING_HIGH_WATER_MARK,
-  });
+  } as NetConnectOpts);
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
