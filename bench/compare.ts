@@ -256,9 +256,18 @@ async function storeGroup(
   for (let run = 0; run < runs; run++) {
     if (ceilingBytes > 0) {
       const port = await freePort();
-      const server = await startMeasured(...nodeRole('socket.ts', ['--serve', String(port)]), port);
+      // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
+      const server = await startMeasured(
+        ...nodeRole('../socket-ceiling.ts', ['--serve', String(port)]),
+        port,
+      );
       const push = await runMeasured(
-        ...nodeRole('socket.ts', ['--push', String(port), '--bytes', String(ceilingBytes)]),
+        ...nodeRole('../socket-ceiling.ts', [
+          '--push',
+          String(port),
+          '--bytes',
+          String(ceilingBytes),
+        ]),
       );
       const stopped = await server.stop();
       const r = parseJson(push);

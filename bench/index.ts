@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { compare, type Plan } from './compare.js';
 import { generateCorpus } from './corpus.js';
 import { machine, markdown, textTable } from './report.js';
+import { scaleOut } from './scale-out.js';
 import { socketCeiling } from './socket-ceiling.js';
 import type { Result } from './stats.js';
 
@@ -88,6 +89,17 @@ async function runCompare(): Promise<void> {
     log(`generating the corpus in ${work}`);
     const corpus = await generateCorpus(join(work, 'corpus'), sizes);
     const rows = await compare({ corpus, plan, work, log });
+    // Several dnet-scp nodes behind HAProxy on one PostgreSQL (docs/scale-out.md).
+    log('scale-out: images/s through HAProxy into one dnet-scp node, then two');
+    rows.push(
+      ...(await scaleOut(
+        quick
+          ? { runs: 1, associations: 8, images: 160, size: 64 }
+          : { runs: plan.runs, associations: 8, images: 240, size: 64 },
+        work,
+        log,
+      )),
+    );
     const seconds = (performance.now() - started) / 1000;
     console.log(`\n${textTable(rows)}\n`);
     const corpusText = `${sizes.small} CT images of 512x512x16 bit (${(corpus.smallBytes / 2 ** 20).toFixed(0)} MiB), ${sizes.large} multi-frame objects of ${sizes.largeMiB} MiB, one of ${sizes.hugeMiB} MiB for the memory check; Explicit VR Little Endian, generated deterministically`;

@@ -146,6 +146,12 @@ export function ratios(rows: Row[]): string[] {
       }
     }
   }
+  const one = rows.find((r) => r.group === 'scale-out' && / 1 dnet-scp node /.test(r.name));
+  const two = rows.find((r) => r.group === 'scale-out' && / 2 dnet-scp nodes /.test(r.name));
+  const scale = ratio(two?.median, one?.median);
+  if (scale !== undefined) {
+    lines.push(`scale-out: two dnet-scp nodes vs one, through HAProxy: ${scale.toFixed(2)} x`);
+  }
   return lines;
 }
 

@@ -2,5 +2,17 @@ import { defineConfig } from 'tsup';
 import { appConfig } from '../../tsup.shared';
 
 // The dnet packages are bundled into the executable: one file that runs the
-// same whatever state the workspace packages' own builds are in.
-export default defineConfig({ ...appConfig({ cli: 'src/cli.ts' }), noExternal: [/^@dnet\//] });
+// same whatever state the workspace packages' own builds are in. Their CommonJS
+// dependencies (iconv-lite, bundled with @dnet/dataset) call require() for
+// Node's built-ins, which an ES module lacks: the banner gives them one.
+export default defineConfig({
+  ...appConfig({ cli: 'src/cli.ts' }),
+  noExternal: [/^@dnet\//],
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __dnetCreateRequire } from 'node:module';",
+      'const require = __dnetCreateRequire(import.meta.url);',
+    ].join('\n'),
+  },
+});

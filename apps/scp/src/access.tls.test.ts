@@ -4,81 +4,31 @@
  * other gets an A-ASSOCIATE-RJ (1/2/1, PS3.7 Annex D.3.3.7), and a plaintext
  * client a refused handshake; each refusal is logged at warn.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, verification } from '@dnet/services';
 import { hasCommand } from '@dnet/testkit';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type InProcessScp, startInProcess } from './test-support.js';
 
-/** A CA (EC P-256) with a server and two client certificates. */
-async function makePki(dir: string) {
-  const run = (args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=scp-access-ca',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  for (const [name, usage] of [
-    ['server', 'serverAuth'],
-    ['modality', 'clientAuth'],
-    ['intruder', 'clientAuth'],
-  ] as const) {
-    run(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    await writeFile(
-      join(dir, `${name}.ext`),
-      `basicConstraints=CA:FALSE\nextendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1\n`,
-    );
-    run([
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      '-sha256',
-      '-extfile',
-      `${name}.ext`,
-    ]);
-  }
-}
-
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
   'dnet-scp --allow-cert-subject (mutual TLS, PS3.15 Annex B)',
   () => {
     let dir: string;
+    let pki: TestPki;
     let scp: InProcessScp;
-    const pem = (f: string) => readFile(join(dir, f), 'utf8');
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'dnet-scp-tlsaccess-'));
-      await makePki(dir);
+      // A CA with a server and two client certificates.
+      pki = makeTestPki();
+      pki.issue('modality', { usage: 'clientAuth' });
+      pki.issue('intruder', { usage: 'clientAuth' });
       scp = await startInProcess([
         '--host',
         '127.0.0.1',
@@ -88,11 +38,11 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
         join(dir, 'storage'),
         '--tls',
         '--cert',
-        join(dir, 'server.pem'),
+        pki.path('server.pem'),
         '--key',
-        join(dir, 'server.key'),
+        pki.path('server.key'),
         '--ca',
-        join(dir, 'ca.pem'),
+        pki.path('ca.pem'),
         '--require-client-cert',
         '--allow-cert-subject',
         'modality',
@@ -101,6 +51,7 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
     afterAll(async () => {
       await scp?.stop();
       await rm(dir, { recursive: true, force: true });
+      pki?.remove();
     });
 
     const connect = (transport: Transport) =>
@@ -115,9 +66,9 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
       });
     const client = async (name: string) =>
       tls({
-        ca: await pem('ca.pem'),
-        cert: await pem(`${name}.pem`),
-        key: await pem(`${name}.key`),
+        ca: pki.ca,
+        cert: await readFile(pki.path(`${name}.pem`), 'utf8'),
+        key: await readFile(pki.path(`${name}.key`), 'utf8'),
       });
     const warnings = () => scp.logs.filter((l) => l.level === 40 && l.status === 'rejected');
 

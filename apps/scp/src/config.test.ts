@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, parsePeer } from './config.js';
+import { hostNodeId, parseCommandLine, parsePeer } from './config.js';
 import { ConfigError } from './errors.js';
 
 const config = (argv: string[]) => parseCommandLine(argv).config!;
@@ -36,6 +36,15 @@ describe('parseCommandLine', () => {
     expect(config(['--db', 'x.sqlite']).db).toBe(resolve('x.sqlite'));
     expect(config([]).nodeId).toBeUndefined();
     expect(() => parseCommandLine(['--node-id', '../evil'])).toThrow(ConfigError);
+  });
+
+  it('names a node on a PostgreSQL index after its host when --node-id is absent', () => {
+    const url = 'postgres://dnet@127.0.0.1:5432/archive';
+    expect(config(['--db', url]).nodeId).toBe(hostNodeId());
+    expect(hostNodeId()).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(hostNodeId('pacs.example.org')).toBe('pacs-example-org');
+    expect(hostNodeId('')).toBe('node');
+    expect(hostNodeId('x'.repeat(80))).toHaveLength(64);
   });
 
   it('reads every option', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
@@ -346,14 +347,16 @@ export function resolveConfig(values: Values): ScpConfig {
   const maxPdu = values['max-pdu'] ?? file.maxPdu;
   const maxAssociations = values['max-associations'] ?? file.maxAssociations;
   const worklist = values.worklist ?? file.worklist;
+  const db = dbLocation(values.db ?? file.db ?? join(storage, 'index.sqlite'));
   return {
     host: values.host ?? file.host ?? '0.0.0.0',
     // 2762 is the registered port of DICOM over TLS (PS3.15 Annex B), 11112 of plain DICOM.
     port: int(values.port ?? file.port ?? (tls ? 2762 : 11112), '--port', 0, 65535),
     aeTitle: checkAeTitle(values.aet ?? file.aet ?? 'DNETSCP', '--aet'),
     storage,
-    db: dbLocation(values.db ?? file.db ?? join(storage, 'index.sqlite')),
-    nodeId: nodeId(values['node-id'] ?? file.nodeId),
+    db,
+    nodeId:
+      nodeId(values['node-id'] ?? file.nodeId) ?? (isPostgresUrl(db) ? hostNodeId() : undefined),
     maxPdu: maxPdu === undefined ? undefined : int(maxPdu, '--max-pdu', MIN_PDU, MAX_PDU),
     peers,
     allowAeTitles: [...(file.allowAet ?? []), ...(values['allow-aet'] ?? [])].map((a) =>
@@ -398,6 +401,17 @@ export function isPostgresUrl(db: string): boolean {
 /** A SQLite path is resolved against the working folder; a PostgreSQL URL is kept as given. */
 function dbLocation(db: string): string {
   return isPostgresUrl(db) ? db : resolve(db);
+}
+
+/**
+ * The node id of a node on a shared PostgreSQL index when none is given: the
+ * host name, so that a node's start-up clean-up of temporary files never
+ * touches another host's transfers on a shared storage root. Two nodes on one
+ * host still need their own --node-id.
+ */
+export function hostNodeId(host = hostname()): string {
+  const id = host.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  return id.length > 0 ? id : 'node';
 }
 
 /** `--node-id`: 1-64 of `[A-Za-z0-9_-]`, since it becomes part of temporary file names. */

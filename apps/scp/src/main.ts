@@ -31,7 +31,8 @@ Options:
   --storage DIR              storage folder (default ./dnet-data)
   --db FILE|URL              SQLite index (default <storage>/index.sqlite), or
                              postgres://user@host:port/db shared by several nodes
-  --node-id NAME             this node's name when nodes share --storage (docs/scale-out.md)
+  --node-id NAME             this node's name when nodes share --storage (docs/scale-out.md);
+                             with a PostgreSQL --db it defaults to the host name
   --max-pdu N                maximum PDU length we receive, bytes (default 262144)
   --peer AET=host:port       a C-MOVE destination (repeatable)
   --allow-aet TITLE          accept only these calling AE titles (repeatable)

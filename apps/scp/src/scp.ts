@@ -18,7 +18,6 @@ import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import type { Logger } from 'pino';
 import type { ArchiveIndex } from './archive/archive-index.js';
-import { PostgresIndex } from './archive/postgres/postgres-index.js';
 import { SqliteIndex } from './archive/sqlite-index.js';
 import { LocalStorage } from './archive/storage.js';
 import {
@@ -142,7 +141,8 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
   if (removed > 0) logger.warn({ removed }, 'removed temporary files left by a crash');
   // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
   const index: ArchiveIndex = postgres
-    ? await PostgresIndex.open(config.db)
+    ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
+      await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
     : new SqliteIndex(config.db);
   if (postgres || config.nodeId !== undefined) {
     // A scale-out node says which node it is and where its index lives (never the password).

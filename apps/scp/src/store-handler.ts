@@ -1,4 +1,4 @@
-import { encodePart10Header } from '@dnet/dataset';
+import { encodePart10Header, PIXEL_DATA_TAG } from '@dnet/dataset';
 import type { ReceivedInstance, RequestContext, StoreStatus } from '@dnet/services';
 import type { Logger } from 'pino';
 import type { ArchiveIndex } from './archive/archive-index.js';
@@ -100,15 +100,18 @@ export function createStoreHandler(
   return async (instance, context, signal) => {
     const started = performance.now();
     const ts = instance.transferSyntaxUid;
-    const head: Uint8Array[] = [];
+    let head: Uint8Array[] = [];
     let headBytes = 0;
     let headCut = false;
+    // Everything an index record keeps (all before Pixel Data) is in `head`: stop keeping chunks.
+    let headDone = false;
     let waiting: Uint8Array[] = [];
     let writer: ObjectWriter | undefined;
     let bytes = 0;
 
     const open = async (complete: boolean): Promise<boolean> => {
-      const ds = decodeHead(joinHead(head), ts, PLACEMENT_STOP_TAG, complete && !headCut);
+      const joined = joinHead(head);
+      const ds = decodeHead(joined, ts, PLACEMENT_STOP_TAG, complete && !headCut);
       if (!ds) {
         if (headCut) {
           throw new UnreadableDataSetError(
@@ -116,6 +119,13 @@ export function createStoreHandler(
           );
         }
         return false;
+      }
+      // When the head already reaches Pixel Data (an image's header is a few kB),
+      // what follows is not indexed (decodeIndexable stops there): the chunks of
+      // a large object are not held (up to maxHead bytes) until its end.
+      if (!complete && !headCut && decodeHead(joined, ts, PIXEL_DATA_TAG, false)) {
+        head = [joined];
+        headDone = true;
       }
       writer = await storage.begin({
         studyInstanceUid: firstString(ds, 'StudyInstanceUID'),
@@ -155,7 +165,7 @@ export function createStoreHandler(
     try {
       for await (const chunk of instance.dataSet) {
         bytes += chunk.length;
-        if (!headCut) {
+        if (!headCut && !headDone) {
           if (headBytes + chunk.length <= maxHead) {
             head.push(chunk);
             headBytes += chunk.length;
@@ -175,7 +185,9 @@ export function createStoreHandler(
       if (!writer && !(await open(true))) {
         throw new UnreadableDataSetError('the data set ends before its Series Instance UID');
       }
-      const attributes = indexAttributes(decodeIndexable(joinHead(head), ts, !headCut));
+      const attributes = indexAttributes(
+        decodeIndexable(joinHead(head), ts, !headCut && !headDone),
+      );
       // PS3.4 §B.2.3: the data set must be the instance the request names.
       const sopInstance = attributes[UID_TAGS.sopInstance]?.Value?.[0];
       const sopClass = attributes[UID_TAGS.sopClass]?.Value?.[0];

@@ -3,18 +3,17 @@
  * 127.0.0.1 (echo, store, find, move to a DCMTK storescp, get), checked
  * through exit codes, output and Orthanc's REST API.
  */
-import { writeFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { describePeer, type RunningPeer, startPeer } from '@dnet/testkit';
+import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;
-let orthanc: RunningPeer;
+let orthanc: RunningOrthanc;
 let dest: RunningPeer;
-let httpPort: number;
 let source: string;
 
 const at = () => ['127.0.0.1', String(orthanc.port), '--aec', 'ORTHANC'];
@@ -27,39 +26,17 @@ describePeer(['Orthanc', 'storescp'], 'dnet-scu against Orthanc', () => {
     await mkdir(source);
     await writeCtFiles(source, 2, 2, 2);
     await mkdir(join(dir.path, 'moved'));
-    await mkdir(join(dir.path, 'logs'));
     dest = await startPeer({
       command: 'storescp',
       args: (p) => ['-od', join(dir.path, 'moved'), '+B', '+xa', String(p)],
     });
-    httpPort = await freePort();
-    const config = join(dir.path, 'orthanc.json');
-    orthanc = await startPeer({
-      command: 'Orthanc',
-      args: (port) => {
-        writeFileSync(
-          config,
-          JSON.stringify({
-            Name: 'dnet-scu-test',
-            StorageDirectory: join(dir.path, 'storage'),
-            IndexDirectory: join(dir.path, 'index'),
-            HttpPort: httpPort,
-            RemoteAccessAllowed: false,
-            AuthenticationEnabled: false,
-            DicomAet: 'ORTHANC',
-            DicomPort: port,
-            DicomCheckCalledAet: true,
-            Plugins: [],
-            // Orthanc answers C-FIND/C-MOVE/C-GET only from registered AEs and moves only to them.
-            DicomModalities: {
-              scu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: dest.port },
-              dest: { AET: 'DEST', Host: '127.0.0.1', Port: dest.port },
-            },
-          }),
-        );
-        return [`--logdir=${join(dir.path, 'logs')}`, config];
+    orthanc = await startOrthanc({
+      // Orthanc answers C-FIND/C-MOVE/C-GET only from registered AEs and moves only to them.
+      modalities: {
+        scu: { aeTitle: 'DNETSCU', port: dest.port },
+        dest: { aeTitle: 'DEST', port: dest.port },
       },
-      startTimeoutMs: 30_000,
+      config: { DicomCheckCalledAet: true },
     });
   });
 
@@ -85,10 +62,7 @@ describePeer(['Orthanc', 'storescp'], 'dnet-scu against Orthanc', () => {
     const r = await scu(['store', ...at(), source, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ stored: 8, failed: 0 });
-    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/statistics`)).json()) as Record<
-      string,
-      number
-    >;
+    const stats = await orthanc.rest('/statistics');
     expect(stats).toMatchObject({ CountInstances: 8, CountStudies: 2 });
   });
 

@@ -3,9 +3,10 @@
  * Annex B) with mutual authentication; certificates from a throw-away test CA
  * made with openssl.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { describePeer, type RunningPeer, startPeer } from '@dnet/testkit';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
 
@@ -13,87 +14,20 @@ let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;
 let storescp: RunningPeer;
 let files: string[];
-const pem = (name: string) => join(dir.path, name);
-
-async function openssl(...args: string[]) {
-  const r = await runTool('openssl', args, { cwd: dir.path, timeoutMs: 30_000 });
-  expect(r.code, r.stderr).toBe(0);
-}
-
-/** A key and a certificate signed by the test CA, for 127.0.0.1 (PEERS.md). */
-async function issue(name: string, usage: 'serverAuth' | 'clientAuth') {
-  await writeFile(
-    pem(`${name}.ext`),
-    `subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=${usage}\n`,
-  );
-  await openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  );
-  await openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  );
-}
+let pki: TestPki;
+const pem = (name: string) => pki.path(name);
 
 describePeer(['storescp', 'openssl'], 'dnet-scu --tls against DCMTK storescp +tls', () => {
   beforeAll(async () => {
     dir = await tempDir();
     cli = await useBuiltCli();
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-subj',
-      '/CN=dnet-scu test CA',
-      '-days',
-      '2',
-    );
-    await issue('server', 'serverAuth');
-    await issue('client', 'clientAuth');
+    pki = makeTestPki();
     await mkdir(join(dir.path, 'source'));
     await mkdir(join(dir.path, 'recv'));
     files = await writeCtFiles(join(dir.path, 'source'), 1, 1, 3);
     storescp = await startPeer({
       command: 'storescp',
-      args: (p) => [
-        '+tls',
-        pem('server.key'),
-        pem('server.crt'),
-        '-pw',
-        '+cf',
-        pem('ca.crt'),
-        '-od',
-        join(dir.path, 'recv'),
-        String(p),
-      ],
+      args: (p) => [...pki.dcmtkArgs('server'), '-od', join(dir.path, 'recv'), String(p)],
     });
   });
 
@@ -101,17 +35,18 @@ describePeer(['storescp', 'openssl'], 'dnet-scu --tls against DCMTK storescp +tl
     await storescp?.stop();
     await dir?.[Symbol.asyncDispose]();
     await cli?.[Symbol.asyncDispose]();
+    pki?.remove();
   });
 
   it('echo and store over TLS with our certificate', async () => {
     const tls = [
       '--tls',
       '--cert',
-      pem('client.crt'),
+      pem('client.pem'),
       '--key',
       pem('client.key'),
       '--ca',
-      pem('ca.crt'),
+      pem('ca.pem'),
     ];
     const echo = await scu(['echo', '127.0.0.1', String(storescp.port), ...tls]);
     expect(echo.code, echo.stderr + storescp.log()).toBe(0);
@@ -128,7 +63,7 @@ describePeer(['storescp', 'openssl'], 'dnet-scu --tls against DCMTK storescp +tl
       String(storescp.port),
       '--tls',
       '--cert',
-      pem('client.crt'),
+      pem('client.pem'),
       '--key',
       pem('client.key'),
     ]);

@@ -3,12 +3,11 @@
  * against an acceptor on @dnet/association over @dnet/tls, and our requestor
  * against `storescp +tls`, with a throw-away PKI made by openssl.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandField } from '@dnet/dimse';
 import { describePeer, runTool, startPeer } from '@dnet/testkit';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Association, responseFor } from './association.js';
@@ -19,9 +18,9 @@ const SC = '1.2.840.10008.5.1.4.1.1.7';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const IMPLICIT = '1.2.840.10008.1.2';
 
+let pki: TestPki;
 let dir: string;
 let file: string;
-const pem = (name: string) => readFileSync(join(dir, name), 'utf8');
 
 /** The data set of a Part 10 file: what follows the meta group (PS3.10 §7.1). */
 function dataSetOf(path: string): Uint8Array {
@@ -30,95 +29,33 @@ function dataSetOf(path: string): Uint8Array {
   return bytes.subarray(132 + 12 + metaLength);
 }
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-}
-
-/** A CA and a certificate for `name` signed by it (SAN IP:127.0.0.1, DNS:localhost). */
-function issue(name: string, usage: 'serverAuth' | 'clientAuth'): void {
-  openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-subj',
-    `/CN=${name}`,
-    '-out',
-    `${name}.csr`,
-  ]);
-  writeFileSync(
-    join(dir, `${name}.ext`),
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
-  );
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.crt`,
-  ]);
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dnet-association-tls-'));
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-subj',
-    '/CN=dnet test CA',
-    '-days',
-    '2',
-    '-out',
-    'ca.crt',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  issue('server', 'serverAuth');
-  issue('client', 'clientAuth');
-  writeFileSync(
-    join(dir, 'sc.dump'),
-    [
-      '(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]',
-      '(0008,0018) UI [1.2.826.0.1.3680043.9.7433.2.1]',
-      '(0010,0010) PN [Tls^Test]',
-      `(7fe0,0010) OW ${Array.from({ length: 64 }, () => '1234').join('\\')}`,
-    ].join('\n'),
-  );
-  file = join(dir, 'sc.dcm');
-  const r = await runTool('dump2dcm', ['+te', join(dir, 'sc.dump'), file], { timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(r.stderr);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', () => {
+  beforeAll(async () => {
+    pki = makeTestPki();
+    dir = pki.dir;
+    writeFileSync(
+      join(dir, 'sc.dump'),
+      [
+        '(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]',
+        '(0008,0018) UI [1.2.826.0.1.3680043.9.7433.2.1]',
+        '(0010,0010) PN [Tls^Test]',
+        `(7fe0,0010) OW ${Array.from({ length: 64 }, () => '1234').join('\\')}`,
+      ].join('\n'),
+    );
+    file = join(dir, 'sc.dcm');
+    const r = await runTool('dump2dcm', ['+te', join(dir, 'sc.dump'), file], { timeoutMs: 20_000 });
+    if (r.code !== 0) throw new Error(r.stderr);
+  });
+  afterAll(() => pki?.remove());
+
   it('storescu +tls stores into our acceptor, which sees TLS and the client certificate', async () => {
     const stored: number[] = [];
     const seen: { encrypted: boolean; cn: unknown; protocol: string | undefined }[] = [];
     const scp = await listenForAssociations(
       tls({
-        ca: pem('ca.crt'),
-        cert: pem('server.crt'),
-        key: pem('server.key'),
+        ca: pki.ca,
+        cert: pki.serverCert,
+        key: pki.serverKey,
         clientCertificate: 'require',
       }),
       {
@@ -145,24 +82,14 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
     try {
       const r = await runTool(
         'storescu',
-        [
-          '+tls',
-          join(dir, 'client.key'),
-          join(dir, 'client.crt'),
-          '-pw',
-          '+cf',
-          join(dir, 'ca.crt'),
-          '127.0.0.1',
-          String(scp.port),
-          file,
-        ],
+        [...pki.dcmtkArgs('client'), '127.0.0.1', String(scp.port), file],
         { timeoutMs: 30_000 },
       );
       expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
       expect(stored).toHaveLength(1);
       expect(stored[0]).toBe(dataSetOf(file).length);
       expect(seen).toEqual([
-        { encrypted: true, cn: 'client', protocol: expect.stringMatching(/^TLSv1\.[23]$/) },
+        { encrypted: true, cn: 'dnet-client', protocol: expect.stringMatching(/^TLSv1\.[23]$/) },
       ]);
     } finally {
       await scp.close();
@@ -173,22 +100,11 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
     const out = mkdtempSync(join(dir, 'out-'));
     await using scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '+tls',
-        join(dir, 'server.key'),
-        join(dir, 'server.crt'),
-        '-pw',
-        '+cf',
-        join(dir, 'ca.crt'),
-        '-od',
-        out,
-        '+xa',
-        String(port),
-      ],
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', out, '+xa', String(port)],
     });
     const dataSet = dataSetOf(file);
     const a = await Association.request({
-      transport: tls({ ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') }),
+      transport: tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }),
       host: '127.0.0.1',
       port: scp.port,
       proposal: {
@@ -201,7 +117,7 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
       },
     });
     expect(a.info.encrypted).toBe(true);
-    expect(a.info.peerCertificate?.subject.CN).toBe('server');
+    expect(a.info.peerCertificate?.subject.CN).toBe('localhost');
     expect((await a.cEcho()).message.status).toBe(0);
     const rsp = await a.cStore(
       {

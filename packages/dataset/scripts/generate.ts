@@ -6,9 +6,15 @@
  *   PS3.6 data element (version "DICOM/retired" and the "RETIRED_" prefix), plus
  *   the private dictionary (creator, group, element byte).
  * - `@iwharris/dicom-data-dictionary`: the human-readable names of PS3.6 Table 6-1.
- * - `dicom` (`lib/uids.js`): PS3.6 Table A-1, the registry of UIDs (value,
- *   keyword, type), completed by the Storage SOP classes dcmjs names
+ * - `registry/uids.json` (committed, machine-made by `scripts/import-registry.ts`
+ *   from pydicom's `_uid_dict.py`, itself generated from PS3.6): PS3.6 Table A-1,
+ *   the registry of UIDs (value, keyword, name, type, retired), completed by
+ *   the Storage SOP classes dcmjs names that it lacks
  *   (`DicomMetaDictionary.sopClassNamesByUID`).
+ *
+ * Tags stay with dcmjs: its dictionary is newer than pydicom 2.3.1's (2022a),
+ * which lacks 203 of its elements and has only 13 that dcmjs lacks (compared
+ * when the snapshot was made).
  *
  * Output: `src/generated/dictionary.ts` and `src/generated/uids.ts` (git-ignored).
  * The data is emitted as JSON strings parsed lazily at first use, which keeps
@@ -132,46 +138,23 @@ async function main(): Promise<void> {
   }
   elements.sort((a, b) => a[0] - b[0]);
 
-  // UID registry, PS3.6 Table A-1.
-  const uidSource = readFileSync(require.resolve('dicom/lib/uids.js'), 'utf8');
-  const typeNames: Record<string, string> = {
-    TransferSyntax: 'Transfer Syntax',
-    Transfer: 'Transfer Syntax',
-    SOPClass: 'SOP Class',
-    MetaSOPClass: 'Meta SOP Class',
-    WellKnownSOPInstance: 'Well-known SOP Instance',
-    WellKnownPrinterSOPInstance: 'Well-known Printer SOP Instance',
-    WellKnownPrintQueueSOPInstance: 'Well-known Print Queue SOP Instance',
-    WellKnownFrameOfReference: 'Well-known frame of reference',
-    ApplicationContextName: 'Application Context Name',
-    ServiceClass: 'Service Class',
-    LDAPOID: 'LDAP OID',
-    CodingScheme: 'Coding Scheme',
-    DICOMUIDsAsACodingScheme: 'Coding Scheme',
-    QueryRetrieve: 'Query/Retrieve',
-    ApplicationHostingModel: 'Application Hosting Model',
-    SynchronizationFrameOfReference: 'Synchronization Frame of Reference',
+  // UID registry, PS3.6 Table A-1: the committed snapshot made by
+  // scripts/import-registry.ts (pydicom's table, generated from PS3.6).
+  const snapshot = JSON.parse(readFileSync(join(here, '..', 'registry', 'uids.json'), 'utf8')) as {
+    source: { dicomEdition: string | null };
+    uids: { uid: string; keyword: string; name: string; type: string; retired: boolean }[];
   };
   // [uid, keyword, name, type, retired]
   const uids: [string, string, string, string, number][] = [];
   const seen = new Set<string>();
-  for (const m of uidSource.matchAll(/_make_uid\('([0-9.]+)',\s*'([^']+)',\s*'([^']+)'\)/g)) {
-    const [, uid, rawKeyword, type] = m as unknown as [string, string, string, string];
-    if (seen.has(uid)) continue;
+  for (const { uid, keyword, name, type, retired } of snapshot.uids) {
+    // Two retired entries of Table A-1 kept only their UID (2015c): nothing to name.
+    if (seen.has(uid) || (!keyword && !name)) continue;
     seen.add(uid);
-    const retired = /Retired$/.test(rawKeyword) ? 1 : 0;
-    const full = rawKeyword.replace(/Retired$/, '');
-    // PS3.6 keywords leave out the "SOP Class" of the name (e.g. Verification).
-    const keyword = full.replace(/SOPClass$/, '');
-    uids.push([
-      uid,
-      keyword,
-      nameFromKeyword(full) + (retired ? ' (Retired)' : ''),
-      typeNames[type] ?? nameFromKeyword(type),
-      retired,
-    ]);
+    uids.push([uid, keyword, name, type, retired ? 1 : 0]);
   }
-  // dcmjs names a few Storage SOP classes newer than that registry.
+  // dcmjs names a few Storage SOP classes newer than the snapshot (e.g. Label
+  // Map Segmentation Storage, 2024); the snapshot wins for every UID it has.
   const dcmjsMain = (await import('dcmjs')) as unknown as {
     default: { data: { DicomMetaDictionary: { sopClassNamesByUID: Record<string, string> } } };
   };
@@ -203,7 +186,7 @@ export const PRIVATES_JSON: string = ${JSON.stringify(JSON.stringify(privates))}
   writeFileSync(
     join(out, 'uids.ts'),
     `${header}
-/** [uid, keyword, name, type, retired] of PS3.6 Table A-1 (${uids.length}). */
+/** [uid, keyword, name, type, retired] of PS3.6 Table A-1 (${uids.length}; snapshot: DICOM ${snapshot.source.dicomEdition}). */
 export const UIDS_JSON: string = ${JSON.stringify(JSON.stringify(uids))};
 `,
   );

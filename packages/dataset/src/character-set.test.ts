@@ -61,12 +61,56 @@ describe('Specific Character Set (PS3.3 C.12.1.1.2, PS3.5 6.1)', () => {
     expect(characterSetDecoder(terms).decode(bytes(hex))).toBe(text);
   });
 
-  it.each(EXAMPLES.filter(([name]) => !/GB18030|UTF-8|escape|JIS X 0212/.test(name)))(
+  it.each(EXAMPLES.filter(([name]) => !/UTF-8|escape|JIS X 0212/.test(name)))(
     'encodes %s to the same bytes',
     (_name, terms, hex, text) => {
       expect(Buffer.from(encodeText(text, terms)).toString('hex')).toBe(hex);
     },
   );
+
+  // Expected bytes from an independent encoder (Python's gb18030 codec).
+  it.each([
+    ['2-byte and ASCII', 'Wang^XiaoDong=王^小东=', '57616e675e5869616f446f6e673dcdf55ed0a1b6ab3d'],
+    [
+      '4-byte sequences (BMP and supplementary planes)',
+      'Zoë€¥😀𠀀',
+      '5a6f81308a35a2e3813084369439fc3695328236',
+    ],
+  ])('encodes GB18030, %s, and reads it back', (_name, text, hex) => {
+    const encoded = encodeText(text, ['GB18030']);
+    expect(Buffer.from(encoded).toString('hex')).toBe(hex);
+    expect(characterSetDecoder(['GB18030']).decode(encoded)).toBe(text);
+  });
+
+  it('encodes GBK, its 2-byte subset, and refuses what GBK lacks', () => {
+    const encoded = encodeText('Wang^XiaoDong=王^小东=', ['GBK']);
+    expect(Buffer.from(encoded).toString('hex')).toBe(
+      '57616e675e5869616f446f6e673dcdf55ed0a1b6ab3d',
+    );
+    expect(characterSetDecoder(['GBK']).decode(encoded)).toBe('Wang^XiaoDong=王^小东=');
+    // U+00A5 and U+1F600 need GB18030's 4-byte sequences: not GBK.
+    expect(() => encodeText('¥', ['GBK'])).toThrow(/U\+00a5.*GBK/);
+    expect(() => encodeText('A😀', ['GBK'])).toThrow(InvalidValueError);
+  });
+
+  it('round-trips GB18030 text, backslash-like trail bytes included, through every syntax', () => {
+    // 乗 is 0x81 0x5C in GB18030 (Python's codec): a trail byte equal to '\\'
+    // must not split the value, so a value is decoded before it is split.
+    const backslashTrail = '乗';
+    expect(Buffer.from(encodeText(backslashTrail, ['GB18030'])).toString('hex')).toBe('815c');
+    const values = [`${backslashTrail}^王`, '😀𠀀', 'Zoë'];
+    for (const ts of Object.values(TransferSyntax)) {
+      const ds = new DataSet();
+      ds.setString('SpecificCharacterSet', 'GB18030');
+      ds.setString('InstitutionName', values[0]!);
+      ds.setString('OtherPatientNames', values);
+      ds.setPersonName('PatientName', { Alphabetic: 'Wang^XiaoDong', Ideographic: '王^小东😀' });
+      const back = decodeDataSet(encodeDataSet(ds, ts), ts);
+      expect(back.string('InstitutionName'), ts).toBe(values[0]);
+      expect(back.strings('OtherPatientNames'), ts).toEqual(values);
+      expect(back.personName('PatientName')?.Ideographic, ts).toBe('王^小东😀');
+    }
+  });
 
   it('encodes and decodes JIS X 0212 and mixed sets through a data set', () => {
     const terms = ['', 'ISO 2022 IR 87', 'ISO 2022 IR 159'];

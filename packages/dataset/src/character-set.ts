@@ -4,8 +4,11 @@
  * Decoding uses the WHATWG `TextDecoder` of Node (full ICU), with the ISO 2022
  * code extension of PS3.5 §6.1.2.5 handled here: the text is cut at each
  * escape sequence and every run is decoded with the set it designates.
+ * GB18030 and GBK, which the platform only decodes, are encoded with
+ * `iconv-lite`.
  */
 import { TextDecoder, TextEncoder } from 'node:util';
+import iconv from 'iconv-lite';
 import { InvalidValueError } from './errors.js';
 
 const ESC = 0x1b;
@@ -385,8 +388,9 @@ function encodeIso2022(text: string, terms: readonly string[]): Uint8Array {
  * ISO_IR 192; ISO 2022 code extension (escape sequences, PS3.5 §6.1.2.5) when
  * there are several values or an `ISO 2022` term, covering the Japanese (IR 13,
  * 87, 159), Korean (IR 149) and Chinese (IR 58) sets of PS3.3 Table C.12-4;
- * the single-byte sets of Table C.12-2; the default repertoire otherwise. The
- * code tables are built from the platform's decoders, not typed by hand.
+ * GB18030 and GBK (Table C.12-5) with `iconv-lite`; the single-byte sets of
+ * Table C.12-2; the default repertoire otherwise. The code tables are built
+ * from the platform's decoders or come from `iconv-lite`, not typed by hand.
  *
  * @param text - the text
  * @param terms - the values of (0008,0005)
@@ -395,6 +399,8 @@ function encodeIso2022(text: string, terms: readonly string[]): Uint8Array {
 export function encodeText(text: string, terms: readonly string[] = []): Uint8Array {
   const term = (terms[0] ?? '').trim();
   if (term === 'ISO_IR 192') return utf8.encode(text);
+  // GB18030 and GBK: multi-byte sets without code extension (PS3.3 Table C.12-5).
+  if (term === 'GB18030' || term === 'GBK') return encodeChinese(text, term, terms);
   if (terms.length > 1 || term.startsWith('ISO 2022')) {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
     if (!/[^\u0000-\u007f]/.test(text)) return encodeAscii(text);
@@ -414,6 +420,31 @@ export function encodeText(text: string, terms: readonly string[] = []): Uint8Ar
     );
   }
   return out;
+}
+
+/**
+ * GB18030 (every code point, with 4-byte sequences beyond its 2-byte part) or
+ * GBK (its 2-byte subset), single-valued terms of PS3.3 Table C.12-5, encoded
+ * with `iconv-lite`. Its encoder writes `?` for a character it cannot map, so
+ * the result is decoded back with the same decoder that reads data sets, and a
+ * difference is an error rather than a silently changed value.
+ */
+function encodeChinese(
+  text: string,
+  term: 'GB18030' | 'GBK',
+  terms: readonly string[],
+): Uint8Array {
+  const encoded = iconv.encode(text, term === 'GB18030' ? 'gb18030' : 'gbk');
+  const bytes = new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  if (MULTI_BYTE_NO_EXTENSION[term]!(bytes) === text) return bytes;
+  const chars = [...text];
+  const back = [...MULTI_BYTE_NO_EXTENSION[term]!(bytes)];
+  let i = 0;
+  while (i < chars.length && chars[i] === back[i]) i++;
+  const c = (chars[i] ?? chars[chars.length - 1] ?? '').codePointAt(0) ?? 0;
+  throw new InvalidValueError(
+    `character U+${c.toString(16).padStart(4, '0')} is not in Specific Character Set "${terms.join('\\')}"; set it to ISO_IR 192 (PS3.3 C.12.1.1.2)`,
+  );
 }
 
 /**

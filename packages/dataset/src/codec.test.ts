@@ -309,6 +309,34 @@ describe('element codec details', () => {
     expect(ds.get('Rows')?.vr).toBe('US');
   });
 
+  it('reads a VR code outside PS3.5 Table 6.2-1 as UN, its length form guessed as DCMTK does', () => {
+    const bytes = new Uint8Array(
+      Buffer.from(
+        // (0010,0010) "??" 16-bit length 4 "AB^C"; (0010,0020) "pn" 16-bit length 2 "ID";
+        // (0011,1000) "ZZ" reserved + 32-bit length 2 [01 02]; (0040,0280) ST 2 "ok".
+        '100010003f3f0400' +
+          '41425e43' +
+          '10002000706e0200' +
+          '4944' +
+          '110000105a5a000002000000' +
+          '0102' +
+          '4000800253540200' +
+          '6f6b',
+        'hex',
+      ),
+    );
+    const ts = TransferSyntax.ExplicitVRLittleEndian;
+    const ds = decodeDataSet(bytes, ts);
+    expect(ds.get(0x00100010)).toMatchObject({ vr: 'UN' });
+    expect(hex(ds.bytes(0x00100010)!)).toBe('41425e43');
+    expect(hex(ds.bytes(0x00100020)!)).toBe('4944');
+    expect(ds.get(0x00111000)).toMatchObject({ vr: 'UN' });
+    expect(hex(ds.bytes(0x00111000)!)).toBe('0102');
+    expect(ds.string('CommentsOnThePerformedProcedureStep')).toBe('ok');
+    // Written back as UN, the 32-bit length form (PS3.5 7.1.2).
+    expect(hex(encodeDataSet(ds, ts).subarray(0, 16))).toBe('10001000554e00000400000041425e43');
+  });
+
   it('passes encapsulated pixel data fragments through (PS3.5 A.4)', () => {
     const bytes = new Uint8Array([
       ...tagLE(0x7fe0, 0x0010),

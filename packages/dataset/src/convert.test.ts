@@ -14,13 +14,20 @@ import {
   MalformedDataSetError,
   UnsupportedTransferSyntaxError,
 } from './errors.js';
+import { formatTag } from './tag.js';
 import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
 const SYNTAXES = Object.values(TransferSyntax);
 
-function sample(pixels: number): DataSet {
+function sample(pixels: number, groupLengths = false): DataSet {
   const ds = new DataSet();
+  if (groupLengths) {
+    // Values are recomputed by the encoder (PS3.5 §7.2); 0 is a placeholder.
+    for (const group of [0x0008, 0x0010, 0x0028, 0x0041, 0x7fe0]) {
+      ds.setNumber((group << 16) >>> 0, 0, 'UL');
+    }
+  }
   ds.setString('SpecificCharacterSet', 'ISO_IR 192');
   ds.setString('PatientName', 'Zoë^Ω');
   ds.setNumber('Rows', 16);
@@ -64,19 +71,23 @@ describe('streaming transfer syntax conversion', () => {
         fc.constantFrom(...SYNTAXES),
         fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 8 }),
         fc.integer({ min: 0, max: 5000 }),
-        async (from, to, sizes, pixels) => {
-          const ds = sample(pixels);
+        fc.boolean(),
+        async (from, to, sizes, pixels, groupLengths) => {
+          const ds = sample(pixels, groupLengths);
           const input = encodeDataSet(ds, from);
           const out = await collect(convertTransferSyntaxStream(chunks(input, sizes), from, to));
           if (to === TransferSyntax.DeflatedExplicitVRLittleEndian) {
             expect(out.length % 2).toBe(0);
-            expect(canonical(decodeDataSet(out, to))).toEqual(canonical(ds));
+            // Group lengths as the whole encoder writes them for that syntax.
+            expect(canonical(decodeDataSet(out, to))).toEqual(
+              canonical(decodeDataSet(encodeDataSet(ds, to), to)),
+            );
           } else {
             expect(hex(out)).toBe(hex(convertTransferSyntax(input, from, to)));
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
   });
 
@@ -105,22 +116,97 @@ describe('streaming transfer syntax conversion', () => {
     expect(held).toBeLessThan(input.length);
   });
 
-  it('drops group lengths when the VR encoding changes, keeps them otherwise', async () => {
+  it('recomputes group lengths when the VR encoding changes, keeps them otherwise', async () => {
     const ds = new DataSet();
     ds.setNumber(0x00100000, 0, 'UL');
     ds.setString('PatientName', 'DOE^JOHN');
+    ds.setString(0x00100021, 'ISSUER', 'LO');
+    // (0010,2002), not in the dictionary: UN once implicit; OB has the long header.
+    ds.setBytes(0x00102002, new Uint8Array(6), 'OB');
+    ds.setString('StudyDescription', 'next group');
     const from = TransferSyntax.ExplicitVRLittleEndian;
     const input = encodeDataSet(ds, from);
-    const implicit = await collect(
-      convertTransferSyntaxStream([input], from, TransferSyntax.ImplicitVRLittleEndian),
-    );
-    expect(decodeDataSet(implicit, TransferSyntax.ImplicitVRLittleEndian).has(0x00100000)).toBe(
-      false,
-    );
+    const explicitLength = decodeDataSet(input, from).number(0x00100000);
+    expect(explicitLength).toBe(8 + 8 + (8 + 6) + (12 + 6));
+    for (const sizes of [[input.length], [1], [5, 3]]) {
+      const implicit = await collect(
+        convertTransferSyntaxStream(
+          chunks(input, sizes),
+          from,
+          TransferSyntax.ImplicitVRLittleEndian,
+        ),
+      );
+      const back = decodeDataSet(implicit, TransferSyntax.ImplicitVRLittleEndian);
+      // Every implicit header is 8 bytes: 4 fewer for the OB element.
+      expect(back.number(0x00100000)).toBe(explicitLength! - 4);
+      expect(back.string('StudyDescription')).toBe('next group');
+      expect(hex(implicit)).toBe(
+        hex(convertTransferSyntax(input, from, TransferSyntax.ImplicitVRLittleEndian)),
+      );
+    }
     const big = await collect(
       convertTransferSyntaxStream([input], from, TransferSyntax.ExplicitVRBigEndian),
     );
-    expect(decodeDataSet(big, TransferSyntax.ExplicitVRBigEndian).number(0x00100000)).toBe(16);
+    expect(decodeDataSet(big, TransferSyntax.ExplicitVRBigEndian).number(0x00100000)).toBe(
+      explicitLength,
+    );
+  });
+
+  it('drops a group length whose group is larger than it may hold, and streams the group', () => {
+    const ds = sample(50_000, true); // (7FE0,0000) before 100 kB of pixel data
+    const input = encodeDataSet(ds, TransferSyntax.ImplicitVRLittleEndian);
+    const conv = new TransferSyntaxConverter(
+      TransferSyntax.ImplicitVRLittleEndian,
+      TransferSyntax.ExplicitVRLittleEndian,
+      { maxBufferedElement: 8192 },
+    );
+    let fed = 0;
+    let produced = 0;
+    let held = 0;
+    const out: Uint8Array[] = [];
+    for (const c of chunks(input, [1024])) {
+      fed += c.length;
+      for (const x of conv.push(c)) {
+        produced += x.length;
+        out.push(x);
+      }
+      held = Math.max(held, fed - produced);
+    }
+    out.push(...conv.end());
+    // Never more behind than one held small group and a chunk.
+    expect(held).toBeLessThan(8192);
+    const back = decodeDataSet(Buffer.concat(out), TransferSyntax.ExplicitVRLittleEndian);
+    expect(back.has(0x7fe00000)).toBe(false);
+    expect(back.bytes('PixelData')?.length).toBe(100_000);
+    // The small groups are still recomputed.
+    const whole = decodeDataSet(
+      convertTransferSyntax(
+        input,
+        TransferSyntax.ImplicitVRLittleEndian,
+        TransferSyntax.ExplicitVRLittleEndian,
+      ),
+      TransferSyntax.ExplicitVRLittleEndian,
+    );
+    for (const g of [0x00080000, 0x00100000, 0x00280000]) {
+      expect(back.number(g), formatTag(g)).toBe(whole.number(g));
+    }
+    // A group whose stated length is small but which grows past the bound.
+    const liar = new DataSet();
+    liar.setNumber(0x00090000, 4, 'UL');
+    liar.setString(0x00090010, 'ACME', 'LO');
+    liar.setBytes(0x00091001, new Uint8Array(20_000), 'OB');
+    const liarBytes = encodeDataSet(liar, TransferSyntax.ImplicitVRLittleEndian);
+    // Encoding recomputed it; put the small lie back (value at offset 8).
+    Buffer.from(liarBytes.buffer, liarBytes.byteOffset).writeUInt32LE(4, 8);
+    const c2 = new TransferSyntaxConverter(
+      TransferSyntax.ImplicitVRLittleEndian,
+      TransferSyntax.ExplicitVRLittleEndian,
+      { maxBufferedElement: 8192 },
+    );
+    const out2 = [...c2.push(liarBytes), ...c2.end()];
+    const back2 = decodeDataSet(Buffer.concat(out2), TransferSyntax.ExplicitVRLittleEndian);
+    expect(back2.has(0x00090000)).toBe(false);
+    expect(back2.bytes(0x00091001)?.length).toBe(20_000);
   });
 
   it('bounds buffered sequences and refuses truncated input', () => {

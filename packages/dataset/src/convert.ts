@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { formatTag, ItemTag, SPECIFIC_CHARACTER_SET_TAG, type Tag } from './tag.js';
 import { type TransferSyntaxInfo, transferSyntaxInfo } from './uid.js';
-import { byteSwapUnit, hasLongHeader, isVr, type Vr } from './vr.js';
+import { byteSwapUnit, hasLongHeader, isVr, unknownVrHasLongHeader, type Vr } from './vr.js';
 
 /**
  * The two syntaxes of a conversion; refuses what needs a pixel data codec:
@@ -82,6 +82,27 @@ const UNDEFINED_LENGTH = 0xffffffff;
 /** Values up to this size are decoded whole (and kept for VR decisions). */
 const SMALL_VALUE = 1024;
 
+/** Where converted chunks are written. */
+interface Sink {
+  push(...chunks: Uint8Array[]): unknown;
+}
+
+/** A converted group held back behind its Group Length. */
+class HeldGroup implements Sink {
+  /** Converted bytes of the group's other elements. */
+  readonly chunks: Uint8Array[] = [];
+  /** Their total length: the value of the Group Length. */
+  length = 0;
+
+  /** @param tag - the Group Length tag (gggg,0000) */
+  constructor(readonly tag: Tag) {}
+
+  push(...chunks: Uint8Array[]): void {
+    for (const c of chunks) this.length += c.length;
+    this.chunks.push(...chunks);
+  }
+}
+
 /** A value being passed through. */
 interface Passing {
   remaining: number;
@@ -95,8 +116,18 @@ interface Passing {
  * chunks of the source encoding, get chunks of the target encoding. Sequences
  * and undefined-length values are buffered whole (bounded by
  * `maxBufferedElement`); other large values are passed through chunk by chunk,
- * byte-swapped when the byte order changes. Group Length elements (PS3.5 §7.2)
- * are dropped when the change of VR encoding changes lengths.
+ * byte-swapped when the byte order changes.
+ *
+ * Group Length (gggg,0000, PS3.5 §7.2; retired outside groups 0000 and 0002
+ * but still met) keeps its value when only the byte order changes. When the
+ * change between explicit and implicit VR changes header sizes, its new value
+ * is known only once its group has gone by: the converted group is then held
+ * back, up to `maxBufferedElement` bytes, and written after the recomputed
+ * Group Length, as `dcmconv` does by default (`+g=`). A group whose source
+ * length already exceeds that bound (e.g. a (7FE0,0000) before gigabytes of
+ * Pixel Data), or grows past it, is streamed without its Group Length: the
+ * element is optional there and a wrong value would mislead readers that
+ * skip groups by it.
  */
 export class TransferSyntaxConverter {
   readonly #from: Encoding;
@@ -109,6 +140,8 @@ export class TransferSyntaxConverter {
   #pendingLength = 0;
   #passing: Passing | undefined;
   #lastAttempt = 0;
+  /** A group held back until its Group Length can be written (see the class comment). */
+  #group: HeldGroup | undefined;
 
   /**
    * @param fromTransferSyntaxUid - the source syntax (not deflated)
@@ -148,7 +181,21 @@ export class TransferSyntaxConverter {
     if (this.#passing || this.#pendingLength > 0) {
       throw new MalformedDataSetError('data set ends in the middle of an element');
     }
+    this.#closeGroup(out, true);
     return out;
+  }
+
+  /** Writes a held group: its recomputed Group Length (when `keep`), then its elements. */
+  #closeGroup(out: Uint8Array[], keep: boolean): void {
+    const g = this.#group;
+    if (!g) return;
+    this.#group = undefined;
+    if (keep) {
+      const value = new Uint8Array(4);
+      new DataView(value.buffer).setUint32(0, g.length, this.#to.littleEndian);
+      out.push(encodeHeader(g.tag, 'UL', 4, this.#to), value);
+    }
+    out.push(...g.chunks);
   }
 
   #peek(n: number): Uint8Array {
@@ -181,19 +228,36 @@ export class TransferSyntaxConverter {
   #drain(eof: boolean): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (;;) {
+      const g = this.#group;
+      if (g && g.length > this.#maxBuffered) this.#closeGroup(out, false);
       if (this.#passing) {
         if (this.#pendingLength === 0) return out;
-        this.#pass(out);
+        this.#pass(this.#sink(out));
         continue;
       }
       if (this.#pendingLength < 8) return out;
-      const step = this.#element(eof, out);
+      if (g) {
+        // The held group ends at the first element of another group (or at a
+        // second Group Length, which starts its own).
+        const head = this.#peek(4);
+        const dv = new DataView(head.buffer, head.byteOffset, 4);
+        const le = this.#from.littleEndian;
+        if (dv.getUint16(0, le) !== g.tag >>> 16 || dv.getUint16(2, le) === 0) {
+          this.#closeGroup(out, true);
+        }
+      }
+      const step = this.#element(eof, this.#sink(out));
       if (!step) return out;
     }
   }
 
+  /** Where converted bytes go: the held group, or out. */
+  #sink(out: Sink): Sink {
+    return this.#group ?? out;
+  }
+
   /** Passes value bytes through, swapping whole units. */
-  #pass(out: Uint8Array[]): void {
+  #pass(out: Sink): void {
     const p = this.#passing!;
     const n = Math.min(p.remaining, this.#pendingLength);
     p.remaining -= n;
@@ -214,7 +278,7 @@ export class TransferSyntaxConverter {
   }
 
   /** Converts the next top-level element if enough bytes are there; false to wait. */
-  #element(eof: boolean, out: Uint8Array[]): boolean {
+  #element(eof: boolean, out: Sink): boolean {
     const le = this.#from.littleEndian;
     const head = this.#peek(Math.min(12, this.#pendingLength));
     const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
@@ -233,13 +297,10 @@ export class TransferSyntaxConverter {
     let header: number;
     if (this.#from.explicit) {
       const text = String.fromCharCode(head[4]!, head[5]!);
-      if (!isVr(text)) {
-        throw new MalformedDataSetError(`invalid VR "${text}" of ${formatTag(tag)} (PS3.5 7.1.2)`, {
-          tag,
-        });
-      }
-      vr = text;
-      if (hasLongHeader(vr)) {
+      // A VR code outside PS3.5 Table 6.2-1 is read as UN, as the decoder does.
+      const known = isVr(text);
+      vr = known ? text : 'UN';
+      if (known ? hasLongHeader(vr) : unknownVrHasLongHeader(head[4]!, head[5]!)) {
         if (head.length < 12) return false;
         length = dv.getUint32(8, le);
         header = 12;
@@ -303,16 +364,26 @@ export class TransferSyntaxConverter {
   }
 
   /** Decodes one whole element from the first `n` bytes and writes it in the target syntax. */
-  #emit(bytes: Uint8Array, n: number, out: Uint8Array[]): void {
+  #emit(bytes: Uint8Array, n: number, out: Sink): void {
     const one = new DataSet();
     one.parent = this.#context;
     decodeElementsInto(one, bytes.slice(0, n), this.#from, this.#options, 1);
     const element = one.elements()[0]!;
     this.#take(n);
-    // A Group Length (PS3.5 §7.2, optional outside groups 0000 and 0002) cannot be
-    // recomputed before its group has streamed by: dropped when lengths change.
+    // A Group Length (PS3.5 §7.2) whose value changes with the VR encoding:
+    // its group is held back and the length recomputed (see the class comment).
     const groupLength = (element.tag & 0xffff) === 0;
-    if (groupLength && this.#from.explicit !== this.#to.explicit) return;
+    if (groupLength && this.#from.explicit !== this.#to.explicit) {
+      const v = element.value;
+      const source =
+        v?.length === 4
+          ? new DataView(v.buffer, v.byteOffset, 4).getUint32(0, this.#from.littleEndian)
+          : undefined;
+      if (source !== undefined && source <= this.#maxBuffered) {
+        this.#group = new HeldGroup(element.tag);
+      }
+      return;
+    }
     out.push(...encodeElements([element], this.#to));
     if (element.value && element.value.length <= SMALL_VALUE) {
       if (element.tag === SPECIFIC_CHARACTER_SET_TAG || element.tag === 0x00280103) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { convertTransferSyntax } from './convert.js';
+import { convertTransferSyntax, convertTransferSyntaxStream } from './convert.js';
 import type { DataSet } from './data-set.js';
 import { decodeDataSet, inflateDataSet } from './decode.js';
 import { encodeDataSet } from './encode.js';
@@ -290,6 +290,40 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
     expect(Buffer.compare(converted, bytes.subarray(target.header.dataSetOffset))).toBe(0);
   });
 
+  it.each([
+    ['implicitGroupLengths', 'implicitToExplicit', TransferSyntax.ExplicitVRLittleEndian],
+    ['explicitGroupLengths', 'implicitGroupLengths', TransferSyntax.ImplicitVRLittleEndian],
+    ['bigEndianGroupLengths', 'bigToImplicit', TransferSyntax.ImplicitVRLittleEndian],
+  ])(
+    'converts %s as a stream with group lengths recomputed as dcmconv does (%s)',
+    async (from, to, ts) => {
+      const file = await openPart10File(files[from]!);
+      const out = join(dir, `stream-${from}-${to}.dcm`);
+      await writePart10File(
+        out,
+        { ...file.fileMetaInformation, transferSyntaxUid: ts },
+        convertTransferSyntaxStream(
+          file.dataSetStream({ highWaterMark: 16 }),
+          file.transferSyntaxUid,
+          ts,
+        ),
+      );
+      // dcmconv +g recomputes (gggg,0000) for the new syntax (PS3.5 §7.2): same values.
+      const ours = await dcmdump(out);
+      const theirs = await dcmdump(files[to]!);
+      expect(ours.stderr).toBe('');
+      const groupLengths = theirs.rows.filter((r) => r.tag.endsWith(',0000)') && r.depth === 0);
+      expect(groupLengths.length).toBeGreaterThan(3);
+      expect(ours.rows).toEqual(theirs.rows);
+      // And byte for byte, data set against data set.
+      const dataSetOf = async (path: string) => {
+        const b = new Uint8Array(await readFile(path));
+        return b.subarray(decodePart10(b).header.dataSetOffset);
+      };
+      expect(Buffer.compare(await dataSetOf(out), await dataSetOf(files[to]!))).toBe(0);
+    },
+  );
+
   it('reads only the meta header of a file and streams the data set from its offset', async () => {
     const file = await openPart10File(files.explicitUndefined!);
     expect(file.transferSyntaxUid).toBe(TransferSyntax.ExplicitVRLittleEndian);
@@ -359,6 +393,76 @@ describePeer(['dump2dcm', 'dcmconv', 'dcmdump', 'img2dcm', 'dcmcrle'], 'DCMTK in
       Buffer.compare(
         written.subarray(header.dataSetOffset),
         original.subarray(header.dataSetOffset),
+      ),
+    ).toBe(0);
+  });
+
+  it('reads an explicit VR file with invalid VR codes as DCMTK does (UN, length form by code)', async () => {
+    // Real bytes: dump2dcm writes the file, then four VR fields are overwritten.
+    const dump = `(0008,0016) UI [1.2.840.10008.5.1.4.1.1.7]
+(0008,0018) UI [1.2.3.4]
+(0010,0010) PN [DOE^JOHN]
+(0010,0020) LO [ID42]
+(0010,1010) AS [042Y]
+(0029,0010) LO [ACME]
+(0029,1001) OB 01\\02\\03\\04
+(0040,0280) ST [comment]
+`;
+    const dumpFile = join(dir, 'bad-vr.dump');
+    await writeFile(dumpFile, dump, 'latin1');
+    const good = join(dir, 'good-vr.dcm');
+    await tool('dump2dcm', ['+te', dumpFile, good]);
+    const bytes = Buffer.from(await readFile(good));
+    const offset = decodePart10(new Uint8Array(bytes)).header.dataSetOffset;
+    const patch = (group: number, element: number, vr: string) => {
+      const tag = Buffer.alloc(4);
+      tag.writeUInt16LE(group, 0);
+      tag.writeUInt16LE(element, 2);
+      const at = bytes.indexOf(tag, offset);
+      expect(at).toBeGreaterThan(0);
+      bytes.write(vr, at + 4, 'latin1');
+    };
+    patch(0x0010, 0x0010, '??'); // 16-bit length form
+    patch(0x0010, 0x0020, 'lo'); // not upper case: 16-bit length form
+    patch(0x0010, 0x1010, 'Q1'); // a digit: 16-bit length form
+    patch(0x0029, 0x1001, 'XY'); // upper case, a "future" VR: 32-bit length form
+    const bad = join(dir, 'bad-vr.dcm');
+    await writeFile(bad, bytes);
+
+    const theirs = await dcmdump(bad);
+    expect(theirs.code).toBe(0);
+    expect(theirs.stderr.match(/Non-standard VR/g)?.length).toBe(4);
+    const { header, dataSet } = decodePart10(new Uint8Array(bytes));
+    expect(ourRows(dataSet)).toEqual(theirs.rows);
+    expect(dataSet.get(0x00291001)).toMatchObject({ vr: 'UN' });
+    expect(dataSet.string('CommentsOnThePerformedProcedureStep')).toBe('comment');
+
+    // Written back, as dcmconv writes it: UN in the 32-bit length form.
+    const converted = join(dir, 'bad-vr-dcmconv.dcm');
+    await tool('dcmconv', ['+te', bad, converted]);
+    const reference = new Uint8Array(await readFile(converted));
+    expect(
+      Buffer.compare(
+        encodeDataSet(dataSet, header.transferSyntaxUid),
+        reference.subarray(decodePart10(reference).header.dataSetOffset),
+      ),
+    ).toBe(0);
+    // The streaming converter reads it the same way: implicit VR as dcmconv +ti writes it.
+    const implicit = join(dir, 'bad-vr-implicit.dcm');
+    await tool('dcmconv', ['+ti', bad, implicit]);
+    const implicitBytes = new Uint8Array(await readFile(implicit));
+    const chunks: Uint8Array[] = [];
+    for await (const c of convertTransferSyntaxStream(
+      [bytes.subarray(header.dataSetOffset)],
+      header.transferSyntaxUid,
+      TransferSyntax.ImplicitVRLittleEndian,
+    )) {
+      chunks.push(c);
+    }
+    expect(
+      Buffer.compare(
+        Buffer.concat(chunks),
+        implicitBytes.subarray(decodePart10(implicitBytes).header.dataSetOffset),
       ),
     ).toBe(0);
   });

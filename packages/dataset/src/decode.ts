@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import { formatTag, ItemTag, isPrivateTag, PIXEL_DATA_TAG, type Tag } from './tag.js';
 import { transferSyntaxInfo } from './uid.js';
-import { hasLongHeader, VR, type Vr } from './vr.js';
+import { hasLongHeader, unknownVrHasLongHeader, VR, type Vr } from './vr.js';
 
 /** Default for {@link DecodeOptions.maxDepth}. */
 export const DEFAULT_MAX_DEPTH = 64;
@@ -250,18 +250,12 @@ class Reader {
       if (enc.explicit) {
         const code = (this.#bytes[off + 4]! << 8) | this.#bytes[off + 5]!;
         const known = VR_BY_CODE.get(code);
-        if (known === undefined) {
-          const text = String.fromCharCode(code >> 8, code & 0xff);
-          throw new MalformedDataSetError(
-            `invalid VR "${text}" of ${formatTag(tag)} (PS3.5 7.1.2)`,
-            {
-              tag,
-              offset: off,
-            },
-          );
-        }
-        vr = known;
-        if (hasLongHeader(vr)) {
+        // A VR code outside PS3.5 Table 6.2-1: read as UN, its length field
+        // guessed from the code as DCMTK does (see unknownVrHasLongHeader).
+        vr = known ?? 'UN';
+        if (
+          known === undefined ? unknownVrHasLongHeader(code >> 8, code & 0xff) : hasLongHeader(vr)
+        ) {
           if (end - off < 12) {
             throw new MalformedDataSetError('truncated element header', { tag, offset: off });
           }

@@ -99,6 +99,39 @@ describe('UID registry (PS3.6 Annex A)', () => {
     expect(lookupUid('1.2.840.10008.5.1.4.1.1.2\0')?.name).toBe('CT Image Storage');
   });
 
+  it('knows UIDs added to PS3.6 after 2014 (snapshot of DICOM 2022a)', () => {
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.104.3')).toMatchObject({
+      keyword: 'EncapsulatedSTLStorage',
+      name: 'Encapsulated STL Storage',
+      type: 'SOP Class',
+      retired: false,
+    });
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.77.1.7')?.keyword).toBe(
+      'DermoscopicPhotographyImageStorage',
+    );
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.481.22')?.name).toBe(
+      'RT Treatment Preparation Storage',
+    );
+    expect(lookupUid('1.2.840.10008.1.2.4.108')).toMatchObject({
+      keyword: 'HEVCM10P51',
+      type: 'Transfer Syntax',
+    });
+    expect(transferSyntaxInfo('1.2.840.10008.1.2.4.108')).toMatchObject({ encapsulated: true });
+    // PS3.6 keywords as the standard spells them, retired twins apart.
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.13.1.4')?.keyword).toBe(
+      'BreastProjectionXRayImageStorageForPresentation',
+    );
+    expect(lookupUidKeyword('UltrasoundMultiFrameImageStorage')?.uid).toBe(
+      '1.2.840.10008.5.1.4.1.1.3.1',
+    );
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.3')).toMatchObject({
+      keyword: 'UltrasoundMultiFrameImageStorageRetired',
+      retired: true,
+    });
+    // Newer than the snapshot, named by dcmjs.
+    expect(lookupUid('1.2.840.10008.5.1.4.1.1.66.7')?.type).toBe('SOP Class');
+  });
+
   it('describes how each transfer syntax encodes (PS3.5 10)', () => {
     expect(transferSyntaxInfo('1.2.840.10008.1.2')).toMatchObject({
       explicitVr: false,

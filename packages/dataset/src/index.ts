@@ -171,6 +171,7 @@ export {
   isStringVr,
   isVr,
   padByte,
+  unknownVrHasLongHeader,
   usesCharacterSet,
   VR,
   type Vr,

@@ -14,6 +14,7 @@ import { DataSet } from './data-set.js';
 import { type DecodeOptions, decodeDataSet, decodeElements } from './decode.js';
 import { concatChunks, encodeDataSet, encodeDataSetChunks } from './encode.js';
 import { DatasetError, InvalidPart10Error } from './errors.js';
+import { GatheredWriter } from './gathered-writer.js';
 import { formatTag } from './tag.js';
 import { TransferSyntax } from './uid.js';
 import { hasLongHeader, isVr } from './vr.js';
@@ -535,7 +536,9 @@ export function encodePart10(
  * `DataSet` or as its encoded bytes (one array or a stream of chunks, which must
  * already be in the meta's transfer syntax). The file is written beside its
  * final path, flushed to disk, then renamed (and the folder flushed), so a
- * reader never sees half a file.
+ * reader never sees half a file. Chunks are written gathered (`writev`, a few
+ * MiB a call), so a data set of many small chunks costs few system calls; a
+ * chunk of a stream must not be changed by its producer once handed over.
  *
  * @param path - the file to write
  * @param meta - the File Meta Information (data set or fields)
@@ -557,14 +560,17 @@ export async function writePart10File(
   const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.write(head);
+    // Gathered writes: one writev per batch of chunks, not one write per chunk.
+    const out = new GatheredWriter(fh);
+    await out.add(head);
     if (dataSet instanceof DataSet) {
-      for (const c of encodeDataSetChunks(dataSet, transferSyntaxUid)) await fh.write(c);
+      for (const c of encodeDataSetChunks(dataSet, transferSyntaxUid)) await out.add(c);
     } else if (dataSet instanceof Uint8Array) {
-      await fh.write(dataSet);
+      await out.add(dataSet);
     } else {
-      for await (const c of dataSet as AsyncIterable<Uint8Array>) await fh.write(c);
+      for await (const c of dataSet as AsyncIterable<Uint8Array>) await out.add(c);
     }
+    await out.flush();
     await fh.sync();
   } catch (e) {
     await fh.close();

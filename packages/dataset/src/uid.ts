@@ -47,7 +47,7 @@ function load(): Map<string, UidEntry> {
   ][]) {
     const entry: UidEntry = { uid, keyword, name, type, retired: retired === 1 };
     byUid.set(uid, entry);
-    if (!byKeyword.has(keyword)) byKeyword.set(keyword, entry);
+    if (keyword && !byKeyword.has(keyword)) byKeyword.set(keyword, entry);
   }
   return byUid;
 }

@@ -85,6 +85,23 @@ export function isVr(text: string): text is Vr {
 }
 
 /**
+ * How to read an explicit VR header whose VR code is none of PS3.5 Table 6.2-1,
+ * the way DCMTK does (`DcmVR::setVR`, `DcmItem::readTagAndLength`): two
+ * upper-case letters are taken for a VR of a later edition, with the 32-bit
+ * length form of PS3.5 §7.1.2 (every VR added since 1993, from UN and UT to
+ * OV, SV and UV, has it); anything else (`??`, lower case, digits) has the
+ * 16-bit length form. Either way the element is read as UN (PS3.5 §6.2.2).
+ *
+ * @param first - the first byte of the VR field
+ * @param second - the second byte of the VR field
+ * @returns whether the header is 12 bytes long (2 reserved bytes, 32-bit length)
+ */
+export function unknownVrHasLongHeader(first: number, second: number): boolean {
+  const upper = (c: number) => c >= 0x41 && c <= 0x5a;
+  return upper(first) && upper(second);
+}
+
+/**
  * VRs whose explicit-VR header has two reserved bytes and a 32-bit length
  * (PS3.5 §7.1.2, Table 7.1-1); every other VR has a 16-bit length.
  */

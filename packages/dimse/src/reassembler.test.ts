@@ -104,6 +104,46 @@ describe('Reassembler (PS3.7 §6.3, PS3.8 Annex E.2)', () => {
     expect(e?.type === 'data' && e.data.buffer).toBe(chunk.buffer);
   });
 
+  it('passes a data fragment that arrived across chunks on as one view per chunk, joining nothing', () => {
+    // A P-DATA-TF with a command and a 200 000-byte data set fragment, received in 4 KiB chunks.
+    const value = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+    const decoder = new PduDecoder({ maxPduLength: 1 << 20 });
+    const wire = Buffer.concat(
+      [
+        ...fragmentMessage({ contextId: 1, command: find, dataSet: value, maxPduLength: 1 << 20 }),
+      ].flat(),
+    );
+    const chunks: Uint8Array[] = [];
+    for (let o = 0; o < wire.length; o += 4096) chunks.push(wire.slice(o, o + 4096));
+    const pdvs = chunks.flatMap((c) => decoder.push(c).flatMap((p) => (p as PDataTf).pdvs));
+    const r = new Reassembler();
+    const events = r.push(pdvs);
+    const views = events.filter((e) => e.type === 'data').map((e) => e.data);
+    expect(views.length).toBeGreaterThan(40);
+    const buffers = new Set(chunks.map((c) => c.buffer));
+    for (const v of views) expect(buffers.has(v.buffer as ArrayBuffer)).toBe(true);
+    expect(Buffer.compare(Buffer.concat(views), value)).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: 'end', message: find });
+    expect(decoder.bytesCopied).toBe(0);
+  });
+
+  it('joins a command fragment that arrived across chunks', () => {
+    const decoder = new PduDecoder();
+    const wire = Buffer.concat(
+      [...fragmentMessage({ contextId: 3, command: echo, maxPduLength: 1 << 16 })].flat(),
+    );
+    const pdvs = [
+      ...decoder.push(wire.subarray(0, 30)),
+      ...decoder.push(wire.subarray(30, 60)),
+      ...decoder.push(wire.subarray(60)),
+    ].flatMap((p) => (p as PDataTf).pdvs);
+    const events = new Reassembler().push(pdvs);
+    expect(summary(events)).toEqual([
+      ['command', 3, 0x30],
+      ['end', 3, 0x30],
+    ]);
+  });
+
   const bad: [string, PresentationDataValue[][], new (...a: never[]) => Error, RegExp][] = [
     ['a data fragment with no command', [[data([1])]], BadSequenceError, /no command/],
     [

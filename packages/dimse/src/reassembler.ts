@@ -1,4 +1,4 @@
-import type { PresentationDataValue } from '@dnet/pdu';
+import { type PresentationDataValue, pdvParts } from '@dnet/pdu';
 import { DEFAULT_MAX_COMMAND_LENGTH } from './command-set.js';
 import { type DimseMessage, decodeMessage, messageType } from './dimse-message.js';
 import { BadSequenceError, CommandTooLargeError, UnknownContextError } from './errors.js';
@@ -15,7 +15,11 @@ export interface CommandEvent {
   message: DimseMessage;
 }
 
-/** A fragment of the data set in progress: a view into the received bytes, never gathered. */
+/**
+ * A fragment of the data set in progress: a view into the received bytes,
+ * never gathered. A PDV whose value arrived across several received chunks
+ * gives one event per chunk (see `pdvParts` of @dnet/pdu).
+ */
 export interface DataEvent {
   type: 'data';
   /** The presentation context. */
@@ -166,7 +170,11 @@ export class Reassembler {
             `command fragment on context ${contextId} before the last fragment of the ${messageType(this.#message!)} data set (PS3.8 Annex E.2)`,
             contextId,
           );
-        if (pdv.data.length > 0) events.push({ type: 'data', contextId, data: pdv.data });
+        // A fragment that arrived across several received chunks is passed on
+        // as one event per chunk view (pdvParts): never joined.
+        for (const data of pdvParts(pdv)) {
+          if (data.length > 0) events.push({ type: 'data', contextId, data });
+        }
         if (pdv.last) {
           events.push({ type: 'end', contextId, message: this.#message! });
           this.reset();
@@ -177,11 +185,16 @@ export class Reassembler {
   }
 
   #command(pdv: PresentationDataValue, events: ReassemblyEvent[]): void {
-    this.#commandBytes += pdv.data.length;
+    const parts = pdvParts(pdv);
+    let length = 0;
+    for (const p of parts) length += p.length;
+    this.#commandBytes += length;
     if (this.#commandBytes > this.#maxCommandLength)
       throw new CommandTooLargeError(this.#commandBytes, this.#maxCommandLength);
     // A fragment that is not the last is copied: it must outlive the chunk it came in.
-    this.#fragments.push(pdv.last ? pdv.data : pdv.data.slice());
+    // (One that spans chunks is joined here, once: a command set is small and decoded whole.)
+    if (parts.length > 1) this.#fragments.push(join(parts));
+    else this.#fragments.push(pdv.last ? parts[0]! : parts[0]!.slice());
     if (!pdv.last) return;
     const bytes = this.#fragments.length === 1 ? this.#fragments[0]! : join(this.#fragments);
     const message = decodeMessage(bytes, { maxCommandLength: this.#maxCommandLength });
@@ -198,7 +211,7 @@ export class Reassembler {
   }
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
+function join(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

@@ -54,6 +54,7 @@ export {
   type PduDecoderOptions,
 } from './pdu-decoder.js';
 export { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
+export { pdvParts } from './pdv-parts.js';
 export { checkUid, isValidUid, UID_MAX_LENGTH } from './uid.js';
 export {
   type AsyncOperationsWindow,

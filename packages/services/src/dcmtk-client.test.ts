@@ -11,10 +11,16 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
-import type { ReceivedInstance } from './received-instance.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
+import {
+  bytesOf,
+  dataSetBytes,
+  hierarchy,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 let dir: AsyncDisposable & { path: string };
@@ -26,17 +32,6 @@ let qr: RunningPeer;
 let dest: Server;
 const received = new Map<string, Uint8Array>();
 let storeDelayMs = 0;
-
-async function dataSetBytes(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
-}
-
-async function collectBytes(instance: ReceivedInstance): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of instance.dataSet) parts.push(c.slice());
-  return new Uint8Array(Buffer.concat(parts));
-}
 
 const connect = (
   port: number,
@@ -82,7 +77,7 @@ describePeer(['storescp', 'storescu', 'dcmqrscp'], 'our Client against DCMTK', (
       aeTitle: 'DNETDEST',
       handlers: {
         store: async (instance) => {
-          received.set(instance.sopInstanceUid, await collectBytes(instance));
+          received.set(instance.sopInstanceUid, await bytesOf(instance));
           if (storeDelayMs) await new Promise((r) => setTimeout(r, storeDelayMs));
           return 0;
         },
@@ -306,7 +301,7 @@ describePeer(['storescp', 'storescu', 'dcmqrscp'], 'our Client against DCMTK', (
     const got = new Map<string, Uint8Array>();
     const result = await client.get(
       { '0020000D': { vr: 'UI', Value: [u.study] }, '0020000E': { vr: 'UI', Value: [u.series] } },
-      { level: 'SERIES', sink: async (i) => void got.set(i.sopInstanceUid, await collectBytes(i)) },
+      { level: 'SERIES', sink: async (i) => void got.set(i.sopInstanceUid, await bytesOf(i)) },
     );
     expect(result).toMatchObject({ status: 0, completed: 3, failed: 0 });
     for (const [uid, bytes] of got) {

@@ -11,7 +11,14 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MemoryArchive } from './memory-archive.js';
 import { Server } from './server.js';
-import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
+import {
+  dataSetBytes,
+  hierarchy,
+  makeInstance,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './test-support.js';
 
 const AE = 'DNETSCP';
 let dir: AsyncDisposable & { path: string };
@@ -24,11 +31,6 @@ let storescp: RunningPeer;
 let storescpDir: string;
 
 /** The data set bytes of a Part 10 file (after its meta header). */
-async function dataSetBytes(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
-}
-
 async function findscu(model: '-P' | '-S', keys: string[], extra: string[] = []) {
   const cwd = join(dir.path, `find-${Math.random().toString(36).slice(2)}`);
   await mkdir(cwd);

@@ -2,38 +2,32 @@
  * Interop: our Client against Orthanc 1.10.1 on 127.0.0.1 (echo, store,
  * find, move to our Server, get), checked through Orthanc's REST API.
  */
-import { writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
-import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { describePeer } from '@dnet/testkit';
+import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
-import type { ReceivedInstance } from './received-instance.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
+import {
+  bytesOf,
+  dataSetBytes,
+  hierarchy,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 let dir: AsyncDisposable & { path: string };
 let files: string[];
-let orthanc: RunningPeer;
-let httpPort: number;
+let orthanc: RunningOrthanc;
 let dest: Server;
 const received = new Map<string, Uint8Array>();
-
-async function bytesOf(instance: ReceivedInstance): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of instance.dataSet) parts.push(c.slice());
-  return new Uint8Array(Buffer.concat(parts));
-}
-
-async function dataSetBytes(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
-}
 
 function connect(contexts: Parameters<typeof Client.connect>[0]['contexts']) {
   return Client.connect({
@@ -63,34 +57,12 @@ describePeer(['Orthanc'], 'our Client against Orthanc', () => {
         },
       },
     });
-    httpPort = await freePort();
-    const config = join(dir.path, 'orthanc.json');
-    await mkdir(join(dir.path, 'logs'));
-    orthanc = await startPeer({
-      command: 'Orthanc',
-      args: (port) => {
-        writeFileSync(
-          config,
-          JSON.stringify({
-            Name: 'dnet-test',
-            StorageDirectory: join(dir.path, 'storage'),
-            IndexDirectory: join(dir.path, 'index'),
-            HttpPort: httpPort,
-            RemoteAccessAllowed: false,
-            AuthenticationEnabled: false,
-            DicomAet: 'ORTHANC',
-            DicomPort: port,
-            DicomCheckCalledAet: true,
-            Plugins: [],
-            DicomModalities: {
-              dnetscu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: dest.port },
-              dnetdest: { AET: 'DNETDEST', Host: '127.0.0.1', Port: dest.port },
-            },
-          }),
-        );
-        return [`--logdir=${join(dir.path, 'logs')}`, config];
+    orthanc = await startOrthanc({
+      modalities: {
+        dnetscu: { aeTitle: 'DNETSCU', port: dest.port },
+        dnetdest: { aeTitle: 'DNETDEST', port: dest.port },
       },
-      startTimeoutMs: 30_000,
+      config: { DicomCheckCalledAet: true },
     });
   });
 
@@ -106,10 +78,7 @@ describePeer(['Orthanc'], 'our Client against Orthanc', () => {
     const result = await client.storeMany(files);
     expect(result).toMatchObject({ stored: files.length, failed: 0 });
     await client.release();
-    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/statistics`)).json()) as {
-      CountInstances: number;
-      CountStudies: number;
-    };
+    const stats = await orthanc.rest('/statistics');
     expect(stats).toMatchObject({ CountInstances: 8, CountStudies: 2 });
   });
 

@@ -26,7 +26,14 @@ import { MemoryArchive } from './memory-archive.js';
 import { type ReceivedInstance, storeToFolder } from './received-instance.js';
 import { type RequestContext, Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
+import {
+  bytesOf,
+  hierarchy,
+  makeInstance,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
@@ -63,12 +70,6 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
-}
-
-async function bytesOf(instance: ReceivedInstance): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of instance.dataSet) parts.push(c.slice());
-  return new Uint8Array(Buffer.concat(parts));
 }
 
 describe('Verification (PS3.4 Annex A)', () => {

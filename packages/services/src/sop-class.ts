@@ -1,4 +1,4 @@
-import { lookupUid, TransferSyntax, uidEntries } from '@dnet/dataset';
+import { TransferSyntax, uidEntries } from '@dnet/dataset';
 
 /** SOP Class UIDs of the services in this package (PS3.4, PS3.6 Annex A). */
 export const SopClass = {
@@ -72,10 +72,16 @@ export const UNCOMPRESSED_TRANSFER_SYNTAXES: readonly string[] = [
 
 let storageClasses: string[] | undefined;
 
+/** A Storage SOP Class keyword of PS3.6 Table A-1 (see {@link storageSopClasses}). */
+const STORAGE_KEYWORD = /Storage(?:For(?:Presentation|Processing))?(?:Trial|Retired)?$/;
+
 /**
  * Every Storage SOP Class of the UID registry (PS3.6 Table A-1, PS3.4 Annex
- * B.5): SOP classes whose keyword ends in `Storage` under 1.2.840.10008.5.1.4.
- * Retired classes are included (still met in archives).
+ * B.5): SOP classes under 1.2.840.10008.5.1.4 whose PS3.6 keyword holds
+ * `Storage`, which also takes `...StorageForPresentation`, `...ForProcessing`,
+ * `...StorageTrial` and `...StorageRetired` (Storage Commitment lies elsewhere
+ * and is left out by name as well). Retired classes are included (still met
+ * in archives).
  */
 export function storageSopClasses(): readonly string[] {
   storageClasses ??= uidEntries()
@@ -83,8 +89,8 @@ export function storageSopClasses(): readonly string[] {
       (e) =>
         e.type === 'SOP Class' &&
         e.uid.startsWith('1.2.840.10008.5.1.4.') &&
-        /Storage$/.test(e.keyword) &&
-        !/Commitment|StorageCommitment/.test(e.keyword),
+        STORAGE_KEYWORD.test(e.keyword) &&
+        !/Commitment/.test(e.keyword),
     )
     .map((e) => e.uid);
   return storageClasses;
@@ -92,7 +98,7 @@ export function storageSopClasses(): readonly string[] {
 
 /** Whether a UID is a Storage SOP Class (see {@link storageSopClasses}). */
 export function isStorageSopClass(uid: string): boolean {
-  return storageSopClasses().includes(uid) || /Storage$/.test(lookupUid(uid)?.keyword ?? '');
+  return storageSopClasses().includes(uid);
 }
 
 /** Every transfer syntax of the UID registry (PS3.6 Table A-1). */

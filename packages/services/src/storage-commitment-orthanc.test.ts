@@ -4,10 +4,8 @@
  * first; the report comes on whichever association Orthanc chooses, a new one
  * reaching our listener Server.
  */
-import { writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describePeer, freePort, type RunningPeer, startPeer } from '@dnet/testkit';
+import { describePeer, freePort } from '@dnet/testkit';
+import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
@@ -15,32 +13,18 @@ import { storage, storageCommitment } from './contexts.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
 import { CommitmentListener } from './storage-commitment.js';
-import { makeInstance, tempDir, uidsOf } from './test-support.js';
+import { makeInstance, uidsOf } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
-let dir: AsyncDisposable & { path: string };
-let orthanc: RunningPeer;
+let orthanc: RunningOrthanc;
 let listenerServer: Server;
 const listener = new CommitmentListener();
 const associations: boolean[] = [];
-let httpPort: number;
 const held = new Set<string>();
 const asked: string[][] = [];
 
-async function rest(path: string, body?: unknown) {
-  const r = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text}`);
-  return JSON.parse(text);
-}
-
 describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
   beforeAll(async () => {
-    dir = await tempDir();
     const orthancPort = await freePort();
     // One Server is both our commitment SCU's report listener and a commitment SCP for Orthanc.
     listenerServer = await Server.listen({
@@ -63,40 +47,15 @@ describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
       aeTable: { ORTHANC: { host: '127.0.0.1', port: orthancPort } },
     });
     listenerServer.on('association', () => associations.push(true));
-    httpPort = await freePort();
-    const config = join(dir.path, 'orthanc.json');
-    await mkdir(join(dir.path, 'logs'));
-    orthanc = await startPeer({
-      command: 'Orthanc',
-      args: (port) => {
-        writeFileSync(
-          config,
-          JSON.stringify({
-            Name: 'dnet-commitment',
-            StorageDirectory: join(dir.path, 'storage'),
-            IndexDirectory: join(dir.path, 'index'),
-            HttpPort: httpPort,
-            RemoteAccessAllowed: false,
-            AuthenticationEnabled: false,
-            DicomAet: 'ORTHANC',
-            DicomPort: port,
-            Plugins: [],
-            DicomModalities: {
-              dnetscu: { AET: 'DNETSCU', Host: '127.0.0.1', Port: listenerServer.port },
-            },
-          }),
-        );
-        return [`--logdir=${join(dir.path, 'logs')}`, config];
-      },
+    orthanc = await startOrthanc({
       port: orthancPort,
-      startTimeoutMs: 30_000,
+      modalities: { dnetscu: { aeTitle: 'DNETSCU', port: listenerServer.port } },
     });
   });
 
   afterAll(async () => {
     await orthanc?.stop();
     await listenerServer?.close({ timeoutMs: 1000 });
-    await dir?.[Symbol.asyncDispose]();
   });
 
   it('commits the stored instance and reports the missing one as failed', async () => {
@@ -133,10 +92,12 @@ describePeer(['Orthanc'], 'Storage Commitment against Orthanc', () => {
       { SOPClassUID: ct, SOPInstanceUID: '1.2.826.0.1.3680043.2.1125.1' },
       { SOPClassUID: ct, SOPInstanceUID: '1.2.826.0.1.3680043.2.1125.2' },
     ];
-    const job = await rest('/modalities/dnetscu/storage-commitment', { DicomInstances: instances });
+    const job = await orthanc.rest('/modalities/dnetscu/storage-commitment', {
+      DicomInstances: instances,
+    });
     let report: { Status: string; Success?: unknown[]; Failures?: unknown[] } = { Status: '' };
     for (let i = 0; i < 100; i++) {
-      report = await rest(`/storage-commitment/${job.ID}`);
+      report = await orthanc.rest(`/storage-commitment/${job.ID}`);
       if (report.Status !== 'Pending') break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -1,12 +1,13 @@
 /**
  * Helpers shared by this package's tests (not exported from the package):
  * synthetic instances in a patient/study/series hierarchy, written as Part 10
- * files when asked.
+ * files when asked, and the bytes of a received instance or of a file's data set.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSet, writePart10File } from '@dnet/dataset';
+import { DataSet, readPart10Header, writePart10File } from '@dnet/dataset';
+import type { ReceivedInstance } from './received-instance.js';
 import { SopClass } from './sop-class.js';
 
 /** Where one synthetic instance sits in the hierarchy. */
@@ -102,4 +103,17 @@ export async function tempDir(
 ): Promise<AsyncDisposable & { path: string }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** The data set of a received instance, collected into one buffer. */
+export async function bytesOf(instance: ReceivedInstance): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of instance.dataSet) parts.push(c.slice());
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** The data set of a Part 10 file: the bytes after its File Meta Information (PS3.10 §7.1). */
+export async function dataSetBytes(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  return bytes.subarray(readPart10Header(bytes).dataSetOffset);
 }

@@ -2,11 +2,11 @@
  * DICOM over TLS (PS3.15 Annex B): DCMTK `storescu +tls` against our Server
  * with mutual authentication, and our Client over TLS to DCMTK `storescp +tls`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
 import { describePeer, runTool, startPeer } from '@dnet/testkit';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
@@ -18,81 +18,12 @@ import { hierarchy, tempDir, writeInstances } from './test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let files: string[];
-const pem: Record<string, string> = {};
-
-function openssl(cwd: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: 'pipe', timeout: 30_000 });
-}
-
-/** A throw-away CA with a server and a client certificate (SAN IP:127.0.0.1). */
-async function makePki(cwd: string): Promise<void> {
-  openssl(cwd, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=dnet services test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  for (const [name, usage] of [
-    ['server', 'serverAuth'],
-    ['client', 'clientAuth'],
-  ] as const) {
-    openssl(cwd, [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=dnet-${name}`,
-    ]);
-    await writeFile(
-      join(cwd, `${name}.ext`),
-      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
-    );
-    openssl(cwd, [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      '-sha256',
-      '-extfile',
-      `${name}.ext`,
-    ]);
-  }
-  for (const f of ['ca.pem', 'server.pem', 'server.key', 'client.pem', 'client.key']) {
-    pem[f] = await readFile(join(cwd, f), 'utf8');
-  }
-}
+let pki: TestPki;
 
 describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', () => {
   beforeAll(async () => {
     dir = await tempDir();
-    await makePki(dir.path);
+    pki = makeTestPki();
     const source = join(dir.path, 'source');
     await mkdir(source);
     files = await writeInstances(source, hierarchy(1, 1, 1, 3, 4096));
@@ -100,6 +31,7 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
 
   afterAll(async () => {
     await dir?.[Symbol.asyncDispose]();
+    pki?.remove();
   });
 
   it('storescu +tls stores to our Server; the handler sees the client certificate', async () => {
@@ -107,9 +39,9 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
     const stored = new Map<string, Buffer>();
     const server = await Server.listen({
       transport: tls({
-        ca: pem['ca.pem'],
-        cert: pem['server.pem'],
-        key: pem['server.key'],
+        ca: pki.ca,
+        cert: pki.serverCert,
+        key: pki.serverKey,
         clientCertificate: 'require',
       }),
       host: '127.0.0.1',
@@ -125,22 +57,9 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
       },
     });
     try {
-      const p = (f: string) => join(dir.path, f);
       const r = await runTool(
         'storescu',
-        [
-          '+tls',
-          p('client.key'),
-          p('client.pem'),
-          '-pw',
-          '+cf',
-          p('ca.pem'),
-          '-aec',
-          'DNETTLS',
-          '127.0.0.1',
-          String(server.port),
-          ...files,
-        ],
+        [...pki.dcmtkArgs('client'), '-aec', 'DNETTLS', '127.0.0.1', String(server.port), ...files],
         { timeoutMs: 30_000 },
       );
       expect(r.code, r.stderr).toBe(0);
@@ -161,24 +80,12 @@ describePeer(['storescu', 'storescp', 'openssl'], 'DICOM over TLS with DCMTK', (
   it('our Client over TLS to storescp +tls: echo and store', async () => {
     const out = join(dir.path, 'storescp');
     await mkdir(out);
-    const p = (f: string) => join(dir.path, f);
     await using scp = await startPeer({
       command: 'storescp',
-      args: (port) => [
-        '+tls',
-        p('server.key'),
-        p('server.pem'),
-        '-pw',
-        '+cf',
-        p('ca.pem'),
-        '-od',
-        out,
-        '+B',
-        String(port),
-      ],
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', out, '+B', String(port)],
     });
     const client = await Client.connect({
-      transport: tls({ ca: pem['ca.pem'], cert: pem['client.pem'], key: pem['client.key'] }),
+      transport: tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }),
       host: '127.0.0.1',
       port: scp.port,
       callingAeTitle: 'DNETSCU',

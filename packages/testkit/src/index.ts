@@ -3,6 +3,9 @@
  * Private test support for dnet's interop tests: a free loopback port, a real
  * peer (DCMTK tool or Orthanc) started on 127.0.0.1 and awaited until it
  * listens, its log kept, and the process always killed by its own PID.
+ * Vitest-free entries: `@dnet/testkit/node` (these helpers but
+ * `describePeer`), `@dnet/testkit/pki` (a throw-away openssl PKI) and
+ * `@dnet/testkit/orthanc` (Orthanc started with its REST API).
  *
  * @example
  * ```ts

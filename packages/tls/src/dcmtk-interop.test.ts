@@ -1,81 +1,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describePeer, runTool, startPeer } from '@dnet/testkit';
+import {
+  ABORT,
+  IMPLICIT_LE,
+  RELEASE_RQ,
+  rawAssociateRq,
+  VERIFICATION,
+} from '@dnet/testkit/raw-pdus';
 import type { Connection } from '@dnet/transport';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tls } from './index.js';
-import { hasCommand, makeTestPki, runTool, startTool, type TestPki } from './test-pki.js';
+import { makeTestPki, type TestPki } from './test-pki.js';
 
 // DICOM over TLS with DCMTK at the transport level: PDUs are hand-built here
 // (the PDU codec lives in @dnet/pdu, above this layer). Full associations over
 // TLS are the association and services packages' tests.
-const peers = ['storescp', 'echoscu', 'openssl'];
-const missing = peers.filter((p) => !hasCommand(p));
-if (missing.length > 0) console.warn(`[skip] DCMTK over TLS: missing ${missing.join(', ')}`);
-
-const ascii = (s: string) => new TextEncoder().encode(s);
-
-function u16(n: number): Uint8Array {
-  return Uint8Array.of(n >> 8, n & 0xff);
-}
-
-function u32(n: number): Uint8Array {
-  return Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-/** An item: type, reserved byte, 2-byte length, value (PS3.8 §9.3.2.1-3). */
-function item(type: number, value: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(type, 0), u16(value.byteLength), value]);
-}
-
-function aeTitle(title: string): Uint8Array {
-  return ascii(title.padEnd(16, ' '));
-}
-
-/** A minimal A-ASSOCIATE-RQ proposing Verification (PS3.8 §9.3.2). */
-function associateRq(called: string, calling: string): Uint8Array {
-  const body = concat([
-    u16(1), // protocol version
-    u16(0),
-    aeTitle(called),
-    aeTitle(calling),
-    new Uint8Array(32),
-    item(0x10, ascii('1.2.840.10008.3.1.1.1')), // application context (§9.3.2.1)
-    item(
-      0x20, // presentation context (§9.3.2.2)
-      concat([
-        Uint8Array.of(1, 0, 0, 0),
-        item(0x30, ascii('1.2.840.10008.1.1')), // Verification SOP Class
-        item(0x40, ascii('1.2.840.10008.1.2')), // Implicit VR Little Endian
-      ]),
-    ),
-    item(
-      0x50, // user information (§9.3.2.3)
-      concat([
-        item(0x51, u32(16_384)), // maximum length (PS3.8 Annex D.1)
-        item(0x52, ascii('1.2.826.0.1.3680043.9.7433.1')), // implementation class UID
-      ]),
-    ),
-  ]);
-  return concat([Uint8Array.of(0x01, 0), u32(body.byteLength), body]);
-}
+const associateRq = (called: string, calling: string) =>
+  rawAssociateRq({
+    called,
+    calling,
+    contexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] }],
+  });
 
 /** Reads one whole PDU (6-byte header + length) from the connection's iterator. */
 async function readPdu(reader: AsyncIterator<Uint8Array>, buffered: Uint8Array[]) {
   const have = () => buffered.reduce((n, b) => n + b.byteLength, 0);
   for (;;) {
-    const all = concat(buffered);
+    const all = Buffer.concat(buffered);
     if (all.byteLength >= 6) {
       const length = new DataView(all.buffer, all.byteOffset).getUint32(2);
       if (all.byteLength >= 6 + length) {
@@ -89,15 +42,7 @@ async function readPdu(reader: AsyncIterator<Uint8Array>, buffered: Uint8Array[]
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
+describePeer(['storescp', 'echoscu', 'openssl'], 'DICOM over TLS with DCMTK 3.6.7', () => {
   let pki: TestPki;
   let work: string;
   beforeAll(() => {
@@ -110,22 +55,11 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
   });
 
   it('associates and releases with storescp +tls, with mutual authentication', async () => {
-    const port = await freePort();
-    const scp = await startTool(
-      'storescp',
-      [
-        '+tls',
-        pki.path('server.key'),
-        pki.path('server.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
-        '-od',
-        work,
-        String(port),
-      ],
-      port,
-    );
+    const scp = await startPeer({
+      command: 'storescp',
+      args: (port) => [...pki.dcmtkArgs('server'), '-od', work, String(port)],
+    });
+    const port = scp.port;
     let conn: Connection | undefined;
     try {
       conn = await tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }).connect({
@@ -140,8 +74,8 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
       const buffered: Uint8Array[] = [];
       conn.write(associateRq('STORESCP', 'DNET'));
       const ac = await readPdu(reader, buffered);
-      expect(ac[0], scp.output()).toBe(0x02); // A-ASSOCIATE-AC
-      conn.write(Uint8Array.of(0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0)); // A-RELEASE-RQ (§9.3.6)
+      expect(ac[0], scp.log()).toBe(0x02); // A-ASSOCIATE-AC
+      conn.write(RELEASE_RQ); // A-RELEASE-RQ (§9.3.6)
       const rp = await readPdu(reader, buffered);
       expect(rp[0]).toBe(0x06); // A-RELEASE-RP (§9.3.7)
       await conn.close();
@@ -152,22 +86,12 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
   });
 
   it('storescp refuses a client without a certificate', async () => {
-    const port = await freePort();
-    const scp = await startTool(
-      'storescp',
-      [
-        '-v',
-        '+tls',
-        pki.path('server.key'),
-        pki.path('server.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
-        String(port),
-      ],
-      port,
-      { cwd: work },
-    );
+    const scp = await startPeer({
+      command: 'storescp',
+      args: (port) => ['-v', ...pki.dcmtkArgs('server'), String(port)],
+      cwd: work,
+    });
+    const port = scp.port;
     try {
       const outcome = await tls({ ca: pki.ca })
         .connect({ host: '127.0.0.1', port, timeoutMs: 10_000 })
@@ -187,7 +111,7 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
         })
         .catch(() => 'refused');
       expect(['refused', 'failed', 'ended']).toContain(outcome);
-      expect(scp.output()).not.toContain('Association Received');
+      expect(scp.log()).not.toContain('Association Received');
     } finally {
       await scp.stop();
     }
@@ -211,24 +135,19 @@ describe.skipIf(missing.length > 0)('DICOM over TLS with DCMTK 3.6.7', () => {
           protocol: conn.info.protocol,
         };
         // A-ABORT (§9.3.8), then close: this test stops at the transport level.
-        conn.write(Uint8Array.of(0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0));
+        conn.write(ABORT);
         await conn.close();
       })().catch(() => conn.abort());
     });
     try {
       const run = await runTool('echoscu', [
-        '+tls',
-        pki.path('client.key'),
-        pki.path('client.pem'),
-        '-pw',
-        '+cf',
-        pki.path('ca.pem'),
+        ...pki.dcmtkArgs('client'),
         '-aec',
         'DNETSCP',
         '127.0.0.1',
         String(listener.port),
       ]);
-      expect(received, run.output).toBeDefined();
+      expect(received, run.stdout + run.stderr).toBeDefined();
       expect(received!.bytes[0]).toBe(0x01); // A-ASSOCIATE-RQ
       expect(new TextDecoder().decode(received!.bytes.subarray(10, 26)).trim()).toBe('DNETSCP');
       expect(received!.cn).toBe('dnet-client');

@@ -1,8 +1,8 @@
 import { PduType } from '@dnet/pdu';
 import type { RejectedAssociation } from '@dnet/services';
+import { IMPLICIT_LE, rawAssociateRq, VERIFICATION } from '@dnet/testkit/raw-pdus';
 import { memory } from '@dnet/transport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IMPLICIT_LE, rawAssociateRq, VERIFICATION } from './support/raw-pdus.js';
 import { rawExchange } from './support/raw-peer.js';
 import { echoStatus, startStoringServer } from './support/server-under-test.js';
 

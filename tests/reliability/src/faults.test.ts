@@ -10,17 +10,17 @@ import {
   storage,
   storeToFolder,
 } from '@dnet/services';
-import { memory, type Transport } from '@dnet/transport';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fault, startFaultProxy } from './support/fault-proxy.js';
-import { makeObject, SC_IMAGE } from './support/objects.js';
 import {
   ABORT,
   IMPLICIT_LE,
   RELEASE_RQ,
   rawAssociateRq,
   VERIFICATION,
-} from './support/raw-pdus.js';
+} from '@dnet/testkit/raw-pdus';
+import { memory, type Transport } from '@dnet/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fault, startFaultProxy } from './support/fault-proxy.js';
+import { makeObject, SC_IMAGE } from './support/objects.js';
 import { echoStatus, filesUnder } from './support/server-under-test.js';
 
 /** Short timeouts on both sides, so that a stall ends quickly (PS3.8 §9.1.5 ARTIM, DIMSE, idle). */

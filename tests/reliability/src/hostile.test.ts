@@ -8,8 +8,6 @@ import {
 import { encodeCommandSet } from '@dnet/dimse';
 import { checkAeTitle, isDnetError, PduDecoder, PduType } from '@dnet/pdu';
 import { Client, verification } from '@dnet/services';
-import { memory } from '@dnet/transport';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   IMPLICIT_LE,
   pdu,
@@ -18,7 +16,9 @@ import {
   rawCommandSet,
   rawPData,
   VERIFICATION,
-} from './support/raw-pdus.js';
+} from '@dnet/testkit/raw-pdus';
+import { memory } from '@dnet/transport';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rawExchange } from './support/raw-peer.js';
 import {
   echoStatus,

@@ -5,18 +5,18 @@ import { createDeflateRaw } from 'node:zlib';
 import { DataSet, encodeDataSet, TransferSyntax } from '@dnet/dataset';
 import { isDnetError, PduType } from '@dnet/pdu';
 import { Client, queryRetrieve, storage } from '@dnet/services';
-import { tcp } from '@dnet/transport-tcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningScp, runSoak, SCP_CLI, startScp } from './soak/soak.js';
-import { type Fault, startFaultProxy } from './support/fault-proxy.js';
-import { makeObject, SC_IMAGE } from './support/objects.js';
 import {
   IMPLICIT_LE,
   RELEASE_RQ,
   rawAssociateRq,
   rawCommandSet,
   rawPData,
-} from './support/raw-pdus.js';
+} from '@dnet/testkit/raw-pdus';
+import { tcp } from '@dnet/transport-tcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningScp, runSoak, SCP_CLI, startScp } from './soak/soak.js';
+import { type Fault, startFaultProxy } from './support/fault-proxy.js';
+import { makeObject, SC_IMAGE } from './support/objects.js';
 import { rawExchange } from './support/raw-peer.js';
 import { filesUnder, statuses } from './support/server-under-test.js';
 

@@ -1,8 +1,8 @@
 import { Server } from '@dnet/services';
+import { IMPLICIT_LE, rawAssociateRq, rawPData, VERIFICATION } from '@dnet/testkit/raw-pdus';
 import type { Connection } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMPLICIT_LE, rawAssociateRq, rawPData, VERIFICATION } from './support/raw-pdus.js';
 import { echoStatus } from './support/server-under-test.js';
 
 const ARTIM_MS = 300;

@@ -1,8 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   allowCertificates,
   Client,
@@ -11,79 +7,30 @@ import {
   verification,
 } from '@dnet/services';
 import { hasCommand } from '@dnet/testkit';
+import { type IssuedCertificate, makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** A throw-away PKI (openssl, EC P-256): a CA, a server and two client certificates of that CA. */
-function makePki(dir: string) {
-  const run = (args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=access-ca',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  for (const [name, usage] of [
-    ['server', 'serverAuth'],
-    ['modality', 'clientAuth'],
-    ['intruder', 'clientAuth'],
-  ] as const) {
-    run(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    writeFileSync(
-      join(dir, `${name}.ext`),
-      `basicConstraints=CA:FALSE\nextendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
-    );
-    run([
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      '-sha256',
-      '-extfile',
-      `${name}.ext`,
-    ]);
-  }
-  return (f: string) => readFileSync(join(dir, f), 'utf8');
-}
 
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
   'mutual TLS with an authorization hook on the peer certificate (PS3.15 Annex B, PS3.7 D.3.3.7)',
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dnet-rel-tlsauth-'));
-    let read: ReturnType<typeof makePki>;
+    let pki: TestPki;
+    const clients: Record<string, IssuedCertificate> = {};
     let server: Server;
     const rejected: RejectedAssociation[] = [];
 
     beforeAll(async () => {
-      read = makePki(dir);
-      const fingerprint = new X509Certificate(read('modality.pem')).fingerprint256;
+      // A CA, a server and two client certificates of that CA.
+      pki = makeTestPki();
+      for (const name of ['modality', 'intruder']) {
+        clients[name] = pki.issue(name, { usage: 'clientAuth' });
+      }
+      const fingerprint = new X509Certificate(clients.modality!.cert).fingerprint256;
       server = await Server.listen({
         transport: tls({
-          cert: read('server.pem'),
-          key: read('server.key'),
-          ca: read('ca.pem'),
+          cert: pki.serverCert,
+          key: pki.serverKey,
+          ca: pki.ca,
           clientCertificate: 'require',
           handshakeTimeoutMs: 2000,
         }),
@@ -99,12 +46,12 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
     });
     afterAll(async () => {
       await server?.close({ timeoutMs: 1000 });
-      rmSync(dir, { recursive: true, force: true });
+      pki?.remove();
     });
 
     const connect = (name: string) =>
       Client.connect({
-        transport: tls({ ca: read('ca.pem'), cert: read(`${name}.pem`), key: read(`${name}.key`) }),
+        transport: tls({ ca: pki.ca, cert: clients[name]!.cert, key: clients[name]!.key }),
         host: '127.0.0.1',
         port: server.port,
         callingAeTitle: 'MOD',

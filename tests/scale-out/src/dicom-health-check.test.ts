@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage } from '@dnet/dimse';
 import { decodePdu, PduType } from '@dnet/pdu';
-import { Server } from '@dnet/services';
+import { hashPassword, Server, userIdentityVerifier } from '@dnet/services';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { type HaproxyServer, haproxyServers } from '@dnet/testkit/haproxy';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haproxyTcpCheck, healthCheckRequests, toHex, VERIFICATION } from './dicom-health-check.js';
@@ -35,6 +36,22 @@ describe('DICOM health check bytes', () => {
     expect(toHex(r.releaseRq)).toBe('05000000000400000000');
   });
 
+  it('carry a username and passcode (User Identity type 2) when given, asking no response', () => {
+    const plain = decodePdu(healthCheckRequests().associateRq);
+    expect(plain.type === PduType.A_ASSOCIATE_RQ && plain.userInformation.userIdentity).toBe(
+      undefined,
+    );
+    const rq = decodePdu(
+      healthCheckRequests({ user: { username: 'check', passcode: 'pw' } }).associateRq,
+    );
+    expect(rq.type === PduType.A_ASSOCIATE_RQ && rq.userInformation.userIdentity).toEqual({
+      type: 2,
+      positiveResponseRequested: false,
+      primaryField: new TextEncoder().encode('check'),
+      secondaryField: new TextEncoder().encode('pw'),
+    });
+  });
+
   it('are the ones printed in docs/scale-out.md', () => {
     const doc = readFileSync(DOC, 'utf8');
     const block =
@@ -48,58 +65,17 @@ describe('DICOM health check bytes', () => {
   });
 });
 
-interface ServerStat {
-  name: string;
-  status: string;
-  check: string;
-}
-
-/** `show stat` over HAProxy's admin socket: the servers of backend `dicom`. */
-function showStat(socket: string): Promise<ServerStat[]> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(socket);
-    let text = '';
-    const timer = setTimeout(() => conn.destroy(new Error('stats socket timeout')), 5_000);
-    conn.on('data', (d) => {
-      text += d.toString();
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    conn.on('close', () => {
-      clearTimeout(timer);
-      const [head, ...rows] = text.trim().split('\n');
-      const columns = (head ?? '').replace(/^# /, '').split(',');
-      const col = (name: string) => columns.indexOf(name);
-      resolve(
-        rows
-          .map((r) => r.split(','))
-          .filter(
-            (c) =>
-              c[col('pxname')] === 'dicom' &&
-              !['FRONTEND', 'BACKEND'].includes(c[col('svname')] ?? ''),
-          )
-          .map((c) => ({
-            name: c[col('svname')] ?? '',
-            status: c[col('status')] ?? '',
-            // HAProxy prefixes "* " while a check of that server is under way.
-            check: (c[col('check_status')] ?? '').replace(/^\* /, ''),
-          })),
-      );
-    });
-    conn.write('show stat\n');
-  });
-}
-
 describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health check', () => {
   let dir: string;
   let dnet: Server;
+  /** dnet requiring a user identity (dnet-scp `--users`): the check must carry one. */
+  let dnetAuth: Server;
   let storescp: RunningPeer;
   let notDicom: NetServer;
   const sockets = new Set<Socket>();
   let haproxy: RunningPeer;
-  let ports: { dnet: number; storescp: number; notDicom: number; closed: number };
+  let ports: { dnet: number; storescp: number; notDicom: number; closed: number; auth: number };
+  const CHECK_USER = { username: 'haproxy-check', passcode: 'check-only-secret' };
   const socket = () => join(dir, 'admin.sock');
 
   beforeAll(async () => {
@@ -110,6 +86,19 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       port: 0,
       aeTitle: 'DNETSCP',
       handlers: { echo: () => undefined },
+    });
+    dnetAuth = await Server.listen({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: 0,
+      aeTitle: 'DNETSCP',
+      handlers: { echo: () => undefined },
+      policy: {
+        requireUserIdentity: true,
+        verifyUserIdentity: userIdentityVerifier({
+          users: { [CHECK_USER.username]: await hashPassword(CHECK_USER.passcode) },
+        }),
+      },
     });
     storescp = await startPeer({
       command: 'storescp',
@@ -129,6 +118,7 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       storescp: storescp.port,
       notDicom: address(notDicom),
       closed: await freePort(),
+      auth: dnetAuth.port,
     };
     const config = [
       'global',
@@ -148,11 +138,22 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       `  server storescp 127.0.0.1:${ports.storescp}`,
       `  server notdicom 127.0.0.1:${ports.notDicom}`,
       `  server closed 127.0.0.1:${ports.closed}`,
+      // Without a user identity the check is rejected (A-ASSOCIATE-RJ): DOWN.
+      `  server dnetauth 127.0.0.1:${ports.auth}`,
+      // With the check's own account it passes.
+      'listen dicom-auth',
+      '  bind 127.0.0.1:@PORT2@',
+      ...haproxyTcpCheck({ user: CHECK_USER }).map((l) => `  ${l}`),
+      '  default-server check inter 300ms fall 2 rise 1',
+      `  server dnetauth 127.0.0.1:${ports.auth}`,
       '',
     ].join('\n');
     const file = join(dir, 'haproxy.cfg');
     const port = await freePort();
-    await writeFile(file, config.replace('@PORT@', String(port)));
+    await writeFile(
+      file,
+      config.replace('@PORT@', String(port)).replace('@PORT2@', String(await freePort())),
+    );
     haproxy = await startPeer({ command: 'haproxy', port, args: () => ['-db', '-f', file] });
   }, 60_000);
 
@@ -160,22 +161,24 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
     await haproxy?.stop();
     await storescp?.stop();
     await dnet?.close({ timeoutMs: 1000 });
+    await dnetAuth?.close({ timeoutMs: 1000 });
     for (const s of sockets) s.destroy();
     await new Promise((r) => notDicom?.close(r));
     await rm(dir, { recursive: true, force: true });
   }, 30_000);
 
   it('marks DICOM nodes UP and a non-DICOM listener and a closed port DOWN', async () => {
-    let stats: ServerStat[] = [];
+    let stats: HaproxyServer[] = [];
     const deadline = Date.now() + 20_000;
     const settled = () =>
-      stats.length === 4 &&
+      stats.length === 5 &&
       stats.find((s) => s.name === 'dnet')?.status === 'UP' &&
       stats.find((s) => s.name === 'storescp')?.status === 'UP' &&
       stats.find((s) => s.name === 'notdicom')?.status === 'DOWN' &&
-      stats.find((s) => s.name === 'closed')?.status === 'DOWN';
+      stats.find((s) => s.name === 'closed')?.status === 'DOWN' &&
+      stats.find((s) => s.name === 'dnetauth')?.status === 'DOWN';
     while (Date.now() < deadline) {
-      stats = await showStat(socket());
+      stats = await haproxyServers(socket(), 'dicom');
       if (settled()) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -185,6 +188,7 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
         expect.objectContaining({ name: 'storescp', status: 'UP', check: 'L7OK' }),
         expect.objectContaining({ name: 'notdicom', status: 'DOWN' }),
         expect.objectContaining({ name: 'closed', status: 'DOWN' }),
+        expect.objectContaining({ name: 'dnetauth', status: 'DOWN' }),
       ]),
     );
     // And DICOM goes through the balancer to the healthy nodes.
@@ -192,5 +196,16 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       timeoutMs: 20_000,
     });
     expect(echo.code, echo.stderr).toBe(0);
+  }, 40_000);
+
+  it('a node that requires a user identity is UP with a check that carries one', async () => {
+    let stats: HaproxyServer[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      stats = await haproxyServers(socket(), 'dicom-auth');
+      if (stats[0]?.status === 'UP') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stats).toEqual([{ name: 'dnetauth', status: 'UP', check: 'L7OK' }]);
   }, 40_000);
 });

@@ -8,7 +8,13 @@
  * which a bare TCP connect check cannot see.
  */
 import { CommandField, encodeMessage } from '@dnet/dimse';
-import { DICOM_APPLICATION_CONTEXT, encodePDataTf, encodePdu, PduType } from '@dnet/pdu';
+import {
+  DICOM_APPLICATION_CONTEXT,
+  encodePDataTf,
+  encodePdu,
+  PduType,
+  UserIdentityType,
+} from '@dnet/pdu';
 
 /** Verification SOP Class (PS3.4 Annex A). */
 export const VERIFICATION = '1.2.840.10008.1.1';
@@ -26,6 +32,14 @@ export interface HealthCheckOptions {
   callingAeTitle?: string;
   /** Called AE Title: the nodes' AE title (dnet-scp's default is `DNETSCP`). */
   calledAeTitle?: string;
+  /**
+   * A username and passcode (User Identity type 2, PS3.7 Annex D.3.3.7.1),
+   * for nodes that require a user identity (dnet-scp `--users`). No positive
+   * response is requested, so the A-ASSOCIATE-AC is unchanged. The passcode
+   * ends up in the HAProxy configuration as hex: give the check an account
+   * of its own.
+   */
+  user?: { username: string; passcode: string };
 }
 
 /** The three requests of the check, in the order they are sent. */
@@ -74,6 +88,14 @@ export function healthCheckRequests(options: HealthCheckOptions = {}): HealthChe
       extendedNegotiations: [],
       commonExtendedNegotiations: [],
       unknownItems: [],
+      ...(options.user && {
+        userIdentity: {
+          type: UserIdentityType.USERNAME_AND_PASSCODE,
+          positiveResponseRequested: false,
+          primaryField: new TextEncoder().encode(options.user.username),
+          secondaryField: new TextEncoder().encode(options.user.passcode),
+        },
+      }),
     },
   });
   const command = encodeMessage({

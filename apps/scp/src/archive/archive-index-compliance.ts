@@ -293,6 +293,28 @@ export function describeArchiveIndex(
       expect(await index.count()).toEqual({ patients: 2, studies: 3, series: 3, instances: 6 });
     });
 
+    it('refuses a record with NUL inside a value, as PostgreSQL cannot hold it (PS3.5 §6.2)', async () => {
+      const spec = DATA[0] as Spec;
+      const cases: DicomJson[] = [
+        { '00081030': value('LO', 'HEAD\u0000NECK') },
+        { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE\u0000' }] } },
+        { '00081032': { vr: 'SQ', Value: [{ '00080100': value('SH', 'A\u0000') }] } },
+      ];
+      for (const extra of cases) {
+        const tag = Object.keys(extra)[0];
+        await expect(index.put(record({ ...spec, extra }))).rejects.toMatchObject({
+          code: ArchiveErrorCode.INVALID_RECORD,
+          tag,
+        });
+      }
+      // Other control characters are kept (the file is the data set as received).
+      await index.put(record({ ...spec, extra: { '00081030': value('LO', 'HEAD\u0001') } }));
+      expect((await index.get(spec.sopUid))?.attributes['00081030']).toEqual(
+        value('LO', 'HEAD\u0001'),
+      );
+      expect(await index.count()).toMatchObject({ instances: 1 });
+    });
+
     it('answers hasInstance by both UIDs (storage commitment)', async () => {
       await load();
       expect(await index.hasInstance('1.2.3.1.2.1', MR)).toBe(true);
@@ -385,6 +407,43 @@ export function describeArchiveIndex(
         expect(await collect(index.find('PATIENT', { '00100020': value('LO', id) }))).toEqual([]);
       }
       expect(await collect(index.find('PATIENT', { '00100010': pn('[D]OE*') }))).toEqual([]);
+      expect(await index.count()).toMatchObject({ patients: 3 });
+    });
+
+    it('control characters in a key value: A900H naming the key; ESC (ISO 2022) still matches', async () => {
+      // PS3.5 §6.1.2.3, §6.2: string values hold no control characters but ESC
+      // (and TAB, LF, FF, CR in LT, ST, UT, UC): NUL is no value a stored
+      // attribute can equal, and PostgreSQL cannot even bind it (0x00 in UTF-8 text).
+      const bad: [DicomJson, string][] = [
+        [{ '00100020': value('LO', 'PID1\u0000') }, '00100020'],
+        [{ '00100020': value('LO', '\u0000') }, '00100020'],
+        [{ '00100010': pn('DOE\u0000*') }, '00100010'],
+        [{ '00100010': { vr: 'PN', Value: [{ Ideographic: 'D\u0000' }] } }, '00100010'],
+        [{ '00100030': value('DA', '2000\u00000101') }, '00100030'],
+        [{ '00100020': value('LO', 'PID1', 'P\u0007') }, '00100020'],
+        [{ '00101002': { vr: 'SQ', Value: [{ '00100020': value('LO', 'X\u0000') }] } }, '00101002'],
+      ];
+      for (const [query, offending] of bad) {
+        await expect(collect(index.find('PATIENT', query))).rejects.toMatchObject({
+          code: ArchiveErrorCode.INVALID_QUERY,
+          offendingElement: offending,
+        });
+      }
+      await expect(
+        index.instances('PATIENT', { '00100020': value('LO', 'PID1\u0000') }),
+      ).rejects.toMatchObject({
+        code: ArchiveErrorCode.INVALID_QUERY,
+        offendingElement: '00100020',
+      });
+      await expect(
+        collect(index.find('STUDY', { '0020000D': value('UI', '1.2.3.1\u0000') })),
+      ).rejects.toMatchObject({
+        code: ArchiveErrorCode.INVALID_QUERY,
+        offendingElement: '0020000D',
+      });
+      // ESC introduces ISO 2022 code extensions (PS3.5 §6.1.2.5.3): a valid value.
+      expect(await collect(index.find('PATIENT', { '00100010': pn('\u001b$BDOE*') }))).toEqual([]);
+      // The index still works afterwards.
       expect(await index.count()).toMatchObject({ patients: 3 });
     });
   });

@@ -373,6 +373,10 @@ export function checkIdentifier(
   }
   const problem = dicomJsonProblem(query);
   if (problem) throw new InvalidQueryError(`malformed Identifier: ${problem}`);
+  const control = controlCharacterKey(query);
+  if (control) {
+    throw new InvalidQueryError('a key value holds a control character (PS3.5 §6.2)', control);
+  }
   const stated = query[Tag.QueryRetrieveLevel]?.Value?.[0];
   if (stated !== undefined && String(stated).trim() !== level) {
     throw new InvalidQueryError(
@@ -381,6 +385,53 @@ export function checkIdentifier(
     );
   }
   return model;
+}
+
+/** VRs whose values may hold the format effectors TAB, LF, FF and CR (PS3.5 §6.1.3, Table 6.2-1). */
+const TEXT_VRS = new Set(['LT', 'ST', 'UT', 'UC']);
+/**
+ * Whether `text` holds a C0 control character or DEL other than ESC (1BH, which
+ * starts ISO 2022 code extensions, PS3.5 §6.1.2.5.3); with `formatEffectors`,
+ * TAB (09H), LF (0AH), FF (0CH) and CR (0DH) are allowed too.
+ */
+function hasControl(text: string, formatEffectors: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x7f) continue;
+    if (c === 0x1b) continue;
+    if (formatEffectors && (c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d)) continue;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The tag of the first key (top level; a sequence for a key inside one) whose
+ * value holds a character no string VR allows: PS3.5 Table 6.2-1 excludes
+ * every control character but ESC from the string VRs, and the format
+ * effectors only appear in LT, ST, UT and UC. Such a value can equal no stored
+ * value, and NUL (00H) cannot even be bound as PostgreSQL text. `undefined`
+ * when every value is clean. With `nulOnly`, only NUL counts.
+ */
+export function controlCharacterKey(data: DicomJson, nulOnly = false): string | undefined {
+  for (const [tag, attribute] of Object.entries(data)) {
+    const bad = (g: unknown) =>
+      typeof g === 'string' &&
+      (nulOnly ? g.includes('\u0000') : hasControl(g, TEXT_VRS.has(attribute.vr)));
+    for (const v of attribute.Value ?? []) {
+      if (attribute.vr === 'SQ') {
+        // dicomJsonProblem() has bounded the depth and checked the items' shape.
+        if (v && typeof v === 'object' && controlCharacterKey(v as DicomJson, nulOnly)) {
+          return tag;
+        }
+      } else if (bad(v)) return tag;
+      else if (attribute.vr === 'PN' && v && typeof v === 'object') {
+        const pn = v as PersonNameJson;
+        if ([pn.Alphabetic, pn.Ideographic, pn.Phonetic].some(bad)) return tag;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -491,6 +542,11 @@ export function checkRecord(record: InstanceRecord, maxRecordBytes: number): Che
   }
   const problem = dicomJsonProblem(attributes);
   if (problem) throw new InvalidRecordError(`attributes: ${problem}`);
+  // NUL is no character of any string VR (PS3.5 §6.2; trailing NUL padding is
+  // stripped by the decoder): PostgreSQL cannot store it in text or jsonb, so
+  // neither index takes it (the C-STORE fails with Cannot Understand, C000H).
+  const nul = controlCharacterKey(attributes, true);
+  if (nul) throw new InvalidRecordError('an attribute value holds NUL (00H)', nul);
   const json = JSON.stringify(attributes);
   if (json.length > maxRecordBytes) {
     throw new InvalidRecordError(

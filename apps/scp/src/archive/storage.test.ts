@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ArchiveErrorCode } from './errors.js';
 import {
   bytes,
@@ -65,6 +65,123 @@ describe('LocalStorage: layout and durability', () => {
     await writer.commit();
     const read = await readAll(await storage.open(FINAL));
     expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+  });
+
+  it('gathers received chunks into batches: one writev per batch, the rest at commit', async () => {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const writev = vi.spyOn(proto, 'writev');
+    try {
+      const storage = new LocalStorage(root, {
+        fsync: false,
+        highWaterMark: 256 * 1024,
+        writeBatch: 128 * 1024,
+      });
+      const writer = await storage.begin(UIDS);
+      const chunks: Uint8Array[] = [];
+      // Less than a batch: nothing is written yet.
+      for (let i = 0; i < 7; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
+      }
+      expect(writev).not.toHaveBeenCalled();
+      for (let i = 7; i < 64 + 3; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
+      }
+      await writer.commit();
+      // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
+      // may also take more than a batch when chunks queue up while one is written).
+      expect(writev.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(writev.mock.calls.length).toBeLessThanOrEqual(9);
+      for (const [batch] of writev.mock.calls.slice(0, -1)) {
+        const n = (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
+        expect(n).toBeGreaterThanOrEqual(128 * 1024);
+      }
+      const read = await readAll(await storage.open(FINAL));
+      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+    } finally {
+      writev.mockRestore();
+    }
+  });
+
+  it('starts early data syncs while writing, then fsyncs before the object is in place', async () => {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi.spyOn(proto, 'datasync');
+    let placedAtSync: boolean | undefined;
+    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+      placedAtSync ??= existsSync(join(root, FINAL));
+      return undefined;
+    });
+    try {
+      const storage = new LocalStorage(root, { highWaterMark: 32 * 1024, syncEvery: 64 * 1024 });
+      const writer = await storage.begin(UIDS);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < 64; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks[i]!);
+      }
+      // 1 MiB written in steps of at least 64 KiB: some early syncs, never more than one at a time.
+      expect(datasync.mock.calls.length).toBeGreaterThan(0);
+      expect(datasync.mock.calls.length).toBeLessThanOrEqual(16);
+      const calledBeforeCommit = sync.mock.calls.length;
+      await writer.commit();
+      // The commit's own fsync of the file (then the folders'), before the rename.
+      expect(sync.mock.calls.length).toBeGreaterThan(calledBeforeCommit);
+      expect(placedAtSync).toBe(false);
+      const read = await readAll(await storage.open(FINAL));
+      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+    } finally {
+      datasync.mockRestore();
+      sync.mockRestore();
+    }
+  });
+
+  it('an early data sync that fails fails the object: commit rejects, nothing is left', async () => {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi
+      .spyOn(proto, 'datasync')
+      .mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    try {
+      const storage = new LocalStorage(root, { syncEvery: 1024, writeBatch: 1024 });
+      const writer = await storage.begin(UIDS);
+      let failed: unknown;
+      for (let i = 0; i < 16 && !failed; i++) {
+        await writer.write(bytes(4096, i)).catch((e: unknown) => {
+          failed = e;
+        });
+        // Let the flush and its sync run.
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(datasync).toHaveBeenCalled();
+      await expect(writer.commit()).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+      expect(await listFiles(root)).toEqual([]);
+    } finally {
+      datasync.mockRestore();
+    }
+  });
+
+  it('starts no early sync without fsync', async () => {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi.spyOn(proto, 'datasync');
+    try {
+      const storage = new LocalStorage(root, { fsync: false, syncEvery: 1024 });
+      const writer = await storage.begin(UIDS);
+      for (let i = 0; i < 8; i++) await writer.write(bytes(4096, i));
+      await writer.commit();
+      expect(datasync).not.toHaveBeenCalled();
+    } finally {
+      datasync.mockRestore();
+    }
   });
 
   it('a commit that cannot rename leaves no temp file and rejects', async () => {

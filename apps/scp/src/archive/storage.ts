@@ -96,12 +96,30 @@ export interface ObjectStorage {
 /** Options of {@link LocalStorage}. */
 export interface LocalStorageOptions {
   /**
-   * Bytes a writer queues before `write()` makes the caller wait (default 1 MiB).
-   * Memory per incoming object is bounded by this plus one chunk.
+   * Bytes a writer holds (queued or being written) before `write()` makes the
+   * caller wait (default 2 MiB). Memory per incoming object is bounded by this
+   * plus one chunk.
    */
   highWaterMark?: number;
+  /**
+   * Bytes a writer gathers before it hands them to one `writev` (default
+   * 1 MiB, at most `highWaterMark`); `commit()` writes what is left. Each
+   * call costs the event loop about as much whatever its size, so received
+   * chunks (64 KiB socket reads) are written a batch at a time.
+   */
+  writeBatch?: number;
   /** Whether to fsync files and directories on commit (default true; tests may turn it off). */
   fsync?: boolean;
+  /**
+   * Bytes written to a file between two early data syncs (`fdatasync`) that a
+   * writer starts in the background while the object still arrives (default
+   * 8 MiB; 0: none; none either without `fsync`). The disk then writes the
+   * object while the rest of it is received, and the fsync of `commit()` has
+   * little left to flush. Durability still rests on that fsync alone; an early
+   * sync that fails fails the writer (the error is not left for the fsync,
+   * which on Linux might not report it again).
+   */
+  syncEvery?: number;
   /**
    * This node's name when several nodes (processes, machines) share the root
    * folder: 1-64 letters, digits, `_` or `-`, distinct per node and stable
@@ -121,6 +139,14 @@ export const INCOMING_FOLDER = '.incoming';
 
 /** Most chunks handed to one `writev` call (well under IOV_MAX, 1024 on Linux). */
 const MAX_IOVECS = 256;
+
+/** Default {@link LocalStorageOptions.highWaterMark}: 2 MiB. */
+export const DEFAULT_WRITER_HIGH_WATER_MARK = 2 * 1024 * 1024;
+/** Default {@link LocalStorageOptions.writeBatch}: 1 MiB. */
+export const DEFAULT_WRITE_BATCH = 1024 * 1024;
+
+/** Default {@link LocalStorageOptions.syncEvery}: 8 MiB. */
+export const DEFAULT_SYNC_EVERY = 8 * 1024 * 1024;
 
 /**
  * Stores objects on a local file system as
@@ -142,7 +168,9 @@ export class LocalStorage implements ObjectStorage {
   /** The absolute root folder. */
   readonly root: string;
   readonly #highWaterMark: number;
+  readonly #writeBatch: number;
   readonly #fsync: boolean;
+  readonly #syncEvery: number;
   /** `<nodeId>~` when the root is shared, else ''. */
   readonly #tempPrefix: string;
 
@@ -152,8 +180,14 @@ export class LocalStorage implements ObjectStorage {
    */
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
-    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_WRITER_HIGH_WATER_MARK;
+    // Never above the high-water mark: a writer waiting for room always has a batch to write.
+    this.#writeBatch = Math.max(
+      1,
+      Math.min(options.writeBatch ?? DEFAULT_WRITE_BATCH, this.#highWaterMark),
+    );
     this.#fsync = options.fsync ?? true;
+    this.#syncEvery = this.#fsync ? (options.syncEvery ?? DEFAULT_SYNC_EVERY) : 0;
     if (options.nodeId !== undefined && !NODE_ID.test(options.nodeId)) {
       throw new InvalidPathError(options.nodeId, 'a node id is 1-64 letters, digits, _ or -');
     }
@@ -188,7 +222,9 @@ export class LocalStorage implements ObjectStorage {
     }
     return new LocalObjectWriter(handle, tempPath, path, {
       highWaterMark: this.#highWaterMark,
+      writeBatch: this.#writeBatch,
       fsync: this.#fsync,
+      syncEvery: this.#syncEvery,
       place: () => this.#place(tempPath, path),
     });
   }
@@ -320,7 +356,11 @@ type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
 
 interface WriterSettings {
   highWaterMark: number;
+  /** Bytes gathered before a `writev` (at most highWaterMark). */
+  writeBatch: number;
   fsync: boolean;
+  /** Bytes between early background data syncs (0: none). */
+  syncEvery: number;
   /** Moves the synced, closed temp file to its final place. */
   place: () => Promise<void>;
 }
@@ -335,11 +375,22 @@ class LocalObjectWriter implements ObjectWriter {
   bytesWritten = 0;
   #state: WriterState = 'open';
   #queue: Uint8Array[] = [];
+  /** Bytes queued or being written. */
   #queued = 0;
+  /** Bytes queued and not yet handed to a `writev`. */
+  #pending = 0;
+  /** Set by commit: write the last, partial batch too. */
+  #draining = false;
   #flushing: Promise<void> | undefined;
   #error: unknown;
   #waiters: Waiter[] = [];
   #closed = false;
+  /** Bytes the file holds (written, not only queued). */
+  #written = 0;
+  /** Bytes covered by the last early data sync started. */
+  #syncStartedAt = 0;
+  /** The early data sync in flight, if any (never more than one). */
+  #syncing: Promise<void> | undefined;
   readonly #handle: FileHandle;
   readonly #tempPath: string;
   readonly #path: string;
@@ -358,10 +409,9 @@ class LocalObjectWriter implements ObjectWriter {
     if (chunk.byteLength === 0) return Promise.resolve();
     this.#queue.push(chunk);
     this.#queued += chunk.byteLength;
+    this.#pending += chunk.byteLength;
     this.bytesWritten += chunk.byteLength;
-    // #flush always awaits before it ends (the queue is not empty), so this
-    // assignment happens before its `finally` clears the field.
-    this.#flushing ??= this.#flush();
+    this.#startFlush();
     if (this.#queued <= this.#settings.highWaterMark) return Promise.resolve();
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
@@ -370,8 +420,12 @@ class LocalObjectWriter implements ObjectWriter {
     if (this.#state !== 'open') throw new WriterClosedError(this.#state);
     this.#state = 'committing';
     try {
+      this.#draining = true;
+      this.#startFlush();
       while (this.#flushing) await this.#flushing;
+      await this.#syncing;
       if (this.#error !== undefined) throw this.#error;
+      // Durability: success only after this fsync, the rename and the folder's fsync.
       if (this.#settings.fsync) await this.#handle.sync();
       await this.#close();
       await this.#settings.place();
@@ -391,16 +445,33 @@ class LocalObjectWriter implements ObjectWriter {
     this.#state = 'aborted';
     this.#fail(new WriterClosedError('aborted'));
     while (this.#flushing) await this.#flushing;
+    await this.#syncing;
     await this.#discard();
+  }
+
+  /** Whether a `writev` is due: a whole batch is queued, or commit wants the rest. */
+  #flushDue(): boolean {
+    return (
+      this.#queue.length > 0 &&
+      this.#error === undefined &&
+      (this.#draining || this.#pending >= this.#settings.writeBatch)
+    );
+  }
+
+  #startFlush(): void {
+    // #flush awaits before it ends (it only starts when a write is due), so this
+    // assignment happens before its `finally` clears the field.
+    if (!this.#flushing && this.#flushDue()) this.#flushing = this.#flush();
   }
 
   /** Writes the queue out in batches (one `writev` per batch), waking waiters as it drains. */
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && this.#error === undefined) {
+      while (this.#flushDue()) {
         const batch = this.#queue.splice(0, MAX_IOVECS);
         let bytes = 0;
         for (const c of batch) bytes += c.byteLength;
+        this.#pending -= bytes;
         try {
           await writeAll(this.#handle, batch);
         } catch (cause) {
@@ -408,12 +479,36 @@ class LocalObjectWriter implements ObjectWriter {
           return;
         }
         this.#queued -= bytes;
+        this.#written += bytes;
+        this.#startEarlySync();
         if (this.#queued <= this.#settings.highWaterMark) this.#wake();
       }
     } finally {
       // Same synchronous step as the last queue check: no chunk can slip in between.
       this.#flushing = undefined;
     }
+  }
+
+  /**
+   * Starts a background `fdatasync` once `syncEvery` more bytes reached the
+   * file since the last one started, at most one at a time, while the writer
+   * is open: the disk writes the object while the rest arrives.
+   */
+  #startEarlySync(): void {
+    const every = this.#settings.syncEvery;
+    if (every <= 0 || this.#syncing || this.#state !== 'open' || this.#error !== undefined) return;
+    if (this.#written - this.#syncStartedAt < every) return;
+    this.#syncStartedAt = this.#written;
+    this.#syncing = this.#handle.datasync().then(
+      () => {
+        this.#syncing = undefined;
+        this.#startEarlySync();
+      },
+      (cause: unknown) => {
+        this.#syncing = undefined;
+        this.#fail(new StorageFailedError(`cannot sync ${this.#path}`, { cause }));
+      },
+    );
   }
 
   #wake(): void {
@@ -426,6 +521,7 @@ class LocalObjectWriter implements ObjectWriter {
     this.#error ??= error;
     this.#queue = [];
     this.#queued = 0;
+    this.#pending = 0;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(this.#error);

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { lookupUid } from '@dnet/dataset';
+import { lookupUid, lookupUidKeyword } from '@dnet/dataset';
 import {
   type ReceivedInstance,
   retrieveContexts,
@@ -18,10 +18,19 @@ const HELP = `Usage: dnet-scu get <host> <port> --out DIR -k KEY=VALUE... [optio
 Retrieves the matching instances with C-GET (PS3.4 §C.4.3): they come back on
 the same association (no port to open) and are written to DIR as
 <SOPInstanceUID>.dcm Part 10 files; DCMTK's getscu. Ctrl-C cancels (C-CANCEL).
-Every current Storage SOP class is proposed with the SCP role (PS3.7 Annex D.3.3.4).
+The Storage SOP classes are proposed with the SCP role (PS3.7 Annex D.3.3.4).
+An association holds at most 127 of them besides the C-GET context (PS3.8
+§9.3.2.2: odd context IDs 1-255), so by default every current (not retired)
+Storage class is proposed except the specialised families that a clinical
+study does not hold: security screening (DICOS), eddy current (DICONDE),
+the "For Processing" variants, second-generation RT, protocol storage,
+ophthalmic measurements, and hanging protocols, color palettes and implant
+templates (these have Query/Retrieve models of their own).
 
 Options:
   --out DIR            where the files go, created if needed (DCMTK: -od)
+  --storage-class X    propose only these Storage classes (keyword such as
+                       CTImageStorage, or UID; repeatable, at most 127)
 
 ${QUERY_HELP}
 
@@ -31,11 +40,44 @@ Examples:
   dnet-scu get 127.0.0.1 11112 --out ./study -k StudyInstanceUID=1.2.840.113619.2.1
   dnet-scu get pacs 104 --aec PACS --out ./p -P --level PATIENT -k PatientID=12345`;
 
-/** The Storage SOP classes a C-GET proposes: every one of the registry not retired (PS3.6 Table A-1). */
-function wantedStorageClasses(): string[] {
-  return storageSopClasses()
-    .filter((uid) => !lookupUid(uid)?.retired)
-    .slice(0, 127);
+/**
+ * Storage SOP classes left out of the default proposal, by PS3.6 keyword:
+ * families that do not occur in a clinical imaging study, so that every other
+ * current class fits in the 127 contexts an association has left.
+ */
+const SPECIALISED_STORAGE =
+  /^(?:DICOS|EddyCurrent|HangingProtocol|ColorPalette|GenericImplantTemplate|ImplantAssemblyTemplate|ImplantTemplateGroup|ProtocolApproval|RTPhysicianIntent|RTSegmentAnnotation|RTRadiation|RTTreatmentPreparation|CArmPhotonElectron|Tomotherapeutic|Robotic|RTBeamsDeliveryInstruction|RTBrachyApplicationSetupDeliveryInstruction|Lensometry|Autorefraction|Keratometry|SubjectiveRefraction|VisualAcuity|SpectaclePrescription|OphthalmicAxial|IntraocularLens|MacularGrid|OphthalmicVisualField|OphthalmicThickness|CornealTopography)|ProcedureProtocolStorage$|ForProcessing$/;
+
+/** PS3.8 §9.3.2.2: 128 presentation contexts (odd IDs 1-255), one for the C-GET itself. */
+export const MAX_STORAGE_CONTEXTS = 127;
+
+/**
+ * The Storage SOP classes a C-GET proposes: the ones named with
+ * --storage-class, or every current one of the registry (PS3.6 Table A-1)
+ * outside {@link SPECIALISED_STORAGE}.
+ */
+export function wantedStorageClasses(named: readonly string[] = []): string[] {
+  if (named.length > 0) {
+    const uids = [
+      ...new Set(
+        named.map((n) => {
+          const uid = /^[0-9.]+$/.test(n) ? n : lookupUidKeyword(n)?.uid;
+          if (!uid) throw new UsageError(`unknown SOP class '${n}' in --storage-class`);
+          return uid;
+        }),
+      ),
+    ];
+    if (uids.length > MAX_STORAGE_CONTEXTS)
+      throw new UsageError(
+        `at most ${MAX_STORAGE_CONTEXTS} --storage-class values fit in one association`,
+      );
+    return uids;
+  }
+  const current = storageSopClasses().filter((uid) => {
+    const entry = lookupUid(uid);
+    return entry !== undefined && !entry.retired && !SPECIALISED_STORAGE.test(entry.keyword);
+  });
+  return current.slice(0, MAX_STORAGE_CONTEXTS);
 }
 
 /** `dnet-scu get`: C-GET into a folder, with a progress bar. */
@@ -45,6 +87,7 @@ export const get: Command = {
     const { values, positionals } = parseCommand(argv, {
       ...QUERY_OPTIONS,
       out: { type: 'string', short: 'o' },
+      'storage-class': { type: 'string', multiple: true },
     });
     if (values.help) return printHelp(io, HELP);
     const peer = peerOf(positionals);
@@ -52,7 +95,10 @@ export const get: Command = {
     if (!out) throw new UsageError('give the folder for the files with --out DIR');
     const { query, target, context } = queryPlan(values, 'get');
     await mkdir(out, { recursive: true });
-    const contexts = [context, ...retrieveContexts('study', wantedStorageClasses()).slice(1)];
+    const contexts = [
+      context,
+      ...retrieveContexts('study', wantedStorageClasses(values['storage-class'] ?? [])).slice(1),
+    ];
     const client = await connect(values, peer, contexts, { signal: io.signal });
     if (values.verbose) logContexts(io, client);
     const bar = progressBar(io, 'get', values.quiet);

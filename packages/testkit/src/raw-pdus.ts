@@ -1,4 +1,5 @@
-// Hand-built PDUs with no validation, so that tests can send what an encoder refuses.
+// Hand-built PDUs with no validation, so that tests can send what an encoder refuses, and
+// packages below @dnet/pdu (transports) can speak DICOM to a real peer. No test runner here.
 // Layouts: PS3.8 §9.3.2 (A-ASSOCIATE-RQ, Table 9-11), §9.3.2.2 (presentation context item),
 // §9.3.2.3 (user information), Annex D.1 (maximum length sub-item), §9.3.5 (P-DATA-TF).
 
