@@ -19,6 +19,8 @@ import {
 } from './errors.js';
 import { assertValidUid } from './validate-uid.js';
 
+/** Tries of mkdir + rename when a concurrent remove() prunes the folder (bounded). */
+const PLACE_ATTEMPTS = 10;
 /** The three UIDs that place one composite object in the hierarchy (PS3.3 §C.7.2, §C.7.3, §C.12.1). */
 export interface ObjectUids {
   /** Study Instance UID (0020,000D). */
@@ -313,18 +315,19 @@ export class LocalStorage implements ObjectStorage {
     const dir = resolve(target, '..');
     // mkdir -p, then rename; retry (a few times: on a shared root several nodes may prune)
     // if a concurrent remove() pruned the folder in between.
+    // mkdir itself can meet ENOENT when a parent it has just made is pruned under it.
     for (let attempt = 0; ; attempt++) {
-      const created = await mkdir(dir, { recursive: true });
-      if (created !== undefined && this.#fsync) {
-        // New folders: their parents' entries must reach the disk too.
-        await syncDirectory(this.root);
-        await syncDirectory(resolve(dir, '..'));
-      }
       try {
+        const created = await mkdir(dir, { recursive: true });
+        if (created !== undefined && this.#fsync) {
+          // New folders: their parents' entries must reach the disk too.
+          await syncDirectory(this.root);
+          await syncDirectory(resolve(dir, '..'));
+        }
         await rename(tempPath, target);
         break;
       } catch (cause) {
-        if (attempt < 3 && isCode(cause, 'ENOENT')) continue;
+        if (attempt < PLACE_ATTEMPTS && isCode(cause, 'ENOENT')) continue;
         throw cause;
       }
     }
