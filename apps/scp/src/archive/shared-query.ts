@@ -9,6 +9,7 @@
 import {
   type DicomJson,
   type DicomJsonAttribute,
+  matches,
   type PersonNameJson,
   responseIdentifier,
 } from '@dnet/services';
@@ -735,4 +736,93 @@ export function findResponse(
     response[Tag.RetrieveAETitle] = { vr: 'AE', Value: [options.retrieveAeTitle] };
   }
   return response;
+}
+
+/** One row of a C-FIND page: the level's key, each level's attributes as JSON text, the computed columns. */
+export interface FindRow<K> {
+  pk: K;
+  pa: string;
+  sa?: string;
+  sea?: string;
+  ia?: string;
+  [computed: `c${string}`]: unknown;
+}
+
+/**
+ * The SELECT of one C-FIND page: keyset paging on the level's primary key,
+ * `?` placeholders (the conditions', then the last key seen and the page
+ * size). `jsonText` turns an attributes column into JSON text (PostgreSQL's
+ * jsonb needs `::text`).
+ */
+export function findPageSql(
+  level: QueryLevel,
+  plan: FindPlan,
+  computedSql: Record<string, string>,
+  jsonText: (column: string) => string = (column) => column,
+): string {
+  const depth = LEVEL_ORDER.indexOf(level);
+  const alias = ALIAS[level];
+  const select = [`${alias}.pk AS pk`, `${jsonText('p.attributes')} AS pa`];
+  if (depth >= 1) select.push(`${jsonText('st.attributes')} AS sa`);
+  if (depth >= 2) select.push(`${jsonText('se.attributes')} AS sea`);
+  if (depth >= 3) select.push(`${jsonText('i.attributes')} AS ia`);
+  // Quoted: PostgreSQL folds unquoted names (hex tags) to lower case.
+  for (const tag of plan.computed) select.push(`${computedSql[tag]} AS "c${tag}"`);
+  const where = [...plan.conditions.map((c) => c.sql), `${alias}.pk > ?`].join(' AND ');
+  return `SELECT ${select.join(', ')} FROM ${FROM[level]} WHERE ${where} ORDER BY ${alias}.pk LIMIT ?`;
+}
+
+/** How an index fetches C-FIND pages for {@link findByPages}. */
+export interface FindPager<K> {
+  /** The key before the first row. */
+  first: K;
+  /** Rows per page. */
+  pageSize: number;
+  /** The rows after `after` (the conditions' params, then `after` and the page size). */
+  page(params: unknown[], after: K): Promise<readonly FindRow<K>[]> | readonly FindRow<K>[];
+  /** Throws when the index was closed. */
+  assertOpen(): void;
+}
+
+/**
+ * Runs a planned C-FIND one page at a time, so the connection is free between
+ * pages (puts may interleave); keyset paging never repeats a row. Each row's
+ * entity is its instance's attributes under its level rows' (their latest
+ * values win), `matches()` decides, and the responses stop at the limit.
+ */
+export async function* findByPages<K>(
+  level: QueryLevel,
+  query: DicomJson,
+  options: FindOptions,
+  plan: FindPlan,
+  pager: FindPager<K>,
+): AsyncGenerator<DicomJson> {
+  const params = plan.conditions.flatMap((c) => c.params);
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  // Rows of one series share their patient, study and series JSON: parse once.
+  const patients = new LastParsed();
+  const studies = new LastParsed();
+  const series = new LastParsed();
+  let sent = 0;
+  let after = pager.first;
+  while (sent < limit) {
+    pager.assertOpen();
+    options.signal?.throwIfAborted();
+    const rows = await pager.page(params, after);
+    for (const row of rows) {
+      after = row.pk;
+      const entity: DicomJson = {
+        ...parse(row.ia),
+        ...patients.parse(row.pa),
+        ...studies.parse(row.sa),
+        ...series.parse(row.sea),
+      };
+      for (const tag of plan.computed) entity[tag] = computedAttribute(tag, row[`c${tag}`] ?? []);
+      if (!matches(plan.matchQuery, entity)) continue;
+      options.signal?.throwIfAborted();
+      yield findResponse(level, query, entity, options);
+      if (++sent >= limit) return;
+    }
+    if (rows.length < pager.pageSize) return;
+  }
 }

@@ -1,4 +1,4 @@
-import { type DicomJson, matches } from '@dnet/services';
+import type { DicomJson } from '@dnet/services';
 import Database from 'better-sqlite3';
 import type {
   ArchiveIndex,
@@ -12,19 +12,16 @@ import type {
 import { IndexClosedError, IndexSchemaError } from './errors.js';
 import { LEVEL_TAGS, type QueryLevel, Tag } from './query-model.js';
 import {
-  ALIAS,
   type CheckedRecord,
   checkRecord,
   columnText,
-  computedAttribute,
   computedSql,
+  type FindRow,
   FROM,
-  findResponse,
-  LastParsed,
-  LEVEL_ORDER,
+  findByPages,
+  findPageSql,
   levelColumns,
   merge,
-  parse,
   patientIdentity,
   pick,
   planFind,
@@ -134,15 +131,6 @@ interface InstanceRow {
   transfer_syntax_uid: string;
   size: number;
   attributes: string;
-}
-
-interface QueryRow {
-  pk: number;
-  pa: string;
-  sa?: string;
-  sea?: string;
-  ia?: string;
-  [computed: `c${string}`]: unknown;
 }
 
 /**
@@ -330,56 +318,14 @@ export class SqliteIndex implements ArchiveIndex {
   ): AsyncGenerator<DicomJson> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
-    const { matchQuery, conditions, computed } = planFind(
-      level,
-      query,
-      options,
-      SQLITE_DIALECT,
-      this.#pushDown,
-    );
-    const depth = LEVEL_ORDER.indexOf(level);
-    const alias = ALIAS[level];
-    const select = [`${alias}.pk AS pk`, 'p.attributes AS pa'];
-    if (depth >= 1) select.push('st.attributes AS sa');
-    if (depth >= 2) select.push('se.attributes AS sea');
-    if (depth >= 3) select.push('i.attributes AS ia');
-    for (const tag of computed) select.push(`${COMPUTED_SQL[tag]} AS c${tag}`);
-    const where = [...conditions.map((c) => c.sql), `${alias}.pk > ?`].join(' AND ');
-    const statement = this.#db.prepare(
-      `SELECT ${select.join(', ')} FROM ${FROM[level]} WHERE ${where} ORDER BY ${alias}.pk LIMIT ?`,
-    );
-    const params = conditions.flatMap((c) => c.params);
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    const patients = new LastParsed();
-    const studies = new LastParsed();
-    const series = new LastParsed();
-    let sent = 0;
-    let after = 0;
-    while (sent < limit) {
-      this.#assertOpen();
-      options.signal?.throwIfAborted();
-      // One page at a time, so the connection is free between pages (puts may
-      // interleave); keyset paging on the primary key never repeats a row.
-      const rows = statement.all(...params, after, this.#pageSize) as QueryRow[];
-      for (const row of rows) {
-        after = row.pk;
-        // The instance's own copy of patient, study and series attributes yields
-        // to the level rows (their latest values), as in the SQL columns.
-        // Rows of one series share their patient, study and series JSON: parse once.
-        const entity: DicomJson = {
-          ...parse(row.ia),
-          ...patients.parse(row.pa),
-          ...studies.parse(row.sa),
-          ...series.parse(row.sea),
-        };
-        for (const tag of computed) entity[tag] = computedAttribute(tag, row[`c${tag}`]);
-        if (!matches(matchQuery, entity)) continue;
-        options.signal?.throwIfAborted();
-        yield findResponse(level, query, entity, options);
-        if (++sent >= limit) return;
-      }
-      if (rows.length < this.#pageSize) return;
-    }
+    const plan = planFind(level, query, options, SQLITE_DIALECT, this.#pushDown);
+    const statement = this.#db.prepare(findPageSql(level, plan, COMPUTED_SQL));
+    yield* findByPages(level, query, options, plan, {
+      first: 0,
+      pageSize: this.#pageSize,
+      page: (params, after) => statement.all(...params, after, this.#pageSize) as FindRow<number>[],
+      assertOpen: () => this.#assertOpen(),
+    });
   }
 
   #putRows({ record, json, sopInstanceUid, sopClassUid, studyUid, seriesUid }: CheckedRecord) {

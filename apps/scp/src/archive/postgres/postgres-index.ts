@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type DicomJson, matches } from '@dnet/services';
+import type { DicomJson } from '@dnet/services';
 import pg from 'pg';
 import type {
   ArchiveIndex,
@@ -13,19 +13,16 @@ import type {
 import { IndexClosedError, IndexSchemaError } from '../errors.js';
 import { LEVEL_TAGS, type QueryLevel } from '../query-model.js';
 import {
-  ALIAS,
   type CheckedRecord,
   checkRecord,
-  computedAttribute,
   computedSql,
+  type FindRow,
   FROM,
-  findResponse,
-  LastParsed,
-  LEVEL_ORDER,
+  findByPages,
+  findPageSql,
   levelColumns,
   numberPlaceholders,
   POSTGRES_DIALECT,
-  parse,
   patientIdentity,
   pick,
   planFind,
@@ -145,15 +142,6 @@ interface InstanceRow {
   transfer_syntax_uid: string;
   size: string;
   attributes: DicomJson;
-}
-
-interface QueryRow {
-  pk: string;
-  pa: string;
-  sa?: string;
-  sea?: string;
-  ia?: string;
-  [computed: `c${string}`]: unknown;
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -354,53 +342,18 @@ export class PostgresIndex implements ArchiveIndex {
   ): AsyncGenerator<DicomJson> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
-    const { matchQuery, conditions, computed } = planFind(
-      level,
-      query,
-      options,
-      POSTGRES_DIALECT,
-      this.#pushDown,
-    );
-    const depth = LEVEL_ORDER.indexOf(level);
-    const alias = ALIAS[level];
-    const select = [`${alias}.pk AS pk`, 'p.attributes::text AS pa'];
-    if (depth >= 1) select.push('st.attributes::text AS sa');
-    if (depth >= 2) select.push('se.attributes::text AS sea');
-    if (depth >= 3) select.push('i.attributes::text AS ia');
-    for (const tag of computed) select.push(`${COMPUTED_SQL[tag]} AS "c${tag}"`);
-    const where = [...conditions.map((c) => c.sql), `${alias}.pk > ?`].join(' AND ');
+    const plan = planFind(level, query, options, POSTGRES_DIALECT, this.#pushDown);
     const sql = numberPlaceholders(
-      `SELECT ${select.join(', ')} FROM ${FROM[level]} WHERE ${where} ORDER BY ${alias}.pk LIMIT ?`,
+      findPageSql(level, plan, COMPUTED_SQL, (column) => `${column}::text`),
     );
-    const params = conditions.flatMap((c) => c.params);
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    const patients = new LastParsed();
-    const studies = new LastParsed();
-    const series = new LastParsed();
-    let sent = 0;
-    let after = '0';
-    while (sent < limit) {
-      this.#assertOpen();
-      options.signal?.throwIfAborted();
+    yield* findByPages(level, query, options, plan, {
+      first: '0',
+      pageSize: this.#pageSize,
       // One page per query: the connection goes back to the pool between pages.
-      const { rows } = await this.#pool.query<QueryRow>(sql, [...params, after, this.#pageSize]);
-      for (const row of rows) {
-        after = row.pk;
-        // Level rows (latest values) win over the instance's own copy, as in SqliteIndex.
-        const entity: DicomJson = {
-          ...parse(row.ia),
-          ...patients.parse(row.pa),
-          ...studies.parse(row.sa),
-          ...series.parse(row.sea),
-        };
-        for (const tag of computed) entity[tag] = computedAttribute(tag, row[`c${tag}`] ?? []);
-        if (!matches(matchQuery, entity)) continue;
-        options.signal?.throwIfAborted();
-        yield findResponse(level, query, entity, options);
-        if (++sent >= limit) return;
-      }
-      if (rows.length < this.#pageSize) return;
-    }
+      page: async (params, after) =>
+        (await this.#pool.query<FindRow<string>>(sql, [...params, after, this.#pageSize])).rows,
+      assertOpen: () => this.#assertOpen(),
+    });
   }
 }
 
