@@ -4,7 +4,8 @@
 // time so its peak RSS is its own.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { freePort, hasCommand, runTool } from '@dnet/testkit/node';
+import { freePort, hasCommand } from '@dnet/testkit/node';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import type { Corpus } from './corpus.js';
 import {
   type Finished,
@@ -93,24 +94,30 @@ function parseJson(proc: Finished): Record<string, number> {
   }
 }
 
-const dnetRoleScp: Receiver = {
-  name: 'dnet SCP',
-  calledAe: 'DNETSCP',
-  start: (port, mode, dir) =>
-    startMeasured(
-      ...nodeRole('dnet-scp.ts', [
-        '--port',
-        String(port),
-        '--mode',
-        mode,
-        '--dir',
-        dir,
-        '--max-pdu',
-        DNET_PDU,
-      ]),
-      port,
-    ),
-};
+/** The bench's dnet SCP role (services Server), with extra role arguments. */
+function dnetRoleReceiver(name: string, extra: string[] = []): Receiver {
+  return {
+    name,
+    calledAe: 'DNETSCP',
+    start: (port, mode, dir) =>
+      startMeasured(
+        ...nodeRole('dnet-scp.ts', [
+          '--port',
+          String(port),
+          '--mode',
+          mode,
+          '--dir',
+          dir,
+          '--max-pdu',
+          DNET_PDU,
+          ...extra,
+        ]),
+        port,
+      ),
+  };
+}
+
+const dnetRoleScp = dnetRoleReceiver('dnet SCP');
 
 /** dnet-scp, the app (index + files), for the write mode. */
 function dnetScpApp(extra: string[] = []): Receiver {
@@ -352,73 +359,6 @@ async function storeGroup(
   return rows;
 }
 
-/** Makes a throwaway CA and server certificate for 127.0.0.1 with openssl. */
-async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  await mkdir(dir, { recursive: true });
-  const ca = join(dir, 'ca.crt');
-  const caKey = join(dir, 'ca.key');
-  const key = join(dir, 'server.key');
-  const csr = join(dir, 'server.csr');
-  const cert = join(dir, 'server.crt');
-  const ext = join(dir, 'ext.cnf');
-  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  const steps: string[][] = [
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      caKey,
-      '-out',
-      ca,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=dnet bench CA',
-    ],
-    [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=localhost',
-    ],
-    [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      ca,
-      '-CAkey',
-      caKey,
-      '-CAcreateserial',
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-extfile',
-      ext,
-    ],
-  ];
-  for (const args of steps) {
-    const r = await runTool('openssl', args, { timeoutMs: 20_000 });
-    if (r.code !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  }
-  return { ca, cert, key };
-}
-
 /** Options of {@link compare}. */
 export interface CompareOptions {
   corpus: Corpus;
@@ -485,29 +425,14 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   );
 
   // TLS against plaintext, dnet -> dnet discarding, large objects.
+  let pki: TestPki | undefined;
   try {
-    const certs = await makeCerts(join(work, 'certs'));
-    const tlsScp: Receiver = {
-      name: 'dnet SCP over TLS',
-      calledAe: 'DNETSCP',
-      start: (port, mode, dir) =>
-        startMeasured(
-          ...nodeRole('dnet-scp.ts', [
-            '--port',
-            String(port),
-            '--mode',
-            mode,
-            '--dir',
-            dir,
-            '--max-pdu',
-            DNET_PDU,
-            '--tls',
-            `${certs.cert},${certs.key}`,
-          ]),
-          port,
-        ),
-    };
-    const tlsScu = { ...dnetScu(1, certs.ca), name: 'dnet SCU over TLS' };
+    pki = makeTestPki();
+    const tlsScp = dnetRoleReceiver('dnet SCP over TLS', [
+      '--tls',
+      `${pki.path('server.pem')},${pki.path('server.key')}`,
+    ]);
+    const tlsScu = { ...dnetScu(1, pki.path('ca.pem')), name: 'dnet SCU over TLS' };
     log('TLS against plaintext');
     rows.push(
       ...(await storeGroup(
@@ -526,6 +451,8 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     );
   } catch (err) {
     log(`TLS skipped: ${(err as Error).message}`);
+  } finally {
+    pki?.remove();
   }
 
   // The 1 GiB object, written to files by dnet-scp: its peak RSS.
