@@ -37,6 +37,20 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
   let storage: string;
   let received: string;
 
+  /** findscu -X (responses written as rsp* files) into a new folder `name`; asserts exit 0. */
+  async function findscu(
+    name: string,
+    model: '-S' | '-P' | '-W',
+    keys: string[],
+  ): Promise<{ out: string; responses: string[] }> {
+    const out = join(dir, name);
+    await runTool('mkdir', ['-p', out]);
+    const args = [model, '-X', '-aec', 'DNETSCP', ...keys.flatMap((k) => ['-k', k])];
+    const r = await runTool('findscu', [...args, '127.0.0.1', String(scp.port)], { cwd: out });
+    expect(r.code, r.stderr).toBe(0);
+    return { out, responses: (await readdir(out)).filter((f) => f.startsWith('rsp')) };
+  }
+
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-dcmtk-'));
     storage = join(dir, 'storage');
@@ -122,32 +136,13 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
   }, 90_000);
 
   it('answers findscu at the STUDY level (Study Root) and the PATIENT and IMAGE levels (Patient Root)', async () => {
-    const out = join(dir, 'find-study');
-    await runTool('mkdir', ['-p', out]);
-    const r = await runTool(
-      'findscu',
-      [
-        '-S',
-        '-X',
-        '-aec',
-        'DNETSCP',
-        '-k',
-        'QueryRetrieveLevel=STUDY',
-        '-k',
-        'PatientID=DNET1',
-        '-k',
-        'StudyInstanceUID',
-        '-k',
-        'NumberOfStudyRelatedInstances',
-        '-k',
-        'PatientName',
-        '127.0.0.1',
-        String(scp.port),
-      ],
-      { cwd: out },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const responses = (await readdir(out)).filter((f) => f.startsWith('rsp'));
+    const { out, responses } = await findscu('find-study', '-S', [
+      'QueryRetrieveLevel=STUDY',
+      'PatientID=DNET1',
+      'StudyInstanceUID',
+      'NumberOfStudyRelatedInstances',
+      'PatientName',
+    ]);
     const dnet1Studies = new Set(
       images.filter((i) => i.patientId === 'DNET1').map((i) => i.studyInstanceUid),
     );
@@ -157,56 +152,22 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
     expect(dump.stdout).toMatch(/NumberOfStudyRelatedInstances/);
     expect(dump.stdout).toMatch(/\[20\]/);
 
-    const patients = join(dir, 'find-patient');
-    await runTool('mkdir', ['-p', patients]);
-    const p = await runTool(
-      'findscu',
-      [
-        '-P',
-        '-X',
-        '-aec',
-        'DNETSCP',
-        '-k',
-        'QueryRetrieveLevel=PATIENT',
-        '-k',
-        'PatientID',
-        '-k',
-        'PatientName=ROE*',
-        '127.0.0.1',
-        String(scp.port),
-      ],
-      { cwd: patients },
-    );
-    expect(p.code, p.stderr).toBe(0);
-    expect((await readdir(patients)).filter((f) => f.startsWith('rsp'))).toHaveLength(1);
+    const patients = await findscu('find-patient', '-P', [
+      'QueryRetrieveLevel=PATIENT',
+      'PatientID',
+      'PatientName=ROE*',
+    ]);
+    expect(patients.responses).toHaveLength(1);
 
     const series = images[0]!;
-    const imagesOut = join(dir, 'find-image');
-    await runTool('mkdir', ['-p', imagesOut]);
-    const i = await runTool(
-      'findscu',
-      [
-        '-P',
-        '-X',
-        '-aec',
-        'DNETSCP',
-        '-k',
-        'QueryRetrieveLevel=IMAGE',
-        '-k',
-        `PatientID=${series.patientId}`,
-        '-k',
-        `StudyInstanceUID=${series.studyInstanceUid}`,
-        '-k',
-        `SeriesInstanceUID=${series.seriesInstanceUid}`,
-        '-k',
-        'SOPInstanceUID',
-        '127.0.0.1',
-        String(scp.port),
-      ],
-      { cwd: imagesOut },
-    );
-    expect(i.code, i.stderr).toBe(0);
-    expect((await readdir(imagesOut)).filter((f) => f.startsWith('rsp'))).toHaveLength(10);
+    const instances = await findscu('find-image', '-P', [
+      'QueryRetrieveLevel=IMAGE',
+      `PatientID=${series.patientId}`,
+      `StudyInstanceUID=${series.studyInstanceUid}`,
+      `SeriesInstanceUID=${series.seriesInstanceUid}`,
+      'SOPInstanceUID',
+    ]);
+    expect(instances.responses).toHaveLength(10);
   }, 60_000);
 
   it('refuses a query that breaks the hierarchy (a SERIES query without its Study Instance UID)', async () => {
@@ -346,30 +307,12 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
     );
     const made = await runTool('dump2dcm', ['+te', join(wl, 'c.dump'), join(wl, 'c.wl')]);
     expect(made.code, made.stderr).toBe(0);
-    const out = join(dir, 'find-wl');
-    await runTool('mkdir', ['-p', out]);
-    const r = await runTool(
-      'findscu',
-      [
-        '-W',
-        '-X',
-        '-aec',
-        'DNETSCP',
-        '-k',
-        'PatientName',
-        '-k',
-        'PatientID',
-        '-k',
-        'ScheduledProcedureStepSequence[0].Modality=MR',
-        '-k',
-        'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
-        '127.0.0.1',
-        String(scp.port),
-      ],
-      { cwd: out },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const responses = (await readdir(out)).filter((f) => f.startsWith('rsp'));
+    const { out, responses } = await findscu('find-wl', '-W', [
+      'PatientName',
+      'PatientID',
+      'ScheduledProcedureStepSequence[0].Modality=MR',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
+    ]);
     expect(responses).toHaveLength(2);
     const dumps = await Promise.all(responses.map((f) => runTool('dcmdump', [join(out, f)])));
     const text = dumps.map((d) => d.stdout).join('\n');
