@@ -74,6 +74,40 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     });
 
   /** What the index holds, read straight from PostgreSQL. */
+  /**
+   * Number of Study Related Instances of every study, from findscu -S -X at
+   * the STUDY level against `port` (asserts exit 0).
+   */
+  async function studyCounts(name: string, port: number): Promise<number[]> {
+    const out = join(dir, name);
+    await mkdir(out);
+    const r = await runTool(
+      'findscu',
+      [
+        '-S',
+        '-X',
+        '-aec',
+        AE,
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        'StudyInstanceUID',
+        '-k',
+        'NumberOfStudyRelatedInstances',
+        '127.0.0.1',
+        String(port),
+      ],
+      { cwd: out, timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const counts: number[] = [];
+    for (const f of (await readdir(out)).filter((x) => x.startsWith('rsp'))) {
+      const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
+      counts.push(Number(json['00201208']?.Value?.[0]));
+    }
+    return counts;
+  }
+
   async function rows(): Promise<Map<string, { path: string; size: number }>> {
     const r = await db.query<{ sop_instance_uid: string; path: string; size: string }>(
       'SELECT sop_instance_uid, path, size FROM instance',
@@ -151,35 +185,9 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
   }, 180_000);
 
   it('findscu through HAProxy sees all 200 instances', async () => {
-    const out = join(dir, 'find');
-    await mkdir(out);
-    const r = await runTool(
-      'findscu',
-      [
-        '-S',
-        '-X',
-        '-aec',
-        AE,
-        '-k',
-        'QueryRetrieveLevel=STUDY',
-        '-k',
-        'StudyInstanceUID',
-        '-k',
-        'NumberOfStudyRelatedInstances',
-        '127.0.0.1',
-        String(haproxy.port),
-      ],
-      { cwd: out, timeoutMs: 60_000 },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const files = (await readdir(out)).filter((f) => f.startsWith('rsp'));
-    expect(files).toHaveLength(10);
-    let total = 0;
-    for (const f of files) {
-      const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
-      total += Number(json['00201208']?.Value?.[0]);
-    }
-    expect(total).toBe(200);
+    const studies = await studyCounts('find', haproxy.port);
+    expect(studies).toHaveLength(10);
+    expect(studies.reduce((n, c) => n + c, 0)).toBe(200);
   }, 60_000);
 
   it('movescu and getscu against each node retrieve instances the other node stored', async () => {
@@ -380,32 +388,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     nodes[1] = await startNode('node-2', port);
     expect((await readdir(incoming)).filter((f) => f.startsWith('node-2~'))).toEqual([]);
     await haproxy.waitFor(['node-1', 'node-2'], 'UP');
-    const out = join(dir, 'find-after');
-    await mkdir(out);
-    const r = await runTool(
-      'findscu',
-      [
-        '-S',
-        '-X',
-        '-aec',
-        AE,
-        '-k',
-        'QueryRetrieveLevel=STUDY',
-        '-k',
-        'StudyInstanceUID',
-        '-k',
-        'NumberOfStudyRelatedInstances',
-        '127.0.0.1',
-        String(port),
-      ],
-      { cwd: out, timeoutMs: 60_000 },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    let total = 0;
-    for (const f of (await readdir(out)).filter((x) => x.startsWith('rsp'))) {
-      const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
-      total += Number(json['00201208']?.Value?.[0]);
-    }
-    expect(total).toBe(360);
+    const studies = await studyCounts('find-after', port);
+    expect(studies.reduce((n, c) => n + c, 0)).toBe(360);
   }, 120_000);
 });
