@@ -1,4 +1,5 @@
 import { packageName } from '@dnet/services';
+import { youngGenerationCollector } from './heap.js';
 import { main } from './main.js';
 
 // SIGINT / SIGTERM: stop accepting, finish what is in flight, close the database.
@@ -16,4 +17,6 @@ process.exitCode = await main(process.argv.slice(2), {
   err: (line) => process.stderr.write(`${line}\n`),
   services: packageName,
   signal: stop.signal,
+  // Bounds the socket read buffers awaiting collection while objects arrive (heap.ts).
+  collectYoungGeneration: youngGenerationCollector(),
 });

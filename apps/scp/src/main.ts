@@ -15,6 +15,11 @@ export interface Io {
   log?: { write(line: string): void };
   /** Stops the server when aborted (the CLI aborts it on SIGINT and SIGTERM). */
   signal?: AbortSignal;
+  /**
+   * Runs one young-generation collection; the server calls it every 8 MiB
+   * received (the CLI passes `youngGenerationCollector()` of `heap.ts`).
+   */
+  collectYoungGeneration?: () => void;
   /** Called once the server listens (tests read the port from it). */
   onListening?: (scp: RunningScp, config: ScpConfig) => void;
 }
@@ -89,7 +94,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (io.signal?.aborted) return 0;
   let scp: RunningScp;
   try {
-    scp = await startScp(config, logger);
+    scp = await startScp(
+      config,
+      logger,
+      io.collectYoungGeneration ? { collectYoungGeneration: io.collectYoungGeneration } : {},
+    );
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');
     io.err(`dnet-scp: cannot start: ${(error as Error).message}`);

@@ -27,6 +27,7 @@ import {
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { GcPacer } from './heap.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
@@ -51,6 +52,17 @@ export interface RunningScp {
    * the configured deadline (then abort what is left), close the database.
    */
   close(): Promise<void>;
+}
+
+/** Process-level settings of {@link startScp} (the CLI's; tests and embedders leave them out). */
+export interface StartOptions {
+  /**
+   * Runs one young-generation collection (`youngGenerationCollector()` of
+   * `heap.ts`). When given, it is called each time 8 MiB more data set bytes
+   * have been received (all associations together), which bounds the socket
+   * read buffers awaiting collection (see `heap.ts`).
+   */
+  collectYoungGeneration?: () => void;
 }
 
 /**
@@ -129,7 +141,11 @@ function identityVerifierFor(config: ScpConfig) {
  * await scp.close();
  * ```
  */
-export async function startScp(config: ScpConfig, logger: Logger): Promise<RunningScp> {
+export async function startScp(
+  config: ScpConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningScp> {
   const storage = new LocalStorage(
     config.storage,
     config.nodeId === undefined ? {} : { nodeId: config.nodeId },
@@ -161,7 +177,13 @@ export async function startScp(config: ScpConfig, logger: Logger): Promise<Runni
         readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
       })
     : undefined;
-  const store = createStoreHandler({ storage, index, logger });
+  const pacer = options.collectYoungGeneration && new GcPacer(options.collectYoungGeneration);
+  const store = createStoreHandler({
+    storage,
+    index,
+    logger,
+    ...(pacer && { received: (bytes: number) => pacer.received(bytes) }),
+  });
   const { find, move, get } = createQueryHandlers({
     index,
     storage,

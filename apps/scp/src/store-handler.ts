@@ -36,6 +36,11 @@ export interface StoreHandlerOptions {
   logger: Logger;
   /** Bytes of each data set's beginning kept to index it (default 1 MiB, `DEFAULT_MAX_HEAD_BYTES`). */
   maxHeadBytes?: number;
+  /**
+   * Called with the length of each data set chunk as it arrives (the CLI paces
+   * young-generation collections with it: `GcPacer` in `heap.ts`).
+   */
+  received?: (bytes: number) => void;
 }
 
 const UID_TAGS = {
@@ -95,7 +100,7 @@ export function createStoreHandler(
   context: RequestContext,
   signal: AbortSignal,
 ) => Promise<StoreStatus> {
-  const { storage, index, logger } = options;
+  const { storage, index, logger, received } = options;
   const maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
   return async (instance, context, signal) => {
     const started = performance.now();
@@ -165,6 +170,7 @@ export function createStoreHandler(
     try {
       for await (const chunk of instance.dataSet) {
         bytes += chunk.length;
+        received?.(chunk.length);
         if (!headCut && !headDone) {
           if (headBytes + chunk.length <= maxHead) {
             head.push(chunk);

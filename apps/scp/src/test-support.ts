@@ -1,4 +1,4 @@
-import { main } from './main.js';
+import { type Io, main } from './main.js';
 import type { RunningScp } from './scp.js';
 
 /** dnet-scp started in-process by {@link startInProcess}. */
@@ -15,8 +15,14 @@ export interface InProcessScp {
   stop(): Promise<number>;
 }
 
-/** Runs `main()` with `args` until {@link InProcessScp.stop}; rejects if it does not listen within 10 s. */
-export async function startInProcess(args: string[]): Promise<InProcessScp> {
+/**
+ * Runs `main()` with `args` until {@link InProcessScp.stop}; rejects if it does not listen within 10 s.
+ * `io` adds the process-level hooks the CLI passes (e.g. `collectYoungGeneration`).
+ */
+export async function startInProcess(
+  args: string[],
+  io: Pick<Io, 'collectYoungGeneration'> = {},
+): Promise<InProcessScp> {
   const stop = new AbortController();
   const logs: Record<string, unknown>[] = [];
   const out: string[] = [];
@@ -32,6 +38,7 @@ export async function startInProcess(args: string[]): Promise<InProcessScp> {
     signal: stop.signal,
     log: { write: (line: string) => void logs.push(JSON.parse(line)) },
     onListening: (scp) => listening(scp),
+    ...io,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const scp = await Promise.race([

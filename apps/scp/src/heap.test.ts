@@ -1,0 +1,124 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { runInNewContext } from 'node:vm';
+import { DataSet, readPart10Header } from '@dnet/dataset';
+import { Client, storage as storageContexts } from '@dnet/services';
+import { tcp } from '@dnet/transport-tcp';
+import { describe, expect, it } from 'vitest';
+import { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './heap.js';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
+import { startInProcess } from './test-support.js';
+
+describe('GcPacer', () => {
+  it('collects once each time the interval is reached, all callers together', () => {
+    let runs = 0;
+    const pacer = new GcPacer(() => runs++, 10);
+    pacer.received(4);
+    pacer.received(5);
+    expect(runs).toBe(0);
+    pacer.received(1); // 10 bytes
+    expect(runs).toBe(1);
+    pacer.received(9);
+    expect(runs).toBe(1);
+    pacer.received(64); // one chunk larger than the interval: one collection, count restarts
+    expect(runs).toBe(2);
+    pacer.received(9);
+    expect(runs).toBe(2);
+    expect(pacer.collections).toBe(2);
+  });
+
+  it('defaults to 8 MiB and refuses an interval that is not positive', () => {
+    let runs = 0;
+    const pacer = new GcPacer(() => runs++);
+    pacer.received(YOUNG_GC_EVERY_BYTES - 1);
+    expect(runs).toBe(0);
+    pacer.received(1);
+    expect(runs).toBe(1);
+    expect(() => new GcPacer(() => undefined, 0)).toThrow(RangeError);
+    expect(() => new GcPacer(() => undefined, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('youngGenerationCollector', () => {
+  it('runs a young-generation collection (a minor GC entry is observed)', async () => {
+    const collect = youngGenerationCollector();
+    const seen = new Promise<void>((resolve) => {
+      const observer = new PerformanceObserver((list) => {
+        const minor = list
+          .getEntries()
+          .some(
+            (e) =>
+              (e as { detail?: { kind?: number } }).detail?.kind ===
+              constants.NODE_PERFORMANCE_GC_MINOR,
+          );
+        if (minor) {
+          observer.disconnect();
+          resolve();
+        }
+      });
+      observer.observe({ entryTypes: ['gc'] });
+    });
+    collect();
+    await seen;
+  });
+
+  it('leaves no gc function on the global object nor in contexts created afterwards', () => {
+    const before = typeof (globalThis as { gc?: unknown }).gc;
+    youngGenerationCollector();
+    expect(typeof (globalThis as { gc?: unknown }).gc).toBe(before);
+    if (before === 'undefined') expect(runInNewContext('typeof gc')).toBe('undefined');
+  });
+});
+
+describe('dnet-scp with a young-generation collector', () => {
+  it('collects while a 10 MiB object arrives and stores it unchanged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-heap-'));
+    const real = youngGenerationCollector();
+    let collections = 0;
+    const scp = await startInProcess(
+      ['--host', '127.0.0.1', '--port', '0', '--storage', join(dir, 'storage')],
+      {
+        collectYoungGeneration: () => {
+          collections++;
+          real();
+        },
+      },
+    );
+    try {
+      const pixels = new Uint8Array(10 * 1024 * 1024);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) & 0xff;
+      const ds = new DataSet();
+      ds.setString('SOPClassUID', CT_IMAGE_STORAGE, 'UI');
+      ds.setString('SOPInstanceUID', '2.25.4242.3', 'UI');
+      ds.setString('StudyInstanceUID', '2.25.4242.1', 'UI');
+      ds.setString('SeriesInstanceUID', '2.25.4242.2', 'UI');
+      ds.setBytes('PixelData', pixels, 'OW');
+      const client = await Client.connect({
+        transport: tcp(),
+        host: '127.0.0.1',
+        port: scp.port,
+        callingAeTitle: 'TESTSCU',
+        calledAeTitle: 'DNETSCP',
+        contexts: [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])],
+      });
+      try {
+        expect((await client.store(ds)).status).toBe(0);
+      } finally {
+        await client.release();
+      }
+      expect(collections).toBeGreaterThanOrEqual(1);
+      const file = await readFile(
+        join(dir, 'storage', '2.25.4242.1', '2.25.4242.2', '2.25.4242.3.dcm'),
+      );
+      const header = readPart10Header(file);
+      expect(header.transferSyntaxUid).toBe(EXPLICIT_VR_LE);
+      // The pixel data is the file's last 10 MiB, byte for byte.
+      expect(Buffer.compare(file.subarray(file.length - pixels.length), pixels)).toBe(0);
+    } finally {
+      await scp.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
