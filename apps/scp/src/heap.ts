@@ -9,12 +9,15 @@ import { runInNewContext } from 'node:vm';
 // about 32 MB of such buffers are pending (a fixed limit of V8's, not a flag).
 // Receiving a 1 GiB object then peaked at ~109 MB against ~63 MB idle (issue
 // #12 asks < 100 MB). So the CLI asks V8 for a scavenge each time
-// YOUNG_GC_EVERY_BYTES more data set bytes have arrived: the peak dropped to
-// ~89 MB, at the same CPU per GiB (scavenges are cheap here: little survives).
-// A young generation kept small instead (`--semi-space-growth-factor=1`)
-// helped the 1 GiB object a little more but cost RSS and CPU with several
-// small objects in flight (their buffers then outlive a scavenge and are
-// promoted), so the young generation is left as V8 sizes it.
+// YOUNG_GC_EVERY_BYTES more data set bytes have arrived (~128 per GiB, median
+// pause 0.4-1 ms: little survives them): the peak dropped to ~88 MB
+// for about 5 % more CPU per GiB (2.28 -> 2.40 s, medians of 10 alternating
+// runs on a shared 2-core machine, within their spread). Every 16 MiB: ~96 MB,
+// no less CPU measured. A young generation kept small instead
+// (`--semi-space-growth-factor=1`) helped the 1 GiB object a little more but
+// cost RSS and CPU with several small objects in flight (their buffers then
+// outlive a scavenge and are promoted), so the young generation is left as V8
+// sizes it.
 
 /** Data set bytes received (all associations together) between two scavenges: 8 MiB. */
 export const YOUNG_GC_EVERY_BYTES = 8 * 1024 * 1024;
