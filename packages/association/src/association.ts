@@ -812,6 +812,16 @@ export class Association extends EventEmitter<AssociationEventMap> {
   /** Bytes written since the transport last reported room (see `#mustDrain`). */
   #unflushed = 0;
 
+  /**
+   * True when nothing is being written and the transport has handed every
+   * byte written so far to the operating system: the memory of data sets
+   * sent so far may be reused. False when unknown (a transport without
+   * `flushed`, such as the in-memory one, or no connection).
+   */
+  get flushed(): boolean {
+    return this.#writeTail === undefined && this.#connection?.flushed?.() === true;
+  }
+
   // ----- DIMSE --------------------------------------------------------------
 
   /**

@@ -121,6 +121,11 @@ class SocketConnection implements Connection {
     this.#socket.uncork();
   };
 
+  flushed(): boolean {
+    // Node's Writable counts a chunk until the OS has taken all of it (TLS: until it is encrypted).
+    return this.#socket.writableLength === 0;
+  }
+
   drained(): Promise<void> {
     if (this.#destroyed) return Promise.reject(this.#error ?? new ConnectionClosedError());
     const socket = this.#socket;
