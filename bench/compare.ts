@@ -47,8 +47,18 @@ export interface Plan {
   concurrentPerAssociation: number;
   /** Run dcmjs-dimse on the large objects too (about 5 MB/s: too slow for the full mode). */
   dcmjsLarge: boolean;
-  /** Small images sent untimed before each timed store run (0: none). */
+  /**
+   * Small images stored untimed before each timed store run, into the same
+   * receiver (0: none): by the dnet SCU itself, in the same process; for
+   * other senders as a separate run when the receiver is a dnet process.
+   */
   warmup: number;
+  /** The same for a non-dnet sender into a non-dnet receiver (no JIT to warm). */
+  warmupNative: number;
+  /** C-ECHOs sent untimed by the echo role before its timed echoes. */
+  echoWarmup: number;
+  /** Associations made untimed by the assoc role before its timed ones. */
+  assocWarmup: number;
   /** Rows and columns of the images of the concurrency check. */
   concurrentImageSize: number;
 }
@@ -59,6 +69,8 @@ type Mode = 'discard' | 'write';
 interface Receiver {
   name: string;
   calledAe: string;
+  /** A Node process (its JIT wants the full warm-up), not native code. */
+  jit: boolean;
   start(port: number, mode: Mode, dir: string): Promise<MeasuredServer>;
 }
 
@@ -84,6 +96,11 @@ interface SendResult {
 
 const DCMTK_PDU = '131072';
 const DNET_PDU = String(1 << 20);
+/** Max PDU of the in-memory large-object row, both sides. */
+const DNET_LARGE_PDU = String(4 << 20);
+/** Name of the in-memory large-object row (sender -> receiver, mode, suffix; report.ts reads it). */
+export const LARGE_IN_MEMORY =
+  'dnet SCU (data set in memory) -> dnet SCP, discarding, max PDU 4 MiB';
 
 function parseJson(proc: Finished): Record<string, number> {
   const line = proc.stdout.trim().split('\n').pop() ?? '';
@@ -95,13 +112,14 @@ function parseJson(proc: Finished): Record<string, number> {
 }
 
 /** The bench's dnet SCP role (services Server), with extra role arguments. */
-function dnetRoleReceiver(name: string, extra: string[] = []): Receiver {
+function dnetRoleReceiver(name: string, extra: string[] = [], maxPdu = DNET_PDU): Receiver {
   return {
     name,
     calledAe: 'DNETSCP',
+    jit: true,
     start: (port, mode, dir) =>
       startMeasured(
-        ...nodeRole('dnet-scp.ts', [
+        ...nodeRole('dnet-scp', [
           '--port',
           String(port),
           '--mode',
@@ -109,7 +127,7 @@ function dnetRoleReceiver(name: string, extra: string[] = []): Receiver {
           '--dir',
           dir,
           '--max-pdu',
-          DNET_PDU,
+          maxPdu,
           ...extra,
         ]),
         port,
@@ -124,6 +142,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
   return {
     name: 'dnet-scp',
     calledAe: 'DNETSCP',
+    jit: true,
     start: (port, _mode, dir) =>
       startMeasured(
         process.execPath,
@@ -150,6 +169,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
 const storescp: Receiver = {
   name: 'storescp',
   calledAe: 'STORESCP',
+  jit: false,
   start: (port, mode, dir) =>
     startMeasured(
       'storescp',
@@ -166,7 +186,7 @@ function dnetScu(window: number, tlsCa?: string): Sender {
     warmsItself: true,
     async send(port, calledAe, listFile, _files, warmList) {
       const proc = await runMeasured(
-        ...nodeRole('dnet-scu.ts', [
+        ...nodeRole('dnet-scu', [
           ...(warmList ? ['--warmup', warmList] : []),
           '--op',
           'store',
@@ -181,6 +201,46 @@ function dnetScu(window: number, tlsCa?: string): Sender {
           '--max-pdu',
           DNET_PDU,
           ...(tlsCa ? ['--tls', tlsCa] : []),
+        ]),
+      );
+      const r = parseJson(proc);
+      return { ms: r.ms ?? Number.NaN, proc, failed: r.failed ?? 0 };
+    },
+  };
+}
+
+/**
+ * The dnet SCU storing data sets built in memory: as many objects as the
+ * corpus has files, each `mib` MiB of Pixel Data (one buffer kept for all,
+ * distinct SOP Instance UIDs in every run), so that what is sent comes from
+ * memory like the socket ceiling's writes. Warms itself with `warm` small
+ * in-memory images into the same receiver.
+ */
+function dnetMemoryScu(mib: number, maxPdu: string, warm: number): Sender {
+  let sends = 0;
+  return {
+    name: 'dnet SCU (data set in memory)',
+    warmsItself: true,
+    async send(port, calledAe, _list, files) {
+      sends++;
+      const proc = await runMeasured(
+        ...nodeRole('dnet-scu', [
+          '--op',
+          'store-memory',
+          '--warm',
+          String(warm),
+          '--port',
+          String(port),
+          '--aet',
+          calledAe,
+          '--count',
+          String(files.length),
+          '--mib',
+          String(mib),
+          '--uid-prefix',
+          `2.25.1234567890.9.${sends}`,
+          '--max-pdu',
+          maxPdu,
         ]),
       );
       const r = parseJson(proc);
@@ -210,7 +270,7 @@ const dcmjs: Sender = {
   name: 'dcmjs-dimse',
   async send(port, calledAe, listFile) {
     const proc = await runMeasured(
-      ...nodeRole('dcmjs-scu.ts', ['--port', String(port), '--files', listFile, '--aet', calledAe]),
+      ...nodeRole('dcmjs-scu', ['--port', String(port), '--files', listFile, '--aet', calledAe]),
       { timeoutMs: 300_000 },
     );
     const r = parseJson(proc);
@@ -223,6 +283,8 @@ interface StoreConfig {
   sender: Sender;
   receiver: Receiver;
   mode: Mode;
+  /** Appended to the row's name (e.g. ", max PDU 4 MiB"). */
+  suffix?: string;
 }
 
 function median(values: number[]): number | undefined {
@@ -248,6 +310,9 @@ async function storeGroup(
   await writeFile(listFile, files.join('\n'));
   const warmList = warmFiles.length ? join(work, 'warmup.list') : undefined;
   if (warmList) await writeFile(warmList, warmFiles.join('\n'));
+  const nativeWarm = warmFiles.slice(0, warmNative);
+  const nativeWarmList = nativeWarm.length ? join(work, 'warmup-native.list') : undefined;
+  if (nativeWarmList) await writeFile(nativeWarmList, nativeWarm.join('\n'));
   interface Acc {
     mbs: number[];
     ips: number[];
@@ -258,23 +323,18 @@ async function storeGroup(
   }
   const accs = new Map<string, Acc>();
   const keyOf = (c: StoreConfig) =>
-    `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
+    `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}${c.suffix ?? ''}`;
   const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
   for (let run = 0; run < runs; run++) {
     if (ceilingBytes > 0) {
       const port = await freePort();
       // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
       const server = await startMeasured(
-        ...nodeRole('../socket-ceiling.ts', ['--serve', String(port)]),
+        ...nodeRole('socket-ceiling', ['--serve', String(port)]),
         port,
       );
       const push = await runMeasured(
-        ...nodeRole('../socket-ceiling.ts', [
-          '--push',
-          String(port),
-          '--bytes',
-          String(ceilingBytes),
-        ]),
+        ...nodeRole('socket-ceiling', ['--push', String(port), '--bytes', String(ceilingBytes)]),
       );
       const stopped = await server.stop();
       const r = parseJson(push);
@@ -295,10 +355,16 @@ async function storeGroup(
         let server: MeasuredServer | undefined;
         try {
           server = await config.receiver.start(await freePort(), config.mode, out);
-          // Warm-up, untimed: a few small images first, so that dnet's JIT
-          // compiled code is measured, as in a long-lived SCP or client.
-          if (warmList && !config.sender.warmsItself) {
-            await config.sender.send(server.port, config.receiver.calledAe, warmList, warmFiles);
+          // Warm-up, untimed, into this receiver: small images first, so that
+          // dnet's JIT-compiled code is measured, as in a long-lived SCP or
+          // client. A dnet sender warms itself (same process, the full list);
+          // another sender sends the full list as a run of its own when the
+          // receiver is a dnet process, a few images otherwise.
+          if (!config.sender.warmsItself) {
+            const [list, listed] = config.receiver.jit
+              ? [warmList, warmFiles]
+              : [nativeWarmList, nativeWarm];
+            if (list) await config.sender.send(server.port, config.receiver.calledAe, list, listed);
           }
           const result = await config.sender.send(
             server.port,
@@ -369,18 +435,39 @@ export interface CompareOptions {
 
 /** Files sent untimed before each timed store run (set by {@link compare}). */
 let warmFiles: string[] = [];
+/** How many of them a non-dnet sender sends into a non-dnet receiver. */
+let warmNative = 0;
 
 /** Every comparison of the issue; rows in report order. */
 export async function compare({ corpus, plan, work, log }: CompareOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  warmFiles = corpus.small.slice(0, plan.warmup);
+  warmFiles = corpus.warm.slice(0, plan.warmup);
+  warmNative = plan.warmupNative;
   const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
   if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');
   const app = dnetScpApp();
-  const pairs = (modes: Mode[], withWindow: boolean, withDcmjs: boolean): StoreConfig[] => {
+  const largeMiB = corpus.large.length
+    ? Math.round(corpus.largeBytes / corpus.large.length / 2 ** 20)
+    : 0;
+  const pairs = (
+    modes: Mode[],
+    withWindow: boolean,
+    withDcmjs: boolean,
+    withMemory = false,
+  ): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
       out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      if (withMemory && mode === 'discard') {
+        // Like with like against the ceiling (which writes from memory): the
+        // data set in memory, 4 MiB PDUs on both sides.
+        out.push({
+          sender: dnetMemoryScu(largeMiB, DNET_LARGE_PDU, plan.warmup),
+          receiver: dnetRoleReceiver('dnet SCP', [], DNET_LARGE_PDU),
+          mode,
+          suffix: ', max PDU 4 MiB',
+        });
+      }
       if (withWindow) {
         out.push({ sender: dnetScu(8), receiver: mode === 'write' ? app : dnetRoleScp, mode });
       }
@@ -403,7 +490,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'large',
       corpus.large,
       corpus.largeBytes,
-      pairs(['discard', 'write'], false, plan.dcmjsLarge),
+      pairs(['discard', 'write'], false, plan.dcmjsLarge, true),
       plan.runs,
       work,
       corpus.largeBytes,
@@ -475,6 +562,16 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   return rows;
 }
 
+/** C-ECHOs outstanding at once in the windowed C-ECHO row. */
+const ECHO_WINDOW = 8;
+/** Associations under way at once in the parallel associations row. */
+const ASSOC_PARALLEL = 8;
+/** Names of the C-ECHO and association rows (report.ts reads them for the targets). */
+export const ECHO_SERIAL = 'dnet SCU -> dnet SCP: C-ECHO round trips, one association';
+export const ECHO_WINDOWED = `dnet SCU -> dnet SCP: C-ECHO round trips, one association, ${ECHO_WINDOW} outstanding (asynchronous operations window ${ECHO_WINDOW})`;
+export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, one process';
+export const ASSOC_PARALLELED = `dnet SCU -> dnet SCP: associate + echo + release, ${ASSOC_PARALLEL} associations under way, one process`;
+
 /** C-ECHO, associations, C-FIND and the concurrent-association check. */
 async function control(
   plan: Plan,
@@ -484,23 +581,42 @@ async function control(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const scu = (args: string[], timeoutMs = 120_000) =>
-    runMeasured(...nodeRole('dnet-scu.ts', args), { timeoutMs });
+    runMeasured(...nodeRole('dnet-scu', args), { timeoutMs });
 
-  log(`C-ECHO: ${plan.echoes} on one association; ${plan.associations} associations`);
+  log(
+    `C-ECHO: ${plan.echoes} on one association, 1 and ${ECHO_WINDOW} outstanding; ${plan.associations} associations, 1 and ${ASSOC_PARALLEL} under way (warm-up ${plan.echoWarmup} echoes, ${plan.assocWarmup} associations)`,
+  );
   const echo: number[] = [];
+  const echoWindow: number[] = [];
   const pingpong: number[] = [];
   const echoDcmtk: number[] = [];
   const assoc: number[] = [];
+  const assocParallel: number[] = [];
   const echoRss: number[] = [];
+  const parallelRss: number[] = [];
   const serverRss: number[] = [];
   for (let run = 0; run < plan.runs; run++) {
     const port = await freePort();
     const server = await dnetRoleScp.start(port, 'discard', work);
-    try {
+    // Each measured process warms itself first (untimed, into this server).
+    const echoRun = async (window: number, into: number[]) => {
       const e = parseJson(
-        await scu(['--op', 'echo', '--port', String(port), '--count', String(plan.echoes)]),
+        await scu([
+          '--op',
+          'echo',
+          '--port',
+          String(port),
+          '--count',
+          String(plan.echoes),
+          '--warm',
+          String(plan.echoWarmup),
+          '--window',
+          String(window),
+        ]),
       );
-      echo.push(plan.echoes / ((e.loopMs ?? Number.NaN) / 1000));
+      into.push(plan.echoes / ((e.loopMs ?? Number.NaN) / 1000));
+    };
+    const assocRun = async (parallel: number, into: number[], rss: number[]) => {
       const a = await scu([
         '--op',
         'assoc',
@@ -508,10 +624,20 @@ async function control(
         String(port),
         '--count',
         String(plan.associations),
+        '--warm',
+        String(plan.assocWarmup),
+        '--parallel',
+        String(parallel),
       ]);
       const ar = parseJson(a);
-      assoc.push(plan.associations / ((ar.ms ?? Number.NaN) / 1000));
-      echoRss.push(a.rssMb);
+      into.push(plan.associations / ((ar.ms ?? Number.NaN) / 1000));
+      rss.push(a.rssMb);
+    };
+    try {
+      await echoRun(1, echo);
+      await echoRun(ECHO_WINDOW, echoWindow);
+      await assocRun(1, assoc, echoRss);
+      await assocRun(ASSOC_PARALLEL, assocParallel, parallelRss);
     } catch (err) {
       log(`  echo run ${run + 1} FAILED: ${(err as Error).message.slice(0, 300)}`);
     } finally {
@@ -520,13 +646,20 @@ async function control(
     {
       const p3 = await freePort();
       const sink = await startMeasured(
-        ...nodeRole('socket.ts', ['--serve', String(p3), '--echo']),
+        ...nodeRole('socket', ['--serve', String(p3), '--echo']),
         p3,
       );
       try {
         const pp = parseJson(
           await runMeasured(
-            ...nodeRole('socket.ts', ['--pingpong', String(p3), '--count', String(plan.echoes)]),
+            ...nodeRole('socket', [
+              '--pingpong',
+              String(p3),
+              '--count',
+              String(plan.echoes),
+              '--warm',
+              String(plan.echoWarmup),
+            ]),
           ),
         );
         pingpong.push(plan.echoes / ((pp.ms ?? Number.NaN) / 1000));
@@ -573,12 +706,16 @@ async function control(
     'round trips/s',
     pingpong,
   );
-  put('echo', 'dnet SCU -> dnet SCP: C-ECHO round trips, one association', 'echo/s', echo, {
+  put('echo', ECHO_SERIAL, 'echo/s', echo, {
     receiverRssMb: median(serverRss),
   });
+  put('echo', ECHO_WINDOWED, 'echo/s', echoWindow);
   put('echo', 'echoscu --repeat -> storescp (process start-up included)', 'echo/s', echoDcmtk);
-  put('echo', 'dnet SCU -> dnet SCP: associate + echo + release, one process', 'assoc/s', assoc, {
+  put('echo', ASSOC_SERIAL, 'assoc/s', assoc, {
     senderRssMb: median(echoRss),
+  });
+  put('echo', ASSOC_PARALLELED, 'assoc/s', assocParallel, {
+    senderRssMb: median(parallelRss),
   });
 
   // C-FIND: dnet-scp's index populated with findMatches tiny images.
@@ -606,7 +743,8 @@ async function control(
       if (pop.count !== plan.findMatches)
         throw new Error(`populated ${pop.count} of ${plan.findMatches}`);
       for (let run = 0; run < plan.runs; run++) {
-        const f = parseJson(await scu(['--op', 'find', '--port', String(port)]));
+        // One full C-FIND untimed first (same process), then the timed one.
+        const f = parseJson(await scu(['--op', 'find', '--port', String(port), '--warm', '1']));
         if (f.count !== plan.findMatches) throw new Error(`C-FIND returned ${f.count} matches`);
         latency.push(f.firstMs ?? Number.NaN);
         rate.push((f.count ?? 0) / ((f.loopMs ?? Number.NaN) / 1000));
