@@ -14,6 +14,16 @@ import {
   runMeasured,
   startMeasured,
 } from './measure.js';
+import {
+  ASSOC_PARALLEL,
+  ASSOC_PARALLELED,
+  ASSOC_SERIAL,
+  CEILING,
+  ECHO_SERIAL,
+  ECHO_WINDOW,
+  ECHO_WINDOWED,
+  LARGE_IN_MEMORY,
+} from './rows.js';
 import { summarize } from './stats.js';
 
 /** One figure of the comparison, with the peak RSS of each role. */
@@ -98,9 +108,6 @@ const DCMTK_PDU = '131072';
 const DNET_PDU = String(1 << 20);
 /** Max PDU of the in-memory large-object row, both sides. */
 const DNET_LARGE_PDU = String(4 << 20);
-/** Name of the in-memory large-object row (sender -> receiver, mode, suffix; report.ts reads it). */
-export const LARGE_IN_MEMORY =
-  'dnet SCU (data set in memory) -> dnet SCP, discarding, max PDU 4 MiB';
 
 function parseJson(proc: Finished): Record<string, number> {
   const line = proc.stdout.trim().split('\n').pop() ?? '';
@@ -283,8 +290,8 @@ interface StoreConfig {
   sender: Sender;
   receiver: Receiver;
   mode: Mode;
-  /** Appended to the row's name (e.g. ", max PDU 4 MiB"). */
-  suffix?: string;
+  /** The row's name, if not "sender -> receiver, mode". */
+  name?: string;
 }
 
 function median(values: number[]): number | undefined {
@@ -325,7 +332,8 @@ async function storeGroup(
   }
   const accs = new Map<string, Acc>();
   const keyOf = (c: StoreConfig) =>
-    `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}${c.suffix ?? ''}`;
+    c.name ??
+    `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
   const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
   for (let run = 0; run < runs; run++) {
     if (ceilingBytes > 0) {
@@ -422,7 +430,7 @@ async function storeGroup(
       ...(acc.note && { note: acc.note }),
     };
   };
-  if (ceilingBytes > 0) rows.push(row('node net.Socket -> net.Socket (ceiling)', ceiling));
+  if (ceilingBytes > 0) rows.push(row(CEILING, ceiling));
   for (const [key, acc] of accs) rows.push(row(key, acc));
   return rows;
 }
@@ -467,7 +475,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
           sender: dnetMemoryScu(largeMiB, DNET_LARGE_PDU, plan.warmup),
           receiver: dnetRoleReceiver('dnet SCP', [], DNET_LARGE_PDU),
           mode,
-          suffix: ', max PDU 4 MiB',
+          name: LARGE_IN_MEMORY,
         });
       }
       if (withWindow) {
@@ -567,16 +575,6 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   rows.push(...(await control(plan, work, haveDcmtk, log)));
   return rows;
 }
-
-/** C-ECHOs outstanding at once in the windowed C-ECHO row. */
-const ECHO_WINDOW = 8;
-/** Associations under way at once in the parallel associations row. */
-const ASSOC_PARALLEL = 8;
-/** Names of the C-ECHO and association rows (report.ts reads them for the targets). */
-export const ECHO_SERIAL = 'dnet SCU -> dnet SCP: C-ECHO round trips, one association';
-export const ECHO_WINDOWED = `dnet SCU -> dnet SCP: C-ECHO round trips, one association, ${ECHO_WINDOW} outstanding (asynchronous operations window ${ECHO_WINDOW})`;
-export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, one process';
-export const ASSOC_PARALLELED = `dnet SCU -> dnet SCP: associate + echo + release, ${ASSOC_PARALLEL} associations under way, one process`;
 
 /** C-ECHO, associations, C-FIND and the concurrent-association check. */
 async function control(

@@ -1,14 +1,16 @@
 // The table and the ratios of `pnpm bench`, as text for the terminal and as
 // Markdown for BENCHMARKS.md.
 import { cpus, totalmem } from 'node:os';
+import type { Row } from './compare.js';
 import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,
+  CEILING,
   ECHO_SERIAL,
   ECHO_WINDOWED,
+  LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
-  type Row,
-} from './compare.js';
+} from './rows.js';
 
 /** The machine, from os.cpus() and os.totalmem(). */
 export function machine(): string {
@@ -85,14 +87,14 @@ export function targets(rows: Row[]): Target[] {
     return okA ? { v: va, which: a[1] } : { v: undefined, which: '' };
   };
   // Like with like: the ceiling writes from memory, so does this row.
-  const ceiling = m('large', 'node net.Socket -> net.Socket (ceiling)');
+  const ceiling = m('large', CEILING);
   ratioTarget(
     'large, dnet -> dnet discarding vs the socket ceiling (data set in memory, max PDU 4 MiB)',
     m('large', LARGE_IN_MEMORY),
     ceiling,
     0.8,
   );
-  const fromFiles = ratio(m('large', 'dnet SCU -> dnet SCP, discarding'), ceiling);
+  const fromFiles = ratio(m('large', LARGE_FROM_FILES), ceiling);
   out.push({
     what: 'large, dnet -> dnet discarding vs the socket ceiling, sender reading files (max PDU 1 MiB)',
     value: fromFiles === undefined ? '—' : `${fromFiles.toFixed(2)} x`,
@@ -162,7 +164,7 @@ export function targets(rows: Row[]): Target[] {
 /** Ratios of interest that are not targets: against DCMTK and the ceiling. */
 export function ratios(rows: Row[]): string[] {
   const lines: string[] = [];
-  const ceiling = find(rows, 'large', 'node net.Socket -> net.Socket (ceiling)')?.median;
+  const ceiling = find(rows, 'large', CEILING)?.median;
   for (const group of ['large', 'small']) {
     for (const mode of ['discarding', 'writing files']) {
       const dcmtk = find(rows, group, `storescu -> storescp, ${mode}`);
