@@ -16,6 +16,7 @@ export const ROLE_SOURCES = {
   'dnet-scp': 'bench/roles/dnet-scp.ts',
   'dcmjs-scu': 'bench/roles/dcmjs-scu.ts',
   socket: 'bench/roles/socket.ts',
+  objects: 'bench/roles/objects.ts',
   'socket-ceiling': 'bench/socket-ceiling.ts',
 } as const satisfies Record<string, string>;
 

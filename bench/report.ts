@@ -6,10 +6,13 @@ import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,
   CEILING,
+  DURABLE_COMMIT,
+  DURABLE_WRITE,
   ECHO_SERIAL,
   ECHO_WINDOWED,
   LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
+  OBJECTS_FLOOR,
 } from './rows.js';
 
 /** The machine, from os.cpus() and os.totalmem(). */
@@ -130,6 +133,28 @@ export function targets(rows: Row[]): Target[] {
       2,
     );
   }
+  // What this machine allows at all (bench/floors.ts), against the same DCMTK rows.
+  const info = (what: string, r: number | undefined) =>
+    out.push({
+      what,
+      value: r === undefined ? '—' : `${r.toFixed(2)} x`,
+      goal: '(for information)',
+      met: undefined,
+      info: true,
+    });
+  for (const window of [1, 8])
+    info(
+      `small, plain Node sockets (512 KiB from memory + answer, ${window} outstanding, no DICOM) vs storescu -> storescp discarding (images/s)`,
+      ratio(m('small', OBJECTS_FLOOR(window)), ips('small', 'storescu -> storescp, discarding')),
+    );
+  info(
+    "large, this disk's durable write rate (32 MiB + fdatasync) vs storescu -> storescp +B writing files (which never syncs)",
+    ratio(m('disk', DURABLE_WRITE), m('large', 'storescu -> storescp, writing files')),
+  );
+  info(
+    'small, durable commits one at a time (512 KiB, fdatasync, rename, folder fsync) vs storescu -> storescp writing files (images/s)',
+    ratio(m('disk', DURABLE_COMMIT), ips('small', 'storescu -> storescp, writing files')),
+  );
   const echo = best('echo', [ECHO_SERIAL, 'one at a time'], [ECHO_WINDOWED, '8 outstanding']);
   absTarget(
     `C-ECHO round trips, one association (best of one at a time and 8 outstanding: ${echo.which || '—'})`,

@@ -21,3 +21,12 @@ export const ECHO_WINDOWED = `dnet SCU -> dnet SCP: C-ECHO round trips, one asso
 export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, one process';
 /** Associate + echo + release, {@link ASSOC_PARALLEL} under way at once. */
 export const ASSOC_PARALLELED = `dnet SCU -> dnet SCP: associate + echo + release, ${ASSOC_PARALLEL} associations under way, one process`;
+
+/** bench/floors.ts: plain sockets, 512 KiB objects, `window` outstanding. */
+export const OBJECTS_FLOOR = (window: number) =>
+  `node net.Socket: 512 KiB object from memory + 128-byte answer, ${window} outstanding (no DICOM, no file)`;
+/** bench/floors.ts: a durable commit of a 512 KiB object, one at a time. */
+export const DURABLE_COMMIT =
+  '512 KiB object written, fdatasync, renamed, folder fsync, one at a time (durable commit)';
+/** bench/floors.ts: the disk's durable write rate. */
+export const DURABLE_WRITE = '32 MiB file written and fdatasynced (durable write rate)';
