@@ -57,8 +57,12 @@ async function runMicro(): Promise<void> {
 async function runCompare(): Promise<void> {
   const started = performance.now();
   // Warm-up sizes (untimed, in the measured process, into the same receiver):
-  // the same in both modes, so --quick figures are warm too.
-  const warm = { warmup: 300, warmupNative: 10, echoWarmup: 3000, assocWarmup: 300 };
+  // the same in both modes, so --quick figures are warm too. Echoes and
+  // associations take long to reach optimized code: measured 13:10, 8
+  // associations under way from one process did 603, 1 317, 1 671 and 1 977
+  // per second in four consecutive batches of 2 000 (client CPU 1 253 -> 399
+  // us each), and C-ECHO with 8 outstanding needed some 40 000 echoes.
+  const warm = { warmup: 300, warmupNative: 10, echoWarmup: 20000, assocWarmup: 3000 };
   const sizes = quick
     ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128, warm: warm.warmup }
     : { small: 100, large: 4, largeMiB: 32, hugeMiB: 1024, warm: warm.warmup };
@@ -77,7 +81,7 @@ async function runCompare(): Promise<void> {
     : {
         runs: 3,
         echoes: 10000,
-        associations: 1000,
+        associations: 2000,
         findMatches: 1000,
         concurrentAssociations: 200,
         concurrentPerAssociation: 50,
