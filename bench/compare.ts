@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { freePort, hasCommand } from '@dnet/testkit/node';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import type { Corpus } from './corpus.js';
+import { floors } from './floors.js';
 import {
   type Finished,
   type MeasuredServer,
@@ -14,6 +15,16 @@ import {
   runMeasured,
   startMeasured,
 } from './measure.js';
+import {
+  ASSOC_PARALLEL,
+  ASSOC_PARALLELED,
+  ASSOC_SERIAL,
+  CEILING,
+  ECHO_SERIAL,
+  ECHO_WINDOW,
+  ECHO_WINDOWED,
+  LARGE_IN_MEMORY,
+} from './rows.js';
 import { summarize } from './stats.js';
 
 /** One figure of the comparison, with the peak RSS of each role. */
@@ -47,8 +58,18 @@ export interface Plan {
   concurrentPerAssociation: number;
   /** Run dcmjs-dimse on the large objects too (about 5 MB/s: too slow for the full mode). */
   dcmjsLarge: boolean;
-  /** Small images sent untimed before each timed store run (0: none). */
+  /**
+   * Small images stored untimed before each timed store run, into the same
+   * receiver (0: none): by the dnet SCU itself, in the same process; for
+   * other senders as a separate run when the receiver is a dnet process.
+   */
   warmup: number;
+  /** The same for a non-dnet sender into a non-dnet receiver (no JIT to warm). */
+  warmupNative: number;
+  /** C-ECHOs sent untimed by the echo role before its timed echoes. */
+  echoWarmup: number;
+  /** Associations made untimed by the assoc role before its timed ones. */
+  assocWarmup: number;
   /** Rows and columns of the images of the concurrency check. */
   concurrentImageSize: number;
 }
@@ -59,6 +80,8 @@ type Mode = 'discard' | 'write';
 interface Receiver {
   name: string;
   calledAe: string;
+  /** A Node process (its JIT wants the full warm-up), not native code. */
+  jit: boolean;
   start(port: number, mode: Mode, dir: string): Promise<MeasuredServer>;
 }
 
@@ -84,6 +107,8 @@ interface SendResult {
 
 const DCMTK_PDU = '131072';
 const DNET_PDU = String(1 << 20);
+/** Max PDU of the in-memory large-object row, both sides. */
+const DNET_LARGE_PDU = String(4 << 20);
 
 function parseJson(proc: Finished): Record<string, number> {
   const line = proc.stdout.trim().split('\n').pop() ?? '';
@@ -95,13 +120,14 @@ function parseJson(proc: Finished): Record<string, number> {
 }
 
 /** The bench's dnet SCP role (services Server), with extra role arguments. */
-function dnetRoleReceiver(name: string, extra: string[] = []): Receiver {
+function dnetRoleReceiver(name: string, extra: string[] = [], maxPdu = DNET_PDU): Receiver {
   return {
     name,
     calledAe: 'DNETSCP',
+    jit: true,
     start: (port, mode, dir) =>
       startMeasured(
-        ...nodeRole('dnet-scp.ts', [
+        ...nodeRole('dnet-scp', [
           '--port',
           String(port),
           '--mode',
@@ -109,7 +135,7 @@ function dnetRoleReceiver(name: string, extra: string[] = []): Receiver {
           '--dir',
           dir,
           '--max-pdu',
-          DNET_PDU,
+          maxPdu,
           ...extra,
         ]),
         port,
@@ -124,6 +150,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
   return {
     name: 'dnet-scp',
     calledAe: 'DNETSCP',
+    jit: true,
     start: (port, _mode, dir) =>
       startMeasured(
         process.execPath,
@@ -150,6 +177,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
 const storescp: Receiver = {
   name: 'storescp',
   calledAe: 'STORESCP',
+  jit: false,
   start: (port, mode, dir) =>
     startMeasured(
       'storescp',
@@ -166,7 +194,7 @@ function dnetScu(window: number, tlsCa?: string): Sender {
     warmsItself: true,
     async send(port, calledAe, listFile, _files, warmList) {
       const proc = await runMeasured(
-        ...nodeRole('dnet-scu.ts', [
+        ...nodeRole('dnet-scu', [
           ...(warmList ? ['--warmup', warmList] : []),
           '--op',
           'store',
@@ -181,6 +209,46 @@ function dnetScu(window: number, tlsCa?: string): Sender {
           '--max-pdu',
           DNET_PDU,
           ...(tlsCa ? ['--tls', tlsCa] : []),
+        ]),
+      );
+      const r = parseJson(proc);
+      return { ms: r.ms ?? Number.NaN, proc, failed: r.failed ?? 0 };
+    },
+  };
+}
+
+/**
+ * The dnet SCU storing data sets built in memory: as many objects as the
+ * corpus has files, each `mib` MiB of Pixel Data (one buffer kept for all,
+ * distinct SOP Instance UIDs in every run), so that what is sent comes from
+ * memory like the socket ceiling's writes. Warms itself with `warm` small
+ * in-memory images into the same receiver.
+ */
+function dnetMemoryScu(mib: number, maxPdu: string, warm: number, repeat = 1): Sender {
+  let sends = 0;
+  return {
+    name: 'dnet SCU (data set in memory)',
+    warmsItself: true,
+    async send(port, calledAe, _list, files) {
+      sends++;
+      const proc = await runMeasured(
+        ...nodeRole('dnet-scu', [
+          '--op',
+          'store-memory',
+          '--warm',
+          String(warm),
+          '--port',
+          String(port),
+          '--aet',
+          calledAe,
+          '--count',
+          String(files.length * repeat),
+          '--mib',
+          String(mib),
+          '--uid-prefix',
+          `2.25.1234567890.9.${sends}`,
+          '--max-pdu',
+          maxPdu,
         ]),
       );
       const r = parseJson(proc);
@@ -210,7 +278,7 @@ const dcmjs: Sender = {
   name: 'dcmjs-dimse',
   async send(port, calledAe, listFile) {
     const proc = await runMeasured(
-      ...nodeRole('dcmjs-scu.ts', ['--port', String(port), '--files', listFile, '--aet', calledAe]),
+      ...nodeRole('dcmjs-scu', ['--port', String(port), '--files', listFile, '--aet', calledAe]),
       { timeoutMs: 300_000 },
     );
     const r = parseJson(proc);
@@ -223,7 +291,18 @@ interface StoreConfig {
   sender: Sender;
   receiver: Receiver;
   mode: Mode;
+  /** The row's name, if not "sender -> receiver, mode". */
+  name?: string;
+  /** The sender sends the list this many times over in one run (default 1). */
+  repeat?: number;
 }
+
+/**
+ * Times the in-memory sender and the socket ceiling send the large corpus
+ * over: at 2-3 GB/s one pass (128 MiB) lasts only ~50 ms, too short a window
+ * to time steadily.
+ */
+const LARGE_REPEAT = 4;
 
 function median(values: number[]): number | undefined {
   const ok = values.filter((v) => Number.isFinite(v));
@@ -243,11 +322,16 @@ async function storeGroup(
   work: string,
   ceilingBytes: number,
   log: (line: string) => void,
+  warmCount = warmFiles.length,
 ): Promise<Row[]> {
   const listFile = join(work, `${group}.list`);
   await writeFile(listFile, files.join('\n'));
-  const warmList = warmFiles.length ? join(work, 'warmup.list') : undefined;
-  if (warmList) await writeFile(warmList, warmFiles.join('\n'));
+  const warm = warmFiles.slice(0, warmCount);
+  const warmList = warm.length ? join(work, `${group}-warmup.list`) : undefined;
+  if (warmList) await writeFile(warmList, warm.join('\n'));
+  const nativeWarm = warm.slice(0, warmNative);
+  const nativeWarmList = nativeWarm.length ? join(work, `${group}-warmup-native.list`) : undefined;
+  if (nativeWarmList) await writeFile(nativeWarmList, nativeWarm.join('\n'));
   interface Acc {
     mbs: number[];
     ips: number[];
@@ -258,6 +342,7 @@ async function storeGroup(
   }
   const accs = new Map<string, Acc>();
   const keyOf = (c: StoreConfig) =>
+    c.name ??
     `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
   const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
   for (let run = 0; run < runs; run++) {
@@ -265,16 +350,11 @@ async function storeGroup(
       const port = await freePort();
       // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
       const server = await startMeasured(
-        ...nodeRole('../socket-ceiling.ts', ['--serve', String(port)]),
+        ...nodeRole('socket-ceiling', ['--serve', String(port)]),
         port,
       );
       const push = await runMeasured(
-        ...nodeRole('../socket-ceiling.ts', [
-          '--push',
-          String(port),
-          '--bytes',
-          String(ceilingBytes),
-        ]),
+        ...nodeRole('socket-ceiling', ['--push', String(port), '--bytes', String(ceilingBytes)]),
       );
       const stopped = await server.stop();
       const r = parseJson(push);
@@ -295,10 +375,16 @@ async function storeGroup(
         let server: MeasuredServer | undefined;
         try {
           server = await config.receiver.start(await freePort(), config.mode, out);
-          // Warm-up, untimed: a few small images first, so that dnet's JIT
-          // compiled code is measured, as in a long-lived SCP or client.
-          if (warmList && !config.sender.warmsItself) {
-            await config.sender.send(server.port, config.receiver.calledAe, warmList, warmFiles);
+          // Warm-up, untimed, into this receiver: small images first, so that
+          // dnet's JIT-compiled code is measured, as in a long-lived SCP or
+          // client. A dnet sender warms itself (same process, the full list);
+          // another sender sends the full list as a run of its own when the
+          // receiver is a dnet process, a few images otherwise.
+          if (!config.sender.warmsItself) {
+            const [list, listed] = config.receiver.jit
+              ? [warmList, warm]
+              : [nativeWarmList, nativeWarm];
+            if (list) await config.sender.send(server.port, config.receiver.calledAe, list, listed);
           }
           const result = await config.sender.send(
             server.port,
@@ -312,13 +398,12 @@ async function storeGroup(
           if (result.failed > 0 || !Number.isFinite(result.ms)) {
             throw new Error(`${result.failed} stores failed`);
           }
-          acc.mbs.push(bytes / 1e6 / (result.ms / 1000));
-          acc.ips.push(files.length / (result.ms / 1000));
+          const times = config.repeat ?? 1;
+          acc.mbs.push((bytes * times) / 1e6 / (result.ms / 1000));
+          acc.ips.push((files.length * times) / (result.ms / 1000));
           acc.s.push(result.proc.rssMb);
           acc.r.push(stopped.rssMb);
-          log(
-            `  ${group} run ${run + 1}: ${key}: ${(bytes / 1e6 / (result.ms / 1000)).toFixed(0)} MB/s`,
-          );
+          log(`  ${group} run ${run + 1}: ${key}: ${(acc.mbs.at(-1) ?? 0).toFixed(0)} MB/s`);
           break;
         } catch (err) {
           const note = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
@@ -354,7 +439,7 @@ async function storeGroup(
       ...(acc.note && { note: acc.note }),
     };
   };
-  if (ceilingBytes > 0) rows.push(row('node net.Socket -> net.Socket (ceiling)', ceiling));
+  if (ceilingBytes > 0) rows.push(row(CEILING, ceiling));
   for (const [key, acc] of accs) rows.push(row(key, acc));
   return rows;
 }
@@ -369,18 +454,40 @@ export interface CompareOptions {
 
 /** Files sent untimed before each timed store run (set by {@link compare}). */
 let warmFiles: string[] = [];
+/** How many of them a non-dnet sender sends into a non-dnet receiver. */
+let warmNative = 0;
 
 /** Every comparison of the issue; rows in report order. */
 export async function compare({ corpus, plan, work, log }: CompareOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  warmFiles = corpus.small.slice(0, plan.warmup);
+  warmFiles = corpus.warm.slice(0, plan.warmup);
+  warmNative = plan.warmupNative;
   const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
   if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');
   const app = dnetScpApp();
-  const pairs = (modes: Mode[], withWindow: boolean, withDcmjs: boolean): StoreConfig[] => {
+  const largeMiB = corpus.large.length
+    ? Math.round(corpus.largeBytes / corpus.large.length / 2 ** 20)
+    : 0;
+  const pairs = (
+    modes: Mode[],
+    withWindow: boolean,
+    withDcmjs: boolean,
+    withMemory = false,
+  ): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
       out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      if (withMemory && mode === 'discard') {
+        // Like with like against the ceiling (which writes from memory): the
+        // data set in memory, 4 MiB PDUs on both sides.
+        out.push({
+          sender: dnetMemoryScu(largeMiB, DNET_LARGE_PDU, plan.warmup, LARGE_REPEAT),
+          receiver: dnetRoleReceiver('dnet SCP', [], DNET_LARGE_PDU),
+          mode,
+          name: LARGE_IN_MEMORY,
+          repeat: LARGE_REPEAT,
+        });
+      }
       if (withWindow) {
         out.push({ sender: dnetScu(8), receiver: mode === 'write' ? app : dnetRoleScp, mode });
       }
@@ -403,10 +510,10 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'large',
       corpus.large,
       corpus.largeBytes,
-      pairs(['discard', 'write'], false, plan.dcmjsLarge),
+      pairs(['discard', 'write'], false, plan.dcmjsLarge, true),
       plan.runs,
       work,
-      corpus.largeBytes,
+      corpus.largeBytes * LARGE_REPEAT,
       log,
     )),
   );
@@ -455,7 +562,12 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     pki?.remove();
   }
 
-  // The 1 GiB object, written to files by dnet-scp: its peak RSS.
+  // The 1 GiB object, written to files by dnet-scp: its peak RSS. Only the
+  // short warm-up (plan.warmupNative images) here: the receiver's peak RSS is
+  // over its whole life, and 300 small images raise it above what receiving
+  // the one large object takes, which is what this row checks (measured:
+  // dnet-scp peaks at 118 MB on the 300 small images alone; 109-111 MB for 10
+  // images then 1 GiB, 124-126 MB for 300 then 1 GiB).
   if (corpus.huge) {
     log(`memory check: one ${(corpus.hugeBytes / 2 ** 30).toFixed(2)} GiB object`);
     const huge = await storeGroup(
@@ -467,11 +579,13 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       work,
       0,
       log,
+      plan.warmupNative,
     );
     rows.push(...huge);
   }
 
   rows.push(...(await control(plan, work, haveDcmtk, log)));
+  rows.push(...(await floors(plan, work, corpus.small.length, log)));
   return rows;
 }
 
@@ -484,23 +598,42 @@ async function control(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const scu = (args: string[], timeoutMs = 120_000) =>
-    runMeasured(...nodeRole('dnet-scu.ts', args), { timeoutMs });
+    runMeasured(...nodeRole('dnet-scu', args), { timeoutMs });
 
-  log(`C-ECHO: ${plan.echoes} on one association; ${plan.associations} associations`);
+  log(
+    `C-ECHO: ${plan.echoes} on one association, 1 and ${ECHO_WINDOW} outstanding; ${plan.associations} associations, 1 and ${ASSOC_PARALLEL} under way (warm-up ${plan.echoWarmup} echoes, ${plan.assocWarmup} associations)`,
+  );
   const echo: number[] = [];
+  const echoWindow: number[] = [];
   const pingpong: number[] = [];
   const echoDcmtk: number[] = [];
   const assoc: number[] = [];
+  const assocParallel: number[] = [];
   const echoRss: number[] = [];
+  const parallelRss: number[] = [];
   const serverRss: number[] = [];
   for (let run = 0; run < plan.runs; run++) {
     const port = await freePort();
     const server = await dnetRoleScp.start(port, 'discard', work);
-    try {
+    // Each measured process warms itself first (untimed, into this server).
+    const echoRun = async (window: number, into: number[]) => {
       const e = parseJson(
-        await scu(['--op', 'echo', '--port', String(port), '--count', String(plan.echoes)]),
+        await scu([
+          '--op',
+          'echo',
+          '--port',
+          String(port),
+          '--count',
+          String(plan.echoes),
+          '--warm',
+          String(plan.echoWarmup),
+          '--window',
+          String(window),
+        ]),
       );
-      echo.push(plan.echoes / ((e.loopMs ?? Number.NaN) / 1000));
+      into.push(plan.echoes / ((e.loopMs ?? Number.NaN) / 1000));
+    };
+    const assocRun = async (parallel: number, into: number[], rss: number[]) => {
       const a = await scu([
         '--op',
         'assoc',
@@ -508,10 +641,20 @@ async function control(
         String(port),
         '--count',
         String(plan.associations),
+        '--warm',
+        String(plan.assocWarmup),
+        '--parallel',
+        String(parallel),
       ]);
       const ar = parseJson(a);
-      assoc.push(plan.associations / ((ar.ms ?? Number.NaN) / 1000));
-      echoRss.push(a.rssMb);
+      into.push(plan.associations / ((ar.ms ?? Number.NaN) / 1000));
+      rss.push(a.rssMb);
+    };
+    try {
+      await echoRun(1, echo);
+      await echoRun(ECHO_WINDOW, echoWindow);
+      await assocRun(1, assoc, echoRss);
+      await assocRun(ASSOC_PARALLEL, assocParallel, parallelRss);
     } catch (err) {
       log(`  echo run ${run + 1} FAILED: ${(err as Error).message.slice(0, 300)}`);
     } finally {
@@ -520,13 +663,20 @@ async function control(
     {
       const p3 = await freePort();
       const sink = await startMeasured(
-        ...nodeRole('socket.ts', ['--serve', String(p3), '--echo']),
+        ...nodeRole('socket', ['--serve', String(p3), '--echo']),
         p3,
       );
       try {
         const pp = parseJson(
           await runMeasured(
-            ...nodeRole('socket.ts', ['--pingpong', String(p3), '--count', String(plan.echoes)]),
+            ...nodeRole('socket', [
+              '--pingpong',
+              String(p3),
+              '--count',
+              String(plan.echoes),
+              '--warm',
+              String(plan.echoWarmup),
+            ]),
           ),
         );
         pingpong.push(plan.echoes / ((pp.ms ?? Number.NaN) / 1000));
@@ -573,12 +723,16 @@ async function control(
     'round trips/s',
     pingpong,
   );
-  put('echo', 'dnet SCU -> dnet SCP: C-ECHO round trips, one association', 'echo/s', echo, {
+  put('echo', ECHO_SERIAL, 'echo/s', echo, {
     receiverRssMb: median(serverRss),
   });
+  put('echo', ECHO_WINDOWED, 'echo/s', echoWindow);
   put('echo', 'echoscu --repeat -> storescp (process start-up included)', 'echo/s', echoDcmtk);
-  put('echo', 'dnet SCU -> dnet SCP: associate + echo + release, one process', 'assoc/s', assoc, {
+  put('echo', ASSOC_SERIAL, 'assoc/s', assoc, {
     senderRssMb: median(echoRss),
+  });
+  put('echo', ASSOC_PARALLELED, 'assoc/s', assocParallel, {
+    senderRssMb: median(parallelRss),
   });
 
   // C-FIND: dnet-scp's index populated with findMatches tiny images.
@@ -606,7 +760,8 @@ async function control(
       if (pop.count !== plan.findMatches)
         throw new Error(`populated ${pop.count} of ${plan.findMatches}`);
       for (let run = 0; run < plan.runs; run++) {
-        const f = parseJson(await scu(['--op', 'find', '--port', String(port)]));
+        // One full C-FIND untimed first (same process), then the timed one.
+        const f = parseJson(await scu(['--op', 'find', '--port', String(port), '--warm', '1']));
         if (f.count !== plan.findMatches) throw new Error(`C-FIND returned ${f.count} matches`);
         latency.push(f.firstMs ?? Number.NaN);
         rate.push((f.count ?? 0) / ((f.loopMs ?? Number.NaN) / 1000));

@@ -145,11 +145,15 @@ export interface CorpusSizes {
   largeMiB: number;
   /** Size of the one huge object for the memory check, MiB (0: none). */
   hugeMiB: number;
+  /** Small images sent untimed before each timed run (warm-up), distinct from `small`. */
+  warm?: number;
 }
 
 /** The generated files. */
 export interface Corpus {
   small: string[];
+  /** The warm-up images: like `small`, other UIDs (their own series). */
+  warm: string[];
   large: string[];
   huge: string | undefined;
   smallBytes: number;
@@ -157,18 +161,20 @@ export interface Corpus {
   hugeBytes: number;
 }
 
-/** Generates the corpus in `dir` (sub-folders small/, large/, huge/). */
+/** Generates the corpus in `dir` (sub-folders small/, warm/, large/, huge/). */
 export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<Corpus> {
   const { mkdir } = await import('node:fs/promises');
   const corpus: Corpus = {
     small: [],
+    warm: [],
     large: [],
     huge: undefined,
     smallBytes: 0,
     largeBytes: 0,
     hugeBytes: 0,
   };
-  for (const sub of ['small', 'large', 'huge']) await mkdir(join(dir, sub), { recursive: true });
+  for (const sub of ['small', 'warm', 'large', 'huge'])
+    await mkdir(join(dir, sub), { recursive: true });
   for (let i = 0; i < sizes.small; i++) {
     const uid = `${ROOT}.3.${i + 1}`;
     const path = join(dir, 'small', `${uid}.dcm`);
@@ -181,6 +187,19 @@ export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<C
       seed: i + 1,
     });
     corpus.small.push(path);
+  }
+  for (let i = 0; i < (sizes.warm ?? 0); i++) {
+    const uid = `${ROOT}.7.${i + 1}`;
+    const path = join(dir, 'warm', `${uid}.dcm`);
+    await writeObject(path, {
+      sopInstanceUid: uid,
+      sopClassUid: CT_IMAGE_STORAGE,
+      size: 512,
+      frames: 1,
+      seriesInstanceUid: `${ROOT}.4.4`,
+      seed: i + 1,
+    });
+    corpus.warm.push(path);
   }
   // 512x512x2 bytes = 512 KiB per frame.
   const framesPerMiB = 2;

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildRoles } from './build-roles.js';
 import { compare, type Plan } from './compare.js';
 import { generateCorpus } from './corpus.js';
 import { machine, markdown, textTable } from './report.js';
@@ -55,30 +56,37 @@ async function runMicro(): Promise<void> {
 
 async function runCompare(): Promise<void> {
   const started = performance.now();
+  // Warm-up sizes (untimed, in the measured process, into the same receiver):
+  // the same in both modes, so --quick figures are warm too. Echoes and
+  // associations take long to reach optimized code: measured 13:10, 8
+  // associations under way from one process did 603, 1 317, 1 671 and 1 977
+  // per second in four consecutive batches of 2 000 (client CPU 1 253 -> 399
+  // us each), and C-ECHO with 8 outstanding needed some 40 000 echoes.
+  const warm = { warmup: 300, warmupNative: 10, echoWarmup: 20000, assocWarmup: 3000 };
   const sizes = quick
-    ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128 }
-    : { small: 100, large: 4, largeMiB: 32, hugeMiB: 1024 };
+    ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128, warm: warm.warmup }
+    : { small: 100, large: 4, largeMiB: 32, hugeMiB: 1024, warm: warm.warmup };
   const plan: Plan = quick
     ? {
         runs: 1,
-        echoes: 2000,
-        associations: 200,
+        echoes: 3000,
+        associations: 300,
         findMatches: 1000,
         concurrentAssociations: 20,
         concurrentPerAssociation: 10,
         concurrentImageSize: 512,
-        warmup: 10,
+        ...warm,
         dcmjsLarge: true,
       }
     : {
         runs: 3,
-        echoes: 3000,
-        associations: 200,
+        echoes: 10000,
+        associations: 2000,
         findMatches: 1000,
         concurrentAssociations: 200,
         concurrentPerAssociation: 50,
         concurrentImageSize: 64,
-        warmup: 10,
+        ...warm,
         dcmjsLarge: false,
       };
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
@@ -86,6 +94,9 @@ async function runCompare(): Promise<void> {
     console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
   try {
     console.log(`machine: ${machine()}`);
+    // The roles run as plain JavaScript (`node bench/.build/ROLE.js`), no loader.
+    log('compiling the roles into bench/.build');
+    await buildRoles();
     log(`generating the corpus in ${work}`);
     const corpus = await generateCorpus(join(work, 'corpus'), sizes);
     const rows = await compare({ corpus, plan, work, log });

@@ -4,8 +4,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { waitForPort } from '@dnet/testkit/node';
+import { BUILD_DIR, type RoleName } from './build-roles.js';
 
 /** GNU time's binary. */
 export const TIME = '/usr/bin/time';
@@ -26,9 +27,12 @@ export function cleanupMeasure(): void {
   rmSync(timeDir, { recursive: true, force: true });
 }
 
-/** Node with the tsx loader, for a TypeScript role under bench/roles. */
-export function nodeRole(role: string, args: string[]): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', resolve('bench/roles', role), ...args]];
+/**
+ * Plain `node` on a role compiled by buildRoles() (bench/build-roles.ts, into bench/.build/ROLE.js):
+ * no loader, the packages' built dist/ behind it.
+ */
+export function nodeRole(role: RoleName, args: string[]): [string, string[]] {
+  return [process.execPath, [join(BUILD_DIR, `${role}.js`), ...args]];
 }
 
 /** What a finished measured process reports. */

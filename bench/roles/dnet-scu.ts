@@ -1,7 +1,13 @@
 // Bench role: a dnet Client in its own process. Prints one JSON line with
 // its own timing (connect to release), so process start-up is not counted.
-//   node --import tsx bench/roles/dnet-scu.ts --op store|echo|assoc|find|populate|concurrent
+//   node bench/.build/dnet-scu.js --op store|store-memory|echo|assoc|find|populate|concurrent
 //     --port P [--files LIST] [--window N] [--count N] [--parallel N] [--tls CA] [--max-pdu N]
+//     [--warmup LIST] [--warm N] [--mib M] [--uid-prefix UID]
+// Warm-up (untimed, before the timed part, same process, same receiver), as a
+// long-lived client would have run before: `--warmup LIST` stores those files
+// (store), `--warm N` stores N small in-memory images (store-memory), sends N
+// C-ECHOs (echo), makes N associations (assoc) or runs one full C-FIND (find),
+// each with the same window / parallelism as the timed part.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataSet } from '@dnet/dataset';
@@ -23,6 +29,9 @@ const { values } = parseArgs({
     aet: { type: 'string', default: 'DNETSCP' },
     files: { type: 'string' },
     warmup: { type: 'string' },
+    warm: { type: 'string', default: '0' },
+    mib: { type: 'string', default: '32' },
+    'uid-prefix': { type: 'string', default: '2.25.1234567890.9' },
     window: { type: 'string', default: '1' },
     count: { type: 'string', default: '1' },
     parallel: { type: 'string', default: '1' },
@@ -36,6 +45,7 @@ const { values } = parseArgs({
 const ENHANCED_CT = '1.2.840.10008.5.1.4.1.1.2.1';
 const window = Number(values.window);
 const count = Number(values.count);
+const warm = Number(values.warm);
 const options: ClientOptions = {
   transport: values.tls ? tls({ ca: readFileSync(values.tls) }) : tcp(),
   host: '127.0.0.1',
@@ -52,9 +62,14 @@ const options: ClientOptions = {
 };
 
 /** A CT image in memory: distinct UIDs, one shared pixel buffer. */
-function image(pixels: Uint8Array, series: string, n: number): DataSet {
+function image(
+  pixels: Uint8Array,
+  series: string,
+  n: number,
+  sopClass: string = SopClass.CT_IMAGE_STORAGE,
+): DataSet {
   const ds = new DataSet();
-  ds.setString('SOPClassUID', SopClass.CT_IMAGE_STORAGE, 'UI');
+  ds.setString('SOPClassUID', sopClass, 'UI');
   ds.setString('SOPInstanceUID', `${series}.${n}`, 'UI');
   ds.setString('PatientName', 'BENCH^PATIENT', 'PN');
   ds.setString('PatientID', 'BENCH1', 'LO');
@@ -65,13 +80,107 @@ function image(pixels: Uint8Array, series: string, n: number): DataSet {
   return ds;
 }
 
-// Warm-up (untimed): the files of --warmup over their own association, so
-// the timed part runs on JIT-compiled code like a long-lived client would.
-if (values.warmup) {
-  const warm = readFileSync(values.warmup, 'utf8').split('\n').filter(Boolean);
+/** `n` C-ECHOs on `client`, `window` outstanding at a time. */
+async function echoes(client: Client, n: number): Promise<void> {
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(window, n)) }, async () => {
+      while (sent < n) {
+        sent++;
+        await client.echo();
+      }
+    }),
+  );
+}
+
+/** `n` associations (associate, echo, release), `parallel` under way at a time. */
+async function associations(n: number, parallel: number): Promise<void> {
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(parallel, n)) }, async () => {
+      while (started < n) {
+        started++;
+        const client = await Client.connect(options);
+        await client.echo();
+        await client.release();
+      }
+    }),
+  );
+}
+
+/** The C-FIND of the find op: every image of the populated series. */
+async function findAll(client: Client): Promise<{ n: number; firstMs: number }> {
+  const t1 = performance.now();
+  let first = 0;
+  let n = 0;
+  for await (const _ of client.find(
+    {
+      '0020000D': { vr: 'UI', Value: ['2.25.1234567890.2'] },
+      '0020000E': { vr: 'UI', Value: ['2.25.1234567890.7'] },
+      '00080018': { vr: 'UI' },
+    },
+    { level: 'IMAGE' },
+  )) {
+    if (n++ === 0) first = performance.now() - t1;
+  }
+  return { n, firstMs: first };
+}
+
+let large: Uint8Array | undefined;
+/** The Pixel Data of store-memory: `--mib` MiB, one buffer kept for every object. */
+function largePixels(): Uint8Array {
+  if (!large) {
+    large = new Uint8Array(Number(values.mib) * 2 ** 20);
+    for (let i = 0; i < large.length; i += 4096) large[i] = i & 0xff;
+  }
+  return large;
+}
+
+const parallel = Math.max(1, Number(values.parallel));
+const uidPrefix = values['uid-prefix'] as string;
+
+// Warm-up (untimed), over its own association(s), into the same receiver: the
+// timed part then runs on JIT-compiled code, as in a long-lived client.
+if (values.warmup && (values.op === 'store' || values.op === 'store-memory')) {
+  const list = readFileSync(values.warmup, 'utf8').split('\n').filter(Boolean);
   const client = await Client.connect(options);
-  for (const f of warm) await client.store(f);
+  await client.storeMany(list, { concurrency: window });
   await client.release();
+}
+if (warm > 0) {
+  switch (values.op) {
+    case 'store-memory': {
+      // Small in-memory images (512x512x16 bit), then one object of the timed
+      // size: without it the first large store still pays for its own cold
+      // path (measured: 112 ms of sender CPU for the first 4 x 32 MiB after
+      // 300 small images only, 38 ms for the next 4, and 39 ms after one large one).
+      const pixels = new Uint8Array(512 * 512 * 2);
+      const client = await Client.connect(options);
+      const series = `${uidPrefix}.0`;
+      await client.storeMany(
+        Array.from({ length: warm }, (_, i) => image(pixels, series, i + 1)),
+        { concurrency: window },
+      );
+      await client.store(image(largePixels(), series, warm + 1, ENHANCED_CT));
+      await client.release();
+      break;
+    }
+    case 'echo': {
+      const client = await Client.connect(options);
+      await echoes(client, warm);
+      await client.release();
+      break;
+    }
+    case 'assoc':
+      await associations(warm, parallel);
+      break;
+    case 'find': {
+      const client = await Client.connect(options);
+      await findAll(client);
+      await client.release();
+      break;
+    }
+  }
 }
 
 const t0 = performance.now();
@@ -91,30 +200,36 @@ switch (values.op) {
     out.count = files.length;
     break;
   }
+  case 'store-memory': {
+    // `count` objects of `--mib` MiB built in memory (one pixel buffer kept for
+    // all, distinct SOP Instance UIDs), stored one after the other: what is
+    // sent comes from memory, like the socket ceiling's writes.
+    const pixels = largePixels();
+    const client = await Client.connect(options);
+    const series = `${uidPrefix}.1`;
+    for (let i = 0; i < count; i++) {
+      await client.store(image(pixels, series, i + 1, ENHANCED_CT));
+    }
+    await client.release();
+    out.count = count;
+    break;
+  }
   case 'echo': {
+    // `--window N`: N C-ECHOs outstanding at a time on the one association
+    // (asynchronous operations window, PS3.7 §D.3.3.3); 1: one after the other.
     const client = await Client.connect(options);
     const t1 = performance.now();
-    for (let i = 0; i < count; i++) await client.echo();
+    await echoes(client, count);
     out.loopMs = performance.now() - t1;
     await client.release();
     out.count = count;
+    out.window = window;
     break;
   }
   case 'assoc': {
     // `--parallel N`: N associations under way at a time (each: associate, echo,
     // release), `count` in all; 1 (the default) runs them one after the other.
-    const parallel = Math.max(1, Number(values.parallel));
-    let started = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(parallel, count) }, async () => {
-        while (started < count) {
-          started++;
-          const client = await Client.connect(options);
-          await client.echo();
-          await client.release();
-        }
-      }),
-    );
+    await associations(count, parallel);
     out.count = count;
     out.parallel = parallel;
     break;
@@ -133,22 +248,11 @@ switch (values.op) {
   case 'find': {
     const client = await Client.connect(options);
     const t1 = performance.now();
-    let first = 0;
-    let n = 0;
-    for await (const _ of client.find(
-      {
-        '0020000D': { vr: 'UI', Value: ['2.25.1234567890.2'] },
-        '0020000E': { vr: 'UI', Value: ['2.25.1234567890.7'] },
-        '00080018': { vr: 'UI' },
-      },
-      { level: 'IMAGE' },
-    )) {
-      if (n++ === 0) first = performance.now() - t1;
-    }
+    const r = await findAll(client);
     out.loopMs = performance.now() - t1;
-    out.firstMs = first;
+    out.firstMs = r.firstMs;
     await client.release();
-    out.count = n;
+    out.count = r.n;
     break;
   }
   case 'concurrent': {

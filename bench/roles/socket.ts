@@ -4,7 +4,8 @@
 // and prints one JSON line with its timing (connect to the server's FIN).
 // The round-trip ceiling: `--serve P --echo` writes back what arrives;
 // `--pingpong P --count N` sends N 80-byte messages (an A-ECHO-RQ's size),
-// each after the previous one came back, on one connection.
+// each after the previous one came back, on one connection, after `--warm N`
+// untimed round trips on it (default 3000, as the C-ECHO role's warm-up).
 import { createConnection, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     bytes: { type: 'string' },
     pingpong: { type: 'string' },
     count: { type: 'string', default: '1000' },
+    warm: { type: 'string', default: '3000' },
   },
 });
 
@@ -37,20 +39,28 @@ if (values.serve) {
   });
   await new Promise<void>((r) => socket.once('connect', r));
   const message = new Uint8Array(80);
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    let received = 0;
-    let done = 0;
-    socket.on('data', (d) => {
-      received += d.length;
-      while (received >= message.length) {
-        received -= message.length;
-        if (++done === count) return resolve();
-        socket.write(message);
-      }
+  const pingpong = (n: number) =>
+    new Promise<void>((resolve) => {
+      let received = 0;
+      let done = 0;
+      const onData = (d: Buffer) => {
+        received += d.length;
+        while (received >= message.length) {
+          received -= message.length;
+          if (++done === n) {
+            socket.off('data', onData);
+            return resolve();
+          }
+          socket.write(message);
+        }
+      };
+      socket.on('data', onData);
+      socket.write(message);
     });
-    socket.write(message);
-  });
+  const warm = Number(values.warm);
+  if (warm > 0) await pingpong(warm);
+  const t0 = performance.now();
+  await pingpong(count);
   const ms = performance.now() - t0;
   socket.destroy();
   process.stdout.write(`${JSON.stringify({ ms, count, rssKb: process.resourceUsage().maxRSS })}\n`);

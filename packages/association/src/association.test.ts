@@ -1,7 +1,13 @@
 import { CommandField } from '@dnet/dimse';
 import { type Connection, memory } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Association, channels, responseFor, type TransitionRecord } from './association.js';
+import {
+  Association,
+  channels,
+  type IncomingRequest,
+  responseFor,
+  type TransitionRecord,
+} from './association.js';
 import { AssociationAbortedError, AssociationRejectedError } from './errors.js';
 import { listenForAssociations } from './listen-for-associations.js';
 import type { AcceptorPolicy } from './negotiation.js';
@@ -211,6 +217,33 @@ describe('Association over the memory transport', () => {
     expect(final.message.status).toBe(0xfe00);
     expect(cancelled).toEqual([final.message.messageIdBeingRespondedTo]);
     await requestor.release();
+  });
+
+  it('gives requests that cannot be cancelled one signal, aborted only when the association ends', async () => {
+    const { requestor, acceptor } = await pair();
+    const held: IncomingRequest[] = [];
+    const arrived = new Promise<void>((resolve) =>
+      acceptor.on('C-ECHO-RQ', (rq) => {
+        held.push(rq);
+        if (held.length === 2) resolve();
+      }),
+    );
+    const cancelSeen = new Promise<void>((resolve) => acceptor.on('C-CANCEL-RQ', () => resolve()));
+    const first = requestor.cEcho();
+    const second = requestor.cEcho();
+    first.catch(() => {});
+    await arrived;
+    const [a, b] = held as [IncomingRequest, IncomingRequest];
+    expect(a.signal).toBe(b.signal);
+    // PS3.7 §9.3.2.3: C-CANCEL applies to C-FIND, C-GET and C-MOVE; naming a C-ECHO changes nothing.
+    await requestor.cCancel((a.message as { messageId: number }).messageId);
+    await cancelSeen;
+    expect(a.signal.aborted).toBe(false);
+    await b.respond(responseFor(b.message, 0));
+    await second;
+    requestor.abort();
+    await acceptor.closed;
+    expect(a.signal.aborted).toBe(true);
   });
 
   it('reads no further response until onPending has settled (backpressure on C-FIND)', async () => {

@@ -123,7 +123,12 @@ export interface IncomingRequest<M extends DimseRequest = DimseRequest> {
   context: NegotiatedContext;
   /** The data set, streamed; read it to the end or discard it. */
   dataSet: IncomingDataSet | undefined;
-  /** Aborted on a C-CANCEL-RQ naming this request, or when the association ends. */
+  /**
+   * Aborted on a C-CANCEL-RQ naming this request (C-FIND, C-GET, C-MOVE: the
+   * requests PS3.7 §9.3.2.3, §9.3.3.3 and §9.3.4.3 let the peer cancel), or
+   * when the association ends. Requests that cannot be cancelled share one
+   * signal per association, aborted when it ends.
+   */
   signal: AbortSignal;
   /**
    * Sends a response on the same context (PS3.7 §9.1.1.1.3). Pending
@@ -312,7 +317,16 @@ interface IncomingOperation {
   controller: AbortController | undefined;
   reason: unknown;
   aborted: boolean;
+  /** Cannot be cancelled: its signal is the association's (see {@link IncomingRequest.signal}). */
+  shared: boolean;
 }
+
+/** Requests a C-CANCEL-RQ can cancel (PS3.7 §9.3.2.3 C-FIND, §9.3.3.3 C-GET, §9.3.4.3 C-MOVE). */
+const CANCELLABLE: ReadonlySet<number> = new Set([
+  CommandField.C_FIND_RQ,
+  CommandField.C_GET_RQ,
+  CommandField.C_MOVE_RQ,
+]);
 
 function incomingSignal(entry: IncomingOperation): AbortSignal {
   if (!entry.controller) {
@@ -484,6 +498,18 @@ export class Association extends EventEmitter<AssociationEventMap> {
   readonly #ids = new MessageIdAllocator();
   readonly #outgoing = new Map<number, OutgoingOperation>();
   readonly #incoming = new Map<number, IncomingOperation>();
+  /** Signal of the requests that cannot be cancelled: aborted when the association ends. */
+  #endController: AbortController | undefined;
+  /** Why the association ended, once it did (for a signal asked for afterwards). */
+  #ended: { reason: unknown } | undefined;
+
+  #endSignal(): AbortSignal {
+    if (!this.#endController) {
+      this.#endController = new AbortController();
+      if (this.#ended) this.#endController.abort(this.#ended.reason);
+    }
+    return this.#endController.signal;
+  }
   #windowWaiters: (() => void)[] = [];
   readonly #reassembler = new Reassembler({
     isAcceptedContext: (id) => this.#contexts.get(id)?.accepted === true,
@@ -785,6 +811,16 @@ export class Association extends EventEmitter<AssociationEventMap> {
   #writable = true;
   /** Bytes written since the transport last reported room (see `#mustDrain`). */
   #unflushed = 0;
+
+  /**
+   * True when nothing is being written and the transport has handed every
+   * byte written so far to the operating system: the memory of data sets
+   * sent so far may be reused. False when unknown (a transport without
+   * `flushed`, such as the in-memory one, or no connection).
+   */
+  get flushed(): boolean {
+    return this.#writeTail === undefined && this.#connection?.flushed?.() === true;
+  }
 
   // ----- DIMSE --------------------------------------------------------------
 
@@ -1602,6 +1638,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
       for (const op of [...this.#outgoing.values()]) this.#settleOutgoing(op, undefined, error);
       for (const inc of this.#incoming.values()) abortIncoming(inc, error);
       this.#incoming.clear();
+      this.#ended = { reason: error };
+      this.#endController?.abort(error);
       this.#dataSet?.stream.fail(error);
       this.#dataSet = undefined;
       if (this.#established) {
@@ -1754,7 +1792,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const rq = message as DimseRequest;
     if (rq.commandField === CommandField.C_CANCEL_RQ) {
       const target = this.#incoming.get(rq.messageIdBeingRespondedTo);
-      if (target)
+      // A C-CANCEL-RQ naming a request that cannot be cancelled changes nothing.
+      if (target && !target.shared)
         abortIncoming(
           target,
           new AssociationError(AssociationErrorCode.CANCELLED, 'C-CANCEL-RQ received'),
@@ -1783,15 +1822,23 @@ export class Association extends EventEmitter<AssociationEventMap> {
       this.#protocolAbort(`more than ${maxOps} operations outstanding from the peer`);
       return;
     }
-    const entry: IncomingOperation = { controller: undefined, reason: undefined, aborted: false };
+    // Only C-FIND, C-GET and C-MOVE get a signal of their own; creating an
+    // AbortController per C-STORE or C-ECHO costs more than the rest of its dispatch.
+    const entry: IncomingOperation = {
+      controller: undefined,
+      reason: undefined,
+      aborted: false,
+      shared: !CANCELLABLE.has(rq.commandField),
+    };
     this.#incoming.set(messageId, entry);
+    const endSignal = () => this.#endSignal();
     const incoming: IncomingRequest = {
       message: rq,
       contextId: context.id,
       context,
       dataSet,
       get signal() {
-        return incomingSignal(entry);
+        return entry.shared ? endSignal() : incomingSignal(entry);
       },
       respond: (response, rspDataSet) => {
         if (!isPending(response.status) && this.#incoming.get(messageId) === entry)

@@ -171,6 +171,37 @@ export const COMMAND_ELEMENT_BY_TAG: ReadonlyMap<number, CommandElementDef> = ne
   COMMAND_ELEMENTS.map((d) => [d.tag, d]),
 );
 
+/** Position of each element in {@link COMMAND_ELEMENTS} (ascending tag order), by property name. */
+const INDEX_BY_NAME: ReadonlyMap<string, number> = new Map(
+  COMMAND_ELEMENTS.map((d, i) => [d.name, i]),
+);
+
+/**
+ * The positions in {@link COMMAND_ELEMENTS} of the fields a message or
+ * command set holds (defined, not undefined), ascending, so in tag order
+ * (PS3.5 §7.1). Walks the object's own few keys rather than probing all
+ * 27 names: a message carries 4-10 of them.
+ * @internal
+ */
+export function presentElements(record: Readonly<Record<string, unknown>>): number[] {
+  const present: number[] = [];
+  for (const key in record) {
+    const i = INDEX_BY_NAME.get(key);
+    if (i !== undefined && record[key] !== undefined) present.push(i);
+  }
+  // Insertion sort: a handful of entries, usually already in order.
+  for (let i = 1; i < present.length; i++) {
+    const v = present[i]!;
+    let j = i - 1;
+    while (j >= 0 && present[j]! > v) {
+      present[j + 1] = present[j]!;
+      j--;
+    }
+    present[j + 1] = v;
+  }
+  return present;
+}
+
 /** Element definitions by property name. */
 export const COMMAND_ELEMENT_BY_NAME: ReadonlyMap<CommandFieldName, CommandElementDef> = new Map(
   COMMAND_ELEMENTS.map((d) => [d.name, d]),

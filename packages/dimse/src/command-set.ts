@@ -3,6 +3,7 @@ import {
   COMMAND_ELEMENTS,
   type CommandElementDef,
   CommandTag,
+  presentElements,
 } from './command-element.js';
 import {
   CommandTooLargeError,
@@ -179,18 +180,14 @@ function checkOther(el: RawCommandElement, set: CommandSet, messageType: string)
  */
 export function encodeCommandSet(set: CommandSet, messageType = 'command set'): Uint8Array {
   const record = set as Record<string, unknown>;
-  const n = COMMAND_ELEMENTS.length;
-  // Value lengths by element index; -1 when absent (one pass to size, one to write).
+  const present = presentElements(record);
+  const n = present.length;
+  // Value lengths of the present elements (one pass to size, one to write).
   const lengths = new Int32Array(n);
   let groupLength = 0;
   for (let i = 0; i < n; i++) {
-    const def = COMMAND_ELEMENTS[i]!;
-    const value = record[def.name];
-    if (value === undefined) {
-      lengths[i] = -1;
-      continue;
-    }
-    const length = valueLength(def, value, messageType);
+    const def = COMMAND_ELEMENTS[present[i]!]!;
+    const length = valueLength(def, record[def.name], messageType);
     lengths[i] = length;
     groupLength += 8 + length;
   }
@@ -210,8 +207,12 @@ export function encodeCommandSet(set: CommandSet, messageType = 'command set'): 
     }
   }
 
-  const out = new Uint8Array(GROUP_LENGTH_BYTES + groupLength);
-  const view = new DataView(out.buffer);
+  // A slice of Node's shared small-buffer pool (no allocation of its own for the
+  // usual few hundred bytes), zeroed so no byte of earlier use can leak.
+  const size = GROUP_LENGTH_BYTES + groupLength;
+  const pooled = Buffer.allocUnsafe(size).fill(0);
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
+  const view = new DataView(pooled.buffer, pooled.byteOffset, size);
   // (0000,0000) UL: the byte count after this element to the end of the group (PS3.7 Table E.1-1).
   view.setUint32(0, CommandTag.CommandGroupLength, true);
   view.setUint32(4, 4, true);
@@ -234,8 +235,7 @@ export function encodeCommandSet(set: CommandSet, messageType = 'command set'): 
   let o = 0;
   for (let i = 0; i < n; i++) {
     const length = lengths[i]!;
-    if (length < 0) continue;
-    const def = COMMAND_ELEMENTS[i]!;
+    const def = COMMAND_ELEMENTS[present[i]!]!;
     const value = record[def.name];
     while (o < others.length && others[o]!.tag < def.tag) writeOther(others[o++]!);
     writeHeader(def.tag, length);

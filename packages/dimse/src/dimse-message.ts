@@ -3,6 +3,7 @@ import {
   COMMAND_ELEMENTS,
   type CommandFieldName,
   CommandTag,
+  presentElements,
 } from './command-element.js';
 import { CommandDataSetType, CommandField, commandName, isCommandField } from './command-field.js';
 import {
@@ -589,10 +590,10 @@ function check(message: DimseMessage, sending: boolean): void {
         presence === 'P' ? ruleText(spec, presence) : `mandatory in ${type} (${spec.section})`,
       );
   }
-  for (const def of COMMAND_ELEMENTS) {
+  for (const i of presentElements(record)) {
+    const def = COMMAND_ELEMENTS[i]!;
     const key = def.name;
-    if (key === 'commandField' || key === 'commandDataSetType' || record[key] === undefined)
-      continue;
+    if (key === 'commandField' || key === 'commandDataSetType') continue;
     const presence = spec.fields[key];
     if (effectivePresence(presence, status) === undefined)
       throw new FieldNotAllowedError(
@@ -741,9 +742,9 @@ export function encodeMessage(message: DimseMessage): Uint8Array {
   const set: CommandSet = {};
   const record = message as unknown as Record<string, unknown>;
   const target = set as Record<string, unknown>;
-  for (const def of COMMAND_ELEMENTS) {
-    const value = record[def.name];
-    if (value !== undefined) target[def.name] = value;
+  for (const i of presentElements(record)) {
+    const name = COMMAND_ELEMENTS[i]!.name;
+    target[name] = record[name];
   }
   set.commandDataSetType = message.hasDataSet
     ? CommandDataSetType.PRESENT

@@ -262,6 +262,8 @@ async function sendPrepared(
       ...(options.signal && { signal: options.signal }),
     });
   } finally {
+    // A small file's buffer serves the next file only once its bytes have left the process.
+    resolved.release?.(association.flushed);
     // The record (and the association's info it reads) only for a subscriber.
     if (operationChannels.operation.hasSubscribers)
       publishOperation({

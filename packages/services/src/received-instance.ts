@@ -72,12 +72,11 @@ export async function answerStore(
   sourceAeTitle?: string,
 ): Promise<number> {
   const rq = request.message as CStoreRq;
-  const empty = (async function* () {})();
   const instance: ReceivedInstance = {
     sopClassUid: rq.affectedSopClassUid,
     sopInstanceUid: rq.affectedSopInstanceUid,
     transferSyntaxUid: request.context.transferSyntax,
-    dataSet: request.dataSet ?? empty,
+    dataSet: request.dataSet ?? (async function* () {})(),
     message: rq,
   };
   let status: number;

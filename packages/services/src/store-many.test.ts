@@ -1,22 +1,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeDataSet, encodePart10, TransferSyntax } from '@dnet/dataset';
-import { memory } from '@dnet/transport';
+import { memory, type Transport } from '@dnet/transport';
+import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { storage } from './contexts.js';
 import { InvalidSourceError } from './errors.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { SMALL_FILE_LIMIT } from './store-source.js';
+import { FILE_BUFFER_POOL_BYTES, fileBuffers, SMALL_FILE_LIMIT } from './store-source.js';
 import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 
 /** A server keeping the data set bytes of each instance received, by SOP Instance UID. */
-async function receiver() {
-  const transport = memory();
+async function receiver(transport: Transport = memory()) {
   const received = new Map<string, Uint8Array>();
   const server = await Server.listen({
     transport,
@@ -130,5 +130,49 @@ describe('storeMany prepares the next sources while one is sent', () => {
     expect(received.get(uidsOf(bigSpec).instance)!.length).toBeGreaterThan(SMALL_FILE_LIMIT);
     await client.release();
     await server.close();
+  });
+});
+
+describe('small-file buffers', () => {
+  it('are reused once the bytes have left over TCP, never over the memory transport; every file arrives intact', async () => {
+    await using dir = await tempDir();
+    const specs = hierarchy(1, 1, 1, 6);
+    const files = await writeInstances(dir.path, specs);
+    const check = (received: Map<string, Uint8Array>) => {
+      for (const s of specs) {
+        const expected = encodeDataSet(makeInstance(s), ELE);
+        expect(Buffer.from(received.get(uidsOf(s).instance)!).equals(expected)).toBe(true);
+      }
+    };
+    // Over the memory transport the peer receives views of our buffers: never reused.
+    const before = fileBuffers.bytes;
+    const mem = await receiver();
+    const c1 = await mem.connect();
+    expect(await c1.storeMany(files)).toMatchObject({ stored: 6, failed: 0 });
+    expect(fileBuffers.bytes).toBe(before);
+    check(mem.received);
+    await c1.release();
+    await mem.server.close();
+    // Over TCP the kernel has copied them by the time the response arrives: the
+    // buffers go back to the pool and the next files are read into them.
+    const net = await receiver(tcp());
+    const c2 = await net.connect(2);
+    expect(await c2.storeMany(files, { concurrency: 2 })).toMatchObject({ stored: 6, failed: 0 });
+    expect(fileBuffers.bytes).toBeGreaterThan(before);
+    expect(fileBuffers.bytes).toBeLessThanOrEqual(FILE_BUFFER_POOL_BYTES);
+    check(net.received);
+    await c2.release();
+    await net.server.close();
+  });
+
+  it('keeps at most FILE_BUFFER_POOL_BYTES of free buffers, and hands out one at least as large as asked', () => {
+    const taken = Array.from({ length: 20 }, () => fileBuffers.take(1024 * 1024));
+    for (const b of taken) expect(b.length).toBeGreaterThanOrEqual(1024 * 1024);
+    for (const b of taken) fileBuffers.give(b);
+    expect(fileBuffers.bytes).toBeLessThanOrEqual(FILE_BUFFER_POOL_BYTES);
+    const again = fileBuffers.take(1000 * 1024);
+    expect(taken).toContain(again);
+    // Not a buffer more than about twice the size asked for.
+    expect(fileBuffers.take(1000).length).toBe(64 * 1024);
   });
 });

@@ -53,6 +53,13 @@ export interface ResolvedSource {
   open(chunkSize?: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The data set object, for a DataSet source. */
   dataSet?: DataSet;
+  /**
+   * For a small file read whole: gives its buffer back for the next file
+   * once the C-STORE is over. `reusable` must be true only when nothing
+   * refers to the bytes any more (the association has flushed them to the
+   * operating system); otherwise the buffer is left to the garbage collector.
+   */
+  release?(reusable: boolean): void;
 }
 
 /** Chunk size when streaming a data set from disk and the peer's maximum PDU is unlimited: 256 KiB. */
@@ -66,6 +73,53 @@ const MAX_FILE_CHUNK = 4 * 1024 * 1024;
  * stream from disk in chunks (bounded memory). 4 MiB.
  */
 export const SMALL_FILE_LIMIT = 4 * 1024 * 1024;
+
+/** Free small-file buffers kept for reuse: at most this many bytes (16 MiB, see LIMITS.md). */
+export const FILE_BUFFER_POOL_BYTES = 16 * 1024 * 1024;
+/** Small-file buffers are allocated in multiples of 64 KiB, so files of similar size share them. */
+const FILE_BUFFER_GRAIN = 64 * 1024;
+
+/**
+ * Buffers that small files are read into, given back once their C-STORE is
+ * over and the bytes have left the process. A fresh buffer per file costs
+ * its page faults and zeroing by the kernel (about 150 us per 512 KiB here,
+ * as much as the read itself); a series of similar files (a CT series)
+ * then reads into the same few buffers.
+ */
+class FileBufferPool {
+  #free: Uint8Array[] = [];
+  #bytes = 0;
+
+  /** A buffer of at least `size` bytes (a free one not more than twice that, else a new one). */
+  take(size: number): Uint8Array {
+    const free = this.#free;
+    for (let i = free.length - 1; i >= 0; i--) {
+      const b = free[i]!;
+      if (b.length >= size && b.length <= 2 * size + FILE_BUFFER_GRAIN) {
+        free.splice(i, 1);
+        this.#bytes -= b.length;
+        return b;
+      }
+    }
+    const capacity = Math.ceil(Math.max(size, 1) / FILE_BUFFER_GRAIN) * FILE_BUFFER_GRAIN;
+    return Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** Keeps a buffer for the next file, within {@link FILE_BUFFER_POOL_BYTES}. */
+  give(buffer: Uint8Array): void {
+    if (this.#bytes + buffer.length > FILE_BUFFER_POOL_BYTES) return;
+    this.#free.push(buffer);
+    this.#bytes += buffer.length;
+  }
+
+  /** Bytes held by free buffers (tests). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+}
+
+/** The pool of this process's small-file buffers. */
+export const fileBuffers = new FileBufferPool();
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
   return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
@@ -143,40 +197,53 @@ export async function resolveSource(source: StoreSource): Promise<ResolvedSource
  * (PS3.10 §7.1). Undefined for a larger file (streamed instead).
  */
 async function readSmallFile(path: string): Promise<ResolvedSource | undefined> {
+  let buffer: Uint8Array | undefined;
   let bytes: Uint8Array;
   try {
     const fh = await open(path, 'r');
     try {
       const { size } = await fh.stat();
       if (size > SMALL_FILE_LIMIT) return undefined;
-      bytes = Buffer.allocUnsafe(size);
+      buffer = fileBuffers.take(size);
       let at = 0;
       while (at < size) {
-        const { bytesRead } = await fh.read(bytes, at, size - at, at);
+        const { bytesRead } = await fh.read(buffer, at, size - at, at);
         if (bytesRead === 0) break;
         at += bytesRead;
       }
       // A file that shrank meanwhile: what was read is all there is.
-      if (at < size) bytes = bytes.subarray(0, at);
+      bytes = buffer.subarray(0, at);
     } finally {
       await fh.close();
     }
   } catch (cause) {
+    if (buffer) fileBuffers.give(buffer);
     throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
   }
+  const pooled = buffer;
   let header: ReturnType<typeof readPart10Header>;
   try {
     header = readPart10Header(bytes);
   } catch (cause) {
+    fileBuffers.give(pooled);
     throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
   }
   const dataSet = bytes.subarray(header.dataSetOffset);
   const meta = header.fileMetaInformation;
+  let released = false;
   return checked({
     sopClassUid: meta.mediaStorageSopClassUid,
     sopInstanceUid: meta.mediaStorageSopInstanceUid,
     transferSyntaxUid: header.transferSyntaxUid,
-    open: () => [dataSet],
+    open: () => {
+      if (released) throw new InvalidSourceError(`${path}: its buffer was released`);
+      return [dataSet];
+    },
+    release: (reusable) => {
+      if (released) return;
+      released = true;
+      if (reusable) fileBuffers.give(pooled);
+    },
   });
 }
 

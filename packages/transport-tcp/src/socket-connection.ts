@@ -58,6 +58,8 @@ class SocketConnection implements Connection {
   #errorReported = false;
   #iterating = false;
   #discarding = false;
+  /** The socket is corked until the end of this tick (see {@link write}). */
+  #corked = false;
   #pendingRead: PendingRead | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -97,14 +99,31 @@ class SocketConnection implements Connection {
       );
     }
     const socket = this.#socket;
+    // Every write of this tick is gathered into one writev (never concatenated):
+    // the socket is corked at the first write and uncorked once the current
+    // callbacks and their promise jobs are done (process.nextTick). Messages
+    // produced together (responses to the PDUs of one read, the requests of an
+    // asynchronous operations window) then cost one system call, not one each.
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(this.#uncork);
+    }
     if (chunks instanceof Uint8Array) return socket.write(chunks);
-    if (chunks.length === 1) return socket.write(chunks[0]!);
-    // cork + uncork: the chunks leave in one writev, never concatenated.
-    socket.cork();
     let ok = true;
     for (const chunk of chunks) ok = socket.write(chunk);
-    socket.uncork();
     return ok;
+  }
+
+  /** Ends this tick's gathering (see {@link write}); end() and destroy() flush or drop on their own. */
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
+  flushed(): boolean {
+    // Node's Writable counts a chunk until the OS has taken all of it (TLS: until it is encrypted).
+    return this.#socket.writableLength === 0;
   }
 
   drained(): Promise<void> {

@@ -76,6 +76,13 @@ export interface Connection extends AsyncIterable<Uint8Array> {
   /** Resolves when the write buffer has drained (at once if it is not full); rejects if the connection fails. */
   drained(): Promise<void>;
   /**
+   * Optional: true when every chunk passed to {@link Connection.write} so far
+   * has been handed to the operating system (copied out), so the caller may
+   * reuse that memory. A transport that keeps references to written chunks
+   * (the in-memory transport hands them to the peer) leaves it out.
+   */
+  flushed?(): boolean;
+  /**
    * Graceful: flush what is queued, send FIN; resolves when the connection is
    * fully closed (the peer closed its direction too, or the transport's close
    * timeout expired and the connection was destroyed). Never rejects. When no

@@ -1,0 +1,150 @@
+// Floors of this machine that no DICOM implementation can beat, measured in
+// the same run as the DICOM rows so the small-object and file-writing
+// targets can be read against them:
+//
+// - small objects over plain Node sockets (bench/roles/objects.ts): a 512 KiB
+//   object from memory, answered with 128 bytes, one and 8 outstanding; no
+//   DICOM, no file read, in two processes like the DICOM pairs;
+// - durable commit of a 512 KiB object the way dnet-scp acknowledges one
+//   (write, fdatasync, rename into its folder, fsync of the folder), one at a
+//   time: what a receiver that answers only once an object is on disk can do
+//   per association at window 1 (storescp never syncs);
+// - a 32 MiB file written and fdatasynced: the disk's durable write rate,
+//   the bound of a durable receiver of large objects.
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '@dnet/testkit/node';
+import type { Plan, Row } from './compare.js';
+import { nodeRole, runMeasured, startMeasured } from './measure.js';
+import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FLOOR } from './rows.js';
+import { summarize } from './stats.js';
+
+const SMALL = 512 * 1024;
+
+/** Objects per second of `count` durable commits of `size` bytes into `dir`. */
+function durableCommits(dir: string, count: number, size: number): number {
+  const bytes = new Uint8Array(size).fill(0x42);
+  const incoming = join(dir, 'incoming');
+  const final = join(dir, 'final');
+  mkdirSync(incoming, { recursive: true });
+  mkdirSync(final, { recursive: true });
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const part = join(incoming, `${i}.part`);
+    const fd = openSync(part, 'w');
+    try {
+      for (let at = 0; at < size; ) at += writeSync(fd, bytes, at, size - at);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(part, join(final, `${i}.dcm`));
+    const folder = openSync(final, 'r');
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+  }
+  return count / ((performance.now() - t0) / 1000);
+}
+
+/** MB/s of one file of `size` bytes written in 4 MiB writes and fdatasynced. */
+function durableWrite(dir: string, size: number): number {
+  const chunk = new Uint8Array(4 * 1024 * 1024).fill(0x43);
+  const path = join(dir, 'large.part');
+  const t0 = performance.now();
+  const fd = openSync(path, 'w');
+  try {
+    for (let written = 0; written < size; ) {
+      const n = Math.min(chunk.length, size - written);
+      written += writeSync(fd, chunk, 0, n);
+    }
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const ms = performance.now() - t0;
+  rmSync(path, { force: true });
+  return size / 1e6 / (ms / 1000);
+}
+
+/** The floors, `plan.runs` times each; `count` objects per small-object run. */
+export async function floors(
+  plan: Plan,
+  work: string,
+  count: number,
+  log: (line: string) => void,
+): Promise<Row[]> {
+  log('floors: plain-socket small objects, durable commits on this disk');
+  const objects = new Map<number, number[]>([
+    [1, []],
+    [8, []],
+  ]);
+  const commits: number[] = [];
+  const writes: number[] = [];
+  for (let run = 0; run < plan.runs; run++) {
+    const port = await freePort();
+    const server = await startMeasured(
+      ...nodeRole('objects', ['--serve', String(port), '--size', String(SMALL)]),
+      port,
+    );
+    try {
+      for (const [window, into] of objects) {
+        const r = await runMeasured(
+          ...nodeRole('objects', [
+            '--send',
+            String(port),
+            '--size',
+            String(SMALL),
+            '--count',
+            String(count),
+            '--window',
+            String(window),
+            '--warmup',
+            String(plan.warmup),
+          ]),
+        );
+        const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { ms?: number };
+        if (out.ms) into.push(count / (out.ms / 1000));
+      }
+    } finally {
+      await server.stop();
+    }
+    const dir = join(work, `floors-${run}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      commits.push(durableCommits(dir, 40, SMALL));
+      writes.push(durableWrite(dir, 32 * 1024 * 1024));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const rows: Row[] = [];
+  const put = (group: string, name: string, unit: string, samples: number[]) => {
+    if (!samples.length) return;
+    const s = summarize(name, unit, samples);
+    rows.push({
+      group,
+      name,
+      unit,
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      failures: plan.runs - samples.length,
+    });
+  };
+  for (const [window, samples] of objects) put('small', OBJECTS_FLOOR(window), 'images/s', samples);
+  put('disk', DURABLE_COMMIT, 'objects/s', commits);
+  put('disk', DURABLE_WRITE, 'MB/s', writes);
+  return rows;
+}

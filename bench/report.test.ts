@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Row } from './compare.js';
+import { ratios, targets } from './report.js';
+import {
+  ASSOC_PARALLELED,
+  ASSOC_SERIAL,
+  CEILING,
+  ECHO_SERIAL,
+  ECHO_WINDOWED,
+  LARGE_FROM_FILES,
+  LARGE_IN_MEMORY,
+} from './rows.js';
+
+function row(group: string, name: string, median: number, unit = 'MB/s'): Row {
+  return { group, name, unit, median, min: median, max: median, failures: 0 };
+}
+
+const byWhat = (rows: Row[], prefix: string) => {
+  const t = targets(rows).filter((x) => x.what.startsWith(prefix));
+  expect(t).toHaveLength(1);
+  return t[0]!;
+};
+
+describe('targets', () => {
+  it('judges the large ceiling target on the in-memory row and shows the file row for information', () => {
+    const rows = [
+      row('large', CEILING, 1000),
+      row('large', LARGE_FROM_FILES, 500),
+      row('large', LARGE_IN_MEMORY, 850),
+    ];
+    const all = targets(rows).filter((t) => t.what.includes('vs the socket ceiling'));
+    expect(all).toHaveLength(2);
+    const [memory, files] = all;
+    expect(memory?.what).toContain('in memory');
+    expect(memory?.value).toBe('0.85 x');
+    expect(memory?.met).toBe(true);
+    expect(files?.what).toContain('reading files');
+    expect(files?.value).toBe('0.50 x');
+    expect(files?.info).toBe(true);
+    expect(files?.met).toBeUndefined();
+  });
+
+  it('takes the better C-ECHO row and names it', () => {
+    const windowed = byWhat(
+      [row('echo', ECHO_SERIAL, 9000, 'echo/s'), row('echo', ECHO_WINDOWED, 20400, 'echo/s')],
+      'C-ECHO',
+    );
+    expect(windowed.what).toContain('8 outstanding');
+    expect(windowed.value).toBe('20400 echo/s');
+    expect(windowed.met).toBe(true);
+    const serial = byWhat(
+      [row('echo', ECHO_SERIAL, 9000, 'echo/s'), row('echo', ECHO_WINDOWED, 8000, 'echo/s')],
+      'C-ECHO',
+    );
+    expect(serial.what).toContain(': one at a time)');
+    expect(serial.value).toBe('9000 echo/s');
+    expect(serial.met).toBe(false);
+  });
+
+  it('takes the better associations row, and the one measured when the other is missing', () => {
+    const parallel = byWhat(
+      [row('echo', ASSOC_SERIAL, 1400, 'assoc/s'), row('echo', ASSOC_PARALLELED, 2300, 'assoc/s')],
+      'associations',
+    );
+    expect(parallel.what).toContain('8 under way');
+    expect(parallel.met).toBe(true);
+    const only = byWhat([row('echo', ASSOC_SERIAL, 1400, 'assoc/s')], 'associations');
+    expect(only.what).toContain(': one at a time)');
+    expect(only.value).toBe('1400 assoc/s');
+    const none = byWhat([], 'associations');
+    expect(none.met).toBeUndefined();
+  });
+});
+
+describe('ratios', () => {
+  it('lists the in-memory row with the other discarding rows', () => {
+    const lines = ratios([
+      row('large', CEILING, 1000),
+      row('large', LARGE_IN_MEMORY, 800),
+      row('large', 'storescu -> storescp, discarding', 400),
+    ]);
+    expect(lines).toContain(`large: ${LARGE_IN_MEMORY}: 2.00 x DCMTK, 0.80 x ceiling`);
+  });
+});

@@ -1,0 +1,32 @@
+// Names of the rows that bench/report.ts reads for the targets, shared with
+// bench/compare.ts, which makes them (no side effects: report.ts and its test
+// import this without starting anything).
+
+/** C-ECHOs outstanding at once in the windowed C-ECHO row. */
+export const ECHO_WINDOW = 8;
+/** Associations under way at once in the parallel associations row. */
+export const ASSOC_PARALLEL = 8;
+/** The socket ceiling of the large group. */
+export const CEILING = 'node net.Socket -> net.Socket (ceiling)';
+/** Large group: the dnet SCU reading files, max PDU 1 MiB. */
+export const LARGE_FROM_FILES = 'dnet SCU -> dnet SCP, discarding';
+/** Large group: the data set in memory, 4 MiB PDUs on both sides (sender -> receiver, mode, suffix). */
+export const LARGE_IN_MEMORY =
+  'dnet SCU (data set in memory) -> dnet SCP, discarding, max PDU 4 MiB';
+/** C-ECHO, one at a time. */
+export const ECHO_SERIAL = 'dnet SCU -> dnet SCP: C-ECHO round trips, one association';
+/** C-ECHO, {@link ECHO_WINDOW} outstanding (PS3.7 §D.3.3.3 asynchronous operations window). */
+export const ECHO_WINDOWED = `dnet SCU -> dnet SCP: C-ECHO round trips, one association, ${ECHO_WINDOW} outstanding (asynchronous operations window ${ECHO_WINDOW})`;
+/** Associate + echo + release, one after the other. */
+export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, one process';
+/** Associate + echo + release, {@link ASSOC_PARALLEL} under way at once. */
+export const ASSOC_PARALLELED = `dnet SCU -> dnet SCP: associate + echo + release, ${ASSOC_PARALLEL} associations under way, one process`;
+
+/** bench/floors.ts: plain sockets, 512 KiB objects, `window` outstanding. */
+export const OBJECTS_FLOOR = (window: number) =>
+  `node net.Socket: 512 KiB object from memory + 128-byte answer, ${window} outstanding (no DICOM, no file)`;
+/** bench/floors.ts: a durable commit of a 512 KiB object, one at a time. */
+export const DURABLE_COMMIT =
+  '512 KiB object written, fdatasync, renamed, folder fsync, one at a time (durable commit)';
+/** bench/floors.ts: the disk's durable write rate. */
+export const DURABLE_WRITE = '32 MiB file written and fdatasynced (durable write rate)';
