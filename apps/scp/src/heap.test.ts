@@ -7,7 +7,13 @@ import { DataSet, readPart10Header } from '@dnet/dataset';
 import { Client, storage as storageContexts } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
-import { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './heap.js';
+import {
+  applyHeapSettings,
+  GcPacer,
+  scavengeChosen,
+  YOUNG_GC_EVERY_BYTES,
+  youngGenerationCollector,
+} from './heap.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import { startInProcess } from './test-support.js';
 
@@ -38,6 +44,22 @@ describe('GcPacer', () => {
     expect(runs).toBe(1);
     expect(() => new GcPacer(() => undefined, 0)).toThrow(RangeError);
     expect(() => new GcPacer(() => undefined, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('applyHeapSettings', () => {
+  it("leaves the scavenger alone when the operator chose it on node's command line or in NODE_OPTIONS", () => {
+    expect(scavengeChosen(['--parallel-scavenge'], undefined)).toBe(true);
+    expect(scavengeChosen(['--no-parallel-scavenge'], undefined)).toBe(true);
+    expect(scavengeChosen(['--no_parallel_scavenge'], undefined)).toBe(true);
+    expect(scavengeChosen([], '--max-old-space-size=512 --parallel-scavenge')).toBe(true);
+    expect(scavengeChosen(['--expose-gc'], '--max-old-space-size=512')).toBe(false);
+    expect(scavengeChosen(['--parallel-scavenge-task-count=2'], undefined)).toBe(false);
+    expect(applyHeapSettings(['--parallel-scavenge'], undefined)).toBe(false);
+  });
+
+  it('sets single-threaded scavenges otherwise', () => {
+    expect(applyHeapSettings([], undefined)).toBe(true);
   });
 });
 

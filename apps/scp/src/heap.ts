@@ -9,15 +9,51 @@ import { runInNewContext } from 'node:vm';
 // about 32 MB of such buffers are pending (a fixed limit of V8's, not a flag).
 // Receiving a 1 GiB object then peaked at ~109 MB against ~63 MB idle (issue
 // #12 asks < 100 MB). So the CLI asks V8 for a scavenge each time
-// YOUNG_GC_EVERY_BYTES more data set bytes have arrived (~128 per GiB, median
-// pause 0.4-1 ms: little survives them): the peak dropped to ~88 MB
-// for about 5 % more CPU per GiB (2.28 -> 2.40 s, medians of 10 alternating
-// runs on a shared 2-core machine, within their spread). Every 16 MiB: ~96 MB,
-// no less CPU measured. A young generation kept small instead
-// (`--semi-space-growth-factor=1`) helped the 1 GiB object a little more but
-// cost RSS and CPU with several small objects in flight (their buffers then
-// outlive a scavenge and are promoted), so the young generation is left as V8
-// sizes it.
+// YOUNG_GC_EVERY_BYTES more data set bytes have arrived (~128 per GiB): the
+// peak dropped to ~88 MB. Every 16 MiB: ~96 MB. A young generation kept small
+// instead (`--semi-space-growth-factor=1`) helped the 1 GiB object a little
+// more but cost RSS and CPU with several small objects in flight (their
+// buffers then outlive a scavenge and are promoted), so the young generation
+// is left as V8 sizes it.
+//
+// Those scavenges are cheap (little survives them) but V8 runs each one on
+// helper threads and waits for them; on a 2-core machine also running the
+// sender, the 127 scavenges of a 1 GiB object took 139-152 ms of the main
+// thread that way, 63-79 ms on the main thread alone (SCAVENGE_FLAG). What is
+// left costs some throughput: 1 GiB into dnet-scp, medians of 12 alternating
+// runs, 607 -> 537 MB/s (runs spread 438-750 MB/s), CPU 2.02 -> 2.25 s per
+// run. Small objects (window 8) and many associations: unchanged CPU.
+
+/**
+ * The V8 flag the CLI sets on itself: scavenges run on the main thread only.
+ * V8 reads it at each scavenge, so setting it at run time takes effect.
+ */
+export const SCAVENGE_FLAG = '--no-parallel-scavenge';
+
+/**
+ * Whether the operator already chose parallel or single-threaded scavenges
+ * on the `node` command line or in NODE_OPTIONS: then the CLI leaves it alone.
+ */
+export function scavengeChosen(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+): boolean {
+  const chosen = (arg: string) => /^--(no[-_])?parallel[-_]scavenge(=|$)/.test(arg);
+  return execArgv.some(chosen) || (nodeOptions ?? '').split(/\s+/).some(chosen);
+}
+
+/**
+ * Sets {@link SCAVENGE_FLAG} unless the operator chose otherwise; returns
+ * whether it did.
+ */
+export function applyHeapSettings(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
+): boolean {
+  if (scavengeChosen(execArgv, nodeOptions)) return false;
+  setFlagsFromString(SCAVENGE_FLAG);
+  return true;
+}
 
 /** Data set bytes received (all associations together) between two scavenges: 8 MiB. */
 export const YOUNG_GC_EVERY_BYTES = 8 * 1024 * 1024;
