@@ -20,9 +20,11 @@ import { runInNewContext } from 'node:vm';
 // helper threads and waits for them; on a 2-core machine also running the
 // sender, the 127 scavenges of a 1 GiB object took 139-152 ms of the main
 // thread that way, 63-79 ms on the main thread alone (SCAVENGE_FLAG). What is
-// left costs some throughput: 1 GiB into dnet-scp, medians of 12 alternating
-// runs, 607 -> 537 MB/s (runs spread 438-750 MB/s), CPU 2.02 -> 2.25 s per
-// run. Small objects (window 8) and many associations: unchanged CPU.
+// left costs some throughput: 1 GiB into dnet-scp, medians of 20 alternating
+// runs, 607 -> 541 MB/s (runs spread 438-750 MB/s), CPU 2.01 -> 2.22 s per
+// run, though the GC pauses add up to about the same per GiB (43 scavenges,
+// ~100 ms, before; 135, ~115 ms, after). Small objects (window 8) and many
+// associations: unchanged CPU. Async scavenges (`execution: 'async'`): no better.
 
 /**
  * The V8 flag the CLI sets on itself: scavenges run on the main thread only.
