@@ -19,7 +19,15 @@ describe('parseCommandLine', () => {
       allowAeTitles: [],
       tls: undefined,
       logLevel: 'info',
+      gcEveryMib: 8,
     });
+  });
+
+  it('reads --gc-every-mib (0 turns the pacing off) and refuses nonsense', () => {
+    expect(config(['--gc-every-mib', '0']).gcEveryMib).toBe(0);
+    expect(config(['--gc-every-mib', '32']).gcEveryMib).toBe(32);
+    expect(() => config(['--gc-every-mib', '-1'])).toThrow(ConfigError);
+    expect(() => config(['--gc-every-mib', 'lots'])).toThrow(ConfigError);
   });
 
   it('listens on 2762 by default with --tls (PS3.15 Annex B)', () => {

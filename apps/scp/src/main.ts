@@ -49,6 +49,7 @@ Options:
   --allow-cert-subject CN    accept only client certificates with this subject CN (repeatable, needs --ca)
   --allow-cert-fingerprint H accept only client certificates with this SHA-256 fingerprint (repeatable)
   --max-associations-per-ae N  concurrent associations per calling AE title
+  --gc-every-mib N           MiB received between two young-generation GCs (default 8; 0: V8 decides)
   --jwt-key FILE             require a JWT user identity (PS3.7 D.3.3.7) verified with this key:
                              PEM public key (RS256/ES256) or shared secret (HS256, >= 32 bytes)
   --jwt-issuer ISS, --jwt-audience AUD   required JWT iss / aud

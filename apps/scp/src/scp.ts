@@ -177,7 +177,11 @@ export async function startScp(
         readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
       })
     : undefined;
-  const pacer = options.collectYoungGeneration && new GcPacer(options.collectYoungGeneration);
+  // --gc-every-mib 0: collections left to V8 (faster, more garbage held; heap.ts).
+  const pacer =
+    options.collectYoungGeneration && config.gcEveryMib > 0
+      ? new GcPacer(options.collectYoungGeneration, config.gcEveryMib * 1024 * 1024)
+      : undefined;
   const store = createStoreHandler({
     storage,
     index,
