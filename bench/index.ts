@@ -61,8 +61,10 @@ async function runCompare(): Promise<void> {
   // associations take long to reach optimized code: measured 13:10, 8
   // associations under way from one process did 603, 1 317, 1 671 and 1 977
   // per second in four consecutive batches of 2 000 (client CPU 1 253 -> 399
-  // us each), and C-ECHO with 8 outstanding needed some 40 000 echoes.
-  const warm = { warmup: 300, warmupNative: 10, echoWarmup: 20000, assocWarmup: 3000 };
+  // us each); C-ECHO with 8 outstanding, in batches of 20 000 on a quiet
+  // machine (13:50): 14 457, 18 169, then 38 833-43 209 per second (client
+  // CPU 46 -> 15 us per echo), so 50 000 echoes first.
+  const warm = { warmup: 300, warmupNative: 10, echoWarmup: 50000, assocWarmup: 3000 };
   const sizes = quick
     ? { small: 40, large: 2, largeMiB: 32, hugeMiB: 128, warm: warm.warmup }
     : { small: 100, large: 4, largeMiB: 32, hugeMiB: 1024, warm: warm.warmup };
