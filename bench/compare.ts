@@ -25,7 +25,7 @@ import {
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
 } from './rows.js';
-import { summarize } from './stats.js';
+import { sampledRow, summarize } from './stats.js';
 
 /** One figure of the comparison, with the peak RSS of each role. */
 export interface Row {
@@ -704,18 +704,8 @@ async function control(
     samples: number[],
     extra: Partial<Row> = {},
   ) => {
-    if (!samples.length) return;
-    const s = summarize(name, unit, samples);
-    rows.push({
-      group,
-      name,
-      unit,
-      median: s.median,
-      min: s.min,
-      max: s.max,
-      failures: plan.runs - samples.length,
-      ...extra,
-    });
+    const row = sampledRow(plan.runs, group, name, unit, samples, extra);
+    if (row) rows.push(row);
   };
   put(
     'echo',

@@ -26,7 +26,7 @@ import { freePort } from '@dnet/testkit/node';
 import type { Plan, Row } from './compare.js';
 import { nodeRole, runMeasured, startMeasured } from './measure.js';
 import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FLOOR } from './rows.js';
-import { summarize } from './stats.js';
+import { sampledRow } from './stats.js';
 
 const SMALL = 512 * 1024;
 
@@ -131,17 +131,8 @@ export async function floors(
   }
   const rows: Row[] = [];
   const put = (group: string, name: string, unit: string, samples: number[]) => {
-    if (!samples.length) return;
-    const s = summarize(name, unit, samples);
-    rows.push({
-      group,
-      name,
-      unit,
-      median: s.median,
-      min: s.min,
-      max: s.max,
-      failures: plan.runs - samples.length,
-    });
+    const row = sampledRow(plan.runs, group, name, unit, samples);
+    if (row) rows.push(row);
   };
   for (const [window, samples] of objects) put('small', OBJECTS_FLOOR(window), 'images/s', samples);
   put('disk', DURABLE_COMMIT, 'objects/s', commits);

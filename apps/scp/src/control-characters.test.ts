@@ -10,13 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet } from '@dnet/dataset';
-import { Client, type DicomJson, queryRetrieve, storage } from '@dnet/services';
-import { tcp } from '@dnet/transport-tcp';
+import { type Client, type DicomJson, queryRetrieve, storage } from '@dnet/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from './archive/postgres/postgres-server.js';
 import { describePostgres } from './archive/postgres/test-postgres.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
+import { connectClient, type InProcessScp, startInProcess } from './test-support.js';
 
 function image(sop: string, description: string): DataSet {
   const ds = new DataSet();
@@ -54,14 +53,10 @@ function suite(name: string, dbArgs: () => Promise<string[]>): void {
         join(dir, 'storage'),
         ...(await dbArgs()),
       ]);
-      client = await Client.connect({
-        transport: tcp(),
-        host: '127.0.0.1',
-        port: scp.port,
-        callingAeTitle: 'TESTSCU',
-        calledAeTitle: 'DNETSCP',
-        contexts: [storage(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]), queryRetrieve('study')],
-      });
+      client = await connectClient(scp.port, [
+        storage(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+        queryRetrieve('study'),
+      ]);
       expect((await client.store(image('1.2.826.0.1.77.1.1', 'CLEAN'))).status).toBe(0);
     }, 60_000);
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { DataSet, readPart10Header } from '@dnet/dataset';
-import { Client, storage as storageContexts } from '@dnet/services';
-import { tcp } from '@dnet/transport-tcp';
+import { storage as storageContexts } from '@dnet/services';
 import { describe, expect, it } from 'vitest';
 import {
   applyHeapSettings,
@@ -15,7 +14,7 @@ import {
   youngGenerationCollector,
 } from './heap.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { startInProcess } from './test-support.js';
+import { connectClient, startInProcess } from './test-support.js';
 
 describe('GcPacer', () => {
   it('collects once each time the interval is reached, all callers together', () => {
@@ -120,14 +119,9 @@ async function collectionsStoringTenMib(args: string[]): Promise<number> {
     ds.setString('StudyInstanceUID', '2.25.4242.1', 'UI');
     ds.setString('SeriesInstanceUID', '2.25.4242.2', 'UI');
     ds.setBytes('PixelData', pixels, 'OW');
-    const client = await Client.connect({
-      transport: tcp(),
-      host: '127.0.0.1',
-      port: scp.port,
-      callingAeTitle: 'TESTSCU',
-      calledAeTitle: 'DNETSCP',
-      contexts: [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])],
-    });
+    const client = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+    ]);
     try {
       expect((await client.store(ds)).status).toBe(0);
     } finally {

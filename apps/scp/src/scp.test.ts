@@ -11,7 +11,7 @@ import {
   STORAGE_COMMITMENT_PUSH_MODEL,
 } from './storage-commitment.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+import { connectClient, eventually, type InProcessScp, startInProcess } from './test-support.js';
 
 function image(uids: { study: string; series: string; sop: string }, description = 'first') {
   const ds = new DataSet();
@@ -38,18 +38,11 @@ describe('dnet-scp in-process', () => {
   let client: Client;
 
   const connect = () =>
-    Client.connect({
-      transport: tcp(),
-      host: '127.0.0.1',
-      port: scp.port,
-      callingAeTitle: 'TESTSCU',
-      calledAeTitle: 'DNETSCP',
-      contexts: [
-        verification(),
-        storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
-        queryRetrieve('study'),
-      ],
-    });
+    connectClient(scp.port, [
+      verification(),
+      storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+      queryRetrieve('study'),
+    ]);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-'));
@@ -198,17 +191,10 @@ describe('dnet-scp in-process', () => {
     await expect(readdir(join(storage, '1.2.826.0.1.3'))).rejects.toThrow(/ENOENT/);
   });
   it('commits stored instances (Storage Commitment), reporting on the same association', async () => {
-    const sc = await Client.connect({
-      transport: tcp(),
-      host: '127.0.0.1',
-      port: scp.port,
-      callingAeTitle: 'TESTSCU',
-      calledAeTitle: 'DNETSCP',
-      contexts: [
-        storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
-        { abstractSyntax: STORAGE_COMMITMENT_PUSH_MODEL, transferSyntaxes: [EXPLICIT_VR_LE] },
-      ],
-    });
+    const sc = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+      { abstractSyntax: STORAGE_COMMITMENT_PUSH_MODEL, transferSyntaxes: [EXPLICIT_VR_LE] },
+    ]);
     const held = { study: '1.2.826.0.1.4', series: '1.2.826.0.1.4.1', sop: '1.2.826.0.1.4.1.1' };
     const damaged = { ...held, sop: '1.2.826.0.1.4.1.2' };
     expect((await sc.store(image(held))).status).toBe(0);
@@ -289,14 +275,9 @@ describe('dnet-scp graceful shutdown', () => {
   it('finishes a C-STORE in flight, refuses new associations, then stops', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-stop-'));
     const scp = await startInProcess(['--host', '127.0.0.1', '--port', '0', '--storage', dir]);
-    const client = await Client.connect({
-      transport: tcp(),
-      host: '127.0.0.1',
-      port: scp.port,
-      callingAeTitle: 'TESTSCU',
-      calledAeTitle: 'DNETSCP',
-      contexts: [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])],
-    });
+    const client = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
+    ]);
     const uids = { study: '1.2.826.0.1.5', series: '1.2.826.0.1.5.1', sop: '1.2.826.0.1.5.1.1' };
     const bytes = encodeDataSet(image(uids), EXPLICIT_VR_LE);
     let stopped: Promise<number> | undefined;

@@ -1,5 +1,19 @@
+import { Client, type ClientOptions } from '@dnet/services';
+import { tcp } from '@dnet/transport-tcp';
 import { type Io, main } from './main.js';
 import type { RunningScp } from './scp.js';
+
+/** A client association from TESTSCU to dnet-scp (AE DNETSCP) on 127.0.0.1:`port`. */
+export function connectClient(port: number, contexts: ClientOptions['contexts']): Promise<Client> {
+  return Client.connect({
+    transport: tcp(),
+    host: '127.0.0.1',
+    port,
+    callingAeTitle: 'TESTSCU',
+    calledAeTitle: 'DNETSCP',
+    contexts,
+  });
+}
 
 /** dnet-scp started in-process by {@link startInProcess}. */
 export interface InProcessScp {
