@@ -175,32 +175,32 @@ export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<C
   };
   for (const sub of ['small', 'warm', 'large', 'huge'])
     await mkdir(join(dir, sub), { recursive: true });
-  for (let i = 0; i < sizes.small; i++) {
-    const uid = `${ROOT}.3.${i + 1}`;
-    const path = join(dir, 'small', `${uid}.dcm`);
-    corpus.smallBytes += await writeObject(path, {
-      sopInstanceUid: uid,
-      sopClassUid: CT_IMAGE_STORAGE,
-      size: 512,
-      frames: 1,
-      seriesInstanceUid: `${ROOT}.4.1`,
-      seed: i + 1,
-    });
-    corpus.small.push(path);
-  }
-  for (let i = 0; i < (sizes.warm ?? 0); i++) {
-    const uid = `${ROOT}.7.${i + 1}`;
-    const path = join(dir, 'warm', `${uid}.dcm`);
-    await writeObject(path, {
-      sopInstanceUid: uid,
-      sopClassUid: CT_IMAGE_STORAGE,
-      size: 512,
-      frames: 1,
-      seriesInstanceUid: `${ROOT}.4.4`,
-      seed: i + 1,
-    });
-    corpus.warm.push(path);
-  }
+  /** `n` CT images of 512x512x16 bit into `sub`, UIDs `<ROOT>.<uidArc>.i` in series `<ROOT>.4.<series>`; their bytes. */
+  const ctImages = async (
+    sub: string,
+    n: number,
+    uidArc: number,
+    series: number,
+    into: string[],
+  ) => {
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const uid = `${ROOT}.${uidArc}.${i + 1}`;
+      const path = join(dir, sub, `${uid}.dcm`);
+      bytes += await writeObject(path, {
+        sopInstanceUid: uid,
+        sopClassUid: CT_IMAGE_STORAGE,
+        size: 512,
+        frames: 1,
+        seriesInstanceUid: `${ROOT}.4.${series}`,
+        seed: i + 1,
+      });
+      into.push(path);
+    }
+    return bytes;
+  };
+  corpus.smallBytes += await ctImages('small', sizes.small, 3, 1, corpus.small);
+  await ctImages('warm', sizes.warm ?? 0, 7, 4, corpus.warm);
   // 512x512x2 bytes = 512 KiB per frame.
   const framesPerMiB = 2;
   for (let i = 0; i < sizes.large; i++) {
