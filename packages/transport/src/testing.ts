@@ -282,8 +282,12 @@ export function transportCompliance(
         if ((await stateAfterTurns(wait, 50)) === 'pending') drained = wait;
       }
       expect(drained).toBeDefined();
+      // A transport that reports flushed(): not while bytes wait in its buffers,
+      // and again once they drained (everything written has left).
+      if (client.flushed) expect(client.flushed()).toBe(false);
       const read = drain(server);
       await drained;
+      if (client.flushed) expect(client.flushed()).toBe(true);
       const clientClosed = client.close();
       const outcome = await read;
       await server.close();
