@@ -819,7 +819,17 @@ export class Association extends EventEmitter<AssociationEventMap> {
    * `flushed`, such as the in-memory one, or no connection).
    */
   get flushed(): boolean {
-    return this.#writeTail === undefined && this.#connection?.flushed?.() === true;
+    return this.#writeTail === undefined && this.transportFlushed;
+  }
+
+  /**
+   * True when the transport has handed every byte written to it so far to the
+   * operating system, even while a message is still being written: the
+   * memory of the PDUs already written (a streamed data set's earlier chunks)
+   * may be reused. False when unknown (see {@link Association.flushed}).
+   */
+  get transportFlushed(): boolean {
+    return this.#connection?.flushed?.() === true;
   }
 
   // ----- DIMSE --------------------------------------------------------------

@@ -242,7 +242,12 @@ async function sendPrepared(
   const n = association.negotiation;
   const peerMaxPduLength =
     (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
-  const data = await dataSetFor(resolved, context.transferSyntax, peerMaxPduLength);
+  const data = await dataSetFor(
+    resolved,
+    context.transferSyntax,
+    peerMaxPduLength,
+    () => association.transportFlushed,
+  );
   const message: Omit<CStoreRq, 'messageId'> = {
     commandField: CommandField.C_STORE_RQ,
     affectedSopClassUid: resolved.sopClassUid,

@@ -60,6 +60,20 @@ describePeer(['storescp', 'storescu', 'dcmqrscp'], 'our Client against DCMTK', (
         TransferSyntax.ImplicitVRLittleEndian,
       )),
     );
+    // Two files above the small-file limit: streamed from disk in ~1 MiB chunks
+    // (64 PDVs of storescp's 16 KiB PDUs each), read into reused buffers.
+    files.push(
+      ...(await writeInstances(
+        source,
+        [2, 3].map((instance) => ({
+          patient: 3,
+          study: 1,
+          series: 1,
+          instance,
+          pixels: 5 * 1024 * 1024,
+        })),
+      )),
+    );
     manyFiles = await writeInstances(
       source,
       hierarchy(1, 1, 1, 120).map((s) => ({ ...s, patient: 8 })),

@@ -48,16 +48,22 @@ export interface ResolvedSource {
   transferSyntaxUid: string | undefined;
   /**
    * Streams the data set in `transferSyntaxUid` (once); a file is read in
-   * chunks of `chunkSize` bytes when given (one PDV each, no gathering copy).
+   * chunks of `chunkSize` bytes when given (cut into PDVs as views, no
+   * gathering copy). `flushed`, when given, tells whether every byte handed to
+   * the association so far has left the process (`Association.flushed`): a
+   * large file's chunk buffers are then read into again.
    */
-  open(chunkSize?: number): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  open(
+    chunkSize?: number,
+    flushed?: () => boolean,
+  ): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The data set object, for a DataSet source. */
   dataSet?: DataSet;
   /**
-   * For a small file read whole: gives its buffer back for the next file
-   * once the C-STORE is over. `reusable` must be true only when nothing
-   * refers to the bytes any more (the association has flushed them to the
-   * operating system); otherwise the buffer is left to the garbage collector.
+   * For a file: gives its buffers back for the next files once the C-STORE
+   * is over. `reusable` must be true only when nothing refers to the bytes
+   * any more (the association has flushed them to the operating system);
+   * otherwise the buffers are left to the garbage collector.
    */
   release?(reusable: boolean): void;
 }
@@ -66,6 +72,25 @@ export interface ResolvedSource {
 const FILE_CHUNK = 256 * 1024;
 /** Largest chunk read from disk at once: 4 MiB. */
 const MAX_FILE_CHUNK = 4 * 1024 * 1024;
+/**
+ * A large file is read from disk in chunks of whole PDVs of about this size
+ * (1 MiB), whatever the peer's maximum PDU: with 128 KiB PDUs, one read per 8
+ * PDUs instead of one per PDU (each read is a hop to libuv's thread pool).
+ */
+const FILE_READ_TARGET = 1024 * 1024;
+/**
+ * Chunks of a large file given out and not yet known to have left the
+ * process, kept to be read into again: at most this many (8); older ones are
+ * left to the garbage collector.
+ */
+const MAX_LENT_CHUNKS = 8;
+/**
+ * Chunks the fragmenter may still refer to when it asks for the next one
+ * (@dnet/dimse `fragmentMessageAsync` looks one chunk ahead, and carries the
+ * few bytes a chunk ends with into the next PDV): the newest 2 chunks given
+ * out are never read into again before the C-STORE ends.
+ */
+const CHUNKS_HELD_BY_FRAGMENTER = 2;
 /**
  * Files up to this size are read whole, in one read, when resolved: the data
  * set then goes out as views of one buffer, written without an await per PDU,
@@ -140,12 +165,27 @@ export async function resolveSource(source: StoreSource): Promise<ResolvedSource
       throw new InvalidSourceError(`${source} is not a readable DICOM Part 10 file`, { cause });
     }
     const meta = file.fileMetaInformation;
+    const lent: Uint8Array[] = [];
+    let released = false;
     return checked({
       sopClassUid: meta.mediaStorageSopClassUid,
       sopInstanceUid: meta.mediaStorageSopInstanceUid,
       transferSyntaxUid: file.transferSyntaxUid,
-      open: (chunkSize) =>
-        file.dataSetStream({ highWaterMark: chunkSize ?? FILE_CHUNK }) as AsyncIterable<Uint8Array>,
+      open: (chunkSize, flushed) =>
+        readFileChunks(
+          source,
+          file.dataSetOffset,
+          file.dataSetLength,
+          chunkSize ?? FILE_CHUNK,
+          lent,
+          flushed,
+        ),
+      release: (reusable) => {
+        if (released) return;
+        released = true;
+        if (reusable) for (const b of lent.splice(0)) fileBuffers.give(b);
+        lent.length = 0;
+      },
     });
   }
   if (source instanceof DataSet) {
@@ -247,6 +287,65 @@ async function readSmallFile(path: string): Promise<ResolvedSource | undefined> 
   });
 }
 
+/**
+ * Streams `length` bytes of the file at `path` from `start`, in chunks of
+ * `chunkSize` bytes read with one read ahead (the next chunk is read from
+ * disk while this one is sent), into buffers of {@link fileBuffers}: no fresh
+ * allocation per chunk (a fresh 1 MiB buffer costs its page faults, and its
+ * freeing a garbage collection) and no stream machinery. The buffers given
+ * out are recorded in `lent`; each time the next chunk is asked for and
+ * `flushed()` says every byte handed to the association so far has left the
+ * process, the older ones (all but {@link CHUNKS_HELD_BY_FRAGMENTER}) are read
+ * into again. Without `flushed`, none is.
+ */
+async function* readFileChunks(
+  path: string,
+  start: number,
+  length: number,
+  chunkSize: number,
+  lent: Uint8Array[],
+  flushed: (() => boolean) | undefined,
+): AsyncGenerator<Uint8Array> {
+  const fh = await open(path, 'r');
+  let position = start;
+  let end = start + length;
+  const readNext = async (): Promise<[Uint8Array, Uint8Array] | undefined> => {
+    if (position >= end) return undefined;
+    const n = Math.min(chunkSize, end - position);
+    const buffer = fileBuffers.take(n);
+    let at = 0;
+    while (at < n) {
+      const { bytesRead } = await fh.read(buffer, at, n - at, position + at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    position += at;
+    // A file that shrank meanwhile: what was read is all there is.
+    if (at < n) end = position;
+    return [buffer, buffer.subarray(0, at)];
+  };
+  let next: Promise<[Uint8Array, Uint8Array] | undefined> | undefined = readNext();
+  try {
+    for (;;) {
+      const read = await next;
+      next = undefined;
+      if (!read) return;
+      if (flushed?.() && lent.length > CHUNKS_HELD_BY_FRAGMENTER) {
+        for (const b of lent.splice(0, lent.length - CHUNKS_HELD_BY_FRAGMENTER))
+          fileBuffers.give(b);
+      }
+      next = readNext();
+      lent.push(read[0]);
+      if (lent.length > MAX_LENT_CHUNKS) lent.shift();
+      if (read[1].length > 0) yield read[1];
+    }
+  } finally {
+    // A read still under way finishes before the file is closed.
+    await next?.catch(() => undefined);
+    await fh.close();
+  }
+}
+
 function checked(r: ResolvedSource): ResolvedSource {
   // PS3.7 §9.3.1.1: Affected SOP Class and Instance UIDs are required.
   if (!r.sopClassUid || !r.sopInstanceUid) {
@@ -309,12 +408,15 @@ export async function dataSetFor(
   source: ResolvedSource,
   transferSyntaxUid: string,
   peerMaxPduLength = 0,
+  flushed?: () => boolean,
 ): Promise<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> {
   if (source.dataSet) return encodeDataSetChunks(source.dataSet, transferSyntaxUid);
   const from = source.transferSyntaxUid!;
   // PS3.8 Annex D.1: a PDU of the peer's maximum length carries one PDV of (length - 6) data bytes.
   const pdv = peerMaxPduLength > 6 ? peerMaxPduLength - 6 : FILE_CHUNK;
-  const stream = source.open(Math.min(pdv, MAX_FILE_CHUNK));
+  // Whole PDVs per read (the fragmenter cuts a chunk into full PDUs as views).
+  const perRead = Math.max(1, Math.floor(FILE_READ_TARGET / pdv));
+  const stream = source.open(Math.min(pdv * perRead, MAX_FILE_CHUNK), flushed);
   if (from === transferSyntaxUid) return stream;
   // PS3.5 §10: re-encoded element by element as the bytes stream by (bounded, see LIMITS.md).
   return convertTransferSyntaxStream(stream, from, transferSyntaxUid);
