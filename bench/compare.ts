@@ -13,6 +13,7 @@ import {
   type MeasuredServer,
   nodeRole,
   runMeasured,
+  SERVER_NODE_FLAGS,
   startMeasured,
 } from './measure.js';
 import {
@@ -20,6 +21,7 @@ import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,
   CEILING,
+  DEFAULT_GC,
   ECHO_SERIAL,
   ECHO_WINDOW,
   ECHO_WINDOWED,
@@ -120,30 +122,31 @@ function parseJson(proc: Finished): Record<string, number> {
 }
 
 /** The bench's dnet SCP role (services Server), with extra role arguments. */
-function dnetRoleReceiver(name: string, extra: string[] = [], maxPdu = DNET_PDU): Receiver {
+function dnetRoleReceiver(
+  name: string,
+  extra: string[] = [],
+  maxPdu = DNET_PDU,
+  nodeFlags: readonly string[] = SERVER_NODE_FLAGS,
+): Receiver {
   return {
     name,
     calledAe: 'DNETSCP',
     jit: true,
     start: (port, mode, dir) =>
       startMeasured(
-        ...nodeRole('dnet-scp', [
-          '--port',
-          String(port),
-          '--mode',
-          mode,
-          '--dir',
-          dir,
-          '--max-pdu',
-          maxPdu,
-          ...extra,
-        ]),
+        ...nodeRole(
+          'dnet-scp',
+          ['--port', String(port), '--mode', mode, '--dir', dir, '--max-pdu', maxPdu, ...extra],
+          nodeFlags,
+        ),
         port,
       ),
   };
 }
 
 const dnetRoleScp = dnetRoleReceiver('dnet SCP');
+/** The same SCP role under Node's default (multi-threaded) garbage collector, for comparison. */
+const dnetRoleScpDefaultGc = dnetRoleReceiver(DEFAULT_GC, [], DNET_PDU, []);
 
 /** dnet-scp, the app (index + files), for the write mode. */
 function dnetScpApp(extra: string[] = []): Receiver {
@@ -155,6 +158,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
       startMeasured(
         process.execPath,
         [
+          ...SERVER_NODE_FLAGS,
           resolve('apps/scp/dist/cli.js'),
           '--port',
           String(port),
@@ -350,7 +354,7 @@ async function storeGroup(
       const port = await freePort();
       // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
       const server = await startMeasured(
-        ...nodeRole('socket-ceiling', ['--serve', String(port)]),
+        ...nodeRole('socket-ceiling', ['--serve', String(port)], SERVER_NODE_FLAGS),
         port,
       );
       const push = await runMeasured(
@@ -473,6 +477,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     withWindow: boolean,
     withDcmjs: boolean,
     withMemory = false,
+    withDefaultGc = false,
   ): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
@@ -490,6 +495,10 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       }
       if (withWindow) {
         out.push({ sender: dnetScu(8), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      }
+      if (withDefaultGc && mode === 'discard') {
+        out.push({ sender: dnetScu(1), receiver: dnetRoleScpDefaultGc, mode });
+        if (haveDcmtk) out.push({ sender: storescu, receiver: dnetRoleScpDefaultGc, mode });
       }
       if (haveDcmtk) {
         out.push({ sender: storescu, receiver: mode === 'write' ? app : dnetRoleScp, mode });
@@ -523,7 +532,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'small',
       corpus.small,
       corpus.smallBytes,
-      pairs(['discard', 'write'], true, true),
+      pairs(['discard', 'write'], true, true, false, true),
       plan.runs,
       work,
       0,
@@ -665,7 +674,7 @@ async function control(
     {
       const p3 = await freePort();
       const sink = await startMeasured(
-        ...nodeRole('socket', ['--serve', String(p3), '--echo']),
+        ...nodeRole('socket', ['--serve', String(p3), '--echo'], SERVER_NODE_FLAGS),
         p3,
       );
       try {

@@ -24,7 +24,7 @@ import {
 import { join } from 'node:path';
 import { freePort } from '@dnet/testkit/node';
 import type { Plan, Row } from './compare.js';
-import { nodeRole, runMeasured, startMeasured } from './measure.js';
+import { nodeRole, runMeasured, SERVER_NODE_FLAGS, startMeasured } from './measure.js';
 import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FLOOR } from './rows.js';
 import { sampledRow } from './stats.js';
 
@@ -95,7 +95,7 @@ export async function floors(
   for (let run = 0; run < plan.runs; run++) {
     const port = await freePort();
     const server = await startMeasured(
-      ...nodeRole('objects', ['--serve', String(port), '--size', String(SMALL)]),
+      ...nodeRole('objects', ['--serve', String(port), '--size', String(SMALL)], SERVER_NODE_FLAGS),
       port,
     );
     try {

@@ -6,6 +6,8 @@
 export const ECHO_WINDOW = 8;
 /** Associations under way at once in the parallel associations row. */
 export const ASSOC_PARALLEL = 8;
+/** The dnet SCP role under Node's default garbage collector (the others run with SERVER_NODE_FLAGS). */
+export const DEFAULT_GC = 'dnet SCP (default GC)';
 /** The socket ceiling of the large group. */
 export const CEILING = 'node net.Socket -> net.Socket (ceiling)';
 /** Large group: the dnet SCU reading files, max PDU 1 MiB. */
