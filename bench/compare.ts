@@ -26,6 +26,7 @@ import {
   ECHO_WINDOW,
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
+  TLS_CEILING,
 } from './rows.js';
 import { sampledRow, summarize } from './stats.js';
 
@@ -313,9 +314,20 @@ function median(values: number[]): number | undefined {
   return ok.length ? summarize('', '', ok).median : undefined;
 }
 
+/** A socket ceiling pushed before each run of a group (bench/socket-ceiling.ts). */
+interface Ceiling {
+  /** Its row's name. */
+  name: string;
+  /** Bytes pushed. */
+  bytes: number;
+  /** Extra arguments of the serving and the pushing role (TLS credentials). */
+  serveArgs: string[];
+  pushArgs: string[];
+}
+
 /**
  * Runs every store configuration `runs` times, interleaved, over `files`,
- * plus the socket ceiling for the same number of bytes.
+ * plus the socket ceiling, when given, for the same number of bytes.
  */
 async function storeGroup(
   group: string,
@@ -324,7 +336,7 @@ async function storeGroup(
   configs: StoreConfig[],
   runs: number,
   work: string,
-  ceilingBytes: number,
+  ceilingRun: Ceiling | undefined,
   log: (line: string) => void,
   warmCount = warmFiles.length,
 ): Promise<Row[]> {
@@ -350,19 +362,29 @@ async function storeGroup(
     `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
   const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
   for (let run = 0; run < runs; run++) {
-    if (ceilingBytes > 0) {
+    if (ceilingRun) {
       const port = await freePort();
       // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
       const server = await startMeasured(
-        ...nodeRole('socket-ceiling', ['--serve', String(port)], SERVER_NODE_FLAGS),
+        ...nodeRole(
+          'socket-ceiling',
+          ['--serve', String(port), ...ceilingRun.serveArgs],
+          SERVER_NODE_FLAGS,
+        ),
         port,
       );
       const push = await runMeasured(
-        ...nodeRole('socket-ceiling', ['--push', String(port), '--bytes', String(ceilingBytes)]),
+        ...nodeRole('socket-ceiling', [
+          '--push',
+          String(port),
+          '--bytes',
+          String(ceilingRun.bytes),
+          ...ceilingRun.pushArgs,
+        ]),
       );
       const stopped = await server.stop();
       const r = parseJson(push);
-      ceiling.mbs.push(ceilingBytes / 1e6 / ((r.ms ?? Number.NaN) / 1000));
+      ceiling.mbs.push(ceilingRun.bytes / 1e6 / ((r.ms ?? Number.NaN) / 1000));
       ceiling.s.push(push.rssMb);
       ceiling.r.push(stopped.rssMb);
     }
@@ -443,7 +465,7 @@ async function storeGroup(
       ...(acc.note && { note: acc.note }),
     };
   };
-  if (ceilingBytes > 0) rows.push(row(CEILING, ceiling));
+  if (ceilingRun) rows.push(row(ceilingRun.name, ceiling));
   for (const [key, acc] of accs) rows.push(row(key, acc));
   return rows;
 }
@@ -522,7 +544,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       pairs(['discard', 'write'], false, plan.dcmjsLarge, true),
       plan.runs,
       work,
-      corpus.largeBytes * LARGE_REPEAT,
+      { name: CEILING, bytes: corpus.largeBytes * LARGE_REPEAT, serveArgs: [], pushArgs: [] },
       log,
     )),
   );
@@ -535,7 +557,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       pairs(['discard', 'write'], true, true, false, true),
       plan.runs,
       work,
-      0,
+      undefined,
       log,
     )),
   );
@@ -563,7 +585,13 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
         ],
         plan.runs,
         work,
-        0,
+        // Node's own TLS sockets pushing the same bytes: what TLS costs without DICOM.
+        {
+          name: TLS_CEILING,
+          bytes: corpus.largeBytes * LARGE_REPEAT,
+          serveArgs: ['--tls', `${pki.path('server.pem')},${pki.path('server.key')}`],
+          pushArgs: ['--tls', pki.path('ca.pem')],
+        },
         log,
       )),
     );
@@ -588,7 +616,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       [{ sender: dnetScu(1), receiver: app, mode: 'write' }],
       1,
       work,
-      0,
+      undefined,
       log,
       plan.warmupNative,
     );

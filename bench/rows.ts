@@ -8,6 +8,12 @@ export const ECHO_WINDOW = 8;
 export const ASSOC_PARALLEL = 8;
 /** The dnet SCP role under Node's default garbage collector (the others run with SERVER_NODE_FLAGS). */
 export const DEFAULT_GC = 'dnet SCP (default GC)';
+/** TLS group: dnet over TLS (sender -> receiver, mode). */
+export const TLS_OVER = 'dnet SCU over TLS -> dnet SCP over TLS, discarding';
+/** TLS group: the same in plaintext. */
+export const TLS_PLAIN = 'dnet SCU -> dnet SCP, discarding';
+/** The TLS group's ceiling: Node's own TLS sockets, the same bytes, no DICOM. */
+export const TLS_CEILING = 'node tls.TLSSocket -> tls.TLSSocket (TLS ceiling, no DICOM)';
 /** The socket ceiling of the large group. */
 export const CEILING = 'node net.Socket -> net.Socket (ceiling)';
 /** Large group: the dnet SCU reading files, max PDU 1 MiB. */

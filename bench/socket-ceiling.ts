@@ -15,13 +15,15 @@
 //   when that FIN arrives.
 //
 // As a role (as the bench's roles/, one process each):
-//   node --import tsx bench/socket-ceiling.ts --serve PORT
-//   node --import tsx bench/socket-ceiling.ts --push PORT --bytes N [--warmup N]
+//   node --import tsx bench/socket-ceiling.ts --serve PORT [--tls CERT,KEY]
+//   node --import tsx bench/socket-ceiling.ts --push PORT --bytes N [--warmup N] [--tls CA]
 //     prints one JSON line {"ms": ..., "rssKb": ...} (ms of the timed push)
 // As a module: socketCeiling() starts the server in a child process and
 // pushes from this one, five runs (pnpm bench --micro).
 import { spawn } from 'node:child_process';
-import { createConnection, createServer, type NetConnectOpts } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createConnection, createServer, type NetConnectOpts, type Socket } from 'node:net';
+import * as tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Result, summarize } from './stats.js';
@@ -31,13 +33,29 @@ export const CEILING_CHUNK = 4 * 1024 * 1024;
 /** Bytes the client queues before waiting for 'drain'. */
 export const CEILING_HIGH_WATER_MARK = 8 * 1024 * 1024;
 
-/** Accepts connections on 127.0.0.1:`port`, discards what arrives, answers a FIN with a FIN. */
-export function serveDiscard(port: number): Promise<() => Promise<void>> {
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+/** PEM certificate and key of a TLS server. */
+export interface CeilingTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/**
+ * Accepts connections on 127.0.0.1:`port`, discards what arrives, answers a
+ * FIN with a FIN. With `tlsCredentials`, over TLS (Node's defaults: TLS 1.3,
+ * TLS_AES_256_GCM_SHA384 first, as dnet's default profile negotiates).
+ */
+export function serveDiscard(
+  port: number,
+  tlsCredentials?: CeilingTls,
+): Promise<() => Promise<void>> {
+  const onSocket = (socket: Socket) => {
     socket.on('data', () => {});
     socket.on('end', () => socket.end());
     socket.on('error', () => {});
-  });
+  };
+  const server = tlsCredentials
+    ? tls.createServer({ allowHalfOpen: true, noDelay: true, ...tlsCredentials }, onSocket)
+    : createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () =>
@@ -46,21 +64,27 @@ export function serveDiscard(port: number): Promise<() => Promise<void>> {
   });
 }
 
-/** Pushes `bytes` to 127.0.0.1:`port`; resolves the ms from connect to the server's FIN. */
-export async function push(port: number, bytes: number): Promise<number> {
+/**
+ * Pushes `bytes` to 127.0.0.1:`port` (over TLS, trusting `ca`, when given);
+ * resolves the ms from connect to the server's FIN.
+ */
+export async function push(port: number, bytes: number, ca?: Buffer): Promise<number> {
   const chunk = new Uint8Array(CEILING_CHUNK).fill(0xa5);
   const t0 = performance.now();
   // highWaterMark reaches the socket's Duplex (not in @types/node's connect options).
-  const socket = createConnection({
+  const options = {
     host: '127.0.0.1',
     port,
     noDelay: true,
     allowHalfOpen: true,
     highWaterMark: CEILING_HIGH_WATER_MARK,
-  } as NetConnectOpts);
+  } as NetConnectOpts;
+  const socket: Socket = ca
+    ? tls.connect({ ...(options as tls.ConnectionOptions), ca, servername: 'localhost' })
+    : createConnection(options);
   try {
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(ca ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
     });
     for (let sent = 0; sent < bytes; ) {
@@ -128,17 +152,26 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       push: { type: 'string' },
       bytes: { type: 'string' },
       warmup: { type: 'string', default: String(64 * 1024 * 1024) },
+      // --serve: CERT,KEY (PEM files); --push: the CA's PEM file.
+      tls: { type: 'string' },
     },
   });
+  const [certFile, keyFile] = values.tls?.split(',') ?? [];
   if (values.serve) {
-    const close = await serveDiscard(Number(values.serve));
+    const close = await serveDiscard(
+      Number(values.serve),
+      certFile && keyFile
+        ? { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+        : undefined,
+    );
     process.stdout.write(`listening on 127.0.0.1:${values.serve}\n`);
     process.once('SIGTERM', () => void close().then(() => process.exit(0)));
   } else if (values.push) {
     const port = Number(values.push);
     const warmup = Number(values.warmup);
-    if (warmup > 0) await push(port, warmup);
-    const ms = await push(port, Number(values.bytes));
+    const ca = certFile ? readFileSync(certFile) : undefined;
+    if (warmup > 0) await push(port, warmup, ca);
+    const ms = await push(port, Number(values.bytes), ca);
     process.stdout.write(`${JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS })}\n`);
   } else {
     const r = await socketCeiling();
