@@ -624,7 +624,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   }
 
   rows.push(...(await control(plan, work, haveDcmtk, log)));
-  rows.push(...(await floors(plan, work, corpus.small.length, log)));
+  rows.push(...(await floors(plan, work, corpus.small, log)));
   return rows;
 }
 

@@ -5,6 +5,9 @@
 // - small objects over plain Node sockets (bench/roles/objects.ts): a 512 KiB
 //   object from memory, answered with 128 bytes, one and 8 outstanding; no
 //   DICOM, no file read, in two processes like the DICOM pairs;
+// - the same with the sender reading the small corpus's files as dnet's SCU
+//   does (open, fstat, read into reused buffers, close; two files ahead): what
+//   a Node sender of files can do at all, against storescu's file reading;
 // - durable commit of a 512 KiB object the way dnet-scp acknowledges one
 //   (write, fdatasync, rename into its folder, fsync of the folder), one at a
 //   time: what a receiver that answers only once an object is on disk can do
@@ -19,13 +22,15 @@ import {
   openSync,
   renameSync,
   rmSync,
+  statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@dnet/testkit/node';
 import type { Plan, Row } from './compare.js';
 import { nodeRole, runMeasured, SERVER_NODE_FLAGS, startMeasured } from './measure.js';
-import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FLOOR } from './rows.js';
+import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FILES_FLOOR, OBJECTS_FLOOR } from './rows.js';
 import { sampledRow } from './stats.js';
 
 const SMALL = 512 * 1024;
@@ -78,18 +83,27 @@ function durableWrite(dir: string, size: number): number {
   return size / 1e6 / (ms / 1000);
 }
 
-/** The floors, `plan.runs` times each; `count` objects per small-object run. */
+/** The floors, `plan.runs` times each; the small corpus's files, as many objects per small-object run. */
 export async function floors(
   plan: Plan,
   work: string,
-  count: number,
+  smallFiles: readonly string[],
   log: (line: string) => void,
 ): Promise<Row[]> {
-  log('floors: plain-socket small objects, durable commits on this disk');
+  log('floors: plain-socket small objects (from memory, from files), durable commits on this disk');
+  const count = smallFiles.length;
   const objects = new Map<number, number[]>([
     [1, []],
     [8, []],
   ]);
+  const fromFiles = new Map<number, number[]>([
+    [1, []],
+    [8, []],
+  ]);
+  const list = join(work, 'floors-files.list');
+  writeFileSync(list, smallFiles.join('\n'));
+  // Each object is the first `fileSize` bytes of a file (the server counts a fixed size).
+  const fileSize = Math.min(...smallFiles.map((f) => statSync(f).size));
   const commits: number[] = [];
   const writes: number[] = [];
   for (let run = 0; run < plan.runs; run++) {
@@ -98,27 +112,46 @@ export async function floors(
       ...nodeRole('objects', ['--serve', String(port), '--size', String(SMALL)], SERVER_NODE_FLAGS),
       port,
     );
+    const filePort = await freePort();
+    const fileServer = await startMeasured(
+      ...nodeRole(
+        'objects',
+        ['--serve', String(filePort), '--size', String(fileSize)],
+        SERVER_NODE_FLAGS,
+      ),
+      filePort,
+    );
+    /** Objects per second of one sender run into `into`. */
+    const send = async (into: number[], args: string[]) => {
+      const r = await runMeasured(
+        ...nodeRole('objects', [
+          ...args,
+          '--count',
+          String(count),
+          '--warmup',
+          String(plan.warmup),
+        ]),
+      );
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { ms?: number };
+      if (out.ms) into.push(count / (out.ms / 1000));
+    };
     try {
-      for (const [window, into] of objects) {
-        const r = await runMeasured(
-          ...nodeRole('objects', [
-            '--send',
-            String(port),
-            '--size',
-            String(SMALL),
-            '--count',
-            String(count),
-            '--window',
-            String(window),
-            '--warmup',
-            String(plan.warmup),
-          ]),
-        );
-        const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { ms?: number };
-        if (out.ms) into.push(count / (out.ms / 1000));
+      for (const window of [1, 8]) {
+        const w = ['--window', String(window)];
+        await send(objects.get(window)!, ['--send', String(port), '--size', String(SMALL), ...w]);
+        await send(fromFiles.get(window)!, [
+          '--send',
+          String(filePort),
+          '--size',
+          String(fileSize),
+          '--files',
+          list,
+          ...w,
+        ]);
       }
     } finally {
       await server.stop();
+      await fileServer.stop();
     }
     const dir = join(work, `floors-${run}`);
     mkdirSync(dir, { recursive: true });
@@ -135,6 +168,8 @@ export async function floors(
     if (row) rows.push(row);
   };
   for (const [window, samples] of objects) put('small', OBJECTS_FLOOR(window), 'images/s', samples);
+  for (const [window, samples] of fromFiles)
+    put('small', OBJECTS_FILES_FLOOR(window), 'images/s', samples);
   put('disk', DURABLE_COMMIT, 'objects/s', commits);
   put('disk', DURABLE_WRITE, 'MB/s', writes);
   return rows;

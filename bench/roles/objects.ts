@@ -5,7 +5,13 @@
 // the client keeps --window objects outstanding.
 //   node bench/.build/objects.js --serve P --size S
 //   node bench/.build/objects.js --send P --size S --count N [--window W] [--warmup N]
+//     [--files LIST]
 //     prints one JSON line {"ms", "count", "cpuMs", "rssKb"}
+// With --files, the objects are the files of LIST (one path a line, at least
+// --size bytes each, their first --size bytes sent in turn): each is read as dnet's SCU reads a small file
+// (open, fstat, read into a reused buffer, close, node:fs callbacks), two
+// files ahead of those in flight, as storeMany prefetches them.
+import * as fs from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -17,6 +23,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '200' },
     window: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '300' },
+    files: { type: 'string' },
   },
 });
 const size = Number(values.size);
@@ -41,26 +48,69 @@ if (values.serve) {
 } else if (values.send) {
   const port = Number(values.send);
   const object = new Uint8Array(size).fill(0x5a);
+  const files = values.files
+    ? fs.readFileSync(values.files, 'utf8').split('\n').filter(Boolean)
+    : undefined;
+  const call = <T>(f: (done: (e: Error | null, v: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))));
+  /** The i-th file read into `into`: open, fstat, read, close (not waited for). */
+  const readFile = async (i: number, into: Uint8Array): Promise<Uint8Array> => {
+    const fd = await call<number>((d) => fs.open(files![i % files!.length]!, 'r', d));
+    try {
+      const { size: n } = await call<fs.Stats>((d) => fs.fstat(fd, d));
+      let at = 0;
+      while (at < n) {
+        const got = await call<number>((d) => fs.read(fd, into, at, n - at, at, d));
+        if (got === 0) break;
+        at += got;
+      }
+      // The server counts --size bytes an object: the first --size of the file.
+      return into.subarray(0, Math.min(at, size));
+    } finally {
+      fs.close(fd, () => {});
+    }
+  };
   /** Sends `count` objects, `window` outstanding; resolves when every answer came back. */
   const run = async (count: number, window: number): Promise<void> => {
     const socket: Socket = createConnection({ host: '127.0.0.1', port, noDelay: true });
     await new Promise<void>((r) => socket.once('connect', r));
+    // With files: a buffer for each object in flight or read ahead, reused once answered.
+    const ahead = window + 2;
+    const buffers = Array.from({ length: ahead + window }, () =>
+      Buffer.allocUnsafeSlow(size + 64 * 1024),
+    );
+    const reads: Promise<Uint8Array>[] = [];
+    let readIndex = 0;
+    const readAhead = () => {
+      while (files && reads.length < ahead && readIndex < count) {
+        reads.push(readFile(readIndex, buffers[readIndex % buffers.length]!));
+        readIndex++;
+      }
+    };
+    const next = async (): Promise<Uint8Array> => {
+      if (!files) return object;
+      readAhead();
+      const bytesRead = await reads.shift()!;
+      readAhead();
+      return bytesRead;
+    };
     let sent = 0;
     let answered = 0;
     let bytes = 0;
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      const send = () => {
+        sent++;
+        next().then((o) => socket.write(o), reject);
+      };
       socket.on('data', (d: Buffer) => {
         bytes += d.length;
         while (bytes >= ANSWER) {
           bytes -= ANSWER;
           if (++answered === count) return resolve();
-          if (sent < count) {
-            sent++;
-            socket.write(object);
-          }
+          if (sent < count) send();
         }
       });
-      for (; sent < Math.min(window, count); sent++) socket.write(object);
+      while (sent < Math.min(window, count)) send();
     });
     socket.destroy();
   };
