@@ -23,6 +23,8 @@ import {
   CEILING,
   DEFAULT_GC,
   ECHO_SERIAL,
+  ECHO_WIDE,
+  ECHO_WIDE_WINDOW,
   ECHO_WINDOW,
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
@@ -640,10 +642,11 @@ async function control(
     runMeasured(...nodeRole('dnet-scu', args), { timeoutMs });
 
   log(
-    `C-ECHO: ${plan.echoes} on one association, 1 and ${ECHO_WINDOW} outstanding; ${plan.associations} associations, 1 and ${ASSOC_PARALLEL} under way (warm-up ${plan.echoWarmup} echoes, ${plan.assocWarmup} associations)`,
+    `C-ECHO: ${plan.echoes} on one association, 1, ${ECHO_WINDOW} and ${ECHO_WIDE_WINDOW} outstanding; ${plan.associations} associations, 1 and ${ASSOC_PARALLEL} under way (warm-up ${plan.echoWarmup} echoes, ${plan.assocWarmup} associations)`,
   );
   const echo: number[] = [];
   const echoWindow: number[] = [];
+  const echoWide: number[] = [];
   const pingpong: number[] = [];
   const echoDcmtk: number[] = [];
   const assoc: number[] = [];
@@ -692,6 +695,7 @@ async function control(
     try {
       await echoRun(1, echo);
       await echoRun(ECHO_WINDOW, echoWindow);
+      await echoRun(ECHO_WIDE_WINDOW, echoWide);
       await assocRun(1, assoc, echoRss);
       await assocRun(ASSOC_PARALLEL, assocParallel, parallelRss);
     } catch (err) {
@@ -756,6 +760,7 @@ async function control(
     receiverRssMb: median(serverRss),
   });
   put('echo', ECHO_WINDOWED, 'echo/s', echoWindow);
+  put('echo', ECHO_WIDE, 'echo/s', echoWide);
   put('echo', 'echoscu --repeat -> storescp (process start-up included)', 'echo/s', echoDcmtk);
   put('echo', ASSOC_SERIAL, 'assoc/s', assoc, {
     senderRssMb: median(echoRss),

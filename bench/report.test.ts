@@ -6,6 +6,7 @@ import {
   ASSOC_SERIAL,
   CEILING,
   ECHO_SERIAL,
+  ECHO_WIDE,
   ECHO_WINDOWED,
   LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
@@ -55,6 +56,17 @@ describe('targets', () => {
     expect(serial.what).toContain(': one at a time)');
     expect(serial.value).toBe('9000 echo/s');
     expect(serial.met).toBe(false);
+    const wide = byWhat(
+      [
+        row('echo', ECHO_SERIAL, 9000, 'echo/s'),
+        row('echo', ECHO_WINDOWED, 18000, 'echo/s'),
+        row('echo', ECHO_WIDE, 24000, 'echo/s'),
+      ],
+      'C-ECHO',
+    );
+    expect(wide.what).toContain(': 16 outstanding)');
+    expect(wide.value).toBe('24000 echo/s');
+    expect(wide.met).toBe(true);
   });
 
   it('takes the better associations row, and the one measured when the other is missing', () => {

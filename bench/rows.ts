@@ -25,6 +25,10 @@ export const LARGE_IN_MEMORY =
 export const ECHO_SERIAL = 'dnet SCU -> dnet SCP: C-ECHO round trips, one association';
 /** C-ECHO, {@link ECHO_WINDOW} outstanding (PS3.7 §D.3.3.3 asynchronous operations window). */
 export const ECHO_WINDOWED = `dnet SCU -> dnet SCP: C-ECHO round trips, one association, ${ECHO_WINDOW} outstanding (asynchronous operations window ${ECHO_WINDOW})`;
+/** C-ECHOs outstanding in the wide-window row: the window a dnet `Server` grants by default (16 invoked). */
+export const ECHO_WIDE_WINDOW = 16;
+/** C-ECHO, {@link ECHO_WIDE_WINDOW} outstanding. */
+export const ECHO_WIDE = `dnet SCU -> dnet SCP: C-ECHO round trips, one association, ${ECHO_WIDE_WINDOW} outstanding (the Server's default window)`;
 /** Associate + echo + release, one after the other. */
 export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, one process';
 /** Associate + echo + release, {@link ASSOC_PARALLEL} under way at once. */
