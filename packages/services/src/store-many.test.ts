@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeDataSet, encodePart10, TransferSyntax } from '@dnet/dataset';
+import { decodeDataSet, encodeDataSet, encodePart10, TransferSyntax } from '@dnet/dataset';
 import { memory, type Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it, vi } from 'vitest';
@@ -231,6 +231,29 @@ describe('small-file buffers', () => {
       if (!slow) expect(new Set(takes).size).toBeLessThan(takes.length * 0.8);
       expect(fileBuffers.bytes).toBeLessThanOrEqual(FILE_BUFFER_POOL_BYTES);
     }
+  });
+
+  it('a large Implicit VR file converted as it streams over TCP arrives with the same elements and pixels', async () => {
+    await using dir = await tempDir();
+    const spec = { patient: 1, study: 1, series: 1, instance: 5, pixels: 2 * 1536 * 1536 };
+    const [file] = await writeInstances(dir.path, [spec], TransferSyntax.ImplicitVRLittleEndian);
+    const net = await receiver(tcp());
+    const client = await Client.connect({
+      transport: tcp(),
+      host: '127.0.0.1',
+      port: net.server.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      // Only Explicit VR proposed: the Implicit VR file is converted element by element.
+      contexts: [storage(CT, [ELE])],
+    });
+    expect((await client.store(file!)).transferSyntaxUid).toBe(ELE);
+    await client.release();
+    await net.server.close();
+    const got = decodeDataSet(net.received.get(uidsOf(spec).instance)!, ELE);
+    const sent = makeInstance(spec);
+    expect(got.tags()).toEqual(sent.tags());
+    expect(Buffer.from(got.bytes('PixelData')!).equals(sent.bytes('PixelData')!)).toBe(true);
   });
 
   it('keeps at most FILE_BUFFER_POOL_BYTES of free buffers, and hands out one at least as large as asked', () => {

@@ -51,8 +51,9 @@ export interface ResolvedSource {
    * Streams the data set in `transferSyntaxUid` (once); a file is read in
    * chunks of `chunkSize` bytes when given (cut into PDVs as views, no
    * gathering copy). `flushed`, when given, tells whether every byte handed to
-   * the association so far has left the process (`Association.flushed`): a
-   * large file's chunk buffers are then read into again.
+   * the association so far has left the process
+   * (`Association.transportFlushed`): a large file's chunk buffers are then
+   * read into again.
    */
   open(
     chunkSize?: number,
@@ -416,7 +417,9 @@ export function pickStoreContext(
  * The data set bytes to send on a context: the source's own stream when the
  * syntax matches (no parse, no re-encode: the hot path of DESIGN.md), the
  * DataSet encoded in the context's syntax, or the bytes converted between
- * uncompressed syntaxes (PS3.5 §10) as they stream.
+ * uncompressed syntaxes (PS3.5 §10) as they stream. `flushed`
+ * (`Association.transportFlushed`) lets a large file's chunk buffers be read
+ * into again once sent, on the unconverted path only.
  */
 export async function dataSetFor(
   source: ResolvedSource,
@@ -430,8 +433,11 @@ export async function dataSetFor(
   const pdv = peerMaxPduLength > 6 ? peerMaxPduLength - 6 : FILE_CHUNK;
   // Whole PDVs per read (the fragmenter cuts a chunk into full PDUs as views).
   const perRead = Math.max(1, Math.floor(FILE_READ_TARGET / pdv));
-  const stream = source.open(Math.min(pdv * perRead, MAX_FILE_CHUNK), flushed);
-  if (from === transferSyntaxUid) return stream;
+  const chunkSize = Math.min(pdv * perRead, MAX_FILE_CHUNK);
+  // Chunks are read into again only when they go out as they are: a converter
+  // may still hold views of earlier chunks (an element being assembled).
+  if (from === transferSyntaxUid) return source.open(chunkSize, flushed);
+  const stream = source.open(chunkSize);
   // PS3.5 §10: re-encoded element by element as the bytes stream by (bounded, see LIMITS.md).
   return convertTransferSyntaxStream(stream, from, transferSyntaxUid);
 }
