@@ -11,7 +11,9 @@
 // - durable commit of a 512 KiB object the way dnet-scp acknowledges one
 //   (write, fdatasync, rename into its folder, fsync of the folder), one at a
 //   time: what a receiver that answers only once an object is on disk can do
-//   per association at window 1 (storescp never syncs);
+//   per association at window 1 (storescp never syncs); and 8 at a time with
+//   one folder fsync for the 8 (group commit): the most such a receiver can do
+//   with 8 operations outstanding;
 // - a 32 MiB file written and fdatasynced: the disk's durable write rate,
 //   the bound of a durable receiver of large objects.
 import {
@@ -26,14 +28,23 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '@dnet/testkit/node';
 import type { Plan, Row } from './compare.js';
 import { nodeRole, runMeasured, SERVER_NODE_FLAGS, startMeasured } from './measure.js';
-import { DURABLE_COMMIT, DURABLE_WRITE, OBJECTS_FILES_FLOOR, OBJECTS_FLOOR } from './rows.js';
+import {
+  DURABLE_COMMIT,
+  DURABLE_GROUP_COMMIT,
+  DURABLE_WRITE,
+  OBJECTS_FILES_FLOOR,
+  OBJECTS_FLOOR,
+} from './rows.js';
 import { sampledRow } from './stats.js';
 
 const SMALL = 512 * 1024;
+/** Objects per group commit: the small group's asynchronous operations window. */
+const GROUP = 8;
 
 /** Objects per second of `count` durable commits of `size` bytes into `dir`. */
 function durableCommits(dir: string, count: number, size: number): number {
@@ -58,6 +69,49 @@ function durableCommits(dir: string, count: number, size: number): number {
       fsyncSync(folder);
     } finally {
       closeSync(folder);
+    }
+  }
+  return count / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Objects per second of `count` durable commits of `size` bytes into `dir`,
+ * `batch` at a time as a receiver with that many operations outstanding could
+ * at best commit them (group commit): the batch's files written and
+ * fdatasynced in parallel (libuv's thread pool), renamed into the folder, and
+ * the folder fsynced once for the whole batch.
+ */
+async function groupCommits(
+  dir: string,
+  count: number,
+  size: number,
+  batch: number,
+): Promise<number> {
+  const bytes = new Uint8Array(size).fill(0x44);
+  const incoming = join(dir, 'incoming-group');
+  const final = join(dir, 'final-group');
+  mkdirSync(incoming, { recursive: true });
+  mkdirSync(final, { recursive: true });
+  const t0 = performance.now();
+  for (let first = 0; first < count; first += batch) {
+    const ids = Array.from({ length: Math.min(batch, count - first) }, (_, k) => first + k);
+    await Promise.all(
+      ids.map(async (i) => {
+        const handle = await open(join(incoming, `${i}.part`), 'w');
+        try {
+          await handle.writeFile(bytes);
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        await rename(join(incoming, `${i}.part`), join(final, `${i}.dcm`));
+      }),
+    );
+    const folder = await open(final, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
     }
   }
   return count / ((performance.now() - t0) / 1000);
@@ -105,6 +159,7 @@ export async function floors(
   // Each object is the first `fileSize` bytes of a file (the server counts a fixed size).
   const fileSize = Math.min(...smallFiles.map((f) => statSync(f).size));
   const commits: number[] = [];
+  const groups: number[] = [];
   const writes: number[] = [];
   for (let run = 0; run < plan.runs; run++) {
     const port = await freePort();
@@ -157,6 +212,7 @@ export async function floors(
     mkdirSync(dir, { recursive: true });
     try {
       commits.push(durableCommits(dir, 40, SMALL));
+      groups.push(await groupCommits(dir, 80, SMALL, GROUP));
       writes.push(durableWrite(dir, 32 * 1024 * 1024));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -171,6 +227,7 @@ export async function floors(
   for (const [window, samples] of fromFiles)
     put('small', OBJECTS_FILES_FLOOR(window), 'images/s', samples);
   put('disk', DURABLE_COMMIT, 'objects/s', commits);
+  put('disk', DURABLE_GROUP_COMMIT(GROUP), 'objects/s', groups);
   put('disk', DURABLE_WRITE, 'MB/s', writes);
   return rows;
 }

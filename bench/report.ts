@@ -7,6 +7,7 @@ import {
   ASSOC_SERIAL,
   CEILING,
   DURABLE_COMMIT,
+  DURABLE_GROUP_COMMIT,
   DURABLE_WRITE,
   ECHO_SERIAL,
   ECHO_WIDE,
@@ -170,6 +171,10 @@ export function targets(rows: Row[]): Target[] {
   info(
     'small, durable commits one at a time (512 KiB, fdatasync, rename, folder fsync) vs storescu -> storescp writing files (images/s)',
     ratio(m('disk', DURABLE_COMMIT), ips('small', 'storescu -> storescp, writing files')),
+  );
+  info(
+    'small, durable commits 8 at a time (group commit, one folder fsync per 8) vs storescu -> storescp writing files (images/s)',
+    ratio(m('disk', DURABLE_GROUP_COMMIT(8)), ips('small', 'storescu -> storescp, writing files')),
   );
   const echo = best(
     'echo',

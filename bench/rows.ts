@@ -43,5 +43,8 @@ export const OBJECTS_FILES_FLOOR = (window: number) =>
 /** bench/floors.ts: a durable commit of a 512 KiB object, one at a time. */
 export const DURABLE_COMMIT =
   '512 KiB object written, fdatasync, renamed, folder fsync, one at a time (durable commit)';
+/** bench/floors.ts: durable commits of 512 KiB objects, `n` at a time, one folder fsync per `n`. */
+export const DURABLE_GROUP_COMMIT = (n: number) =>
+  `512 KiB objects written and fdatasynced ${n} at a time, renamed, one folder fsync per ${n} (group commit)`;
 /** bench/floors.ts: the disk's durable write rate. */
 export const DURABLE_WRITE = '32 MiB file written and fdatasynced (durable write rate)';
