@@ -46,13 +46,19 @@ const SMALL = 512 * 1024;
 /** Objects per group commit: the small group's asynchronous operations window. */
 const GROUP = 8;
 
+/** A temporary folder and a final folder under `dir` for one floor's commits. */
+function commitFolders(dir: string, tag: string): { incoming: string; final: string } {
+  const incoming = join(dir, `incoming-${tag}`);
+  const final = join(dir, `final-${tag}`);
+  mkdirSync(incoming, { recursive: true });
+  mkdirSync(final, { recursive: true });
+  return { incoming, final };
+}
+
 /** Objects per second of `count` durable commits of `size` bytes into `dir`. */
 function durableCommits(dir: string, count: number, size: number): number {
   const bytes = new Uint8Array(size).fill(0x42);
-  const incoming = join(dir, 'incoming');
-  const final = join(dir, 'final');
-  mkdirSync(incoming, { recursive: true });
-  mkdirSync(final, { recursive: true });
+  const { incoming, final } = commitFolders(dir, 'one');
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     const part = join(incoming, `${i}.part`);
@@ -88,10 +94,7 @@ async function groupCommits(
   batch: number,
 ): Promise<number> {
   const bytes = new Uint8Array(size).fill(0x44);
-  const incoming = join(dir, 'incoming-group');
-  const final = join(dir, 'final-group');
-  mkdirSync(incoming, { recursive: true });
-  mkdirSync(final, { recursive: true });
+  const { incoming, final } = commitFolders(dir, 'group');
   const t0 = performance.now();
   for (let first = 0; first < count; first += batch) {
     const ids = Array.from({ length: Math.min(batch, count - first) }, (_, k) => first + k);
