@@ -8,9 +8,10 @@
 //     [--files LIST]
 //     prints one JSON line {"ms", "count", "cpuMs", "rssKb"}
 // With --files, the objects are the files of LIST (one path a line, at least
-// --size bytes each, their first --size bytes sent in turn): each is read as dnet's SCU reads a small file
-// (open, fstat, read into a reused buffer, close, node:fs callbacks), two
-// files ahead of those in flight, as storeMany prefetches them.
+// --size bytes each, their first --size bytes sent in turn): each is read as
+// dnet's SCU reads a small file (open, fstat, read into a reused buffer,
+// close, node:fs callbacks), two files ahead of those in flight, as
+// storeMany prefetches them.
 import * as fs from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';

@@ -15,30 +15,41 @@ import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 
-/** A server keeping the data set bytes of each instance received, by SOP Instance UID. */
-async function receiver(transport: Transport = memory()) {
+/**
+ * A server keeping the data set bytes of each instance received, by SOP
+ * Instance UID. `maxPduLength`: the PDUs it receives; `slow`: it waits 1 ms
+ * every 16 chunks (the sender's socket backs up).
+ */
+async function receiver(
+  transport: Transport = memory(),
+  { maxPduLength, slow = false }: { maxPduLength?: number; slow?: boolean } = {},
+) {
   const received = new Map<string, Uint8Array>();
   const server = await Server.listen({
     transport,
     port: 0,
     aeTitle: 'SCP',
+    ...(maxPduLength && { policy: { maxPduLength } }),
     handlers: {
       store: async (instance) => {
         const parts: Uint8Array[] = [];
-        for await (const c of instance.dataSet) parts.push(c.slice());
+        for await (const c of instance.dataSet) {
+          parts.push(c.slice());
+          if (slow && parts.length % 16 === 0) await new Promise((r) => setTimeout(r, 1));
+        }
         received.set(instance.sopInstanceUid, new Uint8Array(Buffer.concat(parts)));
         return 0;
       },
     },
   });
-  const connect = (maxOperations = 1) =>
+  const connect = (maxOperations = 1, contexts = [storage(CT)]) =>
     Client.connect({
       transport,
       host: '127.0.0.1',
       port: server.port,
       callingAeTitle: 'SCU',
       calledAeTitle: 'SCP',
-      contexts: [storage(CT)],
+      contexts,
       maxOperations,
     });
   return { server, received, connect };
@@ -177,25 +188,11 @@ describe('small-file buffers', () => {
     }));
     const files = await writeInstances(dir.path, specs);
     for (const slow of [false, true]) {
-      const received = new Map<string, Uint8Array>();
-      const server = await Server.listen({
-        transport: tcp(),
-        port: 0,
-        aeTitle: 'SCP',
-        // 16 KiB PDUs: 64 PDVs per chunk read from disk.
-        policy: { maxPduLength: 16 * 1024 },
-        handlers: {
-          store: async (instance) => {
-            const parts: Uint8Array[] = [];
-            for await (const c of instance.dataSet) {
-              parts.push(c.slice());
-              // A slow consumer: the sender's socket backs up, its chunks stay unflushed.
-              if (slow && parts.length % 16 === 0) await new Promise((r) => setTimeout(r, 1));
-            }
-            received.set(instance.sopInstanceUid, new Uint8Array(Buffer.concat(parts)));
-            return 0;
-          },
-        },
+      // 16 KiB PDUs: 64 PDVs per chunk read from disk. A slow consumer keeps
+      // the sender's chunks unflushed.
+      const { server, received, connect } = await receiver(tcp(), {
+        maxPduLength: 16 * 1024,
+        slow,
       });
       const takes: Uint8Array[] = [];
       const take = fileBuffers.take.bind(fileBuffers);
@@ -205,15 +202,7 @@ describe('small-file buffers', () => {
         return b;
       });
       try {
-        const client = await Client.connect({
-          transport: tcp(),
-          host: '127.0.0.1',
-          port: server.port,
-          callingAeTitle: 'SCU',
-          calledAeTitle: 'SCP',
-          contexts: [storage(CT)],
-          maxOperations: 2,
-        });
+        const client = await connect(2);
         const result = await client.storeMany([...files, ...files], { concurrency: 2 });
         expect(result).toMatchObject({ stored: 6, failed: 0 });
         await client.release();
@@ -238,15 +227,8 @@ describe('small-file buffers', () => {
     const spec = { patient: 1, study: 1, series: 1, instance: 5, pixels: 2 * 1536 * 1536 };
     const [file] = await writeInstances(dir.path, [spec], TransferSyntax.ImplicitVRLittleEndian);
     const net = await receiver(tcp());
-    const client = await Client.connect({
-      transport: tcp(),
-      host: '127.0.0.1',
-      port: net.server.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      // Only Explicit VR proposed: the Implicit VR file is converted element by element.
-      contexts: [storage(CT, [ELE])],
-    });
+    // Only Explicit VR proposed: the Implicit VR file is converted element by element.
+    const client = await net.connect(1, [storage(CT, [ELE])]);
     expect((await client.store(file!)).transferSyntaxUid).toBe(ELE);
     await client.release();
     await net.server.close();
