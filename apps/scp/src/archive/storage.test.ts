@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +221,88 @@ describe('LocalStorage: layout and durability', () => {
     await writer.abort();
   });
 
+  it('commits into one folder at the same time share its fsync (group commit)', async () => {
+    const proto = await fileHandlePrototype();
+    const synced: string[] = [];
+    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    try {
+      const storage = new LocalStorage(root);
+      const series = join(root, UIDS.studyInstanceUid, UIDS.seriesInstanceUid);
+      const first = await storage.begin(UIDS);
+      await first.commit(); // makes the folders
+      synced.length = 0;
+      const writers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${i + 1}` }),
+        ),
+      );
+      for (const [i, w] of writers.entries()) await w.write(bytes(100, i));
+      await Promise.all(writers.map((w) => w.commit()));
+      const folderSyncs = synced.filter((p) => p === series).length;
+      // Each file is fsynced; the folder once per group, not once per object (8 before).
+      expect(synced.length - folderSyncs).toBe(8);
+      expect(folderSyncs).toBeGreaterThanOrEqual(1);
+      expect(folderSyncs).toBeLessThanOrEqual(3);
+      expect(synced.filter((p) => p !== series && !p.endsWith('.part'))).toEqual([]);
+      expect(await readdir(series)).toHaveLength(9);
+    } finally {
+      sync.mockRestore();
+    }
+  });
+
+  it('no commit into a new folder returns before the new entries are fsynced', async () => {
+    const proto = await fileHandlePrototype();
+    const synced: string[] = [];
+    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
+      await new Promise((r) => setTimeout(r, 20));
+      synced.push(path);
+    });
+    try {
+      const storage = new LocalStorage(root);
+      const writers = await Promise.all(
+        [1, 2, 3].map((i) => storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${i}` })),
+      );
+      const study = join(root, UIDS.studyInstanceUid);
+      const series = join(study, UIDS.seriesInstanceUid);
+      // Whichever commit made the folders, each one returns after the root's and the
+      // study folder's fsync (they hold the new entries) and after the series folder's.
+      await Promise.all(
+        writers.map(async (w) => {
+          await w.commit();
+          expect(synced).toContain(root);
+          expect(synced).toContain(study);
+          expect(synced).toContain(series);
+        }),
+      );
+    } finally {
+      sync.mockRestore();
+    }
+  });
+
+  it('makes the incoming and series folders again when they were removed behind its back', async () => {
+    const storage = new LocalStorage(root, { fsync: false });
+    const first = await storage.begin(UIDS);
+    await first.commit();
+    await rm(join(root, UIDS.studyInstanceUid), { recursive: true });
+    await rm(join(root, INCOMING_FOLDER), { recursive: true });
+    const second = await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.2` });
+    await second.write(bytes(10, 2));
+    await rm(join(root, UIDS.studyInstanceUid), { recursive: true, force: true });
+    await second.commit();
+    expect(await listFiles(root)).toEqual([
+      `${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.2.dcm`,
+    ]);
+    // remove() prunes the folders; the storage then makes them again.
+    await storage.remove(`${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.2.dcm`);
+    const third = await storage.begin(UIDS);
+    await third.commit();
+    expect(await listFiles(root)).toEqual([FINAL]);
+  });
+
   it('pathFor validates and places', () => {
     const storage = new LocalStorage(root);
     expect(storage.pathFor(UIDS)).toBe(FINAL);
@@ -232,3 +314,11 @@ describe('LocalStorage: layout and durability', () => {
     );
   });
 });
+
+/** FileHandle.prototype, to spy on its fsync. */
+async function fileHandlePrototype(): Promise<FileHandle> {
+  const probe = await open(join(parent, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  return proto;
+}

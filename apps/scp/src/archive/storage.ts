@@ -21,6 +21,11 @@ import { assertValidUid } from './validate-uid.js';
 
 /** Tries of mkdir + rename when a concurrent remove() prunes the folder (bounded). */
 const PLACE_ATTEMPTS = 10;
+/**
+ * Most folders {@link LocalStorage} remembers as existing (it forgets them all
+ * past this, so memory stays bounded however many series arrive).
+ */
+const KNOWN_FOLDERS = 4096;
 /** The three UIDs that place one composite object in the hierarchy (PS3.3 §C.7.2, §C.7.3, §C.12.1). */
 export interface ObjectUids {
   /** Study Instance UID (0020,000D). */
@@ -175,6 +180,17 @@ export class LocalStorage implements ObjectStorage {
   readonly #syncEvery: number;
   /** `<nodeId>~` when the root is shared, else ''. */
   readonly #tempPrefix: string;
+  /**
+   * Folders this storage made or saw made, so that an object into a known
+   * series folder skips `mkdir -p` (each call is a thread-pool round trip).
+   * Only a hint: a folder pruned since, here or by another node sharing the
+   * root, makes the open or rename fail with ENOENT, and the folder is made again.
+   */
+  readonly #knownFolders = new Set<string>();
+  /** Folders being made now, so concurrent objects into a new folder wait for the same mkdir. */
+  readonly #makingFolders = new Map<string, Promise<void>>();
+  /** One folder fsync at a time per folder, shared by the commits that wait for it. */
+  readonly #folderSyncs = new GroupSync(syncDirectory);
 
   /**
    * @param root - the storage folder (created on first use)
@@ -217,9 +233,18 @@ export class LocalStorage implements ObjectStorage {
     const tempPath = join(incoming, `${this.#tempPrefix}${randomUUID()}.part`);
     let handle: FileHandle;
     try {
-      await mkdir(incoming, { recursive: true });
-      handle = await open(tempPath, 'wx');
+      try {
+        if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
+        handle = await open(tempPath, 'wx');
+      } catch (cause) {
+        if (!isCode(cause, 'ENOENT')) throw cause;
+        // The folder was removed since it was made (by hand, or a clean-up): make it again.
+        this.#knownFolders.delete(incoming);
+        await this.#makeFolder(incoming, false);
+        handle = await open(tempPath, 'wx');
+      }
     } catch (cause) {
+      this.#knownFolders.delete(incoming);
       throw new StorageFailedError(`cannot create a temporary file in ${incoming}`, { cause });
     }
     return new LocalObjectWriter(handle, tempPath, path, {
@@ -278,6 +303,7 @@ export class LocalStorage implements ObjectStorage {
       } catch {
         break; // not empty (or gone): stop
       }
+      this.#knownFolders.delete(dir);
       dir = resolve(dir, '..');
     }
     return true;
@@ -309,7 +335,11 @@ export class LocalStorage implements ObjectStorage {
     return removed;
   }
 
-  /** Renames a writer's temp file to `path`, creating its folders (mkdir -p). */
+  /**
+   * Renames a writer's temp file to `path`, creating its folders (mkdir -p)
+   * unless they are known to exist, then fsyncs the folder: one fsync shared
+   * by the commits into that folder waiting at the time (group commit).
+   */
   async #place(tempPath: string, path: string): Promise<void> {
     const target = this.#absolute(path);
     const dir = resolve(target, '..');
@@ -318,20 +348,41 @@ export class LocalStorage implements ObjectStorage {
     // mkdir itself can meet ENOENT when a parent it has just made is pruned under it.
     for (let attempt = 0; ; attempt++) {
       try {
-        const created = await mkdir(dir, { recursive: true });
-        if (created !== undefined && this.#fsync) {
-          // New folders: their parents' entries must reach the disk too.
-          await syncDirectory(this.root);
-          await syncDirectory(resolve(dir, '..'));
-        }
+        if (attempt > 0 || !this.#knownFolders.has(dir)) await this.#makeFolder(dir, true);
         await rename(tempPath, target);
         break;
       } catch (cause) {
+        this.#knownFolders.delete(dir);
         if (attempt < PLACE_ATTEMPTS && isCode(cause, 'ENOENT')) continue;
         throw cause;
       }
     }
-    if (this.#fsync) await syncDirectory(dir);
+    if (this.#fsync) await this.#folderSyncs.sync(dir);
+  }
+
+  /**
+   * mkdir -p `dir` and remembers it. With `durable`, new folders have their
+   * parents' entries fsynced too: they must reach the disk before an object
+   * inside them counts. Concurrent calls for one folder share one creation,
+   * so none returns before the parents' fsync of the one that made it.
+   */
+  #makeFolder(dir: string, durable: boolean): Promise<void> {
+    let making = this.#makingFolders.get(dir);
+    if (!making) {
+      making = this.#createFolder(dir, durable).finally(() => this.#makingFolders.delete(dir));
+      this.#makingFolders.set(dir, making);
+    }
+    return making;
+  }
+
+  async #createFolder(dir: string, durable: boolean): Promise<void> {
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined && durable && this.#fsync) {
+      await this.#folderSyncs.sync(this.root);
+      await this.#folderSyncs.sync(resolve(dir, '..'));
+    }
+    if (this.#knownFolders.size >= KNOWN_FOLDERS) this.#knownFolders.clear();
+    this.#knownFolders.add(dir);
   }
 
   /** Validates a relative path and resolves it inside the root. */
@@ -430,8 +481,15 @@ class LocalObjectWriter implements ObjectWriter {
       if (this.#error !== undefined) throw this.#error;
       // Durability: success only after this fsync, the rename and the folder's fsync.
       if (this.#settings.fsync) await this.#handle.sync();
-      await this.#close();
-      await this.#settings.place();
+      // POSIX renames an open file; the close runs beside the rename (one round trip fewer).
+      // Windows refuses to rename an open file.
+      const closing = this.#close();
+      if (process.platform === 'win32') await closing;
+      try {
+        await this.#settings.place();
+      } finally {
+        await closing;
+      }
     } catch (cause) {
       this.#state = 'aborted';
       await this.#discard();
@@ -561,6 +619,61 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void>
     }
     pending = rest;
   }
+}
+
+/**
+ * Group commit of folder fsyncs: {@link GroupSync.sync} resolves once an
+ * fsync of the folder that started after the call has succeeded. Callers
+ * that arrive while one is running share the next one, so N concurrent
+ * commits into one folder cost two fsyncs instead of N. Bounded: one entry
+ * per folder with a sync running, removed when it ends.
+ */
+class GroupSync {
+  readonly #running = new Map<string, { next?: Deferred }>();
+  readonly #syncFolder: (dir: string) => Promise<void>;
+
+  constructor(syncFolder: (dir: string) => Promise<void>) {
+    this.#syncFolder = syncFolder;
+  }
+
+  sync(dir: string): Promise<void> {
+    const running = this.#running.get(dir);
+    if (running) {
+      // The running fsync may have started before this caller's rename: wait for the next.
+      running.next ??= deferred();
+      return running.next.promise;
+    }
+    return this.#start(dir);
+  }
+
+  #start(dir: string): Promise<void> {
+    const state: { next?: Deferred } = {};
+    this.#running.set(dir, state);
+    const done = this.#syncFolder(dir);
+    const settle = () => {
+      this.#running.delete(dir);
+      const next = state.next;
+      if (next) this.#start(dir).then(next.resolve, next.reject);
+    };
+    done.then(settle, settle);
+    return done;
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /** fsyncs a directory so that a rename or a new entry in it survives a crash. */
