@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Row } from './compare.js';
-import { ratios, targets } from './report.js';
+import { ratios, serial, targets } from './report.js';
 import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,
   CEILING,
+  DURABLE_COMMIT,
   ECHO_SERIAL,
   ECHO_WIDE,
   ECHO_WINDOWED,
   LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
+  OBJECTS_FLOOR,
 } from './rows.js';
 
 function row(group: string, name: string, median: number, unit = 'MB/s'): Row {
@@ -39,6 +41,24 @@ describe('targets', () => {
     expect(files?.value).toBe('0.50 x');
     expect(files?.info).toBe(true);
     expect(files?.met).toBeUndefined();
+  });
+
+  it('bounds a durable receiver at window 1 by the transfer and the commit one after the other', () => {
+    expect(serial(2000, 1000)).toBeCloseTo(666.67, 1);
+    expect(serial(undefined, 1000)).toBeUndefined();
+    expect(serial(0, 1000)).toBeUndefined();
+    const storescp = {
+      ...row('small', 'storescu -> storescp, writing files', 400),
+      rate: { unit: 'images/s', median: 1000, min: 1000, max: 1000 },
+    };
+    const rows = [
+      row('small', OBJECTS_FLOOR(1), 2000, 'images/s'),
+      row('disk', DURABLE_COMMIT, 1000, 'objects/s'),
+      storescp,
+    ];
+    const bound = byWhat(rows, 'small, window 1, the most a durable receiver can do');
+    expect(bound.value).toBe('0.67 x');
+    expect(bound.info).toBe(true);
   });
 
   it('takes the better C-ECHO row and names it', () => {
