@@ -264,7 +264,9 @@ describe('LocalStorage: layout and durability', () => {
     try {
       const storage = new LocalStorage(root);
       const writers = await Promise.all(
-        [1, 2, 3].map((i) => storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${i}` })),
+        [1, 2, 3].map((i) =>
+          storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${i}` }),
+        ),
       );
       const study = join(root, UIDS.studyInstanceUid);
       const series = join(study, UIDS.seriesInstanceUid);
@@ -297,7 +299,9 @@ describe('LocalStorage: layout and durability', () => {
       `${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.2.dcm`,
     ]);
     // remove() prunes the folders; the storage then makes them again.
-    await storage.remove(`${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.2.dcm`);
+    await storage.remove(
+      `${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.2.dcm`,
+    );
     const third = await storage.begin(UIDS);
     await third.commit();
     expect(await listFiles(root)).toEqual([FINAL]);
