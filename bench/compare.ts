@@ -28,7 +28,9 @@ import {
   ECHO_WINDOW,
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
+  splitList,
   TLS_CEILING,
+  WARM_ASSOCIATIONS,
 } from './rows.js';
 import { sampledRow, summarize } from './stats.js';
 
@@ -347,6 +349,10 @@ async function storeGroup(
   const warm = warmFiles.slice(0, warmCount);
   const warmList = warm.length ? join(work, `${group}-warmup.list`) : undefined;
   if (warmList) await writeFile(warmList, warm.join('\n'));
+  // A sender that does not warm itself sends the list as WARM_ASSOCIATIONS runs.
+  const warmParts = splitList(warm, WARM_ASSOCIATIONS);
+  const warmPartLists = warmParts.map((_, i) => join(work, `${group}-warmup-${i}.list`));
+  for (const [i, part] of warmParts.entries()) await writeFile(warmPartLists[i]!, part.join('\n'));
   const nativeWarm = warm.slice(0, warmNative);
   const nativeWarmList = nativeWarm.length ? join(work, `${group}-warmup-native.list`) : undefined;
   if (nativeWarmList) await writeFile(nativeWarmList, nativeWarm.join('\n'));
@@ -409,10 +415,14 @@ async function storeGroup(
           // another sender sends the full list as a run of its own when the
           // receiver is a dnet process, a few images otherwise.
           if (!config.sender.warmsItself) {
-            const [list, listed] = config.receiver.jit
-              ? [warmList, warm]
-              : [nativeWarmList, nativeWarm];
-            if (list) await config.sender.send(server.port, config.receiver.calledAe, list, listed);
+            const runs: [string, string[]][] = config.receiver.jit
+              ? warmParts.map((part, i) => [warmPartLists[i]!, part])
+              : nativeWarmList
+                ? [[nativeWarmList, nativeWarm]]
+                : [];
+            for (const [list, listed] of runs) {
+              await config.sender.send(server.port, config.receiver.calledAe, list, listed);
+            }
           }
           const result = await config.sender.send(
             server.port,

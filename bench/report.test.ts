@@ -12,6 +12,7 @@ import {
   LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
   OBJECTS_FLOOR,
+  splitList,
 } from './rows.js';
 
 function row(group: string, name: string, median: number, unit = 'MB/s'): Row {
@@ -112,5 +113,18 @@ describe('ratios', () => {
       row('large', 'storescu -> storescp, discarding', 400),
     ]);
     expect(lines).toContain(`large: ${LARGE_IN_MEMORY}: 2.00 x DCMTK, 0.80 x ceiling`);
+  });
+});
+
+describe('splitList', () => {
+  it('cuts a warm-up list into nearly equal runs, in order, none empty', () => {
+    expect(splitList([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6, 7],
+    ]);
+    expect(splitList([1, 2], 3)).toEqual([[1], [2]]);
+    expect(splitList([], 3)).toEqual([]);
+    expect(splitList([1, 2, 3], 1)).toEqual([[1, 2, 3]]);
   });
 });

@@ -48,3 +48,29 @@ export const DURABLE_GROUP_COMMIT = (n: number) =>
   `512 KiB objects written and fdatasynced ${n} at a time, renamed, one folder fsync per ${n} (group commit)`;
 /** bench/floors.ts: the disk's durable write rate. */
 export const DURABLE_WRITE = '32 MiB file written and fdatasynced (durable write rate)';
+
+/**
+ * Associations the warm-up of a measured dnet process is spread over. A
+ * long-lived SCP or client has been through many associations; after only
+ * one, the timed association still meets code paths first run at a release
+ * and a new association (V8 deoptimizes them for lack of type feedback and
+ * compiles them again, on the other core, inside the timed part). Measured
+ * 2026-12-04, storescu -> the SCP role, 500 x 512 KiB after 300 warm-up
+ * images: 44 optimizing compilations and 6 deoptimizations in the timed part
+ * after one warm-up association, 24 and 2 after three; 1 155-1 346 images/s
+ * and 600-720 us of SCP CPU per image after one, 1 245-1 509 and 500-700 us
+ * after three (4 alternating rounds).
+ */
+export const WARM_ASSOCIATIONS = 3;
+
+/** `list` cut into `parts` runs of nearly equal length, in order (none empty). */
+export function splitList<T>(list: readonly T[], parts: number): T[][] {
+  const n = Math.max(1, Math.min(parts, list.length));
+  const out: T[][] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      list.slice(Math.floor((i * list.length) / n), Math.floor(((i + 1) * list.length) / n)),
+    );
+  }
+  return out.filter((p) => p.length > 0);
+}
