@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   collect,
   DATA,
@@ -123,7 +124,7 @@ describe('SqliteIndex: group commit', () => {
     expect(results[600]).toEqual({ replaced: true });
     expect((await index.get('1.2.3.4.1.5'))?.size).toBe(5);
     expect(await index.count()).toMatchObject({ instances: 600, studies: 1 });
-    console.log(`600 concurrent puts (synchronous=FULL, group commit): ${elapsed.toFixed(0)} ms`);
+    console.log(`600 concurrent puts (durable, group commit): ${elapsed.toFixed(0)} ms`);
   });
 
   it('other calls see the puts made before them, even unawaited', async () => {
@@ -149,6 +150,110 @@ describe('SqliteIndex: group commit', () => {
         return closing.put(record(spec(3)));
       })(),
     ).rejects.toMatchObject({ code: ArchiveErrorCode.INDEX_CLOSED });
+  });
+});
+
+describe('SqliteIndex: durability off the event loop', () => {
+  const spec = (n: number): Spec => ({
+    ...S4,
+    seriesUid: '1.2.3.4.1',
+    sopUid: `1.2.3.4.1.${n}`,
+    instanceNumber: n,
+  });
+
+  /** Spies on FileHandle.prototype.datasync: the paths synced, each after `delayMs`. */
+  async function spyDatasync(delayMs: number, fail?: Error) {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const synced: string[] = [];
+    const spy = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: FileHandle) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      if (fail) throw fail;
+      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+    });
+    return { synced, restore: () => spy.mockRestore() };
+  }
+
+  it('settles a put only after a WAL fdatasync on the thread pool', async () => {
+    const spy = await spyDatasync(30);
+    try {
+      let settled = false;
+      const put = index.put(record(spec(1))).then((r) => {
+        settled = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 10));
+      // Committed (visible to queries) but not yet settled: its WAL sync is running.
+      expect(await index.get('1.2.3.4.1.1')).toBeDefined();
+      expect(settled).toBe(false);
+      expect(await put).toEqual({ replaced: false });
+      expect(spy.synced).toEqual([join(dir, 'index.sqlite-wal')]);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('concurrent puts share the WAL syncs (group commit)', async () => {
+    const spy = await spyDatasync(20);
+    try {
+      // Three turns of the event loop, several puts each.
+      const puts: Promise<unknown>[] = [];
+      for (let turn = 0; turn < 3; turn++) {
+        for (let k = 0; k < 5; k++) puts.push(index.put(record(spec(turn * 10 + k))));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(puts);
+      expect(spy.synced.length).toBeGreaterThanOrEqual(1);
+      expect(spy.synced.length).toBeLessThanOrEqual(3);
+      expect(await index.count()).toMatchObject({ instances: 15 });
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('a failed WAL sync fails the put, and every write after it (fail-stop)', async () => {
+    const spy = await spyDatasync(1, Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    try {
+      await expect(index.put(record(spec(1)))).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+      await expect(index.put(record(spec(2)))).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+      await expect(index.remove('1.2.3.4.1.1')).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('syncs nothing with synchronous NORMAL, nor for an in-memory index', async () => {
+    const spy = await spyDatasync(1);
+    try {
+      const normal = new SqliteIndex(join(dir, 'normal.sqlite'), { synchronous: 'NORMAL' });
+      const memory = new SqliteIndex(':memory:');
+      await normal.put(record(spec(1)));
+      await memory.put(record(spec(1)));
+      await normal.remove('1.2.3.4.1.1');
+      await normal.close();
+      await memory.close();
+      expect(spy.synced).toEqual([]);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('a remove settles after its WAL sync too', async () => {
+    await index.put(record(spec(1)));
+    const spy = await spyDatasync(10);
+    try {
+      expect((await index.remove('1.2.3.4.1.1'))?.path).toBe(record(spec(1)).path);
+      expect(spy.synced).toEqual([join(dir, 'index.sqlite-wal')]);
+    } finally {
+      spy.restore();
+    }
   });
 });
 

@@ -1,3 +1,5 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DicomJson } from '@dnet/services';
 import Database from 'better-sqlite3';
 import type {
@@ -9,7 +11,8 @@ import type {
   QueryOptions,
   RetrieveInstance,
 } from './archive-index.js';
-import { IndexClosedError, IndexSchemaError } from './errors.js';
+import { IndexClosedError, IndexSchemaError, StorageFailedError } from './errors.js';
+import { GroupSync } from './group-sync.js';
 import { LEVEL_TAGS, type QueryLevel, Tag } from './query-model.js';
 import {
   type CheckedRecord,
@@ -92,14 +95,20 @@ export const INDEX_SCHEMA_VERSION = MIGRATIONS.length;
 /** Options of {@link SqliteIndex}. */
 export interface SqliteIndexOptions {
   /**
-   * SQLite's `synchronous` setting in WAL mode. Default `FULL`: every
-   * committed `put` is fsynced to the WAL before it returns, because the
+   * Durability of each write in WAL mode. Default `FULL`: a `put` or
+   * `remove` resolves only once its transaction is on disk, because the
    * storage SCP answers Success (and Storage Commitment answers "stored") only
    * after the index knows the object; an instance whose file survived a power
-   * cut but whose row did not would be silently unfindable. The cost is one
-   * WAL fsync per instance, the same order as the file's own fsync and
-   * directory fsync. `NORMAL` (no fsync per commit, no corruption either) suits
-   * bulk imports that can be redone.
+   * cut but whose row did not would be silently unfindable. What SQLite's own
+   * `synchronous = FULL` does on the event loop (an fsync of the WAL inside
+   * every commit, which stalls every association while the disk is busy) is
+   * done off it: SQLite runs with `synchronous = NORMAL` and the index
+   * fdatasyncs the WAL file on libuv's thread pool after the commit, one sync
+   * shared by the commits waiting for it (group commit). Equivalent for
+   * durability: a WAL transaction is durable once its frames are on disk, and
+   * a checkpoint resets the WAL only after the database file itself was
+   * synced. `NORMAL` (no sync per commit, no corruption either) suits bulk
+   * imports that can be redone.
    */
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock, in ms (default 5000). */
@@ -162,6 +171,18 @@ export class SqliteIndex implements ArchiveIndex {
   #flushScheduled = false;
   readonly #removeTransaction: (sopInstanceUid: string) => InstanceRecord | undefined;
   #closed = false;
+  /** The WAL file, when writes must be durable before they resolve (file databases, `FULL`). */
+  readonly #walPath: string | undefined;
+  /** One WAL fdatasync at a time, shared by the commits waiting for it. */
+  readonly #walSyncs = new GroupSync(() => this.#syncWal());
+  /** Our own read-only handle on the WAL file, opened at the first sync. */
+  #wal: FileHandle | undefined;
+  /**
+   * A failed WAL sync: the index is no longer trusted (what reached the disk
+   * is unknown, and Linux may not report the error again), so every later
+   * write fails with it too (fail-stop).
+   */
+  #walFailure: StorageFailedError | undefined;
 
   /**
    * Opens (creating or upgrading) the index at `path` (`:memory:` for a
@@ -179,15 +200,18 @@ export class SqliteIndex implements ArchiveIndex {
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      migrate(db);
+      migrate(db); // durable before the constructor returns
+      // From here on each write's WAL sync is ours, off the event loop (see `synchronous`).
+      db.pragma('synchronous = NORMAL');
       this.#stmt = prepareStatements(db);
     } catch (error) {
       db.close();
       throw error;
     }
     this.#db = db;
+    this.#walPath = options.synchronous === 'NORMAL' || db.memory ? undefined : `${db.name}-wal`;
     const put = db.transaction((checked: CheckedRecord) => this.#putRows(checked));
     this.#putTransaction = (checked) => put.immediate(checked);
     const putBatch = db.transaction((batch: CheckedRecord[]) => batch.map((c) => this.#putRows(c)));
@@ -207,11 +231,13 @@ export class SqliteIndex implements ArchiveIndex {
    *
    * Group commit: puts made while others wait (concurrent associations) are
    * written in one transaction on the next turn of the event loop, so they
-   * share one WAL fsync. Each still settles on its own, and every other
+   * share one WAL sync (see {@link SqliteIndexOptions.synchronous}). Each
+   * still settles on its own, once its transaction is on disk, and every other
    * method first writes the waiting puts, so calls keep their order.
    */
   async put(record: InstanceRecord): Promise<PutResult> {
     if (this.#closed) throw new IndexClosedError();
+    if (this.#walFailure) throw this.#walFailure;
     const checked = checkRecord(record, this.#maxRecordBytes);
     return new Promise((resolve, reject) => {
       this.#pending.push({ checked, resolve, reject });
@@ -232,7 +258,10 @@ export class SqliteIndex implements ArchiveIndex {
   /** {@inheritDoc ArchiveIndex.remove} */
   async remove(sopInstanceUid: string): Promise<InstanceRecord | undefined> {
     this.#assertOpen();
-    return this.#removeTransaction(sopInstanceUid);
+    if (this.#walFailure) throw this.#walFailure;
+    const removed = this.#removeTransaction(sopInstanceUid);
+    await this.#durable();
+    return removed;
   }
 
   /** {@inheritDoc ArchiveIndex.find} */
@@ -273,7 +302,42 @@ export class SqliteIndex implements ArchiveIndex {
     if (this.#closed) return;
     this.#flushPuts();
     this.#closed = true;
+    // The puts just written are settled by their own WAL sync; wait for it before closing the handle.
+    await this.#walSyncs.sync('wal').catch(() => undefined);
+    await this.#wal?.close().catch(() => undefined);
     this.#db.close();
+  }
+
+  /**
+   * Resolves once every transaction committed so far is on disk: a WAL
+   * fdatasync that starts after this call (shared with other callers).
+   */
+  async #durable(): Promise<void> {
+    if (this.#walPath === undefined) return;
+    await this.#walSyncs.sync('wal');
+  }
+
+  /** fdatasyncs the WAL file (the first time, opens it and fsyncs its folder too). */
+  async #syncWal(): Promise<void> {
+    if (this.#walFailure) throw this.#walFailure;
+    try {
+      if (!this.#wal) {
+        // The WAL exists once WAL mode is on; it is reused, never replaced, while we hold the database open.
+        this.#wal = await open(this.#walPath!, 'r');
+        const folder = await open(dirname(this.#walPath!), 'r');
+        try {
+          await folder.sync();
+        } finally {
+          await folder.close();
+        }
+      }
+      await this.#wal.datasync();
+    } catch (cause) {
+      this.#walFailure ??= new StorageFailedError("cannot sync the index's write-ahead log", {
+        cause,
+      });
+      throw this.#walFailure;
+    }
   }
 
   /** Throws once closed; otherwise writes the waiting puts, so that calls keep their order. */
@@ -298,17 +362,39 @@ export class SqliteIndex implements ArchiveIndex {
         // Rolled back: redo them one transaction each, so only the culprit fails.
       }
       if (results) {
-        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as PutResult);
+        const done = results;
+        this.#settleDurable(batch, (i) => done[i] as PutResult);
         continue;
       }
-      for (const p of batch) {
+      const each: (PutResult | { error: unknown })[] = batch.map((p) => {
         try {
-          p.resolve(this.#putTransaction(p.checked));
+          return this.#putTransaction(p.checked);
         } catch (error) {
-          p.reject(error);
+          return { error };
         }
-      }
+      });
+      this.#settleDurable(batch, (i) => each[i] as PutResult | { error: unknown });
     }
+  }
+
+  /**
+   * Settles committed puts once the WAL holding them is on disk (at once
+   * without a WAL sync); those that failed to commit are rejected with their error.
+   */
+  #settleDurable(
+    batch: PendingPut[],
+    outcome: (i: number) => PutResult | { error: unknown },
+  ): void {
+    const settle = (syncError?: unknown) => {
+      for (let i = 0; i < batch.length; i++) {
+        const r = outcome(i);
+        if ('error' in r) batch[i]?.reject(r.error);
+        else if (syncError !== undefined) batch[i]?.reject(syncError);
+        else batch[i]?.resolve(r);
+      }
+    };
+    if (this.#walPath === undefined) settle();
+    else this.#durable().then(() => settle(), settle);
   }
 
   async *#find(

@@ -17,6 +17,7 @@ import {
   StorageFailedError,
   WriterClosedError,
 } from './errors.js';
+import { GroupSync } from './group-sync.js';
 import { assertValidUid } from './validate-uid.js';
 
 /** Tries of mkdir + rename when a concurrent remove() prunes the folder (bounded). */
@@ -619,61 +620,6 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void>
     }
     pending = rest;
   }
-}
-
-/**
- * Group commit of folder fsyncs: {@link GroupSync.sync} resolves once an
- * fsync of the folder that started after the call has succeeded. Callers
- * that arrive while one is running share the next one, so N concurrent
- * commits into one folder cost two fsyncs instead of N. Bounded: one entry
- * per folder with a sync running, removed when it ends.
- */
-class GroupSync {
-  readonly #running = new Map<string, { next?: Deferred }>();
-  readonly #syncFolder: (dir: string) => Promise<void>;
-
-  constructor(syncFolder: (dir: string) => Promise<void>) {
-    this.#syncFolder = syncFolder;
-  }
-
-  sync(dir: string): Promise<void> {
-    const running = this.#running.get(dir);
-    if (running) {
-      // The running fsync may have started before this caller's rename: wait for the next.
-      running.next ??= deferred();
-      return running.next.promise;
-    }
-    return this.#start(dir);
-  }
-
-  #start(dir: string): Promise<void> {
-    const state: { next?: Deferred } = {};
-    this.#running.set(dir, state);
-    const done = this.#syncFolder(dir);
-    const settle = () => {
-      this.#running.delete(dir);
-      const next = state.next;
-      if (next) this.#start(dir).then(next.resolve, next.reject);
-    };
-    done.then(settle, settle);
-    return done;
-  }
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** fsyncs a directory so that a rename or a new entry in it survives a crash. */
