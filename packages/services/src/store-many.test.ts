@@ -9,7 +9,12 @@ import { storage } from './contexts.js';
 import { InvalidSourceError } from './errors.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { FILE_BUFFER_POOL_BYTES, fileBuffers, SMALL_FILE_LIMIT } from './store-source.js';
+import {
+  FILE_BUFFER_POOL_BYTES,
+  fileBuffers,
+  resolveSource,
+  SMALL_FILE_LIMIT,
+} from './store-source.js';
 import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
@@ -42,7 +47,7 @@ async function receiver(
       },
     },
   });
-  const connect = (maxOperations = 1, contexts = [storage(CT)]) =>
+  const connect = (maxOperations = 1, contexts = [storage(CT)], blockingFileReads = false) =>
     Client.connect({
       transport,
       host: '127.0.0.1',
@@ -51,6 +56,7 @@ async function receiver(
       calledAeTitle: 'SCP',
       contexts,
       maxOperations,
+      blockingFileReads,
     });
   return { server, received, connect };
 }
@@ -118,29 +124,55 @@ describe('storeMany prepares the next sources while one is sent', () => {
     await server.close();
   });
 
-  it('sends small files read whole and large files streamed, byte for byte; a bad file fails alone', async () => {
+  it.each([
+    ['on the thread pool', false],
+    ['with blocking reads', true],
+  ])(
+    'sends small files read whole (%s) and large files streamed, byte for byte; a bad or missing file fails alone',
+    async (_, blocking) => {
+      await using dir = await tempDir();
+      const { server, received, connect } = await receiver();
+      const specs = hierarchy(1, 1, 1, 3);
+      const small = await writeInstances(dir.path, specs);
+      // A file above the small-file limit is streamed from disk in chunks.
+      const bigSpec = { patient: 1, study: 1, series: 1, instance: 9, pixels: 2 * 1536 * 1536 };
+      const [big] = await writeInstances(dir.path, [bigSpec]);
+      const bad = join(dir.path, 'bad.dcm');
+      await writeFile(bad, new Uint8Array(300));
+      const client = await connect(1, [storage(CT)], blocking);
+      const missing = join(dir.path, 'missing.dcm');
+      const result = await client.storeMany([small[0]!, bad, big!, missing, ...small.slice(1)]);
+      expect(result.stored).toBe(4);
+      expect(result.failed).toBe(2);
+      expect(result.results[1]).toBeInstanceOf(InvalidSourceError);
+      expect(result.results[3]).toBeInstanceOf(InvalidSourceError);
+      for (const s of [...specs, bigSpec]) {
+        const expected = encodeDataSet(makeInstance(s), ELE);
+        // Buffer.equals: a deep toEqual of 4 MiB is slow.
+        expect(Buffer.from(received.get(uidsOf(s).instance)!).equals(expected)).toBe(true);
+      }
+      expect(received.get(uidsOf(bigSpec).instance)!.length).toBeGreaterThan(SMALL_FILE_LIMIT);
+      await client.release();
+      await server.close();
+    },
+  );
+});
+
+describe('blocking small-file reads', () => {
+  it('read a small file without leaving the event loop; thread-pool reads let it turn', async () => {
     await using dir = await tempDir();
-    const { server, received, connect } = await receiver();
-    const specs = hierarchy(1, 1, 1, 3);
-    const small = await writeInstances(dir.path, specs);
-    // A file above the small-file limit is streamed from disk in chunks.
-    const bigSpec = { patient: 1, study: 1, series: 1, instance: 9, pixels: 2 * 1536 * 1536 };
-    const [big] = await writeInstances(dir.path, [bigSpec]);
-    const bad = join(dir.path, 'bad.dcm');
-    await writeFile(bad, new Uint8Array(300));
-    const client = await connect();
-    const result = await client.storeMany([small[0]!, bad, big!, ...small.slice(1)]);
-    expect(result.stored).toBe(4);
-    expect(result.failed).toBe(1);
-    expect(result.results[1]).toBeInstanceOf(InvalidSourceError);
-    for (const s of [...specs, bigSpec]) {
-      const expected = encodeDataSet(makeInstance(s), ELE);
-      // Buffer.equals: a deep toEqual of 4 MiB is slow.
-      expect(Buffer.from(received.get(uidsOf(s).instance)!).equals(expected)).toBe(true);
+    const [file] = await writeInstances(dir.path, hierarchy(1, 1, 1, 1));
+    for (const blocking of [true, false]) {
+      let turned = false;
+      setImmediate(() => {
+        turned = true;
+      });
+      const resolved = await resolveSource(file!, { blockingFileReads: blocking });
+      expect(turned).toBe(!blocking);
+      expect(resolved.sopClassUid).toBe(CT);
+      resolved.release?.(false);
+      await new Promise((r) => setImmediate(r));
     }
-    expect(received.get(uidsOf(bigSpec).instance)!.length).toBeGreaterThan(SMALL_FILE_LIMIT);
-    await client.release();
-    await server.close();
   });
 });
 
