@@ -71,6 +71,8 @@ export interface Plan {
    * other senders as a separate run when the receiver is a dnet process.
    */
   warmup: number;
+  /** Tiny images (64x64x16 bit) sent before those in discarding runs (see bench/index.ts). */
+  warmupTiny: number;
   /** The same for a non-dnet sender into a non-dnet receiver (no JIT to warm). */
   warmupNative: number;
   /** C-ECHOs sent untimed by the echo role before its timed echoes. */
@@ -347,12 +349,28 @@ async function storeGroup(
   const listFile = join(work, `${group}.list`);
   await writeFile(listFile, files.join('\n'));
   const warm = warmFiles.slice(0, warmCount);
-  const warmList = warm.length ? join(work, `${group}-warmup.list`) : undefined;
-  if (warmList) await writeFile(warmList, warm.join('\n'));
-  // A sender that does not warm itself sends the list as WARM_ASSOCIATIONS runs.
-  const warmParts = splitList(warm, WARM_ASSOCIATIONS);
-  const warmPartLists = warmParts.map((_, i) => join(work, `${group}-warmup-${i}.list`));
-  for (const [i, part] of warmParts.entries()) await writeFile(warmPartLists[i]!, part.join('\n'));
+  /** The warm-up of a JIT process in `mode`: its list file, and the same as WARM_ASSOCIATIONS runs. */
+  interface Warmup {
+    files: string[];
+    list: string | undefined;
+    parts: [string, string[]][];
+  }
+  const warmups = new Map<Mode, Warmup>();
+  for (const mode of ['discard', 'write'] as const) {
+    // Discarding runs: the tiny images first (bench/index.ts), when the full list is used.
+    const files =
+      mode === 'discard' && warmCount === warmFiles.length ? [...warmTinyFiles, ...warm] : warm;
+    const list = files.length ? join(work, `${group}-warmup-${mode}.list`) : undefined;
+    if (list) await writeFile(list, files.join('\n'));
+    // A sender that does not warm itself sends the list as WARM_ASSOCIATIONS runs.
+    const parts: [string, string[]][] = [];
+    for (const [i, part] of splitList(files, WARM_ASSOCIATIONS).entries()) {
+      const partList = join(work, `${group}-warmup-${mode}-${i}.list`);
+      await writeFile(partList, part.join('\n'));
+      parts.push([partList, part]);
+    }
+    warmups.set(mode, { files, list, parts });
+  }
   const nativeWarm = warm.slice(0, warmNative);
   const nativeWarmList = nativeWarm.length ? join(work, `${group}-warmup-native.list`) : undefined;
   if (nativeWarmList) await writeFile(nativeWarmList, nativeWarm.join('\n'));
@@ -414,9 +432,10 @@ async function storeGroup(
           // client. A dnet sender warms itself (same process, the full list);
           // another sender sends the full list as a run of its own when the
           // receiver is a dnet process, a few images otherwise.
+          const warmup = warmups.get(config.mode)!;
           if (!config.sender.warmsItself) {
             const runs: [string, string[]][] = config.receiver.jit
-              ? warmParts.map((part, i) => [warmPartLists[i]!, part])
+              ? warmup.parts
               : nativeWarmList
                 ? [[nativeWarmList, nativeWarm]]
                 : [];
@@ -429,7 +448,7 @@ async function storeGroup(
             config.receiver.calledAe,
             listFile,
             files,
-            config.sender.warmsItself ? warmList : undefined,
+            config.sender.warmsItself ? warmup.list : undefined,
           );
           const stopped = await server.stop();
           server = undefined;
@@ -492,6 +511,8 @@ export interface CompareOptions {
 
 /** Files sent untimed before each timed store run (set by {@link compare}). */
 let warmFiles: string[] = [];
+/** Tiny files sent before those in discarding runs (set by {@link compare}). */
+let warmTinyFiles: string[] = [];
 /** How many of them a non-dnet sender sends into a non-dnet receiver. */
 let warmNative = 0;
 
@@ -499,6 +520,7 @@ let warmNative = 0;
 export async function compare({ corpus, plan, work, log }: CompareOptions): Promise<Row[]> {
   const rows: Row[] = [];
   warmFiles = corpus.warm.slice(0, plan.warmup);
+  warmTinyFiles = corpus.warmTiny.slice(0, plan.warmupTiny);
   warmNative = plan.warmupNative;
   const haveDcmtk = hasCommand('storescu') && hasCommand('storescp');
   if (!haveDcmtk) log('DCMTK (storescu, storescp) not found: its rows are skipped');

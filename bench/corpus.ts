@@ -147,6 +147,8 @@ export interface CorpusSizes {
   hugeMiB: number;
   /** Small images sent untimed before each timed run (warm-up), distinct from `small`. */
   warm?: number;
+  /** Tiny images (64x64x16 bit) sent untimed before those, in discarding runs (warm-up). */
+  warmTiny?: number;
 }
 
 /** The generated files. */
@@ -154,6 +156,8 @@ export interface Corpus {
   small: string[];
   /** The warm-up images: like `small`, other UIDs (their own series). */
   warm: string[];
+  /** The tiny warm-up images: 64x64x16 bit, their own UIDs and series. */
+  warmTiny: string[];
   large: string[];
   huge: string | undefined;
   smallBytes: number;
@@ -167,21 +171,23 @@ export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<C
   const corpus: Corpus = {
     small: [],
     warm: [],
+    warmTiny: [],
     large: [],
     huge: undefined,
     smallBytes: 0,
     largeBytes: 0,
     hugeBytes: 0,
   };
-  for (const sub of ['small', 'warm', 'large', 'huge'])
+  for (const sub of ['small', 'warm', 'warm-tiny', 'large', 'huge'])
     await mkdir(join(dir, sub), { recursive: true });
-  /** `n` CT images of 512x512x16 bit into `sub`, UIDs `<ROOT>.<uidArc>.i` in series `<ROOT>.4.<series>`; their bytes. */
+  /** `n` CT images of `size`x`size`x16 bit into `sub`, UIDs `<ROOT>.<uidArc>.i` in series `<ROOT>.4.<series>`; their bytes. */
   const ctImages = async (
     sub: string,
     n: number,
     uidArc: number,
     series: number,
     into: string[],
+    size = 512,
   ) => {
     let bytes = 0;
     for (let i = 0; i < n; i++) {
@@ -190,7 +196,7 @@ export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<C
       bytes += await writeObject(path, {
         sopInstanceUid: uid,
         sopClassUid: CT_IMAGE_STORAGE,
-        size: 512,
+        size,
         frames: 1,
         seriesInstanceUid: `${ROOT}.4.${series}`,
         seed: i + 1,
@@ -201,6 +207,7 @@ export async function generateCorpus(dir: string, sizes: CorpusSizes): Promise<C
   };
   corpus.smallBytes += await ctImages('small', sizes.small, 3, 1, corpus.small);
   await ctImages('warm', sizes.warm ?? 0, 7, 4, corpus.warm);
+  await ctImages('warm-tiny', sizes.warmTiny ?? 0, 8, 5, corpus.warmTiny, 64);
   // 512x512x2 bytes = 512 KiB per frame.
   const framesPerMiB = 2;
   for (let i = 0; i < sizes.large; i++) {

@@ -6,8 +6,9 @@
 //   object from memory, answered with 128 bytes, one and 8 outstanding; no
 //   DICOM, no file read, in two processes like the DICOM pairs;
 // - the same with the sender reading the small corpus's files as dnet's SCU
-//   does (open, fstat, read into reused buffers, close; two files ahead): what
-//   a Node sender of files can do at all, against storescu's file reading;
+//   does (open, fstat, read into reused buffers, close, blocking calls; two
+//   files ahead): what a Node sender of files can do at all, against
+//   storescu's file reading;
 // - durable commit of a 512 KiB object the way dnet-scp acknowledges one
 //   (write, fdatasync, rename into its folder, fsync of the folder), one at a
 //   time: what a receiver that answers only once an object is on disk can do

@@ -163,7 +163,7 @@ export function targets(rows: Row[]): Target[] {
       ratio(m('small', OBJECTS_FLOOR(window)), ips('small', 'storescu -> storescp, discarding')),
     );
     info(
-      `small, plain Node sockets, sender reading the files (open, fstat, read, close; ${window} outstanding, no DICOM) vs storescu -> storescp discarding (images/s)`,
+      `small, plain Node sockets, sender reading the files (open, fstat, read, close, blocking calls; ${window} outstanding, no DICOM) vs storescu -> storescp discarding (images/s)`,
       ratio(
         m('small', OBJECTS_FILES_FLOOR(window)),
         ips('small', 'storescu -> storescp, discarding'),

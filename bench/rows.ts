@@ -39,7 +39,7 @@ export const OBJECTS_FLOOR = (window: number) =>
   `node net.Socket: 512 KiB object from memory + 128-byte answer, ${window} outstanding (no DICOM, no file)`;
 /** bench/floors.ts: plain sockets, the small corpus's files read as dnet's SCU reads them, `window` outstanding. */
 export const OBJECTS_FILES_FLOOR = (window: number) =>
-  `node net.Socket: 512 KiB file read (open, fstat, read, close) + sent + 128-byte answer, ${window} outstanding (no DICOM)`;
+  `node net.Socket: 512 KiB file read (open, fstat, read, close; blocking calls) + sent + 128-byte answer, ${window} outstanding (no DICOM)`;
 /** bench/floors.ts: a durable commit of a 512 KiB object, one at a time. */
 export const DURABLE_COMMIT =
   '512 KiB object written, fdatasync, renamed, folder fsync, one at a time (durable commit)';

@@ -60,6 +60,8 @@ const options: ClientOptions = {
   ],
   maxPduLength: Number(values['max-pdu']),
   ...(window > 1 && { maxOperations: window }),
+  // As the dnet-scu app connects: small files read with blocking calls.
+  blockingFileReads: true,
 };
 
 /** A CT image in memory: distinct UIDs, one shared pixel buffer. */

@@ -9,9 +9,10 @@
 //     prints one JSON line {"ms", "count", "cpuMs", "rssKb"}
 // With --files, the objects are the files of LIST (one path a line, at least
 // --size bytes each, their first --size bytes sent in turn): each is read as
-// dnet's SCU reads a small file (open, fstat, read into a reused buffer,
-// close, node:fs callbacks), two files ahead of those in flight, as
-// storeMany prefetches them.
+// dnet's SCU (the dnet-scu app, `blockingFileReads`) reads a small file: open,
+// fstat, read into a reused buffer, close, blocking calls (a third of the CPU
+// of node:fs callbacks on the thread pool), two files ahead of those in
+// flight, as storeMany prefetches them.
 import * as fs from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -52,23 +53,21 @@ if (values.serve) {
   const files = values.files
     ? fs.readFileSync(values.files, 'utf8').split('\n').filter(Boolean)
     : undefined;
-  const call = <T>(f: (done: (e: Error | null, v: T) => void) => void) =>
-    new Promise<T>((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))));
-  /** The i-th file read into `into`: open, fstat, read, close (not waited for). */
+  /** The i-th file read into `into`: open, fstat, read, close (blocking calls). */
   const readFile = async (i: number, into: Uint8Array): Promise<Uint8Array> => {
-    const fd = await call<number>((d) => fs.open(files![i % files!.length]!, 'r', d));
+    const fd = fs.openSync(files![i % files!.length]!, 'r');
     try {
-      const { size: n } = await call<fs.Stats>((d) => fs.fstat(fd, d));
+      const n = fs.fstatSync(fd).size;
       let at = 0;
       while (at < n) {
-        const got = await call<number>((d) => fs.read(fd, into, at, n - at, at, d));
+        const got = fs.readSync(fd, into, at, n - at, at);
         if (got === 0) break;
         at += got;
       }
       // The server counts --size bytes an object: the first --size of the file.
       return into.subarray(0, Math.min(at, size));
     } finally {
-      fs.close(fd, () => {});
+      fs.closeSync(fd);
     }
   };
   /** Sends `count` objects, `window` outstanding; resolves when every answer came back. */
