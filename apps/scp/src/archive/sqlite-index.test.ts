@@ -33,6 +33,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Instance `n` of one series of study S4. */
+const spec = (n: number): Spec => ({
+  ...S4,
+  seriesUid: '1.2.3.4.1',
+  sopUid: `1.2.3.4.1.${n}`,
+  instanceNumber: n,
+});
+
 async function load(): Promise<void> {
   for (const spec of DATA) await index.put(record(spec));
 }
@@ -106,13 +114,6 @@ describe('SqliteIndex: options', () => {
 });
 
 describe('SqliteIndex: group commit', () => {
-  const spec = (n: number): Spec => ({
-    ...S4,
-    seriesUid: '1.2.3.4.1',
-    sopUid: `1.2.3.4.1.${n}`,
-    instanceNumber: n,
-  });
-
   it('concurrent puts all land, each with its own result, in call order', async () => {
     const t0 = performance.now();
     const results = await Promise.all([
@@ -154,13 +155,6 @@ describe('SqliteIndex: group commit', () => {
 });
 
 describe('SqliteIndex: durability off the event loop', () => {
-  const spec = (n: number): Spec => ({
-    ...S4,
-    seriesUid: '1.2.3.4.1',
-    sopUid: `1.2.3.4.1.${n}`,
-    instanceNumber: n,
-  });
-
   /** Spies on FileHandle.prototype.datasync: the paths synced, each after `delayMs`. */
   async function spyDatasync(delayMs: number, fail?: Error) {
     const probe = await open(join(dir, 'probe'), 'w');
