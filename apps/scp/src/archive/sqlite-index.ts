@@ -31,6 +31,7 @@ import {
   planRetrieve,
   SQLITE_DIALECT,
 } from './shared-query.js';
+import { syncDirectory } from './storage.js';
 
 /**
  * The schema, one migration per version (index 0 upgrades version 0 to 1...).
@@ -302,9 +303,11 @@ export class SqliteIndex implements ArchiveIndex {
     if (this.#closed) return;
     this.#flushPuts();
     this.#closed = true;
-    // The puts just written are settled by their own WAL sync; wait for it before closing the handle.
-    await this.#walSyncs.sync('wal').catch(() => undefined);
-    await this.#wal?.close().catch(() => undefined);
+    if (this.#walPath !== undefined) {
+      // The puts just written settle with their own WAL sync: wait for one before closing the handle.
+      await this.#walSyncs.sync('wal').catch(() => undefined);
+      await this.#wal?.close().catch(() => undefined);
+    }
     this.#db.close();
   }
 
@@ -322,14 +325,11 @@ export class SqliteIndex implements ArchiveIndex {
     if (this.#walFailure) throw this.#walFailure;
     try {
       if (!this.#wal) {
-        // The WAL exists once WAL mode is on; it is reused, never replaced, while we hold the database open.
-        this.#wal = await open(this.#walPath!, 'r');
-        const folder = await open(dirname(this.#walPath!), 'r');
-        try {
-          await folder.sync();
-        } finally {
-          await folder.close();
-        }
+        // The WAL exists once WAL mode is on; it is reused, never replaced, while we hold the
+        // database open. Opened for writing: Windows flushes only a handle that may write.
+        this.#wal = await open(this.#walPath!, 'r+');
+        // Its entry (and the database's) in their folder, once.
+        await syncDirectory(dirname(this.#walPath!));
       }
       await this.#wal.datasync();
     } catch (cause) {

@@ -622,8 +622,12 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void>
   }
 }
 
-/** fsyncs a directory so that a rename or a new entry in it survives a crash. */
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * fsyncs a directory so that a rename or a new entry in it survives a crash.
+ * Where a directory cannot be fsynced (EISDIR, EPERM, EINVAL: Windows, some
+ * file systems) there is nothing more to do, and it resolves.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
