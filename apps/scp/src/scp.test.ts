@@ -401,6 +401,89 @@ describe('the dnet-scp binary', () => {
     }
   }, 30_000);
 
+  it('SIGKILL while storing: every instance acknowledged before it is indexed and on disk after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-kill-'));
+    const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+    const start = async () => {
+      const child = spawn(
+        process.execPath,
+        [cli, '--port', '0', '--host', '127.0.0.1', '--storage', dir, '--log-level', 'silent'],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      await eventually(() => /listening on 127\.0\.0\.1:\d+/.test(stdout), 15_000);
+      const port = Number(/:(\d+)/.exec(stdout)?.[1]);
+      return { child, port, exited };
+    };
+    const study = '1.2.826.0.1.3680043.10.77';
+    const series = `${study}.1`;
+    let first: Awaited<ReturnType<typeof start>> | undefined;
+    let second: Awaited<ReturnType<typeof start>> | undefined;
+    try {
+      first = await start();
+      const client = await Client.connect({
+        transport: tcp(),
+        host: '127.0.0.1',
+        port: first.port,
+        callingAeTitle: 'TESTSCU',
+        calledAeTitle: 'DNETSCP',
+        contexts: [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])],
+        maxOperations: 4,
+      });
+      const acknowledged: string[] = [];
+      let next = 1;
+      let killed = false;
+      // Four stores outstanding; the process is killed once 20 are acknowledged, mid-stream.
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (!killed && next <= 200) {
+            const sop = `${series}.${next++}`;
+            try {
+              const r = await client.store(image({ study, series, sop }));
+              if (r.status === 0) acknowledged.push(sop);
+            } catch {
+              return; // the association died with the process
+            }
+            if (acknowledged.length >= 20 && !killed) {
+              killed = true;
+              first!.child.kill('SIGKILL');
+            }
+          }
+        }),
+      );
+      client.abort();
+      await first.exited;
+      expect(acknowledged.length).toBeGreaterThanOrEqual(20);
+      expect(acknowledged.length).toBeLessThan(200); // killed mid-stream
+
+      second = await start();
+      const reader = await connectClient(second.port, [queryRetrieve('study')]);
+      const found = new Set<string>();
+      for await (const r of reader.find(
+        {
+          '0020000D': { vr: 'UI', Value: [study] },
+          '0020000E': { vr: 'UI', Value: [series] },
+          '00080018': { vr: 'UI' },
+        },
+        { level: 'IMAGE' },
+      )) {
+        found.add(String(r['00080018']?.Value?.[0]));
+      }
+      await reader.release();
+      for (const sop of acknowledged) expect(found.has(sop), sop).toBe(true);
+      const onDisk = new Set(await files(join(dir, study, series)));
+      for (const sop of acknowledged) expect(onDisk.has(`${sop}.dcm`), sop).toBe(true);
+    } finally {
+      first?.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('exits 2 with a message on a bad option', async () => {
     const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
     const child = spawn(process.execPath, [cli, '--port', 'x'], {
