@@ -176,7 +176,7 @@ export class SqliteIndex implements ArchiveIndex {
   readonly #walPath: string | undefined;
   /** One WAL fdatasync at a time, shared by the commits waiting for it. */
   readonly #walSyncs = new GroupSync(() => this.#syncWal());
-  /** Our own read-only handle on the WAL file, opened at the first sync. */
+  /** Our own handle on the WAL file (opened for writing, never written), opened at the first sync. */
   #wal: FileHandle | undefined;
   /**
    * A failed WAL sync: the index is no longer trusted (what reached the disk

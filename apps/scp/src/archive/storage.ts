@@ -485,6 +485,8 @@ class LocalObjectWriter implements ObjectWriter {
       // POSIX renames an open file; the close runs beside the rename (one round trip fewer).
       // Windows refuses to rename an open file.
       const closing = this.#close();
+      // Awaited below; handled now too, so a failure while the rename runs is not an unhandled rejection.
+      closing.catch(() => undefined);
       if (process.platform === 'win32') await closing;
       try {
         await this.#settings.place();
