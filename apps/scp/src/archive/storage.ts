@@ -482,17 +482,9 @@ class LocalObjectWriter implements ObjectWriter {
       if (this.#error !== undefined) throw this.#error;
       // Durability: success only after this fsync, the rename and the folder's fsync.
       if (this.#settings.fsync) await this.#handle.sync();
-      // POSIX renames an open file; the close runs beside the rename (one round trip fewer).
-      // Windows refuses to rename an open file.
-      const closing = this.#close();
-      // Awaited below; handled now too, so a failure while the rename runs is not an unhandled rejection.
-      closing.catch(() => undefined);
-      if (process.platform === 'win32') await closing;
-      try {
-        await this.#settings.place();
-      } finally {
-        await closing;
-      }
+      // Closed before the rename: a close that fails leaves nothing in place.
+      await this.#close();
+      await this.#settings.place();
     } catch (cause) {
       this.#state = 'aborted';
       await this.#discard();
