@@ -209,5 +209,5 @@ export {
   serverNServices,
   storageCommitmentService,
 } from './storage-commitment.js';
-export type { StoreInstance, StoreSource } from './store-source.js';
+export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
 export { type WorklistSource, worklist, worklistFind } from './worklist.js';
