@@ -351,7 +351,6 @@ async function storeGroup(
   const warm = warmFiles.slice(0, warmCount);
   /** The warm-up of a JIT process in `mode`: its list file, and the same as WARM_ASSOCIATIONS runs. */
   interface Warmup {
-    files: string[];
     list: string | undefined;
     parts: [string, string[]][];
   }
@@ -369,7 +368,7 @@ async function storeGroup(
       await writeFile(partList, part.join('\n'));
       parts.push([partList, part]);
     }
-    warmups.set(mode, { files, list, parts });
+    warmups.set(mode, { list, parts });
   }
   const nativeWarm = warm.slice(0, warmNative);
   const nativeWarmList = nativeWarm.length ? join(work, `${group}-warmup-native.list`) : undefined;

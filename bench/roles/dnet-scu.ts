@@ -16,6 +16,7 @@ import {
   type ClientOptions,
   queryRetrieve,
   SopClass,
+  type StoreSource,
   storage,
   verification,
 } from '@dnet/services';
@@ -142,15 +143,27 @@ function largePixels(): Uint8Array {
 const parallel = Math.max(1, Number(values.parallel));
 const uidPrefix = values['uid-prefix'] as string;
 
+/**
+ * Stores `sources` untimed over WARM_ASSOCIATIONS associations of their own,
+ * one after the other; the last one is left open and returned.
+ */
+async function warmOver(sources: StoreSource[]): Promise<Client> {
+  let client = await Client.connect(options);
+  for (const [i, part] of splitList(sources, WARM_ASSOCIATIONS).entries()) {
+    if (i > 0) {
+      await client.release();
+      client = await Client.connect(options);
+    }
+    await client.storeMany(part, { concurrency: window });
+  }
+  return client;
+}
+
 // Warm-up (untimed), over its own association(s), into the same receiver: the
 // timed part then runs on JIT-compiled code, as in a long-lived client.
 if (values.warmup && (values.op === 'store' || values.op === 'store-memory')) {
   const list = readFileSync(values.warmup, 'utf8').split('\n').filter(Boolean);
-  for (const part of splitList(list, WARM_ASSOCIATIONS)) {
-    const client = await Client.connect(options);
-    await client.storeMany(part, { concurrency: window });
-    await client.release();
-  }
+  await (await warmOver(list)).release();
 }
 if (warm > 0) {
   switch (values.op) {
@@ -161,21 +174,8 @@ if (warm > 0) {
       // 300 small images only, 38 ms for the next 4, and 39 ms after one large one).
       const pixels = new Uint8Array(512 * 512 * 2);
       const series = `${uidPrefix}.0`;
-      const images = Array.from({ length: warm }, (_, i) => i + 1);
-      // All but the last part on associations of their own (WARM_ASSOCIATIONS).
-      const parts = splitList(images, WARM_ASSOCIATIONS);
-      for (const part of parts.slice(0, -1)) {
-        const c = await Client.connect(options);
-        await c.storeMany(
-          part.map((n) => image(pixels, series, n)),
-          { concurrency: window },
-        );
-        await c.release();
-      }
-      const client = await Client.connect(options);
-      await client.storeMany(
-        (parts.at(-1) ?? []).map((n) => image(pixels, series, n)),
-        { concurrency: window },
+      const client = await warmOver(
+        Array.from({ length: warm }, (_, i) => image(pixels, series, i + 1)),
       );
       // Eight of them, so the receiver's large-object path is warm too.
       for (let i = 1; i <= 8; i++)
