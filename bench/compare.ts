@@ -28,6 +28,7 @@ import {
   ECHO_WINDOW,
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
+  NO_GC_PACING,
   splitList,
   TLS_CEILING,
   WARM_ASSOCIATIONS,
@@ -154,6 +155,8 @@ function dnetRoleReceiver(
 const dnetRoleScp = dnetRoleReceiver('dnet SCP');
 /** The same SCP role under Node's default (multi-threaded) garbage collector, for comparison. */
 const dnetRoleScpDefaultGc = dnetRoleReceiver(DEFAULT_GC, [], DNET_PDU, []);
+/** The same SCP role without its young-generation pacing (@dnet/services GcPacer), for comparison. */
+const dnetRoleScpUnpaced = dnetRoleReceiver(NO_GC_PACING, ['--gc-every-mib', '0']);
 
 /** dnet-scp, the app (index + files), for the write mode. */
 function dnetScpApp(extra: string[] = []): Receiver {
@@ -554,6 +557,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       if (withDefaultGc && mode === 'discard') {
         out.push({ sender: dnetScu(1), receiver: dnetRoleScpDefaultGc, mode });
         if (haveDcmtk) out.push({ sender: storescu, receiver: dnetRoleScpDefaultGc, mode });
+        out.push({ sender: dnetScu(1), receiver: dnetRoleScpUnpaced, mode });
       }
       if (haveDcmtk) {
         out.push({ sender: storescu, receiver: mode === 'write' ? app : dnetRoleScp, mode });

@@ -8,6 +8,8 @@ export const ECHO_WINDOW = 8;
 export const ASSOC_PARALLEL = 8;
 /** The dnet SCP role under Node's default garbage collector (the others run with SERVER_NODE_FLAGS). */
 export const DEFAULT_GC = 'dnet SCP (default GC)';
+/** The dnet SCP role leaving young-generation collections to V8 (the others pace them every 8 MiB). */
+export const NO_GC_PACING = 'dnet SCP (no GC pacing)';
 /** TLS group: dnet over TLS (sender -> receiver, mode). */
 export const TLS_OVER = 'dnet SCU over TLS -> dnet SCP over TLS, discarding';
 /** TLS group: the same in plaintext. */

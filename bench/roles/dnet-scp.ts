@@ -3,10 +3,13 @@
 // (writeToFolder: temporary file, flush, rename, then success). Answers
 // C-ECHO; C-FIND answers `--matches N` identical-shape matches.
 //   node --import tsx bench/roles/dnet-scp.ts --port P --mode discard|write
-//     [--dir D] [--tls CERT,KEY] [--max-pdu N] [--max-associations N]
+//     [--dir D] [--tls CERT,KEY] [--max-pdu N] [--max-associations N] [--gc-every-mib N]
+// Discarding, it asks V8 for a young-generation collection each N MiB
+// received (default 8, as dnet-scp does; 0: left to V8): see @dnet/services
+// gc-pacing.ts for what those collections save.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Server, writeToFolder } from '@dnet/services';
+import { GcPacer, Server, writeToFolder, youngGenerationCollector } from '@dnet/services';
 import { tls } from '@dnet/tls';
 import { tcp } from '@dnet/transport-tcp';
 
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     'max-pdu': { type: 'string', default: String(256 * 1024) },
     'max-associations': { type: 'string', default: '64' },
     matches: { type: 'string', default: '1000' },
+    'gc-every-mib': { type: 'string', default: '8' },
   },
 });
 
@@ -28,6 +32,9 @@ const write = values.mode === 'write';
 const dir = values.dir;
 if (write && !dir) throw new Error('--mode write needs --dir');
 const matches = Number(values.matches);
+const gcEveryMib = Number(values['gc-every-mib']);
+const pacer =
+  gcEveryMib > 0 ? new GcPacer(youngGenerationCollector(), gcEveryMib * 1024 * 1024) : undefined;
 
 const server = await Server.listen({
   transport,
@@ -40,9 +47,7 @@ const server = await Server.listen({
     echo: () => 0,
     store: async (instance) => {
       if (write) return writeToFolder(dir as string, instance);
-      for await (const _ of instance.dataSet) {
-        // discard
-      }
+      for await (const chunk of instance.dataSet) pacer?.received(chunk.length);
       return 0;
     },
     find: async function* () {

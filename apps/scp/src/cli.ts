@@ -1,5 +1,5 @@
-import { packageName } from '@dnet/services';
-import { applyHeapSettings, youngGenerationCollector } from './heap.js';
+import { packageName, youngGenerationCollector } from '@dnet/services';
+import { applyHeapSettings } from './heap.js';
 import { main } from './main.js';
 
 // Single-threaded scavenges: cheaper for the small young generation of this server (heap.ts).

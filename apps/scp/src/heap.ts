@@ -1,5 +1,4 @@
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 // Memory of dnet-scp while it receives: every socket read hands the receive
 // path a fresh 64 KiB buffer (allocated by Node outside the JS heap) that is
@@ -25,6 +24,9 @@ import { runInNewContext } from 'node:vm';
 // run, though the GC pauses add up to about the same per GiB (43 scavenges,
 // ~100 ms, before; 135, ~115 ms, after). Small objects (window 8) and many
 // associations: unchanged CPU. Async scavenges (`execution: 'async'`): no better.
+// The pacing (GcPacer, youngGenerationCollector) is @dnet/services' own, where
+// any dnet Server can use it; gc-pacing.ts there also has what the pending
+// buffers cost in full collections when nothing paces them.
 
 /**
  * The V8 flag the CLI sets on itself: scavenges run on the main thread only.
@@ -55,58 +57,4 @@ export function applyHeapSettings(
   if (scavengeChosen(execArgv, nodeOptions)) return false;
   setFlagsFromString(SCAVENGE_FLAG);
   return true;
-}
-
-/** Data set bytes received (all associations together) between two scavenges: 8 MiB. */
-export const YOUNG_GC_EVERY_BYTES = 8 * 1024 * 1024;
-
-/**
- * A function that runs one young-generation collection (scavenge) now.
- * V8's `gc` exists only in contexts created while `--expose-gc` is on: the
- * flag is switched on just long enough to create one such context (unless
- * the process was started with it), so the program's own global object
- * never gets a `gc`.
- */
-export function youngGenerationCollector(): () => void {
-  const exposed = typeof (globalThis as { gc?: unknown }).gc === 'function';
-  if (!exposed) setFlagsFromString('--expose-gc');
-  let gc: (options: { type: 'minor' }) => void;
-  try {
-    gc = runInNewContext('gc') as typeof gc;
-  } finally {
-    if (!exposed) setFlagsFromString('--no-expose-gc');
-  }
-  return () => gc({ type: 'minor' });
-}
-
-/**
- * Counts received bytes and calls `collect` each time `everyBytes` more have
- * arrived: the garbage that piles up between two collections stays below
- * about `everyBytes`.
- */
-export class GcPacer {
-  readonly #collect: () => void;
-  readonly #everyBytes: number;
-  #pending = 0;
-  /** Collections run so far. */
-  collections = 0;
-
-  /**
-   * @param collect - runs one collection ({@link youngGenerationCollector})
-   * @param everyBytes - bytes between two collections (default {@link YOUNG_GC_EVERY_BYTES})
-   */
-  constructor(collect: () => void, everyBytes: number = YOUNG_GC_EVERY_BYTES) {
-    if (!(everyBytes > 0)) throw new RangeError(`everyBytes must be > 0, got ${everyBytes}`);
-    this.#collect = collect;
-    this.#everyBytes = everyBytes;
-  }
-
-  /** Records `bytes` more received; collects each time the interval is reached. */
-  received(bytes: number): void {
-    this.#pending += bytes;
-    if (this.#pending < this.#everyBytes) return;
-    this.#pending = 0;
-    this.collections++;
-    this.#collect();
-  }
 }

@@ -6,6 +6,7 @@ import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
   allowCertificates,
   type DicomJson,
+  GcPacer,
   type OperationRecord,
   QUERY_MODELS,
   type RequestContext,
@@ -27,7 +28,6 @@ import {
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { GcPacer } from './heap.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';

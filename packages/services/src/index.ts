@@ -107,6 +107,7 @@ export {
   ServicesError,
   ServicesErrorCode,
 } from './errors.js';
+export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,
   decodeIdentifier,
