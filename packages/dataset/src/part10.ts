@@ -234,16 +234,20 @@ function validate(
       `(0002,0000) group length ${groupLength} differs from the ${metaEnd - META_OFFSET - 12} bytes that follow it (PS3.10 7.1)`,
     );
   }
-  const required = [
-    FileMetaTag.MediaStorageSopClassUid,
-    FileMetaTag.MediaStorageSopInstanceUid,
-    FileMetaTag.TransferSyntaxUid,
-    FileMetaTag.ImplementationClassUid,
-  ];
-  for (const tag of required) {
-    if (!meta.uid(tag)) problems.push(`${formatTag(tag)} is missing or empty (PS3.10 7.1, Type 1)`);
-  }
+  // Each UID decoded once (a store sender reads this header for every file).
+  const sopClassUid = meta.uid(FileMetaTag.MediaStorageSopClassUid) ?? '';
+  const sopInstanceUid = meta.uid(FileMetaTag.MediaStorageSopInstanceUid) ?? '';
   const transferSyntaxUid = meta.uid(FileMetaTag.TransferSyntaxUid) ?? '';
+  const icu = meta.uid(FileMetaTag.ImplementationClassUid) ?? '';
+  const required: [number, string][] = [
+    [FileMetaTag.MediaStorageSopClassUid, sopClassUid],
+    [FileMetaTag.MediaStorageSopInstanceUid, sopInstanceUid],
+    [FileMetaTag.TransferSyntaxUid, transferSyntaxUid],
+    [FileMetaTag.ImplementationClassUid, icu],
+  ];
+  for (const [tag, value] of required) {
+    if (!value) problems.push(`${formatTag(tag)} is missing or empty (PS3.10 7.1, Type 1)`);
+  }
   if (transferSyntaxUid !== '' && !/^[0-9]+(\.[0-9]+)*$/.test(transferSyntaxUid)) {
     problems.push(`(0002,0010) "${transferSyntaxUid}" is not a UID (PS3.5 9.1)`);
   }
@@ -251,11 +255,10 @@ function validate(
     throw new InvalidPart10Error(`invalid File Meta Information: ${problems.join('; ')}`);
   }
   const fmi: FileMetaInformation = {
-    mediaStorageSopClassUid: meta.uid(FileMetaTag.MediaStorageSopClassUid) ?? '',
-    mediaStorageSopInstanceUid: meta.uid(FileMetaTag.MediaStorageSopInstanceUid) ?? '',
+    mediaStorageSopClassUid: sopClassUid,
+    mediaStorageSopInstanceUid: sopInstanceUid,
     transferSyntaxUid,
   };
-  const icu = meta.uid(FileMetaTag.ImplementationClassUid);
   if (icu) fmi.implementationClassUid = icu;
   const ivn = meta.string(FileMetaTag.ImplementationVersionName);
   if (ivn) fmi.implementationVersionName = ivn;
