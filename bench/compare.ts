@@ -324,6 +324,14 @@ function median(values: number[]): number | undefined {
 }
 
 /** A socket ceiling pushed before each run of a group (bench/socket-ceiling.ts). */
+/** What a store group measures at the start of each of its runs, besides its configurations. */
+interface Alongside {
+  /** The socket ceiling, for the same number of bytes (a row of the group). */
+  ceiling?: Ceiling;
+  /** One run of the floors that bound the group's rows (bench/floors.ts; rows of their own). */
+  floors?: () => Promise<void>;
+}
+
 interface Ceiling {
   /** Its row's name. */
   name: string;
@@ -336,7 +344,8 @@ interface Ceiling {
 
 /**
  * Runs every store configuration `runs` times, interleaved, over `files`,
- * plus the socket ceiling, when given, for the same number of bytes.
+ * each run starting with what `alongside` names: the socket ceiling for the
+ * same number of bytes, one run of the floors.
  */
 async function storeGroup(
   group: string,
@@ -345,10 +354,11 @@ async function storeGroup(
   configs: StoreConfig[],
   runs: number,
   work: string,
-  ceilingRun: Ceiling | undefined,
+  alongside: Alongside,
   log: (line: string) => void,
   warmCount = warmFiles.length,
 ): Promise<Row[]> {
+  const ceilingRun = alongside.ceiling;
   const listFile = join(work, `${group}.list`);
   await writeFile(listFile, files.join('\n'));
   const warm = warmFiles.slice(0, warmCount);
@@ -390,6 +400,7 @@ async function storeGroup(
     `${c.sender.name} -> ${c.receiver.name}, ${c.mode === 'write' ? 'writing files' : 'discarding'}`;
   const ceiling: Acc = { mbs: [], ips: [], s: [], r: [], failures: 0 };
   for (let run = 0; run < runs; run++) {
+    await alongside.floors?.();
     if (ceilingRun) {
       const port = await freePort();
       // bench/socket-ceiling.ts: two processes, 4 MiB writes, a warm-up push, connect to the server's FIN.
@@ -570,6 +581,8 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     return out;
   };
 
+  // The machine's floors, measured within the large and the small group's runs.
+  const bounds = floors(plan, work, corpus.small, log);
   log(
     `large objects: ${corpus.large.length} x ${(corpus.largeBytes / corpus.large.length / 2 ** 20).toFixed(0)} MiB`,
   );
@@ -581,7 +594,15 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       pairs(['discard', 'write'], false, plan.dcmjsLarge, true),
       plan.runs,
       work,
-      { name: CEILING, bytes: corpus.largeBytes * LARGE_REPEAT, serveArgs: [], pushArgs: [] },
+      {
+        ceiling: {
+          name: CEILING,
+          bytes: corpus.largeBytes * LARGE_REPEAT,
+          serveArgs: [],
+          pushArgs: [],
+        },
+        floors: bounds.runLarge,
+      },
       log,
     )),
   );
@@ -594,7 +615,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       pairs(['discard', 'write'], true, true, false, true),
       plan.runs,
       work,
-      undefined,
+      { floors: bounds.runSmall },
       log,
     )),
   );
@@ -624,10 +645,12 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
         work,
         // Node's own TLS sockets pushing the same bytes: what TLS costs without DICOM.
         {
-          name: TLS_CEILING,
-          bytes: corpus.largeBytes * LARGE_REPEAT,
-          serveArgs: ['--tls', `${pki.path('server.pem')},${pki.path('server.key')}`],
-          pushArgs: ['--tls', pki.path('ca.pem')],
+          ceiling: {
+            name: TLS_CEILING,
+            bytes: corpus.largeBytes * LARGE_REPEAT,
+            serveArgs: ['--tls', `${pki.path('server.pem')},${pki.path('server.key')}`],
+            pushArgs: ['--tls', pki.path('ca.pem')],
+          },
         },
         log,
       )),
@@ -653,7 +676,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       [{ sender: dnetScu(1), receiver: app, mode: 'write' }],
       1,
       work,
-      undefined,
+      {},
       log,
       plan.warmupNative,
     );
@@ -661,7 +684,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   }
 
   rows.push(...(await control(plan, work, haveDcmtk, log)));
-  rows.push(...(await floors(plan, work, corpus.small, log)));
+  rows.push(...bounds.rows());
   return rows;
 }
 

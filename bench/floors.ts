@@ -141,14 +141,32 @@ function durableWrite(dir: string, size: number): number {
   return size / 1e6 / (ms / 1000);
 }
 
-/** The floors, `plan.runs` times each; the small corpus's files, as many objects per small-object run. */
-export async function floors(
+/** The floors, measured one run at a time between the small group's DICOM runs, then read as rows. */
+export interface Floors {
+  /** One run of the large objects' floor (the disk's durable write rate). */
+  runLarge(): Promise<void>;
+  /** One run of the small objects' floors (plain sockets, then durable commits). */
+  runSmall(): Promise<void>;
+  /** Their rows: the median, min and max of the runs made. */
+  rows(): Row[];
+}
+
+/**
+ * The floors over the small corpus's files, as many objects per run as it
+ * has. {@link Floors.runLarge} and {@link Floors.runSmall} are called at the
+ * start of each run of the large and the small group (bench/compare.ts), so
+ * that each floor and the rows it bounds are measured in the same minutes,
+ * interleaved like the DICOM configurations:
+ * this machine's speed moves from minute to minute, and floors measured after
+ * the whole group were 0.71 x to 1.13 x `storescu` -> `storescp` at window 1
+ * in two runs whose DCMTK rows were the same.
+ */
+export function floors(
   plan: Plan,
   work: string,
   smallFiles: readonly string[],
   log: (line: string) => void,
-): Promise<Row[]> {
-  log('floors: plain-socket small objects (from memory, from files), durable commits on this disk');
+): Floors {
   const count = smallFiles.length;
   const objects = new Map<number, number[]>([
     [1, []],
@@ -165,7 +183,12 @@ export async function floors(
   const commits: number[] = [];
   const groups: number[] = [];
   const writes: number[] = [];
-  for (let run = 0; run < plan.runs; run++) {
+  let smallRuns = 0;
+  const runSmall = async (): Promise<void> => {
+    const at = smallRuns++;
+    log(
+      `  small run ${at + 1}: floors (plain sockets from memory and from files, durable commits)`,
+    );
     const port = await freePort();
     const server = await startMeasured(
       ...nodeRole('objects', ['--serve', String(port), '--size', String(SMALL)], SERVER_NODE_FLAGS),
@@ -212,26 +235,39 @@ export async function floors(
       await server.stop();
       await fileServer.stop();
     }
-    const dir = join(work, `floors-${run}`);
+    const dir = join(work, `floors-${at}`);
     mkdirSync(dir, { recursive: true });
     try {
       commits.push(durableCommits(dir, 40, SMALL));
       groups.push(await groupCommits(dir, 80, SMALL, GROUP));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  let largeRuns = 0;
+  const runLarge = async (): Promise<void> => {
+    const dir = join(work, `floors-large-${largeRuns++}`);
+    mkdirSync(dir, { recursive: true });
+    try {
       writes.push(durableWrite(dir, 32 * 1024 * 1024));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }
-  const rows: Row[] = [];
-  const put = (group: string, name: string, unit: string, samples: number[]) => {
-    const row = sampledRow(plan.runs, group, name, unit, samples);
-    if (row) rows.push(row);
   };
-  for (const [window, samples] of objects) put('small', OBJECTS_FLOOR(window), 'images/s', samples);
-  for (const [window, samples] of fromFiles)
-    put('small', OBJECTS_FILES_FLOOR(window), 'images/s', samples);
-  put('disk', DURABLE_COMMIT, 'objects/s', commits);
-  put('disk', DURABLE_GROUP_COMMIT(GROUP), 'objects/s', groups);
-  put('disk', DURABLE_WRITE, 'MB/s', writes);
-  return rows;
+  const rows = (): Row[] => {
+    const out: Row[] = [];
+    const put = (group: string, name: string, unit: string, samples: number[]) => {
+      const row = sampledRow(plan.runs, group, name, unit, samples);
+      if (row) out.push(row);
+    };
+    for (const [window, samples] of objects)
+      put('small', OBJECTS_FLOOR(window), 'images/s', samples);
+    for (const [window, samples] of fromFiles)
+      put('small', OBJECTS_FILES_FLOOR(window), 'images/s', samples);
+    put('disk', DURABLE_COMMIT, 'objects/s', commits);
+    put('disk', DURABLE_GROUP_COMMIT(GROUP), 'objects/s', groups);
+    put('disk', DURABLE_WRITE, 'MB/s', writes);
+    return out;
+  };
+  return { runLarge, runSmall, rows };
 }
