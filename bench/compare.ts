@@ -582,7 +582,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
   };
 
   // The machine's floors, measured within the large and the small group's runs.
-  const bounds = floors(plan, work, corpus.small, log);
+  const bounds = floors(plan, work, corpus.small, corpus.large, log);
   log(
     `large objects: ${corpus.large.length} x ${(corpus.largeBytes / corpus.large.length / 2 ** 20).toFixed(0)} MiB`,
   );

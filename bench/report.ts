@@ -171,7 +171,7 @@ export function targets(rows: Row[]): Target[] {
     );
   }
   info(
-    "large, this disk's durable write rate (32 MiB + fdatasync) vs storescu -> storescp +B writing files (which never syncs)",
+    "large, this disk's durable write rate (the large objects, each fdatasynced) vs storescu -> storescp +B writing files (which never syncs)",
     ratio(m('disk', DURABLE_WRITE), m('large', 'storescu -> storescp, writing files')),
   );
   info(

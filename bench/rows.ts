@@ -49,7 +49,8 @@ export const DURABLE_COMMIT =
 export const DURABLE_GROUP_COMMIT = (n: number) =>
   `512 KiB objects written and fdatasynced ${n} at a time, renamed, one folder fsync per ${n} (group commit)`;
 /** bench/floors.ts: the disk's durable write rate. */
-export const DURABLE_WRITE = '32 MiB file written and fdatasynced (durable write rate)';
+export const DURABLE_WRITE =
+  'the large objects written and fdatasynced one after the other (durable write rate)';
 
 /**
  * Associations the warm-up of a measured dnet process is spread over. A
