@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet, decodeDataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
@@ -36,6 +36,9 @@ describe('dnet-scp in-process', () => {
   let storage: string;
   let scp: InProcessScp;
   let client: Client;
+
+  /** The temporary files of objects being received, and the one made ahead for the next. */
+  const incoming = () => readdir(join(storage, '.incoming'));
 
   const connect = () =>
     connectClient(scp.port, [
@@ -171,8 +174,9 @@ describe('dnet-scp in-process', () => {
         yield new Uint8Array(65536);
       }
       await eventually(() => scp.logs.length > 0 && sent > 0);
-      // The object is being written: its temporary file exists.
-      await eventually(async () => (await readdir(join(storage, '.incoming'))).length === 1);
+      // The object is being written: its temporary file exists, and the one
+      // made ahead for the next object (prepareNext) beside it.
+      await eventually(async () => (await incoming()).length === 2);
       aborting.abort();
       await new Promise(() => undefined); // never ends: the association is gone
     }
@@ -185,7 +189,9 @@ describe('dnet-scp in-process', () => {
       })
       .catch((e) => e);
     expect(result).toBeInstanceOf(Error);
-    await eventually(async () => (await readdir(join(storage, '.incoming'))).length === 0);
+    // The object's file is deleted; only the next object's, still empty, is left.
+    await eventually(async () => (await incoming()).length === 1);
+    expect((await stat(join(storage, '.incoming', (await incoming())[0]!))).size).toBe(0);
     await eventually(() => scp.logs.some((l) => l.op === 'C-STORE' && l.status === 'aborted'));
     expect(await scp.scp.index.get(sop)).toBeUndefined();
     await expect(readdir(join(storage, '1.2.826.0.1.3'))).rejects.toThrow(/ENOENT/);
@@ -285,8 +291,9 @@ describe('dnet-scp graceful shutdown', () => {
       yield bytes.subarray(0, bytes.length - 1024);
       // The client reads one chunk ahead: this one lets the first go out.
       yield bytes.subarray(bytes.length - 1024, bytes.length - 512);
+      // The object's temporary file, and the one made ahead for the next object.
       await eventually(
-        async () => (await readdir(join(dir, '.incoming')).catch(() => [])).length === 1,
+        async () => (await readdir(join(dir, '.incoming')).catch(() => [])).length === 2,
       );
       stopped = scp.stop(); // SIGTERM while the object is being received
       await new Promise((r) => setTimeout(r, 100));
@@ -311,6 +318,8 @@ describe('dnet-scp graceful shutdown', () => {
         }),
       ).rejects.toThrow();
       expect(await stopped).toBe(0);
+      // Stopped: the file made ahead for a next object is gone too.
+      expect(await readdir(join(dir, '.incoming'))).toEqual([]);
       const stored = await readFile(join(dir, uids.study, uids.series, `${uids.sop}.dcm`));
       expect(Buffer.compare(stored.subarray(readPart10Header(stored).dataSetOffset), bytes)).toBe(
         0,

@@ -146,10 +146,11 @@ export async function startScp(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningScp> {
-  const storage = new LocalStorage(
-    config.storage,
-    config.nodeId === undefined ? {} : { nodeId: config.nodeId },
-  );
+  const storage = new LocalStorage(config.storage, {
+    // The next object's temporary file is made while the current one arrives.
+    prepareNext: true,
+    ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
+  });
   await mkdir(config.storage, { recursive: true });
   const postgres = isPostgresUrl(config.db);
   if (!postgres) await mkdir(dirname(config.db), { recursive: true });
@@ -347,6 +348,7 @@ export async function startScp(
           await commitment.drain(config.shutdownTimeoutMs);
         } finally {
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
+          await storage.close();
           await index.close();
         }
       })();

@@ -16,6 +16,10 @@ import { INCOMING_FOLDER, LocalStorage } from './storage.js';
 
 describeObjectStorage('LocalStorage', (root) => new LocalStorage(root));
 describeObjectStorage(
+  'LocalStorage (next file made ahead)',
+  (root) => new LocalStorage(root, { prepareNext: true }),
+);
+describeObjectStorage(
   'LocalStorage (1-byte high-water mark)',
   (root) => new LocalStorage(root, { highWaterMark: 1, fsync: false }),
 );
@@ -29,6 +33,91 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(parent, { recursive: true, force: true });
+});
+
+describe("LocalStorage: the next object's temporary file made ahead (prepareNext)", () => {
+  const sop = (n: number) => ({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${n}` });
+  const incoming = async () => (await readdir(join(root, INCOMING_FOLDER))).sort();
+
+  it('makes one file ahead at each begin, which the next begin takes', async () => {
+    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    const first = await storage.begin(sop(1));
+    await first.write(bytes(100, 1));
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
+    await first.commit();
+    const [made] = await incoming();
+    expect(made).toMatch(/^[0-9a-f-]+\.part$/);
+    // The second object is written into the file made ahead; a new one is made.
+    const second = await storage.begin(sop(2));
+    await second.write(bytes(200, 2));
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
+    expect(await incoming()).toContain(made);
+    await second.commit();
+    const left = await incoming();
+    expect(left).toHaveLength(1);
+    expect(left).not.toContain(made);
+    const placed = (n: number) =>
+      readFile(
+        join(
+          root,
+          UIDS.studyInstanceUid,
+          UIDS.seriesInstanceUid,
+          `${UIDS.sopInstanceUid}.${n}.dcm`,
+        ),
+      );
+    expect(await placed(1)).toEqual(Buffer.from(bytes(100, 1)));
+    expect(await placed(2)).toEqual(Buffer.from(bytes(200, 2)));
+    await storage.close();
+  });
+
+  it("abort deletes the object's file and leaves the empty one made ahead", async () => {
+    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    const writer = await storage.begin(sop(1));
+    await writer.write(bytes(4096, 1));
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
+    await writer.abort();
+    const left = await incoming();
+    expect(left).toHaveLength(1);
+    expect((await readFile(join(root, INCOMING_FOLDER, left[0]!))).length).toBe(0);
+    await storage.close();
+  });
+
+  it('close() deletes the file made ahead; begin() is refused afterwards', async () => {
+    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    await (await storage.begin(sop(1))).commit();
+    await storage.close();
+    expect(await incoming()).toEqual([]);
+    await expect(storage.begin(sop(2))).rejects.toMatchObject({
+      code: ArchiveErrorCode.STORAGE_FAILED,
+    });
+  });
+
+  it('a file made ahead and left by a crash is removed at the next start', async () => {
+    const crashed = new LocalStorage(root, { prepareNext: true, fsync: false, nodeId: 'a' });
+    await (await crashed.begin(sop(1))).commit();
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(1), { timeout: 5000 });
+    const restarted = new LocalStorage(root, { prepareNext: true, nodeId: 'a' });
+    expect(await restarted.removeTemporaryFiles()).toBe(1);
+    expect(await incoming()).toEqual([]);
+  });
+
+  it('after .incoming is removed by hand, fails the object that took an older file, then makes the folder again', async () => {
+    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    await (await storage.begin(sop(1))).commit();
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(1), { timeout: 5000 });
+    await rm(join(root, INCOMING_FOLDER), { recursive: true });
+    const doomed = await storage.begin(sop(2));
+    await doomed.write(bytes(10, 2));
+    await expect(doomed.commit()).rejects.toMatchObject({ code: ArchiveErrorCode.STORAGE_FAILED });
+    const next = await storage.begin(sop(3));
+    await next.write(bytes(10, 3));
+    await next.commit();
+    expect(await listFiles(root)).toContain(
+      `${UIDS.studyInstanceUid}/${UIDS.seriesInstanceUid}/${UIDS.sopInstanceUid}.3.dcm`,
+    );
+    await storage.close();
+    expect(await incoming()).toEqual([]);
+  });
 });
 
 describe('LocalStorage: layout and durability', () => {

@@ -99,6 +99,17 @@ export interface ObjectStorage {
   stat(path: string): Promise<StoredObjectStat | undefined>;
   /** Deletes a stored object; resolves `false` when there was none. */
   remove(path: string): Promise<boolean>;
+  /**
+   * Releases what the storage holds between objects (LocalStorage: the file
+   * made ahead for the next object); begin() fails afterwards. Optional.
+   */
+  close?(): Promise<void>;
+}
+
+/** A temporary file open for writing, and its path. */
+interface TempFile {
+  handle: FileHandle;
+  tempPath: string;
 }
 
 /** Options of {@link LocalStorage}. */
@@ -128,6 +139,20 @@ export interface LocalStorageOptions {
    * which on Linux might not report it again).
    */
   syncEvery?: number;
+  /**
+   * Whether to create the next object's temporary file ahead, while the
+   * current object is received (default false; dnet-scp turns it on). Creating
+   * a file in `.incoming` just after a commit's fsyncs waits for the file
+   * system's journal (measured on ext4: 0.4-1.1 ms, against 20 us otherwise),
+   * and a sender at window 1 waits for that on every object; made ahead, it
+   * overlaps the transfer. At most one such file exists at a time, empty until
+   * a writer takes it; {@link LocalStorage.close} deletes it, and
+   * {@link LocalStorage.removeTemporaryFiles} one that a crash left. If
+   * `.incoming` is removed by hand, the object that takes a file made before
+   * fails to commit (a failure status, never a success), and the next one
+   * makes the folder again.
+   */
+  prepareNext?: boolean;
   /**
    * This node's name when several nodes (processes, machines) share the root
    * folder: 1-64 letters, digits, `_` or `-`, distinct per node and stable
@@ -192,6 +217,10 @@ export class LocalStorage implements ObjectStorage {
   readonly #makingFolders = new Map<string, Promise<void>>();
   /** One folder fsync at a time per folder, shared by the commits that wait for it. */
   readonly #folderSyncs = new GroupSync(syncDirectory);
+  readonly #prepareNext: boolean;
+  /** The next object's temporary file, being made or made ({@link LocalStorageOptions.prepareNext}). */
+  #next: Promise<TempFile | undefined> | undefined;
+  #closed = false;
 
   /**
    * @param root - the storage folder (created on first use)
@@ -211,6 +240,7 @@ export class LocalStorage implements ObjectStorage {
       throw new InvalidPathError(options.nodeId, 'a node id is 1-64 letters, digits, _ or -');
     }
     this.#tempPrefix = options.nodeId === undefined ? '' : `${options.nodeId}~`;
+    this.#prepareNext = options.prepareNext ?? false;
   }
 
   /**
@@ -229,24 +259,14 @@ export class LocalStorage implements ObjectStorage {
   /** {@inheritDoc ObjectStorage.begin} */
   async begin(uids: ObjectUids): Promise<ObjectWriter> {
     const path = this.pathFor(uids);
+    if (this.#closed) throw new StorageFailedError('the storage is closed');
     const incoming = join(this.root, INCOMING_FOLDER);
-    // Unique per node and per object: `wx` below refuses to reuse a name.
-    const tempPath = join(incoming, `${this.#tempPrefix}${randomUUID()}.part`);
-    let handle: FileHandle;
-    try {
-      try {
-        if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
-        handle = await open(tempPath, 'wx');
-      } catch (cause) {
-        if (!isCode(cause, 'ENOENT')) throw cause;
-        // The folder was removed since it was made (by hand, or a clean-up): make it again.
-        this.#knownFolders.delete(incoming);
-        await this.#makeFolder(incoming, false);
-        handle = await open(tempPath, 'wx');
-      }
-    } catch (cause) {
-      this.#knownFolders.delete(incoming);
-      throw new StorageFailedError(`cannot create a temporary file in ${incoming}`, { cause });
+    const next = this.#next;
+    this.#next = undefined;
+    const { handle, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
+    if (this.#prepareNext && !this.#next && !this.#closed) {
+      // A failure here is not this object's: the next begin() makes its own file.
+      this.#next = this.#createTempFile(incoming).catch(() => undefined);
     }
     return new LocalObjectWriter(handle, tempPath, path, {
       highWaterMark: this.#highWaterMark,
@@ -255,6 +275,46 @@ export class LocalStorage implements ObjectStorage {
       syncEvery: this.#syncEvery,
       place: () => this.#place(tempPath, path),
     });
+  }
+
+  /** A new, empty temporary file in `incoming` (made again if it was removed). */
+  async #createTempFile(incoming: string): Promise<TempFile> {
+    // Unique per node and per object: `wx` below refuses to reuse a name.
+    const tempPath = join(incoming, `${this.#tempPrefix}${randomUUID()}.part`);
+    try {
+      try {
+        if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
+        return { handle: await open(tempPath, 'wx'), tempPath };
+      } catch (cause) {
+        if (!isCode(cause, 'ENOENT')) throw cause;
+        // The folder was removed since it was made (by hand, or a clean-up): make it again.
+        this.#knownFolders.delete(incoming);
+        await this.#makeFolder(incoming, false);
+        return { handle: await open(tempPath, 'wx'), tempPath };
+      }
+    } catch (cause) {
+      this.#knownFolders.delete(incoming);
+      throw new StorageFailedError(`cannot create a temporary file in ${incoming}`, { cause });
+    }
+  }
+
+  /**
+   * Deletes the temporary file made ahead for the next object, if any
+   * ({@link LocalStorageOptions.prepareNext}); begin() fails afterwards.
+   * Writers already begun are not affected.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#discardNext();
+  }
+
+  /** Closes and deletes the next object's temporary file, if one is made or being made. */
+  async #discardNext(): Promise<void> {
+    const next = await this.#next;
+    this.#next = undefined;
+    if (!next) return;
+    await next.handle.close().catch(() => undefined);
+    await unlink(next.tempPath).catch(() => undefined);
   }
 
   /** {@inheritDoc ObjectStorage.open} */
@@ -355,6 +415,12 @@ export class LocalStorage implements ObjectStorage {
       } catch (cause) {
         this.#knownFolders.delete(dir);
         if (attempt < PLACE_ATTEMPTS && isCode(cause, 'ENOENT')) continue;
+        if (isCode(cause, 'ENOENT')) {
+          // The temporary file itself is gone (`.incoming` removed by hand): so
+          // is the next object's, made in the same folder. Both are made again.
+          this.#knownFolders.delete(resolve(tempPath, '..'));
+          await this.#discardNext();
+        }
         throw cause;
       }
     }
