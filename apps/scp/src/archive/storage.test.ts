@@ -38,19 +38,22 @@ afterEach(async () => {
 describe("LocalStorage: the next object's temporary file made ahead (prepareNext)", () => {
   const sop = (n: number) => ({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${n}` });
   const incoming = async () => (await readdir(join(root, INCOMING_FOLDER))).sort();
+  const ahead = () => new LocalStorage(root, { prepareNext: true, fsync: false });
+  /** Object `n` begun, `size` bytes written, once the file for the next object is made too. */
+  const begun = async (storage: LocalStorage, n: number, size: number) => {
+    const writer = await storage.begin(sop(n));
+    await writer.write(bytes(size, n));
+    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
+    return writer;
+  };
 
   it('makes one file ahead at each begin, which the next begin takes', async () => {
-    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
-    const first = await storage.begin(sop(1));
-    await first.write(bytes(100, 1));
-    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
-    await first.commit();
+    const storage = ahead();
+    await (await begun(storage, 1, 100)).commit();
     const [made] = await incoming();
     expect(made).toMatch(/^[0-9a-f-]+\.part$/);
     // The second object is written into the file made ahead; a new one is made.
-    const second = await storage.begin(sop(2));
-    await second.write(bytes(200, 2));
-    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
+    const second = await begun(storage, 2, 200);
     expect(await incoming()).toContain(made);
     await second.commit();
     const left = await incoming();
@@ -71,11 +74,8 @@ describe("LocalStorage: the next object's temporary file made ahead (prepareNext
   });
 
   it("abort deletes the object's file and leaves the empty one made ahead", async () => {
-    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
-    const writer = await storage.begin(sop(1));
-    await writer.write(bytes(4096, 1));
-    await vi.waitFor(async () => expect(await incoming()).toHaveLength(2), { timeout: 5000 });
-    await writer.abort();
+    const storage = ahead();
+    await (await begun(storage, 1, 4096)).abort();
     const left = await incoming();
     expect(left).toHaveLength(1);
     expect((await readFile(join(root, INCOMING_FOLDER, left[0]!))).length).toBe(0);
@@ -83,7 +83,7 @@ describe("LocalStorage: the next object's temporary file made ahead (prepareNext
   });
 
   it('close() deletes the file made ahead; begin() is refused afterwards', async () => {
-    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    const storage = ahead();
     await (await storage.begin(sop(1))).commit();
     await storage.close();
     expect(await incoming()).toEqual([]);
@@ -102,7 +102,7 @@ describe("LocalStorage: the next object's temporary file made ahead (prepareNext
   });
 
   it('after .incoming is removed by hand, fails the object that took an older file, then makes the folder again', async () => {
-    const storage = new LocalStorage(root, { prepareNext: true, fsync: false });
+    const storage = ahead();
     await (await storage.begin(sop(1))).commit();
     await vi.waitFor(async () => expect(await incoming()).toHaveLength(1), { timeout: 5000 });
     await rm(join(root, INCOMING_FOLDER), { recursive: true });
