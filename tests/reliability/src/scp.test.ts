@@ -18,7 +18,7 @@ import { type RunningScp, runSoak, SCP_CLI, startScp } from './soak/soak.js';
 import { type Fault, startFaultProxy } from './support/fault-proxy.js';
 import { makeObject, SC_IMAGE } from './support/objects.js';
 import { rawExchange } from './support/raw-peer.js';
-import { filesUnder, statuses } from './support/server-under-test.js';
+import { filesUnder, partialFiles, statuses } from './support/server-under-test.js';
 
 // dnet-scp is driven as its built binary (`pnpm --filter dnet-scp build`).
 const built = existsSync(SCP_CLI);
@@ -117,13 +117,11 @@ describe.skipIf(!built && !process.env.CI)('dnet-scp under faults and hostile in
     expect(untyped).toEqual([]);
     expect(plan.length).toBeGreaterThan(10);
     // Bounded wait for the archive to drop the aborted associations' temporary files.
-    let files: string[] = [];
-    for (let i = 0; i < 60; i++) {
-      files = filesUnder(storageDir);
-      if (!files.some((f) => f.startsWith('.incoming/') && f.endsWith('.part'))) break;
+    for (let i = 0; i < 60 && partialFiles(storageDir).length > 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(files.filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(partialFiles(storageDir)).toEqual([]);
+    const files = filesUnder(storageDir);
     const onDisk = new Set(
       files
         .filter((f) => f.startsWith(study) && f.endsWith('.dcm'))

@@ -8,7 +8,7 @@ import { Client, queryRetrieve, storage } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { Random } from '../fuzz/random.js';
 import { makeObject, SC_IMAGE } from '../support/objects.js';
-import { filesUnder } from '../support/server-under-test.js';
+import { filesUnder, partialFiles } from '../support/server-under-test.js';
 
 /** The built dnet-scp binary (`pnpm --filter dnet-scp build`). */
 export const SCP_CLI = resolve(
@@ -123,7 +123,7 @@ export interface SoakResult {
   lost: string[];
   /** Files on disk that are not in the index, or index rows without a file. */
   disagreements: string[];
-  /** Partial files left in the incoming folder. */
+  /** Temporary files of objects not committed, left in the incoming folder (see partialFiles). */
   partialFiles: number;
   /** Wall time, ms. */
   ms: number;
@@ -247,7 +247,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     // The disk.
     const files = filesUnder(storageDir);
-    result.partialFiles = files.filter((f) => f.startsWith('.incoming/')).length;
+    result.partialFiles = partialFiles(storageDir).length;
     const onDisk = new Map<string, string>();
     for (const f of files.filter((f) => f.endsWith('.dcm')))
       onDisk.set(basename(f, '.dcm'), join(storageDir, f));

@@ -66,6 +66,19 @@ export function filesUnder(dir: string, prefix = ''): string[] {
   return out;
 }
 
+/**
+ * The temporary files in dnet-scp's `<storage>/.incoming` that stand for
+ * objects not committed: every `.part` file but one empty one, the file
+ * dnet-scp makes ahead for its next object (`prepareNext` of its storage; at
+ * most one exists). Paths relative to `.incoming`.
+ */
+export function partialFiles(storageDir: string): string[] {
+  const incoming = join(storageDir, '.incoming');
+  const parts = filesUnder(incoming).filter((f) => f.endsWith('.part'));
+  const ahead = parts.find((f) => statSync(join(incoming, f)).size === 0);
+  return parts.filter((f) => f !== ahead);
+}
+
 /** C-ECHO through a fresh Client: 0 when the server still answers. */
 export async function echoStatus(
   transport: Transport,
