@@ -323,7 +323,6 @@ function median(values: number[]): number | undefined {
   return ok.length ? summarize('', '', ok).median : undefined;
 }
 
-/** A socket ceiling pushed before each run of a group (bench/socket-ceiling.ts). */
 /** What a store group measures at the start of each of its runs, besides its configurations. */
 interface Alongside {
   /** The socket ceiling, for the same number of bytes (a row of the group). */
@@ -332,6 +331,7 @@ interface Alongside {
   floors?: () => Promise<void>;
 }
 
+/** A socket ceiling pushed before each run of a group (bench/socket-ceiling.ts). */
 interface Ceiling {
   /** Its row's name. */
   name: string;

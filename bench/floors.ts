@@ -153,7 +153,7 @@ function durableWrites(dir: string, sizes: readonly number[]): number {
   return total / 1e6 / (ms / 1000);
 }
 
-/** The floors, measured one run at a time between the small group's DICOM runs, then read as rows. */
+/** The floors, measured one run at a time at the start of the large and the small group's runs, then read as rows. */
 export interface Floors {
   /** One run of the large objects' floor (the disk's durable write rate). */
   runLarge(): Promise<void>;
@@ -253,8 +253,7 @@ export function floors(
     mkdirSync(dir, { recursive: true });
     try {
       // As many commits as the small group's runs make: a short burst (40 or
-      // 80, as measured before) fits the disk's write cache and showed up to
-      // 2.5 x the sustained rate of the same minutes.
+      // 80, as measured before) fits the disk's write cache (see the top).
       commits.push(durableCommits(dir, count, SMALL));
       groups.push(await groupCommits(dir, count, SMALL, GROUP));
     } finally {

@@ -310,8 +310,10 @@ export class LocalStorage implements ObjectStorage {
 
   /** Closes and deletes the next object's temporary file, if one is made or being made. */
   async #discardNext(): Promise<void> {
-    const next = await this.#next;
+    // Taken before the await: a file a begin() makes meanwhile is left to it.
+    const pending = this.#next;
     this.#next = undefined;
+    const next = await pending;
     if (!next) return;
     await next.handle.close().catch(() => undefined);
     await unlink(next.tempPath).catch(() => undefined);
