@@ -119,8 +119,8 @@ export function decodeRetrieveExtendedNegotiation(
 /**
  * The acceptor's answer to a proposal (PS3.4 §C.5.1.1.2, §C.5.2.1.2,
  * §C.5.3.1.2): as many bytes as offered, each 1 only when requested and
- * supported, 0 when turned down. (A single byte must be answered with a
- * single byte; longer answers than the offer are not allowed.)
+ * supported, 0 when turned down: a single byte offered is answered with a
+ * single byte, as the standard requires, and no answer is longer than its offer.
  */
 function answerFields<T>(
   fields: readonly (keyof T)[],
