@@ -29,7 +29,7 @@ import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/tra
 import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
-import { errorCommentText } from './error-comment.js';
+import { errorCommentFor, errorCommentText } from './error-comment.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import {
   decodeIdentifier,
@@ -268,7 +268,7 @@ const retrieveCounts = new WeakMap<
 const HANDLER_FAILED = 0xc000;
 
 function comment(error: unknown): string {
-  return errorCommentText(String((error as Error)?.message ?? error));
+  return errorCommentFor(error);
 }
 
 function asStatus(r: unknown): { status: number; errorComment?: string } {
