@@ -1,6 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
@@ -27,7 +26,9 @@ import {
   type WorklistItemReader,
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
+import { ensureFolder } from './ensure-folder.js';
 import { ConfigError } from './errors.js';
+import { lockFolder } from './folder-lock.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
@@ -151,16 +152,31 @@ export async function startScp(
     prepareNext: true,
     ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
   });
-  await mkdir(config.storage, { recursive: true });
+  // Files named by options are read before anything is locked or opened.
+  const transport = transportFor(config, logger);
+  const verifyUserIdentity = identityVerifierFor(config);
+  await ensureFolder(config.storage);
   const postgres = isPostgresUrl(config.db);
-  if (!postgres) await mkdir(dirname(config.db), { recursive: true });
-  const removed = await storage.removeTemporaryFiles();
-  if (removed > 0) logger.warn({ removed }, 'removed temporary files left by a crash');
-  // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
-  const index: ArchiveIndex = postgres
-    ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
-      await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
-    : new SqliteIndex(config.db);
+  // With the embedded index the storage folder is this process's alone; nodes sharing
+  // it (PostgreSQL, docs/scale-out.md) each lock their own temporary folder.
+  if (postgres) await ensureFolder(storage.incoming);
+  const lock = await lockFolder(postgres ? storage.incoming : config.storage);
+  let index: ArchiveIndex;
+  try {
+    if (!postgres) await ensureFolder(dirname(config.db));
+    const removed = await storage.removeTemporaryFiles();
+    if (removed > 0) {
+      logger.warn({ removed, folder: storage.incoming }, 'removed temporary files left by a crash');
+    }
+    // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
+    index = postgres
+      ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
+        await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
+      : new SqliteIndex(config.db);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   if (postgres || config.nodeId !== undefined) {
     // A scale-out node says which node it is and where its index lives (never the password).
     const where = postgres ? new URL(config.db) : undefined;
@@ -216,8 +232,6 @@ export async function startScp(
     ...Object.values(QUERY_MODELS['patient-study-only']),
     ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
   ]);
-  const transport = transportFor(config, logger);
-  const verifyUserIdentity = identityVerifierFor(config);
   const allowed = config.tls;
   const certificateCheck =
     allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
@@ -266,6 +280,7 @@ export async function startScp(
     });
   } catch (error) {
     await index.close();
+    await lock.release();
     throw error;
   }
   server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
@@ -350,6 +365,7 @@ export async function startScp(
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
           await storage.close();
           await index.close();
+          await lock.release();
         }
       })();
       return closing;
