@@ -560,7 +560,7 @@ class LocalObjectWriter implements ObjectWriter {
       await this.#discard();
       throw cause instanceof StorageFailedError
         ? cause
-        : new StorageFailedError(`cannot commit ${this.#path}`, { cause });
+        : new StorageFailedError(`cannot commit ${this.#path}`, { cause, path: this.#tempPath });
     }
     this.#state = 'committed';
     return { path: this.#path, size: this.bytesWritten };
@@ -601,7 +601,9 @@ class LocalObjectWriter implements ObjectWriter {
         try {
           await writeAll(this.#handle, batch);
         } catch (cause) {
-          this.#fail(new StorageFailedError(`cannot write ${this.#path}`, { cause }));
+          this.#fail(
+            new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
+          );
           return;
         }
         this.#queued -= bytes;
@@ -632,7 +634,9 @@ class LocalObjectWriter implements ObjectWriter {
       },
       (cause: unknown) => {
         this.#syncing = undefined;
-        this.#fail(new StorageFailedError(`cannot sync ${this.#path}`, { cause }));
+        this.#fail(
+          new StorageFailedError(`cannot sync ${this.#path}`, { cause, path: this.#tempPath }),
+        );
       },
     );
   }
