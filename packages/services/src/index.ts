@@ -113,6 +113,7 @@ export {
   OperationFailedError,
   ServicesError,
   ServicesErrorCode,
+  SubAssociationError,
 } from './errors.js';
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {

@@ -30,7 +30,7 @@ import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
 import { errorCommentFor, errorCommentText } from './error-comment.js';
-import { ClosedError, InvalidArgumentError } from './errors.js';
+import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
 import {
   decodeIdentifier,
   encodeIdentifier,
@@ -780,7 +780,8 @@ export class Server extends EventEmitter<ServerEventMap> {
         client = await this.#connectDestination(destinationTitle!, destination!, resolved);
         via = client.association;
       } catch (error) {
-        this.#emitError(error);
+        const { host, port } = destination!;
+        this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
         failed += resolved.length;
         for (const r of resolved) failedUids.push(r.sopInstanceUid);
         resolved.length = 0;
@@ -814,7 +815,8 @@ export class Server extends EventEmitter<ServerEventMap> {
           if (!dead && via.state !== 'Sta6' && via !== context.association) {
             // The destination association died: what was not started fails too.
             dead = true;
-            this.#emitError(error);
+            const { host, port } = destination!;
+            this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'lost', error));
           }
         }
         done++;
