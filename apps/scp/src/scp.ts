@@ -11,6 +11,7 @@ import {
   type RequestContext,
   Server,
   SopClass,
+  SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
 import { tls } from '@dnet/tls';
@@ -28,6 +29,7 @@ import {
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ensureFolder } from './ensure-folder.js';
 import { ConfigError } from './errors.js';
+import { failureFields } from './failure-fields.js';
 import { lockFolder } from './folder-lock.js';
 import { createQueryHandlers } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
@@ -283,7 +285,21 @@ export async function startScp(
     await lock.release();
     throw error;
   }
-  server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
+  server.on('error', (error) => {
+    if (error instanceof SubAssociationError) {
+      // Why a C-MOVE failed its sub-operations (A702H): the destination and the connect error.
+      logger.warn(
+        {
+          op: 'C-MOVE',
+          destination: error.destination,
+          destinationAddress: `${error.host}:${error.port}`,
+          phase: error.phase,
+          ...failureFields(error.cause),
+        },
+        'C-MOVE sub-association failed',
+      );
+    } else logger.debug({ err: error }, 'operation error');
+  });
   // Every A-ASSOCIATE-RJ we send (PS3.8 §9.3.4 Table 9-21), with why.
   server.on('rejected', (r) =>
     logger.warn(

@@ -25,6 +25,8 @@ export interface InProcessScp {
   port: number;
   /** The JSON log lines so far. */
   logs: Record<string, unknown>[];
+  /** The same lines as written (to check what JSON.parse would hide, such as a repeated key). */
+  lines: string[];
   /** What it printed on stdout. */
   out: string[];
   /** Stops it (as SIGTERM does) and resolves its exit code. */
@@ -41,6 +43,7 @@ export async function startInProcess(
 ): Promise<InProcessScp> {
   const stop = new AbortController();
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   const out: string[] = [];
   const err: string[] = [];
   let listening!: (scp: RunningScp) => void;
@@ -52,7 +55,12 @@ export async function startInProcess(
     err: (l) => err.push(l),
     services: 'test',
     signal: stop.signal,
-    log: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    log: {
+      write: (line: string) => {
+        lines.push(line);
+        logs.push(JSON.parse(line));
+      },
+    },
     onListening: (scp) => listening(scp),
     ...io,
   });
@@ -70,6 +78,7 @@ export async function startInProcess(
     scp,
     port: scp.port,
     logs,
+    lines,
     out,
     stop: () => {
       stop.abort();
