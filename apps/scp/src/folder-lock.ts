@@ -79,7 +79,8 @@ export async function lockFolder(folder: string, options: LockOptions = {}): Pro
         holder.host === ours.host &&
         (holder.pid === process.pid ? !held.has(path) : !isAlive(holder.pid));
       if (!stale || attempt >= TAKE_ATTEMPTS) {
-        throw new FolderLockedError(resolve(folder), holder.pid, holder.host);
+        const elsewhere = holder.host === ours.host ? undefined : holder.host;
+        throw new FolderLockedError(resolve(folder), holder.pid, elsewhere);
       }
       // The holder is gone: its lock goes, unless another starter replaced it meanwhile.
       const again = await readHolder(path);
