@@ -49,6 +49,7 @@ import {
   type StoreSource,
   transferSyntaxesFor,
 } from './store-source.js';
+import { WatchedSource } from './sub-operation-source.js';
 
 /** Default cap on concurrent associations of a server, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -773,6 +774,9 @@ export class Server extends EventEmitter<ServerEventMap> {
         resolved.push(await resolveSource(s));
       } catch {
         failed++;
+        // PS3.4 §C.4.2.1.3.1: every failed instance is listed, when its UID is known.
+        const uid = (s as { sopInstanceUid?: unknown } | null)?.sopInstanceUid;
+        if (typeof uid === 'string') failedUids.push(uid);
       }
     }
     if (isMove && resolved.length > 0) {
@@ -801,8 +805,9 @@ export class Server extends EventEmitter<ServerEventMap> {
           return;
         }
         const source = resolved[next++]!;
+        const watched = new WatchedSource(source);
         try {
-          const r = await storeOver(via, resolvedInstance(source), {
+          const r = await storeOver(via, watched.source, {
             ...(isMove && {
               moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
             }),
@@ -812,7 +817,13 @@ export class Server extends EventEmitter<ServerEventMap> {
         } catch (error) {
           failed++;
           failedUids.push(source.sopInstanceUid);
-          if (!dead && via.state !== 'Sta6' && via !== context.association) {
+          if (!dead && watched.brokenBy) {
+            // Its C-STORE-RQ went out incomplete, and no other message may follow one
+            // (PS3.8 Annex E.2): the association carrying it is aborted.
+            dead = true;
+            this.#emitError(watched.brokenBy);
+            via.abort();
+          } else if (!dead && via.state !== 'Sta6' && via !== context.association) {
             // The destination association died: what was not started fails too.
             dead = true;
             const { host, port } = destination!;
@@ -954,15 +965,4 @@ function a(context: RequestContext): Association {
 
 function extra(r: { errorComment?: string }): Record<string, unknown> {
   return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
-}
-
-/** A resolved source as a store source again (its stream opened lazily). */
-function resolvedInstance(r: Awaited<ReturnType<typeof resolveSource>>): StoreSource {
-  if (r.dataSet) return r.dataSet;
-  return {
-    sopClassUid: r.sopClassUid,
-    sopInstanceUid: r.sopInstanceUid,
-    transferSyntaxUid: r.transferSyntaxUid!,
-    dataSet: (chunkSize) => r.open(chunkSize),
-  };
 }
