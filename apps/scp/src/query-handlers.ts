@@ -17,6 +17,7 @@ import { InvalidQueryError } from './archive/errors.js';
 import { isQueryLevel, QueryModel, Tag } from './archive/query-model.js';
 import type { ObjectStorage } from './archive/storage.js';
 import type { WorklistSource } from './archive/worklist.js';
+import { failureFields } from './failure-fields.js';
 
 /** The information model of each Query/Retrieve SOP class this SCP serves (PS3.4 §C.6). */
 const MODEL_OF: Readonly<Record<string, QueryModel>> = {
@@ -94,7 +95,7 @@ async function* logged(
     if (signal.aborted) status = 'cancelled';
   } catch (error) {
     status = 'failed';
-    fields.error = String((error as Error)?.message ?? error);
+    Object.assign(fields, failureFields(error));
     throw error;
   } finally {
     logger.info(
@@ -107,17 +108,28 @@ async function* logged(
 /**
  * Streams a stored object's data set, past its Part 10 header, opening the
  * object only when the sub-operation starts (so a large retrieve holds one
- * open file at a time).
+ * open file at a time). A file that cannot be opened or read fails that
+ * sub-operation alone (the peer counts it failed and gets its UID in the
+ * Failed SOP Instance UID List, PS3.4 §C.4.2.1.3.1, §C.4.3.1.3.1) and
+ * `onError` logs why: errno and path.
  */
-async function* dataSetOf(storage: ObjectStorage, path: string): AsyncGenerator<Uint8Array> {
-  const stream: Readable = await storage.open(path);
+async function* dataSetOf(
+  storage: ObjectStorage,
+  path: string,
+  onError: (error: unknown) => void,
+): AsyncGenerator<Uint8Array> {
+  let stream: Readable | undefined;
   try {
+    stream = await storage.open(path);
     const { dataSet } = await readPart10Stream(stream as AsyncIterable<Uint8Array>, {
       strict: false,
     });
     yield* dataSet;
+  } catch (error) {
+    onError(error);
+    throw error;
   } finally {
-    stream.destroy();
+    stream?.destroy();
   }
 }
 
@@ -146,7 +158,8 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
     const fields = {
       op,
       ...where(context),
-      level: request.level,
+      // `queryLevel`: pino's own `level` key is the log level.
+      queryLevel: request.level,
       ...(request.destination && { destination: request.destination }),
     };
     let instances: RetrieveInstance[];
@@ -156,7 +169,7 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
       const relational = request.extendedNegotiation.relationalRetrieval;
       instances = await index.instances(level, request.identifier, { model, relational, signal });
     } catch (error) {
-      logger.info({ ...fields, status: 'failed', error: (error as Error).message }, op);
+      logger.info({ ...fields, status: 'failed', ...failureFields(error) }, op);
       throw error;
     }
     logger.info({ ...fields, instances: instances.length, status: 'started' }, op);
@@ -165,7 +178,19 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
         sopClassUid: i.sopClassUid,
         sopInstanceUid: i.sopInstanceUid,
         transferSyntaxUid: i.transferSyntaxUid,
-        dataSet: () => dataSetOf(storage, i.path),
+        dataSet: () =>
+          dataSetOf(storage, i.path, (error) =>
+            logger.warn(
+              {
+                ...fields,
+                sopInstanceUid: i.sopInstanceUid,
+                // The stored path, unless the system error names the file itself.
+                path: i.path,
+                ...failureFields(error),
+              },
+              'sub-operation failed',
+            ),
+          ),
       }),
     );
   };
@@ -193,7 +218,13 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
           retrieveAeTitle: aeTitle,
         }),
         logger,
-        { op: 'C-FIND', model, level, ...(relational && { relational }), ...where(context) },
+        {
+          op: 'C-FIND',
+          model,
+          queryLevel: level,
+          ...(relational && { relational }),
+          ...where(context),
+        },
         signal,
       );
     },

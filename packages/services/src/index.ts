@@ -98,6 +98,13 @@ export {
 } from './contexts.js';
 export { channels, type OperationRecord } from './diagnostics.js';
 export {
+  errorCommentFor,
+  errorCommentText,
+  MAX_ERROR_COMMENT_LENGTH,
+  type SystemErrorInfo,
+  systemErrorOf,
+} from './error-comment.js';
+export {
   ClosedError,
   InvalidArgumentError,
   InvalidSourceError,
@@ -106,6 +113,7 @@ export {
   OperationFailedError,
   ServicesError,
   ServicesErrorCode,
+  SubAssociationError,
 } from './errors.js';
 export {
   agreedQueryExtendedNegotiation,

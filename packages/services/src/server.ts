@@ -29,8 +29,8 @@ import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/tra
 import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
-import { errorCommentText } from './error-comment.js';
-import { ClosedError, InvalidArgumentError } from './errors.js';
+import { errorCommentFor, errorCommentText } from './error-comment.js';
+import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
 import {
   agreedQueryExtendedNegotiation,
   agreedRetrieveExtendedNegotiation,
@@ -57,6 +57,7 @@ import {
   type StoreSource,
   transferSyntaxesFor,
 } from './store-source.js';
+import { WatchedSource } from './sub-operation-source.js';
 
 /** Default cap on concurrent associations of a server, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -299,7 +300,7 @@ const retrieveCounts = new WeakMap<
 const HANDLER_FAILED = 0xc000;
 
 function comment(error: unknown): string {
-  return errorCommentText(String((error as Error)?.message ?? error));
+  return errorCommentFor(error);
 }
 
 function asStatus(r: unknown): { status: number; errorComment?: string } {
@@ -820,6 +821,9 @@ export class Server extends EventEmitter<ServerEventMap> {
         resolved.push(await resolveSource(s));
       } catch {
         failed++;
+        // PS3.4 §C.4.2.1.3.1: every failed instance is listed, when its UID is known.
+        const uid = (s as { sopInstanceUid?: unknown } | null)?.sopInstanceUid;
+        if (typeof uid === 'string') failedUids.push(uid);
       }
     }
     if (isMove && resolved.length > 0) {
@@ -827,7 +831,8 @@ export class Server extends EventEmitter<ServerEventMap> {
         client = await this.#connectDestination(destinationTitle!, destination!, resolved);
         via = client.association;
       } catch (error) {
-        this.#emitError(error);
+        const { host, port } = destination!;
+        this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
         failed += resolved.length;
         for (const r of resolved) failedUids.push(r.sopInstanceUid);
         resolved.length = 0;
@@ -847,8 +852,9 @@ export class Server extends EventEmitter<ServerEventMap> {
           return;
         }
         const source = resolved[next++]!;
+        const watched = new WatchedSource(source);
         try {
-          const r = await storeOver(via, resolvedInstance(source), {
+          const r = await storeOver(via, watched.source, {
             ...(isMove && {
               moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
             }),
@@ -858,10 +864,17 @@ export class Server extends EventEmitter<ServerEventMap> {
         } catch (error) {
           failed++;
           failedUids.push(source.sopInstanceUid);
-          if (!dead && via.state !== 'Sta6' && via !== context.association) {
+          if (!dead && watched.brokenBy) {
+            // Its C-STORE-RQ went out incomplete, and no other message may follow one
+            // (PS3.8 Annex E.2): the association carrying it is aborted.
+            dead = true;
+            this.#emitError(watched.brokenBy);
+            via.abort();
+          } else if (!dead && via.state !== 'Sta6' && via !== context.association) {
             // The destination association died: what was not started fails too.
             dead = true;
-            this.#emitError(error);
+            const { host, port } = destination!;
+            this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'lost', error));
           }
         }
         done++;
@@ -999,15 +1012,4 @@ function a(context: RequestContext): Association {
 
 function extra(r: { errorComment?: string }): Record<string, unknown> {
   return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
-}
-
-/** A resolved source as a store source again (its stream opened lazily). */
-function resolvedInstance(r: Awaited<ReturnType<typeof resolveSource>>): StoreSource {
-  if (r.dataSet) return r.dataSet;
-  return {
-    sopClassUid: r.sopClassUid,
-    sopInstanceUid: r.sopInstanceUid,
-    transferSyntaxUid: r.transferSyntaxUid!,
-    dataSet: (chunkSize) => r.open(chunkSize),
-  };
 }
