@@ -5,6 +5,7 @@
  * an A-ABORT, never an A-RELEASE-RQ, and exit 130.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mutePeer, scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
 
@@ -44,7 +45,9 @@ it('echo to a peer that accepts TCP and never answers ends within --timeout + 1 
 
 it('echo after a DIMSE timeout ends within --timeout + 1 s, the peer getting an A-ABORT', async () => {
   await using peer = await mutePeer({ associate: true });
-  const r = await scu(['echo', '127.0.0.1', String(peer.port), '--timeout', '2']);
+  const r = await scu(['echo', '127.0.0.1', String(peer.port), '--timeout', '2', '--max-pdu', '0']);
+  // --max-pdu 0: no maximum length (PS3.8 Annex D.1), as proposed.
+  expect(peer.associateRq?.userInformation.maxLength).toBe(0);
   expect(r.code).toBe(1);
   expect(r.stderr.trim()).toBe('dnet-scu echo: timed out: dimse timeout after 2000 ms');
   // Association (under 2 s) then the C-ECHO (2 s): two waits, each within the timeout.
@@ -93,4 +96,20 @@ it('find: Ctrl-C sends C-CANCEL; a second Ctrl-C exits at once, before the DIMSE
   const r = await run;
   expect(r.code).toBe(130);
   expect(r.endedAt - peer.connectedAt!).toBeLessThan(30_000);
+});
+
+it('a peer that closes the connection before answering the A-ASSOCIATE-RQ: no association, not "connection lost"', async () => {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const r = await scu(['echo', '127.0.0.1', String(port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^dnet-scu echo: no association: the peer closed the connection before accepting or rejecting it/,
+    );
+    expect(r.stderr).not.toContain('connection lost');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

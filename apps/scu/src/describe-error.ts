@@ -157,14 +157,22 @@ function connectionText(e: Fields): string {
   if (code === 'ECONNREFUSED') return 'cannot connect: connection refused (ECONNREFUSED)';
   const where = message.replace(/^cannot connect( to)?\s*/, '');
   const prefix = `cannot connect${where ? ` to ${where}` : ''}`;
-  const tls = tlsFailure(e);
-  if (tls) {
-    const reason = String(tls.reason ?? firstLine(String(tls.message ?? '')));
-    const tlsCode = typeof tls.code === 'string' && !tls.code.startsWith('DNET_') ? tls.code : code;
-    const hint = /wrong version number|packet length too long/.test(reason)
+  if (tlsFailure(e)) {
+    // The innermost error says why: OpenSSL's reason, a certificate check, a reset.
+    const inner = causes(e).at(-1)!;
+    const innerCode = typeof inner.code === 'string' ? inner.code : code;
+    const reason =
+      typeof inner.reason === 'string'
+        ? inner.reason
+        : innerCode && /^E[A-Z]+$/.test(innerCode)
+          ? errnoText(innerCode)
+          : firstLine(String(inner.message ?? 'failed'));
+    const hint = /wrong version number|packet length too long|ECONNRESET/.test(
+      `${reason} ${innerCode}`,
+    )
       ? ' (does the peer speak TLS on this port?)'
       : '';
-    return `${prefix}: TLS handshake failed: ${reason}${tlsCode ? ` (${tlsCode})` : ''}${hint}`;
+    return `${prefix}: TLS handshake failed: ${reason}${innerCode ? ` (${innerCode})` : ''}${hint}`;
   }
   if (code) return `${prefix}: ${DNS_TEXT[code] ?? errnoText(code)} (${code})`;
   const root = causes(e).at(-1);

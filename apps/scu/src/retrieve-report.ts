@@ -67,7 +67,7 @@ export function reportRetrieve(
       `${options.verb} ${completed + warning} of ${total} instances (${failed} failed, ${warning} warnings)${size} in ${(options.ms / 1000).toFixed(2)} s`,
     );
   }
-  const blame = local.length > 0 ? ' (after sub-operations failed here: see above)' : '';
+  const blame = local.length > 0 ? ' (the sub-operations failed here: see above)' : '';
   if (outcome.error !== undefined) {
     if (interrupted) {
       if (!options.json) io.err(`${operation} interrupted (association aborted)`);

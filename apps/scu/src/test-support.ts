@@ -196,6 +196,8 @@ export interface MutePeer extends AsyncDisposable {
   pduTypes: number[];
   /** DIMSE command sets received whole (the last command fragment, PS3.8 Annex E.2). */
   commands: number;
+  /** The last A-ASSOCIATE-RQ received, decoded (with `associate`). */
+  associateRq: AAssociateRq | undefined;
 }
 
 /**
@@ -211,6 +213,7 @@ export async function mutePeer({ associate = false } = {}): Promise<MutePeer> {
     connectedAt: undefined as number | undefined,
     pduTypes: [] as number[],
     commands: 0,
+    associateRq: undefined as AAssociateRq | undefined,
   };
   const server = createServer((socket) => {
     peer.connectedAt ??= performance.now();
@@ -234,6 +237,7 @@ export async function mutePeer({ associate = false } = {}): Promise<MutePeer> {
         }
         if (associate && bytes[0] === PduType.A_ASSOCIATE_RQ) {
           const rq = decodePdu(bytes) as AAssociateRq;
+          peer.associateRq = rq;
           socket.write(
             encodePdu({
               type: PduType.A_ASSOCIATE_AC,
