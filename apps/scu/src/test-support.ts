@@ -196,6 +196,8 @@ export interface MutePeer extends AsyncDisposable {
   pduTypes: number[];
   /** DIMSE command sets received whole (the last command fragment, PS3.8 Annex E.2). */
   commands: number;
+  /** When the last whole command set arrived (performance.now() time). */
+  lastCommandAt: number | undefined;
   /** The last A-ASSOCIATE-RQ received, decoded (with `associate`). */
   associateRq: AAssociateRq | undefined;
 }
@@ -213,6 +215,7 @@ export async function mutePeer({ associate = false } = {}): Promise<MutePeer> {
     connectedAt: undefined as number | undefined,
     pduTypes: [] as number[],
     commands: 0,
+    lastCommandAt: undefined as number | undefined,
     associateRq: undefined as AAssociateRq | undefined,
   };
   const server = createServer((socket) => {
@@ -232,7 +235,10 @@ export async function mutePeer({ associate = false } = {}): Promise<MutePeer> {
         // P-DATA-TF (PS3.8 §9.3.5): PDVs of 4-byte length, context ID, control header.
         for (let at = 6; bytes[0] === PduType.P_DATA_TF && at + 6 <= length; ) {
           const control = bytes[at + 5]!;
-          if ((control & 3) === 3) peer.commands++;
+          if ((control & 3) === 3) {
+            peer.commands++;
+            peer.lastCommandAt = performance.now();
+          }
           at += 4 + new DataView(bytes.buffer).getUint32(at);
         }
         if (associate && bytes[0] === PduType.A_ASSOCIATE_RQ) {
