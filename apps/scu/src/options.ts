@@ -142,8 +142,11 @@ export function parseCommand<T extends OptionsConfig>(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as unknown as CommonValues & ParsedValues<T>, positionals };
+    const parsed = values as unknown as CommonValues & ParsedValues<T>;
+    if (!parsed.help) checkCommon(parsed);
+    return { values: parsed, positionals };
   } catch (cause) {
+    if (cause instanceof UsageError) throw cause;
     // e.g. a value that starts with a dash: say which option, without Node's advice.
     const name = /'(-[^' ]+)/.exec((cause as Error).message)?.[1];
     throw new UsageError(name ? `${name}: give its value as ${name}=VALUE` : 'wrong options', {
@@ -188,7 +191,11 @@ export function transportOf(values: CommonValues): Transport {
 
 const encoder = new TextEncoder();
 
-/** PS3.8 Annex D.1: the smallest Maximum Length we accept to announce (DCMTK's floor too). */
+/**
+ * The smallest Maximum Length we announce (PS3.8 Annex D.1 sets no floor but
+ * 0 for unlimited; this is DCMTK's and dnet-scp's): a smaller one only slows
+ * every transfer down.
+ */
 export const MIN_PDU_LENGTH = 4096;
 /** The largest Maximum Length we announce, short of 0 (unlimited). */
 export const MAX_PDU_LENGTH = 64 * 1024 * 1024;
