@@ -34,6 +34,43 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 /** Status when a sink throws: C000H, cannot understand (PS3.4 §B.2.3). */
 const SINK_FAILED = 0xc000;
 
+/** PS3.4 Table B.2-1: A700H, Refused: Out of Resources. */
+const OUT_OF_RESOURCES = 0xa700;
+
+/**
+ * System errors that mean our own storage cannot take the instance (full,
+ * read-only, not writable, failing): PS3.4 Table B.2-1 names that case
+ * "Refused: Out of Resources", not "Cannot understand".
+ */
+const LOCAL_STORAGE_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'EFBIG',
+]);
+
+/**
+ * The status and Error Comment (0000,0902) for a sink that threw: A700H
+ * with the system error code for a local storage failure (the comment
+ * names no path of ours), C000H with the error's message otherwise.
+ * @internal
+ */
+export function sinkFailure(error: unknown): { status: number; errorComment: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && LOCAL_STORAGE_ERRORS.has(code))
+    return { status: OUT_OF_RESOURCES, errorComment: `cannot store here: ${code}` };
+  return {
+    status: SINK_FAILED,
+    errorComment: String((error as Error)?.message ?? error).slice(0, 64),
+  };
+}
+
 /**
  * Writes a received instance as a Part 10 file `<sopInstanceUid>.dcm` in a
  * folder (PS3.10 §7.1 meta header, data set bytes streamed unchanged), flushed
@@ -92,8 +129,7 @@ export async function answerStore(
       errorComment = r.errorComment;
     } else status = 0;
   } catch (error) {
-    status = SINK_FAILED;
-    errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+    ({ status, errorComment } = sinkFailure(error));
   }
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();
