@@ -1,5 +1,12 @@
 import { encodePart10Header, PIXEL_DATA_TAG } from '@dnet/dataset';
-import type { ReceivedInstance, RequestContext, StoreStatus } from '@dnet/services';
+import {
+  dataSetProblemComment,
+  INCOMPLETE_DATA_SET_STATUS,
+  isDataSetProblem,
+  type ReceivedInstance,
+  type RequestContext,
+  type StoreStatus,
+} from '@dnet/services';
 import type { Logger } from 'pino';
 import type { ArchiveIndex, InstanceRecord } from './archive/archive-index.js';
 import {
@@ -74,6 +81,10 @@ function firstString(ds: ReturnType<typeof decodeIndexable>, keyword: string): s
 }
 
 function statusOf(error: unknown): { status: number; errorComment: string } {
+  // Cut or malformed (the Server's completeness check): C000H naming the cut (PS3.4 §B.2.3).
+  if (isDataSetProblem(error)) {
+    return { status: INCOMPLETE_DATA_SET_STATUS, errorComment: dataSetProblemComment(error) };
+  }
   const errorComment = String((error as Error)?.message ?? error).slice(0, 64);
   if (error instanceof UnreadableDataSetError) {
     return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
