@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import {
   DataSet,
   encodeDataSet,
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CompletenessGuard, dataSetProblemComment, keepsInstance } from './completeness-guard.js';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
+const DEFLATED = TransferSyntax.DeflatedExplicitVRLittleEndian;
 
 function image(): Uint8Array {
   const ds = new DataSet();
@@ -112,6 +114,19 @@ describe('CompletenessGuard', () => {
     expect(dataSetProblemComment(error)).toBe('malformed data set (FFFE,E000) at offset 0');
   });
 
+  it('checks a deflated data set as it inflates (PS3.5 §A.5)', async () => {
+    const deflated = new Uint8Array(deflateRawSync(image()));
+    const whole = new CompletenessGuard(source(deflated, 5).iterable, DEFLATED);
+    expect(await readAll(whole.dataSet)).toBe(deflated.length);
+    expect(whole.complete).toBe(true);
+    for (const cut of [1, deflated.length >> 1, deflated.length - 1]) {
+      const guard = new CompletenessGuard(source(deflated.subarray(0, cut), 5).iterable, DEFLATED);
+      const error = await readAll(guard.dataSet).catch((e) => e);
+      expect(error).toBeInstanceOf(IncompleteDataSetError);
+      expect(dataSetProblemComment(error)).toMatch(/^(deflated data set cut|data set ends) /);
+    }
+  });
+
   it('passes a transfer syntax it does not know through unchecked', async () => {
     const cut = image().subarray(0, 20);
     const guard = new CompletenessGuard(source(cut, 8).iterable, '1.2.3.4.5.6.7.8');
@@ -132,10 +147,18 @@ describe('dataSetProblemComment', () => {
       new IncompleteDataSetError('x', { tag: 0x7fe00010, offset: 4294967295, end: 0 }),
       new IncompleteDataSetError('x', { offset: 12, end: 14 }),
       new MalformedDataSetError('x §7.5 \\ ü', { tag: 0xfffee000, offset: 99 }),
+      new IncompleteDataSetError(
+        'deflated data set ends at byte 4294967295 before its last block',
+        {
+          offset: 4294967295,
+          end: 4294967295,
+        },
+      ),
       new Error('a message with § and \\ and more than sixty-four characters in it, surely'),
     ].map(dataSetProblemComment);
     expect(comments[0]).toBe('data set ends inside (7FE0,0010) at offset 4294967295');
     expect(comments[1]).toBe('data set ends inside an element header at offset 12');
+    expect(comments[3]).toBe('deflated data set cut before its last block at offset 4294967295');
     for (const c of comments) {
       expect(c.length).toBeLessThanOrEqual(64);
       expect(c).toMatch(/^[\x20-\x5b\x5d-\x7e]*$/);

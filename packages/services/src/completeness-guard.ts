@@ -44,11 +44,12 @@ export function dataSetProblemComment(error: unknown): string {
     const where = error.tag === undefined ? '' : ` ${formatTag(error.tag)}`;
     switch (error.code) {
       case DatasetErrorCode.Incomplete:
-        return errorCommentText(
-          error.tag === undefined
-            ? `data set ends inside an element header${at}`
-            : `data set ends inside${where}${at}`,
-        );
+        if (error.tag !== undefined) return errorCommentText(`data set ends inside${where}${at}`);
+        // A deflate stream cut before its last block (PS3.5 §A.5): the offset is in its bytes.
+        if (error.message.startsWith('deflated')) {
+          return errorCommentText(`deflated data set cut before its last block${at}`);
+        }
+        return errorCommentText(`data set ends inside an element header${at}`);
       case DatasetErrorCode.NestingTooDeep:
         return errorCommentText(`data set nests sequences too deep${at}`);
       case DatasetErrorCode.InflatedTooLarge:
