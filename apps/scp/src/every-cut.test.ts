@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
@@ -180,6 +180,35 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
   afterAll(async () => {
     await scp?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a cut object not archived yet leaves no file, no temporary file and no row', async () => {
+    const object = objects()[0]!;
+    const whole = concat(object.elements);
+    const client = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
+    ]);
+    try {
+      const sop = `${object.sop}.9`;
+      const r = await storeRaw(client, CT_IMAGE_STORAGE, sop, whole.subarray(0, whole.length - 5));
+      expect(r.status).toBe(0xc000);
+      expect(r.errorComment).toBe(
+        `data set ends inside (7FE0,0010) at offset ${whole.length - object.elements.at(-1)!.length}`,
+      );
+      expect(await scp.scp.index.get(sop)).toBeUndefined();
+      const incoming = join(dir, 'storage', '.incoming');
+      for (const name of await readdir(incoming)) {
+        expect((await stat(join(incoming, name))).size, name).toBe(0);
+      }
+      const files = await readdir(join(dir, 'storage'), { recursive: true });
+      expect(files.filter((f) => f.endsWith(`${sop}.dcm`))).toEqual([]);
+      expect(scp.logs.find((l) => l.sopInstanceUid === sop)).toMatchObject({
+        status: '0xc000',
+        error: r.errorComment,
+      });
+    } finally {
+      await client.release().catch(() => client.abort());
+    }
   });
 
   for (const object of objects()) {
