@@ -9,6 +9,7 @@ import {
   type RetrieveSources,
   SopClass,
   type StoreInstance,
+  type SupportedExtendedNegotiation,
 } from '@dnet/services';
 import type { Logger } from 'pino';
 import type { ArchiveIndex, RetrieveInstance } from './archive/archive-index.js';
@@ -25,6 +26,18 @@ const MODEL_OF: Readonly<Record<string, QueryModel>> = {
   [SopClass.STUDY_ROOT_FIND]: QueryModel.STUDY_ROOT,
   [SopClass.STUDY_ROOT_MOVE]: QueryModel.STUDY_ROOT,
   [SopClass.STUDY_ROOT_GET]: QueryModel.STUDY_ROOT,
+};
+
+/**
+ * The Query/Retrieve extended behaviours these handlers implement, for
+ * `Server.listen({ extendedNegotiation })`: relational-queries and
+ * relational-retrieval (PS3.4 §C.5.1.1, §C.5.2.1, §C.5.3.1). Date-time,
+ * fuzzy person name, timezone, empty and multiple value matching and
+ * Enhanced Multi-Frame Image Conversion are not, and are turned down.
+ */
+export const SUPPORTED_EXTENDED_NEGOTIATION: SupportedExtendedNegotiation = {
+  query: { relationalQueries: true },
+  retrieve: { relationalRetrieval: true },
 };
 
 /** Options of {@link createQueryHandlers}. */
@@ -110,7 +123,8 @@ async function* dataSetOf(storage: ObjectStorage, path: string): AsyncGenerator<
 
 /**
  * The C-FIND, C-MOVE and C-GET handlers of the archive (PS3.4 Annex C, K):
- * Patient Root and Study Root queries over the index at every level,
+ * Patient Root and Study Root queries over the index at every level
+ * (relational when the SCU negotiated it, see {@link SUPPORTED_EXTENDED_NEGOTIATION}),
  * Modality Worklist queries over the worklist source, and retrieves of the
  * instances the index selects, each read from storage when its C-STORE
  * sub-operation starts.
@@ -138,7 +152,9 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
     let instances: RetrieveInstance[];
     try {
       const { model, level } = target(request);
-      instances = await index.instances(level, request.identifier, { model, signal });
+      // Relational-retrieval only when negotiated (PS3.4 §C.4.2.2.2, §C.4.3.2.2).
+      const relational = request.extendedNegotiation.relationalRetrieval;
+      instances = await index.instances(level, request.identifier, { model, relational, signal });
     } catch (error) {
       logger.info({ ...fields, status: 'failed', error: (error as Error).message }, op);
       throw error;
@@ -167,10 +183,17 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
         );
       }
       const { model, level } = target(request);
+      // Relational-queries only when negotiated (PS3.4 §C.4.1.2.2, §C.4.1.3.2).
+      const relational = request.extendedNegotiation.relationalQueries;
       return logged(
-        index.find(level, request.identifier, { model, signal, retrieveAeTitle: aeTitle }),
+        index.find(level, request.identifier, {
+          model,
+          relational,
+          signal,
+          retrieveAeTitle: aeTitle,
+        }),
         logger,
-        { op: 'C-FIND', model, level, ...where(context) },
+        { op: 'C-FIND', model, level, ...(relational && { relational }), ...where(context) },
         signal,
       );
     },

@@ -28,7 +28,7 @@ import {
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { createQueryHandlers } from './query-handlers.js';
+import { createQueryHandlers, SUPPORTED_EXTENDED_NEGOTIATION } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
 
@@ -246,6 +246,8 @@ export async function startScp(
       port: config.port,
       aeTitle: config.aeTitle,
       handlers,
+      // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
+      extendedNegotiation: SUPPORTED_EXTENDED_NEGOTIATION,
       aeTable,
       ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
       ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),

@@ -114,6 +114,19 @@ export {
   ServicesError,
   ServicesErrorCode,
 } from './errors.js';
+export {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  answerExtendedNegotiation,
+  decodeQueryExtendedNegotiation,
+  decodeRetrieveExtendedNegotiation,
+  encodeQueryExtendedNegotiation,
+  encodeRetrieveExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  STORAGE_SERVICE_CLASS_UID,
+  type SupportedExtendedNegotiation,
+} from './extended-negotiation.js';
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,

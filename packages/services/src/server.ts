@@ -32,6 +32,14 @@ import { publishOperation, channels as serviceChannels } from './diagnostics.js'
 import { errorCommentText } from './error-comment.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  answerExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  type SupportedExtendedNegotiation,
+} from './extended-negotiation.js';
+import {
   decodeIdentifier,
   encodeIdentifier,
   identifierJson,
@@ -87,6 +95,12 @@ export interface FindRequest {
   dataSet: DataSet;
   /** The C-FIND-RQ. */
   message: CFindRq;
+  /**
+   * The C-FIND options agreed for this SOP class on this association (PS3.4
+   * §C.5.1.1): with `relationalQueries` the Identifier may leave out the
+   * unique keys above its level (PS3.4 §C.4.1.2.2, §C.4.1.3.2).
+   */
+  extendedNegotiation: QueryExtendedNegotiation;
 }
 
 /** A C-MOVE or C-GET request as a handler sees it (PS3.4 §C.4.2, §C.4.3). */
@@ -103,6 +117,12 @@ export interface RetrieveRequest {
   message: CMoveRq | CGetRq;
   /** Move Destination (C-MOVE only). */
   destination?: string;
+  /**
+   * The retrieve options agreed for this SOP class (PS3.4 §C.5.2.1,
+   * §C.5.3.1): with `relationalRetrieval` the Identifier may leave out the
+   * unique keys above its level (PS3.4 §C.4.2.2.2, §C.4.3.2.2).
+   */
+  extendedNegotiation: RetrieveExtendedNegotiation;
 }
 
 /** Matches a find handler yields: DICOM JSON or data sets, each sent as a pending response. */
@@ -184,10 +204,21 @@ export interface ServerOptions extends AssociationOptions {
    * Acceptance policy (PS3.8 §7.1.1). The policy derived from the handlers
    * (Verification always, the Storage classes for `store` and with the SCP
    * role for `get`, the Query/Retrieve models for `find`, `move`, `get`, the
-   * called AE title `aeTitle`, a 16/1 operations window) is used, each field
-   * given here replacing the derived one (see {@link Server.policyFor}).
+   * called AE title `aeTitle`, a 16/1 operations window, the answer to
+   * extended negotiation from `extendedNegotiation`, SOP classes accepted
+   * through their related general class) is used, each field given here
+   * replacing the derived one (see {@link Server.policyFor}).
    */
   policy?: Partial<AcceptorPolicy>;
+  /**
+   * The Query/Retrieve extended behaviours the handlers implement (PS3.4
+   * §C.5): each SOP Class Extended Negotiation sub-item proposed for a
+   * Query/Retrieve SOP class is answered with what is both proposed and
+   * supported (PS3.7 Annex D.3.3.5); handlers read what was agreed in
+   * `request.extendedNegotiation`. Default none: no sub-item is answered,
+   * so every query is baseline.
+   */
+  extendedNegotiation?: SupportedExtendedNegotiation;
   /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
   storageTransferSyntaxes?: readonly string[];
   /** Most concurrent associations (default {@link DEFAULT_MAX_ASSOCIATIONS}); more are rejected transient. */
@@ -330,7 +361,10 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   /** The acceptance policy derived from the handlers (PS3.8 §9.3.3.2), merged with `options.policy`. */
   static policyFor(
-    options: Pick<ServerOptions, 'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes'>,
+    options: Pick<
+      ServerOptions,
+      'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes' | 'extendedNegotiation'
+    >,
   ): AcceptorPolicy {
     const h = options.handlers;
     const contexts: SupportedContext[] = [
@@ -367,6 +401,11 @@ export class Server extends EventEmitter<ServerEventMap> {
       contexts,
       calledAeTitles: [options.aeTitle],
       asyncOperationsWindow: { maxInvoked: 16, maxPerformed: 1 },
+      // PS3.4 §B.3.1.4: a newer Storage SOP class is accepted as its related general class.
+      relatedGeneralSopClasses: true,
+      ...(options.extendedNegotiation && {
+        extendedNegotiation: answerExtendedNegotiation(options.extendedNegotiation),
+      }),
       ...options.policy,
     };
   }
@@ -692,6 +731,10 @@ export class Server extends EventEmitter<ServerEventMap> {
           identifier: id.json,
           dataSet: id.dataSet,
           message,
+          extendedNegotiation: agreedQueryExtendedNegotiation(
+            context.association.negotiation,
+            message.affectedSopClassUid,
+          ),
         },
         context,
         rq.signal,
@@ -749,6 +792,10 @@ export class Server extends EventEmitter<ServerEventMap> {
           dataSet: id.dataSet,
           message,
           ...(destinationTitle && { destination: destinationTitle }),
+          extendedNegotiation: agreedRetrieveExtendedNegotiation(
+            context.association.negotiation,
+            message.affectedSopClassUid,
+          ),
         },
         context,
         rq.signal,
