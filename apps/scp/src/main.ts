@@ -55,6 +55,7 @@ Options:
                              PEM public key (RS256/ES256) or shared secret (HS256, >= 32 bytes)
   --jwt-issuer ISS, --jwt-audience AUD   required JWT iss / aud
   --users FILE               require username/password (JSON {"user": "scrypt$..."})
+  --on-duplicate POLICY      an instance already stored: keep it (default; Success), replace, reject (A701H)
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)

@@ -205,6 +205,7 @@ export async function startScp(
     storage,
     index,
     logger,
+    onDuplicate: config.onDuplicate,
     ...(pacer && { received: (bytes: number) => pacer.received(bytes) }),
   });
   const { find, move, get } = createQueryHandlers({

@@ -157,3 +157,36 @@ export function describeWithMounts(name: string, body: () => void): void {
   console.warn(`[skip] ${name}: ${reason}`);
   describe.skip(`${name} (skipped: ${reason})`, body);
 }
+
+/** The final C-STORE-RSP of {@link storeRaw}: its status and Error Comment. */
+export interface RawStoreResponse {
+  /** Status (0000,0900). */
+  status: number;
+  /** Error Comment (0000,0902), if any. */
+  errorComment: string | undefined;
+}
+
+/**
+ * Sends `dataSet` as it is (any bytes, even a cut data set) in one C-STORE-RQ
+ * on the client's association, through the association-level API: no source
+ * resolution, no check of ours on the sending side.
+ */
+export async function storeRaw(
+  client: Client,
+  sopClassUid: string,
+  sopInstanceUid: string,
+  dataSet: Uint8Array,
+): Promise<RawStoreResponse> {
+  const rsp = await client.association.cStore(
+    {
+      commandField: 0x0001, // C-STORE-RQ (PS3.7 §9.3.1.1)
+      affectedSopClassUid: sopClassUid,
+      affectedSopInstanceUid: sopInstanceUid,
+      priority: 0, // MEDIUM
+      hasDataSet: true,
+    },
+    dataSet,
+  );
+  const message = rsp.message as { status: number; errorComment?: string };
+  return { status: message.status, errorComment: message.errorComment };
+}

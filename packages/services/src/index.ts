@@ -84,6 +84,13 @@ export {
   storeOver,
 } from './client.js';
 export {
+  CompletenessGuard,
+  dataSetProblemComment,
+  INCOMPLETE_DATA_SET_STATUS,
+  isDataSetProblem,
+  keepsInstance,
+} from './completeness-guard.js';
+export {
   buildContexts,
   type ContextRole,
   type ContextSpec,

@@ -2,6 +2,12 @@ import { join } from 'node:path';
 import { type IncomingRequest, responseFor } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
 import type { CStoreRq } from '@dnet/dimse';
+import {
+  CompletenessGuard,
+  dataSetProblemComment,
+  INCOMPLETE_DATA_SET_STATUS,
+  keepsInstance,
+} from './completeness-guard.js';
 import { errorCommentText } from './error-comment.js';
 
 /** A C-STORE data set arriving (PS3.4 Annex B, or a C-GET sub-operation, PS3.4 §C.4.3). */
@@ -102,6 +108,14 @@ export async function writeToFolder(
  * Runs a sink on a C-STORE-RQ and answers it once the sink has returned
  * (after consuming the data set): the receiver half of the hot path.
  * Resolves with the status sent.
+ *
+ * The data set is checked complete as the sink reads it
+ * ({@link CompletenessGuard}): the sink's loop throws before its end when the
+ * data set is cut inside an element, an undelimited sequence or item, or
+ * encapsulated Pixel Data, or is malformed, and the answer is then C000H
+ * with an Error Comment naming the cut, whatever the sink returned. A sink
+ * that answers Success without reading to the end has the rest checked
+ * before the answer. An incomplete data set never gets a Success.
  */
 export async function answerStore(
   request: IncomingRequest,
@@ -109,11 +123,15 @@ export async function answerStore(
   sourceAeTitle?: string,
 ): Promise<number> {
   const rq = request.message as CStoreRq;
+  const guard = new CompletenessGuard(
+    request.dataSet ?? (async function* () {})(),
+    request.context.transferSyntax,
+  );
   const instance: ReceivedInstance = {
     sopClassUid: rq.affectedSopClassUid,
     sopInstanceUid: rq.affectedSopInstanceUid,
     transferSyntaxUid: request.context.transferSyntax,
-    dataSet: request.dataSet ?? (async function* () {})(),
+    dataSet: guard.dataSet,
     message: rq,
   };
   let status: number;
@@ -130,6 +148,20 @@ export async function answerStore(
     } else status = 0;
   } catch (error) {
     ({ status, errorComment } = sinkFailure(error));
+  }
+  let problem = guard.failure;
+  if (!problem) {
+    try {
+      problem = await guard.settle(keepsInstance(status));
+    } catch {
+      // The association ended while the rest was read: no answer can go out.
+      status = SINK_FAILED;
+    }
+  }
+  if (problem) {
+    // PS3.4 §B.2.3: Error: Cannot understand, naming the cut.
+    status = INCOMPLETE_DATA_SET_STATUS;
+    errorComment = dataSetProblemComment(problem);
   }
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();

@@ -140,7 +140,12 @@ export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>
 export interface ServerHandlers {
   /** C-ECHO (PS3.4 Annex A): return a status (default success). */
   echo?: (context: RequestContext) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
-  /** C-STORE (PS3.4 Annex B): consume the data set stream, then return a status. */
+  /**
+   * C-STORE (PS3.4 Annex B): consume the data set stream, then return a
+   * status. The stream is checked complete as it is read: a cut or malformed
+   * data set makes the loop throw before its end and is answered C000H
+   * naming the cut, whatever is returned (`CompletenessGuard`).
+   */
   store?: (
     instance: ReceivedInstance,
     context: RequestContext,
