@@ -99,6 +99,7 @@ export {
 export { channels, type OperationRecord } from './diagnostics.js';
 export {
   ClosedError,
+  IncompleteSourceError,
   InvalidArgumentError,
   InvalidSourceError,
   isDnetError,
