@@ -1,6 +1,6 @@
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dataSetIdentity, IDENTITY_HEAD_BYTES, readPart10Header } from '@dnet/dataset';
+import { dataSetIdentity, IDENTITY_HEAD_BYTES, readPart10Header, readSopUids } from '@dnet/dataset';
 import { UsageError } from './errors.js';
 
 /**
@@ -24,7 +24,9 @@ export interface DicomFile {
 
 /** Folder depth followed at most. */
 const MAX_DEPTH = 64;
-/** Bytes read from the start of each file: a meta header of a few KiB and the data set's SOP UIDs after it. */
+/** Bytes read first from the start of each file: a meta header and the data set's first elements. */
+const FIRST_READ = 8 * 1024;
+/** Bytes read when those are not enough: the largest meta header taken, and the data set's SOP UIDs after it. */
 const HEAD_BYTES = 4096 + IDENTITY_HEAD_BYTES;
 
 /** The errno code of a failed file system call, for the user (`EACCES`, `ELOOP`...). */
@@ -41,25 +43,41 @@ function errno(error: unknown): string {
  * @returns the file, or the reason it is not one to send
  */
 async function readDicomFile(path: string, size: number): Promise<DicomFile | string> {
-  const head = new Uint8Array(Math.min(size, HEAD_BYTES));
-  let n = 0;
-  try {
-    const fh = await open(path, 'r');
+  let want = Math.min(size, FIRST_READ);
+  for (;;) {
+    const head = new Uint8Array(want);
+    let n = 0;
     try {
-      while (n < head.length) {
-        const { bytesRead } = await fh.read(head, n, head.length - n, n);
-        if (bytesRead === 0) break;
-        n += bytesRead;
+      const fh = await open(path, 'r');
+      try {
+        while (n < head.length) {
+          const { bytesRead } = await fh.read(head, n, head.length - n, n);
+          if (bytesRead === 0) break;
+          n += bytesRead;
+        }
+      } finally {
+        await fh.close();
       }
-    } finally {
-      await fh.close();
+    } catch (error) {
+      return `cannot be read (${errno(error)})`;
     }
-  } catch (error) {
-    return `cannot be read (${errno(error)})`;
-  }
-  try {
-    const header = readPart10Header(head.subarray(0, n), { allowRawDataSet: true });
-    const identity = dataSetIdentity(header, head.subarray(header.dataSetOffset, n));
+    let header: ReturnType<typeof readPart10Header>;
+    try {
+      header = readPart10Header(head.subarray(0, n), { allowRawDataSet: true });
+    } catch {
+      if (n < size && want < HEAD_BYTES) {
+        want = Math.min(size, HEAD_BYTES); // a meta header longer than the first read
+        continue;
+      }
+      return 'not a DICOM file';
+    }
+    const start = head.subarray(header.dataSetOffset, n);
+    const uids = readSopUids(start, header.transferSyntaxUid);
+    if ((!uids.sopClassUid || !uids.sopInstanceUid) && n < size && want < HEAD_BYTES) {
+      want = Math.min(size, HEAD_BYTES); // the data set's UIDs further on
+      continue;
+    }
+    const identity = dataSetIdentity(header, start);
     if (!identity.sopClassUid || !identity.sopInstanceUid) {
       return header.fileMetaPresent
         ? 'no SOP Class or Instance UID'
@@ -73,8 +91,6 @@ async function readDicomFile(path: string, size: number): Promise<DicomFile | st
       transferSyntaxUid: header.transferSyntaxUid,
       fileMetaPresent: header.fileMetaPresent,
     };
-  } catch {
-    return 'not a DICOM file';
   }
 }
 
