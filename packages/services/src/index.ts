@@ -69,6 +69,7 @@ export {
   Client,
   type ClientOptions,
   checkResponse,
+  DEFAULT_STORE_RETRIES,
   type FindOptions,
   type GetOptions,
   type MoveOptions,
