@@ -1,5 +1,6 @@
 import { TransferSyntax } from '@dnet/dataset';
 import { memory } from '@dnet/transport';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { storage } from './contexts.js';
@@ -225,4 +226,60 @@ describe('Client.store refuses a data set cut anywhere but at a top-level elemen
       expect(refused).toBe(2 * (bytes.length - boundaries.size));
     });
   }
+
+  it('a random cut in random chunks: stored exactly when the cut is a top-level boundary (property)', async () => {
+    const all = objects().map((o) => {
+      const bytes = new Uint8Array(Buffer.concat(o.elements));
+      const boundaries = new Set<number>();
+      let at = 0;
+      for (const e of o.elements) boundaries.add((at += e.length));
+      return { ...o, bytes, boundaries };
+    });
+    const clients = new Map<string, Client>();
+    const clientFor = async (ts: string) => {
+      let c = clients.get(ts);
+      if (!c || c.association.state !== 'Sta6') {
+        c = await connect(ts);
+        clients.set(ts, c);
+      }
+      return c;
+    };
+    let n = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: all.length - 1 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.integer({ min: 1, max: 64 }),
+          async (which, at, chunk) => {
+            const o = all[which]!;
+            const cut = Math.max(1, Math.round(at * o.bytes.length));
+            const data = o.bytes.subarray(0, cut);
+            const client = await clientFor(o.transferSyntaxUid);
+            const stored = await client
+              .store({
+                sopClassUid: CT,
+                sopInstanceUid: `1.2.4.${n++}`,
+                transferSyntaxUid: o.transferSyntaxUid,
+                dataSet: () =>
+                  (async function* () {
+                    for (let i = 0; i < data.length; i += chunk) yield data.subarray(i, i + chunk);
+                  })(),
+              })
+              .then(
+                () => true,
+                (e: unknown) => {
+                  if (!(e instanceof IncompleteSourceError)) throw e;
+                  return false;
+                },
+              );
+            return stored === o.boundaries.has(cut);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    } finally {
+      for (const c of clients.values()) if (c.association.state === 'Sta6') await c.release();
+    }
+  });
 });
