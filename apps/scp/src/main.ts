@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { parseCommandLine, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { failureFields, isExpectedFailure, messageOf } from './failure-fields.js';
 import { type RunningScp, startScp } from './scp.js';
 
 /** Where the command writes and what stops it; injected so tests can drive it. */
@@ -101,8 +102,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.collectYoungGeneration ? { collectYoungGeneration: io.collectYoungGeneration } : {},
     );
   } catch (error) {
-    logger.fatal({ err: error }, 'cannot start');
-    io.err(`dnet-scp: cannot start: ${(error as Error).message}`);
+    // An expected failure (a locked or read-only folder...) is one line without a stack.
+    if (isExpectedFailure(error)) logger.fatal(failureFields(error), 'cannot start');
+    else logger.fatal({ err: error }, 'cannot start');
+    io.err(`dnet-scp: cannot start: ${messageOf(error)}`);
     return 1;
   }
   logger.info(

@@ -1,5 +1,10 @@
 import { encodePart10Header, PIXEL_DATA_TAG } from '@dnet/dataset';
-import type { ReceivedInstance, RequestContext, StoreStatus } from '@dnet/services';
+import {
+  errorCommentFor,
+  type ReceivedInstance,
+  type RequestContext,
+  type StoreStatus,
+} from '@dnet/services';
 import type { Logger } from 'pino';
 import type { ArchiveIndex } from './archive/archive-index.js';
 import { ArchiveError, ArchiveErrorCode } from './archive/errors.js';
@@ -13,6 +18,7 @@ import {
   PLACEMENT_STOP_TAG,
 } from './data-set-head.js';
 import { ScpError, ScpErrorCode, UnreadableDataSetError } from './errors.js';
+import { failureFields } from './failure-fields.js';
 
 /** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
 export const StoreStatusCode = {
@@ -59,7 +65,8 @@ function firstString(ds: ReturnType<typeof decodeIndexable>, keyword: string): s
 }
 
 function statusOf(error: unknown): { status: number; errorComment: string } {
-  const errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+  // The peer learns the cause (a full disk...), never the server's paths (PS3.7 Annex C: LO).
+  const errorComment = errorCommentFor(error, 'cannot store');
   if (error instanceof UnreadableDataSetError) {
     return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
   }
@@ -151,8 +158,12 @@ export function createStoreHandler(
       return true;
     };
 
-    const log = (status: number, extra: Record<string, unknown> = {}) =>
-      logger.info(
+    const log = (
+      status: number,
+      extra: Record<string, unknown> = {},
+      level: 'info' | 'warn' | 'error' = 'info',
+    ) =>
+      logger[level](
         {
           op: 'C-STORE',
           peer: context.callingAeTitle,
@@ -243,13 +254,16 @@ export function createStoreHandler(
             bytes,
             durationMs: Math.round(performance.now() - started),
             status: 'aborted',
-            error: errorComment,
+            ...failureFields(error),
           },
           'C-STORE aborted',
         );
         throw error;
       }
-      log(status, { error: errorComment });
+      // Out of resources is the archive's own failure (a full disk...): an error with its errno
+      // and path; a data set refused for what it is, a warning.
+      const level = status === StoreStatusCode.OUT_OF_RESOURCES ? 'error' : 'warn';
+      log(status, failureFields(error), level);
       return { status, errorComment };
     }
   };

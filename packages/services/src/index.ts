@@ -99,6 +99,13 @@ export {
 } from './contexts.js';
 export { channels, type OperationRecord } from './diagnostics.js';
 export {
+  errorCommentFor,
+  errorCommentText,
+  MAX_ERROR_COMMENT_LENGTH,
+  type SystemErrorInfo,
+  systemErrorOf,
+} from './error-comment.js';
+export {
   ClosedError,
   IncompleteSourceError,
   InvalidArgumentError,
@@ -108,7 +115,21 @@ export {
   OperationFailedError,
   ServicesError,
   ServicesErrorCode,
+  SubAssociationError,
 } from './errors.js';
+export {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  answerExtendedNegotiation,
+  decodeQueryExtendedNegotiation,
+  decodeRetrieveExtendedNegotiation,
+  encodeQueryExtendedNegotiation,
+  encodeRetrieveExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  STORAGE_SERVICE_CLASS_UID,
+  type SupportedExtendedNegotiation,
+} from './extended-negotiation.js';
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,

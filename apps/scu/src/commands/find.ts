@@ -30,6 +30,8 @@ export const find: Command = {
     const { query, target, context } = queryPlan(values, 'find');
     const client = await connect(values, peer, [context], { signal: io.signal });
     if (values.verbose) logContexts(io, client);
+    if (values.relational && !client.queryExtendedNegotiation(target).relationalQueries)
+      io.err('warning: the peer did not accept relational queries (PS3.4 §C.5.1.1)');
     const rows: DicomJson[] = [];
     let count = 0;
     try {
