@@ -55,7 +55,7 @@ describe('findDicomFiles', () => {
     );
     await writeFile(join(dir.path, 'notes.txt'), 'not DICOM at all, but long enough to look at\n');
     const skipped: string[] = [];
-    const found = await findDicomFiles([dir.path], (p, reason) => skipped.push(reason));
+    const found = await findDicomFiles([dir.path], (_path, reason) => skipped.push(reason));
     const byName = new Map(found.map((f) => [f.path.slice(dir.path.length + 1), f]));
     expect(byName.get('bare-ele')).toMatchObject({
       transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,

@@ -180,7 +180,10 @@ describe('Client.store refuses a data set cut anywhere but at a top-level elemen
       const bytes = new Uint8Array(Buffer.concat(object.elements));
       const boundaries = new Set<number>();
       let at = 0;
-      for (const e of object.elements) boundaries.add((at += e.length));
+      for (const e of object.elements) {
+        at += e.length;
+        boundaries.add(at);
+      }
       let client = await connect(object.transferSyntaxUid);
       let refused = 0;
       try {
@@ -232,13 +235,16 @@ describe('Client.store refuses a data set cut anywhere but at a top-level elemen
       const bytes = new Uint8Array(Buffer.concat(o.elements));
       const boundaries = new Set<number>();
       let at = 0;
-      for (const e of o.elements) boundaries.add((at += e.length));
+      for (const e of o.elements) {
+        at += e.length;
+        boundaries.add(at);
+      }
       return { ...o, bytes, boundaries };
     });
     const clients = new Map<string, Client>();
     const clientFor = async (ts: string) => {
       let c = clients.get(ts);
-      if (!c || c.association.state !== 'Sta6') {
+      if (c?.association.state !== 'Sta6') {
         c = await connect(ts);
         clients.set(ts, c);
       }
