@@ -241,6 +241,36 @@ describe('streaming transfer syntax conversion', () => {
     expect(convertTransferSyntax(bytes, jpeg, jpeg)).toBe(bytes);
   });
 
+  it('pads a deflated stream to even length (PS3.5 A.5), whatever the data set', async () => {
+    for (let n = 1; n <= 24; n++) {
+      const ds = new DataSet();
+      ds.setString('PatientID', 'P'.repeat(n));
+      ds.setBytes(
+        'PixelData',
+        new Uint8Array(n * 6).map((_, i) => (i * n) & 0xff),
+        'OB',
+      );
+      const plain = encodeDataSet(ds, TransferSyntax.ExplicitVRLittleEndian);
+      const out: Uint8Array[] = [];
+      for await (const c of convertTransferSyntaxStream(
+        [plain],
+        TransferSyntax.ExplicitVRLittleEndian,
+        TransferSyntax.DeflatedExplicitVRLittleEndian,
+      ))
+        out.push(c);
+      const deflated = new Uint8Array(Buffer.concat(out));
+      expect(deflated.length % 2, `n=${n}`).toBe(0);
+      expect(
+        hex(
+          encodeDataSet(
+            decodeDataSet(deflated, TransferSyntax.DeflatedExplicitVRLittleEndian),
+            TransferSyntax.ExplicitVRLittleEndian,
+          ),
+        ),
+      ).toBe(hex(plain));
+    }
+  });
+
   it('caps the inflated size of a deflated source', async () => {
     const ds = new DataSet();
     ds.setBytes('PixelData', new Uint8Array(1 << 20), 'OB');

@@ -59,6 +59,13 @@ export {
 } from './convert.js';
 export { type DataElement, DataSet, type ElementKey, resolveTag } from './data-set.js';
 export {
+  type DataSetIdentity,
+  dataSetIdentity,
+  IDENTITY_HEAD_BYTES,
+  readSopUids,
+  type SopUids,
+} from './data-set-identity.js';
+export {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_INFLATED_SIZE,
   type DecodeOptions,
@@ -111,6 +118,11 @@ export {
   UnknownKeywordError,
   UnsupportedTransferSyntaxError,
 } from './errors.js';
+export {
+  INFER_HEADER_BYTES,
+  type InferredTransferSyntax,
+  inferTransferSyntax,
+} from './infer-transfer-syntax.js';
 export {
   createFileMetaInformation,
   DEFAULT_MAX_META_LENGTH,

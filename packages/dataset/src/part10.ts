@@ -15,8 +15,8 @@ import { type DecodeOptions, decodeDataSet, decodeElements } from './decode.js';
 import { concatChunks, encodeDataSet, encodeDataSetChunks } from './encode.js';
 import { DatasetError, InvalidPart10Error } from './errors.js';
 import { GatheredWriter } from './gathered-writer.js';
+import { inferTransferSyntax } from './infer-transfer-syntax.js';
 import { formatTag } from './tag.js';
-import { TransferSyntax } from './uid.js';
 import { hasLongHeader, isVr } from './vr.js';
 
 /** The Implementation Class UID of dnet (PS3.7 §D.3.3.2), a UUID-derived UID (PS3.5 §B.2). */
@@ -79,6 +79,11 @@ export interface Part10Header {
   transferSyntaxUid: string;
   /** The byte offset of the data set in the file. */
   dataSetOffset: number;
+  /**
+   * False for a bare data set read with `allowRawDataSet` (no preamble,
+   * prefix or meta group; `meta` is empty and `transferSyntaxUid` inferred).
+   */
+  fileMetaPresent: boolean;
   /** Deviations from PS3.10 §7.1 found when `strict` is false. */
   problems: string[];
 }
@@ -90,10 +95,10 @@ export interface ReadPart10Options {
   /** The largest File Meta Information accepted, in bytes. Default 64 KiB. */
   maxMetaLength?: number;
   /**
-   * Accept a bare data set without preamble and meta group (as DCMTK's
-   * `--read-dataset` does): its transfer syntax is guessed from the first
-   * element, the header has an empty meta group, offset 0 and a problem noted.
-   * Default false.
+   * Accept a bare data set without preamble and meta group (as DCMTK reads
+   * one): its transfer syntax is inferred from the first element
+   * ({@link inferTransferSyntax}), the header has an empty meta group,
+   * `fileMetaPresent` false, offset 0 and a problem noted. Default false.
    */
   allowRawDataSet?: boolean;
 }
@@ -108,23 +113,11 @@ function hasPrefix(bytes: Uint8Array): boolean {
 }
 
 /**
- * Guesses the transfer syntax of a bare data set from its first element: a VR
- * after the tag means explicit VR, a group number that reads small only in big
- * endian means big endian (PS3.5 §7.1.2, §7.3).
+ * The header of a bare data set (no preamble, prefix or meta group): its
+ * transfer syntax inferred from its first element ({@link inferTransferSyntax}).
  */
 function rawHeader(bytes: Uint8Array): Part10Header {
-  let ts: string = TransferSyntax.ImplicitVRLittleEndian;
-  if (bytes.length >= 8) {
-    const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
-    const groupLe = bytes[0]! | (bytes[1]! << 8);
-    const groupBe = (bytes[0]! << 8) | bytes[1]!;
-    if (isVr(vr)) {
-      ts =
-        groupBe < groupLe
-          ? TransferSyntax.ExplicitVRBigEndian
-          : TransferSyntax.ExplicitVRLittleEndian;
-    }
-  }
+  const ts = inferTransferSyntax(bytes).transferSyntaxUid;
   return {
     preamble: new Uint8Array(PREFIX_OFFSET),
     meta: new DataSet(),
@@ -135,6 +128,7 @@ function rawHeader(bytes: Uint8Array): Part10Header {
     },
     transferSyntaxUid: ts,
     dataSetOffset: 0,
+    fileMetaPresent: false,
     problems: [`no Part 10 header (PS3.10 7.1): a bare data set, read as ${ts}`],
   };
 }
@@ -270,6 +264,7 @@ function validate(
     fileMetaInformation: fmi,
     transferSyntaxUid,
     dataSetOffset: metaEnd,
+    fileMetaPresent: true,
     problems,
   };
 }

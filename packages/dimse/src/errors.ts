@@ -33,6 +33,8 @@ export const DimseErrorCode = {
   STREAM_CLOSED: 'DNET_DIMSE_STREAM_CLOSED',
   /** A fragmentation option is invalid (e.g. a maximum PDU length too small for one PDV). */
   INVALID_OPTION: 'DNET_DIMSE_INVALID_OPTION',
+  /** A command set or data set to send has an odd length, so its last PDV fragment would too (PS3.5 §7.1.1, §A.5). */
+  ODD_FRAGMENT: 'DNET_DIMSE_ODD_FRAGMENT',
 } as const;
 /** One of the {@link DimseErrorCode} values. */
 export type DimseErrorCode = (typeof DimseErrorCode)[keyof typeof DimseErrorCode];
@@ -232,6 +234,31 @@ export class InvalidOptionError extends DimseError {
   constructor(option: string, message: string) {
     super(DimseErrorCode.INVALID_OPTION, `${option}: ${message}`);
     this.option = option;
+  }
+}
+
+/**
+ * A PDV fragment we were about to send has an odd length: the command set or
+ * data set it ends has an odd length. Every element value has an even length
+ * (PS3.5 §7.1.1) and a deflated data set is padded to an even length (PS3.5
+ * §A.5), so an odd one is malformed (a deflated stream not padded, a cut
+ * file); DCMTK's storescp aborts the association on it ("Odd Fragment
+ * Length"). Thrown before that fragment is handed out: the PDUs before it may
+ * have been, so the association must then be aborted.
+ */
+export class OddFragmentError extends DimseError {
+  /** The fragment's length in bytes. */
+  readonly length: number;
+  /** Whether it belonged to the command set (else the data set). */
+  readonly command: boolean;
+  /** @param length fragment length; @param command command set or data set; @param total bytes of it so far. */
+  constructor(length: number, command: boolean, total: number) {
+    super(
+      DimseErrorCode.ODD_FRAGMENT,
+      `the ${command ? 'command set' : 'data set'} has an odd length (${total} bytes): its last PDV fragment of ${length} bytes would be odd (PS3.5 §7.1.1 values, §A.5 deflated data sets, are even)`,
+    );
+    this.length = length;
+    this.command = command;
   }
 }
 

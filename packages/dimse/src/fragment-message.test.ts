@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandField, Priority } from './command-field.js';
 import type { CStoreRq, DimseMessage } from './dimse-message.js';
 import { encodeMessage } from './dimse-message.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, OddFragmentError } from './errors.js';
 import { fragmentMessage, fragmentMessageAsync, PDV_OVERHEAD } from './fragment-message.js';
 import { Reassembler } from './reassembler.js';
 
@@ -130,8 +130,8 @@ function checkPdus(o: Outcome, max: number, wholeChunk = false): void {
   expect(commands.map((p) => p.last)).toEqual(commands.map((_, i) => i === commands.length - 1));
   expect(datas.map((p) => p.last)).toEqual(datas.map((_, i) => i === datas.length - 1));
   expect(all.every((p) => p.contextId === 3)).toBe(true);
-  // Every fragment but the last of its command or data set has an even length.
-  const odd = [...commands.slice(0, -1), ...datas.slice(0, -1)].filter((p) => p.data.length & 1);
+  // Every fragment has an even length.
+  const odd = [...commands, ...datas].filter((p) => p.data.length & 1);
   expect(odd).toEqual([]);
 }
 
@@ -148,6 +148,18 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     it(`max ${max}: data sets around each boundary reassemble exactly`, () => {
       for (const size of sizes) {
         const data = bytes(size, size);
+        if (size & 1) {
+          // An odd data set: its last fragment would be odd (PS3.5 §7.1.1): refused.
+          expect(() => [
+            ...fragmentMessage({
+              contextId: 3,
+              command: storeRq,
+              dataSet: data,
+              maxPduLength: max,
+            }),
+          ]).toThrow(OddFragmentError);
+          continue;
+        }
         for (const source of [data, chunked(data, 5000), chunked(data, 3, size)]) {
           // Tiny chunks and tiny maxima make many PDVs: keep those runs short.
           if (source !== data && size > 20_000 && source.length > 1000) continue;
@@ -367,6 +379,42 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     expect(o.message).toEqual(storeRq);
   });
 
+  it('refuses an odd data set before its last fragment, in both variants', async () => {
+    const data = bytes(5001);
+    const sync = fragmentMessage({
+      contextId: 3,
+      command: storeRq,
+      dataSet: [data.subarray(0, 3000), data.subarray(3000)],
+      maxPduLength: 4096,
+    });
+    const out: Uint8Array[][] = [];
+    expect(() => {
+      for (const pdu of sync) out.push(pdu);
+    }).toThrow(OddFragmentError);
+    // The full PDUs before it went out; the one with the last-fragment bit did not.
+    expect(out.length).toBeGreaterThan(0);
+    const pdvs = out.flatMap((p) => (new PduDecoder().push(Buffer.concat(p))[0] as PDataTf).pdvs);
+    expect(pdvs.filter((v) => !v.command && v.last)).toEqual([]);
+    async function* source() {
+      yield data.subarray(0, 3000);
+      yield data.subarray(3000);
+    }
+    const run = async () => {
+      for await (const _ of fragmentMessageAsync({
+        contextId: 3,
+        command: storeRq,
+        dataSet: source(),
+        maxPduLength: 4096,
+      }));
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'DNET_DIMSE_ODD_FRAGMENT', command: false });
+    // An encoded command set of odd length is refused too.
+    const odd = new Uint8Array([...encodeMessage(storeRq), 0]);
+    expect(() => [
+      ...fragmentMessage({ contextId: 1, command: odd, dataSet: bytes(2), maxPduLength: 0 }),
+    ]).toThrow(/command set has an odd length/);
+  });
+
   it('checks its options', () => {
     const bad = [
       { contextId: 1, maxPduLength: 7 },
@@ -377,7 +425,7 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
       { contextId: 1, maxPduLength: 2 ** 32 },
     ];
     for (const b of bad)
-      expect(() => [...fragmentMessage({ ...b, command: storeRq, dataSet: bytes(1) })]).toThrow(
+      expect(() => [...fragmentMessage({ ...b, command: storeRq, dataSet: bytes(2) })]).toThrow(
         InvalidOptionError,
       );
     // hasDataSet and the data set given must agree.

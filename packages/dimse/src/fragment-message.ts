@@ -1,6 +1,6 @@
 import { encodePDataTf, type PresentationDataValue } from '@dnet/pdu';
 import { type DimseMessage, encodeMessage, messageType } from './dimse-message.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, OddFragmentError } from './errors.js';
 
 /** Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1), PS3.8 §9.3.5.1. */
 export const PDV_OVERHEAD = 6;
@@ -41,9 +41,10 @@ export interface FragmentOptions<D = DataSetSource> {
  * 3.6.7 receivers survive (several data set PDVs in one PDU crash its
  * storescp): command fragments fill their PDUs, the command's last fragment
  * and the first data set fragment share a PDU, and after that each PDU holds
- * one data set PDV. Every fragment but the last of a command or data set
- * holds an even number of bytes: DICOM values are even (PS3.5 §7.1.1) and
- * DCMTK refuses a command cut into odd fragments.
+ * one data set PDV. Every fragment holds an even number of bytes: DICOM
+ * values are even (PS3.5 §7.1.1), a deflated data set is padded to an even
+ * length (PS3.5 §A.5), and DCMTK refuses odd fragments; the last fragment of
+ * an odd command or data set throws {@link OddFragmentError}.
  */
 class Packer {
   readonly #contextId: number;
@@ -53,6 +54,8 @@ class Packer {
   /** The PDV in progress: its pieces (views) and their total length. */
   #pieces: Uint8Array[] = [];
   #pieceBytes = 0;
+  /** Bytes of the command set or data set in progress put into PDVs so far. */
+  #total = 0;
   /** Finished PDUs not yet handed out. */
   readonly ready: Uint8Array[][] = [];
 
@@ -68,8 +71,15 @@ class Packer {
     return c < 2 ? 0 : c & ~1;
   }
 
-  /** Closes the PDV in progress; joins its pieces only when it spans chunks. */
+  /**
+   * Closes the PDV in progress; joins its pieces only when it spans chunks.
+   * Refuses an odd fragment (only the last can be: the others are cut even).
+   */
   #finishPdv(command: boolean, last: boolean): void {
+    this.#total += this.#pieceBytes;
+    if ((this.#pieceBytes & 1) !== 0)
+      throw new OddFragmentError(this.#pieceBytes, command, this.#total);
+    if (last) this.#total = 0;
     let data: Uint8Array;
     if (this.#pieces.length === 1) data = this.#pieces[0]!;
     else {
@@ -209,7 +219,9 @@ function* chunksOf(source: DataSetSource): Generator<Uint8Array> {
  *   (shorter than the maximum), except that fewer than 1024 bytes left at a
  *   chunk's end are joined (copied) with the start of the next chunk into a
  *   PDV of 1024 bytes, so tiny chunks do not make tiny PDUs;
- * - every fragment but the last has an even length.
+ * - every fragment has an even length: a command set or data set of odd
+ *   length throws {@link OddFragmentError} before its last fragment is
+ *   yielded (the PDUs before it may already be out: abort the association).
  *
  * @example
  * ```ts

@@ -156,6 +156,7 @@ export {
   isDnetError,
   MessageIdsExhaustedError,
   MissingFieldError,
+  OddFragmentError,
   ResponseMismatchError,
   StreamClosedError,
   UnknownCommandError,

@@ -229,7 +229,7 @@ describe('Reassembler (PS3.7 §6.3, PS3.8 Annex E.2)', () => {
 
   it('reassembles every sample message fragmented at every maximum from 8 to 130', () => {
     for (const message of sampleMessages) {
-      const dataSet = message.hasDataSet ? new Uint8Array(37).map((_, i) => i) : undefined;
+      const dataSet = message.hasDataSet ? new Uint8Array(38).map((_, i) => i) : undefined;
       for (let max = 8; max <= 130; max++) {
         const r = new Reassembler();
         const decoder = new PduDecoder({ maxPduLength: max });

@@ -50,6 +50,8 @@ import {
   type CommitOptions,
   requestCommitment,
 } from './storage-commitment.js';
+import { guardDataSet } from './store-check.js';
+import { storeBatch } from './store-many.js';
 import {
   dataSetFor,
   pickStoreContext,
@@ -105,6 +107,11 @@ export interface StoreResult {
   transferSyntaxUid: string;
   /** Error Comment (0000,0902) with a warning, if any. */
   errorComment?: string;
+  /**
+   * What the sender noticed and sent anyway: a meta header whose SOP Class or
+   * Instance UID disagrees with the data set's (the data set's was sent).
+   */
+  warnings?: string[];
 }
 
 /** Options of one store. */
@@ -129,10 +136,7 @@ export interface StoreProgress {
   result: StoreResult | Error;
 }
 
-/** Sources {@link Client.storeMany} prepares ahead of those being sent, by default. */
-export const DEFAULT_PREFETCH = 2;
-/** Largest {@link StoreManyOptions.prefetch}. */
-const MAX_PREFETCH = 16;
+export { DEFAULT_PREFETCH, DEFAULT_STORE_RETRIES } from './store-many.js';
 
 /** Options of {@link Client.storeMany}. */
 export interface StoreManyOptions extends StoreOptions {
@@ -147,6 +151,14 @@ export interface StoreManyOptions extends StoreOptions {
   prefetch?: number;
   /** Called after each source. */
   onProgress?: (progress: StoreProgress) => void;
+  /**
+   * New associations opened when the association ends mid-batch (the peer's
+   * A-ABORT, a reset), default 3: sources answered keep their outcome, each
+   * one in flight is retried once alone, the rest go on. Only for a client
+   * made by {@link Client.connect} (it knows how to connect again); 0 reports
+   * the sources left failed at once.
+   */
+  retries?: number;
 }
 
 /** The outcome of a batch store: one entry per source, in order. */
@@ -274,12 +286,8 @@ async function sendPrepared(
   const n = association.negotiation;
   const peerMaxPduLength =
     (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
-  const data = await dataSetFor(
-    resolved,
-    context.transferSyntax,
-    peerMaxPduLength,
-    () => association.transportFlushed,
-  );
+  // Checked complete as it streams: a cut data set never gets its last fragment out.
+  const guard = guardDataSet(resolved);
   const message: Omit<CStoreRq, 'messageId'> = {
     commandField: CommandField.C_STORE_RQ,
     affectedSopClassUid: resolved.sopClassUid,
@@ -294,10 +302,20 @@ async function sendPrepared(
   const started = performance.now();
   let rsp: IncomingResponse | undefined;
   try {
+    const data = await guard.ready(
+      await dataSetFor(
+        guard.source,
+        context.transferSyntax,
+        peerMaxPduLength,
+        () => association.transportFlushed,
+      ),
+    );
     rsp = await association.cStore(message, data, {
       contextId: context.id,
       ...(options.signal && { signal: options.signal }),
     });
+  } catch (error) {
+    throw guard.failure(association, error);
   } finally {
     // A small file's buffer serves the next file only once its bytes have left the process.
     resolved.release?.(association.flushed);
@@ -320,6 +338,7 @@ async function sendPrepared(
     sopInstanceUid: resolved.sopInstanceUid,
     transferSyntaxUid: context.transferSyntax,
     ...(m.errorComment && { errorComment: m.errorComment }),
+    ...(resolved.warnings && { warnings: resolved.warnings }),
   };
 }
 
@@ -370,10 +389,11 @@ function progressOf(message: Record<string, unknown>): RetrieveProgress {
  * ```
  */
 export class Client {
-  /** The underlying association (low-level DIMSE access). */
-  readonly association: Association;
+  #association: Association;
   #sinks: InstanceSink[] = [];
   readonly #resolveOptions: ResolveOptions;
+  /** Set by {@link Client.connect}: opens the same association again (`storeMany` retries). */
+  #connectOptions: ClientOptions | undefined;
 
   /**
    * Use {@link Client.connect}, or wrap an established requestor association.
@@ -382,9 +402,17 @@ export class Client {
    * @param options - how files to store are read (`blockingFileReads`, see {@link ClientOptions})
    */
   constructor(association: Association, options: Pick<ClientOptions, 'blockingFileReads'> = {}) {
-    this.association = association;
+    this.#association = association;
     this.#resolveOptions = options.blockingFileReads ? { blockingFileReads: true } : {};
     association.on('C-STORE-RQ', (rq) => this.#onStore(rq));
+  }
+
+  /**
+   * The underlying association (low-level DIMSE access): the one negotiated
+   * last (`storeMany` opens a new one when its association is lost mid-batch).
+   */
+  get association(): Association {
+    return this.#association;
   }
 
   /**
@@ -396,10 +424,20 @@ export class Client {
    * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
    */
   static async connect(options: ClientOptions): Promise<Client> {
+    const { client } = await Client.#associate(options, (a) => new Client(a, options));
+    client.#connectOptions = options;
+    return client;
+  }
+
+  /** Negotiates an association with the options of {@link Client.connect}; `made` wraps it first. */
+  static async #associate(
+    options: ClientOptions,
+    made: (association: Association) => Client,
+  ): Promise<{ client: Client }> {
     const { contexts, ...subItems } = buildContexts(options.contexts);
     const ops = options.maxOperations ?? 1;
     const association = Association.requestor(options);
-    const client = new Client(association, options);
+    const client = made(association);
     await association.associate({
       transport: options.transport,
       host: options.host,
@@ -415,7 +453,18 @@ export class Client {
         ...(options.userIdentity && { userIdentity: options.userIdentity }),
       },
     });
-    return client;
+    return { client };
+  }
+
+  /** A new association with the options this client was connected with, in place of a lost one. */
+  async #reconnect(): Promise<Association> {
+    const options = this.#connectOptions!;
+    await Client.#associate(options, (association) => {
+      this.#association = association;
+      association.on('C-STORE-RQ', (rq) => this.#onStore(rq));
+      return this;
+    });
+    return this.#association;
   }
 
   /** The negotiated presentation contexts. */
@@ -486,7 +535,16 @@ export class Client {
   /**
    * Stores many sources over this association with several operations
    * outstanding (the asynchronous operations window, PS3.7 Annex D.3.3.3);
-   * a failed source does not stop the others.
+   * a failed source does not stop the others, and every source gets its
+   * outcome in the result and `onProgress`. When the association ends
+   * mid-batch (the peer's A-ABORT, a reset), a client made by
+   * {@link Client.connect} opens a new one (at most `retries` times, default
+   * 3): sources answered are not sent again, each one in flight is retried
+   * once alone, the rest go on. A cut file fails alone
+   * ({@link IncompleteSourceError}); when bytes of it had gone out its
+   * association is aborted and the batch goes on over a new one.
+   *
+   * @throws the signal's reason when `options.signal` aborts
    */
   async storeMany(
     sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
@@ -494,73 +552,17 @@ export class Client {
   ): Promise<StoreManyResult> {
     const list: StoreSource[] = [];
     for await (const s of sources as AsyncIterable<StoreSource>) list.push(s);
-    const window = this.association.info.asyncOperationsWindow?.maxInvoked || 1;
-    const concurrency = Math.max(1, Math.min(options.concurrency ?? window, 128));
-    const prefetch = Math.max(0, Math.min(options.prefetch ?? DEFAULT_PREFETCH, MAX_PREFETCH));
-    const results: (StoreResult | Error)[] = new Array(list.length);
-    // Sources are prepared (a file opened, its meta header read, a small file read whole)
-    // ahead of sending, so reading overlaps the transfer and the wait for the response.
-    // At most `concurrency + prefetch` sources are prepared and not yet finished.
-    const prepared: (Promise<PreparedStore> | undefined)[] = new Array(list.length);
-    let preparedUpTo = 0;
-    let finished = 0;
-    let stopped = false;
-    const fill = () => {
-      while (
-        !stopped &&
-        preparedUpTo < list.length &&
-        preparedUpTo - finished < concurrency + prefetch
-      ) {
-        const p = prepareStore(this.association, list[preparedUpTo]!, this.#resolveOptions);
-        p.catch(() => {});
-        prepared[preparedUpTo++] = p;
-      }
-    };
-
-    let next = 0;
-    let done = 0;
-    let stored = 0;
-    const worker = async () => {
-      while (next < list.length) {
-        options.signal?.throwIfAborted();
-        const i = next++;
-        const source = list[i]!;
-        let result: StoreResult | Error;
-        try {
-          let p = prepared[i];
-          if (p === undefined) {
-            // Not prepared yet (the first ones): this one now, the next ones after its send.
-            if (preparedUpTo === i) preparedUpTo++;
-            p = prepareStore(this.association, source, this.#resolveOptions);
-          }
-          prepared[i] = undefined;
-          const sending = sendPrepared(this.association, await p, options);
-          fill();
-          result = await sending;
-          stored++;
-        } catch (error) {
-          result = error as Error;
-          // A dead association fails everything after it: stop at once.
-          if (this.association.state !== 'Sta6') {
-            results[i] = result;
-            throw error;
-          }
-        } finally {
-          finished++;
-        }
-        results[i] = result;
-        done++;
-        options.onProgress?.({ done, total: list.length, source, result });
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
-    } finally {
-      // Sources prepared but never sent (an abort, a dead association) hold no handle: drop them.
-      stopped = true;
-      prepared.fill(undefined);
-    }
-    return { stored, failed: list.length - stored, results };
+    return storeBatch(
+      {
+        association: () => this.#association,
+        reconnect: this.#connectOptions ? () => this.#reconnect() : undefined,
+        prepare: (association, source) => prepareStore(association, source, this.#resolveOptions),
+        send: (association, prepared) => sendPrepared(association, prepared, options),
+        drop: (prepared) => prepared.resolved.release?.(false),
+      },
+      list,
+      options,
+    );
   }
 
   #queryContext(sopClassUid: string): NegotiatedContext {

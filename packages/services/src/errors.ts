@@ -16,6 +16,12 @@ export const ServicesErrorCode = {
   NO_PRESENTATION_CONTEXT: 'DNET_SERVICES_NO_PRESENTATION_CONTEXT',
   /** A store source is not a Part 10 file, a Part 10 stream or a data set with SOP Class and Instance UIDs. */
   INVALID_SOURCE: 'DNET_SERVICES_INVALID_SOURCE',
+  /**
+   * A store source's data set is cut short or malformed: it ends inside an
+   * element, an undefined-length sequence or item, or encapsulated Pixel Data
+   * (PS3.5 §7.1, §7.5, §A.4); see `offset`.
+   */
+  INCOMPLETE_SOURCE: 'DNET_SERVICES_INCOMPLETE_SOURCE',
   /** An argument or option is invalid (too many contexts, unknown model...). */
   INVALID_ARGUMENT: 'DNET_SERVICES_INVALID_ARGUMENT',
   /** The client or server is closed. */
@@ -103,6 +109,42 @@ export class InvalidSourceError extends ServicesError {
   /** @param message - what is wrong; @param options - `cause` */
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(ServicesErrorCode.INVALID_SOURCE, message, options);
+  }
+}
+
+/**
+ * A store source's data set is incomplete or malformed (the @dnet/dataset
+ * completeness check refused it, its error in `cause`): nothing of it is
+ * acknowledged; when bytes of it had gone out, the association was aborted.
+ */
+export class IncompleteSourceError extends ServicesError {
+  /** What names the source: its file path, or a description. */
+  readonly source: string;
+  /** Byte offset in the data set of the element (or sequence) left open, when known. */
+  readonly offset: number | undefined;
+  /** The same offset in the file (data set offset plus the meta header), when known. */
+  readonly fileOffset: number | undefined;
+
+  /**
+   * @param source - the file path or a description
+   * @param offset - offset in the data set, if known
+   * @param dataSetOffset - where the data set starts in its file, if a file
+   * @param options - `cause`: the completeness check's error
+   */
+  constructor(
+    source: string,
+    offset: number | undefined,
+    dataSetOffset: number | undefined,
+    options: { cause?: unknown } = {},
+  ) {
+    const fileOffset =
+      offset !== undefined && dataSetOffset !== undefined ? dataSetOffset + offset : undefined;
+    const why = options.cause instanceof Error ? options.cause.message : 'incomplete data set';
+    const where = fileOffset !== undefined && dataSetOffset ? ` (file offset ${fileOffset})` : '';
+    super(ServicesErrorCode.INCOMPLETE_SOURCE, `${source}: ${why}${where}`, options);
+    this.source = source;
+    this.offset = offset;
+    this.fileOffset = fileOffset;
   }
 }
 

@@ -69,6 +69,7 @@ export {
   Client,
   type ClientOptions,
   checkResponse,
+  DEFAULT_STORE_RETRIES,
   type FindOptions,
   type GetOptions,
   type MoveOptions,
@@ -113,6 +114,7 @@ export {
 } from './error-comment.js';
 export {
   ClosedError,
+  IncompleteSourceError,
   InvalidArgumentError,
   InvalidSourceError,
   isDnetError,

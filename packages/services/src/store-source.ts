@@ -3,14 +3,18 @@ import type { NegotiatedContext } from '@dnet/association';
 import {
   convertTransferSyntaxStream,
   DataSet,
+  dataSetIdentity,
   encodeDataSetChunks,
+  IDENTITY_HEAD_BYTES,
   openPart10File,
+  type Part10Header,
   readPart10Header,
   readPart10Stream,
   TransferSyntax,
   transferSyntaxInfo,
 } from '@dnet/dataset';
 import { InvalidSourceError, NoPresentationContextError } from './errors.js';
+import { evenDeflated } from './store-check.js';
 
 /**
  * A data set already encoded, with the identity C-STORE needs (PS3.7
@@ -60,6 +64,22 @@ export interface ResolvedSource {
   ): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The data set object, for a DataSet source. */
   dataSet?: DataSet;
+  /** What names the source in errors and warnings: the file path (undefined for other sources). */
+  label?: string;
+  /**
+   * Where the data set starts in its file (the meta header's length; 0 for a
+   * bare data set), to name a file offset in errors.
+   */
+  dataSetOffset?: number;
+  /** The data set's length in bytes when known before it is read (a file: its size minus the offset). */
+  expectedLength?: number;
+  /**
+   * True when the data set bytes were already found complete (a file read
+   * whole, checked in memory before anything is sent).
+   */
+  checked?: boolean;
+  /** Disagreements found while resolving (a stale meta header), to report with the result. */
+  warnings?: string[];
   /**
    * For a file: gives its buffers back for the next files once the C-STORE
    * is over. `reusable` must be true only when nothing refers to the bytes
@@ -166,17 +186,21 @@ export async function resolveSource(
     );
     if (small) return small;
     let file: Awaited<ReturnType<typeof openPart10File>>;
+    let head: Uint8Array;
     try {
-      file = await openPart10File(source);
+      // A bare data set (no meta header) is read too, its syntax inferred as DCMTK does.
+      file = await openPart10File(source, { allowRawDataSet: true });
+      head = await readHead(source, file.dataSetOffset, file.dataSetLength);
     } catch (cause) {
-      throw new InvalidSourceError(`${source} is not a readable DICOM Part 10 file`, { cause });
+      throw new InvalidSourceError(`${source} is not a readable DICOM file`, { cause });
     }
-    const meta = file.fileMetaInformation;
     const lent: Uint8Array[] = [];
     let released = false;
     return checked({
-      sopClassUid: meta.mediaStorageSopClassUid,
-      sopInstanceUid: meta.mediaStorageSopInstanceUid,
+      ...identityOf(source, file, head),
+      label: source,
+      dataSetOffset: file.dataSetOffset,
+      expectedLength: file.dataSetLength,
       transferSyntaxUid: file.transferSyntaxUid,
       open: (chunkSize, flushed) =>
         readFileChunks(
@@ -206,21 +230,22 @@ export async function resolveSource(
   }
   if (isAsyncIterable(source)) {
     let parsed: Awaited<ReturnType<typeof readPart10Stream>>;
+    let head: { head: Uint8Array; rest: AsyncIterable<Uint8Array> };
     try {
-      parsed = await readPart10Stream(source);
+      parsed = await readPart10Stream(source, { allowRawDataSet: true });
+      head = await peekHead(parsed.dataSet);
     } catch (cause) {
-      throw new InvalidSourceError('the stream is not a DICOM Part 10 file', { cause });
+      throw new InvalidSourceError('the stream is not a DICOM file', { cause });
     }
-    const meta = parsed.header.fileMetaInformation;
     let opened = false;
     return checked({
-      sopClassUid: meta.mediaStorageSopClassUid,
-      sopInstanceUid: meta.mediaStorageSopInstanceUid,
+      ...identityOf('the stream', parsed.header, head.head),
       transferSyntaxUid: parsed.header.transferSyntaxUid,
+      dataSetOffset: parsed.header.dataSetOffset,
       open: () => {
         if (opened) throw new InvalidSourceError('a Part 10 stream can be sent only once');
         opened = true;
-        return parsed.dataSet;
+        return head.rest;
       },
     });
   }
@@ -340,22 +365,28 @@ async function readSmallFile(path: string, io: FileIo): Promise<ResolvedSource |
     }
   } catch (cause) {
     if (buffer) fileBuffers.give(buffer);
-    throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
+    throw new InvalidSourceError(`${path} is not a readable DICOM file`, { cause });
   }
   const pooled = buffer;
   let header: ReturnType<typeof readPart10Header>;
+  let identity: ReturnType<typeof identityOf>;
   try {
-    header = readPart10Header(bytes);
+    // A bare data set (no meta header) is read too, its syntax inferred as DCMTK does.
+    header = readPart10Header(bytes, { allowRawDataSet: true });
+    identity = identityOf(path, header, bytes.subarray(header.dataSetOffset));
   } catch (cause) {
     fileBuffers.give(pooled);
-    throw new InvalidSourceError(`${path} is not a readable DICOM Part 10 file`, { cause });
+    throw cause instanceof InvalidSourceError
+      ? cause
+      : new InvalidSourceError(`${path} is not a readable DICOM file`, { cause });
   }
   const dataSet = bytes.subarray(header.dataSetOffset);
-  const meta = header.fileMetaInformation;
   let released = false;
   return checked({
-    sopClassUid: meta.mediaStorageSopClassUid,
-    sopInstanceUid: meta.mediaStorageSopInstanceUid,
+    ...identity,
+    label: path,
+    dataSetOffset: header.dataSetOffset,
+    expectedLength: dataSet.length,
     transferSyntaxUid: header.transferSyntaxUid,
     open: () => {
       if (released) throw new InvalidSourceError(`${path}: its buffer was released`);
@@ -367,6 +398,73 @@ async function readSmallFile(path: string, io: FileIo): Promise<ResolvedSource |
       if (reusable) fileBuffers.give(pooled);
     },
   });
+}
+
+/**
+ * The identity a file's data set is sent under (the data set's own UIDs,
+ * @dnet/dataset `dataSetIdentity`), with the warnings to report. A bare data
+ * set without SOP Class and Instance UIDs is no DICOM object: refused.
+ */
+function identityOf(
+  label: string,
+  header: Part10Header,
+  head: Uint8Array,
+): { sopClassUid: string; sopInstanceUid: string; warnings?: string[] } {
+  const identity = dataSetIdentity(header, head);
+  if (!header.fileMetaPresent && (!identity.sopClassUid || !identity.sopInstanceUid)) {
+    throw new InvalidSourceError(
+      `${label} is not a DICOM file: no Part 10 header (PS3.10 7.1), and read as a bare data set in ${header.transferSyntaxUid} it has no SOP Class and Instance UIDs`,
+    );
+  }
+  return {
+    sopClassUid: identity.sopClassUid,
+    sopInstanceUid: identity.sopInstanceUid,
+    ...(identity.warnings.length > 0 && { warnings: identity.warnings }),
+  };
+}
+
+/** Reads the first bytes of a large file's data set, where its SOP UIDs are (IDENTITY_HEAD_BYTES). */
+async function readHead(path: string, start: number, length: number): Promise<Uint8Array> {
+  const fd = await CALLBACK_IO.open(path);
+  try {
+    const head = new Uint8Array(Math.min(IDENTITY_HEAD_BYTES, length));
+    return head.subarray(0, await readFully(CALLBACK_IO, fd, head, start, head.length));
+  } finally {
+    CALLBACK_IO.close(fd);
+  }
+}
+
+/**
+ * The first chunks of a data set stream, joined up to IDENTITY_HEAD_BYTES
+ * (where its SOP UIDs are), and the whole stream again from its start.
+ */
+async function peekHead(
+  stream: AsyncIterable<Uint8Array>,
+): Promise<{ head: Uint8Array; rest: AsyncIterable<Uint8Array> }> {
+  const it = stream[Symbol.asyncIterator]();
+  const taken: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < IDENTITY_HEAD_BYTES) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    taken.push(r.value);
+    have += r.value.length;
+  }
+  const head = taken.length === 1 ? taken[0]! : new Uint8Array(Buffer.concat(taken));
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield* taken;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head: head.subarray(0, Math.min(head.length, IDENTITY_HEAD_BYTES)), rest: rest() };
 }
 
 /**
@@ -498,7 +596,11 @@ export async function dataSetFor(
   const chunkSize = Math.min(pdv * perRead, MAX_FILE_CHUNK);
   // Chunks are read into again only when they go out as they are: a converter
   // may still hold views of earlier chunks (an element being assembled).
-  if (from === transferSyntaxUid) return source.open(chunkSize, flushed);
+  // PS3.5 §A.5: a deflated data set goes out padded to an even length.
+  if (from === transferSyntaxUid)
+    return from === TransferSyntax.DeflatedExplicitVRLittleEndian
+      ? evenDeflated(source.open(chunkSize, flushed))
+      : source.open(chunkSize, flushed);
   const stream = source.open(chunkSize);
   // PS3.5 §10: re-encoded element by element as the bytes stream by (bounded, see LIMITS.md).
   return convertTransferSyntaxStream(stream, from, transferSyntaxUid);

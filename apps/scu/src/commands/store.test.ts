@@ -11,6 +11,7 @@ const file = (path: string, sopClassUid: string, transferSyntaxUid = ELE): Dicom
   sopClassUid,
   sopInstanceUid: `${path}.1`,
   transferSyntaxUid,
+  fileMetaPresent: true,
 });
 
 describe('store contexts', () => {

@@ -25,14 +25,21 @@ import { mbPerSecond, type Progress, progressBar } from '../progress.js';
 
 const HELP = `Usage: dnet-scu store <host> <port> <file-or-folder>... [options]
 
-Sends DICOM Part 10 files with C-STORE (Storage, PS3.4 Annex B) over one
-association; folders are walked recursively and files that are not DICOM are
-skipped with a warning. Each file's data set streams from disk unchanged when
-the peer accepts its transfer syntax; DCMTK's storescu.
+Sends DICOM files with C-STORE (Storage, PS3.4 Annex B) over one
+association: Part 10 files, and bare data sets without meta header (their
+transfer syntax inferred from the first element, as DCMTK does). Folders are
+walked recursively, symbolic links followed; files that are not DICOM or
+cannot be read are skipped with a warning. Each file's data set streams from
+disk unchanged when the peer accepts its transfer syntax, checked complete as
+it goes: a cut file fails alone. The SOP Class and Instance UIDs sent are the
+data set's (a meta header that disagrees gives a warning); DCMTK's storescu.
 
 Options:
   --async N            operations outstanding at once, when the peer agrees
                        (asynchronous operations window, PS3.7 Annex D.3.3.3; default 1)
+  --retries N          new associations opened when one is lost mid-batch (the
+                       peer aborts, a reset): the file in flight is retried once
+                       alone, the rest go on; default 3, 0 to stop at once
 
 ${COMMON_HELP}
 
@@ -142,7 +149,11 @@ class StoreTally {
     if (result instanceof Error) {
       this.failed++;
       if (json) writeRecord(this.io, 'file', { path: source, error: errorFields(result) });
-      else this.#lines.push(`${source}: ${describeError(result)}`);
+      else {
+        const text = describeError(result);
+        // A cut file's error names the file already.
+        this.#lines.push(text.startsWith(`${source}: `) ? text : `${source}: ${text}`);
+      }
     } else {
       const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
       if (json)
@@ -151,9 +162,13 @@ class StoreTally {
           status: result.status,
           statusText: statusText(result.status, 'C-STORE'),
           ...(result.errorComment !== undefined && { errorComment: result.errorComment }),
+          ...(result.warnings?.length && { warnings: result.warnings }),
         });
-      else if (result.status !== 0) this.#lines.push(`warning: ${text}`);
-      else if (this.values.verbose) this.io.err(`stored ${text}`);
+      else {
+        if (result.status !== 0) this.#lines.push(`warning: ${text}`);
+        else if (this.values.verbose) this.io.err(`stored ${text}`);
+        for (const w of result.warnings ?? []) this.#lines.push(`warning: ${source}: ${w}`);
+      }
     }
     this.bar.update(this.done, this.failed, this.bytes);
   };
@@ -208,12 +223,17 @@ class StoreTally {
 export const store: Command = {
   summary: 'store <host> <port> <path>...      C-STORE files and folders',
   async run(argv, io) {
-    const { values, positionals } = parseCommand(argv, { async: { type: 'string' } });
+    const { values, positionals } = parseCommand(argv, {
+      async: { type: 'string' },
+      retries: { type: 'string' },
+    });
     if (values.help) return printHelp(io, HELP);
     const peer = peerOf(positionals);
     const paths = positionals.slice(2);
     if (paths.length === 0) throw new UsageError('give at least one file or folder to send');
     const window = integerOption('async', values.async, 128) ?? 1;
+    const retries =
+      values.retries === '0' ? 0 : (integerOption('retries', values.retries, 100) ?? 3);
     const files = await findDicomFiles(paths, (path, reason) => {
       if (values.json) writeRecord(io, 'skipped', { path, reason });
       else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
@@ -237,7 +257,11 @@ export const store: Command = {
         // Ctrl-C: A-ABORT at once, never an A-RELEASE-RQ after half a data set.
         const stop = abortOnInterrupt(client, io);
         try {
-          const options = { ...(io.signal && { signal: io.signal }), onProgress: tally.onProgress };
+          const options = {
+            ...(io.signal && { signal: io.signal }),
+            onProgress: tally.onProgress,
+            retries,
+          };
           await client.storeMany(
             batch.map((f) => f.path),
             options,
