@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
-import { storage as storageContexts } from '@dnet/services';
+import { rawStoreAssociation } from '@dnet/testkit/raw-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startInProcess, storeRaw } from './test-support.js';
+import { type InProcessScp, startInProcess } from './test-support.js';
 
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
@@ -185,12 +185,16 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
   it('a cut object not archived yet leaves no file, no temporary file and no row', async () => {
     const object = objects()[0]!;
     const whole = concat(object.elements);
-    const client = await connectClient(scp.port, [
-      storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
-    ]);
+    // Raw bytes: dnet's own sender refuses cut and odd-length data sets.
+    const client = await rawStoreAssociation({
+      port: scp.port,
+      called: 'DNETSCP',
+      sopClassUid: CT_IMAGE_STORAGE,
+      transferSyntaxUid: object.transferSyntaxUid,
+    });
     try {
       const sop = `${object.sop}.9`;
-      const r = await storeRaw(client, CT_IMAGE_STORAGE, sop, whole.subarray(0, whole.length - 5));
+      const r = await client.store(sop, whole.subarray(0, whole.length - 5));
       expect(r.status).toBe(0xc000);
       expect(r.errorComment).toBe(
         `data set ends inside (7FE0,0010) at offset ${whole.length - object.elements.at(-1)!.length}`,
@@ -202,9 +206,10 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
       }
       const files = await readdir(join(dir, 'storage'), { recursive: true });
       expect(files.filter((f) => f.endsWith(`${sop}.dcm`))).toEqual([]);
+      // The log has the whole reason; the peer's Error Comment its 64-character form.
       expect(scp.logs.find((l) => l.sopInstanceUid === sop)).toMatchObject({
         status: '0xc000',
-        error: r.errorComment,
+        error: expect.stringMatching(/^data set ends at byte \d+ inside \(7FE0,0010\) PixelData/),
       });
     } finally {
       await client.release().catch(() => client.abort());
@@ -221,11 +226,15 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
         boundaries.add(at);
       }
       boundaries.add(0);
-      const client = await connectClient(scp.port, [
-        storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
-      ]);
+      // Raw bytes: dnet's own sender refuses cut and odd-length data sets.
+      const client = await rawStoreAssociation({
+        port: scp.port,
+        called: 'DNETSCP',
+        sopClassUid: CT_IMAGE_STORAGE,
+        transferSyntaxUid: object.transferSyntaxUid,
+      });
       try {
-        expect(await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).toMatchObject({
+        expect(await client.store(object.sop, whole)).toMatchObject({
           status: 0,
         });
         const record = await scp.scp.index.get(object.sop);
@@ -237,7 +246,7 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
 
         const successes: number[] = [];
         for (let cut = 0; cut < whole.length; cut++) {
-          const r = await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole.subarray(0, cut));
+          const r = await client.store(object.sop, whole.subarray(0, cut));
           if (r.status === 0) successes.push(cut);
           else {
             expect(r.status, `cut at ${cut}`).toBe(0xc000);
@@ -282,20 +291,24 @@ describe('--on-duplicate replace: a cut data set never replaces the archived cop
   it('implicit VR LE with sequences of undefined length: the file is unchanged after every failed cut', async () => {
     const object = objects()[1]!;
     const whole = concat(object.elements);
-    const client = await connectClient(scp.port, [
-      storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
-    ]);
+    // Raw bytes: dnet's own sender refuses cut and odd-length data sets.
+    const client = await rawStoreAssociation({
+      port: scp.port,
+      called: 'DNETSCP',
+      sopClassUid: CT_IMAGE_STORAGE,
+      transferSyntaxUid: object.transferSyntaxUid,
+    });
     try {
-      expect((await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).status).toBe(0);
+      expect((await client.store(object.sop, whole)).status).toBe(0);
       const path = join(dir, 'storage', (await scp.scp.index.get(object.sop))!.path);
       const archived = await readFile(path);
       let replaced = 0;
       for (let cut = 0; cut < whole.length; cut++) {
-        const r = await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole.subarray(0, cut));
+        const r = await client.store(object.sop, whole.subarray(0, cut));
         if (r.status === 0) {
           // A cut at a top-level boundary is a complete (smaller) data set: replace takes it.
           replaced++;
-          expect((await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).status).toBe(0);
+          expect((await client.store(object.sop, whole)).status).toBe(0);
         }
         expect(Buffer.compare(await readFile(path), archived), `cut at ${cut}`).toBe(0);
       }
