@@ -64,6 +64,7 @@ import {
   type Negotiation,
   readNegotiation,
 } from './negotiation.js';
+import { SendDeadline } from './send-deadline.js';
 import {
   type Action,
   type Event,
@@ -71,7 +72,6 @@ import {
   type TransitionContext,
   transition,
 } from './state-machine.js';
-import { SendDeadline } from './send-deadline.js';
 import { defaultTimeouts, type Timeouts, Timer } from './timer.js';
 
 /** Default cap on outstanding DIMSE operations in each direction, see LIMITS.md. */

@@ -71,6 +71,7 @@ const STORE_RQ = {
   affectedSopClassUid: SC_IMAGE,
   affectedSopInstanceUid: '1.2.3',
   priority: 0,
+  hasDataSet: true,
 } as const;
 
 const forever = () => new Promise<void>(() => {});
@@ -121,10 +122,7 @@ describe('send deadline (a peer that stops reading)', () => {
     const a = await requestor(transport, listener.port, { dimseMs: 200 });
     const aborted = new Promise((r) => a.once('aborted', r));
     const error = await a
-      .cStore(
-        STORE_RQ,
-        new Uint8Array(4 * 1024 * 1024),
-      )
+      .cStore(STORE_RQ, new Uint8Array(4 * 1024 * 1024))
       .catch((e: unknown) => e);
     // The default send deadline is the DIMSE timeout.
     expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send', timeoutMs: 200 });
@@ -170,9 +168,18 @@ describe('send deadline (a peer that stops reading)', () => {
     const a = await requestor(requestorTransport, listener.port, { dimseMs: 0 });
     // Once the request is out, the requestor stops reading.
     const find = a
-      .cFind({ commandField: CommandField.C_FIND_RQ, affectedSopClassUid: STUDY_FIND, priority: 0 }, new Uint8Array(0), {
-        onPending: () => {},
-      })
+      .cFind(
+        {
+          commandField: CommandField.C_FIND_RQ,
+          affectedSopClassUid: STUDY_FIND,
+          priority: 0,
+          hasDataSet: true,
+        },
+        new Uint8Array(0),
+        {
+          onPending: () => {},
+        },
+      )
       .catch((e: unknown) => e);
     held!.gate = forever;
     expect(await respondError).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
@@ -193,10 +200,7 @@ describe('send deadline (a peer that stops reading)', () => {
       });
     });
     const a = await requestor(transport, listener.port, { dimseMs: 5000, sendMs: 150 });
-    const rsp = await a.cStore(
-      STORE_RQ,
-      new Uint8Array(2 * 1024 * 1024),
-    );
+    const rsp = await a.cStore(STORE_RQ, new Uint8Array(2 * 1024 * 1024));
     expect(rsp.message).toMatchObject({ status: 0 });
     await a.release();
   });
@@ -208,10 +212,7 @@ describe('send deadline (a peer that stops reading)', () => {
     });
     const a = await requestor(transport, listener.port, { dimseMs: 0, sendMs: 0, idleMs: 200 });
     const error = await a
-      .cStore(
-        STORE_RQ,
-        new Uint8Array(4 * 1024 * 1024),
-      )
+      .cStore(STORE_RQ, new Uint8Array(4 * 1024 * 1024))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'idle' });
   });

@@ -51,9 +51,9 @@ describe('connection info', () => {
         connection: { remoteAddress: '127.0.0.1', remotePort: localPort },
         encrypted: false,
       });
-      expect(served?.info.contexts.filter((c) => c.accepted).map((c) => c.abstractSyntax)).toEqual(
-        ['1.2.840.10008.1.1'],
-      );
+      expect(served?.info.contexts.filter((c) => c.accepted).map((c) => c.abstractSyntax)).toEqual([
+        '1.2.840.10008.1.1',
+      ]);
       expect(await client.echo()).toBe(0);
       await client.release();
       expect(client.association.established).toBe(false);

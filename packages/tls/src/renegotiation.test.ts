@@ -65,7 +65,8 @@ const testssl = ['testssl', 'testssl.sh'].find(
   (name) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0,
 );
 const skipTestssl = testssl === undefined && !process.env.CI;
-if (skipTestssl) console.warn('[skip] testssl.sh checks: neither testssl nor testssl.sh is installed');
+if (skipTestssl)
+  console.warn('[skip] testssl.sh checks: neither testssl nor testssl.sh is installed');
 
 interface Finding {
   id: string;

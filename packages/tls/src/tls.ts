@@ -330,9 +330,7 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       sniContexts = new Map(
         Object.entries(sni ?? {}).map(([name, creds]) => [
           name.toLowerCase(),
-          nodeTls.createSecureContext(
-            contextOptions(profile, { ...credentials, ...creds }, true),
-          ),
+          nodeTls.createSecureContext(contextOptions(profile, { ...credentials, ...creds }, true)),
         ]),
       );
     };

@@ -227,7 +227,10 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
       });
       try {
         const getting = client
-          .get({ '0020000D': { vr: 'UI', Value: ['2.25.7301.1'] } }, { level: 'STUDY', sink: () => 0 })
+          .get(
+            { '0020000D': { vr: 'UI', Value: ['2.25.7301.1'] } },
+            { level: 'STUDY', sink: () => 0 },
+          )
           .catch(() => {});
         const error = await serverAbort(server, before);
         expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
