@@ -109,6 +109,22 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('reads --on-duplicate and onDuplicate (default keep) and refuses other policies', async () => {
+    expect(config([]).onDuplicate).toBe('keep');
+    expect(config(['--on-duplicate', 'replace']).onDuplicate).toBe('replace');
+    expect(config(['--on-duplicate', 'reject']).onDuplicate).toBe('reject');
+    expect(() => config(['--on-duplicate', 'overwrite'])).toThrow(
+      /--on-duplicate must be one of keep, replace, reject/,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
+    const file = join(dir, 'scp.json');
+    await writeFile(file, JSON.stringify({ onDuplicate: 'reject' }));
+    expect(config(['--config', file]).onDuplicate).toBe('reject');
+    expect(config(['--config', file, '--on-duplicate', 'keep']).onDuplicate).toBe('keep');
+    await writeFile(file, JSON.stringify({ onDuplicate: true }));
+    expect(() => config(['--config', file])).toThrow(ConfigError);
+  });
+
   it('takes a JSON config file, the command line winning', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
     const file = join(dir, 'scp.json');

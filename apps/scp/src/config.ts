@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  type DuplicatePolicy,
+  isDuplicatePolicy,
+} from './archive/duplicate-policy.js';
 import { ConfigError } from './errors.js';
 
 /** Levels accepted by `--log-level` (pino's). */
@@ -88,6 +94,8 @@ export interface ScpConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight operations, in ms (default 10 000). */
   shutdownTimeoutMs: number;
+  /** What a C-STORE of an instance already archived does (default `keep`; duplicate-policy.ts). */
+  onDuplicate: DuplicatePolicy;
 }
 
 /** The command-line options, as `node:util` `parseArgs` takes them. */
@@ -121,6 +129,7 @@ export const OPTIONS = {
   config: { type: 'string' },
   'log-level': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  'on-duplicate': { type: 'string' },
 } as const;
 
 /** Smallest and largest maximum PDU length we announce (PS3.8 Annex D.1; 0 would mean unlimited). */
@@ -203,6 +212,7 @@ interface FileConfig {
   requireClientCert?: boolean;
   logLevel?: string;
   shutdownTimeoutMs?: number;
+  onDuplicate?: string;
 }
 
 const FILE_KEYS = new Set([
@@ -232,6 +242,7 @@ const FILE_KEYS = new Set([
   'requireClientCert',
   'logLevel',
   'shutdownTimeoutMs',
+  'onDuplicate',
 ]);
 
 function readConfigFile(path: string): FileConfig {
@@ -356,6 +367,13 @@ export function resolveConfig(values: Values): ScpConfig {
   const maxAssociations = values['max-associations'] ?? file.maxAssociations;
   const worklist = values.worklist ?? file.worklist;
   const db = dbLocation(values.db ?? file.db ?? join(storage, 'index.sqlite'));
+  const onDuplicate = values['on-duplicate'] ?? file.onDuplicate ?? DEFAULT_DUPLICATE_POLICY;
+  if (!isDuplicatePolicy(onDuplicate)) {
+    throw new ConfigError(
+      `--on-duplicate must be one of ${DUPLICATE_POLICIES.join(', ')}, got '${onDuplicate}'`,
+      '--on-duplicate',
+    );
+  }
   return {
     host: values.host ?? file.host ?? '0.0.0.0',
     // 2762 is the registered port of DICOM over TLS (PS3.15 Annex B), 11112 of plain DICOM.
@@ -387,6 +405,7 @@ export function resolveConfig(values: Values): ScpConfig {
       0,
       600_000,
     ),
+    onDuplicate,
   };
 }
 

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { parseCommandLine, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { failureFields, isExpectedFailure, messageOf } from './failure-fields.js';
 import { type RunningScp, startScp } from './scp.js';
 
 /** Where the command writes and what stops it; injected so tests can drive it. */
@@ -54,6 +55,7 @@ Options:
                              PEM public key (RS256/ES256) or shared secret (HS256, >= 32 bytes)
   --jwt-issuer ISS, --jwt-audience AUD   required JWT iss / aud
   --users FILE               require username/password (JSON {"user": "scrypt$..."})
+  --on-duplicate POLICY      an instance already stored: keep it (default; Success), replace, reject (A701H)
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)
@@ -101,8 +103,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.collectYoungGeneration ? { collectYoungGeneration: io.collectYoungGeneration } : {},
     );
   } catch (error) {
-    logger.fatal({ err: error }, 'cannot start');
-    io.err(`dnet-scp: cannot start: ${(error as Error).message}`);
+    // An expected failure (a locked or read-only folder...) is one line without a stack.
+    if (isExpectedFailure(error)) logger.fatal(failureFields(error), 'cannot start');
+    else logger.fatal({ err: error }, 'cannot start');
+    io.err(`dnet-scp: cannot start: ${messageOf(error)}`);
     return 1;
   }
   logger.info(

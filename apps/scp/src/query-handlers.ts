@@ -9,6 +9,7 @@ import {
   type RetrieveSources,
   SopClass,
   type StoreInstance,
+  type SupportedExtendedNegotiation,
 } from '@dnet/services';
 import type { Logger } from 'pino';
 import type { ArchiveIndex, RetrieveInstance } from './archive/archive-index.js';
@@ -16,6 +17,7 @@ import { InvalidQueryError } from './archive/errors.js';
 import { isQueryLevel, QueryModel, Tag } from './archive/query-model.js';
 import type { ObjectStorage } from './archive/storage.js';
 import type { WorklistSource } from './archive/worklist.js';
+import { failureFields } from './failure-fields.js';
 
 /** The information model of each Query/Retrieve SOP class this SCP serves (PS3.4 §C.6). */
 const MODEL_OF: Readonly<Record<string, QueryModel>> = {
@@ -25,6 +27,18 @@ const MODEL_OF: Readonly<Record<string, QueryModel>> = {
   [SopClass.STUDY_ROOT_FIND]: QueryModel.STUDY_ROOT,
   [SopClass.STUDY_ROOT_MOVE]: QueryModel.STUDY_ROOT,
   [SopClass.STUDY_ROOT_GET]: QueryModel.STUDY_ROOT,
+};
+
+/**
+ * The Query/Retrieve extended behaviours these handlers implement, for
+ * `Server.listen({ extendedNegotiation })`: relational-queries and
+ * relational-retrieval (PS3.4 §C.5.1.1, §C.5.2.1, §C.5.3.1). Date-time,
+ * fuzzy person name, timezone, empty and multiple value matching and
+ * Enhanced Multi-Frame Image Conversion are not, and are turned down.
+ */
+export const SUPPORTED_EXTENDED_NEGOTIATION: SupportedExtendedNegotiation = {
+  query: { relationalQueries: true },
+  retrieve: { relationalRetrieval: true },
 };
 
 /** Options of {@link createQueryHandlers}. */
@@ -81,7 +95,7 @@ async function* logged(
     if (signal.aborted) status = 'cancelled';
   } catch (error) {
     status = 'failed';
-    fields.error = String((error as Error)?.message ?? error);
+    Object.assign(fields, failureFields(error));
     throw error;
   } finally {
     logger.info(
@@ -94,23 +108,35 @@ async function* logged(
 /**
  * Streams a stored object's data set, past its Part 10 header, opening the
  * object only when the sub-operation starts (so a large retrieve holds one
- * open file at a time).
+ * open file at a time). A file that cannot be opened or read fails that
+ * sub-operation alone (the peer counts it failed and gets its UID in the
+ * Failed SOP Instance UID List, PS3.4 §C.4.2.1.3.1, §C.4.3.1.3.1) and
+ * `onError` logs why: errno and path.
  */
-async function* dataSetOf(storage: ObjectStorage, path: string): AsyncGenerator<Uint8Array> {
-  const stream: Readable = await storage.open(path);
+async function* dataSetOf(
+  storage: ObjectStorage,
+  path: string,
+  onError: (error: unknown) => void,
+): AsyncGenerator<Uint8Array> {
+  let stream: Readable | undefined;
   try {
+    stream = await storage.open(path);
     const { dataSet } = await readPart10Stream(stream as AsyncIterable<Uint8Array>, {
       strict: false,
     });
     yield* dataSet;
+  } catch (error) {
+    onError(error);
+    throw error;
   } finally {
-    stream.destroy();
+    stream?.destroy();
   }
 }
 
 /**
  * The C-FIND, C-MOVE and C-GET handlers of the archive (PS3.4 Annex C, K):
- * Patient Root and Study Root queries over the index at every level,
+ * Patient Root and Study Root queries over the index at every level
+ * (relational when the SCU negotiated it, see {@link SUPPORTED_EXTENDED_NEGOTIATION}),
  * Modality Worklist queries over the worklist source, and retrieves of the
  * instances the index selects, each read from storage when its C-STORE
  * sub-operation starts.
@@ -132,15 +158,18 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
     const fields = {
       op,
       ...where(context),
-      level: request.level,
+      // `queryLevel`: pino's own `level` key is the log level.
+      queryLevel: request.level,
       ...(request.destination && { destination: request.destination }),
     };
     let instances: RetrieveInstance[];
     try {
       const { model, level } = target(request);
-      instances = await index.instances(level, request.identifier, { model, signal });
+      // Relational-retrieval only when negotiated (PS3.4 §C.4.2.2.2, §C.4.3.2.2).
+      const relational = request.extendedNegotiation.relationalRetrieval;
+      instances = await index.instances(level, request.identifier, { model, relational, signal });
     } catch (error) {
-      logger.info({ ...fields, status: 'failed', error: (error as Error).message }, op);
+      logger.info({ ...fields, status: 'failed', ...failureFields(error) }, op);
       throw error;
     }
     logger.info({ ...fields, instances: instances.length, status: 'started' }, op);
@@ -149,7 +178,19 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
         sopClassUid: i.sopClassUid,
         sopInstanceUid: i.sopInstanceUid,
         transferSyntaxUid: i.transferSyntaxUid,
-        dataSet: () => dataSetOf(storage, i.path),
+        dataSet: () =>
+          dataSetOf(storage, i.path, (error) =>
+            logger.warn(
+              {
+                ...fields,
+                sopInstanceUid: i.sopInstanceUid,
+                // The stored path, unless the system error names the file itself.
+                path: i.path,
+                ...failureFields(error),
+              },
+              'sub-operation failed',
+            ),
+          ),
       }),
     );
   };
@@ -167,10 +208,23 @@ export function createQueryHandlers(options: QueryHandlerOptions) {
         );
       }
       const { model, level } = target(request);
+      // Relational-queries only when negotiated (PS3.4 §C.4.1.2.2, §C.4.1.3.2).
+      const relational = request.extendedNegotiation.relationalQueries;
       return logged(
-        index.find(level, request.identifier, { model, signal, retrieveAeTitle: aeTitle }),
+        index.find(level, request.identifier, {
+          model,
+          relational,
+          signal,
+          retrieveAeTitle: aeTitle,
+        }),
         logger,
-        { op: 'C-FIND', model, level, ...where(context) },
+        {
+          op: 'C-FIND',
+          model,
+          queryLevel: level,
+          ...(relational && { relational }),
+          ...where(context),
+        },
         signal,
       );
     },

@@ -5,6 +5,7 @@
  * front, DCMTK tools as the SCUs, and one node SIGKILLed in the middle of a
  * transfer. Needs `pnpm build` first (the README's test command builds).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -321,9 +322,10 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     // The stalled object is on node-2's disk as a temporary file, beside the
     // one node-2 made ahead for its next object (nothing else is sending to
     // node-2 yet, so these are the two).
-    const incoming = join(root, INCOMING_FOLDER);
+    // Each node has its own temporary folder, .incoming/<node-id>.
+    const incoming = join(root, INCOMING_FOLDER, 'node-2');
     const partials = async () =>
-      existsSync(incoming) ? (await readdir(incoming)).filter((f) => f.startsWith('node-2~')) : [];
+      existsSync(incoming) ? (await readdir(incoming)).filter((f) => f.endsWith('.part')) : [];
     const until = async (done: () => Promise<boolean>, what: string) => {
       const deadline = Date.now() + 60_000;
       while (!(await done())) {
@@ -386,12 +388,37 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
   }, 240_000);
 
   it('the killed node restarts: removes only its own temporary files, comes back UP, sees everything', async () => {
-    const incoming = join(root, INCOMING_FOLDER);
+    const incoming = join(root, INCOMING_FOLDER, 'node-2');
     const port = node(1).port;
+    // The killed node's lock (a pid that no longer runs) is taken over.
     nodes[1] = await startNode('node-2', port);
-    expect((await readdir(incoming)).filter((f) => f.startsWith('node-2~'))).toEqual([]);
+    expect((await readdir(incoming)).filter((f) => f.endsWith('.part'))).toEqual([]);
     await haproxy.waitFor(['node-1', 'node-2'], 'UP');
     const studies = await studyCounts('find-after', port);
     expect(studies.reduce((n, c) => n + c, 0)).toBe(360);
   }, 120_000);
+
+  it("a third process given a running node's id refuses to start, naming the folder and the pid", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', 'dist', 'cli.js'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--storage',
+        root,
+        '--db',
+        url,
+        '--node-id',
+        'node-1',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `dnet-scp: cannot start: ${join(root, INCOMING_FOLDER, 'node-1')} is in use by another dnet-scp (pid ${node(0).peer.process.pid})`,
+    );
+  });
 });

@@ -187,7 +187,8 @@ describePeer(TOOLS, 'dnet-scp with DCMTK peers', () => {
       /Final Find Response \((Error: DataSetDoesNotMatchSOPClass|Failed)/,
     );
     expect(scp.logs.find((l) => l.op === 'C-FIND' && l.status === 'failed')).toMatchObject({
-      level: 'SERIES',
+      level: 30,
+      queryLevel: 'SERIES',
     });
   });
 

@@ -73,31 +73,6 @@ describe('dnet-scp in-process', () => {
     });
   });
 
-  it('replaces an object with the same SOP Instance UID (one file, one row, the second content)', async () => {
-    const uids = { study: '1.2.826.0.1.1', series: '1.2.826.0.1.1.1', sop: '1.2.826.0.1.1.1.1' };
-    expect((await client.store(image(uids, 'first'))).status).toBe(0);
-    expect((await client.store(image(uids, 'second'))).status).toBe(0);
-    const path = join(storage, uids.study, uids.series, `${uids.sop}.dcm`);
-    const bytes = await readFile(path);
-    const dataSet = bytes.subarray(readPart10Header(bytes).dataSetOffset);
-    expect(Buffer.compare(dataSet, encodeDataSet(image(uids, 'second'), EXPLICIT_VR_LE))).toBe(0);
-    expect(await scp.scp.index.count()).toMatchObject({ instances: 1 });
-    const found = [];
-    for await (const r of client.find(
-      { '0020000D': { vr: 'UI', Value: [uids.study] }, '00081030': { vr: 'LO' } },
-      { level: 'STUDY' },
-    )) {
-      found.push(r);
-    }
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ '00081030': { Value: ['second'] } });
-    // An object that moved to another series replaces the first, whose file goes.
-    const moved = { ...uids, series: '1.2.826.0.1.1.2' };
-    expect((await client.store(image(moved, 'third'))).status).toBe(0);
-    await expect(readFile(path)).rejects.toThrow(/ENOENT/);
-    expect(await scp.scp.index.count()).toMatchObject({ instances: 1, series: 1 });
-  });
-
   it('refuses UIDs that would leave the storage folder, writing nothing', async () => {
     const before = await files(storage);
     const bad = { study: '../../../../tmp/evil', series: '1.2.3', sop: '1.2.826.0.1.9' };

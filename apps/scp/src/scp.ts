@@ -1,6 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
@@ -12,6 +11,7 @@ import {
   type RequestContext,
   Server,
   SopClass,
+  SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
 import { tls } from '@dnet/tls';
@@ -27,8 +27,11 @@ import {
   type WorklistItemReader,
 } from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
+import { ensureFolder } from './ensure-folder.js';
 import { ConfigError } from './errors.js';
-import { createQueryHandlers } from './query-handlers.js';
+import { failureFields } from './failure-fields.js';
+import { lockFolder } from './folder-lock.js';
+import { createQueryHandlers, SUPPORTED_EXTENDED_NEGOTIATION } from './query-handlers.js';
 import { StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
 
@@ -151,16 +154,31 @@ export async function startScp(
     prepareNext: true,
     ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
   });
-  await mkdir(config.storage, { recursive: true });
+  // Files named by options are read before anything is locked or opened.
+  const transport = transportFor(config, logger);
+  const verifyUserIdentity = identityVerifierFor(config);
+  await ensureFolder(config.storage);
   const postgres = isPostgresUrl(config.db);
-  if (!postgres) await mkdir(dirname(config.db), { recursive: true });
-  const removed = await storage.removeTemporaryFiles();
-  if (removed > 0) logger.warn({ removed }, 'removed temporary files left by a crash');
-  // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
-  const index: ArchiveIndex = postgres
-    ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
-      await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
-    : new SqliteIndex(config.db);
+  // With the embedded index the storage folder is this process's alone; nodes sharing
+  // it (PostgreSQL, docs/scale-out.md) each lock their own temporary folder.
+  if (postgres) await ensureFolder(storage.incoming);
+  const lock = await lockFolder(postgres ? storage.incoming : config.storage);
+  let index: ArchiveIndex;
+  try {
+    if (!postgres) await ensureFolder(dirname(config.db));
+    const removed = await storage.removeTemporaryFiles();
+    if (removed > 0) {
+      logger.warn({ removed, folder: storage.incoming }, 'removed temporary files left by a crash');
+    }
+    // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
+    index = postgres
+      ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
+        await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
+      : new SqliteIndex(config.db);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   if (postgres || config.nodeId !== undefined) {
     // A scale-out node says which node it is and where its index lives (never the password).
     const where = postgres ? new URL(config.db) : undefined;
@@ -187,6 +205,7 @@ export async function startScp(
     storage,
     index,
     logger,
+    onDuplicate: config.onDuplicate,
     ...(pacer && { received: (bytes: number) => pacer.received(bytes) }),
   });
   const { find, move, get } = createQueryHandlers({
@@ -216,8 +235,6 @@ export async function startScp(
     ...Object.values(QUERY_MODELS['patient-study-only']),
     ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
   ]);
-  const transport = transportFor(config, logger);
-  const verifyUserIdentity = identityVerifierFor(config);
   const allowed = config.tls;
   const certificateCheck =
     allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
@@ -245,6 +262,8 @@ export async function startScp(
       port: config.port,
       aeTitle: config.aeTitle,
       handlers,
+      // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
+      extendedNegotiation: SUPPORTED_EXTENDED_NEGOTIATION,
       aeTable,
       ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
       ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
@@ -266,9 +285,24 @@ export async function startScp(
     });
   } catch (error) {
     await index.close();
+    await lock.release();
     throw error;
   }
-  server.on('error', (error) => logger.debug({ err: error }, 'operation error'));
+  server.on('error', (error) => {
+    if (error instanceof SubAssociationError) {
+      // Why a C-MOVE failed its sub-operations (A702H): the destination and the connect error.
+      logger.warn(
+        {
+          op: 'C-MOVE',
+          destination: error.destination,
+          destinationAddress: `${error.host}:${error.port}`,
+          phase: error.phase,
+          ...failureFields(error.cause),
+        },
+        'C-MOVE sub-association failed',
+      );
+    } else logger.debug({ err: error }, 'operation error');
+  });
   // Every A-ASSOCIATE-RJ we send (PS3.8 §9.3.4 Table 9-21), with why.
   server.on('rejected', (r) =>
     logger.warn(
@@ -350,6 +384,7 @@ export async function startScp(
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
           await storage.close();
           await index.close();
+          await lock.release();
         }
       })();
       return closing;

@@ -1,5 +1,5 @@
 import { DataSet, decodeDataSet, encodeDataSet } from '@dnet/dataset';
-import { Client, type RequestContext } from '@dnet/services';
+import { Client, errorCommentText, type RequestContext } from '@dnet/services';
 import type { Transport } from '@dnet/transport';
 import type { Logger } from 'pino';
 import type { ArchiveIndex } from './archive/archive-index.js';
@@ -33,7 +33,8 @@ function actionResponse(rq: ActionRequest['message'], status: number, errorComme
     actionTypeId: rq.actionTypeId,
     status,
     hasDataSet: false,
-    ...(errorComment && { errorComment: errorComment.slice(0, 64) }),
+    // LO (PS3.7 Annex C): the one helper that makes every Error Comment.
+    ...(errorComment && { errorComment: errorCommentText(errorComment) }),
   } as never;
 }
 

@@ -1,8 +1,23 @@
 import { encodePart10Header, PIXEL_DATA_TAG } from '@dnet/dataset';
-import type { ReceivedInstance, RequestContext, StoreStatus } from '@dnet/services';
+import {
+  dataSetProblemComment,
+  errorCommentFor,
+  INCOMPLETE_DATA_SET_STATUS,
+  isDataSetProblem,
+  type ReceivedInstance,
+  type RequestContext,
+  type StoreStatus,
+} from '@dnet/services';
 import type { Logger } from 'pino';
-import type { ArchiveIndex } from './archive/archive-index.js';
+import type { ArchiveIndex, InstanceRecord } from './archive/archive-index.js';
+import {
+  archivedCopy,
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_REJECTED_STATUS,
+  type DuplicatePolicy,
+} from './archive/duplicate-policy.js';
 import { ArchiveError, ArchiveErrorCode } from './archive/errors.js';
+import { KeyedLock } from './archive/keyed-lock.js';
 import type { ObjectStorage, ObjectWriter } from './archive/storage.js';
 import {
   DEFAULT_MAX_HEAD_BYTES,
@@ -13,6 +28,7 @@ import {
   PLACEMENT_STOP_TAG,
 } from './data-set-head.js';
 import { ScpError, ScpErrorCode, UnreadableDataSetError } from './errors.js';
+import { failureFields } from './failure-fields.js';
 
 /** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
 export const StoreStatusCode = {
@@ -20,6 +36,8 @@ export const StoreStatusCode = {
   SUCCESS: 0x0000,
   /** Refused: Out of Resources (A700H): the object could not be written or indexed. */
   OUT_OF_RESOURCES: 0xa700,
+  /** Refused (A701H): the instance is already archived and `onDuplicate` is `reject` (duplicate-policy.ts). */
+  DUPLICATE_REJECTED: DUPLICATE_REJECTED_STATUS,
   /** Error: Data Set does not match SOP Class (A900H): its SOP UIDs differ from the request's. */
   DATA_SET_DOES_NOT_MATCH: 0xa900,
   /** Error: Cannot understand (C000H): the data set cannot be decoded or placed. */
@@ -41,6 +59,12 @@ export interface StoreHandlerOptions {
    * young-generation collections with it: `GcPacer` in `heap.ts`).
    */
   received?: (bytes: number) => void;
+  /**
+   * What to do with an instance already archived (same SOP Instance UID):
+   * `keep` it (default; Success, the new copy dropped), `replace` it, or
+   * `reject` the new copy (A701H). See {@link DuplicatePolicy}.
+   */
+  onDuplicate?: DuplicatePolicy;
 }
 
 const UID_TAGS = {
@@ -59,7 +83,12 @@ function firstString(ds: ReturnType<typeof decodeIndexable>, keyword: string): s
 }
 
 function statusOf(error: unknown): { status: number; errorComment: string } {
-  const errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+  // Cut or malformed (the Server's completeness check): C000H naming the cut (PS3.4 §B.2.3).
+  if (isDataSetProblem(error)) {
+    return { status: INCOMPLETE_DATA_SET_STATUS, errorComment: dataSetProblemComment(error) };
+  }
+  // The peer learns the cause (a full disk...), never the server's paths (PS3.7 Annex C: LO).
+  const errorComment = errorCommentFor(error, 'cannot store');
   if (error instanceof UnreadableDataSetError) {
     return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
   }
@@ -86,6 +115,11 @@ function statusOf(error: unknown): { status: number; errorComment: string } {
  * validated before they become path parts), then to index it. The object is
  * committed (fsync + rename), then indexed, and only then is Success
  * returned; on any failure or abort the writer is aborted (no file, no row).
+ * The `Server` of `@dnet/services` checks the data set complete as it
+ * streams: an incomplete one makes the loop below throw before the commit.
+ * An instance the archive already holds is kept, replaced or refused by
+ * `onDuplicate`; with `keep` or `reject` nothing of the new copy is written
+ * when the archived one is known as it starts.
  *
  * @example
  * ```ts
@@ -102,6 +136,9 @@ export function createStoreHandler(
 ) => Promise<StoreStatus> {
   const { storage, index, logger, received } = options;
   const maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+  const policy = options.onDuplicate ?? DEFAULT_DUPLICATE_POLICY;
+  // One commit decision at a time per SOP Instance UID (check, commit, index).
+  const locks = new KeyedLock();
   return async (instance, context, signal) => {
     const started = performance.now();
     const ts = instance.transferSyntaxUid;
@@ -112,6 +149,9 @@ export function createStoreHandler(
     let headDone = false;
     let waiting: Uint8Array[] = [];
     let writer: ObjectWriter | undefined;
+    // Placed: the writer is open, or the archived copy found (keep/reject: nothing is written).
+    let placed = false;
+    let duplicate: InstanceRecord | undefined;
     let bytes = 0;
 
     const open = async (complete: boolean): Promise<boolean> => {
@@ -132,6 +172,14 @@ export function createStoreHandler(
         head = [joined];
         headDone = true;
       }
+      placed = true;
+      if (policy !== 'replace') {
+        duplicate = await archivedCopy(index, storage, instance.sopInstanceUid);
+        if (duplicate) {
+          waiting = [];
+          return true;
+        }
+      }
       writer = await storage.begin({
         studyInstanceUid: firstString(ds, 'StudyInstanceUID'),
         seriesInstanceUid: firstString(ds, 'SeriesInstanceUID'),
@@ -151,8 +199,12 @@ export function createStoreHandler(
       return true;
     };
 
-    const log = (status: number, extra: Record<string, unknown> = {}) =>
-      logger.info(
+    const log = (
+      status: number,
+      extra: Record<string, unknown> = {},
+      level: 'info' | 'warn' | 'error' = 'info',
+    ) =>
+      logger[level](
         {
           op: 'C-STORE',
           peer: context.callingAeTitle,
@@ -181,14 +233,15 @@ export function createStoreHandler(
             headCut = true;
           }
         }
-        if (writer) await writer.write(chunk);
-        else {
+        if (placed) {
+          if (writer) await writer.write(chunk);
+        } else {
           waiting.push(chunk);
           await open(false);
         }
       }
       signal.throwIfAborted();
-      if (!writer && !(await open(true))) {
+      if (!placed && !(await open(true))) {
         throw new UnreadableDataSetError('the data set ends before its Series Instance UID');
       }
       const attributes = indexAttributes(
@@ -199,35 +252,59 @@ export function createStoreHandler(
       const sopClass = attributes[UID_TAGS.sopClass]?.Value?.[0];
       if (sopInstance !== undefined && sopInstance !== instance.sopInstanceUid) {
         const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
-        await writer!.abort();
+        await writer?.abort();
         log(status, { reason: 'SOP Instance UID differs from the request' });
         return { status, errorComment: 'SOP Instance UID differs from the C-STORE-RQ' };
       }
       if (sopClass !== undefined && sopClass !== instance.sopClassUid) {
         const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
-        await writer!.abort();
+        await writer?.abort();
         log(status, { reason: 'SOP Class UID differs from the request' });
         return { status, errorComment: 'SOP Class UID differs from the C-STORE-RQ' };
       }
       attributes[UID_TAGS.sopInstance] = { vr: 'UI', Value: [instance.sopInstanceUid] };
       attributes[UID_TAGS.sopClass] = { vr: 'UI', Value: [instance.sopClassUid] };
       signal.throwIfAborted();
-      const stored = await writer!.commit();
+      const release = await locks.acquire(instance.sopInstanceUid);
       try {
-        const put = await index.put({
-          path: stored.path,
-          size: stored.size,
-          transferSyntaxUid: ts,
-          attributes,
-        });
-        if (put.previousPath && put.previousPath !== stored.path) {
-          await storage.remove(put.previousPath).catch(() => false);
+        // A copy another association committed while this one arrived counts too.
+        if (!duplicate && policy !== 'replace') {
+          duplicate = await archivedCopy(index, storage, instance.sopInstanceUid);
         }
-        log(0, { path: stored.path, replaced: put.replaced });
-      } catch (error) {
-        // Not indexed: no file either (a file without a row is unfindable).
-        await storage.remove(stored.path).catch(() => false);
-        throw error;
+        if (duplicate) {
+          await writer?.abort();
+          if (policy === 'reject') {
+            const status = StoreStatusCode.DUPLICATE_REJECTED;
+            log(status, { path: duplicate.path, duplicate: 'rejected' });
+            return { status, errorComment: 'SOP Instance already stored; duplicates are refused' };
+          }
+          log(0, { path: duplicate.path, replaced: false, duplicate: 'kept' });
+          return StoreStatusCode.SUCCESS;
+        }
+        signal.throwIfAborted();
+        const stored = await writer!.commit();
+        try {
+          const put = await index.put({
+            path: stored.path,
+            size: stored.size,
+            transferSyntaxUid: ts,
+            attributes,
+          });
+          if (put.previousPath && put.previousPath !== stored.path) {
+            await storage.remove(put.previousPath).catch(() => false);
+          }
+          log(0, {
+            path: stored.path,
+            replaced: put.replaced,
+            ...(put.replaced && { duplicate: 'replaced' }),
+          });
+        } catch (error) {
+          // Not indexed: no file either (a file without a row is unfindable).
+          await storage.remove(stored.path).catch(() => false);
+          throw error;
+        }
+      } finally {
+        release();
       }
       return StoreStatusCode.SUCCESS;
     } catch (error) {
@@ -243,13 +320,16 @@ export function createStoreHandler(
             bytes,
             durationMs: Math.round(performance.now() - started),
             status: 'aborted',
-            error: errorComment,
+            ...failureFields(error),
           },
           'C-STORE aborted',
         );
         throw error;
       }
-      log(status, { error: errorComment });
+      // Out of resources is the archive's own failure (a full disk...): an error with its errno
+      // and path; a data set refused for what it is, a warning.
+      const level = status === StoreStatusCode.OUT_OF_RESOURCES ? 'error' : 'warn';
+      log(status, failureFields(error), level);
       return { status, errorComment };
     }
   };

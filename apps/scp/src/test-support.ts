@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { Client, type ClientOptions } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
+import { describe, it } from 'vitest';
 import { type Io, main } from './main.js';
 import type { RunningScp } from './scp.js';
 
@@ -23,6 +25,8 @@ export interface InProcessScp {
   port: number;
   /** The JSON log lines so far. */
   logs: Record<string, unknown>[];
+  /** The same lines as written (to check what JSON.parse would hide, such as a repeated key). */
+  lines: string[];
   /** What it printed on stdout. */
   out: string[];
   /** Stops it (as SIGTERM does) and resolves its exit code. */
@@ -39,6 +43,7 @@ export async function startInProcess(
 ): Promise<InProcessScp> {
   const stop = new AbortController();
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   const out: string[] = [];
   const err: string[] = [];
   let listening!: (scp: RunningScp) => void;
@@ -50,7 +55,12 @@ export async function startInProcess(
     err: (l) => err.push(l),
     services: 'test',
     signal: stop.signal,
-    log: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    log: {
+      write: (line: string) => {
+        lines.push(line);
+        logs.push(JSON.parse(line));
+      },
+    },
     onListening: (scp) => listening(scp),
     ...io,
   });
@@ -68,6 +78,7 @@ export async function startInProcess(
     scp,
     port: scp.port,
     logs,
+    lines,
     out,
     stop: () => {
       stop.abort();
@@ -83,4 +94,99 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A tmpfs mounted for a test; `unmount()` removes it (idempotent). */
+export interface TestMount {
+  /** The mount point. */
+  dir: string;
+  /** Remounts it read-only (or read-write again). */
+  remount(options: 'ro' | 'rw'): void;
+  /** Unmounts it. */
+  unmount(): void;
+}
+
+/**
+ * Mounts a small tmpfs at `dir` (which must exist) of `size` (e.g. `'1m'`),
+ * `ro` or not; returns the reason when it cannot (only root mounts, and a
+ * container may forbid it). A read-only or full file system cannot be
+ * faked otherwise: root writes through `chmod`.
+ */
+export function mountTmpfs(
+  dir: string,
+  size: string,
+  mode: 'ro' | 'rw' = 'rw',
+): TestMount | { reason: string } {
+  if (process.getuid?.() !== 0) return { reason: 'mounting a tmpfs needs root' };
+  const run = (args: string[]) => spawnSync('mount', args, { encoding: 'utf8', timeout: 10_000 });
+  const r = run(['-t', 'tmpfs', '-o', `size=${size},${mode}`, 'tmpfs', dir]);
+  if (r.status !== 0)
+    return { reason: `mount failed: ${(r.stderr || r.error?.message || '').trim()}` };
+  let mounted = true;
+  return {
+    dir,
+    remount: (options) => {
+      run(['-o', `remount,${options}`, dir]);
+    },
+    unmount: () => {
+      if (!mounted) return;
+      mounted = false;
+      spawnSync('umount', ['-l', dir], { timeout: 10_000 });
+    },
+  };
+}
+
+/**
+ * A `describe` block that needs {@link mountTmpfs}: when mounting cannot work
+ * (not root) it is skipped with a printed reason, unless `CI` is set, where it fails.
+ */
+export function describeWithMounts(name: string, body: () => void): void {
+  if (process.getuid?.() === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = 'mounting a tmpfs (read-only or full file system) needs root';
+  if (process.env.CI) {
+    describe(name, () => {
+      it('can mount a tmpfs', () => {
+        throw new Error(`CI is set and ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`[skip] ${name}: ${reason}`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
+}
+
+/** The final C-STORE-RSP of {@link storeRaw}: its status and Error Comment. */
+export interface RawStoreResponse {
+  /** Status (0000,0900). */
+  status: number;
+  /** Error Comment (0000,0902), if any. */
+  errorComment: string | undefined;
+}
+
+/**
+ * Sends `dataSet` as it is (any bytes, even a cut data set) in one C-STORE-RQ
+ * on the client's association, through the association-level API: no source
+ * resolution, no check of ours on the sending side.
+ */
+export async function storeRaw(
+  client: Client,
+  sopClassUid: string,
+  sopInstanceUid: string,
+  dataSet: Uint8Array,
+): Promise<RawStoreResponse> {
+  const rsp = await client.association.cStore(
+    {
+      commandField: 0x0001, // C-STORE-RQ (PS3.7 §9.3.1.1)
+      affectedSopClassUid: sopClassUid,
+      affectedSopInstanceUid: sopInstanceUid,
+      priority: 0, // MEDIUM
+      hasDataSet: true,
+    },
+    dataSet,
+  );
+  const message = rsp.message as { status: number; errorComment?: string };
+  return { status: message.status, errorComment: message.errorComment };
 }

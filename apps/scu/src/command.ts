@@ -46,13 +46,34 @@ export function logContexts(io: Io, client: Client): void {
 }
 
 /**
- * Ends the association: A-RELEASE (PS3.8 §7.2) when it is still up, nothing
- * when it already ended (the error that ended it has been reported).
+ * Ends the association: A-RELEASE (PS3.8 §7.2) when it is still up and the
+ * user did not interrupt; A-ABORT (PS3.8 §7.3) after an interruption (a
+ * release would wait on the peer for nothing, and after a C-STORE cut short
+ * an A-RELEASE-RQ would follow half a data set); nothing when it already
+ * ended (the error that ended it has been reported).
  */
-export async function finish(client: Client): Promise<void> {
+export async function finish(client: Client, io?: Io): Promise<void> {
+  if (io?.signal?.aborted) {
+    client.abort();
+    return;
+  }
   try {
     await client.release();
   } catch {
     client.abort();
   }
+}
+
+/**
+ * For operations without C-CANCEL (C-ECHO, C-STORE, DIMSE-N): an
+ * interruption aborts the association at once (A-ABORT, PS3.8 §7.3), so
+ * nothing more is sent and what is pending fails. Returns the function
+ * that removes the listener.
+ */
+export function abortOnInterrupt(client: Client, io: Io): () => void {
+  const signal = io.signal;
+  const onAbort = () => client.abort();
+  if (signal?.aborted) client.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return () => signal?.removeEventListener('abort', onAbort);
 }

@@ -3,6 +3,7 @@
  * storescp (echo, store, rejection), dcmqrscp (find, move, get) and
  * wlmscpfs (worklist); exit codes and output checked.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePeer, freePort, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
@@ -144,7 +145,7 @@ AETable END
     expect(await readdir(join(dir.path, 'recv'))).toHaveLength(8);
   });
 
-  it('store --json: a summary object; no bar when not a TTY', async () => {
+  it('store --json: one object per file, then the summary; no bar when not a TTY', async () => {
     const r = await scu([
       'store',
       ...at(storescp),
@@ -156,11 +157,20 @@ AETable END
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({
+    const records = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.slice(0, -1)).toHaveLength(8);
+    for (const f of records.slice(0, -1))
+      expect(f).toMatchObject({ type: 'file', status: 0, statusText: '0000H Success' });
+    expect(records.at(-1)).toMatchObject({
+      type: 'summary',
       operation: 'C-STORE',
       stored: 8,
       failed: 0,
       total: 8,
+      interrupted: false,
     });
   });
 
@@ -234,10 +244,17 @@ AETable END
       'SeriesInstanceUID',
     ]);
     expect(json.code, json.stderr).toBe(0);
-    const matches = json.stdout
+    const records = json.stdout
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
+    expect(records.at(-1)).toEqual({
+      type: 'summary',
+      operation: 'C-FIND',
+      matches: 2,
+      interrupted: false,
+    });
+    const matches = records.filter((r) => r.type === 'match').map((r) => r.dataSet);
     expect(matches.map((m) => m['0020000E'].Value[0]).sort()).toEqual([
       uidsOf(1, 1, 1).series,
       uidsOf(1, 2, 1).series,
@@ -307,6 +324,113 @@ AETable END
     expect(dumped.stdout).toContain(uidsOf(1, 2, 2).instance);
   });
 
+  it('move and get --json: one object per response (get: per instance), then the summary', async () => {
+    const study = `StudyInstanceUID=${uidsOf(2, 1, 1).study}`;
+    const moved = await scu([
+      'move',
+      ...at(dcmqrscp),
+      '--aec',
+      'QRSCP',
+      '--dest',
+      'DEST',
+      '--json',
+      '-k',
+      study,
+    ]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stderr).toBe('');
+    const m = moved.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(m.slice(0, -1).every((r) => r.type === 'response' && r.operation === 'C-MOVE')).toBe(
+      true,
+    );
+    expect(m.at(-1)).toMatchObject({
+      type: 'summary',
+      operation: 'C-MOVE',
+      status: 0,
+      completed: 4,
+      failed: 0,
+      interrupted: false,
+    });
+
+    const out = join(dir.path, 'got-json');
+    const got = await scu([
+      'get',
+      ...at(dcmqrscp),
+      '--aec',
+      'QRSCP',
+      '--out',
+      out,
+      '--json',
+      '-k',
+      study,
+    ]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stderr).toBe('');
+    const g = got.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const instances = g.filter((r) => r.type === 'instance');
+    expect(instances).toHaveLength(4);
+    for (const i of instances)
+      expect(i).toMatchObject({ status: 0, path: join(out, `${i.sopInstanceUid}.dcm`) });
+    expect(g.filter((r) => !['instance', 'response', 'summary'].includes(r.type))).toEqual([]);
+    expect(g.at(-1)).toMatchObject({
+      type: 'summary',
+      operation: 'C-GET',
+      completed: 4,
+      failed: 0,
+    });
+  });
+
+  it('find: UIDs whole when piped; cut on a terminal unless --wide', async () => {
+    // A study with a 64-character UID (PS3.5 §9.1).
+    const long = `2.25.${'1'.repeat(59)}`;
+    const made = join(dir.path, 'long');
+    await mkdir(made, { recursive: true });
+    const [file] = await writeCtFiles(made, 1, 1, 1);
+    const dumped = await runTool('dcmodify', [
+      '-nb',
+      '-m',
+      `StudyInstanceUID=${long}`,
+      '-m',
+      'PatientName=LONG^UID',
+      file!,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect((await scu(['store', ...at(dcmqrscp), '--aec', 'QRSCP', '-q', file!])).code).toBe(0);
+    const args = [
+      'find',
+      ...at(dcmqrscp),
+      '-aec',
+      'QRSCP',
+      '-S',
+      '-k',
+      'PatientName=LONG^UID',
+      '-k',
+      'StudyInstanceUID',
+    ];
+    const piped = await scu(args);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout.split('\n')[2]).toMatch(
+      new RegExp(`^LONG\\^UID\\s+${long.replaceAll('.', '\\.')}\\s`),
+    );
+    const onTerminal = async (extra: string[]) => {
+      const command = [process.execPath, cliPath(), ...args, ...extra]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      return runTool('script', ['-qec', command, '/dev/null']);
+    };
+    const cut = await onTerminal([]);
+    expect(cut.stdout).not.toContain(long);
+    expect(cut.stdout).toContain('…');
+    const wide = await onTerminal(['--wide']);
+    expect(wide.stdout).toContain(long);
+  });
+
   it('find -W: a worklist query with a sequence key', async () => {
     const r = await scu([
       'find',
@@ -339,7 +463,199 @@ AETable END
       'ScheduledProcedureStepSequence[0].Modality=CT',
     ]);
     expect(none.code, none.stderr).toBe(0);
-    expect(none.stdout).toBe('');
-    expect(none.stderr).toContain('0 matches');
+    expect(JSON.parse(none.stdout)).toEqual({
+      type: 'summary',
+      operation: 'C-FIND',
+      matches: 0,
+      interrupted: false,
+    });
+  });
+});
+
+/** A tmpfs of `size` mounted on a new folder (root only), or why it cannot be. */
+function mountTmpfs(path: string, size: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path]);
+  return r.status === 0 ? undefined : `mount failed: ${r.stderr.toString().trim()}`;
+}
+
+describePeer(['storescp', 'dcmqrscp'], 'dnet-scu: local failures and interruptions', () => {
+  let dir2: AsyncDisposable & { path: string };
+  let cli2: AsyncDisposable;
+  let qr: RunningPeer;
+  const study = `StudyInstanceUID=${uidsOf(1, 1, 1).study}`;
+
+  beforeAll(async () => {
+    dir2 = await tempDir();
+    cli2 = await useBuiltCli();
+    await mkdir(join(dir2.path, 'db'));
+    await mkdir(join(dir2.path, 'src'));
+    await writeCtFiles(join(dir2.path, 'src'), 1, 1, 3);
+    const config = join(dir2.path, 'dcmqrscp.cfg');
+    const port = await freePort();
+    await writeFile(
+      config,
+      `NetworkTCPPort = ${port}
+MaxPDUSize = 16384
+MaxAssociations = 16
+HostTable BEGIN
+HostTable END
+VendorTable BEGIN
+VendorTable END
+AETable BEGIN
+QRSCP ${join(dir2.path, 'db')} RW (100, 1024mb) ANY
+AETable END
+`,
+    );
+    qr = await startPeer({
+      command: 'dcmqrscp',
+      port,
+      args: (p) => ['-v', '-c', config, String(p)],
+    });
+    const stored = await scu([
+      'store',
+      '127.0.0.1',
+      String(qr.port),
+      '--aec',
+      'QRSCP',
+      '-q',
+      join(dir2.path, 'src'),
+    ]);
+    expect(stored.code, stored.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await qr?.stop();
+    await dir2?.[Symbol.asyncDispose]();
+    await cli2?.[Symbol.asyncDispose]();
+  });
+
+  const get = (out: string, ...extra: string[]) =>
+    scu([
+      'get',
+      '127.0.0.1',
+      String(qr.port),
+      '--aec',
+      'QRSCP',
+      '--out',
+      out,
+      '-k',
+      study,
+      ...extra,
+    ]);
+
+  /** Runs `body` on a fresh tmpfs, or skips with the reason (never on CI). */
+  async function onTmpfs(name: string, size: string, body: (path: string) => Promise<void>) {
+    const path = join(dir2.path, name);
+    await mkdir(path);
+    const cannot = mountTmpfs(path, size);
+    if (cannot && !process.env.CI) {
+      console.log(`skipped: ${cannot}`);
+      return;
+    }
+    expect(cannot).toBeUndefined();
+    try {
+      await body(path);
+    } finally {
+      spawnSync('umount', [path]);
+    }
+  }
+
+  it('get on a full disk: the local ENOSPC with the path, no temporary file left, exit 1', async () => {
+    await onTmpfs('full', '64k', async (out) => {
+      // Fill it up: the writes of the C-GET find no room.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(out, 'filler')}`, 'bs=4k', 'count=64']);
+      const r = await get(out);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^dnet-scu get: local error: cannot write ${out}/2\\.25\\.[0-9.]+\\.dcm: no space left on device \\(ENOSPC\\) \\(2 more files not written\\)$`,
+          'm',
+        ),
+      );
+      // The peer's final status follows from our failures, and says so.
+      expect(r.stderr).toMatch(
+        /C-GET failed: A702H .* \(the sub-operations failed here: see above\)$/m,
+      );
+      expect(await readdir(out)).toEqual(['filler']);
+      // The peer was told each sub-operation failed: A700H (PS3.4 Table B.2-1).
+      expect(qr.log()).toMatch(/Received Store SCU RSP \[Status=Refused: OutOfResources\]/);
+    });
+  });
+
+  it('get on a read-only disk: the local EROFS with the path, in --json too', async () => {
+    await onTmpfs('ro', '1m', async (out) => {
+      execFileSync('mount', ['-o', 'remount,ro', out]);
+      const r = await get(out);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^dnet-scu get: local error: cannot write .*: read-only file system \(EROFS\)/m,
+      );
+      const json = await get(out, '--json');
+      const records = json.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const failed = records.filter((x) => x.type === 'instance');
+      expect(failed).toHaveLength(3);
+      for (const f of failed)
+        expect(f.error).toMatchObject({
+          code: 'DNET_SCU_LOCAL_IO',
+          errno: 'EROFS',
+          path: join(out, `${f.sopInstanceUid}.dcm`),
+        });
+    });
+  });
+
+  it('get removes the temporary files of killed runs, not those of a run still going', async () => {
+    const out = join(dir2.path, 'leftovers');
+    await mkdir(out);
+    const dead = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString();
+    const killed = `2.25.1.dcm.${dead}.abc.tmp`;
+    const running = `2.25.2.dcm.${process.pid}.abc.tmp`;
+    await writeFile(join(out, killed), 'half a file');
+    await writeFile(join(out, running), 'being written');
+    const r = await get(out, '-v');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`removed ${join(out, killed)}, left by a run that was killed`);
+    const names = await readdir(out);
+    expect(names).not.toContain(killed);
+    expect(names).toContain(running);
+    expect(names.filter((n) => n.endsWith('.dcm'))).toHaveLength(3);
+  });
+
+  it('store: Ctrl-C mid-transfer aborts (storescp logs an abort, not a release); exit 130', async () => {
+    const big = join(dir2.path, 'big');
+    await mkdir(big);
+    const bigFiles = await writeCtFiles(big, 1, 1, 20, 1024 * 1024);
+    const recv = join(dir2.path, 'recv');
+    await mkdir(recv);
+    const storescp = await startPeer({
+      command: 'storescp',
+      args: (p) => ['-v', '-od', recv, String(p)],
+    });
+    try {
+      let sent = false;
+      const r = await scu(['store', '127.0.0.1', String(storescp.port), '-v', ...bigFiles], {
+        onStderr: (err, child) => {
+          if (!sent && err.includes('stored ')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stdout).toMatch(/^stored \d+ of 20 files \(\d+ failed\)/);
+      expect(r.stderr).toMatch(/interrupted after \d+ of 20 files \(association aborted\)/);
+      for (let i = 0; i < 100 && !/Abort/i.test(storescp.log()); i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(storescp.log()).toMatch(/Abort/i);
+      expect(storescp.log()).not.toMatch(/Release/i);
+    } finally {
+      await storescp.stop();
+    }
   });
 });

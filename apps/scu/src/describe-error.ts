@@ -1,4 +1,5 @@
 import { describeStatus, formatStatus, type StatusService } from '@dnet/dimse';
+import { errnoText } from './errors.js';
 
 /** Result of an A-ASSOCIATE-RJ (PS3.8 §9.3.4, Table 9-21). */
 export const RejectResult = {
@@ -103,7 +104,7 @@ function causes(e: unknown): Fields[] {
 }
 
 /** The system or TLS error code (`ECONNREFUSED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`...) in a cause chain. */
-function systemCode(e: unknown): string | undefined {
+export function systemCode(e: unknown): string | undefined {
   for (const c of causes(e)) {
     if (
       typeof c.code === 'string' &&
@@ -116,12 +117,66 @@ function systemCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The first line of a message: OpenSSL appends its source location on more lines. */
+const firstLine = (text: string) => text.split('\n')[0]!.trim();
+
 /** The message of the innermost cause when it says more than the error's own. */
 function rootMessage(e: unknown): string {
   const chain = causes(e);
-  const own = String(chain[0]?.message ?? e);
-  const root = chain.length > 1 ? String(chain[chain.length - 1]!.message ?? '') : '';
+  const own = firstLine(String(chain[0]?.message ?? e));
+  const root = chain.length > 1 ? firstLine(String(chain[chain.length - 1]!.message ?? '')) : '';
   return root && !own.includes(root) ? `${own}: ${root}` : own;
+}
+
+/** Name-resolution failures of getaddrinfo, which the system error map lacks. */
+const DNS_TEXT: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+};
+
+/** True for the errors of a TLS handshake (Node's, OpenSSL's and @dnet/tls's codes). */
+function tlsFailure(e: unknown): Fields | undefined {
+  return causes(e).find(
+    (c) =>
+      typeof c.code === 'string' &&
+      /^(DNET_TLS_|ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_)/.test(c.code),
+  );
+}
+
+/**
+ * A connection that never opened (`cannot connect to host:port: why`) or
+ * one that was lost once open, in one line: a TLS handshake failure by its
+ * reason, not OpenSSL's dump.
+ */
+function connectionText(e: Fields): string {
+  const message = String(e.message ?? '');
+  const code = systemCode(e.cause);
+  if (!message.startsWith('cannot connect')) {
+    return `connection lost: ${rootMessage(e)}${code ? ` (${code})` : ''}`;
+  }
+  if (code === 'ECONNREFUSED') return 'cannot connect: connection refused (ECONNREFUSED)';
+  const where = message.replace(/^cannot connect( to)?\s*/, '');
+  const prefix = `cannot connect${where ? ` to ${where}` : ''}`;
+  if (tlsFailure(e)) {
+    // The innermost error says why: OpenSSL's reason, a certificate check, a reset.
+    const inner = causes(e).at(-1)!;
+    const innerCode = typeof inner.code === 'string' ? inner.code : code;
+    const reason =
+      typeof inner.reason === 'string'
+        ? inner.reason
+        : innerCode && /^E[A-Z]+$/.test(innerCode)
+          ? errnoText(innerCode)
+          : firstLine(String(inner.message ?? 'failed'));
+    const hint = /wrong version number|packet length too long|ECONNRESET/.test(
+      `${reason} ${innerCode}`,
+    )
+      ? ' (does the peer speak TLS on this port?)'
+      : '';
+    return `${prefix}: TLS handshake failed: ${reason}${innerCode ? ` (${innerCode})` : ''}${hint}`;
+  }
+  if (code) return `${prefix}: ${DNS_TEXT[code] ?? errnoText(code)} (${code})`;
+  const root = causes(e).at(-1);
+  return `${prefix}: ${firstLine(String(root?.message ?? 'failed'))}`;
 }
 
 /**
@@ -150,11 +205,12 @@ export function describeError(error: unknown): string {
       const comment = e.errorComment ? ` (${e.errorComment})` : '';
       return `${e.operation} failed: ${statusText(e.status as number, e.operation as string)}${comment}`;
     }
-    case 'DNET_CONNECTION_LOST': {
-      const code = systemCode(e.cause);
-      if (code === 'ECONNREFUSED') return 'cannot connect: connection refused (ECONNREFUSED)';
-      return `connection lost: ${rootMessage(e)}${code ? ` (${code})` : ''}`;
-    }
+    case 'DNET_CONNECTION_LOST':
+      return connectionText(e);
+    case 'DNET_SCU_NOT_ASSOCIATED':
+      return message;
+    case 'DNET_SCU_LOCAL_IO':
+      return `local error: ${message}`;
     case 'DNET_CONNECT_TIMEOUT':
       return `cannot connect: ${message}`;
     case 'DNET_TIMEOUT':

@@ -54,7 +54,27 @@ describe('dnet-scu main', () => {
     const cases: [string[], RegExp][] = [
       [['echo', '127.0.0.1'], /give <host> <port>/],
       [['echo', '127.0.0.1', '99999'], /--port must be an integer from 1 to 65535/],
-      [['echo', '127.0.0.1', '104', '--frob'], /Unknown option '--frob'/],
+      [['echo', '127.0.0.1', '104', '--frob'], /^dnet-scu echo: unknown option --frob \(try/],
+      [['echo', '127.0.0.1', '104', '-x'], /^dnet-scu echo: unknown option -x \(try/],
+      [['echo', '127.0.0.1', '104', '--aet'], /--aet needs a value/],
+      [['echo', '127.0.0.1', '104', '--tls=yes'], /--tls takes no value/],
+      [
+        ['echo', '127.0.0.1', '104', '--aet', 'A'.repeat(17)],
+        /--aet must be an AE title of 1 to 16/,
+      ],
+      [['echo', '127.0.0.1', '104', '-aec', 'A\\B'], /--aec must be an AE title/],
+      [['echo', '127.0.0.1', '104', '--aec', '   '], /--aec must be an AE title/],
+      [
+        ['move', '127.0.0.1', '104', '--dest', 'D'.repeat(17), '-k', 'PatientID=1'],
+        /--dest must be an AE title/,
+      ],
+      [
+        ['echo', '127.0.0.1', '104', '--max-pdu', '10'],
+        /--max-pdu must be 0 \(unlimited\) or an integer from 4096/,
+      ],
+      [['echo', '127.0.0.1', '104', '--max-pdu', '4095'], /--max-pdu must be 0/],
+      [['echo', '127.0.0.1', '104', '--max-pdu=-1'], /--max-pdu must be 0/],
+      [['echo', '127.0.0.1', '104', '--timeout', '0'], /--timeout must be an integer from 1/],
       [['find', '127.0.0.1', '104', '-k', 'NoSuchKeyword=1'], /unknown attribute 'NoSuchKeyword'/],
       [['find', '127.0.0.1', '104', '-P', '-W'], /choose one model/],
       [['find', '127.0.0.1', '104', '--level', 'FRAME'], /--level must be one of/],
@@ -72,6 +92,15 @@ describe('dnet-scu main', () => {
       expect(c.err).toHaveLength(1);
       expect(c.err[0]).toMatch(message);
     }
+  });
+
+  it('with --json a wrong command line is one JSON error object on stdout', async () => {
+    const c = capture();
+    expect(await main(['echo', '127.0.0.1', '104', '--json', '--frob'], c.io)).toBe(2);
+    expect(c.err).toEqual([]);
+    expect(c.out.map((l) => JSON.parse(l))).toEqual([
+      { type: 'error', code: 'DNET_SCU_USAGE', message: 'unknown option --frob' },
+    ]);
   });
 
   it('accepts DCMTK-style flags (-aet, -aec, -aem, -od)', async () => {

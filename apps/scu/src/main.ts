@@ -7,6 +7,7 @@ import { commit, mpps, nCommands } from './commands/n-commands.js';
 import { store } from './commands/store.js';
 import { describeError } from './describe-error.js';
 import { ScuErrorCode } from './errors.js';
+import { errorFields, writeRecord } from './json-output.js';
 import type { Io } from './options.js';
 
 export type { Io } from './options.js';
@@ -37,7 +38,9 @@ ${Object.values(COMMANDS)
   dnet-scu --version                 the version
 
 Exit status: 0 when every operation succeeded, 1 when any failed (one line per
-failure on stderr), 2 for a wrong command line, 130 when interrupted.
+failure on stderr), 2 for a wrong command line, 130 when interrupted (Ctrl-C or
+SIGTERM: C-CANCEL where the service has one, then A-ABORT; a second one exits
+at once).
 
 Examples:
   dnet-scu echo 127.0.0.1 11112
@@ -63,14 +66,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.err(`dnet-scu: unknown command '${name}' (try --help)`);
     return ExitStatus.USAGE;
   }
+  // With --json every outcome is a JSON object on stdout, errors included.
+  const json = rest.includes('--json');
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if ((error as { code?: unknown }).code === ScuErrorCode.USAGE) {
+    const usage = (error as { code?: unknown }).code === ScuErrorCode.USAGE;
+    if (json) writeRecord(io, 'error', errorFields(error));
+    else if (usage)
       io.err(`dnet-scu ${name}: ${(error as Error).message} (try dnet-scu ${name} --help)`);
-      return ExitStatus.USAGE;
-    }
-    io.err(`dnet-scu ${name}: ${describeError(error)}`);
+    else io.err(`dnet-scu ${name}: ${describeError(error)}`);
+    if (usage) return ExitStatus.USAGE;
     return io.signal?.aborted ? ExitStatus.INTERRUPTED : ExitStatus.FAILED;
   }
 }

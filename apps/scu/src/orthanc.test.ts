@@ -61,7 +61,8 @@ describePeer(['Orthanc', 'storescp'], 'dnet-scu against Orthanc', () => {
   it('store: Orthanc holds every instance', async () => {
     const r = await scu(['store', ...at(), source, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ stored: 8, failed: 0 });
+    const last = r.stdout.trimEnd().split('\n').at(-1)!;
+    expect(JSON.parse(last)).toMatchObject({ type: 'summary', stored: 8, failed: 0 });
     const stats = await orthanc.rest('/statistics');
     expect(stats).toMatchObject({ CountInstances: 8, CountStudies: 2 });
   });
@@ -100,7 +101,9 @@ describePeer(['Orthanc', 'storescp'], 'dnet-scu against Orthanc', () => {
     const uids = images.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l)['00080018'].Value[0]);
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'match')
+      .map((r) => r.dataSet['00080018'].Value[0]);
     expect(uids.sort()).toEqual([uidsOf(1, 2, 1).instance, uidsOf(1, 2, 2).instance]);
 
     const patients = await scu([

@@ -19,6 +19,7 @@ export const QUERY_OPTIONS = {
   'study-root': { type: 'boolean', short: 'S' },
   worklist: { type: 'boolean', short: 'W' },
   level: { type: 'string' },
+  relational: { type: 'boolean' },
 } as const;
 
 /** Help lines of {@link QUERY_OPTIONS}. */
@@ -27,7 +28,9 @@ export const QUERY_HELP = `Query options:
                          sequences in DCMTK's syntax: -k "ScheduledProcedureStepSequence[0].Modality=CT"
   --model M              patient | study | worklist (default study), or:
   -P, -S, -W             patient root, study root, modality worklist
-  --level L              PATIENT | STUDY | SERIES | IMAGE (default: the model's top level)`;
+  --level L              PATIENT | STUDY | SERIES | IMAGE (default: the model's top level)
+  --relational           propose relational queries / retrieves (PS3.4 §C.5, extended
+                         negotiation): unique keys above the level may then be left out`;
 
 const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 
@@ -57,6 +60,7 @@ export function queryPlan(
     'study-root'?: boolean | undefined;
     worklist?: boolean | undefined;
     level?: string | undefined;
+    relational?: boolean | undefined;
   },
   operation: 'find' | 'move' | 'get',
 ): QueryPlan {
@@ -77,6 +81,7 @@ export function queryPlan(
   if (model === 'worklist') {
     if (operation !== 'find') throw new UsageError('the worklist model has only C-FIND');
     if (level) throw new UsageError('the worklist model has no --level');
+    if (values.relational) throw new UsageError('the worklist model has no --relational');
     const sopClassUid = SopClass.MODALITY_WORKLIST_FIND;
     return {
       query,
@@ -95,6 +100,9 @@ export function queryPlan(
       model,
       ...(!keyed || level ? { level: (level as QueryLevel | undefined) ?? top } : {}),
     },
-    context: queryRetrieve(model, { operations: [operation] })[0]!,
+    context: queryRetrieve(model, {
+      operations: [operation],
+      ...(values.relational && { relational: true }),
+    })[0]!,
   };
 }

@@ -3,6 +3,9 @@
  * where a test needs to see or steer the SCP side: the user identity sent,
  * failure statuses by name, and Ctrl-C cancelling a C-FIND (C-CANCEL).
  */
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type NRequest, Server } from '@dnet/services';
 import { freePort } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
@@ -98,12 +101,130 @@ it('find: Ctrl-C sends C-CANCEL, prints what came, exits 130', async () => {
     },
   });
   expect(r.code).toBe(130);
-  expect(r.stderr).toContain('C-FIND cancelled');
-  const lines = r.stdout.trim().split('\n');
-  expect(lines.length).toBeGreaterThanOrEqual(3);
-  expect(lines.length).toBeLessThan(200);
-  expect(JSON.parse(lines[0]!)).toEqual({ '00100020': { vr: 'LO', Value: ['PID0'] } });
+  const records = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(records.length).toBeGreaterThanOrEqual(4);
+  expect(records.length).toBeLessThan(200);
+  expect(records[0]).toEqual({
+    type: 'match',
+    dataSet: { '00100020': { vr: 'LO', Value: ['PID0'] } },
+  });
+  expect(records.at(-1)).toEqual({
+    type: 'summary',
+    operation: 'C-FIND',
+    matches: records.length - 1,
+    interrupted: true,
+  });
   expect(findCancelled).toBe(true);
+});
+
+/** Every stdout line of a `--json` run, parsed: each must be an object with a known `type`. */
+function records(stdout: string): Record<string, unknown>[] {
+  const lines = stdout.trimEnd().split('\n');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const r of parsed)
+    expect([
+      'echo',
+      'file',
+      'skipped',
+      'match',
+      'response',
+      'instance',
+      'result',
+      'error',
+      'summary',
+    ]).toContain(r.type);
+  return parsed;
+}
+
+describe('--json', () => {
+  it('echo: one object per C-ECHO, then the summary', async () => {
+    const r = await scu(['echo', ...at(), '--json', '--repeat', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = records(r.stdout);
+    expect(out.map((o) => o.type)).toEqual(['echo', 'echo', 'summary']);
+    expect(out[0]).toMatchObject({ operation: 'C-ECHO', status: 0, statusText: '0000H Success' });
+    expect(out[2]).toEqual({
+      type: 'summary',
+      operation: 'C-ECHO',
+      answered: 2,
+      total: 2,
+      interrupted: false,
+    });
+  });
+
+  it('store: one object per file with its status or error, skipped files with the reason, the summary', async () => {
+    const notDicom = join(dir.path, 'notes.txt');
+    await writeFile(notDicom, 'not DICOM');
+    const r = await scu(['store', ...at(), '--json', notDicom, ...files]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const out = records(r.stdout);
+    expect(out[0]).toEqual({
+      type: 'skipped',
+      path: notDicom,
+      reason: expect.stringContaining('not a DICOM'),
+    });
+    expect(out.slice(1, -1).sort((a, b) => String(a.path).localeCompare(String(b.path)))).toEqual(
+      files.map((path) => ({
+        type: 'file',
+        path,
+        error: {
+          message: 'C-STORE failed: A700H Refused: out of resources (disk full)',
+          code: 'DNET_SERVICES_OPERATION_FAILED',
+          operation: 'C-STORE',
+          status: 0xa700,
+          errorComment: 'disk full',
+          statusText: 'A700H Refused: out of resources',
+        },
+      })),
+    );
+    expect(out.at(-1)).toMatchObject({
+      type: 'summary',
+      operation: 'C-STORE',
+      stored: 0,
+      failed: 2,
+      total: 2,
+    });
+  });
+
+  it('find: a failure is an error object, then the summary', async () => {
+    const r = await scu([
+      'find',
+      ...at(),
+      '--json',
+      '--level',
+      'SERIES',
+      '-k',
+      'SeriesInstanceUID',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const out = records(r.stdout);
+    expect(out.map((o) => o.type)).toEqual(['error', 'summary']);
+    expect(out[0]).toMatchObject({
+      code: 'DNET_SERVICES_OPERATION_FAILED',
+      operation: 'C-FIND',
+      message: expect.stringMatching(/^C-FIND failed: C\w{3}H Unable to process/),
+    });
+  });
+
+  it('a connection refused is one error object with the system code', async () => {
+    const r = await scu(['echo', '127.0.0.1', String(await freePort()), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(records(r.stdout)).toEqual([
+      {
+        type: 'error',
+        message: 'cannot connect: connection refused (ECONNREFUSED)',
+        code: 'DNET_CONNECTION_LOST',
+        systemCode: 'ECONNREFUSED',
+      },
+    ]);
+  });
 });
 
 describe('DIMSE-N commands', () => {
@@ -200,6 +321,7 @@ describe('DIMSE-N commands', () => {
     ]);
     expect(got.code, got.stderr).toBe(0);
     expect(JSON.parse(got.stdout)).toMatchObject({
+      type: 'result',
       operation: 'N-GET',
       status: 0,
       dataSet: { '00400252': { Value: ['COMPLETED'] } },
@@ -290,6 +412,20 @@ describe('DIMSE-N commands', () => {
       expect(r.stdout).toMatch(/^committed 2 of 2 instances \(transaction 2\.25\.\d+\)/);
     } finally {
       await scp.close({ timeoutMs: 1000 });
+    }
+  });
+
+  it('--json: ncreate, mpps and commit print one result object', async () => {
+    for (const argv of [
+      ['ncreate', ...n(), '--class', MPPS, '--json'],
+      ['mpps', ...n(), 'create', '-k', 'Modality=CT', '--json'],
+      ['commit', ...n(), '--json', ...files],
+    ]) {
+      const r = await scu(argv);
+      expect(r.stderr).toBe('');
+      const out = records(r.stdout);
+      expect(out).toHaveLength(1);
+      expect(out[0]).toMatchObject({ type: 'result' });
     }
   });
 

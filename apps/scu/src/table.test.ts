@@ -1,6 +1,6 @@
 import type { DicomJson } from '@dnet/services';
 import { describe, expect, it } from 'vitest';
-import { formatTable, formatValue } from './table.js';
+import { formatTable, formatValue, MAX_CELL } from './table.js';
 
 describe('formatTable', () => {
   it('puts the query keys first, headed by keyword, and hides the level', () => {
@@ -31,8 +31,19 @@ describe('formatTable', () => {
       }),
     ).toBe('{Modality=CT}');
     expect(formatValue({ vr: 'DS', Value: [1.5, 2] })).toBe('1.5\\2');
-    const [, , row] = formatTable([{ '00081030': { vr: 'LO', Value: ['x'.repeat(60)] } }], []);
+    const [, , row] = formatTable(
+      [{ '00081030': { vr: 'LO', Value: ['x'.repeat(60)] } }],
+      [],
+      MAX_CELL,
+    );
     expect(row).toHaveLength(40);
     expect(row?.endsWith('…')).toBe(true);
+  });
+
+  it('cuts nothing without a cell width (not a terminal, or --wide): UIDs stay whole', () => {
+    const uid = `2.25.${'1234567890'.repeat(5)}12345`;
+    expect(uid).toHaveLength(60);
+    const [, , row] = formatTable([{ '0020000D': { vr: 'UI', Value: [uid] } }], ['0020000D']);
+    expect(row).toBe(uid);
   });
 });

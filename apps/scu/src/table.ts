@@ -1,8 +1,8 @@
 import { keywordOf, parseTag } from '@dnet/dataset';
 import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
 
-/** Widest cell before it is cut with an ellipsis; sequences get twice as much. */
-const MAX_CELL = 40;
+/** Widest cell on a terminal before it is cut with an ellipsis; sequences get twice as much. */
+export const MAX_CELL = 40;
 
 /** Attributes never shown as columns: they describe the response, not the match. */
 const HIDDEN = new Set([
@@ -41,9 +41,15 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
 /**
  * C-FIND matches as a table, one row per match: the columns are the query's
  * keys in the order given, then any other attribute returned, headed by
- * keyword.
+ * keyword. Cells longer than `maxCell` (sequences: twice that) are cut with
+ * an ellipsis; without `maxCell` nothing is cut (a UID must stay whole to be
+ * pasted into a move or get).
  */
-export function formatTable(rows: readonly DicomJson[], keys: readonly string[]): string[] {
+export function formatTable(
+  rows: readonly DicomJson[],
+  keys: readonly string[],
+  maxCell?: number,
+): string[] {
   const columns = [...keys];
   for (const row of rows)
     for (const hex of Object.keys(row).sort()) if (!columns.includes(hex)) columns.push(hex);
@@ -51,7 +57,11 @@ export function formatTable(rows: readonly DicomJson[], keys: readonly string[])
   const cells = [
     shown.map(keyword),
     ...rows.map((r) =>
-      shown.map((c) => cut(formatValue(r[c]), r[c]?.vr === 'SQ' ? 2 * MAX_CELL : MAX_CELL)),
+      shown.map((c) => {
+        const text = formatValue(r[c]);
+        if (maxCell === undefined) return text;
+        return cut(text, r[c]?.vr === 'SQ' ? 2 * maxCell : maxCell);
+      }),
     ),
   ];
   const widths = shown.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));

@@ -6,9 +6,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataSet, TransferSyntax, writePart10File } from '@dnet/dataset';
+import { type AAssociateRq, decodePdu, encodePdu, PduType } from '@dnet/pdu';
 
 const APP = join(import.meta.dirname, '..');
 
@@ -132,6 +134,15 @@ export function cliPath(): string {
   return cli;
 }
 
+/** What {@link scu} resolves with. */
+export interface ScuRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** When the process ended (performance.now() time). */
+  endedAt: number;
+}
+
 /** Runs the built `dnet-scu` (bounded by `timeoutMs`) and returns its exit code and output. */
 export function scu(
   args: string[],
@@ -139,18 +150,25 @@ export function scu(
     timeoutMs = 30_000,
     cwd,
     onStdout,
+    onStderr,
+    onSpawn,
   }: {
     timeoutMs?: number;
     cwd?: string;
     /** Called with all stdout so far and the process, e.g. to interrupt it. */
     onStdout?: (stdout: string, child: ReturnType<typeof spawn>) => void;
+    /** Called with all stderr so far and the process. */
+    onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void;
+    /** Called with the process once started, e.g. to signal it later. */
+    onSpawn?: (child: ReturnType<typeof spawn>) => void;
   } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+): Promise<ScuRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -159,11 +177,105 @@ export function scu(
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      onStderr?.(stderr, child);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, endedAt: performance.now() });
     });
+  });
+}
+
+/** A peer that answers nothing, for the tests of timeouts and interruptions. */
+export interface MutePeer extends AsyncDisposable {
+  port: number;
+  /** When the first connection arrived (performance.now() time), once it did. */
+  connectedAt: number | undefined;
+  /** The PDU types received, in order (whole PDUs only; P-DATA-TF is 4). */
+  pduTypes: number[];
+  /** DIMSE command sets received whole (the last command fragment, PS3.8 Annex E.2). */
+  commands: number;
+  /** When the last whole command set arrived (performance.now() time). */
+  lastCommandAt: number | undefined;
+  /** The last A-ASSOCIATE-RQ received, decoded (with `associate`). */
+  associateRq: AAssociateRq | undefined;
+}
+
+/**
+ * A raw TCP peer on 127.0.0.1 that never closes a connection and never
+ * answers, except (with `associate`) the A-ASSOCIATE-RQ: that it accepts,
+ * every context with its first transfer syntax (PS3.8 §9.3.3), so the next
+ * wait is a DIMSE one. It reads and keeps count of the PDUs it gets.
+ */
+export async function mutePeer({ associate = false } = {}): Promise<MutePeer> {
+  const sockets = new Set<Socket>();
+  const peer = {
+    port: 0,
+    connectedAt: undefined as number | undefined,
+    pduTypes: [] as number[],
+    commands: 0,
+    lastCommandAt: undefined as number | undefined,
+    associateRq: undefined as AAssociateRq | undefined,
+  };
+  const server = createServer((socket) => {
+    peer.connectedAt ??= performance.now();
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 6) {
+        const length = 6 + pending.readUInt32BE(2);
+        if (pending.length < length) break;
+        const bytes = new Uint8Array(pending.subarray(0, length));
+        pending = pending.subarray(length);
+        peer.pduTypes.push(bytes[0]!);
+        // P-DATA-TF (PS3.8 §9.3.5): PDVs of 4-byte length, context ID, control header.
+        for (let at = 6; bytes[0] === PduType.P_DATA_TF && at + 6 <= length; ) {
+          const control = bytes[at + 5]!;
+          if ((control & 3) === 3) {
+            peer.commands++;
+            peer.lastCommandAt = performance.now();
+          }
+          at += 4 + new DataView(bytes.buffer).getUint32(at);
+        }
+        if (associate && bytes[0] === PduType.A_ASSOCIATE_RQ) {
+          const rq = decodePdu(bytes) as AAssociateRq;
+          peer.associateRq = rq;
+          socket.write(
+            encodePdu({
+              type: PduType.A_ASSOCIATE_AC,
+              protocolVersion: 1,
+              calledAeTitle: rq.calledAeTitle,
+              callingAeTitle: rq.callingAeTitle,
+              applicationContextName: rq.applicationContextName,
+              presentationContexts: rq.presentationContexts.map((c) => ({
+                id: c.id,
+                result: 0,
+                transferSyntax: c.transferSyntaxes[0]!,
+              })),
+              userInformation: {
+                maxLength: 16384,
+                implementationClassUid: '2.25.1',
+                roleSelections: [],
+                extendedNegotiations: [],
+                commonExtendedNegotiations: [],
+                unknownItems: [],
+              },
+            }),
+          );
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  peer.port = (server.address() as { port: number }).port;
+  return Object.assign(peer, {
+    [Symbol.asyncDispose]: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   });
 }

@@ -75,4 +75,27 @@ describePeer(['storescp', 'openssl'], 'dnet-scu --tls against DCMTK storescp +tl
     expect(plain.stderr.trim().split('\n')).toHaveLength(1);
     expect(plain.stderr).toMatch(/^dnet-scu echo: /);
   });
+
+  it('--tls against a plaintext DICOM port is one line naming the TLS handshake', async () => {
+    const plaintext = await startPeer({ command: 'storescp', args: (p) => [String(p)] });
+    try {
+      const r = await scu([
+        'echo',
+        '127.0.0.1',
+        String(plaintext.port),
+        '--tls',
+        '--ca',
+        pem('ca.pem'),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^dnet-scu echo: cannot connect to 127\\.0\\.0\\.1:${plaintext.port}: TLS handshake failed: `,
+        ),
+      );
+    } finally {
+      await plaintext.stop();
+    }
+  });
 });

@@ -227,6 +227,77 @@ describe('decideAssociation', () => {
     expect(none.accepted && none.ac.userInformation.extendedNegotiations).toEqual([]);
   });
 
+  it('keeps both sides of extended negotiation and the common extended negotiation', async () => {
+    const rq = request({
+      extendedNegotiations: [
+        { sopClassUid: CT, serviceClassApplicationInformation: new Uint8Array([1, 0, 1]) },
+      ],
+      commonExtendedNegotiations: [
+        { sopClassUid: CT, serviceClassUid: '1.2.840.10008.4.2', relatedGeneralSopClassUids: [] },
+      ],
+    });
+    const d = await decideAssociation(rq, {
+      ...policy,
+      extendedNegotiation: () => new Uint8Array([1, 0, 0]),
+    });
+    if (!d.accepted) throw new Error('rejected');
+    expect(d.negotiation.proposedExtendedNegotiations).toEqual([
+      { sopClassUid: CT, serviceClassApplicationInformation: new Uint8Array([1, 0, 1]) },
+    ]);
+    expect(d.negotiation.extendedNegotiations).toEqual([
+      { sopClassUid: CT, serviceClassApplicationInformation: new Uint8Array([1, 0, 0]) },
+    ]);
+    expect(d.negotiation.commonExtendedNegotiations).toEqual([
+      { sopClassUid: CT, serviceClassUid: '1.2.840.10008.4.2', relatedGeneralSopClassUids: [] },
+    ]);
+    // PS3.7 Annex D.3.3.6: the A-ASSOCIATE-AC carries no 57H sub-item.
+    expect(d.ac.userInformation.commonExtendedNegotiations).toEqual([]);
+  });
+
+  it('accepts an unknown SOP class through a supported related general SOP class (PS3.4 §B.3.1.4)', async () => {
+    const SPECIALIZED = '1.2.826.0.1.3680043.9.7433.1';
+    const UNRELATED = '1.2.826.0.1.3680043.9.7433.2';
+    const rq = request({
+      contexts: [
+        { abstractSyntax: SPECIALIZED, transferSyntaxes: [JPEG, EXPLICIT] },
+        { abstractSyntax: UNRELATED, transferSyntaxes: [EXPLICIT] },
+      ],
+      roleSelections: [{ sopClassUid: SPECIALIZED, scuRole: true, scpRole: true }],
+      commonExtendedNegotiations: [
+        {
+          sopClassUid: SPECIALIZED,
+          serviceClassUid: '1.2.840.10008.4.2',
+          relatedGeneralSopClassUids: ['1.2.3.4', CT],
+        },
+        {
+          sopClassUid: UNRELATED,
+          serviceClassUid: '1.2.840.10008.4.2',
+          relatedGeneralSopClassUids: [],
+        },
+      ],
+    });
+    const on = await decideAssociation(rq, { ...policy, relatedGeneralSopClasses: true });
+    if (!on.accepted) throw new Error('rejected');
+    // CT's transfer syntax preference and roles apply to the specialized class.
+    expect(on.ac.presentationContexts).toEqual([
+      { id: 1, result: PresentationContextResult.ACCEPTANCE, transferSyntax: EXPLICIT },
+      {
+        id: 3,
+        result: PresentationContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED,
+        transferSyntax: '',
+      },
+    ]);
+    expect(on.ac.userInformation.roleSelections).toEqual([
+      { sopClassUid: SPECIALIZED, scuRole: true, scpRole: true },
+    ]);
+    const off = await decideAssociation(rq, policy);
+    if (!off.accepted) throw new Error('rejected');
+    expect(off.ac.presentationContexts.map((c) => c.result)).toEqual([
+      PresentationContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED,
+      PresentationContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED,
+    ]);
+  });
+
   it('verifies the user identity, answers 59H only when asked, and rejects a refusal', async () => {
     const identity = {
       type: 2,

@@ -174,8 +174,20 @@ export interface Negotiation {
   acceptorMaxPduLength: number;
   /** Operations the requestor may invoke / the acceptor performs asynchronously (0 = unlimited; 1/1 by default). */
   asyncOperationsWindow: AsyncOperationsWindow;
-  /** Extended negotiation answered by the acceptor. */
+  /** SOP Class Extended Negotiation answered by the acceptor (PS3.7 Annex D.3.3.5, A-ASSOCIATE-AC). */
   extendedNegotiations: ExtendedNegotiation[];
+  /**
+   * SOP Class Extended Negotiation proposed by the requestor (PS3.7 Annex
+   * D.3.3.5, A-ASSOCIATE-RQ): what an option agreed needs on both sides
+   * (PS3.4 §C.5.1.1: the acceptor's answer alone is not the agreement).
+   */
+  proposedExtendedNegotiations: ExtendedNegotiation[];
+  /**
+   * SOP Class Common Extended Negotiation of the requestor (PS3.7 Annex
+   * D.3.3.6, A-ASSOCIATE-RQ only: the acceptor sends none): each SOP class's
+   * Service Class UID and Related General SOP Class UIDs.
+   */
+  commonExtendedNegotiations: CommonExtendedNegotiation[];
   /** The requestor's user identity, if any. */
   userIdentity?: UserIdentityRq;
   /** The acceptor's user identity response, if any. */
@@ -239,6 +251,8 @@ export function readNegotiation(rq: AAssociateRq, ac: AAssociateAc): Negotiation
     acceptorMaxPduLength: ac.userInformation.maxLength,
     asyncOperationsWindow: { ...window },
     extendedNegotiations: ac.userInformation.extendedNegotiations,
+    proposedExtendedNegotiations: rq.userInformation.extendedNegotiations,
+    commonExtendedNegotiations: rq.userInformation.commonExtendedNegotiations,
     ...(rq.userInformation.userIdentity && { userIdentity: rq.userInformation.userIdentity }),
     ...(ac.userInformation.userIdentity && {
       userIdentityResponse: ac.userInformation.userIdentity,
@@ -313,6 +327,14 @@ export interface AcceptorPolicy {
    * answer (PS3.7 Annex D.3.3.5).
    */
   extendedNegotiation?: (item: ExtendedNegotiation) => Uint8Array | undefined;
+  /**
+   * Accept a proposed SOP class we do not support when the requestor's SOP
+   * Class Common Extended Negotiation (PS3.7 Annex D.3.3.6) names one of its
+   * Related General SOP Classes that we do (PS3.4 §B.3.1.4): the context is
+   * accepted with that general class's transfer syntaxes and roles. Default
+   * false.
+   */
+  relatedGeneralSopClasses?: boolean;
   /** Verifies the requestor's user identity (PS3.7 Annex D.3.3.7). */
   verifyUserIdentity?: (
     identity: UserIdentityRq,
@@ -388,7 +410,9 @@ function minWindow(a: number, b: number): number {
  * and calling AE titles, the user identity, then each presentation context
  * (PS3.8 §9.3.3.2: abstract syntax, then transfer syntax by our preference),
  * role selection and extended negotiation, answered only for what was
- * proposed.
+ * proposed. With `relatedGeneralSopClasses`, a SOP class we do not support is
+ * accepted through a Related General SOP Class of its common extended
+ * negotiation that we do (PS3.7 Annex D.3.3.6, PS3.4 §B.3.1.4).
  */
 export async function decideAssociation(
   rq: AAssociateRq,
@@ -493,6 +517,27 @@ export async function decideAssociation(
     }
   }
 
+  // PS3.4 §B.3.1.4, PS3.7 Annex D.3.3.6: a SOP class we do not know may be accepted as one
+  // of the Related General SOP Classes the requestor names for it, when we support that one.
+  const related = new Map(
+    rq.userInformation.commonExtendedNegotiations.map((c) => [
+      c.sopClassUid,
+      c.relatedGeneralSopClassUids,
+    ]),
+  );
+  const exact = (uid: string) => policy.contexts.find((s) => s.abstractSyntax === uid);
+  const support = (abstractSyntax: string): SupportedContext | undefined => {
+    const own = exact(abstractSyntax);
+    if (own) return own;
+    if (policy.relatedGeneralSopClasses) {
+      for (const general of related.get(abstractSyntax) ?? []) {
+        const s = exact(general);
+        if (s) return s;
+      }
+    }
+    return policy.contexts.find((s) => s.abstractSyntax === '*');
+  };
+
   const seen = new Set<number>();
   const acContexts: PresentationContextAc[] = rq.presentationContexts.map((pc) => {
     const no = (result: number): PresentationContextAc => ({
@@ -503,9 +548,7 @@ export async function decideAssociation(
     // PS3.8 §9.3.2.2: IDs are odd and unique.
     if (pc.id % 2 === 0 || seen.has(pc.id)) return no(PresentationContextResult.NO_REASON);
     seen.add(pc.id);
-    const supported =
-      policy.contexts.find((s) => s.abstractSyntax === pc.abstractSyntax) ??
-      policy.contexts.find((s) => s.abstractSyntax === '*');
+    const supported = support(pc.abstractSyntax);
     if (!supported) return no(PresentationContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED);
     const ts = supported.transferSyntaxes.includes('*')
       ? pc.transferSyntaxes[0]
@@ -523,9 +566,7 @@ export async function decideAssociation(
         acContexts[i]?.result === PresentationContextResult.ACCEPTANCE,
     );
     if (!acceptedContext) continue;
-    const supported =
-      policy.contexts.find((s) => s.abstractSyntax === proposed.sopClassUid) ??
-      policy.contexts.find((s) => s.abstractSyntax === '*');
+    const supported = support(proposed.sopClassUid);
     roleSelections.push({
       sopClassUid: proposed.sopClassUid,
       scuRole: proposed.scuRole && (supported?.scuRole ?? true),

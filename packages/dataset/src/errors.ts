@@ -26,6 +26,11 @@ export const DatasetErrorCode = {
   InvalidJson: 'DNET_DATASET_INVALID_JSON',
   /** A keyword is not in the data dictionary (PS3.6 §6). */
   UnknownKeyword: 'DNET_DATASET_UNKNOWN_KEYWORD',
+  /**
+   * A data set stops inside an element, an undefined-length sequence or item,
+   * or encapsulated Pixel Data (PS3.5 §7.1, §7.5.2, §A.4): it was cut short.
+   */
+  Incomplete: 'DNET_DATASET_INCOMPLETE',
 } as const;
 
 /** One of {@link DatasetErrorCode}'s values. */
@@ -93,6 +98,22 @@ export class LengthExceedsDataError extends DatasetError {
     );
     this.length = length;
     this.remaining = remaining;
+  }
+}
+
+/**
+ * A data set was cut short: it stops inside an element, an undefined-length
+ * sequence or item, or encapsulated Pixel Data. `offset` is where the open
+ * top-level element started (the last complete boundary before the cut),
+ * `end` where the bytes stop.
+ */
+export class IncompleteDataSetError extends DatasetError {
+  /** The byte offset where the data set's bytes stop. */
+  readonly end: number;
+  /** @param message - what was left open; @param options - tag, offset of the open element, end */
+  constructor(message: string, options: DatasetErrorOptions & { end: number }) {
+    super(DatasetErrorCode.Incomplete, message, options);
+    this.end = options.end;
   }
 }
 

@@ -45,6 +45,11 @@ export {
   encodeText,
 } from './character-set.js';
 export {
+  type CompletenessCheckOptions,
+  checkDataSetComplete,
+  DataSetCompletenessCheck,
+} from './completeness.js';
+export {
   convertTransferSyntax,
   convertTransferSyntaxStream,
   createTransferSyntaxConverter,
@@ -94,6 +99,7 @@ export {
   DatasetError,
   DatasetErrorCode,
   type DatasetErrorOptions,
+  IncompleteDataSetError,
   InflatedTooLargeError,
   InvalidDicomJsonError,
   InvalidPart10Error,

@@ -18,6 +18,12 @@ import {
   OperationFailedError,
 } from './errors.js';
 import {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+} from './extended-negotiation.js';
+import {
   decodeIdentifier,
   encodeIdentifier,
   identifierJson,
@@ -386,14 +392,15 @@ export class Client {
   }
 
   /**
-   * Connects and negotiates the association (PS3.8 §7.1): contexts and role
-   * selections from the specs, the asynchronous operations window when
-   * `maxOperations` is above 1, the user identity.
+   * Connects and negotiates the association (PS3.8 §7.1): contexts, role
+   * selections and (common) extended negotiation from the specs, the
+   * asynchronous operations window when `maxOperations` is above 1, the user
+   * identity.
    *
    * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
    */
   static async connect(options: ClientOptions): Promise<Client> {
-    const { contexts, roleSelections } = buildContexts(options.contexts);
+    const { contexts, ...subItems } = buildContexts(options.contexts);
     const ops = options.maxOperations ?? 1;
     const association = Association.requestor(options);
     const client = new Client(association, options);
@@ -408,7 +415,7 @@ export class Client {
         callingAeTitle: options.callingAeTitle,
         calledAeTitle: options.calledAeTitle,
         contexts,
-        roleSelections,
+        ...subItems,
         ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
         ...(ops !== 1 && { asyncOperationsWindow: { maxInvoked: ops, maxPerformed: 1 } }),
         ...(options.userIdentity && { userIdentity: options.userIdentity }),
@@ -420,6 +427,31 @@ export class Client {
   /** The negotiated presentation contexts. */
   get contexts(): readonly NegotiatedContext[] {
     return this.association.info.contexts;
+  }
+
+  /**
+   * The C-FIND options agreed for a model's (or any) FIND SOP class: what we
+   * proposed and the peer answered with 1 (PS3.4 §C.5.1.1); all false when
+   * the peer did not answer (baseline behaviour).
+   */
+  queryExtendedNegotiation(
+    target: Pick<QueryTarget, 'model' | 'sopClassUid'> = {},
+  ): QueryExtendedNegotiation {
+    return agreedQueryExtendedNegotiation(
+      this.association.negotiation,
+      this.#sopClass(target, 'find'),
+    );
+  }
+
+  /** The C-MOVE or C-GET options agreed for a model's SOP class (PS3.4 §C.5.2.1, §C.5.3.1). */
+  retrieveExtendedNegotiation(
+    operation: 'move' | 'get',
+    target: Pick<QueryTarget, 'model' | 'sopClassUid'> = {},
+  ): RetrieveExtendedNegotiation {
+    return agreedRetrieveExtendedNegotiation(
+      this.association.negotiation,
+      this.#sopClass(target, operation),
+    );
   }
 
   /** Settles when the association is over. */

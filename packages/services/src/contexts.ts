@@ -1,7 +1,14 @@
 import type { AssociationProposal, ProposedContext } from '@dnet/association';
 import { MAX_PRESENTATION_CONTEXTS } from '@dnet/association';
-import type { RoleSelection } from '@dnet/pdu';
+import type { CommonExtendedNegotiation, ExtendedNegotiation, RoleSelection } from '@dnet/pdu';
 import { InvalidArgumentError } from './errors.js';
+import {
+  encodeQueryExtendedNegotiation,
+  encodeRetrieveExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  STORAGE_SERVICE_CLASS_UID,
+} from './extended-negotiation.js';
 import {
   QUERY_MODELS,
   type QueryModel,
@@ -20,6 +27,17 @@ export type ContextRole = 'scu' | 'scp' | 'both';
 export interface ContextSpec extends ProposedContext {
   /** Role of the requestor for this SOP class (default `scu`). */
   role?: ContextRole;
+  /**
+   * Service-class-application-information proposed for this SOP class in a
+   * SOP Class Extended Negotiation sub-item (PS3.7 Annex D.3.3.5), e.g.
+   * `encodeQueryExtendedNegotiation({ relationalQueries: true })`.
+   */
+  extendedNegotiation?: Uint8Array;
+  /**
+   * SOP Class Common Extended Negotiation of this SOP class (PS3.7 Annex
+   * D.3.3.6): its Service Class UID and Related General SOP Class UIDs.
+   */
+  commonExtendedNegotiation?: Omit<CommonExtendedNegotiation, 'sopClassUid'>;
 }
 
 /** Default transfer syntaxes proposed: Explicit then Implicit VR Little Endian (PS3.5 §10). */
@@ -54,13 +72,29 @@ export function verification(): ContextSpec {
 export function storage(
   sopClasses: string | readonly string[],
   transferSyntaxes: readonly string[] = DEFAULT_TRANSFER_SYNTAXES,
-  options: { role?: ContextRole } = {},
+  options: {
+    role?: ContextRole;
+    /**
+     * Related General SOP Classes of these classes (PS3.4 §B.3.1.4): proposed
+     * with the Storage Service Class in a common extended negotiation
+     * sub-item (PS3.7 Annex D.3.3.6), so an SCP that knows only a general
+     * class may accept them as it.
+     */
+    relatedGeneralSopClassUids?: readonly string[];
+  } = {},
 ): ContextSpec[] {
   const list = typeof sopClasses === 'string' ? [sopClasses] : sopClasses;
+  const related = options.relatedGeneralSopClassUids;
   return list.map((abstractSyntax) => ({
     abstractSyntax,
     transferSyntaxes: [...transferSyntaxes],
     ...(options.role && { role: options.role }),
+    ...(related && {
+      commonExtendedNegotiation: {
+        serviceClassUid: STORAGE_SERVICE_CLASS_UID,
+        relatedGeneralSopClassUids: [...related],
+      },
+    }),
   }));
 }
 
@@ -100,11 +134,14 @@ export function instanceAvailability(): ContextSpec {
 
 /**
  * The FIND, MOVE and GET contexts of a Query/Retrieve information model
- * (PS3.4 Annex C.6), or of the operations asked for.
+ * (PS3.4 Annex C.6), or of the operations asked for. `relational` proposes
+ * relational-queries on the FIND class and relational-retrieval on the MOVE
+ * and GET classes (SOP Class Extended Negotiation, PS3.4 §C.5.1.1, §C.5.2.1,
+ * §C.5.3.1); `query` and `retrieve` propose any of their options.
  *
  * @example
  * ```ts
- * queryRetrieve('study', { operations: ['find', 'move'] });
+ * queryRetrieve('study', { operations: ['find', 'move'], relational: true });
  * ```
  */
 export function queryRetrieve(
@@ -112,15 +149,31 @@ export function queryRetrieve(
   options: {
     operations?: readonly ('find' | 'move' | 'get')[];
     transferSyntaxes?: readonly string[];
+    relational?: boolean;
+    query?: Partial<QueryExtendedNegotiation>;
+    retrieve?: Partial<RetrieveExtendedNegotiation>;
   } = {},
 ): ContextSpec[] {
   const classes = QUERY_MODELS[model];
   if (!classes) throw new InvalidArgumentError(`unknown query/retrieve model ${model}`);
   const ops = options.operations ?? ['find', 'move', 'get'];
-  return ops.map((op) => ({
-    abstractSyntax: classes[op],
-    transferSyntaxes: [...(options.transferSyntaxes ?? DEFAULT_TRANSFER_SYNTAXES)],
-  }));
+  const query = { ...(options.relational && { relationalQueries: true }), ...options.query };
+  const retrieve = {
+    ...(options.relational && { relationalRetrieval: true }),
+    ...options.retrieve,
+  };
+  const proposes = (o: object) => Object.values(o).some(Boolean);
+  return ops.map((op) => {
+    const extended =
+      op === 'find'
+        ? proposes(query) && encodeQueryExtendedNegotiation(query)
+        : proposes(retrieve) && encodeRetrieveExtendedNegotiation(retrieve);
+    return {
+      abstractSyntax: classes[op],
+      transferSyntaxes: [...(options.transferSyntaxes ?? DEFAULT_TRANSFER_SYNTAXES)],
+      ...(extended && { extendedNegotiation: extended }),
+    };
+  });
 }
 
 /**
@@ -148,13 +201,19 @@ export function retrieveContexts(
 }
 
 /**
- * Turns context specs into the proposal's contexts and SCP/SCU role selection
+ * Turns context specs into the proposal's contexts, SCP/SCU role selection
  * items (PS3.7 Annex D.3.3.4): one item per SOP class whose role is not the
- * default, roles of several contexts of one class merged.
+ * default, roles of several contexts of one class merged, and the SOP class
+ * extended and common extended negotiation sub-items (PS3.7 Annex D.3.3.5,
+ * D.3.3.6): at most one of each per SOP class.
+ *
+ * @throws InvalidArgumentError when contexts of one SOP class disagree on a sub-item
  */
 export function buildContexts(specs: readonly (ContextSpec | readonly ContextSpec[])[]): {
   contexts: ProposedContext[];
   roleSelections: RoleSelection[];
+  extendedNegotiations: ExtendedNegotiation[];
+  commonExtendedNegotiations: CommonExtendedNegotiation[];
 } {
   const flat = specs.flat() as ContextSpec[];
   if (flat.length === 0) throw new InvalidArgumentError('at least one presentation context');
@@ -175,9 +234,54 @@ export function buildContexts(specs: readonly (ContextSpec | readonly ContextSpe
   for (const [sopClassUid, r] of roles) {
     if (r.scp) roleSelections.push({ sopClassUid, scuRole: r.scu, scpRole: r.scp });
   }
-  const contexts = flat.map(({ role: _role, ...c }) => c);
-  return { contexts, roleSelections };
+  // PS3.7 Annex D.3.3.5, D.3.3.6: only one sub-item per SOP Class UID.
+  const extended = new Map<string, ExtendedNegotiation>();
+  const common = new Map<string, CommonExtendedNegotiation>();
+  const once = <T>(map: Map<string, T>, uid: string, item: T, what: string) => {
+    const seen = map.get(uid);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(item)) {
+      throw new InvalidArgumentError(`two different ${what} sub-items for ${uid}`);
+    }
+    map.set(uid, item);
+  };
+  for (const c of flat) {
+    if (c.extendedNegotiation) {
+      once(
+        extended,
+        c.abstractSyntax,
+        {
+          sopClassUid: c.abstractSyntax,
+          serviceClassApplicationInformation: c.extendedNegotiation,
+        },
+        'SOP class extended negotiation',
+      );
+    }
+    if (c.commonExtendedNegotiation) {
+      once(
+        common,
+        c.abstractSyntax,
+        {
+          sopClassUid: c.abstractSyntax,
+          serviceClassUid: c.commonExtendedNegotiation.serviceClassUid,
+          relatedGeneralSopClassUids: [...c.commonExtendedNegotiation.relatedGeneralSopClassUids],
+        },
+        'SOP class common extended negotiation',
+      );
+    }
+  }
+  const contexts = flat.map(
+    ({ role: _role, extendedNegotiation: _e, commonExtendedNegotiation: _c, ...c }) => c,
+  );
+  return {
+    contexts,
+    roleSelections,
+    extendedNegotiations: [...extended.values()],
+    commonExtendedNegotiations: [...common.values()],
+  };
 }
 
 /** The association proposal fields built from context specs. */
-export type ContextProposal = Pick<AssociationProposal, 'contexts' | 'roleSelections'>;
+export type ContextProposal = Pick<
+  AssociationProposal,
+  'contexts' | 'roleSelections' | 'extendedNegotiations' | 'commonExtendedNegotiations'
+>;

@@ -20,6 +20,8 @@ export const ServicesErrorCode = {
   INVALID_ARGUMENT: 'DNET_SERVICES_INVALID_ARGUMENT',
   /** The client or server is closed. */
   CLOSED: 'DNET_SERVICES_CLOSED',
+  /** A Server could not open, or lost, the association to a C-MOVE destination; see `cause`. */
+  SUB_ASSOCIATION_FAILED: 'DNET_SERVICES_SUB_ASSOCIATION_FAILED',
 } as const;
 /** One of the {@link ServicesErrorCode} values. */
 export type ServicesErrorCode = (typeof ServicesErrorCode)[keyof typeof ServicesErrorCode];
@@ -117,5 +119,47 @@ export class ClosedError extends ServicesError {
   /** @param message - what is closed */
   constructor(message: string) {
     super(ServicesErrorCode.CLOSED, message);
+  }
+}
+
+/**
+ * A Server could not open the association to a C-MOVE destination (PS3.4
+ * §C.4.2.3.1), or that association ended while sub-operations remained. The
+ * sub-operations that did not run are counted failed (A702H when none
+ * completed); this error, with the destination and the connect error as
+ * `cause`, is emitted on the Server's `error` event so it can be logged.
+ */
+export class SubAssociationError extends ServicesError {
+  /** The Move Destination AE title. */
+  readonly destination: string;
+  /** Its host, from the AE table. */
+  readonly host: string;
+  /** Its port, from the AE table. */
+  readonly port: number;
+  /** `connect`: the association could not be opened; `lost`: it ended during the sub-operations. */
+  readonly phase: 'connect' | 'lost';
+
+  /**
+   * @param destination - the AE title; @param host - its host; @param port - its port;
+   * @param phase - when it failed; @param cause - the connect or association error
+   */
+  constructor(
+    destination: string,
+    host: string,
+    port: number,
+    phase: 'connect' | 'lost',
+    cause: unknown,
+  ) {
+    super(
+      ServicesErrorCode.SUB_ASSOCIATION_FAILED,
+      `C-MOVE destination ${destination} (${host}:${port}): ${
+        phase === 'connect' ? 'cannot open the association' : 'the association ended'
+      }: ${String((cause as Error | undefined)?.message ?? cause)}`,
+      { cause },
+    );
+    this.destination = destination;
+    this.host = host;
+    this.port = port;
+    this.phase = phase;
   }
 }

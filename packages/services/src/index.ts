@@ -84,6 +84,13 @@ export {
   storeOver,
 } from './client.js';
 export {
+  CompletenessGuard,
+  dataSetProblemComment,
+  INCOMPLETE_DATA_SET_STATUS,
+  isDataSetProblem,
+  keepsInstance,
+} from './completeness-guard.js';
+export {
   buildContexts,
   type ContextRole,
   type ContextSpec,
@@ -98,6 +105,13 @@ export {
 } from './contexts.js';
 export { channels, type OperationRecord } from './diagnostics.js';
 export {
+  errorCommentFor,
+  errorCommentText,
+  MAX_ERROR_COMMENT_LENGTH,
+  type SystemErrorInfo,
+  systemErrorOf,
+} from './error-comment.js';
+export {
   ClosedError,
   InvalidArgumentError,
   InvalidSourceError,
@@ -106,7 +120,21 @@ export {
   OperationFailedError,
   ServicesError,
   ServicesErrorCode,
+  SubAssociationError,
 } from './errors.js';
+export {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  answerExtendedNegotiation,
+  decodeQueryExtendedNegotiation,
+  decodeRetrieveExtendedNegotiation,
+  encodeQueryExtendedNegotiation,
+  encodeRetrieveExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  STORAGE_SERVICE_CLASS_UID,
+  type SupportedExtendedNegotiation,
+} from './extended-negotiation.js';
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,

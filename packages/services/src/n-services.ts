@@ -18,7 +18,7 @@ import {
   statusCategory,
 } from '@dnet/dimse';
 import { publishOperation } from './diagnostics.js';
-import { errorCommentText } from './error-comment.js';
+import { errorCommentFor } from './error-comment.js';
 import { NoPresentationContextError, OperationFailedError } from './errors.js';
 import {
   decodeIdentifier,
@@ -629,8 +629,8 @@ export function statusOfError(
     );
   return {
     status,
-    // Error Comment is LO (PS3.7 Annex C, PS3.5 §6.2): printable ASCII kept, the rest replaced.
-    errorComment: errorCommentText(String(e.message ?? error)),
+    // Error Comment is LO (PS3.7 Annex C, PS3.5 §6.2): one helper makes every one.
+    errorComment: errorCommentFor(error),
     ...(offendingElement.length > 0 && { offendingElement }),
   };
 }

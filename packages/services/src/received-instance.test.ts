@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { CStoreRq } from '@dnet/dimse';
 import { describe, expect, it } from 'vitest';
-import { type ReceivedInstance, writeToFolder } from './received-instance.js';
+import { type ReceivedInstance, sinkFailure, writeToFolder } from './received-instance.js';
 import { tempDir } from './test-support.js';
 
 function instance(sopInstanceUid: string): ReceivedInstance {
@@ -29,5 +29,26 @@ describe('writeToFolder', () => {
     await using dir = await tempDir();
     expect(await writeToFolder(dir.path, instance('1.2.840.99.1'))).toBe(0);
     expect(await readdir(dir.path)).toEqual(['1.2.840.99.1.dcm']);
+  });
+});
+
+describe('sinkFailure', () => {
+  it('answers a local storage failure with A700H and its system code, no path (PS3.4 Table B.2-1)', () => {
+    for (const code of ['ENOSPC', 'EROFS', 'EACCES']) {
+      const error = Object.assign(new Error(`${code}: failed, open '/srv/dicom/1.2.dcm.tmp'`), {
+        code,
+      });
+      expect(sinkFailure(error)).toEqual({
+        status: 0xa700,
+        errorComment: `cannot store here: ${code}`,
+      });
+    }
+  });
+
+  it('answers any other failure with C000H and its message', () => {
+    expect(sinkFailure(new Error('bad data set'))).toEqual({
+      status: 0xc000,
+      errorComment: 'bad data set',
+    });
   });
 });

@@ -2,6 +2,12 @@ import { join } from 'node:path';
 import { type IncomingRequest, responseFor } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
 import type { CStoreRq } from '@dnet/dimse';
+import {
+  CompletenessGuard,
+  dataSetProblemComment,
+  INCOMPLETE_DATA_SET_STATUS,
+  keepsInstance,
+} from './completeness-guard.js';
 import { errorCommentText } from './error-comment.js';
 
 /** A C-STORE data set arriving (PS3.4 Annex B, or a C-GET sub-operation, PS3.4 §C.4.3). */
@@ -34,6 +40,43 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 /** Status when a sink throws: C000H, cannot understand (PS3.4 §B.2.3). */
 const SINK_FAILED = 0xc000;
 
+/** PS3.4 Table B.2-1: A700H, Refused: Out of Resources. */
+const OUT_OF_RESOURCES = 0xa700;
+
+/**
+ * System errors that mean our own storage cannot take the instance (full,
+ * read-only, not writable, failing): PS3.4 Table B.2-1 names that case
+ * "Refused: Out of Resources", not "Cannot understand".
+ */
+const LOCAL_STORAGE_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'EFBIG',
+]);
+
+/**
+ * The status and Error Comment (0000,0902) for a sink that threw: A700H
+ * with the system error code for a local storage failure (the comment
+ * names no path of ours), C000H with the error's message otherwise.
+ * @internal
+ */
+export function sinkFailure(error: unknown): { status: number; errorComment: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && LOCAL_STORAGE_ERRORS.has(code))
+    return { status: OUT_OF_RESOURCES, errorComment: `cannot store here: ${code}` };
+  return {
+    status: SINK_FAILED,
+    errorComment: String((error as Error)?.message ?? error).slice(0, 64),
+  };
+}
+
 /**
  * Writes a received instance as a Part 10 file `<sopInstanceUid>.dcm` in a
  * folder (PS3.10 §7.1 meta header, data set bytes streamed unchanged), flushed
@@ -65,6 +108,14 @@ export async function writeToFolder(
  * Runs a sink on a C-STORE-RQ and answers it once the sink has returned
  * (after consuming the data set): the receiver half of the hot path.
  * Resolves with the status sent.
+ *
+ * The data set is checked complete as the sink reads it
+ * ({@link CompletenessGuard}): the sink's loop throws before its end when the
+ * data set is cut inside an element, an undelimited sequence or item, or
+ * encapsulated Pixel Data, or is malformed, and the answer is then C000H
+ * with an Error Comment naming the cut, whatever the sink returned. A sink
+ * that answers Success without reading to the end has the rest checked
+ * before the answer. An incomplete data set never gets a Success.
  */
 export async function answerStore(
   request: IncomingRequest,
@@ -72,11 +123,15 @@ export async function answerStore(
   sourceAeTitle?: string,
 ): Promise<number> {
   const rq = request.message as CStoreRq;
+  const guard = new CompletenessGuard(
+    request.dataSet ?? (async function* () {})(),
+    request.context.transferSyntax,
+  );
   const instance: ReceivedInstance = {
     sopClassUid: rq.affectedSopClassUid,
     sopInstanceUid: rq.affectedSopInstanceUid,
     transferSyntaxUid: request.context.transferSyntax,
-    dataSet: request.dataSet ?? (async function* () {})(),
+    dataSet: guard.dataSet,
     message: rq,
   };
   let status: number;
@@ -92,8 +147,21 @@ export async function answerStore(
       errorComment = r.errorComment;
     } else status = 0;
   } catch (error) {
-    status = SINK_FAILED;
-    errorComment = String((error as Error)?.message ?? error).slice(0, 64);
+    ({ status, errorComment } = sinkFailure(error));
+  }
+  let problem = guard.failure;
+  if (!problem) {
+    try {
+      problem = await guard.settle(keepsInstance(status));
+    } catch {
+      // The association ended while the rest was read: no answer can go out.
+      status = SINK_FAILED;
+    }
+  }
+  if (problem) {
+    // PS3.4 §B.2.3: Error: Cannot understand, naming the cut.
+    status = INCOMPLETE_DATA_SET_STATUS;
+    errorComment = dataSetProblemComment(problem);
   }
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();

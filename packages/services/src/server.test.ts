@@ -21,6 +21,7 @@ import {
   isDnetError,
   NoPresentationContextError,
   OperationFailedError,
+  SubAssociationError,
 } from './errors.js';
 import { MemoryArchive } from './memory-archive.js';
 import { type ReceivedInstance, storeToFolder } from './received-instance.js';
@@ -759,6 +760,8 @@ describe('Limits', () => {
       handlers: archive.handlers(),
       aeTable: { GONE: { host: '127.0.0.1', port: 1 } },
     });
+    const errors: unknown[] = [];
+    source.on('error', (e) => errors.push(e));
     const client = await Client.connect({
       transport,
       host: '127.0.0.1',
@@ -778,6 +781,20 @@ describe('Limits', () => {
     expect(
       (error.result as { failed: number; failedSopInstanceUids: string[] }).failedSopInstanceUids,
     ).toHaveLength(2);
+    // Why: the destination and the connect error, for the server's log.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SubAssociationError);
+    expect(errors[0]).toMatchObject({
+      code: 'DNET_SERVICES_SUB_ASSOCIATION_FAILED',
+      destination: 'GONE',
+      host: '127.0.0.1',
+      port: 1,
+      phase: 'connect',
+    });
+    expect((errors[0] as Error).cause).toBeInstanceOf(Error);
+    expect((errors[0] as Error).message).toMatch(
+      /^C-MOVE destination GONE \(127\.0\.0\.1:1\): cannot open the association: ./,
+    );
     await client.release();
     await source.close();
   });

@@ -29,8 +29,16 @@ import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/tra
 import type { CertificateAuthorizer } from './access-control.js';
 import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
-import { errorCommentText } from './error-comment.js';
-import { ClosedError, InvalidArgumentError } from './errors.js';
+import { errorCommentFor, errorCommentText } from './error-comment.js';
+import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
+import {
+  agreedQueryExtendedNegotiation,
+  agreedRetrieveExtendedNegotiation,
+  answerExtendedNegotiation,
+  type QueryExtendedNegotiation,
+  type RetrieveExtendedNegotiation,
+  type SupportedExtendedNegotiation,
+} from './extended-negotiation.js';
 import {
   decodeIdentifier,
   encodeIdentifier,
@@ -49,6 +57,7 @@ import {
   type StoreSource,
   transferSyntaxesFor,
 } from './store-source.js';
+import { WatchedSource } from './sub-operation-source.js';
 
 /** Default cap on concurrent associations of a server, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -87,6 +96,12 @@ export interface FindRequest {
   dataSet: DataSet;
   /** The C-FIND-RQ. */
   message: CFindRq;
+  /**
+   * The C-FIND options agreed for this SOP class on this association (PS3.4
+   * §C.5.1.1): with `relationalQueries` the Identifier may leave out the
+   * unique keys above its level (PS3.4 §C.4.1.2.2, §C.4.1.3.2).
+   */
+  extendedNegotiation: QueryExtendedNegotiation;
 }
 
 /** A C-MOVE or C-GET request as a handler sees it (PS3.4 §C.4.2, §C.4.3). */
@@ -103,6 +118,12 @@ export interface RetrieveRequest {
   message: CMoveRq | CGetRq;
   /** Move Destination (C-MOVE only). */
   destination?: string;
+  /**
+   * The retrieve options agreed for this SOP class (PS3.4 §C.5.2.1,
+   * §C.5.3.1): with `relationalRetrieval` the Identifier may leave out the
+   * unique keys above its level (PS3.4 §C.4.2.2.2, §C.4.3.2.2).
+   */
+  extendedNegotiation: RetrieveExtendedNegotiation;
 }
 
 /** Matches a find handler yields: DICOM JSON or data sets, each sent as a pending response. */
@@ -119,7 +140,12 @@ export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>
 export interface ServerHandlers {
   /** C-ECHO (PS3.4 Annex A): return a status (default success). */
   echo?: (context: RequestContext) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
-  /** C-STORE (PS3.4 Annex B): consume the data set stream, then return a status. */
+  /**
+   * C-STORE (PS3.4 Annex B): consume the data set stream, then return a
+   * status. The stream is checked complete as it is read: a cut or malformed
+   * data set makes the loop throw before its end and is answered C000H
+   * naming the cut, whatever is returned (`CompletenessGuard`).
+   */
   store?: (
     instance: ReceivedInstance,
     context: RequestContext,
@@ -179,10 +205,21 @@ export interface ServerOptions extends AssociationOptions {
    * Acceptance policy (PS3.8 §7.1.1). The policy derived from the handlers
    * (Verification always, the Storage classes for `store` and with the SCP
    * role for `get`, the Query/Retrieve models for `find`, `move`, `get`, the
-   * called AE title `aeTitle`, a 16/1 operations window) is used, each field
-   * given here replacing the derived one (see {@link Server.policyFor}).
+   * called AE title `aeTitle`, a 16/1 operations window, the answer to
+   * extended negotiation from `extendedNegotiation`, SOP classes accepted
+   * through their related general class) is used, each field given here
+   * replacing the derived one (see {@link Server.policyFor}).
    */
   policy?: Partial<AcceptorPolicy>;
+  /**
+   * The Query/Retrieve extended behaviours the handlers implement (PS3.4
+   * §C.5): each SOP Class Extended Negotiation sub-item proposed for a
+   * Query/Retrieve SOP class is answered with what is both proposed and
+   * supported (PS3.7 Annex D.3.3.5); handlers read what was agreed in
+   * `request.extendedNegotiation`. Default none: no sub-item is answered,
+   * so every query is baseline.
+   */
+  extendedNegotiation?: SupportedExtendedNegotiation;
   /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
   storageTransferSyntaxes?: readonly string[];
   /** Most concurrent associations (default {@link DEFAULT_MAX_ASSOCIATIONS}); more are rejected transient. */
@@ -268,7 +305,7 @@ const retrieveCounts = new WeakMap<
 const HANDLER_FAILED = 0xc000;
 
 function comment(error: unknown): string {
-  return errorCommentText(String((error as Error)?.message ?? error));
+  return errorCommentFor(error);
 }
 
 function asStatus(r: unknown): { status: number; errorComment?: string } {
@@ -325,7 +362,10 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   /** The acceptance policy derived from the handlers (PS3.8 §9.3.3.2), merged with `options.policy`. */
   static policyFor(
-    options: Pick<ServerOptions, 'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes'>,
+    options: Pick<
+      ServerOptions,
+      'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes' | 'extendedNegotiation'
+    >,
   ): AcceptorPolicy {
     const h = options.handlers;
     const contexts: SupportedContext[] = [
@@ -362,6 +402,11 @@ export class Server extends EventEmitter<ServerEventMap> {
       contexts,
       calledAeTitles: [options.aeTitle],
       asyncOperationsWindow: { maxInvoked: 16, maxPerformed: 1 },
+      // PS3.4 §B.3.1.4: a newer Storage SOP class is accepted as its related general class.
+      relatedGeneralSopClasses: true,
+      ...(options.extendedNegotiation && {
+        extendedNegotiation: answerExtendedNegotiation(options.extendedNegotiation),
+      }),
       ...options.policy,
     };
   }
@@ -697,6 +742,10 @@ export class Server extends EventEmitter<ServerEventMap> {
           identifier: id.json,
           dataSet: id.dataSet,
           message,
+          extendedNegotiation: agreedQueryExtendedNegotiation(
+            context.association.negotiation,
+            message.affectedSopClassUid,
+          ),
         },
         context,
         rq.signal,
@@ -754,6 +803,10 @@ export class Server extends EventEmitter<ServerEventMap> {
           dataSet: id.dataSet,
           message,
           ...(destinationTitle && { destination: destinationTitle }),
+          extendedNegotiation: agreedRetrieveExtendedNegotiation(
+            context.association.negotiation,
+            message.affectedSopClassUid,
+          ),
         },
         context,
         rq.signal,
@@ -783,6 +836,9 @@ export class Server extends EventEmitter<ServerEventMap> {
         resolved.push(await resolveSource(s));
       } catch {
         failed++;
+        // PS3.4 §C.4.2.1.3.1: every failed instance is listed, when its UID is known.
+        const uid = (s as { sopInstanceUid?: unknown } | null)?.sopInstanceUid;
+        if (typeof uid === 'string') failedUids.push(uid);
       }
     }
     if (isMove && resolved.length > 0) {
@@ -790,7 +846,8 @@ export class Server extends EventEmitter<ServerEventMap> {
         client = await this.#connectDestination(destinationTitle!, destination!, resolved);
         via = client.association;
       } catch (error) {
-        this.#emitError(error);
+        const { host, port } = destination!;
+        this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
         failed += resolved.length;
         for (const r of resolved) failedUids.push(r.sopInstanceUid);
         resolved.length = 0;
@@ -810,8 +867,9 @@ export class Server extends EventEmitter<ServerEventMap> {
           return;
         }
         const source = resolved[next++]!;
+        const watched = new WatchedSource(source);
         try {
-          const r = await storeOver(via, resolvedInstance(source), {
+          const r = await storeOver(via, watched.source, {
             ...(isMove && {
               moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
             }),
@@ -821,10 +879,17 @@ export class Server extends EventEmitter<ServerEventMap> {
         } catch (error) {
           failed++;
           failedUids.push(source.sopInstanceUid);
-          if (!dead && via.state !== 'Sta6' && via !== context.association) {
+          if (!dead && watched.brokenBy) {
+            // Its C-STORE-RQ went out incomplete, and no other message may follow one
+            // (PS3.8 Annex E.2): the association carrying it is aborted.
+            dead = true;
+            this.#emitError(watched.brokenBy);
+            via.abort();
+          } else if (!dead && via.state !== 'Sta6' && via !== context.association) {
             // The destination association died: what was not started fails too.
             dead = true;
-            this.#emitError(error);
+            const { host, port } = destination!;
+            this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'lost', error));
           }
         }
         done++;
@@ -962,15 +1027,4 @@ function a(context: RequestContext): Association {
 
 function extra(r: { errorComment?: string }): Record<string, unknown> {
   return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
-}
-
-/** A resolved source as a store source again (its stream opened lazily). */
-function resolvedInstance(r: Awaited<ReturnType<typeof resolveSource>>): StoreSource {
-  if (r.dataSet) return r.dataSet;
-  return {
-    sopClassUid: r.sopClassUid,
-    sopInstanceUid: r.sopInstanceUid,
-    transferSyntaxUid: r.transferSyntaxUid!,
-    dataSet: (chunkSize) => r.open(chunkSize),
-  };
 }

@@ -2,11 +2,12 @@ import type { DicomJson } from '@dnet/services';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveIndex, InstanceRecord } from './archive-index.js';
 import { ArchiveErrorCode } from './errors.js';
+import { describeUpperKeys } from './upper-keys-compliance.js';
 
 /**
  * The behaviour every {@link ArchiveIndex} implementation must show, as a
  * vitest suite: upserts and pruning, every query level and matching kind, the
- * hierarchy rules, retrieve selection. `SqliteIndex` runs it; a PostgreSQL
+ * hierarchy rules (with `describeUpperKeys`), retrieve selection. `SqliteIndex` runs it; a PostgreSQL
  * index calls `describeArchiveIndex('PgIndex', () => openPg())` in its own test.
  * Test code only: it imports vitest.
  */
@@ -215,6 +216,8 @@ export function describeArchiveIndex(
   async function load(): Promise<void> {
     for (const spec of DATA) await index.put(record(spec));
   }
+
+  describeUpperKeys(name, () => index, load);
 
   describe(`${name}: lifecycle`, () => {
     it('rejects calls after close', async () => {

@@ -27,6 +27,8 @@ export const ArchiveErrorCode = {
   INDEX_SCHEMA: 'DNET_SCP_INDEX_SCHEMA',
   /** The index was used after `close()`. */
   INDEX_CLOSED: 'DNET_SCP_INDEX_CLOSED',
+  /** The index database could not be opened or created; see `path` and `cause`. */
+  INDEX_OPEN: 'DNET_SCP_INDEX_OPEN',
   /** A worklist item file is not DICOM JSON or is too large. */
   INVALID_WORKLIST_ITEM: 'DNET_SCP_INVALID_WORKLIST_ITEM',
 } as const;
@@ -143,12 +145,19 @@ export class WriterClosedError extends ArchiveError {
 /** Writing, syncing or renaming a stored object failed (disk full, I/O error...). */
 export class StorageFailedError extends ArchiveError {
   /**
-   * @param message - what failed
-   * @param options - the underlying system error
+   * The file the failing call was made on, when the system error does not say
+   * (a write through an open file handle names none): for logs, never for a peer.
    */
-  constructor(message: string, options: ArchiveErrorOptions = {}) {
+  readonly path: string | undefined;
+
+  /**
+   * @param message - what failed
+   * @param options - the underlying system error, and the file it concerns
+   */
+  constructor(message: string, options: ArchiveErrorOptions & { path?: string } = {}) {
     super(message, ArchiveErrorCode.STORAGE_FAILED, options);
     this.name = 'StorageFailedError';
+    this.path = options.path;
   }
 }
 
@@ -234,6 +243,27 @@ export class IndexClosedError extends ArchiveError {
   constructor() {
     super('the archive index is closed', ArchiveErrorCode.INDEX_CLOSED);
     this.name = 'IndexClosedError';
+  }
+}
+
+/**
+ * The index database could not be opened or created. The message names the
+ * file, the database's own words and, when the file system is to blame, the
+ * system's reason (read-only file system, permission denied...).
+ */
+export class IndexOpenError extends ArchiveError {
+  /** The database file. */
+  readonly path: string;
+
+  /**
+   * @param path - the database file
+   * @param reason - why, in a few words (the database's message, the system's reason)
+   * @param options - the database's error, or the file system's
+   */
+  constructor(path: string, reason: string, options: ArchiveErrorOptions = {}) {
+    super(`cannot open the index ${path}: ${reason}`, ArchiveErrorCode.INDEX_OPEN, options);
+    this.name = 'IndexOpenError';
+    this.path = path;
   }
 }
 

@@ -38,6 +38,14 @@ export type {
 } from './archive-index.js';
 export { DEFAULT_MAX_JSON_DEPTH, dicomJsonProblem } from './dicom-json-problem.js';
 export {
+  archivedCopy,
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  DUPLICATE_REJECTED_STATUS,
+  type DuplicatePolicy,
+  isDuplicatePolicy,
+} from './duplicate-policy.js';
+export {
   ArchiveError,
   ArchiveErrorCode,
   type ArchiveErrorOptions,
@@ -54,6 +62,7 @@ export {
   StorageFailedError,
   WriterClosedError,
 } from './errors.js';
+export { KeyedLock } from './keyed-lock.js';
 export {
   COMPUTED_TAGS,
   isQueryLevel,

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { bytes, describeObjectStorage, readAll, UIDS } from './object-storage-co
 import { INCOMING_FOLDER, LocalStorage } from './storage.js';
 
 // A root shared by several nodes (an NFS or CephFS mount in production): the
-// same contract as a local root, with this node's id in its temporary names.
+// same contract as a local root, with this node's own temporary folder.
 describeObjectStorage('LocalStorage (shared folder, nodeId)', (root) => {
   return new LocalStorage(root, { nodeId: 'node-1' });
 });
@@ -26,12 +26,14 @@ afterEach(async () => {
 const uids = (n: number) => ({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${n}` });
 
 describe('LocalStorage: two nodes on one root', () => {
-  it('names temporary files after the node and refuses a bad node id', async () => {
+  it("writes temporary files to the node's own folder and refuses a bad node id", async () => {
     const a = new LocalStorage(root, { nodeId: 'node-a', fsync: false });
+    expect(a.incoming).toBe(join(root, INCOMING_FOLDER, 'node-a'));
     const writer = await a.begin(UIDS);
-    const names = await readdir(join(root, INCOMING_FOLDER));
+    expect(await readdir(join(root, INCOMING_FOLDER))).toEqual(['node-a']);
+    const names = await readdir(a.incoming);
     expect(names).toHaveLength(1);
-    expect(names[0]).toMatch(/^node-a~[0-9a-f-]+\.part$/);
+    expect(names[0]).toMatch(/^[0-9a-f-]+\.part$/);
     await writer.abort();
     for (const bad of ['', '../x', 'a/b', 'a~b', 'x'.repeat(65)]) {
       expect(() => new LocalStorage(root, { nodeId: bad })).toThrow(
@@ -54,8 +56,27 @@ describe('LocalStorage: two nodes on one root', () => {
     const stored = await inFlight.commit();
     expect(stored.size).toBe(500);
     expect((await readFile(join(root, stored.path))).length).toBe(500);
-    expect(await readdir(join(root, INCOMING_FOLDER))).toEqual([]);
+    expect(await readdir(a.incoming)).toEqual([]);
+    expect(await readdir(b.incoming)).toEqual([]);
     await crashed.abort();
+  });
+
+  it('a node without a node id never cleans the folders of nodes with one', async () => {
+    const a = new LocalStorage(root, { nodeId: 'node-a', fsync: false });
+    const inFlight = await a.begin(uids(1));
+    const single = new LocalStorage(root, { fsync: false });
+    expect(await single.removeTemporaryFiles()).toBe(0);
+    await inFlight.write(bytes(10, 1));
+    expect((await inFlight.commit()).size).toBe(10);
+  });
+
+  it("removes the node's temporary files that older versions left in .incoming itself", async () => {
+    await mkdir(join(root, INCOMING_FOLDER), { recursive: true });
+    await writeFile(join(root, INCOMING_FOLDER, 'node-a~0123.part'), 'x');
+    await writeFile(join(root, INCOMING_FOLDER, 'node-b~4567.part'), 'x');
+    const a = new LocalStorage(root, { nodeId: 'node-a', fsync: false });
+    expect(await a.removeTemporaryFiles()).toBe(1);
+    expect(await readdir(join(root, INCOMING_FOLDER))).toEqual(['node-b~4567.part']);
   });
 
   it('concurrent writers on both nodes: every object complete, paths relative and the same on both', async () => {
@@ -96,7 +117,8 @@ describe('LocalStorage: two nodes on one root', () => {
       expect(Buffer.compare(read, expected(n))).toBe(0);
       expect(await a.stat(b.pathFor(uids(100 + n)))).toMatchObject({ size: 4 * 4096 });
     }
-    expect(await readdir(join(root, INCOMING_FOLDER))).toEqual([]);
+    expect(await readdir(a.incoming)).toEqual([]);
+    expect(await readdir(b.incoming)).toEqual([]);
   });
 
   it('a remove on one node racing a store into the same series on the other loses nothing', async () => {

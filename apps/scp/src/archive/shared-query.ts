@@ -616,6 +616,59 @@ export const levelColumns = {
   instance: (a: DicomJson) => [columnText(a[Tag.InstanceNumber], 'IS')],
 };
 
+/** A unique key above the query or retrieve level, as {@link upperUniqueKeys} reads it. */
+export interface UpperKey {
+  /** The level whose unique key it is. */
+  level: QueryLevel;
+  /** The key's tag. */
+  tag: string;
+  /** Its values: none when it is absent or universal (empty). */
+  values: string[];
+}
+
+/**
+ * Reads the unique keys of the levels above `level` (PS3.4 §C.4.1.2.1,
+ * §C.4.2.2.1, §C.4.3.2.1), top down, and checks them.
+ *
+ * Hierarchical (baseline) requests must give a single value for each of them
+ * (PS3.4 §C.4.1.3.1.1). dnet is more lenient, as DCMTK's dcmqrscp and Orthanc
+ * are, because viewers send such requests: a key that is universal (present
+ * and empty) matches every entity of its level, and a key may be absent below
+ * the highest level whose key is given (present, empty or not). Still refused
+ * (`InvalidQueryError`, A900H, the key as Offending Element): an absent key of
+ * the highest level above `level` (a relational request, PS3.4 §C.4.1.2.2,
+ * unless `relational` was negotiated), several values, and wild cards in a
+ * unique key. With `relational`, keys may be absent anywhere and hold lists,
+ * and a `*` UID is universal.
+ */
+export function upperUniqueKeys(
+  levels: readonly QueryLevel[],
+  level: QueryLevel,
+  query: DicomJson,
+  relational: boolean,
+): UpperKey[] {
+  const keys: UpperKey[] = [];
+  let anchored = false;
+  for (const l of levels.slice(0, levels.indexOf(level))) {
+    const tag = UNIQUE_KEY[l];
+    const key = query[tag];
+    if (key === undefined) {
+      if (!anchored && !relational) throw new InvalidQueryError(`missing ${l} unique key`, tag);
+      keys.push({ level: l, tag, values: [] });
+      continue;
+    }
+    anchored = true;
+    // A `*` UID is read as universal in relational requests, as at the query level.
+    const open = !hasValue(key) || (relational && isStarUid(key));
+    const values = open ? [] : uniqueValues(key, tag);
+    if (values.length > 1 && !relational) {
+      throw new InvalidQueryError(`${l} unique key must be a single value`, tag);
+    }
+    keys.push({ level: l, tag, values });
+  }
+  return keys;
+}
+
 /** What a C-FIND needs from SQL: the keys matches() checks, the WHERE pre-filter, computed keys. */
 export interface FindPlan {
   /** The keys `matches()` checks (lower-level and unsupported keys left out). */
@@ -640,18 +693,9 @@ export function planFind(
   pushDownKeys: boolean,
 ): FindPlan {
   const model = checkIdentifier(level, query, options);
-  const levels = MODEL_LEVELS[model];
-  if (!options.relational) {
-    // Hierarchical search (PS3.4 §C.4.1.3.1.1): one unique key per higher level.
-    for (const l of levels.slice(0, levels.indexOf(level))) {
-      const tag = UNIQUE_KEY[l];
-      const key = query[tag];
-      if (!hasValue(key)) throw new InvalidQueryError(`missing ${l} unique key`, tag);
-      if (uniqueValues(key as DicomJsonAttribute, tag).length !== 1) {
-        throw new InvalidQueryError(`${l} unique key must be a single value`, tag);
-      }
-    }
-  }
+  // Hierarchical search (PS3.4 §C.4.1.3.1.1), with dnet's leniency; relational
+  // queries (PS3.4 §C.4.1.3.2) when they were negotiated.
+  upperUniqueKeys(MODEL_LEVELS[model], level, query, options.relational ?? false);
   const depth = LEVEL_ORDER.indexOf(level);
   // Keys of lower levels, and optional keys this archive does not keep, are
   // not matched (PS3.4 §C.2.2.1.3): they are returned empty.
@@ -694,24 +738,24 @@ export function planRetrieve(
   dialect: SqlDialect,
 ): Condition[] {
   const model = checkIdentifier(level, query, options);
-  const levels = MODEL_LEVELS[model];
+  const relational = options.relational ?? false;
   const conditions: Condition[] = [];
-  for (const l of levels.slice(0, levels.indexOf(level) + 1)) {
-    const tag = UNIQUE_KEY[l];
-    const key = query[tag];
-    if (!hasValue(key)) {
-      if (l === level) throw new InvalidQueryError(`retrieve without a ${l} unique key`, tag);
-      if (!options.relational) throw new InvalidQueryError(`missing ${l} unique key`, tag);
-      continue; // relational retrieve: a higher level left open
-    }
-    const values = uniqueValues(key as DicomJsonAttribute, tag);
-    // Above the retrieve level: one value (hierarchical); at it, a list of UIDs,
-    // but only Single Value Matching for Patient ID (PS3.4 §C.4.2.1.4.1).
-    if (values.length > 1 && (l !== level || l === 'PATIENT') && !options.relational) {
-      throw new InvalidQueryError(`${l} unique key must be a single value`, tag);
-    }
-    conditions.push(dialect.list((COLUMNS[tag] as Column).sql, values));
+  // Above the retrieve level: one value (hierarchical, with dnet's leniency for
+  // universal and absent keys) or anything (relational-retrieval, PS3.4 §C.4.2.2.2).
+  for (const upper of upperUniqueKeys(MODEL_LEVELS[model], level, query, relational)) {
+    if (upper.values.length === 0) continue; // left open: every entity of that level
+    conditions.push(dialect.list((COLUMNS[upper.tag] as Column).sql, upper.values));
   }
+  const tag = UNIQUE_KEY[level];
+  const key = query[tag];
+  if (!hasValue(key)) throw new InvalidQueryError(`retrieve without a ${level} unique key`, tag);
+  const values = uniqueValues(key as DicomJsonAttribute, tag);
+  // At the retrieve level a list of UIDs, but only Single Value Matching for
+  // Patient ID (PS3.4 §C.4.2.1.4.1).
+  if (values.length > 1 && level === 'PATIENT' && !relational) {
+    throw new InvalidQueryError(`${level} unique key must be a single value`, tag);
+  }
+  conditions.push(dialect.list((COLUMNS[tag] as Column).sql, values));
   return conditions;
 }
 

@@ -1,6 +1,7 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DicomJson } from '@dnet/services';
+import { type DicomJson, systemErrorOf } from '@dnet/services';
 import Database from 'better-sqlite3';
 import type {
   ArchiveIndex,
@@ -11,7 +12,12 @@ import type {
   QueryOptions,
   RetrieveInstance,
 } from './archive-index.js';
-import { IndexClosedError, IndexSchemaError, StorageFailedError } from './errors.js';
+import {
+  IndexClosedError,
+  IndexOpenError,
+  IndexSchemaError,
+  StorageFailedError,
+} from './errors.js';
 import { GroupSync } from './group-sync.js';
 import { LEVEL_TAGS, type QueryLevel, Tag } from './query-model.js';
 import {
@@ -197,10 +203,15 @@ export class SqliteIndex implements ArchiveIndex {
     this.#pageSize = Math.max(1, options.pageSize ?? 256);
     this.#maxRecordBytes = options.maxRecordBytes ?? 4 * 1024 * 1024;
     this.#pushDown = options.pushDown ?? true;
-    const db = new Database(path);
+    const db = openDatabase(path);
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-      db.pragma('journal_mode = WAL');
+      try {
+        db.pragma('journal_mode = WAL');
+      } catch (error) {
+        // The first write: a file we may read but not write (a read-only file system) fails here.
+        throw openError(path, error);
+      }
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db); // durable before the constructor returns
@@ -594,4 +605,38 @@ function toRecord(row: InstanceRow): InstanceRecord {
     size: row.size,
     attributes: JSON.parse(row.attributes) as DicomJson,
   };
+}
+
+/** Opens (or creates) the database file, failing with an {@link IndexOpenError} that says why. */
+function openDatabase(path: string): Database.Database {
+  try {
+    return new Database(path);
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+/**
+ * The error for a database that cannot be opened: SQLite says only "unable to
+ * open database file", so the file system is asked what is wrong (the file,
+ * else its folder, tried for writing) and its error becomes the cause.
+ */
+function openError(path: string, error: unknown): IndexOpenError {
+  const message = String((error as Error)?.message ?? error);
+  if (path === ':memory:' || path === '')
+    return new IndexOpenError(path, message, { cause: error });
+  let cause: unknown = error;
+  for (const target of [path, dirname(path)]) {
+    try {
+      accessSync(target, fsConstants.R_OK | fsConstants.W_OK);
+      if (target === path) break; // the file is there and writable: SQLite's error stands
+    } catch (failure) {
+      if ((failure as { code?: unknown }).code === 'ENOENT' && target === path) continue;
+      cause = failure;
+      break;
+    }
+  }
+  const system = systemErrorOf(cause);
+  const reason = system ? `${message} (${system.text}, ${system.code})` : message;
+  return new IndexOpenError(path, reason, { cause });
 }

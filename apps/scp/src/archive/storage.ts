@@ -156,10 +156,11 @@ export interface LocalStorageOptions {
   /**
    * This node's name when several nodes (processes, machines) share the root
    * folder: 1-64 letters, digits, `_` or `-`, distinct per node and stable
-   * across restarts. Temporary files are then named `<nodeId>~<random>.part`
-   * and {@link LocalStorage.removeTemporaryFiles} deletes only this node's,
-   * never another node's transfer in progress. Without it (the default) the
-   * root belongs to one process and every temporary file is its own.
+   * across restarts. Temporary files are then written to the node's own
+   * folder, `.incoming/<nodeId>/`, and {@link LocalStorage.removeTemporaryFiles}
+   * deletes only that folder's files, never another node's transfer in
+   * progress. Without it (the default) the root belongs to one process
+   * (dnet-scp locks it) and its temporary files are in `.incoming/` itself.
    */
   nodeId?: string;
 }
@@ -204,8 +205,13 @@ export class LocalStorage implements ObjectStorage {
   readonly #writeBatch: number;
   readonly #fsync: boolean;
   readonly #syncEvery: number;
-  /** `<nodeId>~` when the root is shared, else ''. */
-  readonly #tempPrefix: string;
+  /**
+   * The folder of this storage's temporary files: `<root>/.incoming`, or
+   * `<root>/.incoming/<nodeId>` when the root is shared.
+   */
+  readonly incoming: string;
+  /** The node id, when the root is shared. */
+  readonly #nodeId: string | undefined;
   /**
    * Folders this storage made or saw made, so that an object into a known
    * series folder skips `mkdir -p` (each call is a thread-pool round trip).
@@ -239,7 +245,12 @@ export class LocalStorage implements ObjectStorage {
     if (options.nodeId !== undefined && !NODE_ID.test(options.nodeId)) {
       throw new InvalidPathError(options.nodeId, 'a node id is 1-64 letters, digits, _ or -');
     }
-    this.#tempPrefix = options.nodeId === undefined ? '' : `${options.nodeId}~`;
+    this.#nodeId = options.nodeId;
+    // One folder per node: a node lists, cleans and fsyncs only its own temporary files.
+    this.incoming =
+      options.nodeId === undefined
+        ? join(this.root, INCOMING_FOLDER)
+        : join(this.root, INCOMING_FOLDER, options.nodeId);
     this.#prepareNext = options.prepareNext ?? false;
   }
 
@@ -260,7 +271,7 @@ export class LocalStorage implements ObjectStorage {
   async begin(uids: ObjectUids): Promise<ObjectWriter> {
     const path = this.pathFor(uids);
     if (this.#closed) throw new StorageFailedError('the storage is closed');
-    const incoming = join(this.root, INCOMING_FOLDER);
+    const incoming = this.incoming;
     const next = this.#next;
     this.#next = undefined;
     const { handle, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
@@ -279,8 +290,8 @@ export class LocalStorage implements ObjectStorage {
 
   /** A new, empty temporary file in `incoming` (made again if it was removed). */
   async #createTempFile(incoming: string): Promise<TempFile> {
-    // Unique per node and per object: `wx` below refuses to reuse a name.
-    const tempPath = join(incoming, `${this.#tempPrefix}${randomUUID()}.part`);
+    // Unique per object: `wx` below refuses to reuse a name.
+    const tempPath = join(incoming, `${randomUUID()}.part`);
     try {
       try {
         if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
@@ -374,26 +385,17 @@ export class LocalStorage implements ObjectStorage {
 
   /**
    * Deletes the temporary files that writers left behind when the process
-   * died mid-transfer. Call it at start-up, before any writer exists. With a
-   * `nodeId` only this node's files are deleted (other nodes sharing the
-   * root may be receiving). Resolves the number of files removed.
+   * died mid-transfer. Call it at start-up, before any writer exists, and
+   * only while no other process uses the same temporary folder (dnet-scp
+   * locks it first). With a `nodeId` only this node's folder is cleaned
+   * (other nodes sharing the root may be receiving), together with the
+   * `<nodeId>~*.part` files that versions before the per-node folders left
+   * in `.incoming/`. Resolves the number of files removed.
    */
   async removeTemporaryFiles(): Promise<number> {
-    const incoming = join(this.root, INCOMING_FOLDER);
-    let names: string[];
-    try {
-      names = await readdir(incoming);
-    } catch (cause) {
-      if (isCode(cause, 'ENOENT')) return 0;
-      throw new StorageFailedError(`cannot list ${incoming}`, { cause });
-    }
-    let removed = 0;
-    for (const name of names) {
-      if (!name.endsWith('.part') || !name.startsWith(this.#tempPrefix)) continue;
-      await unlink(join(incoming, name)).then(
-        () => removed++,
-        () => undefined,
-      );
+    let removed = await removePartFiles(this.incoming, '');
+    if (this.#nodeId !== undefined) {
+      removed += await removePartFiles(join(this.root, INCOMING_FOLDER), `${this.#nodeId}~`);
     }
     return removed;
   }
@@ -558,7 +560,7 @@ class LocalObjectWriter implements ObjectWriter {
       await this.#discard();
       throw cause instanceof StorageFailedError
         ? cause
-        : new StorageFailedError(`cannot commit ${this.#path}`, { cause });
+        : new StorageFailedError(`cannot commit ${this.#path}`, { cause, path: this.#tempPath });
     }
     this.#state = 'committed';
     return { path: this.#path, size: this.bytesWritten };
@@ -599,7 +601,9 @@ class LocalObjectWriter implements ObjectWriter {
         try {
           await writeAll(this.#handle, batch);
         } catch (cause) {
-          this.#fail(new StorageFailedError(`cannot write ${this.#path}`, { cause }));
+          this.#fail(
+            new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
+          );
           return;
         }
         this.#queued -= bytes;
@@ -630,7 +634,9 @@ class LocalObjectWriter implements ObjectWriter {
       },
       (cause: unknown) => {
         this.#syncing = undefined;
-        this.#fail(new StorageFailedError(`cannot sync ${this.#path}`, { cause }));
+        this.#fail(
+          new StorageFailedError(`cannot sync ${this.#path}`, { cause, path: this.#tempPath }),
+        );
       },
     );
   }
@@ -662,6 +668,29 @@ class LocalObjectWriter implements ObjectWriter {
     await this.#close().catch(() => undefined);
     await unlink(this.#tempPath).catch(() => undefined);
   }
+}
+
+/**
+ * Deletes the `*.part` files directly in `folder` whose names start with
+ * `prefix` (never a subfolder: another node's). Resolves how many went.
+ */
+async function removePartFiles(folder: string, prefix: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (cause) {
+    if (isCode(cause, 'ENOENT')) return 0;
+    throw new StorageFailedError(`cannot list ${folder}`, { cause });
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith('.part') || !name.startsWith(prefix)) continue;
+    await unlink(join(folder, name)).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 /** Writes every byte of `chunks`, resuming after short writes. */

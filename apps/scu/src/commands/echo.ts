@@ -1,6 +1,14 @@
 import { verification } from '@dnet/services';
-import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import {
+  abortOnInterrupt,
+  type Command,
+  ExitStatus,
+  finish,
+  logContexts,
+  printHelp,
+} from '../command.js';
 import { statusText } from '../describe-error.js';
+import { writeRecord } from '../json-output.js';
 import { COMMON_HELP, connect, integerOption, parseCommand, peerOf } from '../options.js';
 
 const HELP = `Usage: dnet-scu echo <host> <port> [options]
@@ -28,20 +36,43 @@ export const echo: Command = {
     const repeat = integerOption('repeat', values.repeat, 1_000_000) ?? 1;
     const client = await connect(values, peer, [verification()], { signal: io.signal });
     if (values.verbose) logContexts(io, client);
+    const stop = abortOnInterrupt(client, io);
+    let answered = 0;
     try {
       for (let i = 0; i < repeat; i++) {
         const started = performance.now();
-        const status = await client.echo(io.signal ? { signal: io.signal } : {});
+        const status = await client.echo();
         const ms = performance.now() - started;
-        if (values.json) io.out(JSON.stringify({ operation: 'C-ECHO', status, ms }));
+        answered++;
+        if (values.json)
+          writeRecord(io, 'echo', {
+            operation: 'C-ECHO',
+            status,
+            statusText: statusText(status),
+            ms,
+          });
         else if (!values.quiet) {
           io.out(
             `C-ECHO ${values.aec}@${peer.host}:${peer.port}: ${statusText(status)} (${ms.toFixed(1)} ms)`,
           );
         }
       }
+    } catch (error) {
+      if (!io.signal?.aborted) throw error;
     } finally {
-      await finish(client);
+      stop();
+      await finish(client, io);
+    }
+    if (values.json)
+      writeRecord(io, 'summary', {
+        operation: 'C-ECHO',
+        answered,
+        total: repeat,
+        interrupted: io.signal?.aborted ?? false,
+      });
+    if (io.signal?.aborted) {
+      if (!values.json) io.err(`interrupted after ${answered} of ${repeat} C-ECHOs`);
+      return ExitStatus.INTERRUPTED;
     }
     return ExitStatus.OK;
   },

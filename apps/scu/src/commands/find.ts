@@ -1,14 +1,20 @@
 import type { DicomJson } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import { errorFields, writeRecord } from '../json-output.js';
 import { COMMON_HELP, connect, parseCommand, peerOf } from '../options.js';
 import { QUERY_HELP, QUERY_OPTIONS, queryPlan } from '../query-options.js';
-import { formatTable } from '../table.js';
+import { formatTable, MAX_CELL } from '../table.js';
 
 const HELP = `Usage: dnet-scu find <host> <port> -k KEY[=VALUE]... [options]
 
 Queries with C-FIND (PS3.4 §C.4.1; Modality Worklist, PS3.4 Annex K) and
 prints the matches as a table, or as DICOM JSON (PS3.18 Annex F) one match a
-line with --json; DCMTK's findscu. Ctrl-C cancels the query (C-CANCEL).
+line with --json; DCMTK's findscu. Ctrl-C cancels the query (C-CANCEL), then
+aborts the association. On a terminal long values are cut to fit, unless
+--wide; piped or redirected, the table keeps every value whole.
+
+Options:
+  --wide               never cut a value, on a terminal too
 
 ${QUERY_HELP}
 
@@ -24,33 +30,52 @@ Examples:
 export const find: Command = {
   summary: 'find <host> <port> -k KEY=VALUE    C-FIND, patient/study/worklist',
   async run(argv, io) {
-    const { values, positionals } = parseCommand(argv, QUERY_OPTIONS);
+    const { values, positionals } = parseCommand(argv, {
+      ...QUERY_OPTIONS,
+      wide: { type: 'boolean' },
+    });
     if (values.help) return printHelp(io, HELP);
     const peer = peerOf(positionals);
     const { query, target, context } = queryPlan(values, 'find');
     const client = await connect(values, peer, [context], { signal: io.signal });
     if (values.verbose) logContexts(io, client);
+    if (values.relational && !client.queryExtendedNegotiation(target).relationalQueries)
+      io.err('warning: the peer did not accept relational queries (PS3.4 §C.5.1.1)');
     const rows: DicomJson[] = [];
     let count = 0;
+    let failure: unknown;
     try {
       for await (const match of client.find(query, {
         ...target,
         ...(io.signal && { signal: io.signal }),
       })) {
         count++;
-        if (values.json) io.out(JSON.stringify(match));
+        if (values.json) writeRecord(io, 'match', { dataSet: match });
         else rows.push(match);
       }
+    } catch (error) {
+      failure = error;
     } finally {
-      await finish(client);
+      // After a cancel: the peer's final response came (or the DIMSE timer ran out); A-ABORT.
+      await finish(client, io);
     }
-    if (!values.json && rows.length > 0)
-      for (const line of formatTable(rows, Object.keys(query))) io.out(line);
-    if (io.signal?.aborted) {
-      io.err('C-FIND cancelled');
+    const interrupted = io.signal?.aborted ?? false;
+    if (!values.json && rows.length > 0) {
+      const cut = io.terminal && !values.wide ? MAX_CELL : undefined;
+      for (const line of formatTable(rows, Object.keys(query), cut)) io.out(line);
+    }
+    if (failure !== undefined && !interrupted) {
+      if (!values.json) throw failure;
+      writeRecord(io, 'error', errorFields(failure));
+    }
+    if (values.json)
+      writeRecord(io, 'summary', { operation: 'C-FIND', matches: count, interrupted });
+    if (interrupted) {
+      if (!values.json) io.err(`C-FIND cancelled after ${count} match${count === 1 ? '' : 'es'}`);
       return ExitStatus.INTERRUPTED;
     }
-    if (!values.quiet) io.err(`${count} match${count === 1 ? '' : 'es'}`);
+    if (failure !== undefined) return ExitStatus.FAILED;
+    if (!values.quiet && !values.json) io.err(`${count} match${count === 1 ? '' : 'es'}`);
     return ExitStatus.OK;
   },
 };

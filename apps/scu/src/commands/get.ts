@@ -1,23 +1,32 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { lookupUid, lookupUidKeyword } from '@dnet/dataset';
 import {
   type ReceivedInstance,
+  type RetrieveProgress,
   retrieveContexts,
   storageSopClasses,
   writeToFolder,
 } from '@dnet/services';
 import { type Command, finish, logContexts, printHelp } from '../command.js';
-import { UsageError } from '../errors.js';
+import { statusText } from '../describe-error.js';
+import { LocalIoError, UsageError } from '../errors.js';
+import { errorFields, writeRecord } from '../json-output.js';
+import { removeLeftovers, removeOwnTemporary } from '../leftover-files.js';
 import { COMMON_HELP, connect, parseCommand, peerOf } from '../options.js';
 import { progressBar } from '../progress.js';
 import { QUERY_HELP, QUERY_OPTIONS, queryPlan } from '../query-options.js';
-import { reportRetrieve } from '../retrieve-report.js';
+import { type RetrieveOutcome, reportRetrieve, writeResponse } from '../retrieve-report.js';
 
 const HELP = `Usage: dnet-scu get <host> <port> --out DIR -k KEY=VALUE... [options]
 
 Retrieves the matching instances with C-GET (PS3.4 §C.4.3): they come back on
 the same association (no port to open) and are written to DIR as
-<SOPInstanceUID>.dcm Part 10 files; DCMTK's getscu. Ctrl-C cancels (C-CANCEL).
+<SOPInstanceUID>.dcm Part 10 files; DCMTK's getscu. Ctrl-C cancels (C-CANCEL)
+and then aborts the association. A file that cannot be written here (disk
+full or read-only) is said as a local error with its path; the peer gets the
+sub-operation's failure status (A700H, out of resources, PS3.4 B.2.3).
+Temporary files of runs that were killed are removed at the next run in DIR.
 The Storage SOP classes are proposed with the SCP role (PS3.7 Annex D.3.3.4).
 An association holds at most 127 of them besides the C-GET context (PS3.8
 §9.3.2.2: odd context IDs 1-255), so by default every current (not retired)
@@ -94,7 +103,13 @@ export const get: Command = {
     const out = values.out;
     if (!out) throw new UsageError('give the folder for the files with --out DIR');
     const { query, target, context } = queryPlan(values, 'get');
-    await mkdir(out, { recursive: true });
+    try {
+      await mkdir(out, { recursive: true });
+    } catch (error) {
+      throw new LocalIoError('create the folder', out, error);
+    }
+    for (const name of await removeLeftovers(out))
+      if (values.verbose) io.err(`removed ${join(out, name)}, left by a run that was killed`);
     const contexts = [
       context,
       ...retrieveContexts('study', wantedStorageClasses(values['storage-class'] ?? [])).slice(1),
@@ -104,6 +119,8 @@ export const get: Command = {
     const bar = progressBar(io, 'get', values.quiet);
     const started = performance.now();
     let [received, failed, bytes, total] = [0, 0, 0, 0];
+    // Local write failures by system error: the first path and how many files.
+    const local = new Map<string, { first: LocalIoError; count: number }>();
     async function* counted(data: AsyncIterable<Uint8Array>) {
       for await (const chunk of data) {
         bytes += chunk.length;
@@ -111,36 +128,74 @@ export const get: Command = {
       }
     }
     const sink = async (instance: ReceivedInstance) => {
-      const status = await writeToFolder(
-        out,
-        { ...instance, dataSet: counted(instance.dataSet) },
-        values.aec,
-      );
+      const fileName = `${instance.sopInstanceUid}.dcm`;
+      const path = join(out, fileName);
+      const about = { sopInstanceUid: instance.sopInstanceUid, sopClassUid: instance.sopClassUid };
+      let status: number;
+      try {
+        status = await writeToFolder(
+          out,
+          { ...instance, dataSet: counted(instance.dataSet) },
+          values.aec,
+        );
+      } catch (error) {
+        await removeOwnTemporary(out, fileName);
+        const e = new LocalIoError('write', path, error);
+        failed++;
+        const seen = local.get(e.errno);
+        if (seen) seen.count++;
+        else local.set(e.errno, { first: e, count: 1 });
+        if (values.json) writeRecord(io, 'instance', { ...about, path, error: errorFields(e) });
+        else if (values.verbose) io.err(`local error: ${e.message}`);
+        bar.update(received, failed, bytes);
+        // @dnet/services answers the sub-operation with A700H (out of resources, PS3.4 B.2.3).
+        throw error;
+      }
       if (status === 0) received++;
       else failed++;
+      if (values.json)
+        writeRecord(io, 'instance', {
+          ...about,
+          ...(status === 0 && { path }),
+          status,
+          statusText: statusText(status, 'C-STORE'),
+        });
       bar.update(received, failed, bytes);
       return status;
     };
+    let last: RetrieveProgress | undefined;
+    let outcome: RetrieveOutcome;
     try {
       const result = await client.get(query, {
         ...target,
         sink,
         ...(io.signal && { signal: io.signal }),
         onProgress: (p) => {
+          last = p;
+          if (values.json) writeResponse(io, 'C-GET', p);
           total = Math.max(total, p.completed + p.failed + p.warning + (p.remaining ?? 0));
           bar.total(total);
         },
       });
-      bar.stop();
-      return reportRetrieve(io, 'C-GET', result, {
-        ...values,
-        verb: `received`,
-        bytes,
-        ms: performance.now() - started,
-      });
+      outcome = { result };
+    } catch (error) {
+      outcome = { error, last };
     } finally {
       bar.stop();
-      await finish(client);
+      await finish(client, io);
     }
+    const localFailures = [...local.values()].map(({ first, count }) => {
+      const more =
+        count > 1 ? ` (${count - 1} more file${count === 2 ? '' : 's'} not written)` : '';
+      return `dnet-scu get: local error: ${first.message}${more}`;
+    });
+    return reportRetrieve(io, 'C-GET', outcome, {
+      ...values,
+      command: 'get',
+      verb: `received`,
+      bytes,
+      ms: performance.now() - started,
+      localFailures,
+    });
   },
 };

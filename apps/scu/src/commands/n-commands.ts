@@ -10,6 +10,7 @@ import { type Command, ExitStatus, finish, logContexts, printHelp } from '../com
 import { describeError, statusText } from '../describe-error.js';
 import { findDicomFiles } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
+import { writeRecord } from '../json-output.js';
 import { parseKeys } from '../keys.js';
 import {
   COMMON_HELP,
@@ -47,7 +48,7 @@ function sopClassOf(text: string | undefined): string {
 /** Prints a DIMSE-N result: the status, the SOP instance, the reply data set one attribute a line. */
 function printResult(io: Io, values: CommonValues, operation: Operation, result: NResult): void {
   if (values.json) {
-    io.out(JSON.stringify({ operation, ...result }));
+    writeRecord(io, 'result', { operation, ...result });
     return;
   }
   if (values.quiet) return;
@@ -164,7 +165,7 @@ Examples:
         }[operation]();
         printResult(io, values, operation, result);
       } finally {
-        await finish(client);
+        await finish(client, io);
       }
       return ExitStatus.OK;
     },
@@ -207,7 +208,8 @@ export const commit: Command = {
     if (positionals.length < 3) throw new UsageError('give at least one file or folder');
     const waitS = integerOption('wait', values.wait, 86_400) ?? 60;
     const files = await findDicomFiles(positionals.slice(2), (path, reason) => {
-      if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
+      if (values.json) writeRecord(io, 'skipped', { path, reason });
+      else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
     });
     if (files.length === 0) throw new UsageError('no DICOM files to commit');
     // The report may come on a new association to our AE (PS3.4 J.3.3.1): listen for it first.
@@ -242,9 +244,10 @@ export const commit: Command = {
         timeoutMs: waitS * 1000,
         ...(io.signal && { signal: io.signal }),
       });
-      for (const f of report.failed)
-        io.err(`${f.sopInstanceUid}: not committed, ${statusText(f.reason)}`);
-      if (values.json) io.out(JSON.stringify({ operation: 'commit', ...report }));
+      if (!values.json)
+        for (const f of report.failed)
+          io.err(`${f.sopInstanceUid}: not committed, ${statusText(f.reason)}`);
+      if (values.json) writeRecord(io, 'result', { operation: 'commit', ...report });
       else if (!values.quiet) {
         io.out(
           `committed ${report.committed.length} of ${refs.length} instances (transaction ${report.transactionUid})`,
@@ -254,7 +257,7 @@ export const commit: Command = {
         ? ExitStatus.OK
         : ExitStatus.FAILED;
     } finally {
-      await finish(client);
+      await finish(client, io);
       await server?.close({ timeoutMs: 1000 });
     }
   },
@@ -317,7 +320,7 @@ export const mpps: Command = {
         sopInstanceUid: result.sopInstanceUid ?? values.instance,
       });
     } finally {
-      await finish(client);
+      await finish(client, io);
     }
     return ExitStatus.OK;
   },

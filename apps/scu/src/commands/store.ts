@@ -1,9 +1,17 @@
 import { TransferSyntax, transferSyntaxInfo } from '@dnet/dataset';
 import type { ContextSpec, StoreProgress } from '@dnet/services';
-import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import {
+  abortOnInterrupt,
+  type Command,
+  ExitStatus,
+  finish,
+  logContexts,
+  printHelp,
+} from '../command.js';
 import { describeError, statusText } from '../describe-error.js';
 import { type DicomFile, findDicomFiles } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
+import { errorFields, writeRecord } from '../json-output.js';
 import {
   COMMON_HELP,
   type CommonValues,
@@ -130,22 +138,40 @@ class StoreTally {
   onProgress = ({ source, result }: StoreProgress): void => {
     this.done++;
     this.bytes += this.#sizes.get(source as string) ?? 0;
+    const json = this.values.json;
     if (result instanceof Error) {
       this.failed++;
-      this.#lines.push(`${source}: ${describeError(result)}`);
+      if (json) writeRecord(this.io, 'file', { path: source, error: errorFields(result) });
+      else this.#lines.push(`${source}: ${describeError(result)}`);
     } else {
       const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
-      if (result.status !== 0) this.#lines.push(`warning: ${text}`);
+      if (json)
+        writeRecord(this.io, 'file', {
+          path: source,
+          status: result.status,
+          statusText: statusText(result.status, 'C-STORE'),
+          ...(result.errorComment !== undefined && { errorComment: result.errorComment }),
+        });
+      else if (result.status !== 0) this.#lines.push(`warning: ${text}`);
       else if (this.values.verbose) this.io.err(`stored ${text}`);
     }
     this.bar.update(this.done, this.failed, this.bytes);
   };
 
+  #interrupted = false;
+
   /** The run stopped early: the files not handled count as failed. */
   stopped(error: unknown, interrupted: boolean): void {
+    this.#interrupted = interrupted;
     const where = `after ${this.done} of ${this.files.length} files`;
+    if (this.values.json) {
+      if (!interrupted) writeRecord(this.io, 'error', errorFields(error));
+      return;
+    }
     this.#lines.push(
-      interrupted ? `interrupted ${where}` : `association ended ${where}: ${describeError(error)}`,
+      interrupted
+        ? `interrupted ${where} (association aborted)`
+        : `association ended ${where}: ${describeError(error)}`,
     );
   }
 
@@ -162,8 +188,9 @@ class StoreTally {
       total,
       bytes: this.bytes,
       seconds: ms / 1000,
+      interrupted: this.#interrupted,
     };
-    if (this.values.json) this.io.out(JSON.stringify({ operation: 'C-STORE', ...summary }));
+    if (this.values.json) writeRecord(this.io, 'summary', { operation: 'C-STORE', ...summary });
     else if (!this.values.quiet) {
       const failed = summary.failed ? ` (${summary.failed} failed)` : '';
       const mb = (this.bytes / 1e6).toFixed(1);
@@ -172,6 +199,7 @@ class StoreTally {
         `stored ${stored} of ${total} files${failed}, ${mb} MB in ${(ms / 1000).toFixed(2)} s (${rate} MB/s)`,
       );
     }
+    if (this.#interrupted) return ExitStatus.INTERRUPTED;
     return summary.failed === 0 ? ExitStatus.OK : ExitStatus.FAILED;
   }
 }
@@ -187,7 +215,8 @@ export const store: Command = {
     if (paths.length === 0) throw new UsageError('give at least one file or folder to send');
     const window = integerOption('async', values.async, 128) ?? 1;
     const files = await findDicomFiles(paths, (path, reason) => {
-      if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
+      if (values.json) writeRecord(io, 'skipped', { path, reason });
+      else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
     });
     if (files.length === 0) throw new UsageError('no DICOM files to send');
 
@@ -205,6 +234,8 @@ export const store: Command = {
           signal: io.signal,
         });
         if (values.verbose) logContexts(io, client);
+        // Ctrl-C: A-ABORT at once, never an A-RELEASE-RQ after half a data set.
+        const stop = abortOnInterrupt(client, io);
         try {
           const options = { ...(io.signal && { signal: io.signal }), onProgress: tally.onProgress };
           await client.storeMany(
@@ -212,8 +243,10 @@ export const store: Command = {
             options,
           );
         } finally {
-          await finish(client);
+          stop();
+          await finish(client, io);
         }
+        if (io.signal?.aborted) throw io.signal.reason;
       }
     } catch (error) {
       // Nothing handled yet: the error alone says it all (main prints it).

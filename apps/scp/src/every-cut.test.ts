@@ -1,0 +1,307 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPart10Header } from '@dnet/dataset';
+import { storage as storageContexts } from '@dnet/services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
+import { connectClient, type InProcessScp, startInProcess, storeRaw } from './test-support.js';
+
+const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
+const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+/** VRs with a 4-byte length in explicit VR (PS3.5 §7.1.2). */
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT']);
+const UNDEFINED = 0xffffffff;
+
+/** Little endian element encoding (PS3.5 §7.1), hand-made so that lengths can be undefined. */
+class Le {
+  constructor(readonly explicit: boolean) {}
+
+  #header(tag: number, vr: string, length: number): Uint8Array {
+    const long = this.explicit && LONG_VRS.has(vr);
+    const out = new Uint8Array(this.explicit && !long ? 8 : this.explicit ? 12 : 8);
+    const dv = new DataView(out.buffer);
+    dv.setUint16(0, tag >>> 16, true);
+    dv.setUint16(2, tag & 0xffff, true);
+    if (!this.explicit) dv.setUint32(4, length, true);
+    else {
+      out[4] = vr.charCodeAt(0);
+      out[5] = vr.charCodeAt(1);
+      if (long) dv.setUint32(8, length, true);
+      else dv.setUint16(6, length, true);
+    }
+    return out;
+  }
+
+  /** An element with a defined-length value. */
+  element(tag: number, vr: string, value: Uint8Array | string): Uint8Array {
+    let bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    if (bytes.length % 2 === 1) bytes = join2(bytes, new Uint8Array([vr === 'UI' ? 0 : 0x20]));
+    return join2(this.#header(tag, vr, bytes.length), bytes);
+  }
+
+  /** A sequence of undefined length whose items have undefined length (PS3.5 §7.5.2). */
+  sequence(tag: number, items: Uint8Array[][]): Uint8Array {
+    const parts = [this.#header(tag, 'SQ', UNDEFINED)];
+    for (const item of items) {
+      parts.push(itemHeader(0xfffee000, UNDEFINED), ...item, itemHeader(0xfffee00d, 0));
+    }
+    parts.push(itemHeader(0xfffee0dd, 0));
+    return concat(parts);
+  }
+
+  /** Encapsulated Pixel Data (PS3.5 §A.4): an empty Basic Offset Table, the fragments, the delimiter. */
+  encapsulated(fragments: Uint8Array[]): Uint8Array {
+    const parts = [this.#header(0x7fe00010, 'OB', UNDEFINED), itemHeader(0xfffee000, 0)];
+    for (const f of fragments) parts.push(itemHeader(0xfffee000, f.length), f);
+    parts.push(itemHeader(0xfffee0dd, 0));
+    return concat(parts);
+  }
+}
+
+function itemHeader(tag: number, length: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, tag >>> 16, true);
+  dv.setUint16(2, tag & 0xffff, true);
+  dv.setUint32(4, length, true);
+  return out;
+}
+
+function join2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return concat([a, b]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface TestObject {
+  name: string;
+  transferSyntaxUid: string;
+  sop: string;
+  /** Top-level elements, in tag order. */
+  elements: Uint8Array[];
+}
+
+/** The patient, study and series elements every object carries (PS3.3 §C.7.2-3, §C.12.1). */
+function identity(
+  e: Le,
+  n: number,
+  middle: Uint8Array[] = [],
+): { sop: string; head: Uint8Array[]; tail: Uint8Array[] } {
+  const study = `1.2.826.0.1.40.${n}`;
+  const sop = `${study}.1.1`;
+  return {
+    sop,
+    head: [
+      e.element(0x00080016, 'UI', CT_IMAGE_STORAGE),
+      e.element(0x00080018, 'UI', sop),
+      ...middle,
+    ],
+    tail: [
+      e.element(0x00100010, 'PN', 'CUT^EVERY'),
+      e.element(0x00100020, 'LO', `CUT${n}`),
+      e.element(0x0020000d, 'UI', study),
+      e.element(0x0020000e, 'UI', `${study}.1`),
+      e.element(0x00280010, 'US', new Uint8Array([4, 0])),
+    ],
+  };
+}
+
+function objects(): TestObject[] {
+  const ex = new Le(true);
+  const im = new Le(false);
+  const pixels = new Uint8Array(32).map((_, i) => i);
+  const explicit = identity(ex, 1);
+  const referenced = (e: Le) =>
+    e.sequence(0x00081140, [
+      [
+        e.element(0x00081150, 'UI', CT_IMAGE_STORAGE),
+        e.element(0x00081155, 'UI', '1.2.826.0.1.40.9.1'),
+      ],
+      [
+        e.element(0x00081150, 'UI', CT_IMAGE_STORAGE),
+        e.element(0x00081155, 'UI', '1.2.826.0.1.40.9.2'),
+        // A nested sequence of undefined length, items of undefined length.
+        e.sequence(0x00089215, [[e.element(0x00080100, 'SH', '113100')]]),
+      ],
+    ]);
+  const implicit = identity(im, 2, [referenced(im)]);
+  const encapsulated = identity(ex, 3, [referenced(ex)]);
+  return [
+    {
+      name: 'explicit VR LE, defined lengths',
+      transferSyntaxUid: EXPLICIT_VR_LE,
+      sop: explicit.sop,
+      elements: [...explicit.head, ...explicit.tail, ex.element(0x7fe00010, 'OW', pixels)],
+    },
+    {
+      name: 'implicit VR LE, sequences and items of undefined length',
+      transferSyntaxUid: IMPLICIT_VR_LE,
+      sop: implicit.sop,
+      elements: [...implicit.head, ...implicit.tail, im.element(0x7fe00010, 'OW', pixels)],
+    },
+    {
+      name: 'encapsulated Pixel Data (JPEG Baseline), explicit VR sequences of undefined length',
+      transferSyntaxUid: JPEG_BASELINE,
+      sop: encapsulated.sop,
+      elements: [
+        ...encapsulated.head,
+        ...encapsulated.tail,
+        ex.encapsulated([pixels.subarray(0, 20), pixels.subarray(20, 30)]),
+      ],
+    },
+  ];
+}
+
+describe('dnet-scp never answers Success for a data set cut inside an element (every cut, over TCP)', () => {
+  let dir: string;
+  let scp: InProcessScp;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-scp-cut-'));
+    scp = await startInProcess([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--storage',
+      join(dir, 'storage'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await scp?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a cut object not archived yet leaves no file, no temporary file and no row', async () => {
+    const object = objects()[0]!;
+    const whole = concat(object.elements);
+    const client = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
+    ]);
+    try {
+      const sop = `${object.sop}.9`;
+      const r = await storeRaw(client, CT_IMAGE_STORAGE, sop, whole.subarray(0, whole.length - 5));
+      expect(r.status).toBe(0xc000);
+      expect(r.errorComment).toBe(
+        `data set ends inside (7FE0,0010) at offset ${whole.length - object.elements.at(-1)!.length}`,
+      );
+      expect(await scp.scp.index.get(sop)).toBeUndefined();
+      const incoming = join(dir, 'storage', '.incoming');
+      for (const name of await readdir(incoming)) {
+        expect((await stat(join(incoming, name))).size, name).toBe(0);
+      }
+      const files = await readdir(join(dir, 'storage'), { recursive: true });
+      expect(files.filter((f) => f.endsWith(`${sop}.dcm`))).toEqual([]);
+      expect(scp.logs.find((l) => l.sopInstanceUid === sop)).toMatchObject({
+        status: '0xc000',
+        error: r.errorComment,
+      });
+    } finally {
+      await client.release().catch(() => client.abort());
+    }
+  });
+
+  for (const object of objects()) {
+    it(object.name, async () => {
+      const whole = concat(object.elements);
+      const boundaries = new Set<number>();
+      let at = 0;
+      for (const e of object.elements) {
+        at += e.length;
+        boundaries.add(at);
+      }
+      boundaries.add(0);
+      const client = await connectClient(scp.port, [
+        storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
+      ]);
+      try {
+        expect(await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).toMatchObject({
+          status: 0,
+        });
+        const record = await scp.scp.index.get(object.sop);
+        const path = join(dir, 'storage', record!.path);
+        const archived = await readFile(path);
+        expect(
+          Buffer.compare(archived.subarray(readPart10Header(archived).dataSetOffset), whole),
+        ).toBe(0);
+
+        const successes: number[] = [];
+        for (let cut = 0; cut < whole.length; cut++) {
+          const r = await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole.subarray(0, cut));
+          if (r.status === 0) successes.push(cut);
+          else {
+            expect(r.status, `cut at ${cut}`).toBe(0xc000);
+            expect(r.errorComment?.length ?? 0).toBeLessThanOrEqual(64);
+          }
+        }
+        // Success only at top-level element boundaries (the archived copy kept: duplicates).
+        expect(successes.filter((c) => !boundaries.has(c))).toEqual([]);
+        expect(successes.length).toBeGreaterThan(0);
+        expect(Buffer.compare(await readFile(path), archived)).toBe(0);
+        expect(await scp.scp.index.get(object.sop)).toEqual(record);
+      } finally {
+        await client.release().catch(() => client.abort());
+      }
+    });
+  }
+});
+
+describe('--on-duplicate replace: a cut data set never replaces the archived copy (every cut, over TCP)', () => {
+  let dir: string;
+  let scp: InProcessScp;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnet-scp-cut-replace-'));
+    scp = await startInProcess([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--storage',
+      join(dir, 'storage'),
+      '--on-duplicate',
+      'replace',
+    ]);
+  });
+
+  afterAll(async () => {
+    await scp?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('implicit VR LE with sequences of undefined length: the file is unchanged after every failed cut', async () => {
+    const object = objects()[1]!;
+    const whole = concat(object.elements);
+    const client = await connectClient(scp.port, [
+      storageContexts(CT_IMAGE_STORAGE, [object.transferSyntaxUid]),
+    ]);
+    try {
+      expect((await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).status).toBe(0);
+      const path = join(dir, 'storage', (await scp.scp.index.get(object.sop))!.path);
+      const archived = await readFile(path);
+      let replaced = 0;
+      for (let cut = 0; cut < whole.length; cut++) {
+        const r = await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole.subarray(0, cut));
+        if (r.status === 0) {
+          // A cut at a top-level boundary is a complete (smaller) data set: replace takes it.
+          replaced++;
+          expect((await storeRaw(client, CT_IMAGE_STORAGE, object.sop, whole)).status).toBe(0);
+        }
+        expect(Buffer.compare(await readFile(path), archived), `cut at ${cut}`).toBe(0);
+      }
+      expect(replaced).toBeLessThan(object.elements.length);
+    } finally {
+      await client.release().catch(() => client.abort());
+    }
+  });
+});
