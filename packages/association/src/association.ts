@@ -64,6 +64,7 @@ import {
   type Negotiation,
   readNegotiation,
 } from './negotiation.js';
+import { SendDeadline } from './send-deadline.js';
 import {
   type Action,
   type Event,
@@ -256,6 +257,10 @@ export interface RequestAssociationOptions extends AssociationOptions {
   proposal: AssociationProposal | AAssociateRq;
   /** Cancels the attempt (connect and negotiation). */
   signal?: AbortSignal;
+  /** Local address to connect from (default: the operating system's choice). */
+  localAddress?: string;
+  /** Local port to connect from (default: an ephemeral port). */
+  localPort?: number;
 }
 
 /** How an acceptor decides. */
@@ -477,6 +482,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
   readonly #idle: Timer;
   /** One DIMSE timer for all our outstanding operations: each has a deadline, checked on expiry. */
   readonly #dimse: Timer;
+  /** Bounds every wait for the transport to take our bytes (a peer that stops reading). */
+  readonly #send: SendDeadline;
   /** The peer's Maximum Length (PS3.8 Annex D.1), known once established (0 = unlimited). */
   #peerMaxPduLength = 0;
   /** Context picked for each SOP class and transfer syntax, once established. */
@@ -532,13 +539,19 @@ export class Association extends EventEmitter<AssociationEventMap> {
     // while we are reading is stalled, not busy: that is bounded by the idle timer too, so
     // one silent peer cannot hold an association (and a handler, a temp file) forever.
     // When we ourselves hold the reading back (a slow data set consumer), nothing is stalled.
+    // A send that waits for a peer reading nothing is stalled too (the send deadline being
+    // off): abort and drop the connection, as the send deadline does.
     this.#idle = new Timer('idle', this.#timeouts.idleMs, (e) => {
       const stalled = this.#reassembler.state !== 'idle' && !this.#holdingBack;
-      if (!stalled && (this.#outgoing.size > 0 || this.#incoming.size > 0)) this.#idle.start();
+      if (this.#send.waiting) this.#sendStalled(e);
+      else if (!stalled && (this.#outgoing.size > 0 || this.#incoming.size > 0)) this.#idle.start();
       else this.#localAbort(e);
     });
     // PS3.7 §9.1: each operation waits for its (next) response at most dimseMs.
     this.#dimse = new Timer('dimse', this.#timeouts.dimseMs, (e) => this.#onDimseExpiry(e));
+    this.#send = new SendDeadline(this.#timeouts.sendMs ?? this.#timeouts.dimseMs, (e) =>
+      this.#sendStalled(e),
+    );
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -633,6 +646,15 @@ export class Association extends EventEmitter<AssociationEventMap> {
     return this.#state;
   }
 
+  /**
+   * True while the association is established and ready for data transfer
+   * (Sta6, PS3.8 Table 9-10): before negotiation ends, once a release or an
+   * abort began, and after the end, false.
+   */
+  get established(): boolean {
+    return this.#state === 'Sta6';
+  }
+
   /** The A-ASSOCIATE-RQ sent (requestor) or received (acceptor), as a PDU. */
   get associateRequest(): AAssociateRq | undefined {
     return this.#rq;
@@ -708,6 +730,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
         host: options.host,
         port: options.port,
         ...(options.signal && { signal: options.signal }),
+        ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+        ...(options.localPort !== undefined && { localPort: options.localPort }),
         ...(this.#timeouts.connectMs > 0 && { timeoutMs: this.#timeouts.connectMs }),
       });
     } catch (cause) {
@@ -805,7 +829,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
       this.#write(chunks, () => ({ type: PduType.P_DATA_TF, pdvs: [...pdvs] })),
     );
     const c = this.#connection;
-    if (c && !this.#writable) await c.drained();
+    if (c && !this.#writable) await this.#send.drained(c);
   }
 
   #writable = true;
@@ -953,7 +977,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
   }
 
   async #drained(): Promise<void> {
-    await this.#connection?.drained();
+    const c = this.#connection;
+    if (c) await this.#send.drained(c);
     this.#unflushed = 0;
   }
 
@@ -1407,6 +1432,17 @@ export class Association extends EventEmitter<AssociationEventMap> {
     return delivery;
   }
 
+  /**
+   * The peer took none of our bytes in time (send deadline, or idle with a
+   * send waiting): A-ABORT (AA-1; our writes are whole PDUs, so it queues at
+   * a PDU boundary), then the connection is dropped at once as ARTIM expiry
+   * would (AA-2): a peer that reads nothing never reads the A-ABORT.
+   */
+  #sendStalled(error: TimeoutError): void {
+    this.#localAbort(error);
+    this.#connection?.abort(error);
+  }
+
   #localAbort(error: DnetError): void {
     this.#end ??= error;
     if (this.#state === 'Sta2' || this.#state === 'Sta13' || this.#state === 'Sta1') {
@@ -1632,6 +1668,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     this.#acse.stop();
     this.#idle.stop();
     this.#dimse.stop();
+    this.#send.stop();
     const waiters = this.#windowWaiters;
     this.#windowWaiters = [];
     // The error is made (a stack trace captured) only when something is left to settle:

@@ -17,7 +17,7 @@ export const AssociationErrorCode = {
   RELEASED: 'DNET_ASSOCIATION_RELEASED',
   /** The transport connection closed or failed (A-P-ABORT, PS3.8 §9.2.3 Evt17). */
   CONNECTION_LOST: 'DNET_CONNECTION_LOST',
-  /** A timer expired (ARTIM, connect, ACSE, DIMSE or idle). */
+  /** A timer expired (ARTIM, connect, ACSE, DIMSE, idle, or the send deadline). */
   TIMEOUT: 'DNET_TIMEOUT',
   /** A local primitive was issued in a state where Table 9-10 does not allow it. */
   INVALID_STATE: 'DNET_INVALID_STATE',
@@ -122,7 +122,7 @@ export class ConnectionLostError extends DnetError {
 
 /** A timer expired. */
 export class TimeoutError extends DnetError {
-  /** Which timer: 'artim', 'connect', 'acse', 'dimse' or 'idle'. */
+  /** Which timer: 'artim', 'connect', 'acse', 'dimse', 'idle' or 'send' (the send deadline). */
   readonly timer: string;
   /** The configured duration in milliseconds. */
   readonly timeoutMs: number;

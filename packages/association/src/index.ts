@@ -40,6 +40,7 @@ export * from './errors.js';
 export * from './incoming-data-set.js';
 export * from './listen-for-associations.js';
 export * from './negotiation.js';
+export * from './send-deadline.js';
 export * from './state-machine.js';
 export * from './timer.js';
 

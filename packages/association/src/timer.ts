@@ -1,7 +1,7 @@
 import { TimeoutError } from './errors.js';
 
 /** The timers of an association. */
-export type TimerName = 'artim' | 'connect' | 'acse' | 'dimse' | 'idle';
+export type TimerName = 'artim' | 'connect' | 'acse' | 'dimse' | 'idle' | 'send';
 
 /**
  * The configurable timeouts of an association, in milliseconds; `0` turns a
@@ -18,6 +18,12 @@ export interface Timeouts {
   dimseMs: number;
   /** No PDU received or sent on an established association for this long: abort. */
   idleMs: number;
+  /**
+   * Send deadline: while we have bytes to send, the transport must take at
+   * least one more every `sendMs` (a peer that stops reading is aborted).
+   * Default: `dimseMs`, the time a user already allows a peer to answer.
+   */
+  sendMs?: number;
 }
 
 /** Default timeouts (see LIMITS.md). */

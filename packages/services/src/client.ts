@@ -68,6 +68,10 @@ export interface ClientOptions extends AssociationOptions {
   host: string;
   /** Peer port. */
   port: number;
+  /** Local address to connect from (default: the operating system's choice). */
+  localAddress?: string;
+  /** Local port to connect from (default: an ephemeral port). */
+  localPort?: number;
   /** Our AE title (PS3.8 §7.1.1.3). */
   callingAeTitle: string;
   /** The peer's AE title (PS3.8 §7.1.1.4). */
@@ -443,6 +447,8 @@ export class Client {
       host: options.host,
       port: options.port,
       ...(options.signal && { signal: options.signal }),
+      ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+      ...(options.localPort !== undefined && { localPort: options.localPort }),
       proposal: {
         callingAeTitle: options.callingAeTitle,
         calledAeTitle: options.calledAeTitle,

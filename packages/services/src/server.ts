@@ -421,6 +421,16 @@ export class Server extends EventEmitter<ServerEventMap> {
     return this.#listener.host;
   }
 
+  /**
+   * The associations this server serves now, once negotiated (those still
+   * negotiating are counted by {@link Server.associationCount} only). Read
+   * each one's `info` (AE titles, addresses, negotiated contexts, TLS peer)
+   * and `established`; the list is a copy, taken when read.
+   */
+  get associations(): Association[] {
+    return [...this.#associations.keys()];
+  }
+
   /** Associations open now (negotiating or established). */
   get associationCount(): number {
     return this.#associations.size + this.#pending;

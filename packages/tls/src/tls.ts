@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import * as nodeTls from 'node:tls';
 import {
@@ -126,6 +126,7 @@ function buffers(
 function contextOptions(
   profile: TlsProfileDefinition,
   credentials: TlsCredentials,
+  server = false,
 ): nodeTls.SecureContextOptions {
   const options: nodeTls.SecureContextOptions = {
     // PS3.15 Annex B.9-B.13: TLS 1.2 at least (RFC 8996), the profile's suites.
@@ -135,6 +136,11 @@ function contextOptions(
     // BCP 195 (RFC 9325 §4.2): the server picks the strongest suite it supports.
     honorCipherOrder: true,
     dhparam: 'auto',
+    // A server refuses client-initiated renegotiation (TLS 1.2; TLS 1.3 has none, RFC 8446):
+    // each one costs the server a full handshake, a denial-of-service lever. OpenSSL answers
+    // the ClientHello with a no_renegotiation alert; secure renegotiation signalling (RFC 5746,
+    // which RFC 9325 §3.5 requires) stays.
+    ...(server && { secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION }),
   };
   const ca = buffers(credentials.ca);
   const cert = buffers(credentials.cert);
@@ -324,13 +330,13 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       sniContexts = new Map(
         Object.entries(sni ?? {}).map(([name, creds]) => [
           name.toLowerCase(),
-          nodeTls.createSecureContext(contextOptions(profile, { ...credentials, ...creds })),
+          nodeTls.createSecureContext(contextOptions(profile, { ...credentials, ...creds }, true)),
         ]),
       );
     };
     buildSni();
     const server = nodeTls.createServer({
-      ...contextOptions(profile, credentials),
+      ...contextOptions(profile, credentials, true),
       allowHalfOpen: true,
       highWaterMark: settings.writeHighWaterMark,
       noDelay: settings.socket.noDelay,
@@ -361,6 +367,8 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       refuse(socket, handshakeError(error, socket.remoteAddress, socket.remotePort));
     });
     server.on('secureConnection', (socket: nodeTls.TLSSocket) => {
+      // Node's own guard too, should a renegotiation get past OpenSSL: the socket fails.
+      socket.disableRenegotiation();
       const where = { address: socket.remoteAddress, port: socket.remotePort };
       if (clientCertificate === 'require' && !socket.authorized) {
         const reason = String(socket.authorizationError ?? 'NO_CLIENT_CERTIFICATE');
@@ -390,7 +398,7 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       setCredentials(next, nextSni) {
         if (nextSni !== undefined) sni = nextSni;
         const merged = { ...credentials, ...next };
-        server.setSecureContext(contextOptions(profile, merged));
+        server.setSecureContext(contextOptions(profile, merged, true));
         credentials = merged;
         buildSni();
       },

@@ -126,6 +126,11 @@ class SocketConnection implements Connection {
     return this.#socket.writableLength === 0;
   }
 
+  queuedBytes(): number {
+    // A chunk leaves Node's Writable buffer once the OS has taken all of it.
+    return this.#socket.writableLength;
+  }
+
   drained(): Promise<void> {
     if (this.#destroyed) return Promise.reject(this.#error ?? new ConnectionClosedError());
     const socket = this.#socket;

@@ -93,6 +93,58 @@ describe('tcp()', () => {
     await listener.close();
   });
 
+  it('binds the local address and port asked for (connect({ localAddress, localPort }))', async () => {
+    const transport = tcp();
+    let server: Connection | undefined;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      server = c;
+    });
+    // A free port: bind to 0 and read back what the kernel chose.
+    const spare = await transport.listen({ port: 0 }, (c) => c.abort());
+    const localPort = spare.port;
+    await spare.close();
+    const client = await transport.connect({
+      host: '127.0.0.1',
+      port: listener.port,
+      localAddress: '127.0.0.1',
+      localPort,
+    });
+    for (let i = 0; i < 100 && !server; i++) await new Promise((r) => setImmediate(r));
+    expect(client.info.localAddress).toBe('127.0.0.1');
+    expect(client.info.localPort).toBe(localPort);
+    expect(server?.info.remotePort).toBe(localPort);
+    client.abort();
+    server?.abort();
+    await listener.close();
+  });
+
+  it('queuedBytes() counts what a peer that stops reading has not taken, and falls as it reads', async () => {
+    const transport = tcp();
+    let server: Connection | undefined;
+    const listener = await transport.listen({ port: 0 }, (c) => {
+      server = c;
+    });
+    const client = await transport.connect({ host: '127.0.0.1', port: listener.port });
+    for (let i = 0; i < 100 && !server; i++) await new Promise((r) => setImmediate(r));
+    // The server reads nothing: once the kernel's buffers are full, bytes stay queued.
+    const chunk = new Uint8Array(256 * 1024);
+    let queued = 0;
+    for (let i = 0; i < 512 && queued === 0; i++) {
+      client.write(chunk);
+      await new Promise((r) => setTimeout(r, 5));
+      queued = client.queuedBytes?.() ?? 0;
+    }
+    expect(queued).toBeGreaterThan(0);
+    const reading = (async () => {
+      for await (const _ of server!) if ((client.queuedBytes?.() ?? 0) < queued) return true;
+      return false;
+    })();
+    expect(await reading).toBe(true);
+    client.abort();
+    server?.abort();
+    await listener.close();
+  });
+
   it('maps node errors to transport errors', () => {
     const refused = toTransportError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
     expect(refused.code).toBe(TransportErrorCode.CONNECTION_REFUSED);

@@ -105,7 +105,7 @@ function applySocketOptions(socket: net.Socket, options: SocketOptions): void {
  * @param settings - resolved transport settings
  */
 export function connectSocket(
-  { host, port, signal, timeoutMs }: ConnectOptions,
+  { host, port, signal, timeoutMs, localAddress, localPort }: ConnectOptions,
   settings: ResolvedTcpSettings,
 ): Promise<net.Socket> {
   const limit = timeoutMs ?? settings.connectTimeoutMs;
@@ -122,6 +122,9 @@ export function connectSocket(
       noDelay: settings.socket.noDelay,
       keepAlive: settings.socket.keepAlive,
       keepAliveInitialDelay: settings.socket.keepAliveInitialDelayMs,
+      // The requestor's own address and port, bound before connecting.
+      ...(localAddress !== undefined && { localAddress }),
+      ...(localPort !== undefined && localPort > 0 && { localPort }),
     };
     const socket = net.connect(connectOptions);
     const cleanup = () => {

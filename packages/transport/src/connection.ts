@@ -83,6 +83,14 @@ export interface Connection extends AsyncIterable<Uint8Array> {
    */
   flushed?(): boolean;
   /**
+   * Optional: bytes passed to {@link Connection.write} that the transport has
+   * not yet handed on (to the operating system, or to the peer's reader for
+   * the in-memory transport). A caller that waits for {@link Connection.drained}
+   * watches it fall to tell a slow peer from one that accepts nothing at all
+   * (the association's send deadline). A transport that cannot tell leaves it out.
+   */
+  queuedBytes?(): number;
+  /**
    * Graceful: flush what is queued, send FIN; resolves when the connection is
    * fully closed (the peer closed its direction too, or the transport's close
    * timeout expired and the connection was destroyed). Never rejects. When no

@@ -113,6 +113,11 @@ class MemoryConnection implements Connection {
     return this.peer.#inboxBytes < this.#settings.highWaterMark;
   }
 
+  queuedBytes(): number {
+    // Written bytes stay in the peer's inbox until its reader takes them.
+    return this.#destroyed ? 0 : this.peer.#inboxBytes;
+  }
+
   drained(): Promise<void> {
     if (this.#destroyed) {
       return Promise.reject(this.#readError ?? new ConnectionClosedError());
@@ -334,7 +339,13 @@ export function memory(options: MemoryTransportOptions = {}): Transport {
   return {
     name: 'memory',
 
-    async connect({ host, port, signal }: ConnectOptions): Promise<Connection> {
+    async connect({
+      host,
+      port,
+      signal,
+      localAddress = 'memory',
+      localPort: askedPort,
+    }: ConnectOptions): Promise<Connection> {
       if (signal?.aborted) {
         throw new ConnectAbortedError({ cause: abortReason(signal), address: host, port });
       }
@@ -349,12 +360,12 @@ export function memory(options: MemoryTransportOptions = {}): Transport {
         publishFailure('memory', 'connect', error);
         throw error;
       }
-      const localPort = allocatePort('client');
+      const localPort = askedPort || allocatePort('client');
       const client = new MemoryConnection(
         {
           remoteAddress: host,
           remotePort: port,
-          localAddress: 'memory',
+          localAddress,
           localPort,
           encrypted: false,
         },
@@ -362,7 +373,7 @@ export function memory(options: MemoryTransportOptions = {}): Transport {
       );
       const server = new MemoryConnection(
         {
-          remoteAddress: 'memory',
+          remoteAddress: localAddress,
           remotePort: localPort,
           localAddress: host,
           localPort: port,

@@ -10,6 +10,14 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Gives up after this many ms with `ConnectTimeoutError` (each transport documents its default). */
   timeoutMs?: number;
+  /**
+   * Local address to bind before connecting (the requestor's own interface);
+   * default: chosen by the operating system. Transports without addresses
+   * (the in-memory one) report it as their local address.
+   */
+  localAddress?: string;
+  /** Local port to bind before connecting; default (or 0): an ephemeral port. */
+  localPort?: number;
 }
 
 /** Where to listen. */

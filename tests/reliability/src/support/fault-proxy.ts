@@ -8,12 +8,17 @@ export interface Fault {
   /** 'up' = requestor to acceptor, 'down' = the answers. */
   direction: Direction;
   /** Bytes let through in that direction before the fault. */
-  afterBytes: number;
+  afterBytes?: number;
+  /** Instead of `afterBytes`: whole PDUs let through (1 = the A-ASSOCIATE-RQ, or its AC). */
+  afterPdus?: number;
   /**
    * close: FIN both ways; reset: abort both connections; stall: stop forwarding
-   * (both ways) and keep the connections open; inject: send `bytes` instead of the rest.
+   * (both ways) but keep reading and discarding, connections open; freeze: stop
+   * reading in that direction, as a peer that stops reading (the sender's
+   * writes back up once the kernel buffers are full), the other direction
+   * flowing; inject: send `bytes` instead of the rest.
    */
-  action: 'close' | 'reset' | 'stall' | 'inject';
+  action: 'close' | 'reset' | 'stall' | 'freeze' | 'inject';
   /** Bytes sent in place of the rest for 'inject'. */
   bytes?: Uint8Array;
 }
@@ -80,6 +85,11 @@ export async function startFaultProxy(options: {
   const open = new Set<Connection>();
   let fired = false;
   let first = true;
+  // Frozen pumps wait for this: the proxy's close.
+  let thaw: () => void = () => {};
+  const closing = new Promise<void>((resolve) => {
+    thaw = resolve;
+  });
   const listener: Listener = await options.listen.listen({ host: '127.0.0.1', port: 0 }, (down) => {
     const record = first;
     first = false;
@@ -96,15 +106,21 @@ export async function startFaultProxy(options: {
       let stalled = false;
       const pump = async (from: Connection, to: Connection, direction: Direction) => {
         const tracker = new BoundaryTracker();
+        const pdus = new BoundaryTracker();
         let passed = 0;
         try {
           for await (const chunk of from) {
             if (stalled) continue;
             if (record) tracker.push(chunk);
             const f = options.fault;
-            if (f && !fired && f.direction === direction && passed + chunk.length > f.afterBytes) {
+            pdus.push(chunk);
+            const after =
+              f?.afterPdus !== undefined
+                ? (pdus.offsets[f.afterPdus - 1] ?? Number.POSITIVE_INFINITY)
+                : (f?.afterBytes ?? 0);
+            if (f && !fired && f.direction === direction && passed + chunk.length > after) {
               fired = true;
-              const keep = chunk.subarray(0, f.afterBytes - passed);
+              const keep = chunk.subarray(0, after - passed);
               if (keep.length > 0) to.write(keep);
               if (f.action === 'close') {
                 await Promise.allSettled([to.close(), from.close()]);
@@ -113,6 +129,10 @@ export async function startFaultProxy(options: {
                 from.abort();
               } else if (f.action === 'stall') {
                 stalled = true;
+              } else if (f.action === 'freeze') {
+                stalled = true;
+                // No more reads from the sender until the proxy closes.
+                await closing;
               } else {
                 to.write(f.bytes ?? new Uint8Array(0));
                 stalled = true;
@@ -139,6 +159,7 @@ export async function startFaultProxy(options: {
     boundaries,
     fired: () => fired,
     async close() {
+      thaw();
       for (const c of open) c.abort();
       open.clear();
       await listener.close();
