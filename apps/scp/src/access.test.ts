@@ -13,7 +13,7 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
 
 /** User identity types of PS3.7 Annex D.3.3.7.1 (the app does not depend on @dnet/pdu). */
 const UserIdentityType = { USERNAME_AND_PASSCODE: 2, JWT: 5 } as const;
@@ -41,12 +41,7 @@ beforeAll(async () => {
   const key = join(dir, 'jwt.key');
   await writeFile(key, `${SECRET}\n`);
   images = await syntheticImages(join(dir, 'images'), { count: 1, perSeries: 1, size: 8 });
-  scp = await startInProcess([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--storage',
+  scp = await startOnLoopback([
     join(dir, 'storage'),
     '--users',
     users,

@@ -14,7 +14,7 @@ import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
 
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
   'dnet-scp --allow-cert-subject (mutual TLS, PS3.15 Annex B)',
@@ -29,12 +29,7 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
       pki = makeTestPki();
       pki.issue('modality', { usage: 'clientAuth' });
       pki.issue('intruder', { usage: 'clientAuth' });
-      scp = await startInProcess([
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--storage',
+      scp = await startOnLoopback([
         join(dir, 'storage'),
         '--tls',
         '--cert',

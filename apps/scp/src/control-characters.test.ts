@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from './archive/postgres/postgres-server.js';
 import { describePostgres } from './archive/postgres/test-postgres.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startInProcess } from './test-support.js';
+import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 function image(sop: string, description: string): DataSet {
   const ds = new DataSet();
@@ -44,15 +44,7 @@ function suite(name: string, dbArgs: () => Promise<string[]>): void {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'dnet-scp-control-'));
-      scp = await startInProcess([
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--storage',
-        join(dir, 'storage'),
-        ...(await dbArgs()),
-      ]);
+      scp = await startOnLoopback([join(dir, 'storage'), ...(await dbArgs())]);
       client = await connectClient(scp.port, [
         storage(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
         queryRetrieve('study'),

@@ -6,7 +6,7 @@ import { type Client, queryRetrieve, storage as storageContexts } from '@dnet/se
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DuplicatePolicy } from './archive/duplicate-policy.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startInProcess, storeRaw } from './test-support.js';
+import { connectClient, type InProcessScp, startOnLoopback, storeRaw } from './test-support.js';
 
 interface Uids {
   study: string;
@@ -45,15 +45,7 @@ describe('dnet-scp --on-duplicate (over TCP)', () => {
   async function start(policy?: DuplicatePolicy) {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-dup-'));
     const storage = join(dir, 'storage');
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      storage,
-      ...(policy ? ['--on-duplicate', policy] : []),
-    ]);
+    scp = await startOnLoopback([storage, ...(policy ? ['--on-duplicate', policy] : [])]);
     client = await connectClient(scp.port, [
       storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
       queryRetrieve('study'),

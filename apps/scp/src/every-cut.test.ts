@@ -5,7 +5,7 @@ import { readPart10Header } from '@dnet/dataset';
 import { rawStoreAssociation } from '@dnet/testkit/raw-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
+import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
@@ -167,14 +167,7 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-cut-'));
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      join(dir, 'storage'),
-    ]);
+    scp = await startOnLoopback([join(dir, 'storage')]);
   });
 
   afterAll(async () => {
@@ -271,16 +264,7 @@ describe('--on-duplicate replace: a cut data set never replaces the archived cop
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-cut-replace-'));
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      join(dir, 'storage'),
-      '--on-duplicate',
-      'replace',
-    ]);
+    scp = await startOnLoopback([join(dir, 'storage'), '--on-duplicate', 'replace']);
   });
 
   afterAll(async () => {

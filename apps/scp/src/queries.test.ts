@@ -15,7 +15,7 @@ import {
 } from '@dnet/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startInProcess } from './test-support.js';
+import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 const uid = (v: string) => ({ vr: 'UI', Value: [v] });
 const sops = (rows: DicomJson[]) => rows.map((r) => String(r['00080018']?.Value?.[0])).sort();
@@ -35,14 +35,7 @@ describe('dnet-scp: relational and lenient hierarchical queries', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-queries-'));
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      join(dir, 'storage'),
-    ]);
+    scp = await startOnLoopback([join(dir, 'storage')]);
     // 2 patients, 2 studies, 4 series of 3 images.
     images = await syntheticImages(join(dir, 'images'), { count: 12, perSeries: 3, size: 8 });
     relational = await connectClient(scp.port, [

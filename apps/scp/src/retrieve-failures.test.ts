@@ -12,7 +12,7 @@ import {
 import { freePort } from '@dnet/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startInProcess } from './test-support.js';
+import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 /** Drains a received data set, resolving its size. */
 async function drain(instance: ReceivedInstance): Promise<number> {
@@ -33,16 +33,7 @@ describe('dnet-scp retrieve failures and query logs', () => {
     storage = join(dir, 'storage');
     // A C-MOVE destination where nothing listens.
     deadPort = await freePort();
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      storage,
-      '--peer',
-      `NOBODY=127.0.0.1:${deadPort}`,
-    ]);
+    scp = await startOnLoopback([storage, '--peer', `NOBODY=127.0.0.1:${deadPort}`]);
     images = await syntheticImages(join(dir, 'in'), { count: 3, perSeries: 3 });
     const c = await connectClient(scp.port, [storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE])]);
     for (const i of images) expect((await c.store(i.path)).status).toBe(0);

@@ -13,6 +13,7 @@ import {
   type InProcessScp,
   mountTmpfs,
   startInProcess,
+  startOnLoopback,
   type TestMount,
 } from './test-support.js';
 
@@ -55,14 +56,7 @@ describe('one dnet-scp per storage folder (embedded index)', () => {
   it('a second one refuses to start, naming the folder and the pid; the first keeps storing', async () => {
     const storage = join(dir, 'storage');
     const images = await syntheticImages(join(dir, 'in'), { count: 2 });
-    const first = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      storage,
-    ]);
+    const first = await startOnLoopback([storage]);
     try {
       const client = await connectClient(first.port, [
         storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
@@ -86,14 +80,7 @@ describe('one dnet-scp per storage folder (embedded index)', () => {
     }
     // Released at stop: the folder can be served again.
     expect(await readdir(storage)).not.toContain(LOCK_FILE);
-    const again = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      storage,
-    ]);
+    const again = await startOnLoopback([storage]);
     expect(await again.stop()).toBe(0);
   });
 
@@ -154,16 +141,7 @@ describeWithMounts('errors that say their cause (read-only and full file systems
     // 1 MiB of file system, a 2 MiB image; the index lives elsewhere.
     const [big] = await syntheticImages(join(dir, 'in'), { count: 1, size: 1024 });
     const [small] = await syntheticImages(join(dir, 'small'), { count: 1, size: 16 });
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      storage,
-      '--db',
-      join(dir, 'index.sqlite'),
-    ]);
+    scp = await startOnLoopback([storage, '--db', join(dir, 'index.sqlite')]);
     const client = await connectClient(scp.port, [
       storageContexts(CT_IMAGE_STORAGE, [EXPLICIT_VR_LE]),
     ]);

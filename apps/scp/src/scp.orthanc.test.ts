@@ -13,7 +13,7 @@ import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { eventually, type InProcessScp, startInProcess } from './test-support.js';
+import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
 
 describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
   let dir: string;
@@ -28,12 +28,7 @@ describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-orthanc-'));
     images = await syntheticImages(join(dir, 'images'), { count: 12, perSeries: 3, size: 32 });
     const orthancPort = await freePort();
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
+    scp = await startOnLoopback([
       join(dir, 'storage'),
       '--peer',
       `ORTHANC=127.0.0.1:${orthancPort}`,

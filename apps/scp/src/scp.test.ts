@@ -11,7 +11,13 @@ import {
   STORAGE_COMMITMENT_PUSH_MODEL,
 } from './storage-commitment.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, eventually, type InProcessScp, startInProcess } from './test-support.js';
+import {
+  connectClient,
+  eventually,
+  type InProcessScp,
+  startInProcess,
+  startOnLoopback,
+} from './test-support.js';
 
 function image(uids: { study: string; series: string; sop: string }, description = 'first') {
   const ds = new DataSet();
@@ -311,18 +317,7 @@ describe('dnet-scp graceful shutdown', () => {
 describe('dnet-scp access control', () => {
   it('accepts only the calling AE titles of --allow-aet, and at most --max-associations', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-allow-'));
-    const scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      dir,
-      '--allow-aet',
-      'GOOD',
-      '--max-associations',
-      '1',
-    ]);
+    const scp = await startOnLoopback([dir, '--allow-aet', 'GOOD', '--max-associations', '1']);
     const connect = (callingAeTitle: string) =>
       Client.connect({
         transport: tcp(),

@@ -9,7 +9,7 @@ import { describePeer, runTool } from '@dnet/testkit';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
+import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 describePeer(['openssl', 'echoscu', 'storescu'], 'dnet-scp over TLS with DCMTK', () => {
   let dir: string;
@@ -19,12 +19,7 @@ describePeer(['openssl', 'echoscu', 'storescu'], 'dnet-scp over TLS with DCMTK',
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-tls-'));
     pki = makeTestPki();
-    scp = await startInProcess([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
+    scp = await startOnLoopback([
       join(dir, 'storage'),
       '--tls',
       '--cert',

@@ -190,3 +190,14 @@ export async function storeRaw(
   const message = rsp.message as { status: number; errorComment?: string };
   return { status: message.status, errorComment: message.errorComment };
 }
+
+/**
+ * {@link startInProcess} on 127.0.0.1 and a free port with `storage` as its
+ * storage folder; `args` add to or override the rest.
+ */
+export function startOnLoopback(
+  [storage, ...args]: [string, ...string[]],
+  io: Pick<Io, 'collectYoungGeneration'> = {},
+): Promise<InProcessScp> {
+  return startInProcess(['--host', '127.0.0.1', '--port', '0', '--storage', storage, ...args], io);
+}

@@ -12,7 +12,7 @@ export function describePeer(peers: readonly string[], name: string, body: () =>
     describe(name, body);
     return;
   }
-  const reason = `missing peer(s): ${missing.join(', ')} (install with apt-get install -y dcmtk orthanc)`;
+  const reason = `missing peer(s): ${missing.join(', ')} (Debian packages: dcmtk, orthanc, testssl.sh; .ci/run installs them)`;
   if (process.env.CI) {
     describe(name, () => {
       it('has its peers installed', () => {

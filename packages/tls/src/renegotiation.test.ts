@@ -1,7 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as nodeTls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tls } from './index.js';
@@ -59,67 +55,5 @@ describe('client-initiated renegotiation', () => {
   });
 });
 
-// testssl.sh's renegotiation and protocol checks. Skipped only without the
-// tool and outside CI (the tool is part of the CI image).
-const testssl = ['testssl', 'testssl.sh'].find(
-  (name) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0,
-);
-const skipTestssl = testssl === undefined && !process.env.CI;
-if (skipTestssl)
-  console.warn('[skip] testssl.sh checks: neither testssl nor testssl.sh is installed');
-
-interface Finding {
-  id: string;
-  severity: string;
-  finding: string;
-}
-
-describe.skipIf(skipTestssl)('testssl.sh against a dnet TLS server', () => {
-  it('finds nothing vulnerable in the renegotiation and protocol checks', async () => {
-    if (testssl === undefined) throw new Error('testssl.sh is required in CI');
-    const listener = await echoServer();
-    const dir = mkdtempSync(join(tmpdir(), 'dnet-testssl-'));
-    try {
-      const json = join(dir, 'findings.json');
-      const { spawn } = await import('node:child_process');
-      const child = spawn(
-        testssl,
-        [
-          '--renegotiation',
-          '--protocols',
-          '--quiet',
-          '--color',
-          '0',
-          '--warnings',
-          'off',
-          '--nodns',
-          'none',
-          '--openssl-timeout',
-          '5',
-          '--jsonfile',
-          json,
-          `127.0.0.1:${listener.port}`,
-        ],
-        { stdio: 'ignore' },
-      );
-      // Bounded: testssl gives up on its own, the kill is the last resort.
-      const killer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      clearTimeout(killer);
-      const findings = JSON.parse(readFileSync(json, 'utf8')) as Finding[];
-      const byId = new Map(findings.map((f) => [f.id, f]));
-      expect(byId.get('secure_client_renego')?.finding).toMatch(/not vulnerable/i);
-      expect(byId.get('secure_renego')?.severity).toBe('OK');
-      // Only TLS 1.2 and 1.3 are offered (RFC 8996).
-      for (const old of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1'])
-        expect(byId.get(old)?.finding).toMatch(/not offered/);
-      const bad = findings.filter(
-        (f) => /VULNERABLE/.test(f.finding) || ['MEDIUM', 'HIGH', 'CRITICAL'].includes(f.severity),
-      );
-      expect(bad).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-      await listener.close();
-    }
-  }, 180_000);
-});
+// testssl.sh's renegotiation and protocol checks run against dnet-scp --tls
+// (apps/scp/src/scp.testssl.test.ts), the server a user deploys.
