@@ -1,6 +1,19 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import {
+  type ArchiveIndex,
+  createQueryHandlers,
+  createStoreHandler,
+  DEFAULT_WORKLIST_READERS,
+  FolderWorklist,
+  failureFields,
+  LocalStorage,
+  SqliteIndex,
+  StorageCommitment,
+  SUPPORTED_EXTENDED_NEGOTIATION,
+  type WorklistItemReader,
+} from '@dnet/archive';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
   allowCertificates,
@@ -18,22 +31,10 @@ import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import type { Logger } from 'pino';
-import type { ArchiveIndex } from './archive/archive-index.js';
-import { SqliteIndex } from './archive/sqlite-index.js';
-import { LocalStorage } from './archive/storage.js';
-import {
-  DEFAULT_WORKLIST_READERS,
-  FolderWorklist,
-  type WorklistItemReader,
-} from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ensureFolder } from './ensure-folder.js';
 import { ConfigError } from './errors.js';
-import { failureFields } from './failure-fields.js';
 import { lockFolder } from './folder-lock.js';
-import { createQueryHandlers, SUPPORTED_EXTENDED_NEGOTIATION } from './query-handlers.js';
-import { StorageCommitment } from './storage-commitment.js';
-import { createStoreHandler } from './store-handler.js';
 
 /** The `@dnet/services` diagnostics channel with one record per DIMSE operation. */
 const OPERATION_CHANNEL = 'dnet:services:operation';
@@ -173,7 +174,7 @@ export async function startScp(
     // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
     index = postgres
       ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
-        await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
+        await (await import('@dnet/archive/postgres')).PostgresIndex.open(config.db)
       : new SqliteIndex(config.db);
   } catch (error) {
     await lock.release();

@@ -1,10 +1,9 @@
 import { DataSet, decodeDataSet, encodeDataSet } from '@dnet/dataset';
 import { Client, errorCommentText, type RequestContext } from '@dnet/services';
 import type { Transport } from '@dnet/transport';
-import type { Logger } from 'pino';
-import type { ArchiveIndex } from './archive/archive-index.js';
-import type { ObjectStorage } from './archive/storage.js';
-import type { PeerAddress } from './config.js';
+import type { ArchiveIndex } from './archive-index.js';
+import type { ArchiveLogger } from './logger.js';
+import type { ObjectStorage } from './storage.js';
 
 /** An association, as the server hands it to its handlers. */
 type Association = RequestContext['association'];
@@ -90,6 +89,17 @@ export interface CommitmentResult {
   failureReason?: number;
 }
 
+/**
+ * Where a peer AE listens: a C-MOVE destination (PS3.4 §C.4.2.1.1), or where
+ * a Storage Commitment report goes on a new association (PS3.4 §J.3.3).
+ */
+export interface PeerAddress {
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
+}
+
 /** Options of {@link StorageCommitment}. */
 export interface StorageCommitmentOptions {
   /** The catalogue checked. */
@@ -103,7 +113,7 @@ export interface StorageCommitmentOptions {
   /** The transport for such a new association. */
   transport: Transport;
   /** One JSON line per request. */
-  logger: Logger;
+  logger: ArchiveLogger;
   /** Most instances in one request (default 10 000); more is refused with 0110H. */
   maxReferences?: number;
 }
