@@ -1,6 +1,9 @@
 /**
  * @packageDocumentation
- * A DICOM archive to embed in a `@dnet/services` `Server`: where received
+ * A DICOM archive to embed in a `@dnet/services` `Server`. {@link openArchive}
+ * is the entry point: give it a storage and an index, register the handlers
+ * it returns on your `Server`, and `close()` it after the server. Its parts
+ * are exported for those who wire them differently: where received
  * objects go on disk ({@link ObjectStorage}, {@link LocalStorage}), how they
  * are catalogued and queried ({@link ArchiveIndex}, {@link SqliteIndex}; the
  * PostgreSQL index is at `@dnet/archive/postgres`), the Modality Worklist
@@ -70,6 +73,16 @@ export {
 export { failureFields, messageOf } from './failure-fields.js';
 export { KeyedLock } from './keyed-lock.js';
 export { type ArchiveLogger, silentLogger } from './logger.js';
+export {
+  type Archive,
+  type ArchiveAssociation,
+  type ArchiveContexts,
+  type ArchiveHandlers,
+  type ArchiveOptions,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  openArchive,
+} from './open-archive.js';
+export { part10WorklistReader } from './part10-worklist-reader.js';
 export {
   createQueryHandlers,
   type QueryHandlerOptions,

@@ -110,8 +110,8 @@ export interface StorageCommitmentOptions {
   aeTitle: string;
   /** Where to send a report when the requesting association is gone, by AE title. */
   peers: Readonly<Record<string, PeerAddress>>;
-  /** The transport for such a new association. */
-  transport: Transport;
+  /** The transport for such a new association; without it no new association is opened. */
+  transport?: Transport;
   /** One JSON line per request. */
   logger: ArchiveLogger;
   /** Most instances in one request (default 10 000); more is refused with 0110H. */
@@ -258,7 +258,8 @@ export class StorageCommitment {
     } catch (sameError) {
       // PS3.4 §J.3.3: the report may come on another association, opened by us.
       const destination = this.#options.peers[peer];
-      if (!destination) {
+      const transport = this.#options.transport;
+      if (!destination || !transport) {
         logger.warn(
           { op: 'N-EVENT-REPORT', peer, transactionUid, error: (sameError as Error).message },
           'cannot report storage commitment: the requesting AE is not among the peers',
@@ -267,7 +268,7 @@ export class StorageCommitment {
       }
       via = 'new association';
       const client = await Client.connect({
-        transport: this.#options.transport,
+        transport,
         host: destination.host,
         port: destination.port,
         callingAeTitle: this.#options.aeTitle,
