@@ -9,17 +9,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hasCommand, runTool } from '@dnet/testkit/node';
-import {
-  postgresBinDir,
-  startPostgres,
-  type TestPostgres,
-} from '../apps/scp/src/archive/postgres/postgres-server.js';
+import { postgresBinDir, startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import {
   type RunningHaproxy,
   type ScpNode,
   startHaproxy,
   startScpNode,
-} from '../apps/scp/src/archive/postgres/test-cluster.js';
+} from '../apps/scp/src/scale-out-cluster.test-support.js';
 import { syntheticImages } from '../apps/scp/src/synthetic-images.js';
 import type { Row } from './compare.js';
 import { summarize } from './stats.js';

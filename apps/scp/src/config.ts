@@ -7,7 +7,8 @@ import {
   DUPLICATE_POLICIES,
   type DuplicatePolicy,
   isDuplicatePolicy,
-} from './archive/duplicate-policy.js';
+  type PeerAddress,
+} from '@dnet/archive';
 import { ConfigError } from './errors.js';
 
 /** Levels accepted by `--log-level` (pino's). */
@@ -15,14 +16,6 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** One of the {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A C-MOVE destination (PS3.4 §C.4.2.1.1): where an AE title is reached. */
-export interface PeerAddress {
-  /** Host name or address. */
-  host: string;
-  /** TCP port. */
-  port: number;
-}
 
 /** TLS settings of the listener (PS3.15 Annex B). */
 export interface TlsConfig {

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet } from '@dnet/dataset';
 import { type Client, type DicomJson, queryRetrieve, storage } from '@dnet/services';
+import { describePostgres } from '@dnet/testkit';
+import { startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from './archive/postgres/postgres-server.js';
-import { describePostgres } from './archive/postgres/test-postgres.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 

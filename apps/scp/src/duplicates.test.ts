@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DuplicatePolicy } from '@dnet/archive';
 import { DataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
 import { type Client, queryRetrieve, storage as storageContexts } from '@dnet/services';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DuplicatePolicy } from './archive/duplicate-policy.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import { connectClient, type InProcessScp, startOnLoopback, storeRaw } from './test-support.js';
 

@@ -1,6 +1,6 @@
 /**
  * Errors of the dnet-scp command itself (configuration, start-up). The archive
- * layer has its own in `archive/errors.ts`; both carry a stable `code` and the
+ * has its own in `@dnet/archive`; both carry a stable `code` and the
  * `Symbol.for('dnet.error')` brand, so `isDnetError()` recognises them.
  */
 
@@ -12,8 +12,6 @@ const kDnetError = Symbol.for('dnet.error');
 export const ScpErrorCode = {
   /** A command-line option or a config file value is missing or invalid. */
   INVALID_CONFIG: 'DNET_SCP_INVALID_CONFIG',
-  /** The header of a received data set could not be read (PS3.5 §7). */
-  UNREADABLE_DATA_SET: 'DNET_SCP_UNREADABLE_DATA_SET',
   /** Another dnet-scp holds the lock of the folder (its storage, or its node's temporary folder). */
   FOLDER_LOCKED: 'DNET_SCP_FOLDER_LOCKED',
   /** A folder, file or database needed at start could not be made or opened; see `cause`. */
@@ -58,21 +56,6 @@ export class ConfigError extends ScpError {
     super(message, ScpErrorCode.INVALID_CONFIG);
     this.name = 'ConfigError';
     this.option = option;
-  }
-}
-
-/**
- * A received data set whose beginning cannot be decoded, or that lacks the
- * attributes the archive files it under (PS3.4 §B.2.3: the SCP answers C000H).
- */
-export class UnreadableDataSetError extends ScpError {
-  /**
-   * @param message - what is wrong
-   * @param options - the decoder's error
-   */
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, ScpErrorCode.UNREADABLE_DATA_SET, options);
-    this.name = 'UnreadableDataSetError';
   }
 }
 

@@ -1,7 +1,8 @@
+import { failureFields, isDnetError, messageOf } from '@dnet/archive';
+import { systemErrorOf } from '@dnet/services';
 import { pino } from 'pino';
 import { parseCommandLine, type ScpConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { failureFields, isExpectedFailure, messageOf } from './failure-fields.js';
 import { type RunningScp, startScp } from './scp.js';
 
 /** Where the command writes and what stops it; injected so tests can drive it. */
@@ -64,6 +65,15 @@ Options:
 
 Prints "listening on <host>:<port>" once it accepts associations; logs JSON lines to stderr.
 `;
+
+/**
+ * Whether a failure is one the operator is expected to meet and fix (a dnet
+ * error, a system error anywhere in its causes), as opposed to a bug whose
+ * stack trace is worth logging.
+ */
+function isExpectedFailure(error: unknown): boolean {
+  return isDnetError(error) || systemErrorOf(error) !== undefined;
+}
 
 /**
  * Runs dnet-scp with the command line `argv`; resolves the exit code once the

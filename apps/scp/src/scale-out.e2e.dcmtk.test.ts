@@ -10,24 +10,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { INCOMING_FOLDER } from '@dnet/archive';
 import { decodePart10, readPart10Header, toDicomJson } from '@dnet/dataset';
 import { Client, storage } from '@dnet/services';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
+import { postgresBinDir, startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import { tcp } from '@dnet/transport-tcp';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  postgresBinDir,
-  startPostgres,
-  type TestPostgres,
-} from './archive/postgres/postgres-server.js';
 import {
   type RunningHaproxy,
   type ScpNode,
   startHaproxy,
   startScpNode,
-} from './archive/postgres/test-cluster.js';
-import { INCOMING_FOLDER } from './archive/storage.js';
+} from './scale-out-cluster.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
 
 const AE = 'DNETSCP';

@@ -2,14 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH_MODEL } from '@dnet/archive';
 import { DataSet, decodeDataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
 import { Client, queryRetrieve, storage as storageContexts, verification } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  STORAGE_COMMITMENT_INSTANCE,
-  STORAGE_COMMITMENT_PUSH_MODEL,
-} from './storage-commitment.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import {
   connectClient,

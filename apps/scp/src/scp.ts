@@ -1,16 +1,22 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodePart10, toDicomJson } from '@dnet/dataset';
+import {
+  type ArchiveIndex,
+  DEFAULT_WORKLIST_READERS,
+  FolderWorklist,
+  failureFields,
+  LocalStorage,
+  openArchive,
+  part10WorklistReader,
+  SqliteIndex,
+} from '@dnet/archive';
 import {
   allowCertificates,
-  type DicomJson,
   GcPacer,
   type OperationRecord,
-  QUERY_MODELS,
   type RequestContext,
   Server,
-  SopClass,
   SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
@@ -18,22 +24,10 @@ import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import type { Logger } from 'pino';
-import type { ArchiveIndex } from './archive/archive-index.js';
-import { SqliteIndex } from './archive/sqlite-index.js';
-import { LocalStorage } from './archive/storage.js';
-import {
-  DEFAULT_WORKLIST_READERS,
-  FolderWorklist,
-  type WorklistItemReader,
-} from './archive/worklist.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ensureFolder } from './ensure-folder.js';
 import { ConfigError } from './errors.js';
-import { failureFields } from './failure-fields.js';
 import { lockFolder } from './folder-lock.js';
-import { createQueryHandlers, SUPPORTED_EXTENDED_NEGOTIATION } from './query-handlers.js';
-import { StorageCommitment } from './storage-commitment.js';
-import { createStoreHandler } from './store-handler.js';
 
 /** The `@dnet/services` diagnostics channel with one record per DIMSE operation. */
 const OPERATION_CHANNEL = 'dnet:services:operation';
@@ -67,14 +61,6 @@ export interface StartOptions {
    */
   collectYoungGeneration?: () => void;
 }
-
-/**
- * Reads a DICOM Part 10 worklist file (`*.wl`, the format of DCMTK's
- * wlmscpfs) as one worklist item (PS3.10 §7.1, PS3.4 Annex K).
- */
-export const part10WorklistReader: WorklistItemReader = (bytes) => [
-  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJson,
-];
 
 function transportFor(config: ScpConfig, logger: Logger): Transport {
   if (!config.tls) return tcp();
@@ -173,7 +159,7 @@ export async function startScp(
     // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
     index = postgres
       ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
-        await (await import('./archive/postgres/postgres-index.js')).PostgresIndex.open(config.db)
+        await (await import('@dnet/archive/postgres')).PostgresIndex.open(config.db)
       : new SqliteIndex(config.db);
   } catch (error) {
     await lock.release();
@@ -201,19 +187,16 @@ export async function startScp(
     options.collectYoungGeneration && config.gcEveryMib > 0
       ? new GcPacer(options.collectYoungGeneration, config.gcEveryMib * 1024 * 1024)
       : undefined;
-  const store = createStoreHandler({
+  const archive = openArchive({
     storage,
     index,
+    aeTitle: config.aeTitle,
+    ...(worklist && { worklist }),
     logger,
     onDuplicate: config.onDuplicate,
     ...(pacer && { received: (bytes: number) => pacer.received(bytes) }),
-  });
-  const { find, move, get } = createQueryHandlers({
-    index,
-    storage,
-    ...(worklist && { worklist }),
-    aeTitle: config.aeTitle,
-    logger,
+    // A report whose requesting association has ended goes to the peer's address.
+    commitment: { peers: config.peers, transport },
   });
   // C-ECHO (PS3.4 Annex A): always Success, one log line.
   const echo = (context: RequestContext) => {
@@ -227,14 +210,7 @@ export async function startScp(
       'C-ECHO',
     );
   };
-  const handlers = { echo, store, find, move, get };
-  const derived = Server.policyFor({ handlers, aeTitle: config.aeTitle });
-  // The retired Patient/Study Only model is not served (PS3.4 §C.6.3); Modality
-  // Worklist only with a worklist folder (PS3.4 Annex K).
-  const NOT_SERVED = new Set<string>([
-    ...Object.values(QUERY_MODELS['patient-study-only']),
-    ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
-  ]);
+  const handlers = { echo, ...archive.handlers };
   const allowed = config.tls;
   const certificateCheck =
     allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
@@ -243,14 +219,6 @@ export async function startScp(
           fingerprints: allowed.allowCertFingerprints,
         })
       : undefined;
-  const commitment = new StorageCommitment({
-    index,
-    storage,
-    aeTitle: config.aeTitle,
-    peers: config.peers,
-    transport,
-    logger,
-  });
   const aeTable = Object.fromEntries(
     Object.entries(config.peers).map(([ae, p]) => [ae, { host: p.host, port: p.port }]),
   );
@@ -263,7 +231,7 @@ export async function startScp(
       aeTitle: config.aeTitle,
       handlers,
       // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
-      extendedNegotiation: SUPPORTED_EXTENDED_NEGOTIATION,
+      extendedNegotiation: archive.extendedNegotiation,
       aeTable,
       ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
       ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
@@ -271,12 +239,9 @@ export async function startScp(
       ...(config.tls && { tlsOnly: true }),
       ...(certificateCheck && { authorizePeerCertificate: certificateCheck }),
       policy: {
-        // Modality Worklist only when a worklist folder is configured (PS3.4 Annex K).
-        contexts: [
-          ...derived.contexts.filter((c) => !NOT_SERVED.has(c.abstractSyntax)),
-          // Storage Commitment Push Model SCP (PS3.4 Annex J).
-          StorageCommitment.context,
-        ],
+        // Storage, Query/Retrieve, Storage Commitment; Modality Worklist only when a
+        // worklist folder is configured (PS3.4 Annex K).
+        contexts: archive.contexts,
         ...(config.maxPdu && { maxPduLength: config.maxPdu }),
         ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
         // With a verifier, an association without a user identity is refused too.
@@ -284,7 +249,7 @@ export async function startScp(
       },
     });
   } catch (error) {
-    await index.close();
+    await archive.close({ timeoutMs: 0 });
     await lock.release();
     throw error;
   }
@@ -328,7 +293,7 @@ export async function startScp(
     ),
   );
   server.on('association', (a) => {
-    commitment.attach(a);
+    archive.attach(a);
     const started = performance.now();
     const info = a.info;
     const fields = {
@@ -379,12 +344,14 @@ export async function startScp(
       closing ??= (async () => {
         try {
           await server.close({ timeoutMs: config.shutdownTimeoutMs });
-          await commitment.drain(config.shutdownTimeoutMs);
         } finally {
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
-          await storage.close();
-          await index.close();
-          await lock.release();
+          try {
+            // Storage Commitment reports in flight, then the storage and the index.
+            await archive.close({ timeoutMs: config.shutdownTimeoutMs });
+          } finally {
+            await lock.release();
+          }
         }
       })();
       return closing;

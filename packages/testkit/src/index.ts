@@ -5,7 +5,8 @@
  * listens, its log kept, and the process always killed by its own PID.
  * Vitest-free entries: `@dnet/testkit/node` (these helpers but
  * `describePeer`), `@dnet/testkit/pki` (a throw-away openssl PKI) and
- * `@dnet/testkit/orthanc` (Orthanc started with its REST API).
+ * `@dnet/testkit/orthanc` (Orthanc started with its REST API) and
+ * `@dnet/testkit/postgres` (a throwaway PostgreSQL server).
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@
  */
 
 export { hasCommand, missingPeers } from './commands.js';
+export { describePostgres } from './describe-postgres.js';
 export { describePeer } from './peers.js';
 export { freePort, waitForPort } from './ports.js';
 export { type PeerOptions, type RunningPeer, runTool, startPeer } from './process.js';

@@ -1,11 +1,9 @@
 /**
- * Test support: `describePostgres`, and the throwaway server of
- * `postgres-server.ts`. Test code only (it imports vitest).
+ * `describePostgres`, for tests that need the throwaway server of
+ * `postgres.ts`. Test code only (it imports vitest).
  */
 import { describe, it } from 'vitest';
-import { postgresBinDir } from './postgres-server.js';
-
-export { postgresBinDir, startPostgres, type TestPostgres } from './postgres-server.js';
+import { postgresBinDir } from './postgres.js';
 
 /**
  * `describe` for tests that need PostgreSQL (testkit's `describePeer`

@@ -4,13 +4,13 @@
  * its data folder in the system temp folder, always stopped and removed
  * afterwards. As root, `initdb` refuses to run: the server then runs as the
  * `postgres` user (spawned with its uid and gid). No vitest import, so that
- * `pnpm bench` can use it too; `describePostgres` is in `test-postgres.ts`.
+ * `pnpm bench` can use it too; `describePostgres` is in `describe-postgres.ts`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from '@dnet/testkit/node';
+import { freePort, waitForPort } from './ports.js';
 
 /** The folder of the newest installed PostgreSQL server binaries, or `undefined`. */
 export function postgresBinDir(): string | undefined {

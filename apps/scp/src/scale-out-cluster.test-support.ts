@@ -13,10 +13,10 @@ import { type HaproxyServer, haproxyServers } from '@dnet/testkit/haproxy';
 import { freePort, type RunningPeer, startPeer } from '@dnet/testkit/node';
 
 /** The built CLI (`pnpm build` makes it; the README's test command builds first). */
-export const SCP_CLI = resolve(import.meta.dirname, '../../../dist/cli.js');
+export const SCP_CLI = resolve(import.meta.dirname, '../dist/cli.js');
 
 /** docs/scale-out.md, whose HAProxy lines are the ones run here. */
-export const SCALE_OUT_DOC = resolve(import.meta.dirname, '../../../../../docs/scale-out.md');
+export const SCALE_OUT_DOC = resolve(import.meta.dirname, '../../../docs/scale-out.md');
 
 /** The `tcp-check` lines of docs/scale-out.md: the deployment tested is the one documented. */
 export function documentedTcpCheck(doc = SCALE_OUT_DOC): string[] {

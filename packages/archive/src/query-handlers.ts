@@ -11,13 +11,13 @@ import {
   type StoreInstance,
   type SupportedExtendedNegotiation,
 } from '@dnet/services';
-import type { Logger } from 'pino';
-import type { ArchiveIndex, RetrieveInstance } from './archive/archive-index.js';
-import { InvalidQueryError } from './archive/errors.js';
-import { isQueryLevel, QueryModel, Tag } from './archive/query-model.js';
-import type { ObjectStorage } from './archive/storage.js';
-import type { WorklistSource } from './archive/worklist.js';
+import type { ArchiveIndex, RetrieveInstance } from './archive-index.js';
+import { InvalidQueryError } from './errors.js';
 import { failureFields } from './failure-fields.js';
+import type { ArchiveLogger } from './logger.js';
+import { isQueryLevel, QueryModel, Tag } from './query-model.js';
+import type { ObjectStorage } from './storage.js';
+import type { WorklistSource } from './worklist.js';
 
 /** The information model of each Query/Retrieve SOP class this SCP serves (PS3.4 §C.6). */
 const MODEL_OF: Readonly<Record<string, QueryModel>> = {
@@ -52,7 +52,7 @@ export interface QueryHandlerOptions {
   /** Our AE title: Retrieve AE Title (0008,0054) of every C-FIND response. */
   aeTitle: string;
   /** One JSON line per operation. */
-  logger: Logger;
+  logger: ArchiveLogger;
 }
 
 function where(context: RequestContext) {
@@ -80,7 +80,7 @@ function target(request: FindRequest | RetrieveRequest) {
 
 async function* logged(
   source: AsyncIterable<DicomJson>,
-  logger: Logger,
+  logger: ArchiveLogger,
   fields: Record<string, unknown>,
   signal: AbortSignal,
 ): AsyncGenerator<DicomJson> {

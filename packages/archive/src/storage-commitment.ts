@@ -1,10 +1,9 @@
 import { DataSet, decodeDataSet, encodeDataSet } from '@dnet/dataset';
 import { Client, errorCommentText, type RequestContext } from '@dnet/services';
 import type { Transport } from '@dnet/transport';
-import type { Logger } from 'pino';
-import type { ArchiveIndex } from './archive/archive-index.js';
-import type { ObjectStorage } from './archive/storage.js';
-import type { PeerAddress } from './config.js';
+import type { ArchiveIndex } from './archive-index.js';
+import type { ArchiveLogger } from './logger.js';
+import type { ObjectStorage } from './storage.js';
 
 /** An association, as the server hands it to its handlers. */
 type Association = RequestContext['association'];
@@ -90,6 +89,17 @@ export interface CommitmentResult {
   failureReason?: number;
 }
 
+/**
+ * Where a peer AE listens: a C-MOVE destination (PS3.4 §C.4.2.1.1), or where
+ * a Storage Commitment report goes on a new association (PS3.4 §J.3.3).
+ */
+export interface PeerAddress {
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
+}
+
 /** Options of {@link StorageCommitment}. */
 export interface StorageCommitmentOptions {
   /** The catalogue checked. */
@@ -100,10 +110,10 @@ export interface StorageCommitmentOptions {
   aeTitle: string;
   /** Where to send a report when the requesting association is gone, by AE title. */
   peers: Readonly<Record<string, PeerAddress>>;
-  /** The transport for such a new association. */
-  transport: Transport;
+  /** The transport for such a new association; without it no new association is opened. */
+  transport?: Transport;
   /** One JSON line per request. */
-  logger: Logger;
+  logger: ArchiveLogger;
   /** Most instances in one request (default 10 000); more is refused with 0110H. */
   maxReferences?: number;
 }
@@ -248,7 +258,8 @@ export class StorageCommitment {
     } catch (sameError) {
       // PS3.4 §J.3.3: the report may come on another association, opened by us.
       const destination = this.#options.peers[peer];
-      if (!destination) {
+      const transport = this.#options.transport;
+      if (!destination || !transport) {
         logger.warn(
           { op: 'N-EVENT-REPORT', peer, transactionUid, error: (sameError as Error).message },
           'cannot report storage commitment: the requesting AE is not among the peers',
@@ -257,7 +268,7 @@ export class StorageCommitment {
       }
       via = 'new association';
       const client = await Client.connect({
-        transport: this.#options.transport,
+        transport,
         host: destination.host,
         port: destination.port,
         callingAeTitle: this.#options.aeTitle,

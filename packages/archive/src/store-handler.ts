@@ -8,17 +8,7 @@ import {
   type RequestContext,
   type StoreStatus,
 } from '@dnet/services';
-import type { Logger } from 'pino';
-import type { ArchiveIndex, InstanceRecord } from './archive/archive-index.js';
-import {
-  archivedCopy,
-  DEFAULT_DUPLICATE_POLICY,
-  DUPLICATE_REJECTED_STATUS,
-  type DuplicatePolicy,
-} from './archive/duplicate-policy.js';
-import { ArchiveError, ArchiveErrorCode } from './archive/errors.js';
-import { KeyedLock } from './archive/keyed-lock.js';
-import type { ObjectStorage, ObjectWriter } from './archive/storage.js';
+import type { ArchiveIndex, InstanceRecord } from './archive-index.js';
 import {
   DEFAULT_MAX_HEAD_BYTES,
   decodeHead,
@@ -27,8 +17,18 @@ import {
   joinHead,
   PLACEMENT_STOP_TAG,
 } from './data-set-head.js';
-import { ScpError, ScpErrorCode, UnreadableDataSetError } from './errors.js';
+import {
+  archivedCopy,
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_REJECTED_STATUS,
+  type DuplicatePolicy,
+} from './duplicate-policy.js';
+import { ArchiveError, ArchiveErrorCode } from './errors.js';
 import { failureFields } from './failure-fields.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { ArchiveLogger } from './logger.js';
+import type { ObjectStorage, ObjectWriter } from './storage.js';
+import { UnreadableDataSetError } from './unreadable-data-set-error.js';
 
 /** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
 export const StoreStatusCode = {
@@ -51,7 +51,7 @@ export interface StoreHandlerOptions {
   /** Where they are catalogued. */
   index: ArchiveIndex;
   /** One JSON line per C-STORE. */
-  logger: Logger;
+  logger: ArchiveLogger;
   /** Bytes of each data set's beginning kept to index it (default 1 MiB, `DEFAULT_MAX_HEAD_BYTES`). */
   maxHeadBytes?: number;
   /**
@@ -90,9 +90,6 @@ function statusOf(error: unknown): { status: number; errorComment: string } {
   // The peer learns the cause (a full disk...), never the server's paths (PS3.7 Annex C: LO).
   const errorComment = errorCommentFor(error, 'cannot store');
   if (error instanceof UnreadableDataSetError) {
-    return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
-  }
-  if (error instanceof ScpError && error.code === ScpErrorCode.UNREADABLE_DATA_SET) {
     return { status: StoreStatusCode.CANNOT_UNDERSTAND, errorComment };
   }
   if (error instanceof ArchiveError) {

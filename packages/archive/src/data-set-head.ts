@@ -8,7 +8,7 @@ import {
   transferSyntaxInfo,
 } from '@dnet/dataset';
 import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
-import { UnreadableDataSetError } from './errors.js';
+import { UnreadableDataSetError } from './unreadable-data-set-error.js';
 
 /**
  * Where decoding of the head stops to place an object: just after Series

@@ -1,12 +1,10 @@
 import { systemErrorOf } from '@dnet/services';
-import { isDnetError } from './archive/errors.js';
 
 /**
  * The log fields of a failure, one line that `jq` reads: its message (its
  * causes' appended), its dnet code, and the system error found in its chain
  * of causes (errno name, system call, path). No stack: these failures are
- * expected (a full disk, a read-only folder, a locked storage); see
- * {@link isExpectedFailure}.
+ * expected (a full disk, a read-only folder, a locked storage).
  *
  * @example
  * ```ts
@@ -25,15 +23,6 @@ export function failureFields(error: unknown): Record<string, unknown> {
     ...(system && { errno: system.code, ...(system.syscall && { syscall: system.syscall }) }),
     ...(path && { path }),
   };
-}
-
-/**
- * Whether a failure is one the operator is expected to meet and fix (a dnet
- * error, a system error anywhere in its causes), as opposed to a bug whose
- * stack trace is worth logging.
- */
-export function isExpectedFailure(error: unknown): boolean {
-  return isDnetError(error) || systemErrorOf(error) !== undefined;
 }
 
 /** The message of `error` followed by those of its causes that add something (bounded). */

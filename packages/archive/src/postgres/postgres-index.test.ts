@@ -1,8 +1,9 @@
+import { describePostgres } from '@dnet/testkit';
+import { startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeArchiveIndex, record } from '../archive-index-compliance.js';
 import { POSTGRES_SCHEMA_VERSION, PostgresIndex } from './postgres-index.js';
-import { describePostgres, startPostgres, type TestPostgres } from './test-postgres.js';
 
 let server: TestPostgres;
 let url: string;

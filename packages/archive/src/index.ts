@@ -1,14 +1,20 @@
 /**
  * @packageDocumentation
- * dnet-scp's archive: where received objects go on disk ({@link ObjectStorage},
- * {@link LocalStorage}), how they are catalogued and queried
- * ({@link ArchiveIndex}, {@link SqliteIndex}), and the Modality Worklist
- * ({@link WorklistSource}, {@link FolderWorklist}). No network here: the
- * service handlers call these. See README.md beside this file.
+ * A DICOM archive to embed in a `@dnet/services` `Server`. {@link openArchive}
+ * is the entry point: give it a storage and an index, register the handlers
+ * it returns on your `Server`, and `close()` it after the server. Its parts
+ * are exported for those who wire them differently: where received
+ * objects go on disk ({@link ObjectStorage}, {@link LocalStorage}), how they
+ * are catalogued and queried ({@link ArchiveIndex}, {@link SqliteIndex}; the
+ * PostgreSQL index is at `@dnet/archive/postgres`), the Modality Worklist
+ * ({@link WorklistSource}, {@link FolderWorklist}), and the service handlers
+ * over them: C-STORE ({@link createStoreHandler}), C-FIND, C-MOVE and C-GET
+ * ({@link createQueryHandlers}) and Storage Commitment
+ * ({@link StorageCommitment}). See the package README.
  *
  * @example
  * ```ts
- * import { FolderWorklist, LocalStorage, SqliteIndex } from './archive/index.js';
+ * import { FolderWorklist, LocalStorage, SqliteIndex } from '@dnet/archive';
  *
  * const storage = new LocalStorage('/var/lib/dnet-scp/objects');
  * const index = new SqliteIndex('/var/lib/dnet-scp/index.sqlite');
@@ -36,6 +42,7 @@ export type {
   QueryOptions,
   RetrieveInstance,
 } from './archive-index.js';
+export { DEFAULT_MAX_HEAD_BYTES } from './data-set-head.js';
 export { DEFAULT_MAX_JSON_DEPTH, dicomJsonProblem } from './dicom-json-problem.js';
 export {
   archivedCopy,
@@ -50,6 +57,7 @@ export {
   ArchiveErrorCode,
   type ArchiveErrorOptions,
   IndexClosedError,
+  IndexOpenError,
   IndexSchemaError,
   InvalidPathError,
   InvalidQueryError,
@@ -62,7 +70,24 @@ export {
   StorageFailedError,
   WriterClosedError,
 } from './errors.js';
+export { failureFields, messageOf } from './failure-fields.js';
 export { KeyedLock } from './keyed-lock.js';
+export { type ArchiveLogger, silentLogger } from './logger.js';
+export {
+  type Archive,
+  type ArchiveAssociation,
+  type ArchiveContexts,
+  type ArchiveHandlers,
+  type ArchiveOptions,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  openArchive,
+} from './open-archive.js';
+export { part10WorklistReader } from './part10-worklist-reader.js';
+export {
+  createQueryHandlers,
+  type QueryHandlerOptions,
+  SUPPORTED_EXTENDED_NEGOTIATION,
+} from './query-handlers.js';
 export {
   COMPUTED_TAGS,
   isQueryLevel,
@@ -85,6 +110,17 @@ export {
   type StoredObject,
   type StoredObjectStat,
 } from './storage.js';
+export {
+  CommitmentFailureReason,
+  type CommitmentResult,
+  type PeerAddress,
+  STORAGE_COMMITMENT_INSTANCE,
+  STORAGE_COMMITMENT_PUSH_MODEL,
+  StorageCommitment,
+  type StorageCommitmentOptions,
+} from './storage-commitment.js';
+export { createStoreHandler, type StoreHandlerOptions, StoreStatusCode } from './store-handler.js';
+export { UNREADABLE_DATA_SET, UnreadableDataSetError } from './unreadable-data-set-error.js';
 export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
 export {
   DEFAULT_WORKLIST_READERS,

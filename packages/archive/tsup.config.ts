@@ -1,0 +1,6 @@
+import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.shared';
+
+export default defineConfig(
+  libraryConfig({ index: 'src/index.ts', postgres: 'src/postgres.ts', testing: 'src/testing.ts' }),
+);
