@@ -42,9 +42,9 @@
  *
  * @example
  * ```ts
- * import { matches } from '@dnet/services';
- * const query = { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] } };
- * matches(query, { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^JANE' }] } }); // true
+ * import { asDicomJson, matches } from '@dnet/services';
+ * // Matching works on DICOM JSON; asDicomJson converts the keyword form.
+ * matches(asDicomJson({ PatientName: 'DOE^*' }), asDicomJson({ PatientName: 'DOE^JANE' })); // true
  * ```
  */
 

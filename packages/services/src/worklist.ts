@@ -37,6 +37,8 @@ export type WorklistSource =
  *
  * @example
  * ```ts
+ * const items = [{ PatientName: 'DOE^JOHN', PatientID: 'P1',
+ *   ScheduledProcedureStepSequence: { Modality: 'CT', ScheduledStationAETitle: 'CT1' } }];
  * await Server.listen({ ..., handlers: { find: worklistFind(items) } });
  * ```
  */
