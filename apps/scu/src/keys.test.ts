@@ -26,6 +26,18 @@ describe('parseKeys', () => {
     });
   });
 
+  it('goes through the keyword form of @dnet/dataset: PN groups, DS numbers, private return keys', () => {
+    expect(
+      parseKeys(['PatientName=Yamada^Tarou=山田^太郎', 'PixelSpacing=0.5\\0.25', '0009,1010']),
+    ).toEqual({
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎' }] },
+      '00280030': { vr: 'DS', Value: [0.5, 0.25] },
+      '00091010': { vr: 'UN' },
+    });
+    expect(() => parseKeys(['PixelSpacing=wide'])).toThrow(/PixelSpacing \(DS\) takes numbers/);
+    expect(() => parseKeys(['ReferencedSeriesSequence[0].0009,1010'])).toThrow(/top-level key/);
+  });
+
   it("builds sequence items in DCMTK's syntax", () => {
     expect(
       parseKeys([

@@ -1,12 +1,23 @@
-import { lookupKeyword, lookupTag, parseTag, type Tag, tagToHex } from '@dnet/dataset';
-import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
+import {
+  fromKeywords,
+  InvalidValueError,
+  type KeywordDataSet,
+  lookupKeyword,
+  lookupTag,
+  parseTag,
+  type Tag,
+  tagToHex,
+} from '@dnet/dataset';
+import type { DicomJson } from '@dnet/services';
 import { UsageError } from './errors.js';
 
-/** VRs whose DICOM JSON values are numbers (PS3.18 §F.2.3). */
+/** VRs whose values are numbers in the keyword form and in DICOM JSON (PS3.18 §F.2.3). */
 const NUMBER_VRS = new Set(['US', 'SS', 'UL', 'SL', 'FL', 'FD', 'SV', 'UV']);
 
 interface Segment {
   tag: Tag;
+  /** The dictionary keyword; undefined for a tag the dictionary does not have. */
+  keyword: string | undefined;
   vr: string;
   /** Item index for a sequence segment (`[n]`), else undefined. */
   item: number | undefined;
@@ -20,27 +31,32 @@ function parseSegment(text: string): Segment {
   const tag = parseTag(name) ?? lookupKeyword(name)?.tag;
   if (tag === undefined)
     throw new UsageError(`unknown attribute '${name}' (a keyword or gggg,eeee)`);
+  const entry = lookupTag(tag);
+  const keyword =
+    entry && entry.keyword !== 'GroupLength' && entry.keyword !== 'PrivateCreator'
+      ? entry.keyword
+      : undefined;
   const item = m?.[2] === undefined ? undefined : Number(m[2]);
-  return { tag, vr: lookupTag(tag)?.vr ?? 'UN', item, text };
+  return { tag, keyword, vr: entry?.vr ?? 'UN', item, text };
 }
 
-function jsonValues(vr: string, text: string, key: string): DicomJsonAttribute['Value'] {
+/** The value of one key in the keyword form: text, or numbers for the binary number VRs. */
+function keywordValue(
+  vr: string,
+  text: string,
+  key: string,
+): string | number | (string | number)[] {
   // Multiple values are separated by a backslash (PS3.5 §6.4).
   const parts = text.split('\\');
-  if (vr === 'PN') return parts.map((p) => ({ Alphabetic: p }));
-  if (NUMBER_VRS.has(vr)) {
-    return parts.map((p) => {
-      const n = Number(p);
-      if (p.trim() === '' || !Number.isFinite(n))
-        throw new UsageError(`${key}: '${p}' is not a number (${vr})`);
-      return n;
-    });
-  }
-  if (vr === 'UN')
-    throw new UsageError(
-      `${key}: the tag is not in the dictionary, so only a return key (no value) can be given`,
-    );
-  return parts;
+  const values = NUMBER_VRS.has(vr)
+    ? parts.map((p) => {
+        const n = Number(p);
+        if (p.trim() === '' || !Number.isFinite(n))
+          throw new UsageError(`${key}: '${p}' is not a number (${vr})`);
+        return n;
+      })
+    : parts;
+  return values.length === 1 ? values[0]! : values;
 }
 
 /**
@@ -54,7 +70,12 @@ function jsonValues(vr: string, text: string, key: string): DicomJsonAttribute['
  * @throws UsageError for an unknown keyword, a bad index or a value that does not fit the VR
  */
 export function parseKeys(keys: readonly string[]): DicomJson {
-  const query: DicomJson = {};
+  // The keys are gathered in the keyword form of @dnet/dataset and converted
+  // by its fromKeywords, the one conversion the library's API uses too.
+  const query: Record<string, unknown> = {};
+  // Tags the dictionary does not have can only be asked back (no VR to write a
+  // value with): top-level return keys, added to the DICOM JSON as UN.
+  const returnKeys: string[] = [];
   for (const key of keys) {
     const eq = key.indexOf('=');
     const path = eq < 0 ? key : key.slice(0, eq);
@@ -62,14 +83,22 @@ export function parseKeys(keys: readonly string[]): DicomJson {
     const segments = path.split('.').map(parseSegment);
     let target = query;
     segments.forEach((s, i) => {
-      const hex = tagToHex(s.tag);
       const last = i === segments.length - 1;
+      if (s.keyword === undefined) {
+        if (value !== '' || !last || s.item !== undefined)
+          throw new UsageError(
+            `${key}: the tag is not in the dictionary, so only a return key (no value) can be given`,
+          );
+        if (i > 0)
+          throw new UsageError(`${key}: a tag not in the dictionary can only be a top-level key`);
+        returnKeys.push(tagToHex(s.tag));
+        return;
+      }
       if (!last || s.item !== undefined) {
         if (s.vr !== 'SQ') throw new UsageError(`${key}: ${s.text} is not a sequence`);
-        const attr = target[hex] ?? { vr: 'SQ' };
-        target[hex] = attr;
-        attr.Value ??= [];
-        const items = attr.Value as DicomJson[];
+        const existing = target[s.keyword];
+        const items: Record<string, unknown>[] = Array.isArray(existing) ? existing : [];
+        target[s.keyword] = items;
         const index = s.item ?? 0;
         if (index > items.length)
           throw new UsageError(`${key}: item ${index} of ${s.text} skips item ${items.length}`);
@@ -83,11 +112,19 @@ export function parseKeys(keys: readonly string[]): DicomJson {
           throw new UsageError(
             `${key}: a sequence takes no value; set its attributes with ${s.text}[0].Keyword=value`,
           );
-        target[hex] ??= { vr: 'SQ' };
+        target[s.keyword] ??= null;
         return;
       }
-      target[hex] = value === '' ? { vr: s.vr } : { vr: s.vr, Value: jsonValues(s.vr, value, key) };
+      target[s.keyword] = value === '' ? null : keywordValue(s.vr, value, key);
     });
   }
-  return query;
+  let json: DicomJson;
+  try {
+    json = fromKeywords(query as KeywordDataSet) as DicomJson;
+  } catch (e) {
+    if (e instanceof InvalidValueError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+  for (const hex of returnKeys) json[hex] ??= { vr: 'UN' };
+  return json;
 }

@@ -18,6 +18,7 @@ let server: Server;
 let files: string[];
 const identities: { type: number; user: string; password: string }[] = [];
 let findCancelled = false;
+let imageQuery: unknown;
 
 const decoder = new TextDecoder();
 const at = () => ['127.0.0.1', String(server.port), '--aec', 'DNET'];
@@ -49,6 +50,17 @@ beforeAll(async () => {
       },
       find: async function* (request, _context, signal) {
         if (request.level === 'SERIES') throw new Error('no series here');
+        if (request.level === 'IMAGE') {
+          imageQuery = request.identifier;
+          // A handler may answer in the keyword form.
+          yield {
+            PatientName: 'DOE^JOHN',
+            SOPInstanceUID: '1.2.3',
+            Rows: 512,
+            QueryRetrieveLevel: 'IMAGE',
+          };
+          return;
+        }
         // Matches keep coming until the client cancels (bounded: 200 at most).
         for (let i = 0; i < 200 && !signal.aborted; i++) {
           yield { '00100020': { vr: 'LO', Value: [`PID${i}`] } };
@@ -118,6 +130,45 @@ it('find: Ctrl-C sends C-CANCEL, prints what came, exits 130', async () => {
     interrupted: true,
   });
   expect(findCancelled).toBe(true);
+});
+
+it('find --json --keywords prints each match by keyword; -k goes through the keyword form', async () => {
+  const r = await scu([
+    'find',
+    ...at(),
+    '--level',
+    'IMAGE',
+    '-k',
+    'PatientName=DOE^*',
+    '-k',
+    'ReferencedSeriesSequence[0].SeriesInstanceUID=1.2',
+    '-k',
+    'SOPInstanceUID',
+    '--json',
+    '--keywords',
+  ]);
+  expect(r.code).toBe(0);
+  expect(records(r.stdout)).toEqual([
+    {
+      type: 'match',
+      dataSet: {
+        PatientName: 'DOE^JOHN',
+        SOPInstanceUID: '1.2.3',
+        Rows: 512,
+        QueryRetrieveLevel: 'IMAGE',
+      },
+    },
+    { type: 'summary', operation: 'C-FIND', matches: 1, interrupted: false },
+  ]);
+  expect(imageQuery).toEqual({
+    '00080052': { vr: 'CS', Value: ['IMAGE'] },
+    '00080018': { vr: 'UI' },
+    '00081115': { vr: 'SQ', Value: [{ '0020000E': { vr: 'UI', Value: ['1.2'] } }] },
+    '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] },
+  });
+  const usage = await scu(['find', ...at(), '-k', 'PatientID', '--keywords']);
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toMatch(/--keywords goes with --json/);
 });
 
 /** Every stdout line of a `--json` run, parsed: each must be an object with a known `type`. */

@@ -27,6 +27,11 @@ export const DatasetErrorCode = {
   /** A keyword is not in the data dictionary (PS3.6 §6). */
   UnknownKeyword: 'DNET_DATASET_UNKNOWN_KEYWORD',
   /**
+   * A data set's keys mix keywords (PS3.6 §6) and eight-hex-digit tags (the
+   * DICOM JSON Model, PS3.18 §F.2.1.1): it must be one form or the other.
+   */
+  MixedKeys: 'DNET_DATASET_MIXED_KEYS',
+  /**
    * A data set stops inside an element, an undefined-length sequence or item,
    * or encapsulated Pixel Data (PS3.5 §7.1, §7.5.2, §A.4): it was cut short.
    */
@@ -190,6 +195,26 @@ export class UnknownKeywordError extends DatasetError {
   constructor(keyword: string) {
     super(DatasetErrorCode.UnknownKeyword, `unknown keyword ${keyword}`);
     this.keyword = keyword;
+  }
+}
+
+/**
+ * A data set's keys mix the two forms: keywords (`PatientName`) and DICOM JSON
+ * tags (`00100010`). Each data set is given wholly in one of them.
+ */
+export class MixedKeysError extends DatasetError {
+  /** The first key that is a tag. */
+  readonly tagKey: string;
+  /** The first key that is a keyword. */
+  readonly keywordKey: string;
+  /** @param tagKey - a key that is eight hex digits; @param keywordKey - a key that is not */
+  constructor(tagKey: string, keywordKey: string) {
+    super(
+      DatasetErrorCode.MixedKeys,
+      `a data set is keyed either by keywords or by DICOM JSON tags, not both: "${keywordKey}" is a keyword, "${tagKey}" a tag`,
+    );
+    this.tagKey = tagKey;
+    this.keywordKey = keywordKey;
   }
 }
 

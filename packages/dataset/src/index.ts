@@ -15,7 +15,9 @@
  * - {@link openPart10File} / {@link readPart10Stream} / {@link readPart10Header}:
  *   read the meta group only and stream the data set's bytes from its offset;
  *   {@link writePart10File} / {@link encodePart10} write files.
- * - {@link toDicomJson} / {@link fromDicomJson}: the JSON model.
+ * - {@link toDicomJson} / {@link fromDicomJson}: the JSON model;
+ *   {@link fromKeywords} / {@link toKeywords}: the keyword form
+ *   (`{ PatientName: 'DOE^*' }`), typed from the dictionary ({@link KeywordDataSet}).
  * - {@link lookupTag}, {@link lookupKeyword}, {@link lookupUid}: the registries.
  * - {@link dumpDataSet}: a dcmdump-like listing for logs and debugging.
  *
@@ -34,6 +36,16 @@
  * const file = await openPart10File('image.dcm'); // reads the meta group only
  * file.transferSyntaxUid;     // e.g. '1.2.840.10008.1.2.1'
  * file.dataSetStream();       // the data set's bytes, unparsed
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { fromDicomJson, fromKeywords, toKeywords } from '@dnet/dataset';
+ *
+ * // People write keywords (completed by TypeScript); machines exchange DICOM JSON.
+ * const json = fromKeywords({ PatientName: 'DOE^*', StudyInstanceUID: '', ModalitiesInStudy: ['CT', 'MR'] });
+ * // { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] }, '0020000D': { vr: 'UI' }, ... }
+ * toKeywords(fromDicomJson(json)).PatientName; // 'DOE^*'
  * ```
  */
 
@@ -114,6 +126,7 @@ export {
   isDnetError,
   LengthExceedsDataError,
   MalformedDataSetError,
+  MixedKeysError,
   NestingTooDeepError,
   UnknownKeywordError,
   UnsupportedTransferSyntaxError,
@@ -123,6 +136,23 @@ export {
   type InferredTransferSyntax,
   inferTransferSyntax,
 } from './infer-transfer-syntax.js';
+export {
+  type BigNumberKeyword,
+  type BinaryKeyword,
+  type DecimalKeyword,
+  type EmptyValue,
+  fromKeywords,
+  type Keyword,
+  type KeywordAttributes,
+  type KeywordDataSet,
+  keyFormOf,
+  type MixedKeyword,
+  type NumberKeyword,
+  type PersonNameKeyword,
+  type SequenceKeyword,
+  type TextKeyword,
+  toKeywords,
+} from './keywords.js';
 export {
   createFileMetaInformation,
   DEFAULT_MAX_META_LENGTH,

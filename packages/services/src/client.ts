@@ -6,7 +6,7 @@ import {
   type NegotiatedContext,
   responseFor,
 } from '@dnet/association';
-import { type DataSet, decodeDataSet } from '@dnet/dataset';
+import { type DataSet, decodeDataSet, type KeywordAttributes, toKeywords } from '@dnet/dataset';
 import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Transport } from '@dnet/transport';
@@ -191,8 +191,11 @@ export interface QueryTarget {
 
 /** Options of {@link Client.find}. */
 export interface FindOptions extends QueryTarget {
-  /** Yield DICOM JSON (default) or DataSet objects. */
-  as?: 'json' | 'dataset';
+  /**
+   * Yield DICOM JSON (default), DataSet objects, or objects by keyword
+   * (`match.PatientName`, see `toKeywords` of `@dnet/dataset`).
+   */
+  as?: 'json' | 'dataset' | 'keywords';
 }
 
 /** Sub-operation counts of C-MOVE and C-GET responses (PS3.7 §9.3.3.2, §9.3.4.2). */
@@ -388,7 +391,10 @@ function progressOf(message: Record<string, unknown>): RetrieveProgress {
  *   contexts: [verification(), storage([SopClass.CT_IMAGE_STORAGE]), queryRetrieve('study')] });
  * await client.echo();
  * await client.store('/data/ct.dcm');
- * for await (const study of client.find({ '0020000D': { vr: 'UI' } }, { level: 'STUDY' })) console.log(study);
+ * // Queries by keyword (TypeScript completes them); matches read by keyword too.
+ * for await (const study of client.find({ PatientName: 'DOE^*', StudyInstanceUID: '' },
+ *   { level: 'STUDY', as: 'keywords' })) console.log(study.StudyInstanceUID);
+ * await client.move({ StudyInstanceUID: '1.2.3' }, { level: 'STUDY', destination: 'DNET' });
  * await client.release();
  * ```
  */
@@ -588,20 +594,37 @@ export class Client {
 
   /**
    * C-FIND (PS3.4 §C.4.1): an async iterable of the matches, as DICOM JSON
-   * (default) or DataSet objects. Aborting the signal (or leaving the loop
-   * early) sends C-CANCEL-RQ and ends the iteration cleanly once the peer's
-   * final response arrives.
+   * (default), DataSet objects or objects by keyword (`as: 'keywords'`). The
+   * query is given by keyword, as DICOM JSON or as a DataSet; an empty value
+   * asks for the attribute back (universal matching, PS3.4 §C.2.2.2.3).
+   * Aborting the signal (or leaving the loop early) sends C-CANCEL-RQ and
+   * ends the iteration cleanly once the peer's final response arrives.
+   *
+   * @example
+   * ```ts
+   * for await (const s of client.find({ PatientName: 'DOE^*', StudyDate: '20240101-', StudyInstanceUID: '' },
+   *   { level: 'STUDY', as: 'keywords' })) console.log(s.StudyInstanceUID, s.StudyDate);
+   * ```
    *
    * @throws OperationFailedError when the final status is a failure
+   * @throws UnknownKeywordError, MixedKeysError (from `@dnet/dataset`) for a query that is not one form
    */
   find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJson>;
   /** C-FIND yielding DataSet objects. */
   find(query: Query, options: FindOptions & { as: 'dataset' }): AsyncIterable<DataSet>;
-  find(query: Query, options: FindOptions = {}): AsyncIterable<DicomJson | DataSet> {
+  /** C-FIND yielding each match by keyword (`match.PatientName`). */
+  find(query: Query, options: FindOptions & { as: 'keywords' }): AsyncIterable<KeywordAttributes>;
+  find(
+    query: Query,
+    options: FindOptions = {},
+  ): AsyncIterable<DicomJson | DataSet | KeywordAttributes> {
     return this.#find(query, options);
   }
 
-  async *#find(query: Query, options: FindOptions): AsyncGenerator<DicomJson | DataSet> {
+  async *#find(
+    query: Query,
+    options: FindOptions,
+  ): AsyncGenerator<DicomJson | DataSet | KeywordAttributes> {
     const sopClassUid = this.#sopClass(options, 'find');
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
@@ -674,7 +697,11 @@ export class Client {
           }
           if (!r.dataSet) continue;
           const ds = decodeIdentifier(await readIdentifierBytes(r.dataSet), context.transferSyntax);
-          yield options.as === 'dataset' ? ds : identifierJson(ds);
+          yield options.as === 'dataset'
+            ? ds
+            : options.as === 'keywords'
+              ? toKeywords(ds)
+              : identifierJson(ds);
           continue;
         }
         if (settled) break;
@@ -704,6 +731,11 @@ export class Client {
    * with the counts and the Failed SOP Instance UID List when sent. Aborting
    * the signal sends C-CANCEL-RQ; the result then has `cancelled: true`.
    *
+   * @example
+   * ```ts
+   * await client.move({ StudyInstanceUID: uid }, { level: 'STUDY', destination: 'DNET' });
+   * ```
+   *
    * @throws OperationFailedError for a failure status (A701H, A702H, A801H, A900H, Cxxx)
    */
   async move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
@@ -730,6 +762,11 @@ export class Client {
    * association (propose the storage classes with `retrieveContexts` or
    * `storage(..., { role: 'scp' })`) and go to the sink. Progress,
    * cancellation and result as for {@link Client.move}.
+   *
+   * @example
+   * ```ts
+   * await client.get({ SeriesInstanceUID: uid }, { level: 'SERIES', sink: { folder: './in' } });
+   * ```
    */
   async get(query: Query, options: GetOptions): Promise<RetrieveResult> {
     const sopClassUid = this.#sopClass(options, 'get');

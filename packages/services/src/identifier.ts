@@ -1,5 +1,12 @@
-import { DataSet, decodeDataSet, encodeDataSet, fromDicomJson, toDicomJson } from '@dnet/dataset';
+import {
+  type DataSet,
+  decodeDataSet,
+  encodeDataSet,
+  type KeywordDataSet,
+  toDicomJson,
+} from '@dnet/dataset';
 import { InvalidArgumentError } from './errors.js';
+import { type DataSetInput, dataSetOf } from './keywords.js';
 import type { DicomJson } from './query/dicom-json.js';
 
 /** Query/Retrieve Level (0008,0052) values (PS3.4 §C.6). */
@@ -8,8 +15,12 @@ export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
 /** Tag of Query/Retrieve Level (0008,0052) in DICOM JSON. */
 export const QUERY_RETRIEVE_LEVEL = '00080052';
 
-/** A query given by the user: DICOM JSON (PS3.18 Annex F) or a data set. */
-export type Query = DicomJson | DataSet;
+/**
+ * A query, identifier or data set given by the user: the keyword form
+ * (`{ PatientName: 'DOE^*', StudyInstanceUID: '' }`, typed from the
+ * dictionary), DICOM JSON (PS3.18 Annex F) or a data set.
+ */
+export type Query = KeywordDataSet | DicomJson | DataSet;
 
 /**
  * Encodes a C-FIND/C-MOVE/C-GET Identifier (PS3.4 §C.4.1.1.3) in the
@@ -20,7 +31,7 @@ export function encodeIdentifier(
   transferSyntaxUid: string,
   level?: QueryLevel,
 ): Uint8Array {
-  const ds = query instanceof DataSet ? query.clone() : fromDicomJson(query);
+  const ds = dataSetOf(query as DataSetInput);
   if (level) ds.setString('QueryRetrieveLevel', level, 'CS');
   return encodeDataSet(ds, transferSyntaxUid);
 }

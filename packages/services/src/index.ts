@@ -20,9 +20,11 @@
  * });
  * await client.echo();                                  // 0
  * await client.store('/data/ct.dcm');                   // { status: 0, ... }
- * for await (const study of client.find({ '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] },
- *   '0020000D': { vr: 'UI' } }, { level: 'STUDY' })) console.log(study);
- * await client.move({ '0020000D': { vr: 'UI', Value: ['1.2.3'] } }, { level: 'STUDY', destination: 'DNET' });
+ * // Keywords for people (typed from the dictionary, completed by TypeScript);
+ * // DICOM JSON ({ '00100010': { vr: 'PN', Value: [...] } }) is taken as well.
+ * for await (const study of client.find({ PatientName: 'DOE^*', StudyInstanceUID: '' },
+ *   { level: 'STUDY', as: 'keywords' })) console.log(study.StudyInstanceUID);
+ * await client.move({ StudyInstanceUID: '1.2.3' }, { level: 'STUDY', destination: 'DNET' });
  * await client.release();
  * ```
  *
@@ -40,9 +42,9 @@
  *
  * @example
  * ```ts
- * import { matches } from '@dnet/services';
- * const query = { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] } };
- * matches(query, { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^JANE' }] } }); // true
+ * import { asDicomJson, matches } from '@dnet/services';
+ * // Matching works on DICOM JSON; asDicomJson converts the keyword form.
+ * matches(asDicomJson({ PatientName: 'DOE^*' }), asDicomJson({ PatientName: 'DOE^JANE' })); // true
  * ```
  */
 
@@ -151,6 +153,17 @@ export {
   instanceAvailabilityService,
   notifyInstanceAvailability,
 } from './instance-availability.js';
+export {
+  asDicomJson,
+  type DataSetInput,
+  dataSetOf,
+  type Keyword,
+  type KeywordAttributes,
+  type KeywordDataSet,
+  MixedKeysError,
+  toKeywords,
+  UnknownKeywordError,
+} from './keywords.js';
 export { type ArchivedInstance, MemoryArchive } from './memory-archive.js';
 export {
   createMpps,
@@ -241,4 +254,9 @@ export {
   storageCommitmentService,
 } from './storage-commitment.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
-export { type WorklistSource, worklist, worklistFind } from './worklist.js';
+export {
+  type WorklistItem,
+  type WorklistSource,
+  worklist,
+  worklistFind,
+} from './worklist.js';

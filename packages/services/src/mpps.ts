@@ -180,6 +180,14 @@ export class MppsScp {
  * MPPS SCU N-CREATE (PS3.4 §F.7.2.1): creates a step IN PROGRESS; without
  * `sopInstanceUid` the SCP chooses it (returned in `sopInstanceUid`).
  *
+ * @example
+ * ```ts
+ * const { sopInstanceUid } = await createMpps(client.association, {
+ *   PerformedProcedureStepStatus: 'IN PROGRESS', PatientName: 'DOE^JOHN', Modality: 'CT',
+ *   ScheduledStepAttributesSequence: { StudyInstanceUID: '1.2.3' } });
+ * await updateMpps(client.association, sopInstanceUid!, { PerformedProcedureStepStatus: 'COMPLETED' });
+ * ```
+ *
  * @throws OperationFailedError (0106H, 0111H, 0120H...)
  */
 export function createMpps(

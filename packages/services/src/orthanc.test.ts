@@ -128,6 +128,37 @@ describePeer(['Orthanc'], 'our Client against Orthanc', () => {
     await client.release();
   });
 
+  it('find, move and get by keyword', async () => {
+    const client = await connect([queryRetrieve('study'), ...retrieveContexts('study', [CT])]);
+    const u = uidsOf({ patient: 1, study: 1, series: 2, instance: 1 });
+    const studies = [];
+    for await (const s of client.find(
+      { PatientID: 'PID1', PatientName: 'DOE^*', StudyInstanceUID: '', StudyDate: '' },
+      { level: 'STUDY', as: 'keywords' },
+    ))
+      studies.push(s);
+    expect(studies.map((s) => s.StudyInstanceUID).sort()).toEqual([
+      u.study,
+      uidsOf({ patient: 1, study: 2, series: 1, instance: 1 }).study,
+    ]);
+    expect(studies[0]).toMatchObject({ PatientName: 'DOE^PATIENT1', QueryRetrieveLevel: 'STUDY' });
+    received.clear();
+    const moved = await client.move(
+      { StudyInstanceUID: u.study, SeriesInstanceUID: u.series },
+      { level: 'SERIES', destination: 'DNETDEST' },
+    );
+    expect(moved).toMatchObject({ status: 0, completed: 2, failed: 0 });
+    expect([...received.keys()].sort()).toEqual([`${u.series}.1`, `${u.series}.2`]);
+    const got: string[] = [];
+    const result = await client.get(
+      { StudyInstanceUID: u.study, SeriesInstanceUID: u.series, SOPInstanceUID: `${u.series}.2` },
+      { level: 'IMAGE', sink: (i) => void got.push(i.sopInstanceUid) },
+    );
+    expect(result).toMatchObject({ status: 0, completed: 1, failed: 0 });
+    expect(got).toEqual([`${u.series}.2`]);
+    await client.release();
+  });
+
   it('move a study to our Server; the data sets arrive unchanged', async () => {
     const client = await connect([queryRetrieve('study')]);
     const u = uidsOf({ patient: 1, study: 2, series: 1, instance: 1 });

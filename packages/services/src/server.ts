@@ -44,6 +44,7 @@ import {
   encodeIdentifier,
   identifierJson,
   levelOf,
+  type Query,
   readIdentifierBytes,
 } from './identifier.js';
 import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
@@ -126,8 +127,11 @@ export interface RetrieveRequest {
   extendedNegotiation: RetrieveExtendedNegotiation;
 }
 
-/** Matches a find handler yields: DICOM JSON or data sets, each sent as a pending response. */
-export type FindMatches = Iterable<DicomJson | DataSet> | AsyncIterable<DicomJson | DataSet>;
+/**
+ * Matches a find handler yields: by keyword, DICOM JSON or data sets, each
+ * sent as a pending response.
+ */
+export type FindMatches = Iterable<Query> | AsyncIterable<Query>;
 
 /** Instances a move or get handler returns, each sent as one C-STORE sub-operation. */
 export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>;

@@ -1,5 +1,6 @@
-import type { DataSet } from '@dnet/dataset';
+import type { DataSet, KeywordDataSet } from '@dnet/dataset';
 import type { ContextSpec } from './contexts.js';
+import { asDicomJson } from './keywords.js';
 import type { DicomJson } from './query/dicom-json.js';
 import { matches, responseIdentifier } from './query/matching.js';
 import type { FindRequest, RequestContext, ServerHandlers } from './server.js';
@@ -16,13 +17,16 @@ export function worklist(): ContextSpec {
   };
 }
 
+/** A worklist item: by keyword (`{ PatientName: 'DOE^JOHN', ScheduledProcedureStepSequence: {...} }`) or DICOM JSON. */
+export type WorklistItem = DicomJson | KeywordDataSet;
+
 /** Worklist items, or a function returning them for each query. */
 export type WorklistSource =
-  | Iterable<DicomJson>
+  | Iterable<WorklistItem>
   | ((
       request: FindRequest,
       context: RequestContext,
-    ) => Iterable<DicomJson> | AsyncIterable<DicomJson> | Promise<Iterable<DicomJson>>);
+    ) => Iterable<WorklistItem> | AsyncIterable<WorklistItem> | Promise<Iterable<WorklistItem>>);
 
 /**
  * A `find` handler for a Basic Worklist Management SCP (PS3.4 Annex K): for
@@ -33,6 +37,8 @@ export type WorklistSource =
  *
  * @example
  * ```ts
+ * const items = [{ PatientName: 'DOE^JOHN', PatientID: 'P1',
+ *   ScheduledProcedureStepSequence: { Modality: 'CT', ScheduledStationAETitle: 'CT1' } }];
  * await Server.listen({ ..., handlers: { find: worklistFind(items) } });
  * ```
  */
@@ -47,8 +53,9 @@ export function worklistFind(
     return (async function* () {
       const items = typeof source === 'function' ? await source(request, context) : source;
       const query = request.identifier;
-      for await (const item of items as AsyncIterable<DicomJson>) {
+      for await (const given of items as AsyncIterable<WorklistItem>) {
         if (signal.aborted) return;
+        const item = asDicomJson(given as KeywordDataSet) as DicomJson;
         if (matches(query, item)) yield responseIdentifier(query, item) as DicomJson | DataSet;
       }
     })();

@@ -1,5 +1,6 @@
-import type { DicomJson } from '@dnet/services';
+import { type DicomJson, toKeywords } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
+import { UsageError } from '../errors.js';
 import { errorFields, writeRecord } from '../json-output.js';
 import { COMMON_HELP, connect, parseCommand, peerOf } from '../options.js';
 import { QUERY_HELP, QUERY_OPTIONS, queryPlan } from '../query-options.js';
@@ -9,12 +10,14 @@ const HELP = `Usage: dnet-scu find <host> <port> -k KEY[=VALUE]... [options]
 
 Queries with C-FIND (PS3.4 §C.4.1; Modality Worklist, PS3.4 Annex K) and
 prints the matches as a table, or as DICOM JSON (PS3.18 Annex F) one match a
-line with --json; DCMTK's findscu. Ctrl-C cancels the query (C-CANCEL), then
+line with --json (by keyword with --keywords); DCMTK's findscu. Ctrl-C cancels the query (C-CANCEL), then
 aborts the association. On a terminal long values are cut to fit, unless
 --wide; piped or redirected, the table keeps every value whole.
 
 Options:
   --wide               never cut a value, on a terminal too
+  --keywords           with --json: each match keyed by keyword ({"PatientName":"DOE^JOHN"})
+                       instead of DICOM JSON; elements without a keyword are left out
 
 ${QUERY_HELP}
 
@@ -24,7 +27,8 @@ Examples:
   dnet-scu find 127.0.0.1 11112 -S -k PatientName="DOE^*" -k StudyDate -k StudyInstanceUID
   dnet-scu find 127.0.0.1 11112 -S --level SERIES -k StudyInstanceUID=1.2.3 -k Modality -k SeriesInstanceUID
   dnet-scu find 127.0.0.1 11112 -W -k "ScheduledProcedureStepSequence[0].Modality=CT" -k PatientName
-  dnet-scu find 127.0.0.1 11112 -P -k PatientID -k 0010,0010 --json | jq .`;
+  dnet-scu find 127.0.0.1 11112 -P -k PatientID -k 0010,0010 --json | jq .
+  dnet-scu find 127.0.0.1 11112 -S -k PatientID=PID1 -k StudyInstanceUID --json --keywords | jq -r .dataSet.StudyInstanceUID`;
 
 /** `dnet-scu find`: C-FIND, matches as a table or DICOM JSON lines. */
 export const find: Command = {
@@ -33,8 +37,10 @@ export const find: Command = {
     const { values, positionals } = parseCommand(argv, {
       ...QUERY_OPTIONS,
       wide: { type: 'boolean' },
+      keywords: { type: 'boolean' },
     });
     if (values.help) return printHelp(io, HELP);
+    if (values.keywords && !values.json) throw new UsageError('--keywords goes with --json');
     const peer = peerOf(positionals);
     const { query, target, context } = queryPlan(values, 'find');
     const client = await connect(values, peer, [context], { signal: io.signal });
@@ -50,7 +56,8 @@ export const find: Command = {
         ...(io.signal && { signal: io.signal }),
       })) {
         count++;
-        if (values.json) writeRecord(io, 'match', { dataSet: match });
+        if (values.json)
+          writeRecord(io, 'match', { dataSet: values.keywords ? keywordsJson(match) : match });
         else rows.push(match);
       }
     } catch (error) {
@@ -79,3 +86,12 @@ export const find: Command = {
     return ExitStatus.OK;
   },
 };
+
+/** A match by keyword, with bytes as base64 (as DICOM JSON's InlineBinary, PS3.18 §F.2.7). */
+function keywordsJson(match: DicomJson): unknown {
+  return JSON.parse(
+    JSON.stringify(toKeywords(match), (_, v) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+    ),
+  );
+}
