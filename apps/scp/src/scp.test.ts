@@ -185,7 +185,7 @@ describe('dnet-scp in-process', () => {
     expect((await sc.store(image(damaged))).status).toBe(0);
     await rm(join(storage, damaged.study, damaged.series, `${damaged.sop}.dcm`));
     const reports: { eventTypeId: number; report: DataSet }[] = [];
-    sc.association.on('N-EVENT-REPORT-RQ', async (rq) => {
+    sc.association.handle('N-EVENT-REPORT', async (rq) => {
       const bytes = await rq.dataSet!.bytes();
       reports.push({
         eventTypeId: rq.message.eventTypeId,

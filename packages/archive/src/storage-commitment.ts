@@ -144,7 +144,7 @@ export class StorageCommitment {
 
   /** Handles the N-ACTION-RQs of an association. */
   attach(association: Association): void {
-    association.on('N-ACTION-RQ', (rq) => {
+    association.handle('N-ACTION', (rq) => {
       const work = this.#onAction(association, rq).catch((error) =>
         this.#options.logger.warn({ op: 'N-ACTION', err: error }, 'storage commitment failed'),
       );

@@ -7,10 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CommandField } from '@dnet/dimse';
+import { CommandField, respondTo } from '@dnet/dimse';
 import { tcp } from '@dnet/transport-tcp';
 import { type Result, summarize } from '../../../bench/stats.js';
-import { Association, responseFor } from '../src/index.js';
+import { Association } from '../src/index.js';
 
 export type { Result };
 
@@ -67,11 +67,11 @@ async function dnetToDnet(): Promise<Result[]> {
         maxPduLength: 262_144,
       },
     }).then((a) => {
-      a.on('C-STORE-RQ', async (rq) => {
+      a.handle('C-STORE', async (rq) => {
         for await (const _ of rq.dataSet!) {
           // consume
         }
-        await rq.respond(responseFor(rq.message, 0));
+        await rq.respond(respondTo(rq.message, { status: 0 }));
       });
     });
   });

@@ -4,12 +4,12 @@
  * association, which must end cleanly (A-ABORT or a clean close), never hang
  * or leak a rejection.
  */
-import { CommandField } from '@dnet/dimse';
+import { CommandField, respondTo } from '@dnet/dimse';
 import { encodePdu, PduType } from '@dnet/pdu';
 import { type Connection, memory } from '@dnet/transport';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Association, responseFor } from './association.js';
+import { Association } from './association.js';
 import { buildAssociateRq } from './negotiation.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
@@ -29,9 +29,9 @@ describe('fragmented and hostile input', () => {
     const listener = await transport.listen({ port: 0 }, (c) => {
       Association.accept(c, { policy }).then((a) => {
         acceptor = a;
-        a.on('C-STORE-RQ', async (rq) => {
+        a.handle('C-STORE', async (rq) => {
           const data = await rq.dataSet!.bytes();
-          await rq.respond(responseFor(rq.message, data.length === 3000 ? 0 : 0xc000));
+          await rq.respond(respondTo(rq.message, { status: data.length === 3000 ? 0 : 0xc000 }));
         });
       });
     });

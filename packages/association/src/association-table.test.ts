@@ -16,7 +16,8 @@ import {
 } from '@dnet/pdu';
 import { type Connection, memory, type Transport } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Association, type TransitionRecord } from './association.js';
+import { Association } from './association.js';
+import type { TransitionRecord } from './diagnostics.js';
 import { DnetError } from './errors.js';
 import { buildAssociateRq } from './negotiation.js';
 import { type Event, events, type State, states } from './state-machine.js';

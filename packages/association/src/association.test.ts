@@ -1,13 +1,9 @@
-import { CommandField } from '@dnet/dimse';
+import { type CEchoRq, CommandField, respondTo } from '@dnet/dimse';
 import { type Connection, memory } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Association,
-  channels,
-  type IncomingRequest,
-  responseFor,
-  type TransitionRecord,
-} from './association.js';
+import { Association } from './association.js';
+import { channels, type TransitionRecord } from './diagnostics.js';
+import type { IncomingRequest } from './dimse-primitives.js';
 import { AssociationAbortedError, AssociationRejectedError } from './errors.js';
 import { listenForAssociations } from './listen-for-associations.js';
 import type { AcceptorPolicy } from './negotiation.js';
@@ -138,9 +134,9 @@ describe('Association over the memory transport', () => {
     requestor.on('p-data', (pdvs) => {
       for (const p of pdvs) pdvMax = Math.max(pdvMax, p.data.length);
     });
-    acceptor.on('C-STORE-RQ', async (rq) => {
+    acceptor.handle('C-STORE', async (rq) => {
       received = await rq.dataSet!.bytes();
-      await rq.respond(responseFor(rq.message, 0x0000));
+      await rq.respond(respondTo(rq.message, { status: 0x0000 }));
     });
     let sentMax = 0;
     acceptor.on('p-data', (pdvs) => {
@@ -170,14 +166,14 @@ describe('Association over the memory transport', () => {
   it('runs several operations at once, matched by message ID, and routes C-CANCEL', async () => {
     const { requestor, acceptor } = await pair();
     const order: number[] = [];
-    const held: Parameters<Parameters<typeof acceptor.on<'C-ECHO-RQ'>>[1]>[0][] = [];
-    acceptor.on('C-ECHO-RQ', (rq) => {
+    const held: IncomingRequest<CEchoRq>[] = [];
+    acceptor.handle('C-ECHO', (rq) => {
       held.push(rq);
       if (held.length < 3) return;
       // All three are outstanding at once: answer them in reverse order of arrival.
       for (const r of held.reverse()) {
         order.push((r.message as { messageId: number }).messageId);
-        r.respond(responseFor(r.message, 0)).catch(() => {});
+        r.respond(respondTo(r.message, { status: 0 })).catch(() => {});
       }
     });
     const results = await Promise.all([requestor.cEcho(), requestor.cEcho(), requestor.cEcho()]);
@@ -185,15 +181,15 @@ describe('Association over the memory transport', () => {
     expect(order).toEqual([3, 2, 1]);
 
     const cancelled: number[] = [];
-    acceptor.on('C-FIND-RQ', async (rq) => {
+    acceptor.handle('C-FIND', async (rq) => {
       await rq.dataSet?.bytes();
-      const pending = responseFor(rq.message, 0xff00);
-      await rq.respond({ ...pending, hasDataSet: true }, new Uint8Array([1, 2, 3, 4]));
+      const pending = respondTo(rq.message, { status: 0xff00, hasDataSet: true });
+      await rq.respond(pending, new Uint8Array([1, 2, 3, 4]));
       await new Promise<void>((resolve) =>
         rq.signal.addEventListener('abort', () => resolve(), { once: true }),
       );
       cancelled.push((rq.message as { messageId: number }).messageId);
-      await rq.respond(responseFor(rq.message, 0xfe00));
+      await rq.respond(respondTo(rq.message, { status: 0xfe00 }));
     });
     const controller = new AbortController();
     const pendings: Uint8Array[] = [];
@@ -221,9 +217,9 @@ describe('Association over the memory transport', () => {
 
   it('gives requests that cannot be cancelled one signal, aborted only when the association ends', async () => {
     const { requestor, acceptor } = await pair();
-    const held: IncomingRequest[] = [];
+    const held: IncomingRequest<CEchoRq>[] = [];
     const arrived = new Promise<void>((resolve) =>
-      acceptor.on('C-ECHO-RQ', (rq) => {
+      acceptor.handle('C-ECHO', (rq) => {
         held.push(rq);
         if (held.length === 2) resolve();
       }),
@@ -233,13 +229,13 @@ describe('Association over the memory transport', () => {
     const second = requestor.cEcho();
     first.catch(() => {});
     await arrived;
-    const [a, b] = held as [IncomingRequest, IncomingRequest];
+    const [a, b] = held as [IncomingRequest<CEchoRq>, IncomingRequest<CEchoRq>];
     expect(a.signal).toBe(b.signal);
     // PS3.7 §9.3.2.3: C-CANCEL applies to C-FIND, C-GET and C-MOVE; naming a C-ECHO changes nothing.
     await requestor.cCancel((a.message as { messageId: number }).messageId);
     await cancelSeen;
     expect(a.signal.aborted).toBe(false);
-    await b.respond(responseFor(b.message, 0));
+    await b.respond(respondTo(b.message, { status: 0 }));
     await second;
     requestor.abort();
     await acceptor.closed;
@@ -248,15 +244,15 @@ describe('Association over the memory transport', () => {
 
   it('reads no further response until onPending has settled (backpressure on C-FIND)', async () => {
     const { requestor, acceptor } = await pair();
-    acceptor.on('C-FIND-RQ', async (rq) => {
+    acceptor.handle('C-FIND', async (rq) => {
       await rq.dataSet?.bytes();
       for (let i = 1; i <= 3; i++) {
         await rq.respond(
-          { ...responseFor(rq.message, 0xff00), hasDataSet: true },
+          respondTo(rq.message, { status: 0xff00, hasDataSet: true }),
           new Uint8Array([i, 0]),
         );
       }
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const seen: number[] = [];
     const releases: (() => void)[] = [];
@@ -293,7 +289,7 @@ describe('Association over the memory transport', () => {
 
   it('settles every pending operation with a typed error when the peer aborts', async () => {
     const { requestor, acceptor } = await pair();
-    acceptor.on('C-ECHO-RQ', () => {
+    acceptor.handle('C-ECHO', () => {
       acceptor.abort();
     });
     const aborted: unknown[] = [];
@@ -327,7 +323,7 @@ describe('timers, backpressure, roles and the N-services', () => {
     const listener = await transport.listen({ port: 0 }, (c) => {
       Association.accept(c, { policy }).then((a) => {
         acceptor = a;
-        a.on('C-ECHO-RQ', () => {}); // never answers
+        a.handle('C-ECHO', () => {}); // never answers
       });
     });
     cleanup.push(() => listener.close());
@@ -411,13 +407,13 @@ describe('timers, backpressure, roles and the N-services', () => {
     await new Promise((r) => setTimeout(r, 5));
     let maxBuffered = 0;
     let total = 0;
-    acceptor.on('C-STORE-RQ', async (rq) => {
+    acceptor.handle('C-STORE', async (rq) => {
       for await (const chunk of rq.dataSet!) {
         maxBuffered = Math.max(maxBuffered, rq.dataSet!.buffered);
         total += chunk.length;
         await new Promise((r) => setImmediate(r));
       }
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const size = 4 * 1024 * 1024;
     const rsp = await requestor.cStore(
@@ -463,13 +459,13 @@ describe('timers, backpressure, roles and the N-services', () => {
     });
     await new Promise((r) => setTimeout(r, 5));
     let total = 0;
-    acceptor.on('C-STORE-RQ', async (rq) => {
+    acceptor.handle('C-STORE', async (rq) => {
       // The consumer takes far longer than idleMs in all, holding the reading back.
       for await (const chunk of rq.dataSet!) {
         total += chunk.length;
         await new Promise((r) => setTimeout(r, 10));
       }
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const size = 512 * 1024;
     const rsp = await requestor.cStore(
@@ -540,7 +536,7 @@ describe('timers, backpressure, roles and the N-services', () => {
         },
       }).then((a) => {
         acceptor = a;
-        a.on('C-GET-RQ', async (rq) => {
+        a.handle('C-GET', async (rq) => {
           await rq.dataSet?.bytes();
           const sub = await a.cStore(
             {
@@ -553,7 +549,8 @@ describe('timers, backpressure, roles and the N-services', () => {
             new Uint8Array([1, 2, 3, 4]),
           );
           await rq.respond(
-            responseFor(rq.message, 0, {
+            respondTo(rq.message, {
+              status: 0,
               numberOfRemainingSuboperations: 0,
               numberOfCompletedSuboperations: sub.message.status === 0 ? 1 : 0,
               numberOfFailedSuboperations: 0,
@@ -581,9 +578,9 @@ describe('timers, backpressure, roles and the N-services', () => {
     const ct = requestor.info.contexts.find((c) => c.abstractSyntax === CT)!;
     expect([ct.requestorScu, ct.requestorScp]).toEqual([false, true]);
     const stored: Uint8Array[] = [];
-    requestor.on('C-STORE-RQ', async (rq) => {
+    requestor.handle('C-STORE', async (rq) => {
       stored.push(await rq.dataSet!.bytes());
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const final = await requestor.cGet(
       {
@@ -626,9 +623,9 @@ describe('timers, backpressure, roles and the N-services', () => {
         },
       }).then((a) => {
         acceptor = a;
-        a.on('N-ACTION-RQ', async (rq) => {
+        a.handle('N-ACTION', async (rq) => {
           const info = await rq.dataSet!.bytes();
-          await rq.respond(responseFor(rq.message, 0));
+          await rq.respond(respondTo(rq.message, { status: 0 }));
           await a.nEventReport(
             {
               commandField: CommandField.N_EVENT_REPORT_RQ,
@@ -655,9 +652,9 @@ describe('timers, backpressure, roles and the N-services', () => {
       },
     });
     const report = new Promise<Uint8Array>((resolve) => {
-      requestor.on('N-EVENT-REPORT-RQ', async (rq) => {
+      requestor.handle('N-EVENT-REPORT', async (rq) => {
         const data = await rq.dataSet!.bytes();
-        await rq.respond(responseFor(rq.message, 0));
+        await rq.respond(respondTo(rq.message, { status: 0 }));
         resolve(data);
       });
     });
@@ -686,12 +683,12 @@ describe('timers, backpressure, roles and the N-services', () => {
     expect(requestor.info.asyncOperationsWindow).toEqual({ maxInvoked: 1, maxPerformed: 1 });
     let concurrent = 0;
     let peak = 0;
-    acceptor.on('C-ECHO-RQ', (rq) => {
+    acceptor.handle('C-ECHO', (rq) => {
       concurrent++;
       peak = Math.max(peak, concurrent);
       setTimeout(() => {
         concurrent--;
-        rq.respond(responseFor(rq.message, 0)).catch(() => {});
+        rq.respond(respondTo(rq.message, { status: 0 })).catch(() => {});
       }, 5);
     });
     await Promise.all([requestor.cEcho(), requestor.cEcho(), requestor.cEcho()]);
@@ -756,9 +753,9 @@ describe('maximum PDU lengths', () => {
     acceptor.on('p-data', (pdvs) => {
       for (const p of pdvs) largest = Math.max(largest, p.data.length);
     });
-    acceptor.on('C-STORE-RQ', async (rq) => {
+    acceptor.handle('C-STORE', async (rq) => {
       await rq.dataSet!.bytes();
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const rsp = await requestor.cStore(
       {
@@ -777,12 +774,12 @@ describe('maximum PDU lengths', () => {
   });
 });
 
-describe('listener errors', () => {
-  it('answers 0110H when a request listener rejects, and reports it', async () => {
+describe('request handlers', () => {
+  it('answers 0110H when a request handler rejects, and reports it', async () => {
     const { requestor, acceptor } = await pair();
     const reported: string[] = [];
-    acceptor.on('listener-error', ({ event }) => reported.push(event));
-    acceptor.on('C-STORE-RQ', async () => {
+    acceptor.on('handler-error', ({ command }) => reported.push(command));
+    acceptor.handle('C-STORE', async () => {
       throw new Error('disk full');
     });
     const rsp = await requestor.cStore(
@@ -796,8 +793,40 @@ describe('listener errors', () => {
       new Uint8Array(100),
     );
     expect(rsp.message.status).toBe(0x0110);
-    expect(reported).toEqual(['C-STORE-RQ']);
+    expect(reported).toEqual(['C-STORE']);
     expect((await requestor.cEcho()).message.status).toBe(0);
+    await requestor.release();
+  });
+
+  it('takes one handler per command: a second registration throws', async () => {
+    const { requestor, acceptor } = await pair();
+    acceptor.handle('C-ECHO', (rq) => rq.respond(respondTo(rq.message, { status: 0 })));
+    expect(() => acceptor.handle('C-ECHO', () => {})).toThrow(/already has a handler/);
+    expect(acceptor.handles('C-ECHO')).toBe(true);
+    acceptor.unhandle('C-ECHO');
+    expect(acceptor.handles('C-ECHO')).toBe(false);
+    acceptor.handle('C-ECHO', (rq) => rq.respond(respondTo(rq.message, { status: 0x0001 })));
+    expect((await requestor.cEcho()).message.status).toBe(0x0001);
+    await requestor.release();
+  });
+
+  it('answers a request nobody handles as PS3.7 prescribes: C-ECHO success, others 0211H', async () => {
+    const { requestor } = await pair();
+    // PS3.7 §9.1.5: verification succeeds with no handler.
+    expect((await requestor.cEcho()).message.status).toBe(0);
+    const rsp = await requestor.cStore(
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: CT,
+        affectedSopInstanceUid: '1.2',
+        priority: 0,
+        hasDataSet: true,
+      },
+      new Uint8Array(100),
+    );
+    // PS3.7 Annex C: 0211H Unrecognized operation.
+    expect(rsp.message.status).toBe(0x0211);
+    expect(rsp.message).toMatchObject({ affectedSopInstanceUid: '1.2', affectedSopClassUid: CT });
     await requestor.release();
   });
 });
@@ -884,8 +913,8 @@ describe('acceptor robustness', () => {
     const t2 = memory();
     const l2 = await t2.listen({ port: 0 }, (c) => {
       Association.accept(c, { policy, timeouts: { idleMs: 20 } }).then((a) => {
-        a.on('C-ECHO-RQ', (rq) => {
-          setTimeout(() => rq.respond(responseFor(rq.message, 0)).catch(() => {}), 80);
+        a.handle('C-ECHO', (rq) => {
+          setTimeout(() => rq.respond(respondTo(rq.message, { status: 0 })).catch(() => {}), 80);
         });
       });
     });
@@ -914,9 +943,9 @@ describe('cancellation', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    acceptor.on('C-STORE-RQ', async (rq) => {
+    acceptor.handle('C-STORE', async (rq) => {
       await rq.dataSet!.bytes();
-      await rq.respond(responseFor(rq.message, 0));
+      await rq.respond(respondTo(rq.message, { status: 0 }));
     });
     const controller = new AbortController();
     async function* slow() {
@@ -973,7 +1002,7 @@ describe('bounded', () => {
     const listener = await transport.listen({ port: 0 }, (c) => {
       Association.accept(c, { policy, maxOperations: 2 }).then((a) => {
         acceptor = a;
-        a.on('C-ECHO-RQ', () => {
+        a.handle('C-ECHO', () => {
           // hold every request
         });
       });

@@ -5,12 +5,12 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandField } from '@dnet/dimse';
+import { CommandField, respondTo } from '@dnet/dimse';
 import { describePeer, runTool, startPeer } from '@dnet/testkit';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Association, responseFor } from './association.js';
+import { Association } from './association.js';
 import { listenForAssociations } from './listen-for-associations.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
@@ -73,9 +73,9 @@ describePeer(['storescu', 'storescp', 'dump2dcm', 'openssl'], 'DCMTK over TLS', 
           cn: association.info.peerCertificate?.subject.CN,
           protocol: association.info.connection?.protocol,
         });
-        association.on('C-STORE-RQ', async (rq) => {
+        association.handle('C-STORE', async (rq) => {
           stored.push((await rq.dataSet!.bytes()).length);
-          await rq.respond(responseFor(rq.message, 0));
+          await rq.respond(respondTo(rq.message, { status: 0 }));
         });
       },
     );

@@ -7,12 +7,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandField } from '@dnet/dimse';
+import { CommandField, respondTo } from '@dnet/dimse';
 import { describePeer, runTool, startPeer } from '@dnet/testkit';
 import type { Listener } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Association, channels, responseFor } from './association.js';
+import { Association } from './association.js';
+import { channels } from './diagnostics.js';
 import { AssociationAbortedError } from './errors.js';
 import type { AcceptorPolicy, Negotiation } from './negotiation.js';
 
@@ -120,11 +121,11 @@ async function startAcceptor(policy: AcceptorPolicy) {
       (association) => {
         associations.push(association);
         negotiations.push(association.negotiation!);
-        association.on('C-STORE-RQ', async (rq) => {
+        association.handle('C-STORE', async (rq) => {
           try {
             const data = await rq.dataSet!.bytes();
             stored.set(rq.message.affectedSopInstanceUid, data);
-            await rq.respond(responseFor(rq.message, 0x0000));
+            await rq.respond(respondTo(rq.message, { status: 0x0000 }));
           } catch (error) {
             errors.push(error);
           }
@@ -253,7 +254,7 @@ describePeer(
           dataSetHighWaterMark: 65_536,
         }).then((a) => {
           association = a;
-          a.on('C-STORE-RQ', async (rq) => {
+          a.handle('C-STORE', async (rq) => {
             try {
               for await (const chunk of rq.dataSet!) {
                 outcome.chunks++;

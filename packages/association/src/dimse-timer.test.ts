@@ -1,6 +1,7 @@
+import { respondTo } from '@dnet/dimse';
 import { memory } from '@dnet/transport';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Association, responseFor } from './association.js';
+import { Association } from './association.js';
 import type { AcceptorPolicy } from './negotiation.js';
 import { Timer } from './timer.js';
 
@@ -28,10 +29,10 @@ async function echoPair(dimseMs: number, answer: (n: number) => number | undefin
   const listener = await transport.listen({ port: 0 }, (c) => {
     Association.accept(c, { policy })
       .then((a) => {
-        a.on('C-ECHO-RQ', (rq) => {
+        a.handle('C-ECHO', (rq) => {
           const delay = answer(++count);
           if (delay === undefined) return; // never answered
-          setTimeout(() => rq.respond(responseFor(rq.message, 0)).catch(() => {}), delay);
+          setTimeout(() => rq.respond(respondTo(rq.message, { status: 0 })).catch(() => {}), delay);
         });
       })
       .catch(() => {});

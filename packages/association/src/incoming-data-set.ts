@@ -8,9 +8,9 @@ import { DataSetStream } from '@dnet/dimse';
  *
  * @example
  * ```ts
- * association.on('C-STORE-RQ', async (rq) => {
+ * association.handle('C-STORE', async (rq) => {
  *   for await (const chunk of rq.dataSet!) await file.write(chunk);
- *   await rq.respond(responseFor(rq.message, 0x0000));
+ *   await rq.respond(respondTo(rq.message, { status: 0x0000 }));
  * });
  * ```
  */

@@ -5,9 +5,17 @@
  * policy), ARTIM and the other timers, and DIMSE message exchange over an
  * association, for both roles, on any `@dnet/transport` Transport.
  *
+ * An {@link Association} is a small facade over the three roles of PS3.8:
+ * the upper layer (`upper-layer.ts`: read loop, PDU decoder, Table 9-10
+ * applied, write path), ACSE (`acse.ts`: A-ASSOCIATE, A-RELEASE) and the
+ * DIMSE provider (`dimse-provider.ts`: Message IDs, operations window, DIMSE
+ * timer, C-CANCEL, data sets as streams). Requests of the peer go to one
+ * handler per command ({@link Association.handle}); events are notifications.
+ *
  * @example
  * ```ts
- * import { Association, listenForAssociations, responseFor } from '@dnet/association';
+ * import { Association, listenForAssociations } from '@dnet/association';
+ * import { respondTo } from '@dnet/dimse';
  * import { tcp } from '@dnet/transport-tcp';
  *
  * // Acceptor: verification and CT storage.
@@ -18,9 +26,9 @@
  *     { abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: ['1.2.840.10008.1.2.1'] },
  *   ] },
  * }, (association) => {
- *   association.on('C-STORE-RQ', async (rq) => {
+ *   association.handle('C-STORE', async (rq) => {
  *     for await (const chunk of rq.dataSet!) save(chunk);
- *     await rq.respond(responseFor(rq.message, 0x0000));
+ *     await rq.respond(respondTo(rq.message, { status: 0x0000 }));
  *   });
  * });
  *
@@ -36,10 +44,26 @@
  */
 
 export * from './association.js';
+export type { AssociationEventMap } from './association-events.js';
+export type {
+  AcceptAssociationOptions,
+  AssociationInfo,
+  AssociationOptions,
+  RequestAssociationOptions,
+} from './association-options.js';
+export { channels, type TransitionRecord } from './diagnostics.js';
+export type {
+  DataSetSource,
+  IncomingRequest,
+  IncomingResponse,
+  RequestOptions,
+} from './dimse-primitives.js';
+export { DEFAULT_MAX_OPERATIONS, MAX_COMMAND_LENGTH } from './dimse-provider.js';
 export * from './errors.js';
 export * from './incoming-data-set.js';
 export * from './listen-for-associations.js';
 export * from './negotiation.js';
+export type { RequestCommand, RequestHandler, RequestOf } from './request-handlers.js';
 export * from './send-deadline.js';
 export * from './state-machine.js';
 export * from './timer.js';

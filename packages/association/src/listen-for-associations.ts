@@ -1,5 +1,6 @@
 import type { Listener, Transport } from '@dnet/transport';
-import { type AcceptAssociationOptions, Association } from './association.js';
+import { Association } from './association.js';
+import type { AcceptAssociationOptions } from './association-options.js';
 
 /** Default cap on simultaneous associations of one listener, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -41,7 +42,7 @@ export interface AssociationListener {
  * @example
  * ```ts
  * const scp = await listenForAssociations(tcp(), { port: 11112, policy }, (association) => {
- *   association.on('C-STORE-RQ', handleStore);
+ *   association.handle('C-STORE', handleStore);
  * });
  * ```
  */

@@ -1,7 +1,7 @@
-import { CommandField } from '@dnet/dimse';
+import { CommandField, respondTo } from '@dnet/dimse';
 import { type Connection, memory, type Transport } from '@dnet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Association, responseFor } from './association.js';
+import { Association } from './association.js';
 import type { AcceptorPolicy } from './negotiation.js';
 
 // A peer that accepted the association and then stops reading: its reader no
@@ -143,11 +143,14 @@ describe('send deadline (a peer that stops reading)', () => {
       transport,
       (a) => {
         acceptor = a;
-        a.on('C-FIND-RQ', async (rq) => {
+        a.handle('C-FIND', async (rq) => {
           await rq.dataSet?.discard();
           try {
             for (let i = 0; i < 1000; i++)
-              await rq.respond(responseFor(rq.message, 0xff00), new Uint8Array(32 * 1024));
+              await rq.respond(
+                respondTo(rq.message, { status: 0xff00, hasDataSet: true }),
+                new Uint8Array(32 * 1024),
+              );
             settle(undefined);
           } catch (e) {
             settle(e);
@@ -194,9 +197,9 @@ describe('send deadline (a peer that stops reading)', () => {
     const { listener } = await heldAcceptor(transport, (a, held) => {
       // One chunk every 40 ms: the whole drain takes far longer than the deadline.
       held.gate = () => new Promise((r) => setTimeout(r, 40));
-      a.on('C-STORE-RQ', async (rq) => {
+      a.handle('C-STORE', async (rq) => {
         await rq.dataSet?.discard();
-        await rq.respond(responseFor(rq.message, 0));
+        await rq.respond(respondTo(rq.message, { status: 0 }));
       });
     });
     const a = await requestor(transport, listener.port, { dimseMs: 5000, sendMs: 150 });

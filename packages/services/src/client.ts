@@ -4,10 +4,16 @@ import {
   type IncomingRequest,
   type IncomingResponse,
   type NegotiatedContext,
-  responseFor,
 } from '@dnet/association';
 import { type DataSet, decodeDataSet, type KeywordAttributes, toKeywords } from '@dnet/dataset';
-import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
+import {
+  CommandField,
+  type CStoreRq,
+  Priority,
+  respondTo,
+  StatusCategory,
+  statusCategory,
+} from '@dnet/dimse';
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Transport } from '@dnet/transport';
 import { buildContexts, type ContextSpec } from './contexts.js';
@@ -414,7 +420,7 @@ export class Client {
   constructor(association: Association, options: Pick<ClientOptions, 'blockingFileReads'> = {}) {
     this.#association = association;
     this.#resolveOptions = options.blockingFileReads ? { blockingFileReads: true } : {};
-    association.on('C-STORE-RQ', (rq) => this.#onStore(rq));
+    association.handle('C-STORE', (rq) => this.#onStore(rq));
   }
 
   /**
@@ -473,7 +479,7 @@ export class Client {
     const options = this.#connectOptions!;
     await Client.#associate(options, (association) => {
       this.#association = association;
-      association.on('C-STORE-RQ', (rq) => this.#onStore(rq));
+      association.handle('C-STORE', (rq) => this.#onStore(rq));
       return this;
     });
     return this.#association;
@@ -953,12 +959,12 @@ export class Client {
     return checkResponse(operation, rsp);
   }
 
-  #onStore(rq: IncomingRequest): void {
+  #onStore(rq: IncomingRequest<CStoreRq>): void {
     const sink = this.#sinks[0];
     if (!sink) {
       rq.dataSet?.discard();
       // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
-      rq.respond(responseFor(rq.message, 0x0122)).catch(() => {});
+      rq.respond(respondTo(rq.message, { status: 0x0122 })).catch(() => {});
       return;
     }
     answerStore(rq, sink).catch(() => {});

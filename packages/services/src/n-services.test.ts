@@ -186,7 +186,7 @@ describe('generic DIMSE-N (PS3.7 §10.1)', () => {
     });
     const client = await connect([{ abstractSyntax: PRINTER, transferSyntaxes: TS }]);
     const reports: { eventTypeId: number; status: unknown }[] = [];
-    client.association.on('N-EVENT-REPORT-RQ', (rq) => {
+    client.association.handle('N-EVENT-REPORT', (rq) => {
       reports.push({ eventTypeId: rq.message.eventTypeId, status: undefined });
       rq.dataSet?.discard();
       void rq.respond({

@@ -5,8 +5,8 @@ import type {
   NegotiatedContext,
   SupportedContext,
 } from '@dnet/association';
-import { responseFor } from '@dnet/association';
 import {
+  type AnsweredRequest,
   CommandField,
   type NActionRq,
   type NCreateRq,
@@ -14,6 +14,8 @@ import {
   type NEventReportRq,
   type NGetRq,
   type NSetRq,
+  type ResponseFields,
+  respondTo,
   StatusCategory,
   statusCategory,
 } from '@dnet/dimse';
@@ -489,12 +491,12 @@ export function nServiceContexts(services: readonly NService[]): SupportedContex
 }
 
 const handlerKey = {
-  'N-GET-RQ': 'nGet',
-  'N-SET-RQ': 'nSet',
-  'N-ACTION-RQ': 'nAction',
-  'N-CREATE-RQ': 'nCreate',
-  'N-DELETE-RQ': 'nDelete',
-  'N-EVENT-REPORT-RQ': 'nEventReport',
+  'N-GET': 'nGet',
+  'N-SET': 'nSet',
+  'N-ACTION': 'nAction',
+  'N-CREATE': 'nCreate',
+  'N-DELETE': 'nDelete',
+  'N-EVENT-REPORT': 'nEventReport',
 } as const;
 
 /** Status sent when a handler throws: 0110H processing failure (PS3.7 §C.4.15), or the error's own `status`. */
@@ -524,14 +526,27 @@ export async function answerN(
       // PS3.7 §C.4.15: the data set cannot be read: processing failure.
       const f = failureOf(error);
       await rq.respond(
-        responseFor(rq.message, NStatus.PROCESSING_FAILURE, { errorComment: f.errorComment }),
+        respondTo(
+          rq.message as AnsweredRequest,
+          {
+            status: NStatus.PROCESSING_FAILURE,
+            errorComment: f.errorComment,
+          } as ResponseFields<AnsweredRequest>,
+        ),
       );
       return NStatus.PROCESSING_FAILURE;
     }
   }
   if (!handler) {
     // PS3.7 §C.5.2: 0211H unrecognized operation.
-    await rq.respond(responseFor(rq.message, NStatus.UNRECOGNIZED_OPERATION));
+    await rq.respond(
+      respondTo(
+        rq.message as AnsweredRequest,
+        {
+          status: NStatus.UNRECOGNIZED_OPERATION,
+        } as ResponseFields<AnsweredRequest>,
+      ),
+    );
     return NStatus.UNRECOGNIZED_OPERATION;
   }
   const request: NRequest = {
@@ -560,7 +575,17 @@ export async function answerN(
   if (r.attributeIdentifierList) extra.attributeIdentifierList = r.attributeIdentifierList;
   if (r.sopInstanceUid) extra.affectedSopInstanceUid = r.sopInstanceUid;
   const reply = r.dataSet ? encodeIdentifier(r.dataSet, ts) : undefined;
-  await rq.respond(responseFor(rq.message, status, extra), reply);
+  await rq.respond(
+    respondTo(
+      rq.message as AnsweredRequest,
+      {
+        status,
+        ...extra,
+        hasDataSet: reply !== undefined,
+      } as ResponseFields<AnsweredRequest>,
+    ),
+    reply,
+  );
   await r.afterResponse?.();
   return status;
 }
@@ -588,14 +613,21 @@ export function serveNServices(
 ): void {
   if (services.length === 0) return;
   for (const event of Object.keys(handlerKey) as (keyof typeof handlerKey)[]) {
-    association.on(event, (rq: IncomingRequest) =>
+    association.handle(event, (rq: IncomingRequest) =>
       run(rq, async () => {
         const m = rq.message as unknown as Record<string, string | undefined>;
         const uid = m.requestedSopClassUid ?? m.affectedSopClassUid ?? '';
         const listing = services.filter((s) => s.sopClasses.includes(uid));
         if (listing.length === 0) {
           rq.dataSet?.discard();
-          await rq.respond(responseFor(rq.message, NStatus.NO_SUCH_SOP_CLASS));
+          await rq.respond(
+            respondTo(
+              rq.message as AnsweredRequest,
+              {
+                status: NStatus.NO_SUCH_SOP_CLASS,
+              } as ResponseFields<AnsweredRequest>,
+            ),
+          );
           return NStatus.NO_SUCH_SOP_CLASS;
         }
         // The first service of the class with a handler for the operation answers.

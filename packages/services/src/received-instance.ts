@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { type IncomingRequest, responseFor } from '@dnet/association';
+import type { IncomingRequest } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
-import type { CStoreRq } from '@dnet/dimse';
+import { type CStoreRq, respondTo } from '@dnet/dimse';
 import {
   CompletenessGuard,
   dataSetProblemComment,
@@ -166,7 +166,10 @@ export async function answerStore(
   // Whatever the sink left unread is dropped so the association keeps going.
   request.dataSet?.discard();
   await request.respond(
-    responseFor(rq, status, errorComment ? { errorComment: errorCommentText(errorComment) } : {}),
+    respondTo(rq, {
+      status,
+      ...(errorComment && { errorComment: errorCommentText(errorComment) }),
+    }),
   );
   return status;
 }

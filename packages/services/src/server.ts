@@ -7,16 +7,18 @@ import {
   decideAssociation,
   type IncomingRequest,
   type Rejection,
-  responseFor,
   type SupportedContext,
 } from '@dnet/association';
 import { DataSet } from '@dnet/dataset';
 import {
+  type AnsweredRequest,
   type CFindRq,
   type CGetRq,
   type CMoveRq,
   commandName,
   type DimseResponse,
+  type ResponseFields,
+  respondTo,
 } from '@dnet/dimse';
 import {
   type AAssociateRq,
@@ -648,7 +650,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     // 0124H Refused: Not Authorized (PS3.7 Annex C) rather than served.
     const scu = (rq: IncomingRequest, work: () => Promise<number | undefined>) => () =>
       rq.context.requestorScu ? work() : refuseRole(rq);
-    a.on('C-ECHO-RQ', (rq) =>
+    a.handle('C-ECHO', (rq) =>
       run(
         rq,
         scu(rq, async () => {
@@ -658,14 +660,14 @@ export class Server extends EventEmitter<ServerEventMap> {
           } catch (error) {
             r = { status: HANDLER_FAILED, errorComment: comment(error) };
           }
-          await rq.respond(responseFor(rq.message, r.status, extra(r)));
+          await rq.respond(respondTo(rq.message, { status: r.status, ...extra(r) }));
           return r.status;
         }),
       ),
     );
     if (h.store) {
       const store = h.store;
-      a.on('C-STORE-RQ', (rq) =>
+      a.handle('C-STORE', (rq) =>
         run(
           rq,
           scu(rq, () => answerStore(rq, (instance) => store(instance, context, rq.signal))),
@@ -674,7 +676,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     if (h.find) {
       const find = h.find;
-      a.on('C-FIND-RQ', (rq) =>
+      a.handle('C-FIND', (rq) =>
         run(
           rq,
           scu(rq, () => this.#find(rq, find, context)),
@@ -683,7 +685,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     if (h.move) {
       const move = h.move;
-      a.on('C-MOVE-RQ', (rq) =>
+      a.handle('C-MOVE', (rq) =>
         run(
           rq,
           scu(rq, () => this.#retrieve(rq, move, context)),
@@ -692,7 +694,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     if (h.get) {
       const get = h.get;
-      a.on('C-GET-RQ', (rq) =>
+      a.handle('C-GET', (rq) =>
         run(
           rq,
           scu(rq, () => this.#retrieve(rq, get, context)),
@@ -721,7 +723,15 @@ export class Server extends EventEmitter<ServerEventMap> {
       return { dataSet, json: identifierJson(dataSet) };
     } catch (error) {
       // PS3.4 §C.4.1.1.4: A900H identifier does not match SOP class.
-      await rq.respond(responseFor(rq.message, 0xa900, { errorComment: comment(error) }));
+      await rq.respond(
+        respondTo(
+          rq.message as AnsweredRequest,
+          {
+            status: 0xa900,
+            errorComment: comment(error),
+          } as ResponseFields<AnsweredRequest>,
+        ),
+      );
       return undefined;
     }
   }
@@ -757,7 +767,10 @@ export class Server extends EventEmitter<ServerEventMap> {
       for await (const match of matches as AsyncIterable<DicomJson | DataSet>) {
         if (rq.signal.aborted) break;
         // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
-        await rq.respond(responseFor(message, 0xff00), encodeIdentifier(match, ts));
+        await rq.respond(
+          respondTo(message, { status: 0xff00, hasDataSet: true }),
+          encodeIdentifier(match, ts),
+        );
       }
     } catch (error) {
       if (!rq.signal.aborted) {
@@ -769,7 +782,8 @@ export class Server extends EventEmitter<ServerEventMap> {
     if (rq.signal.aborted) status = 0xfe00;
     if (a(context).state !== 'Sta6') return undefined;
     await rq.respond(
-      responseFor(message, status, {
+      respondTo(message, {
+        status,
         ...(errorComment && { errorComment }),
         ...(offendingElement && { offendingElement }),
       }),
@@ -791,7 +805,8 @@ export class Server extends EventEmitter<ServerEventMap> {
     if (isMove && !destination) {
       // PS3.4 §C.4.2.1.5: A801H move destination unknown.
       await rq.respond(
-        responseFor(message, 0xa801, {
+        respondTo(message as AnsweredRequest, {
+          status: 0xa801,
           errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
         }),
       );
@@ -819,7 +834,9 @@ export class Server extends EventEmitter<ServerEventMap> {
     } catch (error) {
       // PS3.4 §C.4.2.1.5: the error's own status (A900H...), else C000H unable to process.
       const f = statusOfError(error, HANDLER_FAILED);
-      await rq.respond(responseFor(message, f.status, f));
+      await rq.respond(
+        respondTo(message as AnsweredRequest, { ...f } as ResponseFields<AnsweredRequest>),
+      );
       return f.status;
     }
     let completed = 0;
@@ -900,7 +917,15 @@ export class Server extends EventEmitter<ServerEventMap> {
         const remaining = resolved.length - done;
         if (remaining > 0 && !dead && context.association.state === 'Sta6') {
           // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
-          await rq.respond(responseFor(message, 0xff00, counts(remaining)));
+          await rq.respond(
+            respondTo(
+              message as AnsweredRequest,
+              {
+                status: 0xff00,
+                ...counts(remaining),
+              } as ResponseFields<AnsweredRequest>,
+            ),
+          );
         }
       }
     };
@@ -921,10 +946,14 @@ export class Server extends EventEmitter<ServerEventMap> {
     else if (failed > 0 && completed + warning === 0) status = 0xa702;
     else if (failed > 0 || warning > 0) status = 0xb000;
     else status = 0;
-    const rsp = responseFor(
-      message,
-      status,
-      counts(cancelled ? resolved.length - done : undefined),
+    const rsp = respondTo(
+      message as AnsweredRequest,
+      {
+        status,
+        ...counts(cancelled ? resolved.length - done : undefined),
+        // PS3.4 §C.4.2.1.3.1: the Failed SOP Instance UID List goes in an Identifier.
+        hasDataSet: failedUids.length > 0,
+      } as ResponseFields<AnsweredRequest>,
     ) as DimseResponse;
     if (failedUids.length > 0) {
       // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058) in the final Identifier.
@@ -1012,7 +1041,8 @@ const NOT_AUTHORIZED = 0x0124;
 async function refuseRole(rq: IncomingRequest): Promise<number> {
   rq.dataSet?.discard();
   await rq.respond(
-    responseFor(rq.message, NOT_AUTHORIZED, {
+    respondTo(rq.message as AnsweredRequest, {
+      status: NOT_AUTHORIZED,
       errorComment: errorCommentText('no SCU role on this context (PS3.7 D.3.3.4)'),
     }),
   );

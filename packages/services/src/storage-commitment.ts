@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Association, AssociationOptions, IncomingRequest } from '@dnet/association';
+import { type NEventReportRq, respondTo } from '@dnet/dimse';
 import type { Transport } from '@dnet/transport';
 import { Client } from './client.js';
 import { DEFAULT_TRANSFER_SYNTAXES } from './contexts.js';
@@ -488,9 +489,16 @@ function listenerOf(association: Association): CommitmentListener {
     const listener = new CommitmentListener();
     l = listener;
     sameListeners.set(association, listener);
-    association.on('N-EVENT-REPORT-RQ', (rq: IncomingRequest) => {
+    association.handle('N-EVENT-REPORT', (rq: IncomingRequest) => {
       const m = rq.message as unknown as { affectedSopClassUid?: string };
-      if (m.affectedSopClassUid !== STORAGE_COMMITMENT_PUSH_MODEL) return;
+      if (m.affectedSopClassUid !== STORAGE_COMMITMENT_PUSH_MODEL) {
+        // Not a commitment report: refused as a request nobody handles (PS3.7 Annex C, 0211H).
+        rq.dataSet?.discard();
+        void rq
+          .respond(respondTo(rq.message as NEventReportRq, { status: 0x0211 }))
+          .catch(() => {});
+        return;
+      }
       void answerN(
         rq,
         (request) => listener.receiveSame(request),
