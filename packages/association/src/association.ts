@@ -51,6 +51,7 @@ import {
   ConnectionLostError,
   type DnetError,
   InvalidStateError,
+  NoPresentationContextError,
   TimeoutError,
 } from './errors.js';
 import { IncomingDataSet } from './incoming-data-set.js';
@@ -866,8 +867,9 @@ export class Association extends EventEmitter<AssociationEventMap> {
   send(contextId: number, message: DimseMessage, dataSet?: DataSetSource): Promise<void> {
     try {
       if (!this.#contexts.get(contextId)?.accepted) {
-        throw new AssociationError(
-          AssociationErrorCode.NO_PRESENTATION_CONTEXT,
+        throw new NoPresentationContextError(
+          undefined,
+          undefined,
           `presentation context ${contextId} is not accepted`,
         );
       }
@@ -1262,10 +1264,7 @@ export class Association extends EventEmitter<AssociationEventMap> {
     const candidates = [...this.#contexts.values()].filter(canInvoke);
     const chosen = candidates.find((c) => c.transferSyntax === transferSyntax) ?? candidates[0];
     if (!chosen) {
-      throw new AssociationError(
-        AssociationErrorCode.NO_PRESENTATION_CONTEXT,
-        `no accepted presentation context for ${sopClass ?? 'this request'}`,
-      );
+      throw new NoPresentationContextError(sopClass);
     }
     // Contexts are fixed once established (PS3.8 §7.1.1.13); before that nothing is accepted.
     this.#contextCache.set(key, chosen.id);

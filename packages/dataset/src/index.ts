@@ -106,6 +106,7 @@ export {
   DatasetError,
   DatasetErrorCode,
   type DatasetErrorOptions,
+  DnetError,
   IncompleteDataSetError,
   InflatedTooLargeError,
   InvalidDicomJsonError,

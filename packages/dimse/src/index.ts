@@ -148,6 +148,7 @@ export {
   DimseError,
   DimseErrorCode,
   type DimseErrorOptions,
+  DnetError,
   type FieldErrorDetails,
   FieldNotAllowedError,
   InvalidCommandSetError,

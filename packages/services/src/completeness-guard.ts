@@ -43,16 +43,16 @@ export function dataSetProblemComment(error: unknown): string {
     const at = error.offset === undefined ? '' : ` at offset ${error.offset}`;
     const where = error.tag === undefined ? '' : ` ${formatTag(error.tag)}`;
     switch (error.code) {
-      case DatasetErrorCode.Incomplete:
+      case DatasetErrorCode.INCOMPLETE:
         if (error.tag !== undefined) return errorCommentText(`data set ends inside${where}${at}`);
         // A deflate stream cut before its last block (PS3.5 §A.5): the offset is in its bytes.
         if (error.message.startsWith('deflated')) {
           return errorCommentText(`deflated data set cut before its last block${at}`);
         }
         return errorCommentText(`data set ends inside an element header${at}`);
-      case DatasetErrorCode.NestingTooDeep:
+      case DatasetErrorCode.NESTING_TOO_DEEP:
         return errorCommentText(`data set nests sequences too deep${at}`);
-      case DatasetErrorCode.InflatedTooLarge:
+      case DatasetErrorCode.INFLATED_TOO_LARGE:
         return errorCommentText('deflated data set inflates past the limit');
       default:
         return errorCommentText(`malformed data set${where}${at}`);

@@ -114,6 +114,7 @@ export {
 } from './error-comment.js';
 export {
   ClosedError,
+  DnetError,
   IncompleteSourceError,
   InvalidArgumentError,
   InvalidSourceError,
