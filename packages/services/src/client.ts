@@ -7,7 +7,14 @@ import {
   responseFor,
 } from '@dnet/association';
 import { type DataSet, decodeDataSet } from '@dnet/dataset';
-import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
+import {
+  CommandField,
+  type CStoreRq,
+  Priority,
+  Status,
+  StatusCategory,
+  statusCategory,
+} from '@dnet/dimse';
 import type { UserIdentityRq } from '@dnet/pdu';
 import type { Transport } from '@dnet/transport';
 import { buildContexts, type ContextSpec } from './contexts.js';
@@ -921,7 +928,7 @@ export class Client {
     if (!sink) {
       rq.dataSet?.discard();
       // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
-      rq.respond(responseFor(rq.message, 0x0122)).catch(() => {});
+      rq.respond(responseFor(rq.message, Status.SOP_CLASS_NOT_SUPPORTED)).catch(() => {});
       return;
     }
     answerStore(rq, sink).catch(() => {});

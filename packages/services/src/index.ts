@@ -171,7 +171,6 @@ export {
   type NResponse,
   type NResult,
   type NService,
-  NStatus,
   nActionOver,
   nContextFor,
   nCreateOver,

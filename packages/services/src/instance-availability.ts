@@ -1,11 +1,11 @@
 import type { Association } from '@dnet/association';
+import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
   type NRequest,
   type NRequestOptions,
   type NResult,
   type NService,
-  NStatus,
   nCreateOver,
 } from './n-services.js';
 import type { DicomJson } from './query/dicom-json.js';
@@ -42,7 +42,7 @@ export function instanceAvailabilityService(
       const study = attributes['0020000D']?.Value?.[0];
       if (typeof study !== 'string' || study.trim() === '') {
         return {
-          status: NStatus.MISSING_ATTRIBUTE,
+          status: Status.MISSING_ATTRIBUTE,
           offendingElement: [0x0020000d],
           errorComment: 'Study Instance UID missing',
         };

@@ -1,4 +1,5 @@
 import type { Association } from '@dnet/association';
+import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
   type NRequest,
@@ -6,7 +7,6 @@ import {
   type NResponse,
   type NResult,
   type NService,
-  NStatus,
   nCreateOver,
   nSetOver,
 } from './n-services.js';
@@ -101,14 +101,14 @@ export class MppsScp {
     const uid = rq.sopInstanceUid ?? newUid();
     // PS3.7 §C.4.16: 0111H duplicate SOP instance.
     if (this.#steps.has(uid)) {
-      return { status: NStatus.DUPLICATE_SOP_INSTANCE, errorComment: `${uid} exists` };
+      return { status: Status.DUPLICATE_SOP_INSTANCE, errorComment: `${uid} exists` };
     }
     const attributes = rq.dataSet ?? {};
     const status = statusOf(attributes);
     if (status === undefined) {
       // PS3.4 Table F.7.2-1: Performed Procedure Step Status is 1/1 at N-CREATE.
       return {
-        status: NStatus.MISSING_ATTRIBUTE,
+        status: Status.MISSING_ATTRIBUTE,
         offendingElement: [0x00400252],
         errorComment: 'Performed Procedure Step Status missing',
       };
@@ -116,7 +116,7 @@ export class MppsScp {
     if (status !== MppsStatus.IN_PROGRESS) {
       // PS3.4 §F.7.2.1.2: created IN PROGRESS only.
       return {
-        status: NStatus.INVALID_ATTRIBUTE_VALUE,
+        status: Status.INVALID_ATTRIBUTE_VALUE,
         offendingElement: [0x00400252],
         errorComment: `N-CREATE with status ${status}; must be IN PROGRESS`,
       };
@@ -136,13 +136,12 @@ export class MppsScp {
     const uid = rq.sopInstanceUid ?? '';
     const current = this.#steps.get(uid);
     // PS3.7 §C.4.17: 0112H no such object instance.
-    if (!current)
-      return { status: NStatus.NO_SUCH_OBJECT_INSTANCE, errorComment: `no step ${uid}` };
+    if (!current) return { status: Status.NO_SUCH_SOP_INSTANCE, errorComment: `no step ${uid}` };
     const was = statusOf(current);
     if (was === MppsStatus.COMPLETED || was === MppsStatus.DISCONTINUED) {
       // PS3.4 §F.7.2.2.2: 0110H, Performed Procedure Step Object may no longer be updated.
       return {
-        status: NStatus.PROCESSING_FAILURE,
+        status: Status.PROCESSING_FAILURE,
         errorComment: `step is ${was}; may no longer be updated`,
       };
     }
@@ -151,7 +150,7 @@ export class MppsScp {
     if (changes[PPS_STATUS] && (next === undefined || !STATUSES.has(next))) {
       // PS3.7 §C.4.13: 0106H invalid attribute value.
       return {
-        status: NStatus.INVALID_ATTRIBUTE_VALUE,
+        status: Status.INVALID_ATTRIBUTE_VALUE,
         offendingElement: [0x00400252],
         errorComment: `invalid Performed Procedure Step Status ${next ?? ''}`,
       };

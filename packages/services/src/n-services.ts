@@ -14,6 +14,7 @@ import {
   type NEventReportRq,
   type NGetRq,
   type NSetRq,
+  Status,
   StatusCategory,
   statusCategory,
 } from '@dnet/dimse';
@@ -29,49 +30,6 @@ import {
 } from './identifier.js';
 import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
-
-/**
- * DIMSE-N statuses a handler commonly returns (PS3.7 Annex C, PS3.4 per
- * service class).
- */
-export const NStatus = {
-  /** 0000H Success. */
-  SUCCESS: 0x0000,
-  /** 0105H No such attribute (PS3.7 §C.4.12). */
-  NO_SUCH_ATTRIBUTE: 0x0105,
-  /** 0106H Invalid attribute value (PS3.7 §C.4.13). */
-  INVALID_ATTRIBUTE_VALUE: 0x0106,
-  /** 0107H Attribute list error (warning, PS3.7 §C.4.14). */
-  ATTRIBUTE_LIST_ERROR: 0x0107,
-  /** 0110H Processing failure (PS3.7 §C.4.15). */
-  PROCESSING_FAILURE: 0x0110,
-  /** 0111H Duplicate SOP Instance (PS3.7 §C.4.16). */
-  DUPLICATE_SOP_INSTANCE: 0x0111,
-  /** 0112H No such SOP Instance (PS3.7 §C.4.17). */
-  NO_SUCH_OBJECT_INSTANCE: 0x0112,
-  /** 0113H No such event type (PS3.7 §C.4.18). */
-  NO_SUCH_EVENT_TYPE: 0x0113,
-  /** 0114H No such argument (PS3.7 §C.4.19). */
-  NO_SUCH_ARGUMENT: 0x0114,
-  /** 0115H Invalid argument value (PS3.7 §C.4.20). */
-  INVALID_ARGUMENT_VALUE: 0x0115,
-  /** 0116H Attribute value out of range (warning, PS3.7 §C.4.21). */
-  ATTRIBUTE_VALUE_OUT_OF_RANGE: 0x0116,
-  /** 0117H Invalid object instance (PS3.7 §C.4.22). */
-  INVALID_OBJECT_INSTANCE: 0x0117,
-  /** 0118H No such SOP Class (PS3.7 §C.4.23). */
-  NO_SUCH_SOP_CLASS: 0x0118,
-  /** 0119H Class-instance conflict (PS3.7 §C.4.24). */
-  CLASS_INSTANCE_CONFLICT: 0x0119,
-  /** 0120H Missing attribute (PS3.7 §C.4.25). */
-  MISSING_ATTRIBUTE: 0x0120,
-  /** 0121H Missing attribute value (PS3.7 §C.4.26). */
-  MISSING_ATTRIBUTE_VALUE: 0x0121,
-  /** 0123H No such action (PS3.7 §C.4.28). */
-  NO_SUCH_ACTION: 0x0123,
-  /** 0211H Unrecognized operation (PS3.7 §C.5.2). */
-  UNRECOGNIZED_OPERATION: 0x0211,
-} as const;
 
 /** The six DIMSE-N operations (PS3.7 §10.1). */
 export type NOperation =
@@ -499,7 +457,7 @@ const handlerKey = {
 
 /** Status sent when a handler throws: 0110H processing failure (PS3.7 §C.4.15), or the error's own `status`. */
 function failureOf(error: unknown): ReturnType<typeof statusOfError> {
-  return statusOfError(error, NStatus.PROCESSING_FAILURE);
+  return statusOfError(error, Status.PROCESSING_FAILURE);
 }
 
 /**
@@ -524,15 +482,15 @@ export async function answerN(
       // PS3.7 §C.4.15: the data set cannot be read: processing failure.
       const f = failureOf(error);
       await rq.respond(
-        responseFor(rq.message, NStatus.PROCESSING_FAILURE, { errorComment: f.errorComment }),
+        responseFor(rq.message, Status.PROCESSING_FAILURE, { errorComment: f.errorComment }),
       );
-      return NStatus.PROCESSING_FAILURE;
+      return Status.PROCESSING_FAILURE;
     }
   }
   if (!handler) {
     // PS3.7 §C.5.2: 0211H unrecognized operation.
-    await rq.respond(responseFor(rq.message, NStatus.UNRECOGNIZED_OPERATION));
-    return NStatus.UNRECOGNIZED_OPERATION;
+    await rq.respond(responseFor(rq.message, Status.UNRECOGNIZED_OPERATION));
+    return Status.UNRECOGNIZED_OPERATION;
   }
   const request: NRequest = {
     operation,
@@ -595,8 +553,8 @@ export function serveNServices(
         const listing = services.filter((s) => s.sopClasses.includes(uid));
         if (listing.length === 0) {
           rq.dataSet?.discard();
-          await rq.respond(responseFor(rq.message, NStatus.NO_SUCH_SOP_CLASS));
-          return NStatus.NO_SUCH_SOP_CLASS;
+          await rq.respond(responseFor(rq.message, Status.NO_SUCH_SOP_CLASS));
+          return Status.NO_SUCH_SOP_CLASS;
         }
         // The first service of the class with a handler for the operation answers.
         const key = handlerKey[event];

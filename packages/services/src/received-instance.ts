@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type IncomingRequest, responseFor } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
-import type { CStoreRq } from '@dnet/dimse';
+import { type CStoreRq, Status } from '@dnet/dimse';
 import {
   CompletenessGuard,
   dataSetProblemComment,
@@ -38,10 +38,10 @@ export type InstanceSink =
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 /** Status when a sink throws: C000H, cannot understand (PS3.4 §B.2.3). */
-const SINK_FAILED = 0xc000;
+const SINK_FAILED = Status.CANNOT_UNDERSTAND;
 
 /** PS3.4 Table B.2-1: A700H, Refused: Out of Resources. */
-const OUT_OF_RESOURCES = 0xa700;
+const OUT_OF_RESOURCES = Status.OUT_OF_RESOURCES;
 
 /**
  * System errors that mean our own storage cannot take the instance (full,
@@ -89,7 +89,7 @@ export async function writeToFolder(
 ): Promise<number> {
   if (!UID.test(instance.sopInstanceUid) || instance.sopInstanceUid.length > 64) {
     // PS3.7 Annex C: 0117H invalid object instance.
-    return 0x0117;
+    return Status.INVALID_OBJECT_INSTANCE;
   }
   await writePart10File(
     join(folder, `${instance.sopInstanceUid}.dcm`),

@@ -17,6 +17,7 @@ import {
   type CMoveRq,
   commandName,
   type DimseResponse,
+  Status,
 } from '@dnet/dimse';
 import {
   type AAssociateRq,
@@ -302,7 +303,7 @@ const retrieveCounts = new WeakMap<
 >();
 
 /** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
-const HANDLER_FAILED = 0xc000;
+const HANDLER_FAILED = Status.CANNOT_UNDERSTAND;
 
 function comment(error: unknown): string {
   return errorCommentFor(error);
@@ -717,7 +718,9 @@ export class Server extends EventEmitter<ServerEventMap> {
       return { dataSet, json: identifierJson(dataSet) };
     } catch (error) {
       // PS3.4 §C.4.1.1.4: A900H identifier does not match SOP class.
-      await rq.respond(responseFor(rq.message, 0xa900, { errorComment: comment(error) }));
+      await rq.respond(
+        responseFor(rq.message, Status.DOES_NOT_MATCH_SOP_CLASS, { errorComment: comment(error) }),
+      );
       return undefined;
     }
   }
@@ -729,7 +732,7 @@ export class Server extends EventEmitter<ServerEventMap> {
   ): Promise<number | undefined> {
     const message = rq.message as CFindRq;
     const id = await this.#readIdentifier(rq);
-    if (!id) return 0xa900;
+    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
     const ts = rq.context.transferSyntax;
     let status = 0;
     let errorComment: string | undefined;
@@ -753,7 +756,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       for await (const match of matches as AsyncIterable<DicomJson | DataSet>) {
         if (rq.signal.aborted) break;
         // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
-        await rq.respond(responseFor(message, 0xff00), encodeIdentifier(match, ts));
+        await rq.respond(responseFor(message, Status.PENDING), encodeIdentifier(match, ts));
       }
     } catch (error) {
       if (!rq.signal.aborted) {
@@ -762,7 +765,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       }
     }
     // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
-    if (rq.signal.aborted) status = 0xfe00;
+    if (rq.signal.aborted) status = Status.CANCEL;
     if (a(context).state !== 'Sta6') return undefined;
     await rq.respond(
       responseFor(message, status, {
@@ -781,17 +784,17 @@ export class Server extends EventEmitter<ServerEventMap> {
     const message = rq.message as CMoveRq | CGetRq;
     const isMove = 'moveDestination' in message;
     const id = await this.#readIdentifier(rq);
-    if (!id) return 0xa900;
+    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
     const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
     const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
     if (isMove && !destination) {
       // PS3.4 §C.4.2.1.5: A801H move destination unknown.
       await rq.respond(
-        responseFor(message, 0xa801, {
+        responseFor(message, Status.MOVE_DESTINATION_UNKNOWN, {
           errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
         }),
       );
-      return 0xa801;
+      return Status.MOVE_DESTINATION_UNKNOWN;
     }
     const sources: StoreSource[] = [];
     try {
@@ -896,7 +899,7 @@ export class Server extends EventEmitter<ServerEventMap> {
         const remaining = resolved.length - done;
         if (remaining > 0 && !dead && context.association.state === 'Sta6') {
           // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
-          await rq.respond(responseFor(message, 0xff00, counts(remaining)));
+          await rq.respond(responseFor(message, Status.PENDING, counts(remaining)));
         }
       }
     };
@@ -913,9 +916,10 @@ export class Server extends EventEmitter<ServerEventMap> {
     retrieveCounts.set(rq, { completed, failed, warning });
     if (context.association.state !== 'Sta6') return undefined;
     let status: number;
-    if (cancelled) status = 0xfe00;
-    else if (failed > 0 && completed + warning === 0) status = 0xa702;
-    else if (failed > 0 || warning > 0) status = 0xb000;
+    if (cancelled) status = Status.CANCEL;
+    else if (failed > 0 && completed + warning === 0)
+      status = Status.OUT_OF_RESOURCES_SUB_OPERATIONS;
+    else if (failed > 0 || warning > 0) status = Status.WARNING_B000;
     else status = 0;
     const rsp = responseFor(
       message,
@@ -1002,7 +1006,7 @@ export class Server extends EventEmitter<ServerEventMap> {
 }
 
 /** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
-const NOT_AUTHORIZED = 0x0124;
+const NOT_AUTHORIZED = Status.NOT_AUTHORIZED;
 
 /** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
 async function refuseRole(rq: IncomingRequest): Promise<number> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Association, AssociationOptions, IncomingRequest } from '@dnet/association';
+import { Status } from '@dnet/dimse';
 import type { Transport } from '@dnet/transport';
 import { Client } from './client.js';
 import { DEFAULT_TRANSFER_SYNTAXES } from './contexts.js';
@@ -9,7 +10,6 @@ import {
   type NHandler,
   type NRequest,
   type NService,
-  NStatus,
   nActionOver,
   nEventReportOver,
 } from './n-services.js';
@@ -31,20 +31,23 @@ export const CommitmentType = {
   FAILURES_EXIST: 2,
 } as const;
 
-/** Failure Reason (0008,1197) values (PS3.4 §J.3.2.2.1.4... Table J.3-2 note). */
+/**
+ * Failure Reason (0008,1197) values (PS3.4 §J.3.2.2.1.4... Table J.3-2 note):
+ * the status codes of @dnet/dimse's `Status` that the standard lists for it.
+ */
 export const CommitmentFailureReason = {
   /** 0110H Processing failure. */
-  PROCESSING_FAILURE: 0x0110,
+  PROCESSING_FAILURE: Status.PROCESSING_FAILURE,
   /** 0112H No such object instance: the SCP does not hold it. */
-  NO_SUCH_OBJECT_INSTANCE: 0x0112,
+  NO_SUCH_OBJECT_INSTANCE: Status.NO_SUCH_SOP_INSTANCE,
   /** 0213H Resource limitation. */
-  RESOURCE_LIMITATION: 0x0213,
+  RESOURCE_LIMITATION: Status.RESOURCE_LIMITATION,
   /** 0122H Referenced SOP Class not supported. */
-  REFERENCED_SOP_CLASS_NOT_SUPPORTED: 0x0122,
+  REFERENCED_SOP_CLASS_NOT_SUPPORTED: Status.SOP_CLASS_NOT_SUPPORTED,
   /** 0119H Class / Instance conflict. */
-  CLASS_INSTANCE_CONFLICT: 0x0119,
+  CLASS_INSTANCE_CONFLICT: Status.CLASS_INSTANCE_CONFLICT,
   /** 0131H Duplicate transaction UID. */
-  DUPLICATE_TRANSACTION_UID: 0x0131,
+  DUPLICATE_TRANSACTION_UID: Status.DUPLICATE_TRANSACTION_UID,
 } as const;
 
 /** One referenced SOP instance (Referenced SOP Sequence item, PS3.4 Table J.3-1). */
@@ -275,25 +278,25 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
   const nAction: NHandler = (request: NRequest, context: RequestContext) => {
     // PS3.4 §J.3.2.1.1.2: 0123H no such action for another Action Type ID.
     if (request.actionTypeId !== CommitmentType.REQUEST) {
-      return { status: NStatus.NO_SUCH_ACTION };
+      return { status: Status.NO_SUCH_ACTION_TYPE };
     }
     if (request.sopInstanceUid !== STORAGE_COMMITMENT_INSTANCE) {
       // PS3.4 §J.3.1: the well-known instance only; 0112H otherwise (PS3.7 §C.4.17).
-      return { status: NStatus.NO_SUCH_OBJECT_INSTANCE };
+      return { status: Status.NO_SUCH_SOP_INSTANCE };
     }
     const ds = request.dataSet ?? {};
     const transactionUid = str(ds['00081195']);
     const seq = ds['00081199'];
     if (!transactionUid) {
       return {
-        status: NStatus.MISSING_ATTRIBUTE_VALUE,
+        status: Status.MISSING_ATTRIBUTE_VALUE,
         offendingElement: [0x00081195],
         errorComment: 'Transaction UID (0008,1195) missing',
       };
     }
     if (!seq?.Value || seq.Value.length === 0) {
       return {
-        status: NStatus.MISSING_ATTRIBUTE_VALUE,
+        status: Status.MISSING_ATTRIBUTE_VALUE,
         offendingElement: [0x00081199],
         errorComment: 'Referenced SOP Sequence (0008,1199) empty',
       };
@@ -301,7 +304,7 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
     const references = refsOf(seq).map(({ reason: _r, ...r }) => r);
     if (references.some((r) => !r.sopClassUid || !r.sopInstanceUid)) {
       return {
-        status: NStatus.INVALID_ARGUMENT_VALUE,
+        status: Status.INVALID_ARGUMENT_VALUE,
         offendingElement: [0x00081199],
         errorComment: 'Referenced SOP Sequence item without UIDs',
       };
@@ -336,7 +339,7 @@ async function report(
       // The handler failed: nothing is committed (PS3.4 §J.3.2.2.1, 0110H processing failure).
       result = {
         committed: [],
-        failed: request.references.map((r) => ({ ...r, reason: NStatus.PROCESSING_FAILURE })),
+        failed: request.references.map((r) => ({ ...r, reason: Status.PROCESSING_FAILURE })),
       };
     }
     const a = context.association;
@@ -422,7 +425,7 @@ export class CommitmentListener {
     const typeId = request.eventTypeId ?? 0;
     if (typeId !== CommitmentType.SUCCESSFUL && typeId !== CommitmentType.FAILURES_EXIST) {
       // PS3.7 §C.4.18: 0113H no such event type.
-      return NStatus.NO_SUCH_EVENT_TYPE;
+      return Status.NO_SUCH_EVENT_TYPE;
     }
     const r = parseCommitmentReport(typeId, request.dataSet, same);
     if (!this.#waiters.deliver(r)) {
