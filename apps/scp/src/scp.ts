@@ -1,10 +1,10 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
   allowCertificates,
-  type DicomJson,
   GcPacer,
   type OperationRecord,
   QUERY_MODELS,
@@ -73,7 +73,7 @@ export interface StartOptions {
  * wlmscpfs) as one worklist item (PS3.10 §7.1, PS3.4 Annex K).
  */
 export const part10WorklistReader: WorklistItemReader = (bytes) => [
-  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJson,
+  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJsonDataSet,
 ];
 
 function transportFor(config: ScpConfig, logger: Logger): Transport {

@@ -1,5 +1,5 @@
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { lookupKeyword, lookupTag, parseTag, type Tag, tagToHex } from '@dnet/dataset';
-import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
 import { UsageError } from './errors.js';
 
 /** VRs whose DICOM JSON values are numbers (PS3.18 §F.2.3). */
@@ -53,8 +53,8 @@ function jsonValues(vr: string, text: string, key: string): DicomJsonAttribute['
  *
  * @throws UsageError for an unknown keyword, a bad index or a value that does not fit the VR
  */
-export function parseKeys(keys: readonly string[]): DicomJson {
-  const query: DicomJson = {};
+export function parseKeys(keys: readonly string[]): DicomJsonDataSet {
+  const query: DicomJsonDataSet = {};
   for (const key of keys) {
     const eq = key.indexOf('=');
     const path = eq < 0 ? key : key.slice(0, eq);
@@ -69,7 +69,7 @@ export function parseKeys(keys: readonly string[]): DicomJson {
         const attr = target[hex] ?? { vr: 'SQ' };
         target[hex] = attr;
         attr.Value ??= [];
-        const items = attr.Value as DicomJson[];
+        const items = attr.Value as DicomJsonDataSet[];
         const index = s.item ?? 0;
         if (index > items.length)
           throw new UsageError(`${key}: item ${index} of ${s.text} skips item ${items.length}`);

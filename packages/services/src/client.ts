@@ -6,6 +6,7 @@ import {
   type NegotiatedContext,
   responseFor,
 } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { type DataSet, decodeDataSet } from '@dnet/dataset';
 import {
   CommandField,
@@ -48,7 +49,6 @@ import {
   nGetOver,
   nSetOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
 import { QUERY_MODELS, type QueryModel } from './sop-class.js';
 import {
@@ -601,14 +601,14 @@ export class Client {
    *
    * @throws OperationFailedError when the final status is a failure
    */
-  find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJson>;
+  find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJsonDataSet>;
   /** C-FIND yielding DataSet objects. */
   find(query: Query, options: FindOptions & { as: 'dataset' }): AsyncIterable<DataSet>;
-  find(query: Query, options: FindOptions = {}): AsyncIterable<DicomJson | DataSet> {
+  find(query: Query, options: FindOptions = {}): AsyncIterable<DicomJsonDataSet | DataSet> {
     return this.#find(query, options);
   }
 
-  async *#find(query: Query, options: FindOptions): AsyncGenerator<DicomJson | DataSet> {
+  async *#find(query: Query, options: FindOptions): AsyncGenerator<DicomJsonDataSet | DataSet> {
     const sopClassUid = this.#sopClass(options, 'find');
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);

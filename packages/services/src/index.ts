@@ -182,7 +182,6 @@ export {
   serveNServices,
   statusOfError,
 } from './n-services.js';
-export type { DicomJson, DicomJsonAttribute, PersonNameJson } from './query/dicom-json.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
 export {
   type InstanceSink,

@@ -1,4 +1,5 @@
 import type { Association } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
@@ -8,7 +9,6 @@ import {
   type NService,
   nCreateOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 
 /** Instance Availability Notification SOP Class (PS3.4 §R.4.1). */
@@ -21,7 +21,7 @@ export interface InstanceAvailability {
   /** Study Instance UID (0020,000D). */
   studyInstanceUid: string | undefined;
   /** The whole attribute list (Referenced Series Sequence, ...). */
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
 }
 
 /**

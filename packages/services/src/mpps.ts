@@ -1,4 +1,5 @@
 import type { Association } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
@@ -10,7 +11,6 @@ import {
   nCreateOver,
   nSetOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 import { newUid } from './storage-commitment.js';
 
@@ -33,7 +33,7 @@ export type MppsStatus = (typeof MppsStatus)[keyof typeof MppsStatus];
 const PPS_STATUS = '00400252';
 const STATUSES = new Set<string>(Object.values(MppsStatus));
 
-function statusOf(ds: DicomJson | undefined): string | undefined {
+function statusOf(ds: DicomJsonDataSet | undefined): string | undefined {
   const v = ds?.[PPS_STATUS]?.Value?.[0];
   return typeof v === 'string' ? v.trim() : undefined;
 }
@@ -45,7 +45,7 @@ export interface MppsChange {
   /** The SOP Instance UID of the step. */
   sopInstanceUid: string;
   /** Its attributes after the change. */
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
   /** Who sent it. */
   context: RequestContext;
 }
@@ -73,7 +73,7 @@ export interface MppsScpOptions {
  */
 export class MppsScp {
   readonly #options: MppsScpOptions;
-  readonly #steps = new Map<string, DicomJson>();
+  readonly #steps = new Map<string, DicomJsonDataSet>();
   /** The N-service to add to a Server's `handlers.nServices`. */
   readonly service: NService;
 
@@ -88,7 +88,7 @@ export class MppsScp {
   }
 
   /** The attributes of a step, or undefined. */
-  get(sopInstanceUid: string): DicomJson | undefined {
+  get(sopInstanceUid: string): DicomJsonDataSet | undefined {
     return this.#steps.get(sopInstanceUid);
   }
 

@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { Status } from '@dnet/dimse';
 import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
@@ -16,7 +17,6 @@ import { isDnetError, OperationFailedError } from './errors.js';
 import { instanceAvailabilityService } from './instance-availability.js';
 import { createMpps, MPPS_SOP_CLASS, MppsScp, updateMpps } from './mpps.js';
 import { type NRequest, type NService, statusOfError } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
 import {
@@ -551,7 +551,7 @@ describe('Storage Commitment Push Model (PS3.4 Annex J)', () => {
     await expect(
       client.nAction(STORAGE_COMMITMENT_PUSH_MODEL, STORAGE_COMMITMENT_INSTANCE, 1, {
         '00081195': text('1.2', 'UI'),
-      } as DicomJson),
+      } as DicomJsonDataSet),
     ).rejects.toMatchObject({ status: 0x0121 });
     await client.release();
     await server.close();

@@ -6,6 +6,7 @@ import type {
   SupportedContext,
 } from '@dnet/association';
 import { responseFor } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import {
   CommandField,
   type NActionRq,
@@ -28,7 +29,6 @@ import {
   type Query,
   readIdentifierBytes,
 } from './identifier.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 
 /** The six DIMSE-N operations (PS3.7 §10.1). */
@@ -49,7 +49,7 @@ export interface NResult {
   /** The affected SOP Instance UID (N-CREATE: the one the SCP chose when we sent none). */
   sopInstanceUid?: string;
   /** The response's data set (attribute list, action or event reply) as DICOM JSON. */
-  dataSet?: DicomJson;
+  dataSet?: DicomJsonDataSet;
 }
 
 /** Options of one DIMSE-N request. */
@@ -89,7 +89,7 @@ export function nContextFor(
 async function readReply(
   rsp: IncomingResponse,
   transferSyntax: string,
-): Promise<DicomJson | undefined> {
+): Promise<DicomJsonDataSet | undefined> {
   if (!rsp.dataSet) return undefined;
   return identifierJson(decodeIdentifier(await readIdentifierBytes(rsp.dataSet), transferSyntax));
 }
@@ -135,7 +135,7 @@ async function invoke(
     errorComment?: string;
     affectedSopInstanceUid?: string;
   };
-  let dataSet: DicomJson | undefined;
+  let dataSet: DicomJsonDataSet | undefined;
   try {
     dataSet = await readReply(rsp, context.transferSyntax);
   } catch {
@@ -365,7 +365,7 @@ export interface NRequest {
   /** N-GET: Attribute Identifier List (0000,1005); absent means all attributes. */
   attributes?: readonly number[];
   /** The request's data set (modification list, attribute list, action or event information). */
-  dataSet: DicomJson | undefined;
+  dataSet: DicomJsonDataSet | undefined;
   /** The request as received. */
   message: NGetRq | NSetRq | NActionRq | NCreateRq | NDeleteRq | NEventReportRq;
 }
@@ -474,7 +474,7 @@ export async function answerN(
   const m = rq.message as unknown as Record<string, unknown>;
   const ts = rq.context.transferSyntax;
   const operation = (commandNames[rq.message.commandField] ?? 'N-GET') as NOperation;
-  let dataSet: DicomJson | undefined;
+  let dataSet: DicomJsonDataSet | undefined;
   if (rq.dataSet) {
     try {
       dataSet = identifierJson(decodeIdentifier(await readIdentifierBytes(rq.dataSet), ts));

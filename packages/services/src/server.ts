@@ -10,6 +10,7 @@ import {
   responseFor,
   type SupportedContext,
 } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { DataSet } from '@dnet/dataset';
 import {
   type CFindRq,
@@ -48,7 +49,6 @@ import {
   readIdentifierBytes,
 } from './identifier.js';
 import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
 import { type StorageCommitmentHandler, serverNServices } from './storage-commitment.js';
@@ -92,7 +92,7 @@ export interface FindRequest {
   /** Query/Retrieve Level (0008,0052), upper case, if present. */
   level: string | undefined;
   /** The Identifier as DICOM JSON. */
-  identifier: DicomJson;
+  identifier: DicomJsonDataSet;
   /** The Identifier as a data set. */
   dataSet: DataSet;
   /** The C-FIND-RQ. */
@@ -112,7 +112,7 @@ export interface RetrieveRequest {
   /** Query/Retrieve Level (0008,0052), upper case, if present. */
   level: string | undefined;
   /** The Identifier as DICOM JSON. */
-  identifier: DicomJson;
+  identifier: DicomJsonDataSet;
   /** The Identifier as a data set. */
   dataSet: DataSet;
   /** The C-MOVE-RQ or C-GET-RQ. */
@@ -128,7 +128,9 @@ export interface RetrieveRequest {
 }
 
 /** Matches a find handler yields: DICOM JSON or data sets, each sent as a pending response. */
-export type FindMatches = Iterable<DicomJson | DataSet> | AsyncIterable<DicomJson | DataSet>;
+export type FindMatches =
+  | Iterable<DicomJsonDataSet | DataSet>
+  | AsyncIterable<DicomJsonDataSet | DataSet>;
 
 /** Instances a move or get handler returns, each sent as one C-STORE sub-operation. */
 export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>;
@@ -711,7 +713,7 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   async #readIdentifier(
     rq: IncomingRequest,
-  ): Promise<{ dataSet: DataSet; json: DicomJson } | undefined> {
+  ): Promise<{ dataSet: DataSet; json: DicomJsonDataSet } | undefined> {
     try {
       const bytes = rq.dataSet ? await readIdentifierBytes(rq.dataSet) : new Uint8Array(0);
       const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
@@ -753,7 +755,7 @@ export class Server extends EventEmitter<ServerEventMap> {
         context,
         rq.signal,
       );
-      for await (const match of matches as AsyncIterable<DicomJson | DataSet>) {
+      for await (const match of matches as AsyncIterable<DicomJsonDataSet | DataSet>) {
         if (rq.signal.aborted) break;
         // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
         await rq.respond(responseFor(message, Status.PENDING), encodeIdentifier(match, ts));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Association, AssociationOptions, IncomingRequest } from '@dnet/association';
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { Status } from '@dnet/dimse';
 import type { Transport } from '@dnet/transport';
 import { Client } from './client.js';
@@ -13,7 +14,6 @@ import {
   nActionOver,
   nEventReportOver,
 } from './n-services.js';
-import type { DicomJson, DicomJsonAttribute } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 
 /** Storage Commitment Push Model SOP Class (PS3.4 §J.3.1). */
@@ -71,7 +71,7 @@ export interface CommitmentRequest {
   /** The Referenced SOP Sequence (0008,1199). */
   references: CommitmentReference[];
   /** The whole Action Information. */
-  dataSet: DicomJson;
+  dataSet: DicomJsonDataSet;
 }
 
 /** What the SCP handler decides, per instance (PS3.4 §J.3.2.2.1). */
@@ -119,7 +119,7 @@ const str = (a: DicomJsonAttribute | undefined): string | undefined => {
 
 function refsOf(seq: DicomJsonAttribute | undefined): FailedCommitment[] {
   const out: FailedCommitment[] = [];
-  for (const item of (seq?.Value ?? []) as DicomJson[]) {
+  for (const item of (seq?.Value ?? []) as DicomJsonDataSet[]) {
     const reason = item['00081197']?.Value?.[0];
     out.push({
       sopClassUid: str(item['00081150']) ?? '',
@@ -130,7 +130,7 @@ function refsOf(seq: DicomJsonAttribute | undefined): FailedCommitment[] {
   return out;
 }
 
-function refItem(r: CommitmentReference, reason?: number): DicomJson {
+function refItem(r: CommitmentReference, reason?: number): DicomJsonDataSet {
   return {
     '00081150': { vr: 'UI', Value: [r.sopClassUid] },
     '00081155': { vr: 'UI', Value: [r.sopInstanceUid] },
@@ -142,7 +142,7 @@ function refItem(r: CommitmentReference, reason?: number): DicomJson {
 export function commitmentRequestDataSet(
   transactionUid: string,
   references: readonly CommitmentReference[],
-): DicomJson {
+): DicomJsonDataSet {
   return {
     '00081195': { vr: 'UI', Value: [transactionUid] },
     '00081199': { vr: 'SQ', Value: references.map((r) => refItem(r)) },
@@ -153,8 +153,8 @@ export function commitmentRequestDataSet(
 export function commitmentReportDataSet(
   transactionUid: string,
   result: CommitmentResult,
-): { eventTypeId: number; dataSet: DicomJson } {
-  const dataSet: DicomJson = { '00081195': { vr: 'UI', Value: [transactionUid] } };
+): { eventTypeId: number; dataSet: DicomJsonDataSet } {
+  const dataSet: DicomJsonDataSet = { '00081195': { vr: 'UI', Value: [transactionUid] } };
   if (result.retrieveAeTitle) {
     dataSet['00080054'] = { vr: 'AE', Value: [result.retrieveAeTitle] };
   }
@@ -174,7 +174,7 @@ export function commitmentReportDataSet(
 /** Reads a report's Event Information. */
 export function parseCommitmentReport(
   eventTypeId: number,
-  dataSet: DicomJson | undefined,
+  dataSet: DicomJsonDataSet | undefined,
   sameAssociation: boolean,
 ): CommitmentReport {
   const ds = dataSet ?? {};

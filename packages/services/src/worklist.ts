@@ -1,6 +1,5 @@
-import type { DataSet } from '@dnet/dataset';
+import type { DataSet, DicomJsonDataSet } from '@dnet/dataset';
 import type { ContextSpec } from './contexts.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { matches, responseIdentifier } from './query/matching.js';
 import type { FindRequest, RequestContext, ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
@@ -18,11 +17,14 @@ export function worklist(): ContextSpec {
 
 /** Worklist items, or a function returning them for each query. */
 export type WorklistSource =
-  | Iterable<DicomJson>
+  | Iterable<DicomJsonDataSet>
   | ((
       request: FindRequest,
       context: RequestContext,
-    ) => Iterable<DicomJson> | AsyncIterable<DicomJson> | Promise<Iterable<DicomJson>>);
+    ) =>
+      | Iterable<DicomJsonDataSet>
+      | AsyncIterable<DicomJsonDataSet>
+      | Promise<Iterable<DicomJsonDataSet>>);
 
 /**
  * A `find` handler for a Basic Worklist Management SCP (PS3.4 Annex K): for
@@ -47,9 +49,10 @@ export function worklistFind(
     return (async function* () {
       const items = typeof source === 'function' ? await source(request, context) : source;
       const query = request.identifier;
-      for await (const item of items as AsyncIterable<DicomJson>) {
+      for await (const item of items as AsyncIterable<DicomJsonDataSet>) {
         if (signal.aborted) return;
-        if (matches(query, item)) yield responseIdentifier(query, item) as DicomJson | DataSet;
+        if (matches(query, item))
+          yield responseIdentifier(query, item) as DicomJsonDataSet | DataSet;
       }
     })();
   };

@@ -1,4 +1,4 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
 import { errorFields, writeRecord } from '../json-output.js';
 import { COMMON_HELP, connect, parseCommand, peerOf } from '../options.js';
@@ -41,7 +41,7 @@ export const find: Command = {
     if (values.verbose) logContexts(io, client);
     if (values.relational && !client.queryExtendedNegotiation(target).relationalQueries)
       io.err('warning: the peer did not accept relational queries (PS3.4 §C.5.1.1)');
-    const rows: DicomJson[] = [];
+    const rows: DicomJsonDataSet[] = [];
     let count = 0;
     let failure: unknown;
     try {
