@@ -5,7 +5,6 @@ import type { DicomJsonDataSet } from '@dnet/dataset';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import {
   allowCertificates,
-  GcPacer,
   type OperationRecord,
   QUERY_MODELS,
   type RequestContext,
@@ -14,6 +13,7 @@ import {
   SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
+import { GcPacer } from '@dnet/services/internal';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';

@@ -8,6 +8,7 @@ import {
   type CMoveRq,
   CommandField,
   type CStoreRq,
+  type DataSetSource,
   type DimseMessage,
   type DimseRequest,
   type DimseResponse,
@@ -100,8 +101,8 @@ export const channels = {
   aborted: diagnosticsChannel.channel('dnet:association:aborted'),
 } as const;
 
-/** A data set to send: bytes, or chunks (sync or async) streamed with backpressure. */
-export type DataSetSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+/** A data set to send: bytes, or chunks (sync or async) streamed with backpressure (@dnet/dimse's). */
+export type { DataSetSource };
 
 /** One state transition, as observed. */
 export interface TransitionRecord {

@@ -95,11 +95,11 @@ export interface ClientOptions extends AssociationOptions {
   signal?: AbortSignal;
   /**
    * Read files of at most 4 MiB to be stored with blocking system calls on
-   * the event loop instead of Node's thread pool (default false). A 512 KiB
-   * file in the page cache then costs about a third of the CPU (88-111 us
-   * against 241-326 us measured here: no thread-pool round trips), but the
-   * event loop waits while the file is read: milliseconds on a cold cache or
-   * a slow disk, during which no other association of the process is served.
+   * the event loop instead of Node's thread pool (default false). A small
+   * file then costs less CPU (no thread-pool round trips; figures in
+   * BENCHMARKS.md, "Blocking file reads"), but the event loop waits while the
+   * file is read (long on a cold cache or a slow disk), during which no other
+   * association of the process is served.
    * For a command-line sender that does nothing else (dnet-scu turns it on);
    * leave it off in a server. Larger files are always read on the thread pool.
    */
@@ -342,7 +342,7 @@ async function sendPrepared(
         durationMs: performance.now() - started,
       });
   }
-  const m = checkResponse('C-STORE', rsp!);
+  const m = finalStatusOrThrow('C-STORE', rsp!);
   return {
     status: m.status,
     sopClassUid: resolved.sopClassUid,
@@ -360,7 +360,7 @@ export function peerOf(association: Association): string | undefined {
 }
 
 /** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
-export function checkResponse(
+export function finalStatusOrThrow(
   operation: string,
   rsp: IncomingResponse,
 ): { status: number; errorComment?: string } {
@@ -920,7 +920,7 @@ export class Client {
   }
 
   #check(operation: string, rsp: IncomingResponse): { status: number; errorComment?: string } {
-    return checkResponse(operation, rsp);
+    return finalStatusOrThrow(operation, rsp);
   }
 
   #onStore(rq: IncomingRequest): void {

@@ -57,7 +57,6 @@ export {
   hashPassword,
   type JwtClaims,
   type JwtVerifierOptions,
-  jwtChecker,
   jwtVerifier,
   MAX_JWT_CLOCK_TOLERANCE_S,
   normalizeFingerprint,
@@ -68,7 +67,6 @@ export {
 export {
   Client,
   type ClientOptions,
-  checkResponse,
   DEFAULT_STORE_RETRIES,
   type FindOptions,
   type GetOptions,
@@ -138,7 +136,6 @@ export {
   STORAGE_SERVICE_CLASS_UID,
   type SupportedExtendedNegotiation,
 } from './extended-negotiation.js';
-export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,
   decodeIdentifier,
@@ -171,14 +168,8 @@ export {
   type NResponse,
   type NResult,
   type NService,
-  nActionOver,
   nContextFor,
-  nCreateOver,
-  nDeleteOver,
-  nEventReportOver,
-  nGetOver,
   nServiceContexts,
-  nSetOver,
   serveNServices,
   statusOfError,
 } from './n-services.js';
@@ -188,7 +179,6 @@ export {
   type ReceivedInstance,
   type StoreStatus,
   storeToFolder,
-  writeToFolder,
 } from './received-instance.js';
 export {
   type AeTableEntry,
@@ -236,7 +226,6 @@ export {
   STORAGE_COMMITMENT_PUSH_MODEL,
   type StorageCommitmentHandler,
   sendCommitmentReport,
-  serverNServices,
   storageCommitmentService,
 } from './storage-commitment.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';

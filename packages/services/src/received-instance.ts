@@ -80,7 +80,8 @@ export function sinkFailure(error: unknown): { status: number; errorComment: str
 /**
  * Writes a received instance as a Part 10 file `<sopInstanceUid>.dcm` in a
  * folder (PS3.10 §7.1 meta header, data set bytes streamed unchanged), flushed
- * and renamed into place before success is returned.
+ * and renamed into place before success is returned. Users reach it through
+ * {@link storeToFolder}, its one public name.
  */
 export async function writeToFolder(
   folder: string,
@@ -176,7 +177,8 @@ export async function answerStore(
  * as `<folder>/<SOP Instance UID>.dcm` (meta header plus the data set bytes
  * as received), flushed and renamed into place before the success response
  * (DESIGN.md, the receiver half of the hot path). The calling AE title goes
- * into (0002,0016) Source Application Entity Title.
+ * into (0002,0016) Source Application Entity Title (none when the context has
+ * none). The handler can be called directly too (a C-GET sub-operation, say).
  *
  * @example
  * ```ts
@@ -185,6 +187,6 @@ export async function answerStore(
  */
 export function storeToFolder(
   folder: string,
-): (instance: ReceivedInstance, context: { callingAeTitle: string }) => Promise<number> {
+): (instance: ReceivedInstance, context: { callingAeTitle?: string }) => Promise<number> {
   return (instance, context) => writeToFolder(folder, instance, context.callingAeTitle);
 }

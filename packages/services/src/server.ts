@@ -51,7 +51,7 @@ import {
 import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
-import { type StorageCommitmentHandler, serverNServices } from './storage-commitment.js';
+import { nServicesOfServer, type StorageCommitmentHandler } from './storage-commitment.js';
 import {
   type ResolvedSource,
   resolveSource,
@@ -398,7 +398,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     contexts.push(
       ...nServiceContexts(
-        serverNServices({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
+        nServicesOfServer({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
       ),
     );
     return {
@@ -700,7 +700,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     serveNServices(
       a,
-      serverNServices(this.#options, (e) => this.#emitError(e)),
+      nServicesOfServer(this.#options, (e) => this.#emitError(e)),
       context,
       run,
     );

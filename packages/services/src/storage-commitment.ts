@@ -565,7 +565,7 @@ export async function requestCommitment(
  * the Storage Commitment SCP when `storageCommitment` is set (its reports on
  * new associations use the server's transport, AE title and AE table).
  */
-export function serverNServices(
+export function nServicesOfServer(
   options: {
     handlers: { nServices?: readonly NService[]; storageCommitment?: StorageCommitmentHandler };
     transport: Transport;
