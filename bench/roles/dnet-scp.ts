@@ -1,6 +1,6 @@
 // Bench role: a dnet Server in its own process (so its peak RSS is its own).
 // Receives C-STORE and either discards the data set or writes Part 10 files
-// (writeToFolder: temporary file, flush, rename, then success). Answers
+// (storeToFolder: temporary file, flush, rename, then success). Answers
 // C-ECHO; C-FIND answers `--matches N` identical-shape matches.
 //   node --import tsx bench/roles/dnet-scp.ts --port P --mode discard|write
 //     [--dir D] [--tls CERT,KEY] [--max-pdu N] [--max-associations N] [--gc-every-mib N]
