@@ -1,6 +1,6 @@
 // Bench role: a dnet Server in its own process (so its peak RSS is its own).
 // Receives C-STORE and either discards the data set or writes Part 10 files
-// (writeToFolder: temporary file, flush, rename, then success). Answers
+// (storeToFolder: temporary file, flush, rename, then success). Answers
 // C-ECHO; C-FIND answers `--matches N` identical-shape matches.
 //   node --import tsx bench/roles/dnet-scp.ts --port P --mode discard|write
 //     [--dir D] [--tls CERT,KEY] [--max-pdu N] [--max-associations N] [--gc-every-mib N]
@@ -9,7 +9,8 @@
 // gc-pacing.ts for what those collections save.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GcPacer, Server, writeToFolder, youngGenerationCollector } from '@dnet/services';
+import { Server, storeToFolder } from '@dnet/services';
+import { GcPacer, youngGenerationCollector } from '@dnet/services/internal';
 import { tls } from '@dnet/tls';
 import { tcp } from '@dnet/transport-tcp';
 
@@ -46,7 +47,7 @@ const server = await Server.listen({
   handlers: {
     echo: () => 0,
     store: async (instance) => {
-      if (write) return writeToFolder(dir as string, instance);
+      if (write) return storeToFolder(dir as string)(instance, {});
       for await (const chunk of instance.dataSet) pacer?.received(chunk.length);
       return 0;
     },

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.shared';
 
-export default defineConfig(libraryConfig({ index: 'src/index.ts' }));
+// `internal`: benchmark and app tuning, outside the stable API (src/internal.ts).
+export default defineConfig(libraryConfig({ index: 'src/index.ts', internal: 'src/internal.ts' }));

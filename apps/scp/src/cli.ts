@@ -1,4 +1,5 @@
-import { packageName, youngGenerationCollector } from '@dnet/services';
+import { packageName } from '@dnet/services';
+import { youngGenerationCollector } from '@dnet/services/internal';
 import { applyHeapSettings } from './heap.js';
 import { main } from './main.js';
 

@@ -9,8 +9,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { DataSet } from '@dnet/dataset';
-import { type Client, type DicomJson, queryRetrieve, storage } from '@dnet/services';
+import { type Client, queryRetrieve, storage } from '@dnet/services';
 import { describePostgres } from '@dnet/testkit';
 import { startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +31,8 @@ function image(sop: string, description: string): DataSet {
   return ds;
 }
 
-async function find(client: Client, query: DicomJson): Promise<DicomJson[]> {
-  const out: DicomJson[] = [];
+async function find(client: Client, query: DicomJsonDataSet): Promise<DicomJsonDataSet[]> {
+  const out: DicomJsonDataSet[] = [];
   for await (const r of client.find(query, { level: 'STUDY' })) out.push(r);
   return out;
 }

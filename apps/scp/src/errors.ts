@@ -1,12 +1,11 @@
 /**
  * Errors of the dnet-scp command itself (configuration, start-up). The archive
- * has its own in `@dnet/archive`; both carry a stable `code` and the
- * `Symbol.for('dnet.error')` brand, so `isDnetError()` recognises them.
+ * has its own in `@dnet/archive`; both extend `DnetError` of `@dnet/errors`
+ * (a stable `code`, a `cause`), so `isDnetError()` recognises them.
  */
 
+import { DnetError } from '@dnet/errors';
 import { systemErrorOf } from '@dnet/services';
-
-const kDnetError = Symbol.for('dnet.error');
 
 /** Stable codes of the dnet-scp errors. */
 export const ScpErrorCode = {
@@ -22,9 +21,9 @@ export const ScpErrorCode = {
 export type ScpErrorCode = (typeof ScpErrorCode)[keyof typeof ScpErrorCode];
 
 /** Base class of the dnet-scp errors. */
-export class ScpError extends Error {
+export class ScpError extends DnetError {
   /** The stable error code. */
-  readonly code: ScpErrorCode;
+  declare readonly code: ScpErrorCode;
 
   /**
    * @param message - human-readable message
@@ -32,14 +31,8 @@ export class ScpError extends Error {
    * @param options - the cause
    */
   constructor(message: string, code: ScpErrorCode, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'ScpError';
-    this.code = code;
-  }
-
-  /** The dnet brand, shared by every copy of every dnet package. */
-  get [kDnetError](): true {
-    return true;
   }
 }
 

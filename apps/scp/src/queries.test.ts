@@ -6,19 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type Client,
-  type DicomJson,
-  OperationFailedError,
-  queryRetrieve,
-  storage,
-} from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { type Client, OperationFailedError, queryRetrieve, storage } from '@dnet/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
 import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 const uid = (v: string) => ({ vr: 'UI', Value: [v] });
-const sops = (rows: DicomJson[]) => rows.map((r) => String(r['00080018']?.Value?.[0])).sort();
+const sops = (rows: DicomJsonDataSet[]) =>
+  rows.map((r) => String(r['00080018']?.Value?.[0])).sort();
 
 describe('dnet-scp: relational and lenient hierarchical queries', () => {
   let dir: string;
@@ -27,8 +23,12 @@ describe('dnet-scp: relational and lenient hierarchical queries', () => {
   let relational: Client;
   let baseline: Client;
 
-  const collect = async (client: Client, query: DicomJson, level: 'STUDY' | 'SERIES' | 'IMAGE') => {
-    const rows: DicomJson[] = [];
+  const collect = async (
+    client: Client,
+    query: DicomJsonDataSet,
+    level: 'STUDY' | 'SERIES' | 'IMAGE',
+  ) => {
+    const rows: DicomJsonDataSet[] = [];
     for await (const r of client.find(query, { level })) rows.push(r);
     return rows;
   };
@@ -90,7 +90,7 @@ describe('dnet-scp: relational and lenient hierarchical queries', () => {
         .sort(),
     );
     // Patient Root, STUDY level without the Patient ID.
-    const studies: DicomJson[] = [];
+    const studies: DicomJsonDataSet[] = [];
     for await (const r of relational.find(
       { '0020000D': { vr: 'UI' } },
       { model: 'patient', level: 'STUDY' },

@@ -13,13 +13,13 @@ import {
 } from '@dnet/archive';
 import {
   allowCertificates,
-  GcPacer,
   type OperationRecord,
   type RequestContext,
   Server,
   SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
+import { GcPacer } from '@dnet/services/internal';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';

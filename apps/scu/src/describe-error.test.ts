@@ -42,14 +42,14 @@ describe('describeError', () => {
   it('finds the system error code in the cause chain', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const e = Object.assign(new Error('cannot connect to 127.0.0.1:104', { cause: refused }), {
-      code: 'DNET_CONNECTION_LOST',
+      code: 'DNET_ASSOCIATION_CONNECTION_LOST',
     });
     expect(describeError(e)).toBe('cannot connect: connection refused (ECONNREFUSED)');
     expect(describeError('plain')).toBe('plain');
   });
 
   const lost = (message: string, cause: unknown) =>
-    Object.assign(new Error(message, { cause }), { code: 'DNET_CONNECTION_LOST' });
+    Object.assign(new Error(message, { cause }), { code: 'DNET_ASSOCIATION_CONNECTION_LOST' });
 
   it('says "cannot connect" for a connection that never opened, naming the host', () => {
     const dns = Object.assign(new Error('getaddrinfo ENOTFOUND pacs.invalid'), {
@@ -59,7 +59,7 @@ describe('describeError', () => {
       'cannot connect to pacs.invalid:104: host not found (ENOTFOUND)',
     );
     const timeout = Object.assign(new Error('Connect timed out after 2000 ms'), {
-      code: 'DNET_CONNECT_TIMEOUT',
+      code: 'DNET_TRANSPORT_CONNECT_TIMEOUT',
     });
     expect(describeError(lost('cannot connect to 10.0.0.1:104', timeout))).toBe(
       'cannot connect to 10.0.0.1:104: Connect timed out after 2000 ms',

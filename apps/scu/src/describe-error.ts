@@ -205,15 +205,15 @@ export function describeError(error: unknown): string {
       const comment = e.errorComment ? ` (${e.errorComment})` : '';
       return `${e.operation} failed: ${statusText(e.status as number, e.operation as string)}${comment}`;
     }
-    case 'DNET_CONNECTION_LOST':
+    case 'DNET_ASSOCIATION_CONNECTION_LOST':
       return connectionText(e);
     case 'DNET_SCU_NOT_ASSOCIATED':
       return message;
     case 'DNET_SCU_LOCAL_IO':
       return `local error: ${message}`;
-    case 'DNET_CONNECT_TIMEOUT':
+    case 'DNET_TRANSPORT_CONNECT_TIMEOUT':
       return `cannot connect: ${message}`;
-    case 'DNET_TIMEOUT':
+    case 'DNET_ASSOCIATION_TIMEOUT':
       return `timed out: ${message}`;
     default: {
       const code = systemCode(error);

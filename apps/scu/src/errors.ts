@@ -1,13 +1,14 @@
 /**
- * Errors of dnet-scu. Each has a stable `code` (`DNET_SCU_...`) and an
- * optional `cause`, and carries the `Symbol.for('dnet.error')` brand so
- * {@link isDnetError} recognises it and the errors of every dnet package,
- * whichever installed copy threw them (the idea of undici's lib/core/errors.js).
+ * Errors of dnet-scu. Each extends `DnetError` of `@dnet/errors`: a stable
+ * `code` (`DNET_SCU_...`), an optional `cause`, and the brand
+ * {@link isDnetError} recognises, for this app's errors and every dnet
+ * package's, whichever installed copy threw them.
  */
 
 import { getSystemErrorMap } from 'node:util';
+import { DnetError, isDnetError } from '@dnet/errors';
 
-const DNET_ERROR = Symbol.for('dnet.error');
+export { isDnetError };
 
 /** Stable error codes of dnet-scu. */
 export const ScuErrorCode = {
@@ -24,29 +25,14 @@ export const ScuErrorCode = {
 /** One of the {@link ScuErrorCode} values. */
 export type ScuErrorCode = (typeof ScuErrorCode)[keyof typeof ScuErrorCode];
 
-/**
- * True for any dnet error (of this app or any dnet package, from any copy):
- * checks the `Symbol.for('dnet.error')` brand, not the class.
- */
-export function isDnetError(e: unknown): e is Error & { code: string } {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[DNET_ERROR] === true;
-}
-
 /** Base class of the errors of dnet-scu. */
-export class ScuError extends Error {
+export class ScuError extends DnetError {
   /** Stable machine-readable code. */
-  readonly code: ScuErrorCode;
+  declare readonly code: ScuErrorCode;
 
   /** @param code - stable code; @param message - human text; @param options - `cause` */
   constructor(code: ScuErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.name = new.target.name;
-  }
-
-  /** Brand checked by {@link isDnetError}. */
-  get [DNET_ERROR](): true {
-    return true;
+    super(code, message, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  type DicomJsonDataSet,
   fromKeywords,
   InvalidValueError,
   type KeywordDataSet,
@@ -8,7 +9,6 @@ import {
   type Tag,
   tagToHex,
 } from '@dnet/dataset';
-import type { DicomJson } from '@dnet/services';
 import { UsageError } from './errors.js';
 
 /** VRs whose values are numbers in the keyword form and in DICOM JSON (PS3.18 §F.2.3). */
@@ -69,7 +69,7 @@ function keywordValue(
  *
  * @throws UsageError for an unknown keyword, a bad index or a value that does not fit the VR
  */
-export function parseKeys(keys: readonly string[]): DicomJson {
+export function parseKeys(keys: readonly string[]): DicomJsonDataSet {
   // The keys are gathered in the keyword form of @dnet/dataset and converted
   // by its fromKeywords, the one conversion the library's API uses too.
   const query: Record<string, unknown> = {};
@@ -118,9 +118,9 @@ export function parseKeys(keys: readonly string[]): DicomJson {
       target[s.keyword] = value === '' ? null : keywordValue(s.vr, value, key);
     });
   }
-  let json: DicomJson;
+  let json: DicomJsonDataSet;
   try {
-    json = fromKeywords(query as KeywordDataSet) as DicomJson;
+    json = fromKeywords(query as KeywordDataSet) as DicomJsonDataSet;
   } catch (e) {
     if (e instanceof InvalidValueError) throw new UsageError(e.message, { cause: e });
     throw e;

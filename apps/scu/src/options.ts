@@ -289,7 +289,10 @@ export async function connect(
     const e = error as { code?: unknown; message?: unknown };
     // The association's own words for a connection the peer closed before its
     // A-ASSOCIATE-AC or -RJ: the connection opened, the association never did.
-    if (e.code === 'DNET_CONNECTION_LOST' && !String(e.message).startsWith('cannot connect'))
+    if (
+      e.code === 'DNET_ASSOCIATION_CONNECTION_LOST' &&
+      !String(e.message).startsWith('cannot connect')
+    )
       throw new ScuError(
         ScuErrorCode.NOT_ASSOCIATED,
         `no association: the peer closed the connection before accepting or rejecting it (${describeError(error).replace(/^connection lost: /, '')})`,

@@ -1,7 +1,7 @@
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import {
   type ContextSpec,
   DEFAULT_TRANSFER_SYNTAXES,
-  type DicomJson,
   type QueryLevel,
   type QueryTarget,
   queryRetrieve,
@@ -37,7 +37,7 @@ const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 /** What a find, move or get sends and where. */
 export interface QueryPlan {
   /** The Identifier as DICOM JSON. */
-  query: DicomJson;
+  query: DicomJsonDataSet;
   /** The SOP class and level. */
   target: QueryTarget;
   /** The presentation context to propose for it. */

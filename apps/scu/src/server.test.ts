@@ -271,7 +271,7 @@ describe('--json', () => {
       {
         type: 'error',
         message: 'cannot connect: connection refused (ECONNREFUSED)',
-        code: 'DNET_CONNECTION_LOST',
+        code: 'DNET_ASSOCIATION_CONNECTION_LOST',
         systemCode: 'ECONNREFUSED',
       },
     ]);

@@ -1,10 +1,10 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
 import { formatTable, formatValue, MAX_CELL } from './table.js';
 
 describe('formatTable', () => {
   it('puts the query keys first, headed by keyword, and hides the level', () => {
-    const rows: DicomJson[] = [
+    const rows: DicomJsonDataSet[] = [
       {
         '00080052': { vr: 'CS', Value: ['STUDY'] },
         '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^JANE' }] },

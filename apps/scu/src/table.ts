@@ -1,5 +1,5 @@
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { keywordOf, parseTag } from '@dnet/dataset';
-import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
 
 /** Widest cell on a terminal before it is cut with an ellipsis; sequences get twice as much. */
 export const MAX_CELL = 40;
@@ -16,7 +16,7 @@ const keyword = (hex: string) => keywordOf(parseTag(hex) ?? 0);
 export function formatValue(attr: DicomJsonAttribute | undefined): string {
   if (!attr?.Value) return '';
   if (attr.vr === 'SQ') {
-    return (attr.Value as DicomJson[])
+    return (attr.Value as DicomJsonDataSet[])
       .map(
         (item) =>
           `{${Object.entries(item)
@@ -46,7 +46,7 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
  * pasted into a move or get).
  */
 export function formatTable(
-  rows: readonly DicomJson[],
+  rows: readonly DicomJsonDataSet[],
   keys: readonly string[],
   maxCell?: number,
 ): string[] {

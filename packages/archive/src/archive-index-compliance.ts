@@ -1,4 +1,4 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveIndex, InstanceRecord } from './archive-index.js';
 import { ArchiveErrorCode } from './errors.js';
@@ -37,7 +37,7 @@ export interface Spec {
   sopUid: string;
   sopClass?: string;
   instanceNumber?: number;
-  extra?: DicomJson;
+  extra?: DicomJsonDataSet;
   size?: number;
 }
 
@@ -78,7 +78,7 @@ export function record(s: Spec): InstanceRecord {
     path: `${s.studyUid}/${s.seriesUid}/${s.sopUid}.dcm`,
     transferSyntaxUid: EXPLICIT_LE,
     size: s.size ?? 1000,
-    attributes: attributes as DicomJson,
+    attributes: attributes as DicomJsonDataSet,
   };
 }
 
@@ -167,21 +167,26 @@ export const DATA: Spec[] = [
 ];
 
 /** Every item of an async iterable. */
-export async function collect(iterable: AsyncIterable<DicomJson>): Promise<DicomJson[]> {
-  const out: DicomJson[] = [];
+export async function collect(
+  iterable: AsyncIterable<DicomJsonDataSet>,
+): Promise<DicomJsonDataSet[]> {
+  const out: DicomJsonDataSet[] = [];
   for await (const item of iterable) out.push(item);
   return out;
 }
 
 /** The first value of `tag` in each response. */
-export function column(responses: DicomJson[], tag: string): unknown[] {
+export function column(responses: DicomJsonDataSet[], tag: string): unknown[] {
   return responses.map((r) => r[tag]?.Value?.[0]);
 }
 
 /** A key with no value (universal matching, a return key). */
 export const empty = (vr: string) => ({ vr });
 /** A key or attribute with values. */
-export const value = (vr: string, ...values: unknown[]) => ({ vr, Value: values });
+export const value = (
+  vr: string,
+  ...values: NonNullable<DicomJsonAttribute['Value']>
+): DicomJsonAttribute => ({ vr, Value: values });
 /** A PN key or attribute (Alphabetic group). */
 export const pn = (name: string) => ({ vr: 'PN', Value: [{ Alphabetic: name }] });
 
@@ -192,7 +197,7 @@ export function dropTag(rec: InstanceRecord, tag: string): InstanceRecord {
 }
 
 export function withTag(rec: InstanceRecord, tag: string, attribute: unknown): InstanceRecord {
-  return { ...rec, attributes: { ...rec.attributes, [tag]: attribute } as DicomJson };
+  return { ...rec, attributes: { ...rec.attributes, [tag]: attribute } as DicomJsonDataSet };
 }
 
 /**
@@ -298,7 +303,7 @@ export function describeArchiveIndex(
 
     it('refuses a record with NUL inside a value, as PostgreSQL cannot hold it (PS3.5 §6.2)', async () => {
       const spec = DATA[0] as Spec;
-      const cases: DicomJson[] = [
+      const cases: DicomJsonDataSet[] = [
         { '00081030': value('LO', 'HEAD\u0000NECK') },
         { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE\u0000' }] } },
         { '00081032': { vr: 'SQ', Value: [{ '00080100': value('SH', 'A\u0000') }] } },
@@ -417,7 +422,7 @@ export function describeArchiveIndex(
       // PS3.5 §6.1.2.3, §6.2: string values hold no control characters but ESC
       // (and TAB, LF, FF, CR in LT, ST, UT, UC): NUL is no value a stored
       // attribute can equal, and PostgreSQL cannot even bind it (0x00 in UTF-8 text).
-      const bad: [DicomJson, string][] = [
+      const bad: [DicomJsonDataSet, string][] = [
         [{ '00100020': value('LO', 'PID1\u0000') }, '00100020'],
         [{ '00100020': value('LO', '\u0000') }, '00100020'],
         [{ '00100010': pn('DOE\u0000*') }, '00100010'],
@@ -455,7 +460,7 @@ export function describeArchiveIndex(
     beforeEach(load);
     const studyKeys = { '0020000D': empty('UI') };
 
-    const uids = async (query: DicomJson, options = {}) =>
+    const uids = async (query: DicomJsonDataSet, options = {}) =>
       column(await collect(index.find('STUDY', { ...studyKeys, ...query }, options)), '0020000D');
 
     it('date: single, closed, open ranges', async () => {
@@ -606,7 +611,7 @@ export function describeArchiveIndex(
       ).rejects.toMatchObject({ name: 'AbortError' });
       // Aborted between responses (a C-CANCEL arrived).
       const live = new AbortController();
-      const seen: DicomJson[] = [];
+      const seen: DicomJsonDataSet[] = [];
       await expect(
         (async () => {
           for await (const r of index.find('STUDY', studyKeys, { signal: live.signal })) {

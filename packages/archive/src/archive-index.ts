@@ -1,4 +1,4 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import type { QueryLevel, QueryModel } from './query-model.js';
 
 /**
@@ -15,7 +15,7 @@ export interface InstanceRecord {
   /** Size of the stored object in bytes. */
   size: number;
   /** The object's attributes, in the DICOM JSON Model (PS3.18 Annex F). */
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
 }
 
 /** What {@link ArchiveIndex.put} did. */
@@ -112,14 +112,18 @@ export interface ArchiveIndex {
    * (PS3.4 §C.4.1.1.3.2). Throws `InvalidQueryError`
    * (before the first response) when the Identifier breaks the hierarchy rules.
    */
-  find(level: QueryLevel, query: DicomJson, options?: FindOptions): AsyncIterable<DicomJson>;
+  find(
+    level: QueryLevel,
+    query: DicomJsonDataSet,
+    options?: FindOptions,
+  ): AsyncIterable<DicomJsonDataSet>;
   /**
    * The instances a C-MOVE or C-GET Identifier selects (PS3.4 §C.4.2.2.1,
    * §C.4.3.2.1): unique keys only, a list of UIDs allowed at the retrieve level.
    */
   instances(
     level: QueryLevel,
-    query: DicomJson,
+    query: DicomJsonDataSet,
     options?: QueryOptions,
   ): Promise<RetrieveInstance[]>;
   /**

@@ -1,4 +1,5 @@
 import { constants, inflateRawSync } from 'node:zlib';
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import {
   concatChunks,
   type DataSet,
@@ -7,7 +8,6 @@ import {
   toDicomJson,
   transferSyntaxInfo,
 } from '@dnet/dataset';
-import type { DicomJson, DicomJsonAttribute } from '@dnet/services';
 import { UnreadableDataSetError } from './unreadable-data-set-error.js';
 
 /**
@@ -137,14 +137,14 @@ export function decodeIndexable(
   return best;
 }
 
-function stripBulk(json: DicomJson): DicomJson {
-  const out: DicomJson = {};
+function stripBulk(json: DicomJsonDataSet): DicomJsonDataSet {
+  const out: DicomJsonDataSet = {};
   for (const [tag, attribute] of Object.entries(json)) {
     if (BULK_VRS.has(attribute.vr)) continue;
     if (attribute.vr === 'SQ' && Array.isArray(attribute.Value)) {
       out[tag] = {
         vr: 'SQ',
-        Value: (attribute.Value as DicomJson[]).map(stripBulk),
+        Value: (attribute.Value as DicomJsonDataSet[]).map(stripBulk),
       } as DicomJsonAttribute;
     } else out[tag] = attribute;
   }
@@ -157,8 +157,8 @@ function stripBulk(json: DicomJson): DicomJson {
  *
  * @param dataSet - the decoded head of the data set
  */
-export function indexAttributes(dataSet: DataSet): DicomJson {
-  return stripBulk(toDicomJson(dataSet) as DicomJson);
+export function indexAttributes(dataSet: DataSet): DicomJsonDataSet {
+  return stripBulk(toDicomJson(dataSet) as DicomJsonDataSet);
 }
 
 /** Joins the chunks kept so far (a view when there is one). */

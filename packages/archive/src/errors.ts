@@ -1,11 +1,12 @@
 /**
- * Errors of dnet-scp's storage and index layers. Every error carries a stable
- * `code` (`DNET_...`) and is branded with `Symbol.for('dnet.error')`, so
- * {@link isDnetError} recognises dnet errors across duplicated installs
- * (the idea of undici's `lib/core/errors.js`).
+ * Errors of dnet-scp's storage and index layers. Every error extends
+ * `DnetError` of `@dnet/errors`: a stable `code` (`DNET_...`), a `cause`, and
+ * the brand {@link isDnetError} recognises across duplicated installs.
  */
 
-const kDnetError = Symbol.for('dnet.error');
+import { DnetError, isDnetError } from '@dnet/errors';
+
+export { isDnetError };
 
 /** Stable codes of the archive errors. */
 export const ArchiveErrorCode = {
@@ -36,15 +37,6 @@ export const ArchiveErrorCode = {
 /** One of the {@link ArchiveErrorCode} values. */
 export type ArchiveErrorCode = (typeof ArchiveErrorCode)[keyof typeof ArchiveErrorCode];
 
-/** True when `error` is any dnet error (of any dnet package, of any installed copy). */
-export function isDnetError(error: unknown): error is Error & { code: string } {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as Record<symbol, unknown>)[kDnetError] === true
-  );
-}
-
 /** Options every archive error accepts. */
 export interface ArchiveErrorOptions {
   /** The underlying error (a Node system error, a SQLite error...). */
@@ -52,9 +44,9 @@ export interface ArchiveErrorOptions {
 }
 
 /** Base class of every archive error. */
-export class ArchiveError extends Error {
+export class ArchiveError extends DnetError {
   /** The stable error code. */
-  readonly code: ArchiveErrorCode;
+  declare readonly code: ArchiveErrorCode;
 
   /**
    * @param message - human-readable message
@@ -62,14 +54,8 @@ export class ArchiveError extends Error {
    * @param options - the cause
    */
   constructor(message: string, code: ArchiveErrorCode, options: ArchiveErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'ArchiveError';
-    this.code = code;
-  }
-
-  /** The dnet brand, shared by every copy of every dnet package. */
-  get [kDnetError](): true {
-    return true;
   }
 }
 

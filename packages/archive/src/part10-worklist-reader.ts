@@ -1,5 +1,4 @@
-import { decodePart10, toDicomJson } from '@dnet/dataset';
-import type { DicomJson } from '@dnet/services';
+import { type DicomJsonDataSet, decodePart10, toDicomJson } from '@dnet/dataset';
 import type { WorklistItemReader } from './worklist.js';
 
 /**
@@ -14,5 +13,5 @@ import type { WorklistItemReader } from './worklist.js';
  * ```
  */
 export const part10WorklistReader: WorklistItemReader = (bytes) => [
-  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJson,
+  toDicomJson(decodePart10(bytes, { strict: false }).dataSet) as DicomJsonDataSet,
 ];

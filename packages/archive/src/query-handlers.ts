@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { readPart10Stream } from '@dnet/dataset';
 import {
-  type DicomJson,
   type FindMatches,
   type FindRequest,
   type RequestContext,
@@ -79,11 +79,11 @@ function target(request: FindRequest | RetrieveRequest) {
 }
 
 async function* logged(
-  source: AsyncIterable<DicomJson>,
+  source: AsyncIterable<DicomJsonDataSet>,
   logger: ArchiveLogger,
   fields: Record<string, unknown>,
   signal: AbortSignal,
-): AsyncGenerator<DicomJson> {
+): AsyncGenerator<DicomJsonDataSet> {
   const started = performance.now();
   let matches = 0;
   let status = 'success';

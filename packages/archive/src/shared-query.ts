@@ -6,13 +6,8 @@
  * and `PostgresIndex` both build on it, so they answer the same queries the
  * same way; `matches()` (PS3.4 §C.2.2.2) alone decides every match.
  */
-import {
-  type DicomJson,
-  type DicomJsonAttribute,
-  matches,
-  type PersonNameJson,
-  responseIdentifier,
-} from '@dnet/services';
+import type { DicomJsonAttribute, DicomJsonDataSet, PersonName } from '@dnet/dataset';
+import { matches, responseIdentifier } from '@dnet/services';
 import type { FindOptions, InstanceRecord, QueryOptions } from './archive-index.js';
 import { dicomJsonProblem } from './dicom-json-problem.js';
 import { InvalidQueryError, InvalidRecordError } from './errors.js';
@@ -232,7 +227,7 @@ export const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', '
 export function textOf(value: unknown, vr: string): string {
   if (value === null || value === undefined) return '';
   if (vr === 'PN' && typeof value === 'object') {
-    const pn = value as PersonNameJson;
+    const pn = value as PersonName;
     const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
     while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
     return groups.join('=');
@@ -335,8 +330,8 @@ export function pushDown(
 }
 
 /** Attributes of `record` that a level keeps. */
-export function pick(attributes: DicomJson, tags: ReadonlySet<string>): DicomJson {
-  const out: DicomJson = {};
+export function pick(attributes: DicomJsonDataSet, tags: ReadonlySet<string>): DicomJsonDataSet {
+  const out: DicomJsonDataSet = {};
   for (const tag of tags) {
     const attribute = attributes[tag];
     if (attribute) out[tag] = attribute;
@@ -356,7 +351,7 @@ export function hasValue(key: DicomJsonAttribute | undefined): boolean {
  */
 export function checkIdentifier(
   level: QueryLevel,
-  query: DicomJson,
+  query: DicomJsonDataSet,
   options: QueryOptions,
 ): QueryModel {
   if (!isQueryLevel(level)) {
@@ -414,7 +409,7 @@ function hasControl(text: string, formatEffectors: boolean): boolean {
  * value, and NUL (00H) cannot even be bound as PostgreSQL text. `undefined`
  * when every value is clean. With `nulOnly`, only NUL counts.
  */
-export function controlCharacterKey(data: DicomJson, nulOnly = false): string | undefined {
+export function controlCharacterKey(data: DicomJsonDataSet, nulOnly = false): string | undefined {
   for (const [tag, attribute] of Object.entries(data)) {
     const bad = (g: unknown) =>
       typeof g === 'string' &&
@@ -422,12 +417,12 @@ export function controlCharacterKey(data: DicomJson, nulOnly = false): string | 
     for (const v of attribute.Value ?? []) {
       if (attribute.vr === 'SQ') {
         // dicomJsonProblem() has bounded the depth and checked the items' shape.
-        if (v && typeof v === 'object' && controlCharacterKey(v as DicomJson, nulOnly)) {
+        if (v && typeof v === 'object' && controlCharacterKey(v as DicomJsonDataSet, nulOnly)) {
           return tag;
         }
       } else if (bad(v)) return tag;
       else if (attribute.vr === 'PN' && v && typeof v === 'object') {
-        const pn = v as PersonNameJson;
+        const pn = v as PersonName;
         if ([pn.Alphabetic, pn.Ideographic, pn.Phonetic].some(bad)) return tag;
       }
     }
@@ -476,7 +471,7 @@ export function computedAttribute(tag: string, value: unknown): DicomJsonAttribu
       : typeof value === 'string'
         ? (JSON.parse(value) as unknown[])
         : [];
-    const values = list.filter((v) => typeof v === 'string' && v !== '');
+    const values = list.filter((v): v is string => typeof v === 'string' && v !== '');
     return values.length > 0 ? { vr, Value: values } : { vr };
   }
   return { vr: 'IS', Value: [Number(value)] };
@@ -485,10 +480,10 @@ export function computedAttribute(tag: string, value: unknown): DicomJsonAttribu
 /** Parses JSON, reusing the last result when the same text comes again. */
 export class LastParsed {
   #text: string | undefined;
-  #value: DicomJson = {};
+  #value: DicomJsonDataSet = {};
 
   /** Parses `text`, or returns the previous result when `text` is the same. */
-  parse(text: string | undefined): DicomJson {
+  parse(text: string | undefined): DicomJsonDataSet {
     if (text !== this.#text) {
       this.#text = text;
       this.#value = parse(text);
@@ -498,12 +493,12 @@ export class LastParsed {
 }
 
 /** Parses a level's stored JSON (`{}` when absent). */
-export function parse(json: string | undefined): DicomJson {
-  return json ? (JSON.parse(json) as DicomJson) : {};
+export function parse(json: string | undefined): DicomJsonDataSet {
+  return json ? (JSON.parse(json) as DicomJsonDataSet) : {};
 }
 
 /** The stored attributes of a level updated with a new instance's: latest values win. */
-export function merge(previous: string | undefined, next: DicomJson): DicomJson {
+export function merge(previous: string | undefined, next: DicomJsonDataSet): DicomJsonDataSet {
   return { ...parse(previous), ...next };
 }
 /** A record that passed {@link checkRecord}, with its UIDs and JSON text. */
@@ -576,7 +571,7 @@ export function checkRecord(record: InstanceRecord, maxRecordBytes: number): Che
  * is Type 2 (PS3.3 §C.7.1.1): without one, name and birth date tell patients
  * apart (`unidentified`), so that unidentified patients are not all merged.
  */
-export function patientIdentity(attributes: DicomJson): {
+export function patientIdentity(attributes: DicomJsonDataSet): {
   patientId: string;
   issuer: string;
   unidentified: string;
@@ -593,13 +588,13 @@ export function patientIdentity(attributes: DicomJson): {
 /** The key columns of each level, from the level's (merged) attributes, in schema order. */
 export const levelColumns = {
   /** name_key, birth_date, sex. */
-  patient: (a: DicomJson) => [
+  patient: (a: DicomJsonDataSet) => [
     pnColumn(a[Tag.PatientName]),
     dateColumn(a[Tag.PatientBirthDate]),
     columnText(a[Tag.PatientSex], 'CS'),
   ],
   /** study_date, accession, study_id, referring_key, description. */
-  study: (a: DicomJson) => [
+  study: (a: DicomJsonDataSet) => [
     dateColumn(a[Tag.StudyDate]),
     columnText(a[Tag.AccessionNumber], 'SH'),
     columnText(a[Tag.StudyID], 'SH'),
@@ -607,13 +602,13 @@ export const levelColumns = {
     columnText(a[Tag.StudyDescription], 'LO'),
   ],
   /** modality, series_number, description. */
-  series: (a: DicomJson) => [
+  series: (a: DicomJsonDataSet) => [
     columnText(a[Tag.Modality], 'CS'),
     columnText(a[Tag.SeriesNumber], 'IS'),
     columnText(a[Tag.SeriesDescription], 'LO'),
   ],
   /** instance_number. */
-  instance: (a: DicomJson) => [columnText(a[Tag.InstanceNumber], 'IS')],
+  instance: (a: DicomJsonDataSet) => [columnText(a[Tag.InstanceNumber], 'IS')],
 };
 
 /** A unique key above the query or retrieve level, as {@link upperUniqueKeys} reads it. */
@@ -644,7 +639,7 @@ export interface UpperKey {
 export function upperUniqueKeys(
   levels: readonly QueryLevel[],
   level: QueryLevel,
-  query: DicomJson,
+  query: DicomJsonDataSet,
   relational: boolean,
 ): UpperKey[] {
   const keys: UpperKey[] = [];
@@ -672,7 +667,7 @@ export function upperUniqueKeys(
 /** What a C-FIND needs from SQL: the keys matches() checks, the WHERE pre-filter, computed keys. */
 export interface FindPlan {
   /** The keys `matches()` checks (lower-level and unsupported keys left out). */
-  matchQuery: DicomJson;
+  matchQuery: DicomJsonDataSet;
   /** Pushed-down WHERE conditions (`?` placeholders). */
   conditions: Condition[];
   /** Computed attributes the query asks for, at its level. */
@@ -687,7 +682,7 @@ export interface FindPlan {
  */
 export function planFind(
   level: QueryLevel,
-  query: DicomJson,
+  query: DicomJsonDataSet,
   options: FindOptions,
   dialect: SqlDialect,
   pushDownKeys: boolean,
@@ -699,7 +694,7 @@ export function planFind(
   const depth = LEVEL_ORDER.indexOf(level);
   // Keys of lower levels, and optional keys this archive does not keep, are
   // not matched (PS3.4 §C.2.2.1.3): they are returned empty.
-  const matchQuery: DicomJson = {};
+  const matchQuery: DicomJsonDataSet = {};
   const conditions: Condition[] = [];
   for (const [tag, asked] of Object.entries(query)) {
     if (!isMatchable(tag, level)) continue;
@@ -733,7 +728,7 @@ export function planFind(
  */
 export function planRetrieve(
   level: QueryLevel,
-  query: DicomJson,
+  query: DicomJsonDataSet,
   options: QueryOptions,
   dialect: SqlDialect,
 ): Condition[] {
@@ -766,10 +761,10 @@ export function planRetrieve(
  */
 export function findResponse(
   level: QueryLevel,
-  query: DicomJson,
-  entity: DicomJson,
+  query: DicomJsonDataSet,
+  entity: DicomJsonDataSet,
   options: FindOptions,
-): DicomJson {
+): DicomJsonDataSet {
   const response = responseIdentifier(query, entity);
   response[Tag.QueryRetrieveLevel] = { vr: 'CS', Value: [level] };
   const charset = entity[Tag.SpecificCharacterSet];
@@ -836,11 +831,11 @@ export interface FindPager<K> {
  */
 export async function* findByPages<K>(
   level: QueryLevel,
-  query: DicomJson,
+  query: DicomJsonDataSet,
   options: FindOptions,
   plan: FindPlan,
   pager: FindPager<K>,
-): AsyncGenerator<DicomJson> {
+): AsyncGenerator<DicomJsonDataSet> {
   const params = plan.conditions.flatMap((c) => c.params);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   // Rows of one series share their patient, study and series JSON: parse once.
@@ -855,7 +850,7 @@ export async function* findByPages<K>(
     const rows = await pager.page(params, after);
     for (const row of rows) {
       after = row.pk;
-      const entity: DicomJson = {
+      const entity: DicomJsonDataSet = {
         ...parse(row.ia),
         ...patients.parse(row.pa),
         ...studies.parse(row.sa),

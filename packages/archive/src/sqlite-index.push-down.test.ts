@@ -1,4 +1,4 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InstanceRecord } from './archive-index.js';
@@ -84,38 +84,44 @@ const recordArb = fc
     };
   });
 
-const keyArb: fc.Arbitrary<[string, DicomJson[string]]> = fc.oneof(
-  fc.constantFrom(...PN_PATTERNS).map((p) => ['00100010', pn(p)] as [string, DicomJson[string]]),
-  fc.constantFrom(...PN_PATTERNS).map((p) => ['00080090', pn(p)] as [string, DicomJson[string]]),
+const keyArb: fc.Arbitrary<[string, DicomJsonDataSet[string]]> = fc.oneof(
+  fc
+    .constantFrom(...PN_PATTERNS)
+    .map((p) => ['00100010', pn(p)] as [string, DicomJsonDataSet[string]]),
+  fc
+    .constantFrom(...PN_PATTERNS)
+    .map((p) => ['00080090', pn(p)] as [string, DicomJsonDataSet[string]]),
   fc
     .constantFrom(...IDS, 'P*')
-    .map((p) => ['00100020', str('LO', p)] as [string, DicomJson[string]]),
+    .map((p) => ['00100020', str('LO', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .constantFrom(...DATE_PATTERNS)
-    .map((p) => ['00100030', str('DA', p)] as [string, DicomJson[string]]),
+    .map((p) => ['00100030', str('DA', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .constantFrom(...DATE_PATTERNS)
-    .map((p) => ['00080020', str('DA', p)] as [string, DicomJson[string]]),
+    .map((p) => ['00080020', str('DA', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .constantFrom(...TEXT_PATTERNS)
-    .map((p) => ['00080050', str('SH', p)] as [string, DicomJson[string]]),
+    .map((p) => ['00080050', str('SH', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .constantFrom(...TEXT_PATTERNS)
-    .map((p) => ['00081030', str('LO', p)] as [string, DicomJson[string]]),
+    .map((p) => ['00081030', str('LO', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .subarray(['CT', 'MR', 'ct', 'C*', ''], { minLength: 1 })
-    .map((v) => ['00080060', str('CS', v)] as [string, DicomJson[string]]),
+    .map((v) => ['00080060', str('CS', v)] as [string, DicomJsonDataSet[string]]),
   fc
     .subarray(['CT', 'MR', 'XA'], { minLength: 1 })
-    .map((v) => ['00080061', str('CS', v)] as [string, DicomJson[string]]),
-  fc.constantFrom(...NUMBERS).map((p) => ['00200011', str('IS', p)] as [string, DicomJson[string]]),
+    .map((v) => ['00080061', str('CS', v)] as [string, DicomJsonDataSet[string]]),
+  fc
+    .constantFrom(...NUMBERS)
+    .map((p) => ['00200011', str('IS', p)] as [string, DicomJsonDataSet[string]]),
   fc
     .subarray(['1.0', '1.1', '1.2', '1.3', '9.9'], { minLength: 1 })
-    .map((v) => ['0020000D', str('UI', v)] as [string, DicomJson[string]]),
+    .map((v) => ['0020000D', str('UI', v)] as [string, DicomJsonDataSet[string]]),
   fc
     .subarray(['1.0.0', '1.1.1', '1.2.2', '1.3.0'], { minLength: 1 })
-    .map((v) => ['0020000E', str('UI', v)] as [string, DicomJson[string]]),
-  fc.constant(['00100010', { vr: 'PN' }] as [string, DicomJson[string]]),
+    .map((v) => ['0020000E', str('UI', v)] as [string, DicomJsonDataSet[string]]),
+  fc.constant(['00100010', { vr: 'PN' }] as [string, DicomJsonDataSet[string]]),
 );
 
 const queryArb = fc
@@ -128,8 +134,8 @@ const queryArb = fc
     query: { ...Object.fromEntries(keys), '0020000D': { vr: 'UI' }, ...Object.fromEntries(keys) },
   }));
 
-async function answers(index: SqliteIndex, level: QueryLevel, query: DicomJson) {
-  const out: DicomJson[] = [];
+async function answers(index: SqliteIndex, level: QueryLevel, query: DicomJsonDataSet) {
+  const out: DicomJsonDataSet[] = [];
   const model = level === 'PATIENT' ? 'PATIENT_ROOT' : 'STUDY_ROOT';
   for await (const r of index.find(level, query, { relational: true, model })) out.push(r);
   return out;

@@ -1,7 +1,8 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type DicomJson, systemErrorOf } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { systemErrorOf } from '@dnet/services';
 import Database from 'better-sqlite3';
 import type {
   ArchiveIndex,
@@ -277,14 +278,18 @@ export class SqliteIndex implements ArchiveIndex {
   }
 
   /** {@inheritDoc ArchiveIndex.find} */
-  find(level: QueryLevel, query: DicomJson, options: FindOptions = {}): AsyncIterable<DicomJson> {
+  find(
+    level: QueryLevel,
+    query: DicomJsonDataSet,
+    options: FindOptions = {},
+  ): AsyncIterable<DicomJsonDataSet> {
     return this.#find(level, query, options);
   }
 
   /** {@inheritDoc ArchiveIndex.instances} */
   async instances(
     level: QueryLevel,
-    query: DicomJson,
+    query: DicomJsonDataSet,
     options: QueryOptions = {},
   ): Promise<RetrieveInstance[]> {
     this.#assertOpen();
@@ -410,9 +415,9 @@ export class SqliteIndex implements ArchiveIndex {
 
   async *#find(
     level: QueryLevel,
-    query: DicomJson,
+    query: DicomJsonDataSet,
     options: FindOptions,
-  ): AsyncGenerator<DicomJson> {
+  ): AsyncGenerator<DicomJsonDataSet> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
     const plan = planFind(level, query, options, SQLITE_DIALECT, this.#pushDown);
@@ -603,7 +608,7 @@ function toRecord(row: InstanceRow): InstanceRecord {
     path: row.path,
     transferSyntaxUid: row.transfer_syntax_uid,
     size: row.size,
-    attributes: JSON.parse(row.attributes) as DicomJson,
+    attributes: JSON.parse(row.attributes) as DicomJsonDataSet,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from './archive-index.js';
 import { collect, column, empty, value } from './archive-index-compliance.js';
@@ -25,7 +25,7 @@ export function describeUpperKeys(
   const sops = (list: { sopInstanceUid: string }[]) => list.map((i) => i.sopInstanceUid);
   const find = (
     level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE',
-    query: DicomJson,
+    query: DicomJsonDataSet,
     patient = false,
   ) => collect(index().find(level, query, patient ? { model: 'PATIENT_ROOT' } : {}));
   const refused = async (promise: Promise<unknown>, offendingElement: string) =>

@@ -1,12 +1,15 @@
 import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveErrorCode } from './errors.js';
 import { DEFAULT_WORKLIST_READERS, FolderWorklist } from './worklist.js';
 
-const value = (vr: string, ...values: unknown[]) => ({ vr, Value: values });
+const value = (
+  vr: string,
+  ...values: NonNullable<DicomJsonAttribute['Value']>
+): DicomJsonAttribute => ({ vr, Value: values });
 const pn = (name: string) => ({ vr: 'PN', Value: [{ Alphabetic: name }] });
 
 interface Step {
@@ -16,7 +19,7 @@ interface Step {
   id: string;
 }
 
-function item(name: string, id: string, steps: Step[]): DicomJson {
+function item(name: string, id: string, steps: Step[]): DicomJsonDataSet {
   return {
     '00080050': value('SH', `ACC-${id}`),
     '00100010': pn(name),
@@ -59,15 +62,15 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-async function collect(iterable: AsyncIterable<DicomJson>): Promise<DicomJson[]> {
-  const out: DicomJson[] = [];
+async function collect(iterable: AsyncIterable<DicomJsonDataSet>): Promise<DicomJsonDataSet[]> {
+  const out: DicomJsonDataSet[] = [];
   for await (const x of iterable) out.push(x);
   return out;
 }
 
-const ids = (responses: DicomJson[]) => responses.map((r) => r['00100020']?.Value?.[0]);
+const ids = (responses: DicomJsonDataSet[]) => responses.map((r) => r['00100020']?.Value?.[0]);
 
-function sps(keys: DicomJson) {
+function sps(keys: DicomJsonDataSet) {
   return { '00400100': { vr: 'SQ', Value: [keys] }, '00100020': { vr: 'LO' } };
 }
 
@@ -233,7 +236,7 @@ describe('FolderWorklist', () => {
       name: 'AbortError',
     });
     await expect(
-      collect(worklist.find({ patientName: { vr: 'PN' } } as DicomJson)),
+      collect(worklist.find({ patientName: { vr: 'PN' } } as DicomJsonDataSet)),
     ).rejects.toMatchObject({ code: ArchiveErrorCode.INVALID_QUERY });
   });
 

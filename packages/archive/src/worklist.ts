@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { type DicomJson, matches, responseIdentifier } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { matches, responseIdentifier } from '@dnet/services';
 import { dicomJsonProblem } from './dicom-json-problem.js';
 import { InvalidQueryError, InvalidWorklistItemError } from './errors.js';
 
@@ -23,14 +24,14 @@ export interface WorklistSource {
    * Scheduled Procedure Step Sequence (0040,0100) included). Throws
    * `InvalidQueryError` (before the first response) when `query` is not DICOM JSON.
    */
-  find(query: DicomJson, options?: WorklistFindOptions): AsyncIterable<DicomJson>;
+  find(query: DicomJsonDataSet, options?: WorklistFindOptions): AsyncIterable<DicomJsonDataSet>;
 }
 
 /**
  * Turns one file's bytes into worklist items. Throw to reject the file (it is
  * then reported by {@link FolderWorklist.load} and skipped).
  */
-export type WorklistItemReader = (bytes: Uint8Array, file: string) => DicomJson[];
+export type WorklistItemReader = (bytes: Uint8Array, file: string) => DicomJsonDataSet[];
 
 /**
  * Reads `*.json` worklist files: one DICOM JSON data set (PS3.18 Annex F), or
@@ -43,7 +44,7 @@ export const jsonWorklistReader: WorklistItemReader = (bytes) => {
     const problem = dicomJsonProblem(item);
     if (problem) throw new Error(problem);
   }
-  return items as DicomJson[];
+  return items as DicomJsonDataSet[];
 };
 
 /** Options of {@link FolderWorklist}. */
@@ -78,7 +79,7 @@ export interface WorklistLoadResult {
 interface CachedFile {
   mtimeMs: number;
   size: number;
-  items: DicomJson[];
+  items: DicomJsonDataSet[];
   error?: InvalidWorklistItemError;
 }
 
@@ -131,7 +132,10 @@ export class FolderWorklist implements WorklistSource {
   }
 
   /** {@inheritDoc WorklistSource.find} */
-  async *find(query: DicomJson, options: WorklistFindOptions = {}): AsyncGenerator<DicomJson> {
+  async *find(
+    query: DicomJsonDataSet,
+    options: WorklistFindOptions = {},
+  ): AsyncGenerator<DicomJsonDataSet> {
     options.signal?.throwIfAborted();
     const problem = dicomJsonProblem(query);
     if (problem) throw new InvalidQueryError(`malformed Identifier: ${problem}`);

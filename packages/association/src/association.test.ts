@@ -339,7 +339,7 @@ describe('timers, backpressure, roles and the N-services', () => {
       },
     });
     const error = await requestor.cEcho().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'dimse' });
+    expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'dimse' });
     await requestor.closed;
     await acceptor?.closed;
     expect(acceptor?.state).toBe('Sta1');
@@ -362,7 +362,7 @@ describe('timers, backpressure, roles and the N-services', () => {
         contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
       },
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'acse' });
+    expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'acse' });
 
     const t2 = memory();
     const l2 = await t2.listen({ port: 0 }, (c) => {
@@ -606,7 +606,7 @@ describe('timers, backpressure, roles and the N-services', () => {
         },
         new Uint8Array(2),
       ),
-    ).rejects.toMatchObject({ code: 'DNET_NO_PRESENTATION_CONTEXT' });
+    ).rejects.toMatchObject({ code: 'DNET_ASSOCIATION_NO_PRESENTATION_CONTEXT' });
     expect(acceptor.outstanding).toEqual({ invoked: 0, performing: 0 });
     await requestor.release();
   });
@@ -976,7 +976,7 @@ describe('cancellation', () => {
     );
     await first; // part of the data set is on the wire
     controller.abort();
-    await expect(store).rejects.toMatchObject({ code: 'DNET_CANCELLED' });
+    await expect(store).rejects.toMatchObject({ code: 'DNET_ASSOCIATION_CANCELLED' });
     release();
     expect((await requestor.cEcho()).message.status).toBe(0);
     expect(requestor.outstanding.invoked).toBe(0);
@@ -988,7 +988,7 @@ describe('cancellation', () => {
     const sent: number[] = [];
     requestor.on('pdu-sent', (pdu) => sent.push(pdu.type));
     await expect(requestor.cEcho({ signal: AbortSignal.abort() })).rejects.toMatchObject({
-      code: 'DNET_CANCELLED',
+      code: 'DNET_ASSOCIATION_CANCELLED',
     });
     expect(sent).toEqual([]);
     await requestor.release();

@@ -294,7 +294,7 @@ describePeer(
       }
       expect(outcome.bytes).toBeLessThan(32 * 1024 * 1024);
       expect(outcome.error).toMatchObject({
-        code: expect.stringMatching(/DNET_CONNECTION_LOST|DNET_ASSOCIATION_ABORTED/),
+        code: expect.stringMatching(/DNET_ASSOCIATION_CONNECTION_LOST|DNET_ASSOCIATION_ABORTED/),
       });
       expect(association?.state).toBe('Sta1');
     });
@@ -426,7 +426,7 @@ describePeer(['storescp', 'dump2dcm'], 'our requestor against DCMTK storescp', (
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as { code: string }).code).toMatch(
-      /DNET_ASSOCIATION_ABORTED|DNET_CONNECTION_LOST/,
+      /DNET_ASSOCIATION_ABORTED|DNET_ASSOCIATION_CONNECTION_LOST/,
     );
     await a.closed;
     expect(a.state).toBe('Sta1');

@@ -1,9 +1,9 @@
-import type { DimseRequest, DimseResponse } from '@dnet/dimse';
+import type { DataSetSource, DimseRequest, DimseResponse } from '@dnet/dimse';
 import type { IncomingDataSet } from './incoming-data-set.js';
 import type { NegotiatedContext } from './negotiation.js';
 
-/** A data set to send: bytes, or chunks (sync or async) streamed with backpressure. */
-export type DataSetSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+/** A data set to send: bytes, or chunks (sync or async) streamed with backpressure (@dnet/dimse's). */
+export type { DataSetSource };
 
 /** A DIMSE request received, with the means to answer it. */
 export interface IncomingRequest<M extends DimseRequest = DimseRequest> {

@@ -21,7 +21,12 @@ import type {
   RequestOptions,
   WithOptionalId,
 } from './dimse-primitives.js';
-import { AssociationError, AssociationErrorCode, type TimeoutError } from './errors.js';
+import {
+  AssociationError,
+  AssociationErrorCode,
+  NoPresentationContextError,
+  type TimeoutError,
+} from './errors.js';
 import { IncomingDataSet } from './incoming-data-set.js';
 import type { NegotiatedContext, Negotiation } from './negotiation.js';
 import { type Timeouts, Timer } from './timer.js';
@@ -231,8 +236,9 @@ export class DimseProvider {
   send(contextId: number, message: DimseMessage, dataSet?: DataSetSource): Promise<void> {
     try {
       if (!this.#contexts.get(contextId)?.accepted) {
-        throw new AssociationError(
-          AssociationErrorCode.NO_PRESENTATION_CONTEXT,
+        throw new NoPresentationContextError(
+          undefined,
+          undefined,
           `presentation context ${contextId} is not accepted`,
         );
       }
@@ -408,10 +414,7 @@ export class DimseProvider {
     const candidates = [...this.#contexts.values()].filter(canInvoke);
     const chosen = candidates.find((c) => c.transferSyntax === transferSyntax) ?? candidates[0];
     if (!chosen) {
-      throw new AssociationError(
-        AssociationErrorCode.NO_PRESENTATION_CONTEXT,
-        `no accepted presentation context for ${sopClass ?? 'this request'}`,
-      );
+      throw new NoPresentationContextError(sopClass);
     }
     // Contexts are fixed once established (PS3.8 §7.1.1.13); before that nothing is accepted.
     this.#contextCache.set(key, chosen.id);

@@ -74,7 +74,7 @@ describe('DIMSE timer (PS3.7 §9.1), one deadline per operation', () => {
     await new Promise((r) => setTimeout(r, 40));
     expect((await requestor.cEcho()).message).toMatchObject({ status: 0 });
     expect(requestor.state).toBe('Sta6');
-    expect(await first).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'dimse' });
+    expect(await first).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'dimse' });
     await requestor.closed;
   });
 });

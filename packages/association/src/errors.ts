@@ -1,11 +1,13 @@
 /**
- * Errors of @dnet/association. Every error has a stable `code`, an optional
- * `cause`, and the protocol fields that apply; all carry the
- * `Symbol.for('dnet.error')` brand so {@link isDnetError} works across
- * duplicated installs.
+ * Errors of @dnet/association. Every error extends `DnetError` of
+ * `@dnet/errors`: a stable `code` (`DNET_ASSOCIATION_...`), an optional
+ * `cause`, the protocol fields that apply, and the brand {@link isDnetError}
+ * checks across duplicated installs.
  */
 
-const brand = Symbol.for('dnet.error');
+import { DnetError, isDnetError } from '@dnet/errors';
+
+export { DnetError, isDnetError };
 
 /** Stable error codes of this package. */
 export const AssociationErrorCode = {
@@ -16,46 +18,24 @@ export const AssociationErrorCode = {
   /** The association was released while the operation was pending. */
   RELEASED: 'DNET_ASSOCIATION_RELEASED',
   /** The transport connection closed or failed (A-P-ABORT, PS3.8 §9.2.3 Evt17). */
-  CONNECTION_LOST: 'DNET_CONNECTION_LOST',
+  CONNECTION_LOST: 'DNET_ASSOCIATION_CONNECTION_LOST',
   /** A timer expired (ARTIM, connect, ACSE, DIMSE, idle, or the send deadline). */
-  TIMEOUT: 'DNET_TIMEOUT',
+  TIMEOUT: 'DNET_ASSOCIATION_TIMEOUT',
   /** A local primitive was issued in a state where Table 9-10 does not allow it. */
-  INVALID_STATE: 'DNET_INVALID_STATE',
-  /** No accepted presentation context fits the request. */
-  NO_PRESENTATION_CONTEXT: 'DNET_NO_PRESENTATION_CONTEXT',
+  INVALID_STATE: 'DNET_ASSOCIATION_INVALID_STATE',
+  /** No accepted presentation context fits the request (PS3.8 §7.1.1.13); see {@link NoPresentationContextError}. */
+  NO_PRESENTATION_CONTEXT: 'DNET_ASSOCIATION_NO_PRESENTATION_CONTEXT',
   /** The operation was cancelled through its AbortSignal. */
-  CANCELLED: 'DNET_CANCELLED',
+  CANCELLED: 'DNET_ASSOCIATION_CANCELLED',
   /** A limit of LIMITS.md was exceeded. */
-  LIMIT_EXCEEDED: 'DNET_LIMIT_EXCEEDED',
+  LIMIT_EXCEEDED: 'DNET_ASSOCIATION_LIMIT_EXCEEDED',
   /** The peer broke the protocol (unexpected message, unknown message ID). */
-  PROTOCOL: 'DNET_PROTOCOL_ERROR',
+  PROTOCOL: 'DNET_ASSOCIATION_PROTOCOL_ERROR',
   /** An argument is invalid (too many contexts, even context ID...). */
-  INVALID_ARGUMENT: 'DNET_INVALID_ARGUMENT',
+  INVALID_ARGUMENT: 'DNET_ASSOCIATION_INVALID_ARGUMENT',
 } as const;
 /** One of the codes of {@link AssociationErrorCode}. */
 export type AssociationErrorCode = (typeof AssociationErrorCode)[keyof typeof AssociationErrorCode];
-
-/** True for any dnet error, whichever copy of whichever dnet package threw it. */
-export function isDnetError(value: unknown): value is DnetError {
-  return (
-    typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true
-  );
-}
-
-/** Base of every error thrown by @dnet/association. */
-export class DnetError extends Error {
-  /** Stable machine-readable code (`DNET_...`). */
-  readonly code: string;
-  /** Brand checked by {@link isDnetError}. */
-  readonly [brand] = true;
-
-  /** @param code - stable code; @param message - human text; @param options - `cause` */
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
 
 /** The peer rejected the association: result, source and reason of PS3.8 Table 9-21. */
 export class AssociationRejectedError extends DnetError {
@@ -153,5 +133,33 @@ export class AssociationError extends DnetError {
   /** @param code - one of AssociationErrorCode; @param message - text; @param options - cause */
   constructor(code: AssociationErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/**
+ * No accepted presentation context fits the request (PS3.8 §7.1.1.13): the
+ * SOP class was not negotiated, the role was not, or no accepted transfer
+ * syntax can carry the data set. @dnet/services throws this one too.
+ */
+export class NoPresentationContextError extends DnetError {
+  declare readonly code: typeof AssociationErrorCode.NO_PRESENTATION_CONTEXT;
+  /** The SOP class asked for, when the request names one. */
+  readonly sopClassUid: string | undefined;
+  /** The transfer syntax the data set is in, when it matters. */
+  readonly transferSyntaxUid: string | undefined;
+
+  /**
+   * @param sopClassUid - the SOP class, when known
+   * @param transferSyntaxUid - the data set's transfer syntax, when it matters
+   * @param message - replaces the default text
+   */
+  constructor(sopClassUid: string | undefined, transferSyntaxUid?: string, message?: string) {
+    super(
+      AssociationErrorCode.NO_PRESENTATION_CONTEXT,
+      message ??
+        `no accepted presentation context for ${sopClassUid ?? 'this request'}${transferSyntaxUid ? ` that can carry ${transferSyntaxUid}` : ''}`,
+    );
+    this.sopClassUid = sopClassUid;
+    this.transferSyntaxUid = transferSyntaxUid;
   }
 }

@@ -1,3 +1,4 @@
+import { IMPLEMENTATION_CLASS_UID } from '@dnet/dataset';
 import {
   type AAssociateAc,
   type AAssociateRq,
@@ -13,7 +14,6 @@ import {
   buildAssociateRq,
   DEFAULT_MAX_PDU_LENGTH,
   decideAssociation,
-  IMPLEMENTATION_CLASS_UID,
   MIN_PEER_PDU_LENGTH,
   readNegotiation,
 } from './negotiation.js';

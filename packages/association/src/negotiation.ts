@@ -1,3 +1,4 @@
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '@dnet/dataset';
 import {
   type AAssociateAc,
   type AAssociateRq,
@@ -17,10 +18,7 @@ import {
 } from '@dnet/pdu';
 import { AssociationError, AssociationErrorCode } from './errors.js';
 
-/** dnet's Implementation Class UID (PS3.7 Annex D.3.3.2), under the 2.25 UUID-derived root. */
-export const IMPLEMENTATION_CLASS_UID = '2.25.190436787372385640133367375617683411987';
-/** dnet's Implementation Version Name (PS3.7 Annex D.3.3.2, at most 16 characters). */
-export const IMPLEMENTATION_VERSION_NAME = 'DNET_0';
+// dnet's one Implementation Class UID and Version Name (PS3.7 Annex D.3.3.2) live in @dnet/dataset.
 
 /** Most presentation contexts in one association: IDs are the odd numbers 1..255 (PS3.8 §9.3.2.2). */
 export const MAX_PRESENTATION_CONTEXTS = 128;

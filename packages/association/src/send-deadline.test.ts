@@ -125,7 +125,11 @@ describe('send deadline (a peer that stops reading)', () => {
       .cStore(STORE_RQ, new Uint8Array(4 * 1024 * 1024))
       .catch((e: unknown) => e);
     // The default send deadline is the DIMSE timeout.
-    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send', timeoutMs: 200 });
+    expect(error).toMatchObject({
+      code: 'DNET_ASSOCIATION_TIMEOUT',
+      timer: 'send',
+      timeoutMs: 200,
+    });
     expect(await aborted).toBe(error);
     await a.closed;
     expect(a.state).toBe('Sta1');
@@ -185,7 +189,7 @@ describe('send deadline (a peer that stops reading)', () => {
       )
       .catch((e: unknown) => e);
     held!.gate = forever;
-    expect(await respondError).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
+    expect(await respondError).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'send' });
     await acceptor!.closed;
     expect(acceptor!.established).toBe(false);
     a.abort();
@@ -217,7 +221,7 @@ describe('send deadline (a peer that stops reading)', () => {
     const error = await a
       .cStore(STORE_RQ, new Uint8Array(4 * 1024 * 1024))
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'idle' });
+    expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'idle' });
   });
 
   it('established says whether data may be exchanged (Sta6)', async () => {

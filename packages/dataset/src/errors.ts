@@ -1,41 +1,43 @@
 /**
- * Typed errors of `@dnet/dataset`. Every error carries a stable `code` and is
- * branded with `Symbol.for('dnet.error')`, so {@link isDnetError} recognises it
- * even when two copies of dnet are installed.
+ * Typed errors of `@dnet/dataset`. Every error extends `DnetError` of
+ * `@dnet/errors`: a stable `code`, a `cause`, and the brand
+ * {@link isDnetError} recognises even when two copies of dnet are installed.
  */
 
-const brand: unique symbol = Symbol.for('dnet.error') as never;
+import { DnetError, isDnetError } from '@dnet/errors';
+
+export { DnetError, isDnetError };
 
 /** The stable codes of the errors this package throws. */
 export const DatasetErrorCode = {
   /** The bytes do not follow the PS3.5 §7 element encoding. */
-  Malformed: 'DNET_DATASET_MALFORMED',
+  MALFORMED: 'DNET_DATASET_MALFORMED',
   /** An element's value length is larger than what remains of the input (PS3.5 §7.1). */
-  LengthExceedsData: 'DNET_DATASET_LENGTH_EXCEEDS_DATA',
+  LENGTH_EXCEEDS_DATA: 'DNET_DATASET_LENGTH_EXCEEDS_DATA',
   /** Sequences are nested deeper than the configured limit (PS3.5 §7.5). */
-  NestingTooDeep: 'DNET_DATASET_NESTING_TOO_DEEP',
+  NESTING_TOO_DEEP: 'DNET_DATASET_NESTING_TOO_DEEP',
   /** A deflated data set inflates to more than the configured limit (PS3.5 §A.5). */
-  InflatedTooLarge: 'DNET_DATASET_INFLATED_TOO_LARGE',
+  INFLATED_TOO_LARGE: 'DNET_DATASET_INFLATED_TOO_LARGE',
   /** The transfer syntax is not one this codec reads or writes natively (PS3.5 §10). */
-  UnsupportedTransferSyntax: 'DNET_DATASET_UNSUPPORTED_TRANSFER_SYNTAX',
+  UNSUPPORTED_TRANSFER_SYNTAX: 'DNET_DATASET_UNSUPPORTED_TRANSFER_SYNTAX',
   /** The Part 10 preamble or File Meta Information is invalid (PS3.10 §7.1). */
-  InvalidPart10: 'DNET_DATASET_INVALID_PART10',
+  INVALID_PART10: 'DNET_DATASET_INVALID_PART10',
   /** A value cannot be encoded with the element's VR (PS3.5 §6.2). */
-  InvalidValue: 'DNET_DATASET_INVALID_VALUE',
+  INVALID_VALUE: 'DNET_DATASET_INVALID_VALUE',
   /** A DICOM JSON document does not follow PS3.18 Annex F. */
-  InvalidJson: 'DNET_DATASET_INVALID_JSON',
+  INVALID_JSON: 'DNET_DATASET_INVALID_JSON',
   /** A keyword is not in the data dictionary (PS3.6 §6). */
-  UnknownKeyword: 'DNET_DATASET_UNKNOWN_KEYWORD',
+  UNKNOWN_KEYWORD: 'DNET_DATASET_UNKNOWN_KEYWORD',
   /**
    * A data set's keys mix keywords (PS3.6 §6) and eight-hex-digit tags (the
    * DICOM JSON Model, PS3.18 §F.2.1.1): it must be one form or the other.
    */
-  MixedKeys: 'DNET_DATASET_MIXED_KEYS',
+  MIXED_KEYS: 'DNET_DATASET_MIXED_KEYS',
   /**
    * A data set stops inside an element, an undefined-length sequence or item,
    * or encapsulated Pixel Data (PS3.5 §7.1, §7.5.2, §A.4): it was cut short.
    */
-  Incomplete: 'DNET_DATASET_INCOMPLETE',
+  INCOMPLETE: 'DNET_DATASET_INCOMPLETE',
 } as const;
 
 /** One of {@link DatasetErrorCode}'s values. */
@@ -52,11 +54,9 @@ export interface DatasetErrorOptions {
 }
 
 /** The base of every error thrown by `@dnet/dataset`. */
-export class DatasetError extends Error {
-  /** Marks dnet errors across duplicated installs (see {@link isDnetError}). */
-  readonly [brand] = true;
+export class DatasetError extends DnetError {
   /** A stable machine-readable code (`DNET_DATASET_...`). */
-  readonly code: DatasetErrorCode;
+  declare readonly code: DatasetErrorCode;
   /** The tag of the element concerned, when known. */
   readonly tag: number | undefined;
   /** The byte offset in the input, when known. */
@@ -68,9 +68,7 @@ export class DatasetError extends Error {
    * @param options - cause, tag, offset
    */
   constructor(code: DatasetErrorCode, message: string, options: DatasetErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
     this.tag = options.tag;
     this.offset = options.offset;
   }
@@ -80,7 +78,7 @@ export class DatasetError extends Error {
 export class MalformedDataSetError extends DatasetError {
   /** @param message - what is wrong; @param options - cause, tag, offset */
   constructor(message: string, options?: DatasetErrorOptions) {
-    super(DatasetErrorCode.Malformed, message, options);
+    super(DatasetErrorCode.MALFORMED, message, options);
   }
 }
 
@@ -97,7 +95,7 @@ export class LengthExceedsDataError extends DatasetError {
    */
   constructor(length: number, remaining: number, options?: DatasetErrorOptions) {
     super(
-      DatasetErrorCode.LengthExceedsData,
+      DatasetErrorCode.LENGTH_EXCEEDS_DATA,
       `value length ${length} is larger than the ${remaining} bytes that remain`,
       options,
     );
@@ -117,7 +115,7 @@ export class IncompleteDataSetError extends DatasetError {
   readonly end: number;
   /** @param message - what was left open; @param options - tag, offset of the open element, end */
   constructor(message: string, options: DatasetErrorOptions & { end: number }) {
-    super(DatasetErrorCode.Incomplete, message, options);
+    super(DatasetErrorCode.INCOMPLETE, message, options);
     this.end = options.end;
   }
 }
@@ -128,7 +126,7 @@ export class NestingTooDeepError extends DatasetError {
   readonly limit: number;
   /** @param limit - the maximum depth; @param options - cause, tag, offset */
   constructor(limit: number, options?: DatasetErrorOptions) {
-    super(DatasetErrorCode.NestingTooDeep, `sequences nested deeper than ${limit}`, options);
+    super(DatasetErrorCode.NESTING_TOO_DEEP, `sequences nested deeper than ${limit}`, options);
     this.limit = limit;
   }
 }
@@ -140,7 +138,7 @@ export class InflatedTooLargeError extends DatasetError {
   /** @param limit - the maximum inflated size; @param options - cause */
   constructor(limit: number, options?: DatasetErrorOptions) {
     super(
-      DatasetErrorCode.InflatedTooLarge,
+      DatasetErrorCode.INFLATED_TOO_LARGE,
       `deflated data set inflates to more than ${limit} bytes`,
       options,
     );
@@ -155,7 +153,7 @@ export class UnsupportedTransferSyntaxError extends DatasetError {
   /** @param transferSyntaxUid - the UID; @param options - cause */
   constructor(transferSyntaxUid: string, options?: DatasetErrorOptions) {
     super(
-      DatasetErrorCode.UnsupportedTransferSyntax,
+      DatasetErrorCode.UNSUPPORTED_TRANSFER_SYNTAX,
       `transfer syntax ${transferSyntaxUid} is not supported here`,
       options,
     );
@@ -167,7 +165,7 @@ export class UnsupportedTransferSyntaxError extends DatasetError {
 export class InvalidPart10Error extends DatasetError {
   /** @param message - what is wrong; @param options - cause, tag, offset */
   constructor(message: string, options?: DatasetErrorOptions) {
-    super(DatasetErrorCode.InvalidPart10, message, options);
+    super(DatasetErrorCode.INVALID_PART10, message, options);
   }
 }
 
@@ -175,7 +173,7 @@ export class InvalidPart10Error extends DatasetError {
 export class InvalidValueError extends DatasetError {
   /** @param message - what is wrong; @param options - cause, tag */
   constructor(message: string, options?: DatasetErrorOptions) {
-    super(DatasetErrorCode.InvalidValue, message, options);
+    super(DatasetErrorCode.INVALID_VALUE, message, options);
   }
 }
 
@@ -183,7 +181,7 @@ export class InvalidValueError extends DatasetError {
 export class InvalidDicomJsonError extends DatasetError {
   /** @param message - what is wrong; @param options - cause, tag */
   constructor(message: string, options?: DatasetErrorOptions) {
-    super(DatasetErrorCode.InvalidJson, message, options);
+    super(DatasetErrorCode.INVALID_JSON, message, options);
   }
 }
 
@@ -193,7 +191,7 @@ export class UnknownKeywordError extends DatasetError {
   readonly keyword: string;
   /** @param keyword - the unknown keyword */
   constructor(keyword: string) {
-    super(DatasetErrorCode.UnknownKeyword, `unknown keyword ${keyword}`);
+    super(DatasetErrorCode.UNKNOWN_KEYWORD, `unknown keyword ${keyword}`);
     this.keyword = keyword;
   }
 }
@@ -210,20 +208,10 @@ export class MixedKeysError extends DatasetError {
   /** @param tagKey - a key that is eight hex digits; @param keywordKey - a key that is not */
   constructor(tagKey: string, keywordKey: string) {
     super(
-      DatasetErrorCode.MixedKeys,
+      DatasetErrorCode.MIXED_KEYS,
       `a data set is keyed either by keywords or by DICOM JSON tags, not both: "${keywordKey}" is a keyword, "${tagKey}" a tag`,
     );
     this.tagKey = tagKey;
     this.keywordKey = keywordKey;
   }
-}
-
-/**
- * Whether `e` is an error thrown by any dnet package, even from another copy of
- * dnet (the `Symbol.for('dnet.error')` brand).
- *
- * @param e - anything caught
- */
-export function isDnetError(e: unknown): e is Error & { code: string } {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true;
 }

@@ -112,7 +112,7 @@ describe('fromKeywords', () => {
       }
     })();
     expect(e).toBeInstanceOf(UnknownKeywordError);
-    expect((e as UnknownKeywordError).code).toBe(DatasetErrorCode.UnknownKeyword);
+    expect((e as UnknownKeywordError).code).toBe(DatasetErrorCode.UNKNOWN_KEYWORD);
     expect((e as UnknownKeywordError).keyword).toBe('PatientNmae');
     expect(() =>
       fromKeywords({ ReferencedSeriesSequence: [{ Nope: '1' }] } as unknown as KeywordDataSet),

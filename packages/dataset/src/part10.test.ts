@@ -7,11 +7,11 @@ import { encodeDataSet } from './encode.js';
 import { InvalidPart10Error } from './errors.js';
 import {
   createFileMetaInformation,
-  DNET_IMPLEMENTATION_CLASS_UID,
   decodePart10,
   encodePart10,
   encodePart10Header,
   FileMetaTag,
+  IMPLEMENTATION_CLASS_UID,
   openPart10File,
   readPart10Header,
   readPart10Stream,
@@ -57,7 +57,7 @@ describe('Part 10 files (PS3.10 7.1)', () => {
       mediaStorageSopClassUid: '1.2.840.10008.5.1.4.1.1.7',
       mediaStorageSopInstanceUid: '1.2.3.4.5',
       transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
-      implementationClassUid: DNET_IMPLEMENTATION_CLASS_UID,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
       implementationVersionName: 'DNET_0',
     });
     expect(canonical(dataSet)).toEqual(canonical(ds));

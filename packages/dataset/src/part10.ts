@@ -19,10 +19,18 @@ import { inferTransferSyntax } from './infer-transfer-syntax.js';
 import { formatTag } from './tag.js';
 import { hasLongHeader, isVr } from './vr.js';
 
-/** The Implementation Class UID of dnet (PS3.7 §D.3.3.2), a UUID-derived UID (PS3.5 §B.2). */
-export const DNET_IMPLEMENTATION_CLASS_UID = '2.25.76471530307701899835717309562983436455';
-/** The Implementation Version Name of dnet (PS3.7 §D.3.3.2), 16 characters at most. */
-export const DNET_IMPLEMENTATION_VERSION_NAME = 'DNET_0';
+/**
+ * dnet's one Implementation Class UID, a UUID-derived UID (PS3.5 §B.2): sent
+ * in the A-ASSOCIATE user information (PS3.7 Annex D.3.3.2; @dnet/association
+ * imports it from here) and written as (0002,0012) in the File Meta
+ * Information of the Part 10 files dnet writes (PS3.10 §7.1).
+ */
+export const IMPLEMENTATION_CLASS_UID = '2.25.190436787372385640133367375617683411987';
+/**
+ * dnet's one Implementation Version Name (PS3.7 Annex D.3.3.2, 16 characters
+ * at most): the association's and the (0002,0013) of the files it writes.
+ */
+export const IMPLEMENTATION_VERSION_NAME = 'DNET_0';
 
 /** Byte offset of the `DICM` prefix (PS3.10 §7.1). */
 const PREFIX_OFFSET = 128;
@@ -439,12 +447,12 @@ export function createFileMetaInformation(info: FileMetaInformation): DataSet {
   meta.setString(FileMetaTag.TransferSyntaxUid, info.transferSyntaxUid, 'UI');
   meta.setString(
     FileMetaTag.ImplementationClassUid,
-    info.implementationClassUid ?? DNET_IMPLEMENTATION_CLASS_UID,
+    info.implementationClassUid ?? IMPLEMENTATION_CLASS_UID,
     'UI',
   );
   meta.setString(
     FileMetaTag.ImplementationVersionName,
-    info.implementationVersionName ?? DNET_IMPLEMENTATION_VERSION_NAME,
+    info.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME,
     'SH',
   );
   if (info.sourceApplicationEntityTitle) {

@@ -1,11 +1,12 @@
 /**
- * Errors of `@dnet/dimse`. Every error carries a stable `code` (`DNET_DIMSE_...`)
- * and the protocol fields that apply; all are branded with
- * `Symbol.for('dnet.error')` so {@link isDnetError} recognises them across
- * duplicated installs of dnet packages.
+ * Errors of `@dnet/dimse`. Every error extends `DnetError` of `@dnet/errors`:
+ * a stable `code` (`DNET_DIMSE_...`), the protocol fields that apply, and the
+ * brand {@link isDnetError} recognises across duplicated installs.
  */
 
-const DNET_ERROR = Symbol.for('dnet.error');
+import { DnetError, isDnetError } from '@dnet/errors';
+
+export { DnetError, isDnetError };
 
 /** Stable error codes raised by `@dnet/dimse`. */
 export const DimseErrorCode = {
@@ -45,29 +46,14 @@ export interface DimseErrorOptions {
   cause?: unknown;
 }
 
-/**
- * True for any dnet error (of this or any other dnet package, from any
- * installed copy): checks the `Symbol.for('dnet.error')` brand, not the class.
- */
-export function isDnetError(e: unknown): e is Error & { code: string } {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[DNET_ERROR] === true;
-}
-
 /** Base class of every `@dnet/dimse` error. */
-export class DimseError extends Error {
+export class DimseError extends DnetError {
   /** Stable machine-readable code. */
-  readonly code: DimseErrorCode;
+  declare readonly code: DimseErrorCode;
 
   /** @param code stable code; @param message human-readable text. */
   constructor(code: DimseErrorCode, message: string, options: DimseErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.name = new.target.name;
-  }
-
-  /** Brand checked by {@link isDnetError}. */
-  get [DNET_ERROR](): true {
-    return true;
+    super(code, message, options);
   }
 }
 

@@ -12,14 +12,17 @@ export const PDV_OVERHEAD = 6;
  */
 const MIN_VIEW_PDV_LENGTH = 1024;
 
-/** A data set as DIMSE carries it: whole, or a stream of chunks pulled lazily. */
-export type DataSetSource = Uint8Array | Iterable<Uint8Array>;
+/** A data set {@link fragmentMessage} cuts synchronously: whole, or chunks pulled lazily. */
+export type SyncDataSetSource = Uint8Array | Iterable<Uint8Array>;
 
-/** A data set that may also arrive asynchronously (a file stream, a socket...). */
-export type AsyncDataSetSource = DataSetSource | AsyncIterable<Uint8Array>;
+/**
+ * A data set to send: bytes, or chunks, sync or async (a file stream, a
+ * socket...); @dnet/association's `send` and `respond` take this one.
+ */
+export type DataSetSource = SyncDataSetSource | AsyncIterable<Uint8Array>;
 
 /** What {@link fragmentMessage} cuts into P-DATA-TF PDUs. */
-export interface FragmentOptions<D = DataSetSource> {
+export interface FragmentOptions<D = SyncDataSetSource> {
   /** The accepted presentation context the message travels on (odd, 1..255, PS3.8 §9.3.2.2). */
   contextId: number;
   /** The message, or its command set already encoded (see `encodeMessage`). */
@@ -198,7 +201,7 @@ function checkOptions(options: FragmentOptions<unknown>): Uint8Array {
   return encodeMessage(message);
 }
 
-function* chunksOf(source: DataSetSource): Generator<Uint8Array> {
+function* chunksOf(source: SyncDataSetSource): Generator<Uint8Array> {
   if (source instanceof Uint8Array) yield source;
   else yield* source;
 }
@@ -278,7 +281,7 @@ async function nextNonEmptyAsync(
  * previous PDUs have been taken, so memory stays within a PDU and two chunks.
  */
 export async function* fragmentMessageAsync(
-  options: FragmentOptions<AsyncDataSetSource>,
+  options: FragmentOptions<DataSetSource>,
 ): AsyncGenerator<Uint8Array[]> {
   const command = checkOptions(options);
   const packer = new Packer(options.contextId, options.maxPduLength);

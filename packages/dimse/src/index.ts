@@ -148,6 +148,7 @@ export {
   DimseError,
   DimseErrorCode,
   type DimseErrorOptions,
+  DnetError,
   type FieldErrorDetails,
   FieldNotAllowedError,
   InvalidCommandSetError,
@@ -163,12 +164,12 @@ export {
   UnknownContextError,
 } from './errors.js';
 export {
-  type AsyncDataSetSource,
   type DataSetSource,
   type FragmentOptions,
   fragmentMessage,
   fragmentMessageAsync,
   PDV_OVERHEAD,
+  type SyncDataSetSource,
 } from './fragment-message.js';
 export { MessageIdAllocator, type MessageIdAllocatorOptions } from './message-id-allocator.js';
 export {

@@ -69,6 +69,8 @@ export const Status = {
   MISTYPED_ARGUMENT: 0x0212,
   /** 0213H Failure: resource limitation (PS3.7 Annex C) */
   RESOURCE_LIMITATION: 0x0213,
+  /** 0131H Failure: duplicate transaction UID (a Storage Commitment Failure Reason, PS3.4 §J.3.2.2.1) */
+  DUPLICATE_TRANSACTION_UID: 0x0131,
   /** A700H Failure: refused, out of resources (PS3.4 B.2.3 storage, C.4.1.1.4 find) */
   OUT_OF_RESOURCES: 0xa700,
   /** A701H Failure: out of resources, unable to calculate number of matches (PS3.4 C.4.2.1.5, C.4.3.1.4) */

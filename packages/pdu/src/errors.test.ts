@@ -32,7 +32,8 @@ describe('errors', () => {
       }
     }
     const other = new OtherCopyError();
-    expect(other).not.toBeInstanceOf(DnetError);
+    // `instanceof DnetError` checks the brand too (@dnet/errors).
+    expect(other).toBeInstanceOf(DnetError);
     expect(isDnetError(other)).toBe(true);
     expect(isPduError(other)).toBe(true);
     expect(isDnetError(new Error('plain'))).toBe(false);

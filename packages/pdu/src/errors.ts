@@ -1,39 +1,11 @@
 /**
- * Errors of `@dnet/pdu`. Every error carries a stable `code`; `isDnetError`
- * recognises dnet errors across duplicated installs through a
- * `Symbol.for('dnet.error')` brand (the idea of undici's lib/core/errors.js).
+ * Errors of `@dnet/pdu`. Every error extends `DnetError` of `@dnet/errors`
+ * (a stable `code`, a `cause`, the cross-install brand `isDnetError` checks).
  */
 
-const brand = Symbol.for('dnet.error');
+import { DnetError, type DnetErrorOptions, isDnetError } from '@dnet/errors';
 
-/** Options common to every dnet error. */
-export interface DnetErrorOptions {
-  /** The error that caused this one. */
-  cause?: unknown;
-}
-
-/** Base class of every dnet error: a stable `code` and an optional `cause`. */
-export class DnetError extends Error {
-  /** Stable machine-readable code, e.g. `DNET_PDU_TOO_LARGE`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options: DnetErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DnetError';
-    this.code = code;
-    Object.defineProperty(this, brand, { value: true });
-  }
-}
-
-/** True when `e` is a dnet error from any copy of any dnet package. */
-export function isDnetError(e: unknown): e is DnetError {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    (e as Record<symbol, unknown>)[brand] === true &&
-    typeof (e as { code?: unknown }).code === 'string'
-  );
-}
+export { DnetError, type DnetErrorOptions, isDnetError };
 
 /** The stable codes of {@link PduError}. */
 export const PduErrorCode = {

@@ -47,8 +47,8 @@ export { ItemType } from './item-type.js';
 export type { PDataTf, PresentationDataValue } from './p-data-tf.js';
 export type { Pdu } from './pdu.js';
 export {
+  DEFAULT_DECODER_MAX_PDU_LENGTH,
   DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
-  DEFAULT_MAX_PDU_LENGTH,
   EAGER_ALLOCATION_LIMIT,
   PduDecoder,
   type PduDecoderOptions,

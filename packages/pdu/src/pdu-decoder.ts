@@ -13,7 +13,7 @@ import { PDU_HEADER_LENGTH, PduType } from './pdu-type.js';
 import { SpanningPdv } from './pdv-parts.js';
 
 /** Default cap on a received P-DATA-TF's length field: 4 MiB. */
-export const DEFAULT_MAX_PDU_LENGTH = 4 * 1024 * 1024;
+export const DEFAULT_DECODER_MAX_PDU_LENGTH = 4 * 1024 * 1024;
 /** Default cap on a received A-ASSOCIATE-RQ/AC's length field: 1 MiB. */
 export const DEFAULT_MAX_ASSOCIATION_PDU_LENGTH = 1024 * 1024;
 
@@ -21,7 +21,7 @@ export const DEFAULT_MAX_ASSOCIATION_PDU_LENGTH = 1024 * 1024;
 export interface PduDecoderOptions {
   /**
    * Largest P-DATA-TF length field accepted: the maximum length we announced
-   * (PS3.8 Annex D.1). Default {@link DEFAULT_MAX_PDU_LENGTH}.
+   * (PS3.8 Annex D.1). Default {@link DEFAULT_DECODER_MAX_PDU_LENGTH}.
    */
   maxPduLength?: number;
   /**
@@ -119,7 +119,11 @@ export class PduDecoder {
   #failure: PduError | undefined;
 
   constructor(options: PduDecoderOptions = {}) {
-    this.#maxPduLength = checkCap(options.maxPduLength, DEFAULT_MAX_PDU_LENGTH, 'maxPduLength');
+    this.#maxPduLength = checkCap(
+      options.maxPduLength,
+      DEFAULT_DECODER_MAX_PDU_LENGTH,
+      'maxPduLength',
+    );
     this.#maxAssociationPduLength = checkCap(
       options.maxAssociationPduLength,
       DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,

@@ -5,12 +5,19 @@ import {
   type IncomingResponse,
   type NegotiatedContext,
 } from '@dnet/association';
-import { type DataSet, decodeDataSet, type KeywordAttributes, toKeywords } from '@dnet/dataset';
+import {
+  type DataSet,
+  type DicomJsonDataSet,
+  decodeDataSet,
+  type KeywordAttributes,
+  toKeywords,
+} from '@dnet/dataset';
 import {
   CommandField,
   type CStoreRq,
   Priority,
   respondTo,
+  Status,
   StatusCategory,
   statusCategory,
 } from '@dnet/dimse';
@@ -47,7 +54,6 @@ import {
   nGetOver,
   nSetOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
 import { QUERY_MODELS, type QueryModel } from './sop-class.js';
 import {
@@ -94,11 +100,11 @@ export interface ClientOptions extends AssociationOptions {
   signal?: AbortSignal;
   /**
    * Read files of at most 4 MiB to be stored with blocking system calls on
-   * the event loop instead of Node's thread pool (default false). A 512 KiB
-   * file in the page cache then costs about a third of the CPU (88-111 us
-   * against 241-326 us measured here: no thread-pool round trips), but the
-   * event loop waits while the file is read: milliseconds on a cold cache or
-   * a slow disk, during which no other association of the process is served.
+   * the event loop instead of Node's thread pool (default false). A small
+   * file then costs less CPU (no thread-pool round trips; figures in
+   * BENCHMARKS.md, "Blocking file reads"), but the event loop waits while the
+   * file is read (long on a cold cache or a slow disk), during which no other
+   * association of the process is served.
    * For a command-line sender that does nothing else (dnet-scu turns it on);
    * leave it off in a server. Larger files are always read on the thread pool.
    */
@@ -344,7 +350,7 @@ async function sendPrepared(
         durationMs: performance.now() - started,
       });
   }
-  const m = checkResponse('C-STORE', rsp!);
+  const m = finalStatusOrThrow('C-STORE', rsp!);
   return {
     status: m.status,
     sopClassUid: resolved.sopClassUid,
@@ -362,7 +368,7 @@ export function peerOf(association: Association): string | undefined {
 }
 
 /** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
-export function checkResponse(
+export function finalStatusOrThrow(
   operation: string,
   rsp: IncomingResponse,
 ): { status: number; errorComment?: string } {
@@ -615,7 +621,7 @@ export class Client {
    * @throws OperationFailedError when the final status is a failure
    * @throws UnknownKeywordError, MixedKeysError (from `@dnet/dataset`) for a query that is not one form
    */
-  find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJson>;
+  find(query: Query, options?: FindOptions & { as?: 'json' }): AsyncIterable<DicomJsonDataSet>;
   /** C-FIND yielding DataSet objects. */
   find(query: Query, options: FindOptions & { as: 'dataset' }): AsyncIterable<DataSet>;
   /** C-FIND yielding each match by keyword (`match.PatientName`). */
@@ -623,14 +629,14 @@ export class Client {
   find(
     query: Query,
     options: FindOptions = {},
-  ): AsyncIterable<DicomJson | DataSet | KeywordAttributes> {
+  ): AsyncIterable<DicomJsonDataSet | DataSet | KeywordAttributes> {
     return this.#find(query, options);
   }
 
   async *#find(
     query: Query,
     options: FindOptions,
-  ): AsyncGenerator<DicomJson | DataSet | KeywordAttributes> {
+  ): AsyncGenerator<DicomJsonDataSet | DataSet | KeywordAttributes> {
     const sopClassUid = this.#sopClass(options, 'find');
     const context = this.#queryContext(sopClassUid);
     const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
@@ -956,7 +962,7 @@ export class Client {
   }
 
   #check(operation: string, rsp: IncomingResponse): { status: number; errorComment?: string } {
-    return checkResponse(operation, rsp);
+    return finalStatusOrThrow(operation, rsp);
   }
 
   #onStore(rq: IncomingRequest<CStoreRq>): void {
@@ -964,7 +970,7 @@ export class Client {
     if (!sink) {
       rq.dataSet?.discard();
       // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
-      rq.respond(respondTo(rq.message, { status: 0x0122 })).catch(() => {});
+      rq.respond(respondTo(rq.message, { status: Status.SOP_CLASS_NOT_SUPPORTED })).catch(() => {});
       return;
     }
     answerStore(rq, sink).catch(() => {});

@@ -5,6 +5,7 @@ import {
   formatTag,
   UnsupportedTransferSyntaxError,
 } from '@dnet/dataset';
+import { Status } from '@dnet/dimse';
 import { errorCommentText } from './error-comment.js';
 
 /**
@@ -14,7 +15,7 @@ import { errorCommentText } from './error-comment.js';
  * cannot succeed. The Error Comment (0000,0902) names the cut
  * ({@link dataSetProblemComment}).
  */
-export const INCOMPLETE_DATA_SET_STATUS = 0xc000;
+export const INCOMPLETE_DATA_SET_STATUS = Status.CANNOT_UNDERSTAND;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -25,7 +26,11 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * @param status - the status a store handler returned
  */
 export function keepsInstance(status: number): boolean {
-  return status === 0x0000 || status === 0x0001 || (status & 0xf000) === 0xb000;
+  return (
+    status === Status.SUCCESS ||
+    status === Status.OPTIONAL_ATTRIBUTES_NOT_SUPPORTED ||
+    (status & 0xf000) === Status.WARNING_B000
+  );
 }
 
 /**
@@ -43,16 +48,16 @@ export function dataSetProblemComment(error: unknown): string {
     const at = error.offset === undefined ? '' : ` at offset ${error.offset}`;
     const where = error.tag === undefined ? '' : ` ${formatTag(error.tag)}`;
     switch (error.code) {
-      case DatasetErrorCode.Incomplete:
+      case DatasetErrorCode.INCOMPLETE:
         if (error.tag !== undefined) return errorCommentText(`data set ends inside${where}${at}`);
         // A deflate stream cut before its last block (PS3.5 §A.5): the offset is in its bytes.
         if (error.message.startsWith('deflated')) {
           return errorCommentText(`deflated data set cut before its last block${at}`);
         }
         return errorCommentText(`data set ends inside an element header${at}`);
-      case DatasetErrorCode.NestingTooDeep:
+      case DatasetErrorCode.NESTING_TOO_DEEP:
         return errorCommentText(`data set nests sequences too deep${at}`);
-      case DatasetErrorCode.InflatedTooLarge:
+      case DatasetErrorCode.INFLATED_TOO_LARGE:
         return errorCommentText('deflated data set inflates past the limit');
       default:
         return errorCommentText(`malformed data set${where}${at}`);

@@ -1,19 +1,21 @@
 /**
  * Errors of `@dnet/services`. Every error carries a stable `code`
  * (`DNET_SERVICES_...`), an optional `cause`, and the protocol fields that
- * apply (the DIMSE status of a failed operation). All are branded with
- * `Symbol.for('dnet.error')` so {@link isDnetError} recognises them, and the
- * errors of every other dnet package, across duplicated installs.
+ * apply (the DIMSE status of a failed operation). All extend `DnetError` of
+ * `@dnet/errors`, so {@link isDnetError} recognises them, and the errors of
+ * every other dnet package, across duplicated installs.
  */
 
-const DNET_ERROR = Symbol.for('dnet.error');
+import { NoPresentationContextError } from '@dnet/association';
+import { DnetError, isDnetError } from '@dnet/errors';
+
+// One error for a missing presentation context, whichever layer finds it.
+export { DnetError, isDnetError, NoPresentationContextError };
 
 /** Stable error codes raised by `@dnet/services`. */
 export const ServicesErrorCode = {
   /** A DIMSE operation ended with a failure status (PS3.7 Annex C); see `status`. */
   OPERATION_FAILED: 'DNET_SERVICES_OPERATION_FAILED',
-  /** No accepted presentation context fits the SOP class and transfer syntax (PS3.8 §7.1.1.13). */
-  NO_PRESENTATION_CONTEXT: 'DNET_SERVICES_NO_PRESENTATION_CONTEXT',
   /** A store source is not a Part 10 file, a Part 10 stream or a data set with SOP Class and Instance UIDs. */
   INVALID_SOURCE: 'DNET_SERVICES_INVALID_SOURCE',
   /**
@@ -32,29 +34,14 @@ export const ServicesErrorCode = {
 /** One of the {@link ServicesErrorCode} values. */
 export type ServicesErrorCode = (typeof ServicesErrorCode)[keyof typeof ServicesErrorCode];
 
-/**
- * True for any dnet error (of this or any other dnet package, from any
- * installed copy): checks the `Symbol.for('dnet.error')` brand, not the class.
- */
-export function isDnetError(e: unknown): e is Error & { code: string } {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[DNET_ERROR] === true;
-}
-
 /** Base class of every `@dnet/services` error. */
-export class ServicesError extends Error {
+export class ServicesError extends DnetError {
   /** Stable machine-readable code. */
-  readonly code: ServicesErrorCode;
+  declare readonly code: ServicesErrorCode;
 
   /** @param code - stable code; @param message - human text; @param options - `cause` */
   constructor(code: ServicesErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.name = new.target.name;
-  }
-
-  /** Brand checked by {@link isDnetError}. */
-  get [DNET_ERROR](): true {
-    return true;
+    super(code, message, options);
   }
 }
 
@@ -83,24 +70,6 @@ export class OperationFailedError extends ServicesError {
     this.operation = operation;
     this.errorComment = errorComment;
     this.result = result;
-  }
-}
-
-/** No accepted presentation context fits (PS3.8 §7.1.1.13). */
-export class NoPresentationContextError extends ServicesError {
-  /** The SOP class asked for. */
-  readonly sopClassUid: string;
-  /** The transfer syntax the data set is in, when it matters. */
-  readonly transferSyntaxUid: string | undefined;
-
-  /** @param sopClassUid - SOP class; @param transferSyntaxUid - the data set's transfer syntax */
-  constructor(sopClassUid: string, transferSyntaxUid?: string) {
-    super(
-      ServicesErrorCode.NO_PRESENTATION_CONTEXT,
-      `no accepted presentation context for ${sopClassUid}${transferSyntaxUid ? ` that can carry ${transferSyntaxUid}` : ''}`,
-    );
-    this.sopClassUid = sopClassUid;
-    this.transferSyntaxUid = transferSyntaxUid;
   }
 }
 

@@ -9,19 +9,14 @@ import { runInNewContext } from 'node:vm';
 // dead; the wrappers are tiny, so left alone V8 scavenges only once about
 // 32 MB of these buffers are pending (a fixed limit of V8's, not a flag).
 //
-// Two costs follow, both measured on the 2-core bench machine (BENCHMARKS.md):
-// - memory: receiving a 1 GiB object peaked at ~109 MB RSS against ~63 MB idle;
-// - CPU: V8 counts the bytes of those pending buffers as external memory grown
-//   since the last full collection, against the old generation's limit. With
-//   the small old generation of a server (8-10 MB, limit 17-20 MB) up to 32 MB
-//   pending leaves less room than the young generation's capacity, so V8 starts
-//   one full (mark-compact) collection after another: storing 512 KiB images
-//   without writing them, one every ~90 images at one operation outstanding,
-//   about 10 ms each; the receiving process spent 199-225 us of user CPU per
-//   image, 86-100 us without them.
-// Asking V8 for a scavenge each time a few MiB more have arrived bounds both:
-// peak 89 MB for the 1 GiB object, and no mark-compact at all in 12 000 such
-// images. Each scavenge is cheap (little survives it).
+// Two costs follow: memory (the pending buffers), and CPU: V8 counts the bytes
+// of those pending buffers as external memory grown since the last full
+// collection, against the old generation's limit, and with the small old
+// generation of a server that leaves less room than the young generation's
+// capacity, so V8 starts one full (mark-compact) collection after another.
+// Asking V8 for a scavenge each time a few MiB more have arrived bounds both;
+// each scavenge is cheap (little survives it). The figures are in
+// BENCHMARKS.md ("GC pacing").
 
 /** Bytes received between two young-generation collections by default: 8 MiB. */
 export const YOUNG_GC_EVERY_BYTES = 8 * 1024 * 1024;

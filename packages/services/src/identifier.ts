@@ -1,5 +1,6 @@
 import {
   type DataSet,
+  type DicomJsonDataSet,
   decodeDataSet,
   encodeDataSet,
   type KeywordDataSet,
@@ -7,7 +8,6 @@ import {
 } from '@dnet/dataset';
 import { InvalidArgumentError } from './errors.js';
 import { type DataSetInput, dataSetOf } from './keywords.js';
-import type { DicomJson } from './query/dicom-json.js';
 
 /** Query/Retrieve Level (0008,0052) values (PS3.4 §C.6). */
 export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
@@ -20,7 +20,7 @@ export const QUERY_RETRIEVE_LEVEL = '00080052';
  * (`{ PatientName: 'DOE^*', StudyInstanceUID: '' }`, typed from the
  * dictionary), DICOM JSON (PS3.18 Annex F) or a data set.
  */
-export type Query = KeywordDataSet | DicomJson | DataSet;
+export type Query = KeywordDataSet | DicomJsonDataSet | DataSet;
 
 /**
  * Encodes a C-FIND/C-MOVE/C-GET Identifier (PS3.4 §C.4.1.1.3) in the
@@ -42,12 +42,12 @@ export function decodeIdentifier(bytes: Uint8Array, transferSyntaxUid: string): 
 }
 
 /** An Identifier as DICOM JSON. */
-export function identifierJson(dataSet: DataSet): DicomJson {
-  return toDicomJson(dataSet) as DicomJson;
+export function identifierJson(dataSet: DataSet): DicomJsonDataSet {
+  return toDicomJson(dataSet) as DicomJsonDataSet;
 }
 
 /** The Query/Retrieve Level of a JSON identifier, upper case, or undefined. */
-export function levelOf(json: DicomJson): string | undefined {
+export function levelOf(json: DicomJsonDataSet): string | undefined {
   const v = json[QUERY_RETRIEVE_LEVEL]?.Value?.[0];
   return typeof v === 'string' ? v.trim().toUpperCase() : undefined;
 }

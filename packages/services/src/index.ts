@@ -59,7 +59,6 @@ export {
   hashPassword,
   type JwtClaims,
   type JwtVerifierOptions,
-  jwtChecker,
   jwtVerifier,
   MAX_JWT_CLOCK_TOLERANCE_S,
   normalizeFingerprint,
@@ -70,7 +69,6 @@ export {
 export {
   Client,
   type ClientOptions,
-  checkResponse,
   DEFAULT_STORE_RETRIES,
   type FindOptions,
   type GetOptions,
@@ -116,6 +114,7 @@ export {
 } from './error-comment.js';
 export {
   ClosedError,
+  DnetError,
   IncompleteSourceError,
   InvalidArgumentError,
   InvalidSourceError,
@@ -139,7 +138,6 @@ export {
   STORAGE_SERVICE_CLASS_UID,
   type SupportedExtendedNegotiation,
 } from './extended-negotiation.js';
-export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export {
   DEFAULT_MAX_IDENTIFIER_LENGTH,
   decodeIdentifier,
@@ -183,26 +181,17 @@ export {
   type NResponse,
   type NResult,
   type NService,
-  NStatus,
-  nActionOver,
   nContextFor,
-  nCreateOver,
-  nDeleteOver,
-  nEventReportOver,
-  nGetOver,
   nServiceContexts,
-  nSetOver,
   serveNServices,
   statusOfError,
 } from './n-services.js';
-export type { DicomJson, DicomJsonAttribute, PersonNameJson } from './query/dicom-json.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
 export {
   type InstanceSink,
   type ReceivedInstance,
   type StoreStatus,
   storeToFolder,
-  writeToFolder,
 } from './received-instance.js';
 export {
   type AeTableEntry,
@@ -250,7 +239,6 @@ export {
   STORAGE_COMMITMENT_PUSH_MODEL,
   type StorageCommitmentHandler,
   sendCommitmentReport,
-  serverNServices,
   storageCommitmentService,
 } from './storage-commitment.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';

@@ -1,14 +1,14 @@
 import type { Association } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
   type NRequest,
   type NRequestOptions,
   type NResult,
   type NService,
-  NStatus,
   nCreateOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 
 /** Instance Availability Notification SOP Class (PS3.4 §R.4.1). */
@@ -21,7 +21,7 @@ export interface InstanceAvailability {
   /** Study Instance UID (0020,000D). */
   studyInstanceUid: string | undefined;
   /** The whole attribute list (Referenced Series Sequence, ...). */
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
 }
 
 /**
@@ -42,7 +42,7 @@ export function instanceAvailabilityService(
       const study = attributes['0020000D']?.Value?.[0];
       if (typeof study !== 'string' || study.trim() === '') {
         return {
-          status: NStatus.MISSING_ATTRIBUTE,
+          status: Status.MISSING_ATTRIBUTE,
           offendingElement: [0x0020000d],
           errorComment: 'Study Instance UID missing',
         };

@@ -16,7 +16,6 @@ import {
   keyFormOf,
   toKeywords as keywordsOf,
 } from '@dnet/dataset';
-import type { DicomJson } from './query/dicom-json.js';
 
 export {
   type Keyword,
@@ -39,7 +38,7 @@ export {
  *
  * @param dataSet - a data set or its DICOM JSON
  */
-export function toKeywords(dataSet: DataSet | DicomJsonDataSet | DicomJson): KeywordAttributes {
+export function toKeywords(dataSet: DataSet | DicomJsonDataSet): KeywordAttributes {
   return keywordsOf(dataSet as DataSet | DicomJsonDataSet);
 }
 

@@ -1,3 +1,4 @@
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import {
   concatChunks,
   type DataSet,
@@ -6,7 +7,6 @@ import {
   PIXEL_DATA_TAG,
 } from '@dnet/dataset';
 import { identifierJson, levelOf, QUERY_RETRIEVE_LEVEL } from './identifier.js';
-import type { DicomJson, DicomJsonAttribute } from './query/dicom-json.js';
 import { type MatchOptions, matches, responseIdentifier } from './query/matching.js';
 import type { ReceivedInstance } from './received-instance.js';
 import type { FindRequest, RetrieveRequest, ServerHandlers } from './server.js';
@@ -17,7 +17,7 @@ export interface ArchivedInstance extends StoreInstance {
   /** The data set bytes as received (bit-preserving). */
   dataSet: Uint8Array;
   /** Its attributes as DICOM JSON, Pixel Data left out: what queries match on. */
-  json: DicomJson;
+  json: DicomJsonDataSet;
 }
 
 /** Unique keys of each Query/Retrieve level (PS3.4 §C.6.1.1, §C.6.2.1). */
@@ -46,7 +46,7 @@ const Computed = {
   MODALITIES_IN_STUDY: '00080061',
 } as const;
 
-function first(json: DicomJson, tag: string): string {
+function first(json: DicomJsonDataSet, tag: string): string {
   const v = json[tag]?.Value?.[0];
   return typeof v === 'string' ? v : '';
 }
@@ -100,7 +100,7 @@ export class MemoryArchive {
   }
 
   #put(sopClassUid: string, sopInstanceUid: string, ts: string, bytes: Uint8Array) {
-    let json: DicomJson = {};
+    let json: DicomJsonDataSet = {};
     try {
       const ds: DataSet = decodeDataSet(bytes, ts);
       ds.delete(PIXEL_DATA_TAG);
@@ -123,7 +123,7 @@ export class MemoryArchive {
    * The entities matching a C-FIND Identifier at its level (PS3.4 §C.4.1.3):
    * one response Identifier per patient, study, series or instance.
    */
-  *find(identifier: DicomJson): Generator<DicomJson> {
+  *find(identifier: DicomJsonDataSet): Generator<DicomJsonDataSet> {
     const level = levelOf(identifier) ?? 'STUDY';
     const keys = LEVEL_KEYS[level] ?? LEVEL_KEYS.STUDY!;
     const groups = new Map<string, ArchivedInstance[]>();
@@ -146,15 +146,15 @@ export class MemoryArchive {
   }
 
   /** The instances matching a C-MOVE or C-GET Identifier (PS3.4 §C.4.2.2). */
-  retrieve(identifier: DicomJson): ArchivedInstance[] {
-    const query: DicomJson = {};
+  retrieve(identifier: DicomJsonDataSet): ArchivedInstance[] {
+    const query: DicomJsonDataSet = {};
     for (const [tag, v] of Object.entries(identifier))
       if (tag !== QUERY_RETRIEVE_LEVEL) query[tag] = v;
     return [...this.instances.values()].filter((i) => matches(query, i.json, this.#match));
   }
 
-  #entity(members: ArchivedInstance[], level: string): DicomJson {
-    const entity: DicomJson = { ...members[0]!.json };
+  #entity(members: ArchivedInstance[], level: string): DicomJsonDataSet {
+    const entity: DicomJsonDataSet = { ...members[0]!.json };
     const count = (tag: string) => new Set(members.map((m) => first(m.json, tag))).size;
     const us = (n: number): DicomJsonAttribute => ({ vr: 'IS', Value: [n] });
     if (level === 'PATIENT') {

@@ -1,4 +1,6 @@
 import type { Association } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { Status } from '@dnet/dimse';
 import type { Query } from './identifier.js';
 import {
   type NRequest,
@@ -6,11 +8,9 @@ import {
   type NResponse,
   type NResult,
   type NService,
-  NStatus,
   nCreateOver,
   nSetOver,
 } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 import { newUid } from './storage-commitment.js';
 
@@ -33,7 +33,7 @@ export type MppsStatus = (typeof MppsStatus)[keyof typeof MppsStatus];
 const PPS_STATUS = '00400252';
 const STATUSES = new Set<string>(Object.values(MppsStatus));
 
-function statusOf(ds: DicomJson | undefined): string | undefined {
+function statusOf(ds: DicomJsonDataSet | undefined): string | undefined {
   const v = ds?.[PPS_STATUS]?.Value?.[0];
   return typeof v === 'string' ? v.trim() : undefined;
 }
@@ -45,7 +45,7 @@ export interface MppsChange {
   /** The SOP Instance UID of the step. */
   sopInstanceUid: string;
   /** Its attributes after the change. */
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
   /** Who sent it. */
   context: RequestContext;
 }
@@ -73,7 +73,7 @@ export interface MppsScpOptions {
  */
 export class MppsScp {
   readonly #options: MppsScpOptions;
-  readonly #steps = new Map<string, DicomJson>();
+  readonly #steps = new Map<string, DicomJsonDataSet>();
   /** The N-service to add to a Server's `handlers.nServices`. */
   readonly service: NService;
 
@@ -88,7 +88,7 @@ export class MppsScp {
   }
 
   /** The attributes of a step, or undefined. */
-  get(sopInstanceUid: string): DicomJson | undefined {
+  get(sopInstanceUid: string): DicomJsonDataSet | undefined {
     return this.#steps.get(sopInstanceUid);
   }
 
@@ -101,14 +101,14 @@ export class MppsScp {
     const uid = rq.sopInstanceUid ?? newUid();
     // PS3.7 §C.4.16: 0111H duplicate SOP instance.
     if (this.#steps.has(uid)) {
-      return { status: NStatus.DUPLICATE_SOP_INSTANCE, errorComment: `${uid} exists` };
+      return { status: Status.DUPLICATE_SOP_INSTANCE, errorComment: `${uid} exists` };
     }
     const attributes = rq.dataSet ?? {};
     const status = statusOf(attributes);
     if (status === undefined) {
       // PS3.4 Table F.7.2-1: Performed Procedure Step Status is 1/1 at N-CREATE.
       return {
-        status: NStatus.MISSING_ATTRIBUTE,
+        status: Status.MISSING_ATTRIBUTE,
         offendingElement: [0x00400252],
         errorComment: 'Performed Procedure Step Status missing',
       };
@@ -116,7 +116,7 @@ export class MppsScp {
     if (status !== MppsStatus.IN_PROGRESS) {
       // PS3.4 §F.7.2.1.2: created IN PROGRESS only.
       return {
-        status: NStatus.INVALID_ATTRIBUTE_VALUE,
+        status: Status.INVALID_ATTRIBUTE_VALUE,
         offendingElement: [0x00400252],
         errorComment: `N-CREATE with status ${status}; must be IN PROGRESS`,
       };
@@ -136,13 +136,12 @@ export class MppsScp {
     const uid = rq.sopInstanceUid ?? '';
     const current = this.#steps.get(uid);
     // PS3.7 §C.4.17: 0112H no such object instance.
-    if (!current)
-      return { status: NStatus.NO_SUCH_OBJECT_INSTANCE, errorComment: `no step ${uid}` };
+    if (!current) return { status: Status.NO_SUCH_SOP_INSTANCE, errorComment: `no step ${uid}` };
     const was = statusOf(current);
     if (was === MppsStatus.COMPLETED || was === MppsStatus.DISCONTINUED) {
       // PS3.4 §F.7.2.2.2: 0110H, Performed Procedure Step Object may no longer be updated.
       return {
-        status: NStatus.PROCESSING_FAILURE,
+        status: Status.PROCESSING_FAILURE,
         errorComment: `step is ${was}; may no longer be updated`,
       };
     }
@@ -151,7 +150,7 @@ export class MppsScp {
     if (changes[PPS_STATUS] && (next === undefined || !STATUSES.has(next))) {
       // PS3.7 §C.4.13: 0106H invalid attribute value.
       return {
-        status: NStatus.INVALID_ATTRIBUTE_VALUE,
+        status: Status.INVALID_ATTRIBUTE_VALUE,
         offendingElement: [0x00400252],
         errorComment: `invalid Performed Procedure Step Status ${next ?? ''}`,
       };

@@ -1,4 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { Status } from '@dnet/dimse';
 import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
@@ -14,8 +16,7 @@ import type { OperationRecord } from './diagnostics.js';
 import { isDnetError, OperationFailedError } from './errors.js';
 import { instanceAvailabilityService } from './instance-availability.js';
 import { createMpps, MPPS_SOP_CLASS, MppsScp, updateMpps } from './mpps.js';
-import { type NRequest, type NService, NStatus, statusOfError } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
+import { type NRequest, type NService, statusOfError } from './n-services.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
 import {
@@ -121,7 +122,7 @@ describe('generic DIMSE-N (PS3.7 §10.1)', () => {
       },
       nSet: () => {
         throw Object.assign(new Error('bad value'), {
-          status: NStatus.INVALID_ATTRIBUTE_VALUE,
+          status: Status.INVALID_ATTRIBUTE_VALUE,
           offendingElement: '21100030',
         });
       },
@@ -209,7 +210,7 @@ describe('generic DIMSE-N (PS3.7 §10.1)', () => {
     diagnosticsChannel.subscribe('dnet:services:operation', listener);
     try {
       const { server, connect } = await setup({
-        nServices: [{ sopClasses: [PRINTER], nGet: () => NStatus.NO_SUCH_OBJECT_INSTANCE }],
+        nServices: [{ sopClasses: [PRINTER], nGet: () => Status.NO_SUCH_SOP_INSTANCE }],
       });
       const client = await connect([{ abstractSyntax: PRINTER, transferSyntaxes: TS }]);
       await expect(client.nGet(PRINTER, '9.9')).rejects.toMatchObject({ status: 0x0112 });
@@ -550,7 +551,7 @@ describe('Storage Commitment Push Model (PS3.4 Annex J)', () => {
     await expect(
       client.nAction(STORAGE_COMMITMENT_PUSH_MODEL, STORAGE_COMMITMENT_INSTANCE, 1, {
         '00081195': text('1.2', 'UI'),
-      } as DicomJson),
+      } as DicomJsonDataSet),
     ).rejects.toMatchObject({ status: 0x0121 });
     await client.release();
     await server.close();

@@ -5,6 +5,7 @@ import type {
   NegotiatedContext,
   SupportedContext,
 } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import {
   type AnsweredRequest,
   CommandField,
@@ -16,6 +17,7 @@ import {
   type NSetRq,
   type ResponseFields,
   respondTo,
+  Status,
   StatusCategory,
   statusCategory,
 } from '@dnet/dimse';
@@ -29,51 +31,7 @@ import {
   type Query,
   readIdentifierBytes,
 } from './identifier.js';
-import type { DicomJson } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
-
-/**
- * DIMSE-N statuses a handler commonly returns (PS3.7 Annex C, PS3.4 per
- * service class).
- */
-export const NStatus = {
-  /** 0000H Success. */
-  SUCCESS: 0x0000,
-  /** 0105H No such attribute (PS3.7 §C.4.12). */
-  NO_SUCH_ATTRIBUTE: 0x0105,
-  /** 0106H Invalid attribute value (PS3.7 §C.4.13). */
-  INVALID_ATTRIBUTE_VALUE: 0x0106,
-  /** 0107H Attribute list error (warning, PS3.7 §C.4.14). */
-  ATTRIBUTE_LIST_ERROR: 0x0107,
-  /** 0110H Processing failure (PS3.7 §C.4.15). */
-  PROCESSING_FAILURE: 0x0110,
-  /** 0111H Duplicate SOP Instance (PS3.7 §C.4.16). */
-  DUPLICATE_SOP_INSTANCE: 0x0111,
-  /** 0112H No such SOP Instance (PS3.7 §C.4.17). */
-  NO_SUCH_OBJECT_INSTANCE: 0x0112,
-  /** 0113H No such event type (PS3.7 §C.4.18). */
-  NO_SUCH_EVENT_TYPE: 0x0113,
-  /** 0114H No such argument (PS3.7 §C.4.19). */
-  NO_SUCH_ARGUMENT: 0x0114,
-  /** 0115H Invalid argument value (PS3.7 §C.4.20). */
-  INVALID_ARGUMENT_VALUE: 0x0115,
-  /** 0116H Attribute value out of range (warning, PS3.7 §C.4.21). */
-  ATTRIBUTE_VALUE_OUT_OF_RANGE: 0x0116,
-  /** 0117H Invalid object instance (PS3.7 §C.4.22). */
-  INVALID_OBJECT_INSTANCE: 0x0117,
-  /** 0118H No such SOP Class (PS3.7 §C.4.23). */
-  NO_SUCH_SOP_CLASS: 0x0118,
-  /** 0119H Class-instance conflict (PS3.7 §C.4.24). */
-  CLASS_INSTANCE_CONFLICT: 0x0119,
-  /** 0120H Missing attribute (PS3.7 §C.4.25). */
-  MISSING_ATTRIBUTE: 0x0120,
-  /** 0121H Missing attribute value (PS3.7 §C.4.26). */
-  MISSING_ATTRIBUTE_VALUE: 0x0121,
-  /** 0123H No such action (PS3.7 §C.4.28). */
-  NO_SUCH_ACTION: 0x0123,
-  /** 0211H Unrecognized operation (PS3.7 §C.5.2). */
-  UNRECOGNIZED_OPERATION: 0x0211,
-} as const;
 
 /** The six DIMSE-N operations (PS3.7 §10.1). */
 export type NOperation =
@@ -93,7 +51,7 @@ export interface NResult {
   /** The affected SOP Instance UID (N-CREATE: the one the SCP chose when we sent none). */
   sopInstanceUid?: string;
   /** The response's data set (attribute list, action or event reply) as DICOM JSON. */
-  dataSet?: DicomJson;
+  dataSet?: DicomJsonDataSet;
 }
 
 /** Options of one DIMSE-N request. */
@@ -133,7 +91,7 @@ export function nContextFor(
 async function readReply(
   rsp: IncomingResponse,
   transferSyntax: string,
-): Promise<DicomJson | undefined> {
+): Promise<DicomJsonDataSet | undefined> {
   if (!rsp.dataSet) return undefined;
   return identifierJson(decodeIdentifier(await readIdentifierBytes(rsp.dataSet), transferSyntax));
 }
@@ -179,7 +137,7 @@ async function invoke(
     errorComment?: string;
     affectedSopInstanceUid?: string;
   };
-  let dataSet: DicomJson | undefined;
+  let dataSet: DicomJsonDataSet | undefined;
   try {
     dataSet = await readReply(rsp, context.transferSyntax);
   } catch {
@@ -409,7 +367,7 @@ export interface NRequest {
   /** N-GET: Attribute Identifier List (0000,1005); absent means all attributes. */
   attributes?: readonly number[];
   /** The request's data set (modification list, attribute list, action or event information). */
-  dataSet: DicomJson | undefined;
+  dataSet: DicomJsonDataSet | undefined;
   /** The request as received. */
   message: NGetRq | NSetRq | NActionRq | NCreateRq | NDeleteRq | NEventReportRq;
 }
@@ -501,7 +459,7 @@ const handlerKey = {
 
 /** Status sent when a handler throws: 0110H processing failure (PS3.7 §C.4.15), or the error's own `status`. */
 function failureOf(error: unknown): ReturnType<typeof statusOfError> {
-  return statusOfError(error, NStatus.PROCESSING_FAILURE);
+  return statusOfError(error, Status.PROCESSING_FAILURE);
 }
 
 /**
@@ -518,7 +476,7 @@ export async function answerN(
   const m = rq.message as unknown as Record<string, unknown>;
   const ts = rq.context.transferSyntax;
   const operation = (commandNames[rq.message.commandField] ?? 'N-GET') as NOperation;
-  let dataSet: DicomJson | undefined;
+  let dataSet: DicomJsonDataSet | undefined;
   if (rq.dataSet) {
     try {
       dataSet = identifierJson(decodeIdentifier(await readIdentifierBytes(rq.dataSet), ts));
@@ -529,12 +487,12 @@ export async function answerN(
         respondTo(
           rq.message as AnsweredRequest,
           {
-            status: NStatus.PROCESSING_FAILURE,
+            status: Status.PROCESSING_FAILURE,
             errorComment: f.errorComment,
           } as ResponseFields<AnsweredRequest>,
         ),
       );
-      return NStatus.PROCESSING_FAILURE;
+      return Status.PROCESSING_FAILURE;
     }
   }
   if (!handler) {
@@ -543,11 +501,11 @@ export async function answerN(
       respondTo(
         rq.message as AnsweredRequest,
         {
-          status: NStatus.UNRECOGNIZED_OPERATION,
+          status: Status.UNRECOGNIZED_OPERATION,
         } as ResponseFields<AnsweredRequest>,
       ),
     );
-    return NStatus.UNRECOGNIZED_OPERATION;
+    return Status.UNRECOGNIZED_OPERATION;
   }
   const request: NRequest = {
     operation,
@@ -624,11 +582,11 @@ export function serveNServices(
             respondTo(
               rq.message as AnsweredRequest,
               {
-                status: NStatus.NO_SUCH_SOP_CLASS,
+                status: Status.NO_SUCH_SOP_CLASS,
               } as ResponseFields<AnsweredRequest>,
             ),
           );
-          return NStatus.NO_SUCH_SOP_CLASS;
+          return Status.NO_SUCH_SOP_CLASS;
         }
         // The first service of the class with a handler for the operation answers.
         const key = handlerKey[event];

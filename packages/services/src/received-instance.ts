@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IncomingRequest } from '@dnet/association';
 import { writePart10File } from '@dnet/dataset';
-import { type CStoreRq, respondTo } from '@dnet/dimse';
+import { type CStoreRq, respondTo, Status } from '@dnet/dimse';
 import {
   CompletenessGuard,
   dataSetProblemComment,
@@ -38,10 +38,10 @@ export type InstanceSink =
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 /** Status when a sink throws: C000H, cannot understand (PS3.4 §B.2.3). */
-const SINK_FAILED = 0xc000;
+const SINK_FAILED = Status.CANNOT_UNDERSTAND;
 
 /** PS3.4 Table B.2-1: A700H, Refused: Out of Resources. */
-const OUT_OF_RESOURCES = 0xa700;
+const OUT_OF_RESOURCES = Status.OUT_OF_RESOURCES;
 
 /**
  * System errors that mean our own storage cannot take the instance (full,
@@ -80,7 +80,8 @@ export function sinkFailure(error: unknown): { status: number; errorComment: str
 /**
  * Writes a received instance as a Part 10 file `<sopInstanceUid>.dcm` in a
  * folder (PS3.10 §7.1 meta header, data set bytes streamed unchanged), flushed
- * and renamed into place before success is returned.
+ * and renamed into place before success is returned. Users reach it through
+ * {@link storeToFolder}, its one public name.
  */
 export async function writeToFolder(
   folder: string,
@@ -89,7 +90,7 @@ export async function writeToFolder(
 ): Promise<number> {
   if (!UID.test(instance.sopInstanceUid) || instance.sopInstanceUid.length > 64) {
     // PS3.7 Annex C: 0117H invalid object instance.
-    return 0x0117;
+    return Status.INVALID_OBJECT_INSTANCE;
   }
   await writePart10File(
     join(folder, `${instance.sopInstanceUid}.dcm`),
@@ -179,7 +180,8 @@ export async function answerStore(
  * as `<folder>/<SOP Instance UID>.dcm` (meta header plus the data set bytes
  * as received), flushed and renamed into place before the success response
  * (DESIGN.md, the receiver half of the hot path). The calling AE title goes
- * into (0002,0016) Source Application Entity Title.
+ * into (0002,0016) Source Application Entity Title (none when the context has
+ * none). The handler can be called directly too (a C-GET sub-operation, say).
  *
  * @example
  * ```ts
@@ -188,6 +190,6 @@ export async function answerStore(
  */
 export function storeToFolder(
   folder: string,
-): (instance: ReceivedInstance, context: { callingAeTitle: string }) => Promise<number> {
+): (instance: ReceivedInstance, context: { callingAeTitle?: string }) => Promise<number> {
   return (instance, context) => writeToFolder(folder, instance, context.callingAeTitle);
 }

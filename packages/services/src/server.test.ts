@@ -205,7 +205,7 @@ describe('Storage (PS3.4 Annex B)', () => {
       .store(makeInstance({ patient: 1, study: 1, series: 1, instance: 1 }))
       .catch((e) => e);
     expect(error).toBeInstanceOf(NoPresentationContextError);
-    expect(error.code).toBe('DNET_SERVICES_NO_PRESENTATION_CONTEXT');
+    expect(error.code).toBe('DNET_ASSOCIATION_NO_PRESENTATION_CONTEXT');
     await client.release();
     await server.close();
   });

@@ -9,6 +9,7 @@ import {
   type Rejection,
   type SupportedContext,
 } from '@dnet/association';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { DataSet } from '@dnet/dataset';
 import {
   type AnsweredRequest,
@@ -19,6 +20,7 @@ import {
   type DimseResponse,
   type ResponseFields,
   respondTo,
+  Status,
 } from '@dnet/dimse';
 import {
   type AAssociateRq,
@@ -50,10 +52,9 @@ import {
   readIdentifierBytes,
 } from './identifier.js';
 import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
-import { type StorageCommitmentHandler, serverNServices } from './storage-commitment.js';
+import { nServicesOfServer, type StorageCommitmentHandler } from './storage-commitment.js';
 import {
   type ResolvedSource,
   resolveSource,
@@ -94,7 +95,7 @@ export interface FindRequest {
   /** Query/Retrieve Level (0008,0052), upper case, if present. */
   level: string | undefined;
   /** The Identifier as DICOM JSON. */
-  identifier: DicomJson;
+  identifier: DicomJsonDataSet;
   /** The Identifier as a data set. */
   dataSet: DataSet;
   /** The C-FIND-RQ. */
@@ -114,7 +115,7 @@ export interface RetrieveRequest {
   /** Query/Retrieve Level (0008,0052), upper case, if present. */
   level: string | undefined;
   /** The Identifier as DICOM JSON. */
-  identifier: DicomJson;
+  identifier: DicomJsonDataSet;
   /** The Identifier as a data set. */
   dataSet: DataSet;
   /** The C-MOVE-RQ or C-GET-RQ. */
@@ -308,7 +309,7 @@ const retrieveCounts = new WeakMap<
 >();
 
 /** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
-const HANDLER_FAILED = 0xc000;
+const HANDLER_FAILED = Status.CANNOT_UNDERSTAND;
 
 function comment(error: unknown): string {
   return errorCommentFor(error);
@@ -401,7 +402,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     contexts.push(
       ...nServiceContexts(
-        serverNServices({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
+        nServicesOfServer({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
       ),
     );
     return {
@@ -703,7 +704,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     serveNServices(
       a,
-      serverNServices(this.#options, (e) => this.#emitError(e)),
+      nServicesOfServer(this.#options, (e) => this.#emitError(e)),
       context,
       run,
     );
@@ -716,7 +717,7 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   async #readIdentifier(
     rq: IncomingRequest,
-  ): Promise<{ dataSet: DataSet; json: DicomJson } | undefined> {
+  ): Promise<{ dataSet: DataSet; json: DicomJsonDataSet } | undefined> {
     try {
       const bytes = rq.dataSet ? await readIdentifierBytes(rq.dataSet) : new Uint8Array(0);
       const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
@@ -727,7 +728,7 @@ export class Server extends EventEmitter<ServerEventMap> {
         respondTo(
           rq.message as AnsweredRequest,
           {
-            status: 0xa900,
+            status: Status.DOES_NOT_MATCH_SOP_CLASS,
             errorComment: comment(error),
           } as ResponseFields<AnsweredRequest>,
         ),
@@ -743,7 +744,7 @@ export class Server extends EventEmitter<ServerEventMap> {
   ): Promise<number | undefined> {
     const message = rq.message as CFindRq;
     const id = await this.#readIdentifier(rq);
-    if (!id) return 0xa900;
+    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
     const ts = rq.context.transferSyntax;
     let status = 0;
     let errorComment: string | undefined;
@@ -764,11 +765,11 @@ export class Server extends EventEmitter<ServerEventMap> {
         context,
         rq.signal,
       );
-      for await (const match of matches as AsyncIterable<DicomJson | DataSet>) {
+      for await (const match of matches as AsyncIterable<DicomJsonDataSet | DataSet>) {
         if (rq.signal.aborted) break;
         // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
         await rq.respond(
-          respondTo(message, { status: 0xff00, hasDataSet: true }),
+          respondTo(message, { status: Status.PENDING, hasDataSet: true }),
           encodeIdentifier(match, ts),
         );
       }
@@ -779,7 +780,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       }
     }
     // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
-    if (rq.signal.aborted) status = 0xfe00;
+    if (rq.signal.aborted) status = Status.CANCEL;
     if (a(context).state !== 'Sta6') return undefined;
     await rq.respond(
       respondTo(message, {
@@ -799,18 +800,18 @@ export class Server extends EventEmitter<ServerEventMap> {
     const message = rq.message as CMoveRq | CGetRq;
     const isMove = 'moveDestination' in message;
     const id = await this.#readIdentifier(rq);
-    if (!id) return 0xa900;
+    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
     const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
     const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
     if (isMove && !destination) {
       // PS3.4 §C.4.2.1.5: A801H move destination unknown.
       await rq.respond(
         respondTo(message as AnsweredRequest, {
-          status: 0xa801,
+          status: Status.MOVE_DESTINATION_UNKNOWN,
           errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
         }),
       );
-      return 0xa801;
+      return Status.MOVE_DESTINATION_UNKNOWN;
     }
     const sources: StoreSource[] = [];
     try {
@@ -921,7 +922,7 @@ export class Server extends EventEmitter<ServerEventMap> {
             respondTo(
               message as AnsweredRequest,
               {
-                status: 0xff00,
+                status: Status.PENDING,
                 ...counts(remaining),
               } as ResponseFields<AnsweredRequest>,
             ),
@@ -942,9 +943,10 @@ export class Server extends EventEmitter<ServerEventMap> {
     retrieveCounts.set(rq, { completed, failed, warning });
     if (context.association.state !== 'Sta6') return undefined;
     let status: number;
-    if (cancelled) status = 0xfe00;
-    else if (failed > 0 && completed + warning === 0) status = 0xa702;
-    else if (failed > 0 || warning > 0) status = 0xb000;
+    if (cancelled) status = Status.CANCEL;
+    else if (failed > 0 && completed + warning === 0)
+      status = Status.OUT_OF_RESOURCES_SUB_OPERATIONS;
+    else if (failed > 0 || warning > 0) status = Status.WARNING_B000;
     else status = 0;
     const rsp = respondTo(
       message as AnsweredRequest,
@@ -1035,7 +1037,7 @@ export class Server extends EventEmitter<ServerEventMap> {
 }
 
 /** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
-const NOT_AUTHORIZED = 0x0124;
+const NOT_AUTHORIZED = Status.NOT_AUTHORIZED;
 
 /** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
 async function refuseRole(rq: IncomingRequest): Promise<number> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Association, AssociationOptions, IncomingRequest } from '@dnet/association';
-import { type NEventReportRq, respondTo } from '@dnet/dimse';
+import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
+import { type NEventReportRq, respondTo, Status } from '@dnet/dimse';
 import type { Transport } from '@dnet/transport';
 import { Client } from './client.js';
 import { DEFAULT_TRANSFER_SYNTAXES } from './contexts.js';
@@ -10,11 +11,9 @@ import {
   type NHandler,
   type NRequest,
   type NService,
-  NStatus,
   nActionOver,
   nEventReportOver,
 } from './n-services.js';
-import type { DicomJson, DicomJsonAttribute } from './query/dicom-json.js';
 import type { RequestContext } from './server.js';
 
 /** Storage Commitment Push Model SOP Class (PS3.4 §J.3.1). */
@@ -32,20 +31,23 @@ export const CommitmentType = {
   FAILURES_EXIST: 2,
 } as const;
 
-/** Failure Reason (0008,1197) values (PS3.4 §J.3.2.2.1.4... Table J.3-2 note). */
+/**
+ * Failure Reason (0008,1197) values (PS3.4 §J.3.2.2.1.4... Table J.3-2 note):
+ * the status codes of @dnet/dimse's `Status` that the standard lists for it.
+ */
 export const CommitmentFailureReason = {
   /** 0110H Processing failure. */
-  PROCESSING_FAILURE: 0x0110,
+  PROCESSING_FAILURE: Status.PROCESSING_FAILURE,
   /** 0112H No such object instance: the SCP does not hold it. */
-  NO_SUCH_OBJECT_INSTANCE: 0x0112,
+  NO_SUCH_OBJECT_INSTANCE: Status.NO_SUCH_SOP_INSTANCE,
   /** 0213H Resource limitation. */
-  RESOURCE_LIMITATION: 0x0213,
+  RESOURCE_LIMITATION: Status.RESOURCE_LIMITATION,
   /** 0122H Referenced SOP Class not supported. */
-  REFERENCED_SOP_CLASS_NOT_SUPPORTED: 0x0122,
+  REFERENCED_SOP_CLASS_NOT_SUPPORTED: Status.SOP_CLASS_NOT_SUPPORTED,
   /** 0119H Class / Instance conflict. */
-  CLASS_INSTANCE_CONFLICT: 0x0119,
+  CLASS_INSTANCE_CONFLICT: Status.CLASS_INSTANCE_CONFLICT,
   /** 0131H Duplicate transaction UID. */
-  DUPLICATE_TRANSACTION_UID: 0x0131,
+  DUPLICATE_TRANSACTION_UID: Status.DUPLICATE_TRANSACTION_UID,
 } as const;
 
 /** One referenced SOP instance (Referenced SOP Sequence item, PS3.4 Table J.3-1). */
@@ -69,7 +71,7 @@ export interface CommitmentRequest {
   /** The Referenced SOP Sequence (0008,1199). */
   references: CommitmentReference[];
   /** The whole Action Information. */
-  dataSet: DicomJson;
+  dataSet: DicomJsonDataSet;
 }
 
 /** What the SCP handler decides, per instance (PS3.4 §J.3.2.2.1). */
@@ -117,7 +119,7 @@ const str = (a: DicomJsonAttribute | undefined): string | undefined => {
 
 function refsOf(seq: DicomJsonAttribute | undefined): FailedCommitment[] {
   const out: FailedCommitment[] = [];
-  for (const item of (seq?.Value ?? []) as DicomJson[]) {
+  for (const item of (seq?.Value ?? []) as DicomJsonDataSet[]) {
     const reason = item['00081197']?.Value?.[0];
     out.push({
       sopClassUid: str(item['00081150']) ?? '',
@@ -128,7 +130,7 @@ function refsOf(seq: DicomJsonAttribute | undefined): FailedCommitment[] {
   return out;
 }
 
-function refItem(r: CommitmentReference, reason?: number): DicomJson {
+function refItem(r: CommitmentReference, reason?: number): DicomJsonDataSet {
   return {
     '00081150': { vr: 'UI', Value: [r.sopClassUid] },
     '00081155': { vr: 'UI', Value: [r.sopInstanceUid] },
@@ -140,7 +142,7 @@ function refItem(r: CommitmentReference, reason?: number): DicomJson {
 export function commitmentRequestDataSet(
   transactionUid: string,
   references: readonly CommitmentReference[],
-): DicomJson {
+): DicomJsonDataSet {
   return {
     '00081195': { vr: 'UI', Value: [transactionUid] },
     '00081199': { vr: 'SQ', Value: references.map((r) => refItem(r)) },
@@ -151,8 +153,8 @@ export function commitmentRequestDataSet(
 export function commitmentReportDataSet(
   transactionUid: string,
   result: CommitmentResult,
-): { eventTypeId: number; dataSet: DicomJson } {
-  const dataSet: DicomJson = { '00081195': { vr: 'UI', Value: [transactionUid] } };
+): { eventTypeId: number; dataSet: DicomJsonDataSet } {
+  const dataSet: DicomJsonDataSet = { '00081195': { vr: 'UI', Value: [transactionUid] } };
   if (result.retrieveAeTitle) {
     dataSet['00080054'] = { vr: 'AE', Value: [result.retrieveAeTitle] };
   }
@@ -172,7 +174,7 @@ export function commitmentReportDataSet(
 /** Reads a report's Event Information. */
 export function parseCommitmentReport(
   eventTypeId: number,
-  dataSet: DicomJson | undefined,
+  dataSet: DicomJsonDataSet | undefined,
   sameAssociation: boolean,
 ): CommitmentReport {
   const ds = dataSet ?? {};
@@ -276,25 +278,25 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
   const nAction: NHandler = (request: NRequest, context: RequestContext) => {
     // PS3.4 §J.3.2.1.1.2: 0123H no such action for another Action Type ID.
     if (request.actionTypeId !== CommitmentType.REQUEST) {
-      return { status: NStatus.NO_SUCH_ACTION };
+      return { status: Status.NO_SUCH_ACTION_TYPE };
     }
     if (request.sopInstanceUid !== STORAGE_COMMITMENT_INSTANCE) {
       // PS3.4 §J.3.1: the well-known instance only; 0112H otherwise (PS3.7 §C.4.17).
-      return { status: NStatus.NO_SUCH_OBJECT_INSTANCE };
+      return { status: Status.NO_SUCH_SOP_INSTANCE };
     }
     const ds = request.dataSet ?? {};
     const transactionUid = str(ds['00081195']);
     const seq = ds['00081199'];
     if (!transactionUid) {
       return {
-        status: NStatus.MISSING_ATTRIBUTE_VALUE,
+        status: Status.MISSING_ATTRIBUTE_VALUE,
         offendingElement: [0x00081195],
         errorComment: 'Transaction UID (0008,1195) missing',
       };
     }
     if (!seq?.Value || seq.Value.length === 0) {
       return {
-        status: NStatus.MISSING_ATTRIBUTE_VALUE,
+        status: Status.MISSING_ATTRIBUTE_VALUE,
         offendingElement: [0x00081199],
         errorComment: 'Referenced SOP Sequence (0008,1199) empty',
       };
@@ -302,7 +304,7 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
     const references = refsOf(seq).map(({ reason: _r, ...r }) => r);
     if (references.some((r) => !r.sopClassUid || !r.sopInstanceUid)) {
       return {
-        status: NStatus.INVALID_ARGUMENT_VALUE,
+        status: Status.INVALID_ARGUMENT_VALUE,
         offendingElement: [0x00081199],
         errorComment: 'Referenced SOP Sequence item without UIDs',
       };
@@ -337,7 +339,7 @@ async function report(
       // The handler failed: nothing is committed (PS3.4 §J.3.2.2.1, 0110H processing failure).
       result = {
         committed: [],
-        failed: request.references.map((r) => ({ ...r, reason: NStatus.PROCESSING_FAILURE })),
+        failed: request.references.map((r) => ({ ...r, reason: Status.PROCESSING_FAILURE })),
       };
     }
     const a = context.association;
@@ -423,7 +425,7 @@ export class CommitmentListener {
     const typeId = request.eventTypeId ?? 0;
     if (typeId !== CommitmentType.SUCCESSFUL && typeId !== CommitmentType.FAILURES_EXIST) {
       // PS3.7 §C.4.18: 0113H no such event type.
-      return NStatus.NO_SUCH_EVENT_TYPE;
+      return Status.NO_SUCH_EVENT_TYPE;
     }
     const r = parseCommitmentReport(typeId, request.dataSet, same);
     if (!this.#waiters.deliver(r)) {
@@ -495,7 +497,9 @@ function listenerOf(association: Association): CommitmentListener {
         // Not a commitment report: refused as a request nobody handles (PS3.7 Annex C, 0211H).
         rq.dataSet?.discard();
         void rq
-          .respond(respondTo(rq.message as NEventReportRq, { status: 0x0211 }))
+          .respond(
+            respondTo(rq.message as NEventReportRq, { status: Status.UNRECOGNIZED_OPERATION }),
+          )
           .catch(() => {});
         return;
       }
@@ -570,7 +574,7 @@ export async function requestCommitment(
  * the Storage Commitment SCP when `storageCommitment` is set (its reports on
  * new associations use the server's transport, AE title and AE table).
  */
-export function serverNServices(
+export function nServicesOfServer(
   options: {
     handlers: { nServices?: readonly NService[]; storageCommitment?: StorageCommitmentHandler };
     transport: Transport;

@@ -128,9 +128,9 @@ const FILE_BUFFER_GRAIN = 64 * 1024;
 /**
  * Buffers that small files are read into, given back once their C-STORE is
  * over and the bytes have left the process. A fresh buffer per file costs
- * its page faults and zeroing by the kernel (about 150 us per 512 KiB here,
- * as much as the read itself); a series of similar files (a CT series)
- * then reads into the same few buffers.
+ * its page faults and zeroing by the kernel (as much as the read itself, see
+ * BENCHMARKS.md); a series of similar files (a CT series) then reads into
+ * the same few buffers.
  */
 class FileBufferPool {
   #free: Uint8Array[] = [];
@@ -288,9 +288,8 @@ interface FileIo {
 
 /**
  * Node's thread pool, through node:fs callbacks (not fs/promises: no
- * FileHandle and no promise per call, and the close is not waited for).
- * Measured on 512 KiB files (open, fstat, read, close): 257-488 us of CPU per
- * file with FileHandle, 250-318 us so.
+ * FileHandle and no promise per call, and the close is not waited for), which
+ * costs less CPU per file (BENCHMARKS.md, "Blocking file reads").
  */
 const CALLBACK_IO: FileIo = {
   open: (path) => fsCall<number>((done) => fs.open(path, 'r', done)),
@@ -305,10 +304,8 @@ const CALLBACK_IO: FileIo = {
 
 /**
  * Blocking calls on the event loop: no thread-pool round trip (four per
- * file otherwise, each waking a pool thread and then the loop). Measured
- * 2026-12-04 on 512 KiB files in the page cache, 4 rounds of 500: 88-111 us
- * of CPU and wall time per file, against 241-326 us of CPU (265-364 us wall)
- * with {@link CALLBACK_IO}.
+ * file otherwise, each waking a pool thread and then the loop); figures
+ * against {@link CALLBACK_IO} in BENCHMARKS.md, "Blocking file reads".
  */
 const BLOCKING_IO: FileIo = {
   open: (path) => fs.openSync(path, 'r'),

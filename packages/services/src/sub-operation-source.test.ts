@@ -105,7 +105,7 @@ describe('C-GET sub-operations whose data set source fails (a local read error)'
     const result = await get;
     expect(result).toBeInstanceOf(Error);
     // Not a protocol error of the peer: our A-ABORT.
-    expect((result as { code?: string }).code).not.toBe('DNET_PROTOCOL_ERROR');
+    expect((result as { code?: string }).code).not.toBe('DNET_ASSOCIATION_PROTOCOL_ERROR');
     expect(received).toHaveLength(1);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(InvalidSourceError);

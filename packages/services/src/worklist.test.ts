@@ -4,12 +4,12 @@
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from './client.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
 import { tempDir } from './test-support.js';
@@ -17,7 +17,7 @@ import { worklist, worklistFind } from './worklist.js';
 
 const v = (vr: string, ...values: string[]) => ({ vr, Value: values });
 
-function item(n: number, modality: string, station: string, date: string): DicomJson {
+function item(n: number, modality: string, station: string, date: string): DicomJsonDataSet {
   return {
     '00080050': v('SH', `ACC${n}`),
     '00100010': { vr: 'PN', Value: [{ Alphabetic: `DOE^PATIENT${n}` }] },
@@ -62,7 +62,7 @@ describe('worklistFind (PS3.4 §K.6.1.2)', () => {
       calledAeTitle: 'WL',
       contexts: [worklist()],
     });
-    const out: DicomJson[] = [];
+    const out: DicomJsonDataSet[] = [];
     for await (const m of client.find(
       {
         '00100010': { vr: 'PN' },
@@ -85,7 +85,7 @@ describe('worklistFind (PS3.4 §K.6.1.2)', () => {
         (m) => (m['00100010']?.Value?.[0] as { Alphabetic?: string } | undefined)?.Alphabetic,
       ),
     ).toEqual(['DOE^PATIENT1', 'DOE^PATIENT3']);
-    const sps = out[1]?.['00400100']?.Value?.[0] as DicomJson | undefined;
+    const sps = out[1]?.['00400100']?.Value?.[0] as DicomJsonDataSet | undefined;
     expect(sps?.['00400001']?.Value).toEqual(['CT02']);
     expect(out[0]?.['00080050']).toBeUndefined();
     await client.release();
@@ -201,7 +201,7 @@ describePeer(['findscu', 'wlmscpfs', 'dump2dcm', 'dcmdump'], 'Modality Worklist 
       calledAeTitle: 'WLMAE',
       contexts: [worklist()],
     });
-    const out: DicomJson[] = [];
+    const out: DicomJsonDataSet[] = [];
     for await (const m of client.find(
       {
         '00100010': { vr: 'PN' },
@@ -217,7 +217,7 @@ describePeer(['findscu', 'wlmscpfs', 'dump2dcm', 'dcmdump'], 'Modality Worklist 
     await client.release();
     expect(out, wlm.log()).toHaveLength(1);
     expect(out[0]?.['00100020']?.Value).toEqual(['PID2']);
-    const sps = out[0]?.['00400100']?.Value?.[0] as DicomJson | undefined;
+    const sps = out[0]?.['00400100']?.Value?.[0] as DicomJsonDataSet | undefined;
     expect(sps?.['00400001']?.Value).toEqual(['MR01']);
   });
 });

@@ -1,7 +1,6 @@
-import type { DataSet, KeywordDataSet } from '@dnet/dataset';
+import type { DataSet, DicomJsonDataSet, KeywordDataSet } from '@dnet/dataset';
 import type { ContextSpec } from './contexts.js';
 import { asDicomJson } from './keywords.js';
-import type { DicomJson } from './query/dicom-json.js';
 import { matches, responseIdentifier } from './query/matching.js';
 import type { FindRequest, RequestContext, ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
@@ -18,7 +17,7 @@ export function worklist(): ContextSpec {
 }
 
 /** A worklist item: by keyword (`{ PatientName: 'DOE^JOHN', ScheduledProcedureStepSequence: {...} }`) or DICOM JSON. */
-export type WorklistItem = DicomJson | KeywordDataSet;
+export type WorklistItem = DicomJsonDataSet | KeywordDataSet;
 
 /** Worklist items, or a function returning them for each query. */
 export type WorklistSource =
@@ -55,8 +54,9 @@ export function worklistFind(
       const query = request.identifier;
       for await (const given of items as AsyncIterable<WorklistItem>) {
         if (signal.aborted) return;
-        const item = asDicomJson(given as KeywordDataSet) as DicomJson;
-        if (matches(query, item)) yield responseIdentifier(query, item) as DicomJson | DataSet;
+        const item = asDicomJson(given as KeywordDataSet) as DicomJsonDataSet;
+        if (matches(query, item))
+          yield responseIdentifier(query, item) as DicomJsonDataSet | DataSet;
       }
     })();
   };

@@ -53,7 +53,7 @@ describe('tcp()', () => {
     await listener.close();
   });
 
-  it('abort() resets the connection: a waiting peer read fails with DNET_CONNECTION_RESET', async () => {
+  it('abort() resets the connection: a waiting peer read fails with DNET_TRANSPORT_CONNECTION_RESET', async () => {
     const transport = tcp();
     let server: Connection | undefined;
     const listener = await transport.listen({ port: 0 }, (c) => {

@@ -12,7 +12,7 @@ describe('transport errors', () => {
     const cause = new Error('ECONNRESET');
     const e = new ConnectionResetError(undefined, { cause, address: '::1', port: 104 });
     expect(e.code).toBe(TransportErrorCode.CONNECTION_RESET);
-    expect(e.code).toBe('DNET_CONNECTION_RESET');
+    expect(e.code).toBe('DNET_TRANSPORT_CONNECTION_RESET');
     expect(e.cause).toBe(cause);
     expect(e.address).toBe('::1');
     expect(e.port).toBe(104);

@@ -1,43 +1,35 @@
 /**
- * Errors of the transport layer. Every error carries a stable `code`
- * (`DNET_...`) and is branded with `Symbol.for('dnet.error')`, so
- * {@link isDnetError} recognises dnet errors across duplicated installs
- * (the idea of undici's `lib/core/errors.js`).
+ * Errors of the transport layer. Every error extends `DnetError` of
+ * `@dnet/errors`: a stable `code` (`DNET_TRANSPORT_...`), a `cause`, and the
+ * brand {@link isDnetError} recognises across duplicated installs.
  */
 
-const kDnetError = Symbol.for('dnet.error');
+import { DnetError, isDnetError } from '@dnet/errors';
+
+export { DnetError, isDnetError };
 
 /** Stable codes of the transport errors. */
 export const TransportErrorCode = {
   /** The connection was closed by this side; no more writes are possible. */
-  CONNECTION_CLOSED: 'DNET_CONNECTION_CLOSED',
+  CONNECTION_CLOSED: 'DNET_TRANSPORT_CONNECTION_CLOSED',
   /** The connection was aborted by this side (`abort()`). */
-  CONNECTION_ABORTED: 'DNET_CONNECTION_ABORTED',
+  CONNECTION_ABORTED: 'DNET_TRANSPORT_CONNECTION_ABORTED',
   /** The peer reset the connection (TCP RST, or the peer's `abort()` in memory). */
-  CONNECTION_RESET: 'DNET_CONNECTION_RESET',
+  CONNECTION_RESET: 'DNET_TRANSPORT_CONNECTION_RESET',
   /** Nobody listens at the address dialled. */
-  CONNECTION_REFUSED: 'DNET_CONNECTION_REFUSED',
+  CONNECTION_REFUSED: 'DNET_TRANSPORT_CONNECTION_REFUSED',
   /** `connect` did not complete within `timeoutMs`. */
-  CONNECT_TIMEOUT: 'DNET_CONNECT_TIMEOUT',
+  CONNECT_TIMEOUT: 'DNET_TRANSPORT_CONNECT_TIMEOUT',
   /** `connect` was cancelled through its AbortSignal. */
-  CONNECT_ABORTED: 'DNET_CONNECT_ABORTED',
+  CONNECT_ABORTED: 'DNET_TRANSPORT_CONNECT_ABORTED',
   /** `listen` asked for an address already in use. */
-  ADDRESS_IN_USE: 'DNET_ADDRESS_IN_USE',
+  ADDRESS_IN_USE: 'DNET_TRANSPORT_ADDRESS_IN_USE',
   /** Any other failure of the underlying transport; see `cause`. */
   TRANSPORT_FAILED: 'DNET_TRANSPORT_FAILED',
 } as const;
 
 /** One of the {@link TransportErrorCode} values. */
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
-
-/** True when `error` is any dnet error (of any dnet package, of any installed copy). */
-export function isDnetError(error: unknown): error is Error & { code: string } {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as Record<symbol, unknown>)[kDnetError] === true
-  );
-}
 
 /** Options every transport error accepts. */
 export interface TransportErrorOptions {
@@ -50,9 +42,7 @@ export interface TransportErrorOptions {
 }
 
 /** Base class of every transport error. */
-export class TransportError extends Error {
-  /** The stable error code. */
-  readonly code: string;
+export class TransportError extends DnetError {
   /** The remote address involved, when known. */
   readonly address: string | undefined;
   /** The remote port involved, when known. */
@@ -64,16 +54,10 @@ export class TransportError extends Error {
    * @param options - cause and address
    */
   constructor(message: string, code: string, options: TransportErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'TransportError';
-    this.code = code;
     this.address = options.address;
     this.port = options.port;
-  }
-
-  /** The dnet brand, shared by every copy of every dnet package. */
-  get [kDnetError](): true {
-    return true;
   }
 }
 

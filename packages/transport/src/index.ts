@@ -37,6 +37,7 @@ export {
   ConnectionRefusedError,
   ConnectionResetError,
   ConnectTimeoutError,
+  DnetError,
   isDnetError,
   TransportError,
   TransportErrorCode,

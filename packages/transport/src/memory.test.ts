@@ -105,7 +105,7 @@ describe('diagnostics channels', () => {
     expect(seen).toEqual([
       'memory:accepted:true',
       'memory:dialled:true',
-      'memory:connect:DNET_CONNECTION_REFUSED',
+      'memory:connect:DNET_TRANSPORT_CONNECTION_REFUSED',
     ]);
   });
 });

@@ -37,7 +37,7 @@ export interface ComplianceOptions {
   largeTransferBytes?: number;
   /**
    * Whether `abort()` must surface at the peer as a read error with code
-   * `DNET_CONNECTION_RESET` (default false: over TCP, a reset that arrives
+   * `DNET_TRANSPORT_CONNECTION_RESET` (default false: over TCP, a reset that arrives
    * behind unread data reads as a plain end on Linux; the memory transport
    * guarantees it).
    */

@@ -153,7 +153,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
         const error = await failure(() => client.store(big.instance));
         expect(proxy.fired()).toBe(true);
         expect(isDnetError(error)).toBe(true);
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'send' });
         await client.association.closed;
         expect(client.association.established).toBe(false);
       } finally {
@@ -173,7 +173,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
             // no match can come
           }
         });
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'dimse' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'dimse' });
       } finally {
         await end();
       }
@@ -191,7 +191,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
             { level: 'STUDY', sink: () => 0 },
           ),
         );
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'dimse' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'dimse' });
       } finally {
         await end();
       }
@@ -211,7 +211,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
           }
         })().catch(() => {});
         const error = await serverAbort(server, before);
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'send' });
         await end();
         await finding;
       } finally {
@@ -233,7 +233,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
           )
           .catch(() => {});
         const error = await serverAbort(server, before);
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'send' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'send' });
         await end();
         await getting;
       } finally {
@@ -270,7 +270,7 @@ function scenarios(name: string, pair: () => { server: Transport; client: Transp
       try {
         const storing = client.store(big.instance).catch(() => {});
         const error = await serverAbort(quick, new Set());
-        expect(error).toMatchObject({ code: 'DNET_TIMEOUT', timer: 'idle' });
+        expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'idle' });
         client.association.abort();
         await storing;
       } finally {

@@ -1,4 +1,5 @@
-import { type DicomJson, toKeywords } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
+import { toKeywords } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
 import { UsageError } from '../errors.js';
 import { errorFields, writeRecord } from '../json-output.js';
@@ -47,7 +48,7 @@ export const find: Command = {
     if (values.verbose) logContexts(io, client);
     if (values.relational && !client.queryExtendedNegotiation(target).relationalQueries)
       io.err('warning: the peer did not accept relational queries (PS3.4 §C.5.1.1)');
-    const rows: DicomJson[] = [];
+    const rows: DicomJsonDataSet[] = [];
     let count = 0;
     let failure: unknown;
     try {
@@ -88,7 +89,7 @@ export const find: Command = {
 };
 
 /** A match by keyword, with bytes as base64 (as DICOM JSON's InlineBinary, PS3.18 §F.2.7). */
-function keywordsJson(match: DicomJson): unknown {
+function keywordsJson(match: DicomJsonDataSet): unknown {
   return JSON.parse(
     JSON.stringify(toKeywords(match), (_, v) =>
       v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,

@@ -6,7 +6,7 @@ import {
   type RetrieveProgress,
   retrieveContexts,
   storageSopClasses,
-  writeToFolder,
+  storeToFolder,
 } from '@dnet/services';
 import { type Command, finish, logContexts, printHelp } from '../command.js';
 import { statusText } from '../describe-error.js';
@@ -133,10 +133,9 @@ export const get: Command = {
       const about = { sopInstanceUid: instance.sopInstanceUid, sopClassUid: instance.sopClassUid };
       let status: number;
       try {
-        status = await writeToFolder(
-          out,
+        status = await storeToFolder(out)(
           { ...instance, dataSet: counted(instance.dataSet) },
-          values.aec,
+          { callingAeTitle: values.aec },
         );
       } catch (error) {
         await removeOwnTemporary(out, fileName);

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { DicomJson } from '@dnet/services';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import pg from 'pg';
 import type {
   ArchiveIndex,
@@ -132,7 +132,7 @@ const COMPUTED_SQL = computedSql('json_agg');
 
 interface LevelRow {
   pk: string;
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
 }
 
 interface InstanceRow {
@@ -141,7 +141,7 @@ interface InstanceRow {
   path: string;
   transfer_syntax_uid: string;
   size: string;
-  attributes: DicomJson;
+  attributes: DicomJsonDataSet;
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -249,14 +249,18 @@ export class PostgresIndex implements ArchiveIndex {
   }
 
   /** {@inheritDoc ArchiveIndex.find} */
-  find(level: QueryLevel, query: DicomJson, options: FindOptions = {}): AsyncIterable<DicomJson> {
+  find(
+    level: QueryLevel,
+    query: DicomJsonDataSet,
+    options: FindOptions = {},
+  ): AsyncIterable<DicomJsonDataSet> {
     return this.#find(level, query, options);
   }
 
   /** {@inheritDoc ArchiveIndex.instances} */
   async instances(
     level: QueryLevel,
-    query: DicomJson,
+    query: DicomJsonDataSet,
     options: QueryOptions = {},
   ): Promise<RetrieveInstance[]> {
     this.#assertOpen();
@@ -337,9 +341,9 @@ export class PostgresIndex implements ArchiveIndex {
 
   async *#find(
     level: QueryLevel,
-    query: DicomJson,
+    query: DicomJsonDataSet,
     options: FindOptions,
-  ): AsyncGenerator<DicomJson> {
+  ): AsyncGenerator<DicomJsonDataSet> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
     const plan = planFind(level, query, options, POSTGRES_DIALECT, this.#pushDown);

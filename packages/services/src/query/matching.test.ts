@@ -1,8 +1,8 @@
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
-import type { DicomJson } from './dicom-json.js';
 import { matches, matchesKey, responseIdentifier } from './matching.js';
 
-const patient: DicomJson = {
+const patient: DicomJsonDataSet = {
   '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Doe^John' }] },
   '00100020': { vr: 'LO', Value: ['PID-001'] },
   '00080020': { vr: 'DA', Value: ['20240315'] },
@@ -76,7 +76,7 @@ describe('query matching (PS3.4 §C.2.2.2)', () => {
     expect(matches({ '00100030': { vr: 'DA', Value: ['19700101'] } }, patient)).toBe(false);
   });
   it('matches sequences item by item (PS3.4 §C.2.2.2.6)', () => {
-    const q = (modality: string, ae: string): DicomJson => ({
+    const q = (modality: string, ae: string): DicomJsonDataSet => ({
       '00400100': {
         vr: 'SQ',
         Value: [
@@ -100,7 +100,7 @@ describe('query matching (PS3.4 §C.2.2.2)', () => {
     ).toBe(true);
   });
   it('builds the response identifier from the query keys', () => {
-    const query: DicomJson = {
+    const query: DicomJsonDataSet = {
       '00080052': { vr: 'CS', Value: ['STUDY'] },
       '00100010': { vr: 'PN' },
       '00100030': { vr: 'DA' },

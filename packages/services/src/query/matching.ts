@@ -1,4 +1,4 @@
-import type { DicomJson, DicomJsonAttribute, PersonNameJson } from './dicom-json.js';
+import type { DicomJsonAttribute, DicomJsonDataSet, PersonName } from '@dnet/dataset';
 
 /**
  * Attributes that travel in an Identifier but are never matched:
@@ -33,7 +33,7 @@ function isUniversal(key: DicomJsonAttribute): boolean {
 function textOf(value: unknown, vr: string): string {
   if (value === null || value === undefined) return '';
   if (vr === 'PN' && typeof value === 'object') {
-    const pn = value as PersonNameJson;
+    const pn = value as PersonName;
     const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
     while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
     return groups.join('=');
@@ -128,9 +128,9 @@ export function matchesKey(
   if (!attribute?.Value || attribute.Value.length === 0) return false;
   if (key.vr === 'SQ') {
     // Sequence Matching: the (single) query item must match at least one item.
-    const queryItem = key.Value?.[0] as DicomJson | undefined;
+    const queryItem = key.Value?.[0] as DicomJsonDataSet | undefined;
     if (!queryItem || Object.keys(queryItem).length === 0) return true;
-    return attribute.Value.some((item) => matches(queryItem, item as DicomJson, options));
+    return attribute.Value.some((item) => matches(queryItem, item as DicomJsonDataSet, options));
   }
   const patterns = (key.Value ?? []).map((v) => textOf(v, key.vr));
   const candidates = attribute.Value.map((v) => textOf(v, attribute.vr || key.vr));
@@ -147,7 +147,11 @@ export function matchesKey(
  * matches({ '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOE^*' }] } }, record); // true for DOE^JOHN
  * ```
  */
-export function matches(query: DicomJson, entity: DicomJson, options: MatchOptions = {}): boolean {
+export function matches(
+  query: DicomJsonDataSet,
+  entity: DicomJsonDataSet,
+  options: MatchOptions = {},
+): boolean {
   for (const [tag, key] of Object.entries(query)) {
     if (NEVER_MATCHED.has(tag)) continue;
     if (!matchesKey(key, entity[tag], options)) return false;
@@ -160,8 +164,11 @@ export function matches(query: DicomJson, entity: DicomJson, options: MatchOptio
  * of the query, with the entity's value, or empty when the entity has none.
  * Sequence keys return the entity's items reduced to the query item's keys.
  */
-export function responseIdentifier(query: DicomJson, entity: DicomJson): DicomJson {
-  const out: DicomJson = {};
+export function responseIdentifier(
+  query: DicomJsonDataSet,
+  entity: DicomJsonDataSet,
+): DicomJsonDataSet {
+  const out: DicomJsonDataSet = {};
   for (const [tag, key] of Object.entries(query)) {
     const attribute = entity[tag];
     if (tag === '00080005' || tag === '00080052') {
@@ -173,12 +180,12 @@ export function responseIdentifier(query: DicomJson, entity: DicomJson): DicomJs
       continue;
     }
     if (key.vr === 'SQ' && attribute.Value) {
-      const queryItem = key.Value?.[0] as DicomJson | undefined;
+      const queryItem = key.Value?.[0] as DicomJsonDataSet | undefined;
       out[tag] = {
         vr: 'SQ',
         Value:
           queryItem && Object.keys(queryItem).length > 0
-            ? attribute.Value.map((item) => responseIdentifier(queryItem, item as DicomJson))
+            ? attribute.Value.map((item) => responseIdentifier(queryItem, item as DicomJsonDataSet))
             : attribute.Value,
       };
       continue;

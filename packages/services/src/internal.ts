@@ -1,0 +1,17 @@
+/**
+ * `@dnet/services/internal`: tuning for benchmarks and the bundled apps, not
+ * part of the stable API (it may change in any release). `GcPacer` and
+ * `youngGenerationCollector` flip V8 flags to pace young-generation
+ * collections in a process that receives many objects. Why they exist and
+ * what they gain:
+ * BENCHMARKS.md ("GC pacing").
+ *
+ * @example
+ * ```ts
+ * import { GcPacer, youngGenerationCollector } from '@dnet/services/internal';
+ * const pacer = new GcPacer(youngGenerationCollector());
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
