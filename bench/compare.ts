@@ -187,7 +187,7 @@ function dnetScpApp(extra: string[] = []): Receiver {
   };
 }
 
-/** DCMTK storescp in its best case (PEERS.md): +B bit-preserving, -pdu 131072. */
+/** DCMTK storescp in its best case: +B bit-preserving, -pdu 131072. */
 const storescp: Receiver = {
   name: 'storescp',
   calledAe: 'STORESCP',

@@ -179,7 +179,7 @@ export async function answerStore(
  * A store handler for {@link Server.listen} that writes each received instance
  * as `<folder>/<SOP Instance UID>.dcm` (meta header plus the data set bytes
  * as received), flushed and renamed into place before the success response
- * (DESIGN.md, the receiver half of the hot path). The calling AE title goes
+ * (docs/architecture.md, the receiver half of the hot path). The calling AE title goes
  * into (0002,0016) Source Application Entity Title (none when the context has
  * none). The handler can be called directly too (a C-GET sub-operation, say).
  *

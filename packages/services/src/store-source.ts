@@ -572,7 +572,7 @@ export function pickStoreContext(
 
 /**
  * The data set bytes to send on a context: the source's own stream when the
- * syntax matches (no parse, no re-encode: the hot path of DESIGN.md), the
+ * syntax matches (no parse, no re-encode: the hot path of docs/architecture.md), the
  * DataSet encoded in the context's syntax, or the bytes converted between
  * uncompressed syntaxes (PS3.5 §10) as they stream. `flushed`
  * (`Association.transportFlushed`) lets a large file's chunk buffers be read

@@ -40,7 +40,7 @@ function hookExit() {
 }
 
 /**
- * Starts a peer on 127.0.0.1 with `TCP_NODELAY=1` (see PEERS.md: Debian's
+ * Starts a peer on 127.0.0.1 with `TCP_NODELAY=1` (see docs/architecture.md, "Real peers": Debian's
  * DCMTK and Orthanc otherwise wait on delayed ACKs) and waits until it listens.
  */
 export async function startPeer(options: PeerOptions): Promise<RunningPeer> {

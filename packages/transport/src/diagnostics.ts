@@ -3,7 +3,7 @@ import type { Connection } from './connection.js';
 
 /**
  * `node:diagnostics_channel` channels every dnet transport publishes on
- * (DESIGN.md, "Errors, events, cancellation"): tracing without listeners on
+ * (docs/architecture.md, "Errors, events, cancellation, limits"): tracing without listeners on
  * the hot path; a message is built only when someone subscribes.
  */
 export const TransportChannel = {

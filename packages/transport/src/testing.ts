@@ -1,6 +1,6 @@
 /**
  * The transport compliance suite: one set of vitest tests that pins the
- * {@link Transport} contract (DESIGN.md, "The transport seam"). Every transport
+ * {@link Transport} contract (docs/architecture.md, "The transport seam"). Every transport
  * (memory, TCP, TLS, yours) runs it:
  *
  * @example

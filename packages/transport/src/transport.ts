@@ -42,7 +42,7 @@ export interface Listener {
 
 /**
  * A way to reach peers: the association layer takes one of these and never
- * a concrete transport (DESIGN.md, "The transport seam").
+ * a concrete transport (docs/architecture.md, "The transport seam").
  */
 export interface Transport {
   /** `'tcp'`, `'tls'`, `'memory'`, ... */
