@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole check, as the README's test command runs it: build, lint,
-// typecheck, package hygiene (publint + arethetypeswrong), then every vitest
-// project. Every step runs even when an earlier one failed, so one run shows
+// typecheck, package hygiene (publint + arethetypeswrong), the API reports
+// (API Extractor: each published package's surface against its committed
+// etc/*.api.md, see CONTRIBUTING.md), then every vitest project. Every step runs even when an earlier one failed, so one run shows
 // everything that is wrong. The last line is `N passed, N failed[, N skipped]`,
 // counted from vitest's JSON report; a failed non-test step counts as a failure.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const steps = [
   ['lint', ['pnpm', 'run', 'lint']],
   ['typecheck', ['pnpm', 'run', 'typecheck']],
   ['package checks', ['pnpm', 'run', 'check:packages']],
+  ['api reports', ['pnpm', 'run', 'api']],
   [
     'tests',
     [

@@ -12,7 +12,16 @@
  * ```
  */
 
-import type { ArchiveIndex } from './archive-index.js';
+import type {
+  ArchiveIndex,
+  FindOptions,
+  IndexCounts,
+  InstanceRecord,
+  PutResult,
+  QueryOptions,
+  RetrieveInstance,
+} from './archive-index.js';
+import type { QueryLevel, QueryModel } from './query-model.js';
 
 export {
   POSTGRES_SCHEMA_VERSION,
@@ -20,5 +29,15 @@ export {
   type PostgresIndexOptions,
 } from './postgres/postgres-index.js';
 
-/** The interface {@link PostgresIndex} implements (from the package's main entry). */
-export type { ArchiveIndex };
+/** The interface {@link PostgresIndex} implements and the types it uses (from the package's main entry). */
+export type {
+  ArchiveIndex,
+  FindOptions,
+  IndexCounts,
+  InstanceRecord,
+  PutResult,
+  QueryLevel,
+  QueryModel,
+  QueryOptions,
+  RetrieveInstance,
+};

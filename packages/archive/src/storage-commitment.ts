@@ -5,9 +5,6 @@ import type { ArchiveIndex } from './archive-index.js';
 import type { ArchiveLogger } from './logger.js';
 import type { ObjectStorage } from './storage.js';
 
-/** An association, as the server hands it to its handlers. */
-type Association = RequestContext['association'];
-
 /** What this SCP reads of an N-ACTION-RQ (PS3.7 §10.1.4.1): the association's incoming request. */
 interface ActionRequest {
   message: {
@@ -143,7 +140,7 @@ export class StorageCommitment {
   };
 
   /** Handles the N-ACTION-RQs of an association. */
-  attach(association: Association): void {
+  attach(association: RequestContext['association']): void {
     association.handle('N-ACTION', (rq) => {
       const work = this.#onAction(association, rq).catch((error) =>
         this.#options.logger.warn({ op: 'N-ACTION', err: error }, 'storage commitment failed'),
@@ -186,7 +183,7 @@ export class StorageCommitment {
     return out;
   }
 
-  async #onAction(a: Association, rq: ActionRequest): Promise<void> {
+  async #onAction(a: RequestContext['association'], rq: ActionRequest): Promise<void> {
     const { logger } = this.#options;
     const message = rq.message;
     const started = performance.now();

@@ -13,11 +13,43 @@
  * ```
  */
 
-import type { ArchiveIndex } from './archive-index.js';
-import type { ObjectStorage } from './storage.js';
+import type {
+  ArchiveIndex,
+  FindOptions,
+  IndexCounts,
+  InstanceRecord,
+  PutResult,
+  QueryOptions,
+  RetrieveInstance,
+} from './archive-index.js';
+import type { QueryLevel, QueryModel } from './query-model.js';
+import type {
+  ObjectStorage,
+  ObjectUids,
+  ObjectWriter,
+  OpenOptions,
+  StoredObject,
+  StoredObjectStat,
+} from './storage.js';
 
 export { describeArchiveIndex, record, type Spec } from './archive-index-compliance.js';
 export { describeObjectStorage } from './object-storage-compliance.js';
 
-/** The interfaces the suites check (from the package's main entry). */
-export type { ArchiveIndex, ObjectStorage };
+/** The interfaces the suites check and the types they use (from the package's main entry). */
+export type {
+  ArchiveIndex,
+  FindOptions,
+  IndexCounts,
+  InstanceRecord,
+  ObjectStorage,
+  ObjectUids,
+  ObjectWriter,
+  OpenOptions,
+  PutResult,
+  QueryLevel,
+  QueryModel,
+  QueryOptions,
+  RetrieveInstance,
+  StoredObject,
+  StoredObjectStat,
+};

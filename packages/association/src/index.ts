@@ -43,6 +43,7 @@
  * ```
  */
 
+export type { AssociateOptions } from './acse.js';
 export * from './association.js';
 export type { AssociationEventMap } from './association-events.js';
 export type {
@@ -57,6 +58,7 @@ export type {
   IncomingRequest,
   IncomingResponse,
   RequestOptions,
+  WithOptionalId,
 } from './dimse-primitives.js';
 export { DEFAULT_MAX_OPERATIONS, MAX_COMMAND_LENGTH } from './dimse-provider.js';
 export * from './errors.js';

@@ -150,9 +150,11 @@ export {
   type MixedKeyword,
   type NumberKeyword,
   type PersonNameKeyword,
+  type Read as KeywordRead,
   type SequenceKeyword,
   type TextKeyword,
   toKeywords,
+  type Values as KeywordValues,
 } from './keywords.js';
 export {
   createFileMetaInformation,

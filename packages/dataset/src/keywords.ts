@@ -60,7 +60,7 @@ export type Keyword =
 export type EmptyValue = '' | null;
 
 /** A value, or several (value multiplicity above one; `null` for an empty one), or none. */
-type Values<T> = T | readonly (T | null)[] | EmptyValue;
+export type Values<T> = T | readonly (T | null)[] | EmptyValue;
 
 /**
  * A data set in the keyword form, as given by people: each keyword of the
@@ -92,7 +92,7 @@ export type KeywordDataSet = { [K in TextKeyword]?: Values<string> } & {
 };
 
 /** One value or several, as {@link toKeywords} reads them; `null` when there is none. */
-type Read<T> = T | T[] | null;
+export type Read<T> = T | T[] | null;
 
 /**
  * A data set in the keyword form, as {@link toKeywords} reads it: one value

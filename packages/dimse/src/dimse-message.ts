@@ -672,7 +672,7 @@ function checkValues(message: DimseMessage, type: string): void {
 }
 
 /** The response type of each request type (bit 15 set, PS3.7 §E.1). */
-type ResponseOf = {
+export type ResponseOf = {
   [CommandField.C_STORE_RQ]: CStoreRsp;
   [CommandField.C_FIND_RQ]: CFindRsp;
   [CommandField.C_GET_RQ]: CGetRsp;

@@ -137,6 +137,7 @@ export {
   type NSetRsp,
   type ResponseBase,
   type ResponseFields,
+  type ResponseOf,
   respondTo,
   type StatusDetail,
   type SubOperationCounts,

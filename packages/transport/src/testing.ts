@@ -15,9 +15,9 @@
 
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionInfo, PeerCertificate } from './connection.js';
 import { isDnetError, TransportErrorCode } from './errors.js';
-import type { Listener, Transport } from './transport.js';
+import type { ConnectOptions, Listener, ListenOptions, Transport } from './transport.js';
 
 /** The two transports a test uses: one dials, one listens (the same object is fine). */
 export interface TransportPair {
@@ -45,6 +45,17 @@ export interface ComplianceOptions {
 }
 
 /** The name of the `describe` block {@link transportCompliance} registers. */
+/** The types the suite drives (from the package's main entry). */
+export type {
+  Connection,
+  ConnectionInfo,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  PeerCertificate,
+  Transport,
+};
+
 export const complianceSuiteName = 'dnet transport compliance';
 
 const KiB = 1024;
