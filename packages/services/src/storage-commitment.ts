@@ -14,7 +14,7 @@ import {
   nActionOver,
   nEventReportOver,
 } from './n-services.js';
-import type { RequestContext } from './server.js';
+import type { RequestContext } from './request-context.js';
 
 /** Storage Commitment Push Model SOP Class (PS3.4 §J.3.1). */
 export const STORAGE_COMMITMENT_PUSH_MODEL = '1.2.840.10008.1.20.1';
