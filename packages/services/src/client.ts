@@ -1,8 +1,8 @@
-import {
+import type {
   Association,
-  type IncomingRequest,
-  type IncomingResponse,
-  type NegotiatedContext,
+  IncomingRequest,
+  IncomingResponse,
+  NegotiatedContext,
 } from '@dnet/association';
 import {
   type DataSet,
@@ -11,15 +11,7 @@ import {
   type KeywordAttributes,
   toKeywords,
 } from '@dnet/dataset';
-import {
-  CommandField,
-  type CStoreRq,
-  Priority,
-  respondTo,
-  Status,
-  StatusCategory,
-  statusCategory,
-} from '@dnet/dimse';
+import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
 import type {
   ClientOptions,
   FindOptions,
@@ -33,8 +25,7 @@ import type {
   StoreOptions,
   StoreResult,
 } from './client-types.js';
-import { buildContexts } from './contexts.js';
-import { channels as operationChannels, publishOperation } from './diagnostics.js';
+import { publishOperation } from './diagnostics.js';
 import {
   InvalidArgumentError,
   NoPresentationContextError,
@@ -63,6 +54,15 @@ import {
   nGetOver,
   nSetOver,
 } from './n-services.js';
+import {
+  finalStatusOrThrow,
+  peerOf,
+  prepareStore,
+  refuseStore,
+  requestAssociation,
+  sendPrepared,
+  storeOver,
+} from './outbound.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
 import { QUERY_MODELS } from './sop-class.js';
 import {
@@ -71,15 +71,8 @@ import {
   type CommitOptions,
   requestCommitment,
 } from './storage-commitment.js';
-import { guardDataSet } from './store-check.js';
 import { storeBatch } from './store-many.js';
-import {
-  dataSetFor,
-  pickStoreContext,
-  type ResolveOptions,
-  resolveSource,
-  type StoreSource,
-} from './store-source.js';
+import type { ResolveOptions, StoreSource } from './store-source.js';
 
 export type {
   ClientOptions,
@@ -95,140 +88,8 @@ export type {
   StoreProgress,
   StoreResult,
 } from './client-types.js';
-
+export { finalStatusOrThrow, peerOf, storeOver } from './outbound.js';
 export { DEFAULT_PREFETCH, DEFAULT_STORE_RETRIES } from './store-many.js';
-
-/**
- * C-STORE of one source over any established association: as requestor on a
- * context where we are SCU, or as acceptor for a C-GET sub-operation on a
- * context where the requestor took the SCP role (PS3.7 Annex D.3.3.4).
- *
- * @throws OperationFailedError for a failure status, NoPresentationContextError
- */
-export async function storeOver(
-  association: Association,
-  source: StoreSource,
-  options: StoreOptions = {},
-  resolveOptions: ResolveOptions = {},
-): Promise<StoreResult> {
-  return sendPrepared(
-    association,
-    await prepareStore(association, source, resolveOptions),
-    options,
-  );
-}
-
-/**
- * A store source read up to the point of sending: its identity and context.
- * Nothing stays open: a file is read whole when small (in `resolved`), else
- * only its meta header was read and its data set is opened when sent.
- */
-interface PreparedStore {
-  resolved: Awaited<ReturnType<typeof resolveSource>>;
-  context: NegotiatedContext;
-}
-
-/** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
-async function prepareStore(
-  association: Association,
-  source: StoreSource,
-  resolveOptions: ResolveOptions,
-): Promise<PreparedStore> {
-  const resolved = await resolveSource(source, resolveOptions);
-  // From the negotiation, not `info` (which builds a snapshot of everything each time).
-  const context = pickStoreContext(
-    association.negotiation?.contexts ?? [],
-    association.role,
-    resolved.sopClassUid,
-    resolved.transferSyntaxUid,
-  );
-  return { resolved, context };
-}
-
-/** C-STORE of a prepared source (PS3.4 §B.2). */
-async function sendPrepared(
-  association: Association,
-  prepared: PreparedStore,
-  options: StoreOptions,
-): Promise<StoreResult> {
-  const { resolved, context } = prepared;
-  const n = association.negotiation;
-  const peerMaxPduLength =
-    (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
-  // Checked complete as it streams: a cut data set never gets its last fragment out.
-  const guard = guardDataSet(resolved);
-  const message: Omit<CStoreRq, 'messageId'> = {
-    commandField: CommandField.C_STORE_RQ,
-    affectedSopClassUid: resolved.sopClassUid,
-    affectedSopInstanceUid: resolved.sopInstanceUid,
-    priority: options.priority ?? Priority.MEDIUM,
-    hasDataSet: true,
-    ...(options.moveOriginator && {
-      moveOriginatorAeTitle: options.moveOriginator.aeTitle,
-      moveOriginatorMessageId: options.moveOriginator.messageId,
-    }),
-  };
-  const started = performance.now();
-  let rsp: IncomingResponse | undefined;
-  try {
-    const data = await guard.ready(
-      await dataSetFor(
-        guard.source,
-        context.transferSyntax,
-        peerMaxPduLength,
-        () => association.transportFlushed,
-      ),
-    );
-    rsp = await association.cStore(message, data, {
-      contextId: context.id,
-      ...(options.signal && { signal: options.signal }),
-    });
-  } catch (error) {
-    throw guard.failure(association, error);
-  } finally {
-    // A small file's buffer serves the next file only once its bytes have left the process.
-    resolved.release?.(association.flushed);
-    // The record (and the association's info it reads) only for a subscriber.
-    if (operationChannels.operation.hasSubscribers)
-      publishOperation({
-        role: 'scu',
-        operation: 'C-STORE',
-        status: (rsp?.message as { status?: number } | undefined)?.status,
-        sopClassUid: resolved.sopClassUid,
-        sopInstanceUid: resolved.sopInstanceUid,
-        peerAeTitle: peerOf(association),
-        durationMs: performance.now() - started,
-      });
-  }
-  const m = finalStatusOrThrow('C-STORE', rsp!);
-  return {
-    status: m.status,
-    sopClassUid: resolved.sopClassUid,
-    sopInstanceUid: resolved.sopInstanceUid,
-    transferSyntaxUid: context.transferSyntax,
-    ...(m.errorComment && { errorComment: m.errorComment }),
-    ...(resolved.warnings && { warnings: resolved.warnings }),
-  };
-}
-
-/** The AE title at the other end of an association. */
-export function peerOf(association: Association): string | undefined {
-  const info = association.info;
-  return (association.role === 'requestor' ? info.calledAeTitle : info.callingAeTitle)?.trim();
-}
-
-/** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
-export function finalStatusOrThrow(
-  operation: string,
-  rsp: IncomingResponse,
-): { status: number; errorComment?: string } {
-  const m = rsp.message as unknown as { status: number; errorComment?: string };
-  rsp.dataSet?.discard();
-  if (statusCategory(m.status) === StatusCategory.FAILURE) {
-    throw new OperationFailedError(operation, m.status, m.errorComment);
-  }
-  return m;
-}
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
@@ -296,47 +157,19 @@ export class Client {
    * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
    */
   static async connect(options: ClientOptions): Promise<Client> {
-    const { client } = await Client.#associate(options, (a) => new Client(a, options));
-    client.#connectOptions = options;
-    return client;
-  }
-
-  /** Negotiates an association with the options of {@link Client.connect}; `made` wraps it first. */
-  static async #associate(
-    options: ClientOptions,
-    made: (association: Association) => Client,
-  ): Promise<{ client: Client }> {
-    const { contexts, ...subItems } = buildContexts(options.contexts);
-    const ops = options.maxOperations ?? 1;
-    const association = Association.requestor(options);
-    const client = made(association);
-    await association.associate({
-      transport: options.transport,
-      host: options.host,
-      port: options.port,
-      ...(options.signal && { signal: options.signal }),
-      ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
-      ...(options.localPort !== undefined && { localPort: options.localPort }),
-      proposal: {
-        callingAeTitle: options.callingAeTitle,
-        calledAeTitle: options.calledAeTitle,
-        contexts,
-        ...subItems,
-        ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
-        ...(ops !== 1 && { asyncOperationsWindow: { maxInvoked: ops, maxPerformed: 1 } }),
-        ...(options.userIdentity && { userIdentity: options.userIdentity }),
-      },
+    let client: Client | undefined;
+    await requestAssociation(options, (association) => {
+      client = new Client(association, options);
     });
-    return { client };
+    client!.#connectOptions = options;
+    return client!;
   }
 
   /** A new association with the options this client was connected with, in place of a lost one. */
   async #reconnect(): Promise<Association> {
-    const options = this.#connectOptions!;
-    await Client.#associate(options, (association) => {
+    await requestAssociation(this.#connectOptions!, (association) => {
       this.#association = association;
       association.handle('C-STORE', (rq) => this.#onStore(rq));
-      return this;
     });
     return this.#association;
   }
@@ -818,9 +651,8 @@ export class Client {
   #onStore(rq: IncomingRequest<CStoreRq>): void {
     const sink = this.#sinks[0];
     if (!sink) {
-      rq.dataSet?.discard();
       // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
-      rq.respond(respondTo(rq.message, { status: Status.SOP_CLASS_NOT_SUPPORTED })).catch(() => {});
+      refuseStore(rq);
       return;
     }
     answerStore(rq, sink).catch(() => {});

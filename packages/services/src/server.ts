@@ -23,7 +23,6 @@ import {
 } from '@dnet/dimse';
 import { type AAssociateRq, RejectReason, RejectResult, RejectSource } from '@dnet/pdu';
 import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
-import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
 import { errorCommentFor, errorCommentText } from './error-comment.js';
 import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
@@ -40,6 +39,7 @@ import {
   readIdentifierBytes,
 } from './identifier.js';
 import { nServiceContexts, serveNServices, statusOfError } from './n-services.js';
+import { requestAssociation, storeOver } from './outbound.js';
 import { answerStore } from './received-instance.js';
 import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
 import { nServicesOfServer } from './storage-commitment.js';
@@ -628,7 +628,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       numberOfFailedSuboperations: failed,
       numberOfWarningSuboperations: warning,
     });
-    let client: Client | undefined;
+    let sub: Association | undefined;
     let via: Association = context.association;
     const resolved: ResolvedSource[] = [];
     for (const s of sources) {
@@ -643,8 +643,8 @@ export class Server extends EventEmitter<ServerEventMap> {
     }
     if (isMove && resolved.length > 0) {
       try {
-        client = await this.#connectDestination(destinationTitle!, destination!, resolved);
-        via = client.association;
+        sub = await this.#connectDestination(destinationTitle!, destination!, resolved);
+        via = sub;
       } catch (error) {
         const { host, port } = destination!;
         this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
@@ -716,7 +716,7 @@ export class Server extends EventEmitter<ServerEventMap> {
         done = resolved.length;
       }
     } finally {
-      if (client) await client.release().catch(() => client?.abort());
+      if (sub) await sub.release().catch(() => sub?.abort());
     }
     retrieveCounts.set(rq, { completed, failed, warning });
     if (context.association.state !== 'Sta6') return undefined;
@@ -750,7 +750,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     aeTitle: string,
     entry: AeTableEntry,
     sources: readonly Awaited<ReturnType<typeof resolveSource>>[],
-  ): Promise<Client> {
+  ): Promise<Association> {
     const bySopClass = new Map<string, Set<string>>();
     for (const s of sources) {
       const set = bySopClass.get(s.sopClassUid) ?? new Set<string>();
@@ -758,7 +758,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       bySopClass.set(s.sopClassUid, set);
     }
     const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
-    return Client.connect({
+    return requestAssociation({
       ...this.#options.moveAssociationOptions,
       ...(window > 1 && { maxOperations: window }),
       transport: entry.transport ?? this.#options.transport,
