@@ -4,46 +4,28 @@ import type {
   IncomingResponse,
   NegotiatedContext,
 } from '@dnet/association';
-import {
-  type DataSet,
-  type DicomJsonDataSet,
-  decodeDataSet,
-  type KeywordAttributes,
-  toKeywords,
-} from '@dnet/dataset';
-import { CommandField, type CStoreRq, Priority, StatusCategory, statusCategory } from '@dnet/dimse';
+import type { DataSet, DicomJsonDataSet, KeywordAttributes } from '@dnet/dataset';
+import type { CStoreRq } from '@dnet/dimse';
 import type {
   ClientOptions,
   FindOptions,
   GetOptions,
   MoveOptions,
   QueryTarget,
-  RetrieveProgress,
   RetrieveResult,
   StoreManyOptions,
   StoreManyResult,
   StoreOptions,
   StoreResult,
 } from './client-types.js';
-import { publishOperation } from './diagnostics.js';
-import {
-  InvalidArgumentError,
-  NoPresentationContextError,
-  OperationFailedError,
-} from './errors.js';
 import {
   agreedQueryExtendedNegotiation,
   agreedRetrieveExtendedNegotiation,
   type QueryExtendedNegotiation,
   type RetrieveExtendedNegotiation,
 } from './extended-negotiation.js';
-import {
-  decodeIdentifier,
-  encodeIdentifier,
-  identifierJson,
-  type Query,
-  readIdentifierBytes,
-} from './identifier.js';
+import { findOver } from './find-scu.js';
+import type { Query } from './identifier.js';
 import {
   type NRequestOptions,
   type NResult,
@@ -56,15 +38,15 @@ import {
 } from './n-services.js';
 import {
   finalStatusOrThrow,
-  peerOf,
   prepareStore,
   refuseStore,
   requestAssociation,
   sendPrepared,
   storeOver,
 } from './outbound.js';
+import { sopClassOf } from './query-target.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
-import { QUERY_MODELS } from './sop-class.js';
+import { getOver, moveOver } from './retrieve-scu.js';
 import {
   type CommitmentReference,
   type CommitmentReport,
@@ -90,18 +72,6 @@ export type {
 } from './client-types.js';
 export { finalStatusOrThrow, peerOf, storeOver } from './outbound.js';
 export { DEFAULT_PREFETCH, DEFAULT_STORE_RETRIES } from './store-many.js';
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-
-function progressOf(message: Record<string, unknown>): RetrieveProgress {
-  return {
-    status: message.status as number,
-    remaining: message.numberOfRemainingSuboperations as number | undefined,
-    completed: num(message.numberOfCompletedSuboperations),
-    failed: num(message.numberOfFailedSuboperations),
-    warning: num(message.numberOfWarningSuboperations),
-  };
-}
 
 /**
  * A DICOM application entity acting as SCU over one association (PS3.4):
@@ -187,10 +157,7 @@ export class Client {
   queryExtendedNegotiation(
     target: Pick<QueryTarget, 'model' | 'sopClassUid'> = {},
   ): QueryExtendedNegotiation {
-    return agreedQueryExtendedNegotiation(
-      this.association.negotiation,
-      this.#sopClass(target, 'find'),
-    );
+    return agreedQueryExtendedNegotiation(this.association.negotiation, sopClassOf(target, 'find'));
   }
 
   /** The C-MOVE or C-GET options agreed for a model's SOP class (PS3.4 §C.5.2.1, §C.5.3.1). */
@@ -200,7 +167,7 @@ export class Client {
   ): RetrieveExtendedNegotiation {
     return agreedRetrieveExtendedNegotiation(
       this.association.negotiation,
-      this.#sopClass(target, operation),
+      sopClassOf(target, operation),
     );
   }
 
@@ -272,21 +239,6 @@ export class Client {
     );
   }
 
-  #queryContext(sopClassUid: string): NegotiatedContext {
-    const c = this.contexts.find(
-      (x) => x.accepted && x.abstractSyntax === sopClassUid && x.requestorScu,
-    );
-    if (!c) throw new NoPresentationContextError(sopClassUid);
-    return c;
-  }
-
-  #sopClass(target: QueryTarget, op: 'find' | 'move' | 'get'): string {
-    if (target.sopClassUid) return target.sopClassUid;
-    const model = QUERY_MODELS[target.model ?? 'study'];
-    if (!model) throw new InvalidArgumentError(`unknown model ${target.model}`);
-    return model[op];
-  }
-
   /**
    * C-FIND (PS3.4 §C.4.1): an async iterable of the matches, as DICOM JSON
    * (default), DataSet objects or objects by keyword (`as: 'keywords'`). The
@@ -313,111 +265,7 @@ export class Client {
     query: Query,
     options: FindOptions = {},
   ): AsyncIterable<DicomJsonDataSet | DataSet | KeywordAttributes> {
-    return this.#find(query, options);
-  }
-
-  async *#find(
-    query: Query,
-    options: FindOptions,
-  ): AsyncGenerator<DicomJsonDataSet | DataSet | KeywordAttributes> {
-    const sopClassUid = this.#sopClass(options, 'find');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    const cancel = new AbortController();
-    if (options.signal?.aborted) return;
-    // Each queued match carries the resolver of the promise onPending returned: it
-    // resolves when the consumer takes the match (one match of lookahead when the
-    // association awaits onPending), or when the match is dropped.
-    const queue: { response: IncomingResponse; taken: () => void }[] = [];
-    let wake: (() => void) | undefined;
-    let settled = false;
-    let final: IncomingResponse | undefined;
-    let failure: unknown;
-    const onAbort = () => {
-      cancel.abort(options.signal?.reason);
-      // Matches not yet taken are dropped so the association reads on to the final response.
-      for (const e of queue.splice(0)) {
-        e.response.dataSet?.discard();
-        e.taken();
-      }
-      wake?.();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = this.association
-      .cFind(
-        {
-          commandField: CommandField.C_FIND_RQ,
-          affectedSopClassUid: sopClassUid,
-          priority: options.priority ?? Priority.MEDIUM,
-          hasDataSet: true,
-        },
-        identifier,
-        {
-          contextId: context.id,
-          signal: cancel.signal,
-          onPending: (r) => {
-            if (cancel.signal.aborted) {
-              r.dataSet?.discard();
-              return;
-            }
-            const taken = new Promise<void>((resolve) => {
-              queue.push({ response: r, taken: resolve });
-            });
-            wake?.();
-            return taken;
-          },
-        },
-      )
-      .then(
-        (r) => {
-          final = r;
-        },
-        (e) => {
-          failure = e;
-        },
-      )
-      .finally(() => {
-        settled = true;
-        wake?.();
-      });
-    try {
-      for (;;) {
-        const entry = queue.shift();
-        if (entry) {
-          entry.taken();
-          const r = entry.response;
-          if (cancel.signal.aborted) {
-            r.dataSet?.discard();
-            continue;
-          }
-          if (!r.dataSet) continue;
-          const ds = decodeIdentifier(await readIdentifierBytes(r.dataSet), context.transferSyntax);
-          yield options.as === 'dataset'
-            ? ds
-            : options.as === 'keywords'
-              ? toKeywords(ds)
-              : identifierJson(ds);
-          continue;
-        }
-        if (settled) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-      if (failure) throw failure;
-      if (final) this.#check('C-FIND', final);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (!settled) {
-        cancel.abort();
-        for (const e of queue.splice(0)) {
-          e.response.dataSet?.discard();
-          e.taken();
-        }
-        await done;
-      }
-    }
+    return findOver(this.association, query, options);
   }
 
   /**
@@ -433,23 +281,8 @@ export class Client {
    *
    * @throws OperationFailedError for a failure status (A701H, A702H, A801H, A900H, Cxxx)
    */
-  async move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
-    const sopClassUid = this.#sopClass(options, 'move');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    const started = performance.now();
-    const rsp = await this.association.cMove(
-      {
-        commandField: CommandField.C_MOVE_RQ,
-        affectedSopClassUid: sopClassUid,
-        priority: options.priority ?? Priority.MEDIUM,
-        moveDestination: options.destination,
-        hasDataSet: true,
-      },
-      identifier,
-      this.#retrieveRequestOptions(context, options),
-    );
-    return this.#retrieveResult('C-MOVE', rsp, context, started);
+  move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
+    return moveOver(this.association, query, options);
   }
 
   /**
@@ -463,87 +296,8 @@ export class Client {
    * await client.get({ SeriesInstanceUID: uid }, { level: 'SERIES', sink: { folder: './in' } });
    * ```
    */
-  async get(query: Query, options: GetOptions): Promise<RetrieveResult> {
-    const sopClassUid = this.#sopClass(options, 'get');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    this.#sinks.push(options.sink);
-    const started = performance.now();
-    try {
-      const rsp = await this.association.cGet(
-        {
-          commandField: CommandField.C_GET_RQ,
-          affectedSopClassUid: sopClassUid,
-          priority: options.priority ?? Priority.MEDIUM,
-          hasDataSet: true,
-        },
-        identifier,
-        this.#retrieveRequestOptions(context, options),
-      );
-      return await this.#retrieveResult('C-GET', rsp, context, started);
-    } finally {
-      this.#sinks.splice(this.#sinks.indexOf(options.sink), 1);
-    }
-  }
-
-  #retrieveRequestOptions(
-    context: NegotiatedContext,
-    options: QueryTarget & { onProgress?: (p: RetrieveProgress) => void },
-  ) {
-    return {
-      contextId: context.id,
-      ...(options.signal && { signal: options.signal }),
-      onPending: (r: IncomingResponse) => {
-        r.dataSet?.discard();
-        options.onProgress?.(progressOf(r.message as unknown as Record<string, unknown>));
-      },
-    };
-  }
-
-  async #retrieveResult(
-    operation: string,
-    rsp: IncomingResponse,
-    context: NegotiatedContext,
-    started: number,
-  ): Promise<RetrieveResult> {
-    let failedSopInstanceUids: string[] = [];
-    if (rsp.dataSet) {
-      try {
-        const bytes = await readIdentifierBytes(rsp.dataSet);
-        // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058).
-        failedSopInstanceUids = decodeDataSet(bytes, context.transferSyntax)
-          .strings('FailedSOPInstanceUIDList')
-          .filter((u) => u.length > 0);
-      } catch {
-        // an unreadable identifier does not hide the status
-      }
-    }
-    const m = rsp.message as unknown as Record<string, unknown>;
-    const status = m.status as number;
-    publishOperation({
-      role: 'scu',
-      operation,
-      status,
-      sopClassUid: context.abstractSyntax,
-      peerAeTitle: peerOf(this.association),
-      durationMs: performance.now() - started,
-      completed: num(m.numberOfCompletedSuboperations),
-      failed: num(m.numberOfFailedSuboperations),
-      warning: num(m.numberOfWarningSuboperations),
-    });
-    const category = statusCategory(status);
-    if (category === StatusCategory.FAILURE) {
-      throw new OperationFailedError(operation, status, m.errorComment as string | undefined, {
-        ...progressOf(m),
-        failedSopInstanceUids,
-        cancelled: false,
-      });
-    }
-    return {
-      ...progressOf(m),
-      failedSopInstanceUids,
-      cancelled: category === StatusCategory.CANCEL,
-    };
+  get(query: Query, options: GetOptions): Promise<RetrieveResult> {
+    return getOver(this.association, query, options, this.#sinks);
   }
 
   /**

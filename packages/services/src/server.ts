@@ -6,50 +6,20 @@ import {
   decideAssociation,
   type IncomingRequest,
   type Rejection,
-  type SupportedContext,
 } from '@dnet/association';
-import type { DicomJsonDataSet } from '@dnet/dataset';
-import { DataSet } from '@dnet/dataset';
-import {
-  type AnsweredRequest,
-  type CFindRq,
-  type CGetRq,
-  type CMoveRq,
-  commandName,
-  type DimseResponse,
-  type ResponseFields,
-  respondTo,
-  Status,
-} from '@dnet/dimse';
+import { commandName } from '@dnet/dimse';
 import { type AAssociateRq, RejectReason, RejectResult, RejectSource } from '@dnet/pdu';
 import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
-import { errorCommentFor, errorCommentText } from './error-comment.js';
-import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
-import {
-  agreedQueryExtendedNegotiation,
-  agreedRetrieveExtendedNegotiation,
-  answerExtendedNegotiation,
-} from './extended-negotiation.js';
-import {
-  decodeIdentifier,
-  encodeIdentifier,
-  identifierJson,
-  levelOf,
-  readIdentifierBytes,
-} from './identifier.js';
-import { nServiceContexts, serveNServices, statusOfError } from './n-services.js';
-import { requestAssociation, storeOver } from './outbound.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
+import { answerFind } from './find-scp.js';
+import { ended, refuseRole } from './handler-status.js';
+import { serveNServices } from './n-services.js';
 import { answerStore } from './received-instance.js';
-import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
+import { Retrieval, retrieveCountsOf } from './retrieve-scp.js';
+import { serverPolicy } from './server-policy.js';
 import { nServicesOfServer } from './storage-commitment.js';
-import {
-  type ResolvedSource,
-  resolveSource,
-  type StoreSource,
-  transferSyntaxesFor,
-} from './store-source.js';
-import { WatchedSource } from './sub-operation-source.js';
+import { answerEcho } from './verification-scp.js';
 
 /** Default cap on concurrent associations of a server, see LIMITS.md. */
 export const DEFAULT_MAX_ASSOCIATIONS = 64;
@@ -57,12 +27,7 @@ export const DEFAULT_MAX_ASSOCIATIONS = 64;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 import type { RequestContext } from './request-context.js';
-import type {
-  AeTableEntry,
-  ServerEventMap,
-  ServerHandlers,
-  ServerOptions,
-} from './server-types.js';
+import type { ServerEventMap, ServerOptions } from './server-types.js';
 
 export type { RequestContext } from './request-context.js';
 export type {
@@ -76,28 +41,6 @@ export type {
   ServerHandlers,
   ServerOptions,
 } from './server-types.js';
-
-const ANY_TS = ['*'];
-const QUERY_TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
-
-/** Sub-operation counts of each C-MOVE/C-GET performed, for its operation record. */
-const retrieveCounts = new WeakMap<
-  IncomingRequest,
-  { completed: number; failed: number; warning: number }
->();
-
-/** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
-const HANDLER_FAILED = Status.CANNOT_UNDERSTAND;
-
-function comment(error: unknown): string {
-  return errorCommentFor(error);
-}
-
-function asStatus(r: unknown): { status: number; errorComment?: string } {
-  if (typeof r === 'number') return { status: r };
-  if (r && typeof r === 'object') return r as { status: number; errorComment?: string };
-  return { status: 0 };
-}
 
 /**
  * A DICOM application entity acting as SCP (PS3.4): accepts associations by
@@ -125,11 +68,14 @@ export class Server extends EventEmitter<ServerEventMap> {
   #idleWaiters: (() => void)[] = [];
   /** Associations accepted (or being accepted) per calling AE title, for `maxAssociationsPerAe`. */
   readonly #perAe = new Map<string, number>();
+  /** The C-MOVE/C-GET engine (PS3.4 §C.4.2, §C.4.3). */
+  readonly #retrieval: Retrieval;
 
   private constructor(options: ServerOptions) {
     super();
     this.#options = options;
     this.#policy = Server.policyFor(options);
+    this.#retrieval = new Retrieval({ options, emitError: (e) => this.#emitError(e) });
   }
 
   /** Starts listening. */
@@ -152,48 +98,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes' | 'extendedNegotiation'
     >,
   ): AcceptorPolicy {
-    const h = options.handlers;
-    const contexts: SupportedContext[] = [
-      { abstractSyntax: SopClass.VERIFICATION, transferSyntaxes: ANY_TS },
-    ];
-    if (h.store || h.get) {
-      const ts = options.storageTransferSyntaxes ?? ANY_TS;
-      for (const uid of storageSopClasses()) {
-        contexts.push({
-          abstractSyntax: uid,
-          transferSyntaxes: ts,
-          scuRole: !!h.store,
-          scpRole: !!h.get,
-        });
-      }
-    }
-    for (const model of Object.values(QUERY_MODELS)) {
-      if (h.find) contexts.push({ abstractSyntax: model.find, transferSyntaxes: QUERY_TS });
-      if (h.move) contexts.push({ abstractSyntax: model.move, transferSyntaxes: QUERY_TS });
-      if (h.get) contexts.push({ abstractSyntax: model.get, transferSyntaxes: QUERY_TS });
-    }
-    if (h.find) {
-      contexts.push({
-        abstractSyntax: SopClass.MODALITY_WORKLIST_FIND,
-        transferSyntaxes: QUERY_TS,
-      });
-    }
-    contexts.push(
-      ...nServiceContexts(
-        nServicesOfServer({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
-      ),
-    );
-    return {
-      contexts,
-      calledAeTitles: [options.aeTitle],
-      asyncOperationsWindow: { maxInvoked: 16, maxPerformed: 1 },
-      // PS3.4 §B.3.1.4: a newer Storage SOP class is accepted as its related general class.
-      relatedGeneralSopClasses: true,
-      ...(options.extendedNegotiation && {
-        extendedNegotiation: answerExtendedNegotiation(options.extendedNegotiation),
-      }),
-      ...options.policy,
-    };
+    return serverPolicy(options);
   }
 
   /** The bound port. */
@@ -410,7 +315,7 @@ export class Server extends EventEmitter<ServerEventMap> {
                 ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
                 peerAeTitle: context.callingAeTitle,
                 durationMs: performance.now() - started,
-                ...retrieveCounts.get(rq),
+                ...retrieveCountsOf(rq),
               });
           } catch (error) {
             failed(error);
@@ -432,16 +337,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     a.handle('C-ECHO', (rq) =>
       run(
         rq,
-        scu(rq, async () => {
-          let r: { status: number; errorComment?: string };
-          try {
-            r = asStatus(await h.echo?.(context));
-          } catch (error) {
-            r = { status: HANDLER_FAILED, errorComment: comment(error) };
-          }
-          await rq.respond(respondTo(rq.message, { status: r.status, ...extra(r) }));
-          return r.status;
-        }),
+        scu(rq, () => answerEcho(rq, h.echo, context)),
       ),
     );
     if (h.store) {
@@ -458,7 +354,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-FIND', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#find(rq, find, context)),
+          scu(rq, () => answerFind(rq, find, context)),
         ),
       );
     }
@@ -467,7 +363,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-MOVE', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#retrieve(rq, move, context)),
+          scu(rq, () => this.#retrieval.perform(rq, move, context)),
         ),
       );
     }
@@ -476,7 +372,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-GET', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#retrieve(rq, get, context)),
+          scu(rq, () => this.#retrieval.perform(rq, get, context)),
         ),
       );
     }
@@ -491,286 +387,6 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   #emitError(error: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', error as Error);
-  }
-
-  async #readIdentifier(
-    rq: IncomingRequest,
-  ): Promise<{ dataSet: DataSet; json: DicomJsonDataSet } | undefined> {
-    try {
-      const bytes = rq.dataSet ? await readIdentifierBytes(rq.dataSet) : new Uint8Array(0);
-      const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
-      return { dataSet, json: identifierJson(dataSet) };
-    } catch (error) {
-      // PS3.4 §C.4.1.1.4: A900H identifier does not match SOP class.
-      await rq.respond(
-        respondTo(
-          rq.message as AnsweredRequest,
-          {
-            status: Status.DOES_NOT_MATCH_SOP_CLASS,
-            errorComment: comment(error),
-          } as ResponseFields<AnsweredRequest>,
-        ),
-      );
-      return undefined;
-    }
-  }
-
-  async #find(
-    rq: IncomingRequest,
-    find: NonNullable<ServerHandlers['find']>,
-    context: RequestContext,
-  ): Promise<number | undefined> {
-    const message = rq.message as CFindRq;
-    const id = await this.#readIdentifier(rq);
-    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
-    const ts = rq.context.transferSyntax;
-    let status = 0;
-    let errorComment: string | undefined;
-    let offendingElement: number[] | undefined;
-    try {
-      const matches = await find(
-        {
-          sopClassUid: message.affectedSopClassUid,
-          level: levelOf(id.json),
-          identifier: id.json,
-          dataSet: id.dataSet,
-          message,
-          extendedNegotiation: agreedQueryExtendedNegotiation(
-            context.association.negotiation,
-            message.affectedSopClassUid,
-          ),
-        },
-        context,
-        rq.signal,
-      );
-      for await (const match of matches as AsyncIterable<DicomJsonDataSet | DataSet>) {
-        if (rq.signal.aborted) break;
-        // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
-        await rq.respond(
-          respondTo(message, { status: Status.PENDING, hasDataSet: true }),
-          encodeIdentifier(match, ts),
-        );
-      }
-    } catch (error) {
-      if (!rq.signal.aborted) {
-        // The error's own status (A900H with Offending Element...), else C000H (PS3.4 §C.4.1.1.4).
-        ({ status, errorComment, offendingElement } = statusOfError(error, HANDLER_FAILED));
-      }
-    }
-    // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
-    if (rq.signal.aborted) status = Status.CANCEL;
-    if (a(context).state !== 'Sta6') return undefined;
-    await rq.respond(
-      respondTo(message, {
-        status,
-        ...(errorComment && { errorComment }),
-        ...(offendingElement && { offendingElement }),
-      }),
-    );
-    return status;
-  }
-
-  async #retrieve(
-    rq: IncomingRequest,
-    handler: NonNullable<ServerHandlers['move']>,
-    context: RequestContext,
-  ): Promise<number | undefined> {
-    const message = rq.message as CMoveRq | CGetRq;
-    const isMove = 'moveDestination' in message;
-    const id = await this.#readIdentifier(rq);
-    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
-    const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
-    const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
-    if (isMove && !destination) {
-      // PS3.4 §C.4.2.1.5: A801H move destination unknown.
-      await rq.respond(
-        respondTo(message as AnsweredRequest, {
-          status: Status.MOVE_DESTINATION_UNKNOWN,
-          errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
-        }),
-      );
-      return Status.MOVE_DESTINATION_UNKNOWN;
-    }
-    const sources: StoreSource[] = [];
-    try {
-      const list = await handler(
-        {
-          sopClassUid: message.affectedSopClassUid,
-          level: levelOf(id.json),
-          identifier: id.json,
-          dataSet: id.dataSet,
-          message,
-          ...(destinationTitle && { destination: destinationTitle }),
-          extendedNegotiation: agreedRetrieveExtendedNegotiation(
-            context.association.negotiation,
-            message.affectedSopClassUid,
-          ),
-        },
-        context,
-        rq.signal,
-      );
-      for await (const s of list as AsyncIterable<StoreSource>) sources.push(s);
-    } catch (error) {
-      // PS3.4 §C.4.2.1.5: the error's own status (A900H...), else C000H unable to process.
-      const f = statusOfError(error, HANDLER_FAILED);
-      await rq.respond(
-        respondTo(message as AnsweredRequest, { ...f } as ResponseFields<AnsweredRequest>),
-      );
-      return f.status;
-    }
-    let completed = 0;
-    let failed = 0;
-    let warning = 0;
-    const failedUids: string[] = [];
-    const counts = (remaining?: number) => ({
-      ...(remaining !== undefined && { numberOfRemainingSuboperations: remaining }),
-      numberOfCompletedSuboperations: completed,
-      numberOfFailedSuboperations: failed,
-      numberOfWarningSuboperations: warning,
-    });
-    let sub: Association | undefined;
-    let via: Association = context.association;
-    const resolved: ResolvedSource[] = [];
-    for (const s of sources) {
-      try {
-        resolved.push(await resolveSource(s));
-      } catch {
-        failed++;
-        // PS3.4 §C.4.2.1.3.1: every failed instance is listed, when its UID is known.
-        const uid = (s as { sopInstanceUid?: unknown } | null)?.sopInstanceUid;
-        if (typeof uid === 'string') failedUids.push(uid);
-      }
-    }
-    if (isMove && resolved.length > 0) {
-      try {
-        sub = await this.#connectDestination(destinationTitle!, destination!, resolved);
-        via = sub;
-      } catch (error) {
-        const { host, port } = destination!;
-        this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
-        failed += resolved.length;
-        for (const r of resolved) failedUids.push(r.sopInstanceUid);
-        resolved.length = 0;
-      }
-    }
-    let done = 0;
-    let next = 0;
-    let cancelled = false;
-    let dead = false;
-    // Sub-operations run `window` at a time (each C-STORE still waits for a slot of the
-    // negotiated asynchronous operations window, PS3.7 Annex D.3.3.3).
-    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
-    const worker = async () => {
-      while (next < resolved.length && !dead) {
-        if (rq.signal.aborted) {
-          cancelled = true;
-          return;
-        }
-        const source = resolved[next++]!;
-        const watched = new WatchedSource(source);
-        try {
-          const r = await storeOver(via, watched.source, {
-            ...(isMove && {
-              moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
-            }),
-          });
-          if (r.status === 0) completed++;
-          else warning++;
-        } catch (error) {
-          failed++;
-          failedUids.push(source.sopInstanceUid);
-          if (!dead && watched.brokenBy) {
-            // Its C-STORE-RQ went out incomplete, and no other message may follow one
-            // (PS3.8 Annex E.2): the association carrying it is aborted.
-            dead = true;
-            this.#emitError(watched.brokenBy);
-            via.abort();
-          } else if (!dead && via.state !== 'Sta6' && via !== context.association) {
-            // The destination association died: what was not started fails too.
-            dead = true;
-            const { host, port } = destination!;
-            this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'lost', error));
-          }
-        }
-        done++;
-        const remaining = resolved.length - done;
-        if (remaining > 0 && !dead && context.association.state === 'Sta6') {
-          // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
-          await rq.respond(
-            respondTo(
-              message as AnsweredRequest,
-              {
-                status: Status.PENDING,
-                ...counts(remaining),
-              } as ResponseFields<AnsweredRequest>,
-            ),
-          );
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(window, resolved.length) }, worker));
-      if (dead) {
-        for (const rest of resolved.slice(next)) failedUids.push(rest.sopInstanceUid);
-        failed += resolved.length - next;
-        done = resolved.length;
-      }
-    } finally {
-      if (sub) await sub.release().catch(() => sub?.abort());
-    }
-    retrieveCounts.set(rq, { completed, failed, warning });
-    if (context.association.state !== 'Sta6') return undefined;
-    let status: number;
-    if (cancelled) status = Status.CANCEL;
-    else if (failed > 0 && completed + warning === 0)
-      status = Status.OUT_OF_RESOURCES_SUB_OPERATIONS;
-    else if (failed > 0 || warning > 0) status = Status.WARNING_B000;
-    else status = 0;
-    const rsp = respondTo(
-      message as AnsweredRequest,
-      {
-        status,
-        ...counts(cancelled ? resolved.length - done : undefined),
-        // PS3.4 §C.4.2.1.3.1: the Failed SOP Instance UID List goes in an Identifier.
-        hasDataSet: failedUids.length > 0,
-      } as ResponseFields<AnsweredRequest>,
-    ) as DimseResponse;
-    if (failedUids.length > 0) {
-      // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058) in the final Identifier.
-      const ds = new DataSet();
-      ds.setString('FailedSOPInstanceUIDList', failedUids, 'UI');
-      await rq.respond(rsp, encodeIdentifier(ds, rq.context.transferSyntax));
-    } else {
-      await rq.respond(rsp);
-    }
-    return status;
-  }
-
-  async #connectDestination(
-    aeTitle: string,
-    entry: AeTableEntry,
-    sources: readonly Awaited<ReturnType<typeof resolveSource>>[],
-  ): Promise<Association> {
-    const bySopClass = new Map<string, Set<string>>();
-    for (const s of sources) {
-      const set = bySopClass.get(s.sopClassUid) ?? new Set<string>();
-      for (const ts of transferSyntaxesFor(s.transferSyntaxUid)) set.add(ts);
-      bySopClass.set(s.sopClassUid, set);
-    }
-    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
-    return requestAssociation({
-      ...this.#options.moveAssociationOptions,
-      ...(window > 1 && { maxOperations: window }),
-      transport: entry.transport ?? this.#options.transport,
-      host: entry.host,
-      port: entry.port,
-      callingAeTitle: this.#options.aeTitle,
-      calledAeTitle: aeTitle,
-      contexts: [...bySopClass].slice(0, 128).map(([abstractSyntax, ts]) => ({
-        abstractSyntax,
-        transferSyntaxes: [...ts],
-      })),
-    });
   }
 
   #notifyIdle(): void {
@@ -812,33 +428,4 @@ export class Server extends EventEmitter<ServerEventMap> {
     for (const a of all) a.abort();
     await Promise.all(all.map((a) => a.closed));
   }
-}
-
-/** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
-const NOT_AUTHORIZED = Status.NOT_AUTHORIZED;
-
-/** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
-async function refuseRole(rq: IncomingRequest): Promise<number> {
-  rq.dataSet?.discard();
-  await rq.respond(
-    respondTo(rq.message as AnsweredRequest, {
-      status: NOT_AUTHORIZED,
-      errorComment: errorCommentText('no SCU role on this context (PS3.7 D.3.3.4)'),
-    }),
-  );
-  return NOT_AUTHORIZED;
-}
-
-/** Whether an association is over or closing, so nothing can be sent on it any more. */
-function ended(association: Association): boolean {
-  const state = association.state;
-  return state === 'Sta1' || state === 'Sta2' || state === 'Sta13';
-}
-
-function a(context: RequestContext): Association {
-  return context.association;
-}
-
-function extra(r: { errorComment?: string }): Record<string, unknown> {
-  return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
 }
