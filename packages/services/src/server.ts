@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import {
+  type AcceptorDecision,
   type AcceptorPolicy,
   Association,
+  AssociationRejectedError,
   authorizationRejection,
-  decideAssociation,
+  DEFAULT_MAX_ASSOCIATIONS,
   type IncomingRequest,
   type Rejection,
 } from '@dnet/association';
@@ -16,18 +18,17 @@ import { answerFind } from './find-scp.js';
 import { ended, refuseRole } from './handler-status.js';
 import { serveNServices } from './n-services.js';
 import { answerStore } from './received-instance.js';
+import type { RequestContext } from './request-context.js';
 import { Retrieval, retrieveCountsOf } from './retrieve-scp.js';
 import { serverPolicy } from './server-policy.js';
+import type { ServerEventMap, ServerOptions } from './server-types.js';
 import { nServicesOfServer } from './storage-commitment.js';
 import { answerEcho } from './verification-scp.js';
 
-/** Default cap on concurrent associations of a server, see LIMITS.md. */
-export const DEFAULT_MAX_ASSOCIATIONS = 64;
+/** Default cap on concurrent associations of a server (the association package's), see LIMITS.md. */
+export { DEFAULT_MAX_ASSOCIATIONS };
 /** Default deadline of {@link Server.close} for in-flight operations, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-
-import type { RequestContext } from './request-context.js';
-import type { ServerEventMap, ServerOptions } from './server-types.js';
 
 export type { RequestContext } from './request-context.js';
 export type {
@@ -151,63 +152,17 @@ export class Server extends EventEmitter<ServerEventMap> {
   }
 
   /**
-   * The acceptor side of one connection (PS3.8 §9.2 AE-5 to AE-8): waits for
-   * the A-ASSOCIATE-RQ under ARTIM, decides it (TLS-only, the policy, the
-   * certificate hook, the per-AE limit), answers AC or RJ, and reports each
+   * The acceptor side of one connection (PS3.8 §9.2 AE-5 to AE-8), run by
+   * `Association.accept` with this server's authorization around the policy
+   * (TLS-only, the certificate hook, the per-AE limit); reports each
    * rejection. Resolves with the established association.
    */
   async #accept(connection: Connection, limitReached: boolean): Promise<Association> {
-    const a = Association.acceptor(connection, this.#options);
-    const rq = await new Promise<AAssociateRq>((resolve, reject) => {
-      const onEnd = () => reject(new Error('the connection ended before an A-ASSOCIATE-RQ'));
-      a.once('requested', (r) => {
-        a.off('closed', onEnd);
-        resolve(r);
-      });
-      a.once('closed', onEnd);
-    });
     const info = connection.info;
-    const calling = rq.callingAeTitle.trim();
+    let asked: AAssociateRq | undefined;
     let rejection: Rejection | undefined;
+    let calling = '';
     let reserved = false;
-    let ac: Parameters<Association['acceptAssociation']>[0] | undefined;
-    try {
-      if (this.#options.tlsOnly && !info.encrypted) {
-        rejection = authorizationRejection('TLS is required (plaintext connection)');
-      } else {
-        const decision = await decideAssociation(rq, this.#policy, {
-          associationLimitReached: limitReached,
-        });
-        if (!decision.accepted) rejection = decision.rejection;
-        else {
-          rejection = await this.#authorize(rq, info.peerCertificate);
-          ac = decision.ac;
-        }
-      }
-      // PS3.8 Table 9-21: over the per-AE limit, transient, local-limit-exceeded. Checked
-      // and counted in one synchronous step, so concurrent requests cannot both pass.
-      const perAe = this.#options.maxAssociationsPerAe;
-      if (!rejection && perAe !== undefined) {
-        const n = this.#perAe.get(calling) ?? 0;
-        if (n >= perAe) {
-          rejection = {
-            result: RejectResult.REJECTED_TRANSIENT,
-            source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
-            reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
-            cause: `${n} associations of ${calling} already open, at most ${perAe}`,
-          };
-        } else {
-          this.#perAe.set(calling, n + 1);
-          reserved = true;
-        }
-      }
-    } catch (error) {
-      // A policy callback failed: reject rather than hang in Sta3.
-      this.#emitError(error);
-      rejection = authorizationRejection(
-        `access check failed: ${String((error as Error)?.message ?? error)}`,
-      );
-    }
     const unreserve = () => {
       if (!reserved) return;
       reserved = false;
@@ -215,20 +170,67 @@ export class Server extends EventEmitter<ServerEventMap> {
       if (n > 0) this.#perAe.set(calling, n);
       else this.#perAe.delete(calling);
     };
-    if (a.state !== 'Sta3') {
+    const authorize = async (
+      rq: AAssociateRq,
+      decide: () => Promise<AcceptorDecision>,
+    ): Promise<AcceptorDecision> => {
+      asked = rq;
+      calling = rq.callingAeTitle.trim();
+      let decision: AcceptorDecision | undefined;
+      try {
+        if (this.#options.tlsOnly && !info.encrypted) {
+          rejection = authorizationRejection('TLS is required (plaintext connection)');
+        } else {
+          decision = await decide();
+          if (!decision.accepted) rejection = decision.rejection;
+          else rejection = await this.#authorize(rq, info.peerCertificate);
+        }
+        // PS3.8 Table 9-21: over the per-AE limit, transient, local-limit-exceeded. Checked
+        // and counted in one synchronous step, so concurrent requests cannot both pass.
+        const perAe = this.#options.maxAssociationsPerAe;
+        if (!rejection && perAe !== undefined) {
+          const n = this.#perAe.get(calling) ?? 0;
+          if (n >= perAe) {
+            rejection = {
+              result: RejectResult.REJECTED_TRANSIENT,
+              source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
+              reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
+              cause: `${n} associations of ${calling} already open, at most ${perAe}`,
+            };
+          } else {
+            this.#perAe.set(calling, n + 1);
+            reserved = true;
+          }
+        }
+      } catch (error) {
+        // A policy callback failed: reject rather than hang in Sta3.
+        this.#emitError(error);
+        rejection = authorizationRejection(
+          `access check failed: ${String((error as Error)?.message ?? error)}`,
+        );
+      }
+      if (rejection || !decision?.accepted) {
+        rejection ??= authorizationRejection('no answer');
+        return { accepted: false, rejection };
+      }
+      return decision;
+    };
+    try {
+      const a = await Association.accept(connection, {
+        ...this.#options,
+        policy: this.#policy,
+        associationLimitReached: limitReached,
+        authorize,
+      });
+      void a.closed.then(unreserve, unreserve);
+      return a;
+    } catch (error) {
       unreserve();
-      throw new Error('the association ended while it was being decided');
+      // Only an A-ASSOCIATE-RJ we sent is reported (not a connection lost meanwhile).
+      if (error instanceof AssociationRejectedError && asked && rejection)
+        this.#reportRejection(asked, info, rejection);
+      throw error;
     }
-    if (rejection || !ac) {
-      const r = rejection ?? authorizationRejection('no answer');
-      a.rejectAssociation({ result: r.result, source: r.source, reason: r.reason });
-      this.#reportRejection(rq, info, r);
-      void a.closed.catch(() => {});
-      throw new Error(`association rejected: ${r.cause ?? ''}`);
-    }
-    void a.closed.then(unreserve, unreserve);
-    a.acceptAssociation(ac);
-    return a;
   }
 
   async #authorize(
