@@ -1,6 +1,11 @@
 import type { AAssociateRq } from '@dnet/pdu';
 import type { ConnectionInfo, PeerCertificate, Transport } from '@dnet/transport';
-import type { AcceptorPolicy, AssociationProposal, NegotiatedContext } from './negotiation.js';
+import type {
+  AcceptorDecision,
+  AcceptorPolicy,
+  AssociationProposal,
+  NegotiatedContext,
+} from './negotiation.js';
 import type { State } from './state-machine.js';
 import type { Timeouts } from './timer.js';
 
@@ -45,6 +50,19 @@ export interface AcceptAssociationOptions extends AssociationOptions {
   policy: AcceptorPolicy;
   /** Reject with transient local-limit-exceeded (PS3.8 Table 9-21). */
   associationLimitReached?: boolean;
+  /**
+   * The acceptor's own say on the A-ASSOCIATE-RQ (PS3.8 §7.1.1.7: the
+   * association may be rejected by the service-user): called with the request
+   * and `decide`, which applies the policy. It may reject without calling
+   * `decide` (a plaintext connection where TLS is required), reject after an
+   * acceptance (a peer certificate, a per-AE limit), or return `decide`'s
+   * verdict. The decision it returns is answered with an A-ASSOCIATE-AC or
+   * -RJ; if it throws, the request is rejected as when the policy throws.
+   */
+  authorize?: (
+    rq: AAssociateRq,
+    decide: () => Promise<AcceptorDecision>,
+  ) => Promise<AcceptorDecision>;
 }
 
 /** What an association knows about itself, readable at any time. */

@@ -124,6 +124,71 @@ describe('Association over the memory transport', () => {
     });
   });
 
+  it('lets authorize reject before the policy, or answer with its decision', async () => {
+    const transport = memory();
+    const seen: string[] = [];
+    const listener = await transport.listen({ port: 0 }, (connection) => {
+      Association.accept(connection, {
+        policy,
+        authorize: async (rq, decide) => {
+          seen.push(rq.callingAeTitle.trim());
+          if (rq.callingAeTitle.trim() === 'DENIED')
+            return { accepted: false, rejection: { result: 1, source: 1, reason: 3 } };
+          return decide();
+        },
+      }).catch(() => {});
+    });
+    cleanup.push(() => listener.close());
+    const request = (callingAeTitle: string) =>
+      Association.request({
+        transport,
+        host: listener.host,
+        port: listener.port,
+        proposal: {
+          callingAeTitle,
+          calledAeTitle: 'SCP',
+          contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        },
+      });
+    // PS3.8 Table 9-21: rejected-permanent, service-user, calling AE title not recognized.
+    const error = await request('DENIED').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AssociationRejectedError);
+    expect(error).toMatchObject({ result: 1, source: 1, reason: 3 });
+    const ok = await request('SCU');
+    expect(ok.established).toBe(true);
+    await ok.release();
+    expect(seen).toEqual(['DENIED', 'SCU']);
+  });
+
+  it('rejects (permanent, service-user, no reason) when authorize throws', async () => {
+    const transport = memory();
+    const accepting: Promise<unknown>[] = [];
+    const listener = await transport.listen({ port: 0 }, (connection) => {
+      const p = Association.accept(connection, {
+        policy,
+        authorize: async () => {
+          throw new Error('directory unreachable');
+        },
+      });
+      p.catch(() => {});
+      accepting.push(p);
+    });
+    cleanup.push(() => listener.close());
+    const error = await Association.request({
+      transport,
+      host: listener.host,
+      port: listener.port,
+      proposal: {
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ result: 1, source: 1, reason: 1 });
+    expect(accepting).toHaveLength(1);
+    await expect(accepting[0]).rejects.toThrow('directory unreachable');
+  });
+
   it('stores a data set streamed in fragments of the peer maximum PDU length', async () => {
     const { requestor, acceptor } = await pair({ maxPduLength: 1000 });
     const size = 300_000;

@@ -146,7 +146,8 @@ export class Association extends EventEmitter<AssociationEventMap> {
 
   /**
    * Runs the acceptor side on a new connection: waits for the A-ASSOCIATE-RQ
-   * (ARTIM), decides it by the policy, answers AC or RJ. Resolves with the
+   * (ARTIM), decides it by the policy (and `options.authorize`, around it),
+   * answers AC or RJ. Resolves with the
    * established association; rejects with {@link AssociationRejectedError}
    * when we rejected, or the error that ended the attempt.
    */
@@ -165,11 +166,13 @@ export class Association extends EventEmitter<AssociationEventMap> {
     });
     let decision: Awaited<ReturnType<typeof decideAssociation>>;
     try {
-      decision = await decideAssociation(rq, options.policy, {
-        associationLimitReached: options.associationLimitReached ?? false,
-      });
+      const decide = () =>
+        decideAssociation(rq, options.policy, {
+          associationLimitReached: options.associationLimitReached ?? false,
+        });
+      decision = await (options.authorize ? options.authorize(rq, decide) : decide());
     } catch (error) {
-      // A policy callback failed: reject (service-user, no-reason-given) rather than hang in Sta3.
+      // A policy or authorize callback failed: reject (service-user, no-reason-given) rather than hang in Sta3.
       if (a.state === 'Sta3') a.rejectAssociation({ result: 1, source: 1, reason: 1 });
       throw error;
     }

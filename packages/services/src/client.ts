@@ -1,49 +1,31 @@
-import {
+import type {
   Association,
-  type AssociationOptions,
-  type IncomingRequest,
-  type IncomingResponse,
-  type NegotiatedContext,
+  IncomingRequest,
+  IncomingResponse,
+  NegotiatedContext,
 } from '@dnet/association';
-import {
-  type DataSet,
-  type DicomJsonDataSet,
-  decodeDataSet,
-  type KeywordAttributes,
-  toKeywords,
-} from '@dnet/dataset';
-import {
-  CommandField,
-  type CStoreRq,
-  Priority,
-  respondTo,
-  Status,
-  StatusCategory,
-  statusCategory,
-} from '@dnet/dimse';
-import type { UserIdentityRq } from '@dnet/pdu';
-import type { Transport } from '@dnet/transport';
-import { buildContexts, type ContextSpec } from './contexts.js';
-import { channels as operationChannels, publishOperation } from './diagnostics.js';
-import {
-  InvalidArgumentError,
-  NoPresentationContextError,
-  OperationFailedError,
-} from './errors.js';
+import type { DataSet, DicomJsonDataSet, KeywordAttributes } from '@dnet/dataset';
+import type { CStoreRq } from '@dnet/dimse';
+import type {
+  ClientOptions,
+  FindOptions,
+  GetOptions,
+  MoveOptions,
+  QueryTarget,
+  RetrieveResult,
+  StoreManyOptions,
+  StoreManyResult,
+  StoreOptions,
+  StoreResult,
+} from './client-types.js';
 import {
   agreedQueryExtendedNegotiation,
   agreedRetrieveExtendedNegotiation,
   type QueryExtendedNegotiation,
   type RetrieveExtendedNegotiation,
 } from './extended-negotiation.js';
-import {
-  decodeIdentifier,
-  encodeIdentifier,
-  identifierJson,
-  type Query,
-  type QueryLevel,
-  readIdentifierBytes,
-} from './identifier.js';
+import { findOver } from './find-scu.js';
+import type { Query } from './identifier.js';
 import {
   type NRequestOptions,
   type NResult,
@@ -54,343 +36,42 @@ import {
   nGetOver,
   nSetOver,
 } from './n-services.js';
+import {
+  finalStatusOrThrow,
+  prepareStore,
+  refuseStore,
+  requestAssociation,
+  sendPrepared,
+  storeOver,
+} from './outbound.js';
+import { sopClassOf } from './query-target.js';
 import { answerStore, type InstanceSink } from './received-instance.js';
-import { QUERY_MODELS, type QueryModel } from './sop-class.js';
+import { getOver, moveOver } from './retrieve-scu.js';
 import {
   type CommitmentReference,
   type CommitmentReport,
   type CommitOptions,
   requestCommitment,
 } from './storage-commitment.js';
-import { guardDataSet } from './store-check.js';
 import { storeBatch } from './store-many.js';
-import {
-  dataSetFor,
-  pickStoreContext,
-  type ResolveOptions,
-  resolveSource,
-  type StoreSource,
-} from './store-source.js';
+import type { ResolveOptions, StoreSource } from './store-source.js';
 
-/** Options of {@link Client.connect}. */
-export interface ClientOptions extends AssociationOptions {
-  /** The transport (`tcp()`, `tls(...)`, `memory()`): injected, never global. */
-  transport: Transport;
-  /** Peer host. */
-  host: string;
-  /** Peer port. */
-  port: number;
-  /** Local address to connect from (default: the operating system's choice). */
-  localAddress?: string;
-  /** Local port to connect from (default: an ephemeral port). */
-  localPort?: number;
-  /** Our AE title (PS3.8 §7.1.1.3). */
-  callingAeTitle: string;
-  /** The peer's AE title (PS3.8 §7.1.1.4). */
-  calledAeTitle: string;
-  /** Presentation contexts to propose: `verification()`, `storage(...)`, `queryRetrieve(...)`... */
-  contexts: readonly (ContextSpec | readonly ContextSpec[])[];
-  /** User identity (PS3.7 Annex D.3.3.7). */
-  userIdentity?: UserIdentityRq;
-  /** Largest P-DATA-TF we receive (PS3.8 Annex D.1; default the association's 256 KiB). */
-  maxPduLength?: number;
-  /** Operations we may have outstanding (PS3.7 Annex D.3.3.3); proposed when above 1. */
-  maxOperations?: number;
-  /** Cancels connecting and negotiating. */
-  signal?: AbortSignal;
-  /**
-   * Read files of at most 4 MiB to be stored with blocking system calls on
-   * the event loop instead of Node's thread pool (default false). A small
-   * file then costs less CPU (no thread-pool round trips; figures in
-   * BENCHMARKS.md, "Blocking file reads"), but the event loop waits while the
-   * file is read (long on a cold cache or a slow disk), during which no other
-   * association of the process is served.
-   * For a command-line sender that does nothing else (dnet-scu turns it on);
-   * leave it off in a server. Larger files are always read on the thread pool.
-   */
-  blockingFileReads?: boolean;
-}
-
-/** The result of a C-STORE (PS3.4 §B.2.3): success or a warning status. */
-export interface StoreResult {
-  /** The status: 0000H, or a warning (B000H, B006H, B007H...). */
-  status: number;
-  /** SOP Class UID stored. */
-  sopClassUid: string;
-  /** SOP Instance UID stored. */
-  sopInstanceUid: string;
-  /** Transfer syntax the data set travelled in. */
-  transferSyntaxUid: string;
-  /** Error Comment (0000,0902) with a warning, if any. */
-  errorComment?: string;
-  /**
-   * What the sender noticed and sent anyway: a meta header whose SOP Class or
-   * Instance UID disagrees with the data set's (the data set's was sent).
-   */
-  warnings?: string[];
-}
-
-/** Options of one store. */
-export interface StoreOptions {
-  /** Cancels before the response (the association stays usable only if nothing was sent). */
-  signal?: AbortSignal;
-  /** Priority (0000,0700), default medium. */
-  priority?: number;
-  /** Move Originator AE Title and Message ID, for a C-MOVE sub-operation (PS3.7 §9.3.1.1). */
-  moveOriginator?: { aeTitle: string; messageId: number };
-}
-
-/** Progress of a batch store. */
-export interface StoreProgress {
-  /** Sources handled so far. */
-  done: number;
-  /** All sources. */
-  total: number;
-  /** The source just handled. */
-  source: StoreSource;
-  /** Its result, or the error that failed it. */
-  result: StoreResult | Error;
-}
-
+export type {
+  ClientOptions,
+  FindOptions,
+  GetOptions,
+  MoveOptions,
+  QueryTarget,
+  RetrieveProgress,
+  RetrieveResult,
+  StoreManyOptions,
+  StoreManyResult,
+  StoreOptions,
+  StoreProgress,
+  StoreResult,
+} from './client-types.js';
+export { finalStatusOrThrow, peerOf, storeOver } from './outbound.js';
 export { DEFAULT_PREFETCH, DEFAULT_STORE_RETRIES } from './store-many.js';
-
-/** Options of {@link Client.storeMany}. */
-export interface StoreManyOptions extends StoreOptions {
-  /** Operations outstanding at once, within the negotiated window (default: the window). */
-  concurrency?: number;
-  /**
-   * Sources prepared ahead while others are sent (a file opened and its meta
-   * header read; a file up to 4 MiB read whole), default 2, at most 16: at
-   * most `concurrency + prefetch` sources are open at a time. 0 prepares each
-   * source only when its turn comes.
-   */
-  prefetch?: number;
-  /** Called after each source. */
-  onProgress?: (progress: StoreProgress) => void;
-  /**
-   * New associations opened when the association ends mid-batch (the peer's
-   * A-ABORT, a reset), default 3: sources answered keep their outcome, each
-   * one in flight is retried once alone, the rest go on. Only for a client
-   * made by {@link Client.connect} (it knows how to connect again); 0 reports
-   * the sources left failed at once.
-   */
-  retries?: number;
-}
-
-/** The outcome of a batch store: one entry per source, in order. */
-export interface StoreManyResult {
-  /** Sources stored with success or a warning. */
-  stored: number;
-  /** Sources that failed. */
-  failed: number;
-  /** Per source: its result or error. */
-  results: (StoreResult | Error)[];
-}
-
-/** Which SOP class a query goes to: a model of PS3.4 Annex C.6, or any SOP class UID. */
-export interface QueryTarget {
-  /** Query/Retrieve information model (default `study`). */
-  model?: QueryModel;
-  /** Any SOP class UID instead of the model's (Modality Worklist, ...). */
-  sopClassUid?: string;
-  /** Sets Query/Retrieve Level (0008,0052) in the identifier. */
-  level?: QueryLevel;
-  /** Priority (0000,0700), default medium. */
-  priority?: number;
-  /** Aborting sends C-CANCEL-RQ (PS3.7 §9.3.2.3). */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link Client.find}. */
-export interface FindOptions extends QueryTarget {
-  /**
-   * Yield DICOM JSON (default), DataSet objects, or objects by keyword
-   * (`match.PatientName`, see `toKeywords` of `@dnet/dataset`).
-   */
-  as?: 'json' | 'dataset' | 'keywords';
-}
-
-/** Sub-operation counts of C-MOVE and C-GET responses (PS3.7 §9.3.3.2, §9.3.4.2). */
-export interface RetrieveProgress {
-  /** Status of the response (FF00H while pending). */
-  status: number;
-  /** Number of Remaining Sub-operations (0000,1020). */
-  remaining: number | undefined;
-  /** Number of Completed Sub-operations (0000,1021). */
-  completed: number;
-  /** Number of Failed Sub-operations (0000,1022). */
-  failed: number;
-  /** Number of Warning Sub-operations (0000,1023). */
-  warning: number;
-}
-
-/** The final outcome of a C-MOVE or C-GET. */
-export interface RetrieveResult extends RetrieveProgress {
-  /** Failed SOP Instance UID List (0008,0058) when the peer sent it (PS3.4 §C.4.2.1.3.1). */
-  failedSopInstanceUids: string[];
-  /** True when the operation ended by C-CANCEL (FE00H). */
-  cancelled: boolean;
-}
-
-/** Options of {@link Client.move}. */
-export interface MoveOptions extends QueryTarget {
-  /** Move Destination (0000,0600): the AE title the peer sends to. */
-  destination: string;
-  /** Called with each pending response's counts. */
-  onProgress?: (progress: RetrieveProgress) => void;
-}
-
-/** Options of {@link Client.get}. */
-export interface GetOptions extends QueryTarget {
-  /** Where the C-STORE sub-operations go: a callback (returns a status) or `{ folder }`. */
-  sink: InstanceSink;
-  /** Called with each pending response's counts. */
-  onProgress?: (progress: RetrieveProgress) => void;
-}
-
-/**
- * C-STORE of one source over any established association: as requestor on a
- * context where we are SCU, or as acceptor for a C-GET sub-operation on a
- * context where the requestor took the SCP role (PS3.7 Annex D.3.3.4).
- *
- * @throws OperationFailedError for a failure status, NoPresentationContextError
- */
-export async function storeOver(
-  association: Association,
-  source: StoreSource,
-  options: StoreOptions = {},
-  resolveOptions: ResolveOptions = {},
-): Promise<StoreResult> {
-  return sendPrepared(
-    association,
-    await prepareStore(association, source, resolveOptions),
-    options,
-  );
-}
-
-/**
- * A store source read up to the point of sending: its identity and context.
- * Nothing stays open: a file is read whole when small (in `resolved`), else
- * only its meta header was read and its data set is opened when sent.
- */
-interface PreparedStore {
-  resolved: Awaited<ReturnType<typeof resolveSource>>;
-  context: NegotiatedContext;
-}
-
-/** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
-async function prepareStore(
-  association: Association,
-  source: StoreSource,
-  resolveOptions: ResolveOptions,
-): Promise<PreparedStore> {
-  const resolved = await resolveSource(source, resolveOptions);
-  // From the negotiation, not `info` (which builds a snapshot of everything each time).
-  const context = pickStoreContext(
-    association.negotiation?.contexts ?? [],
-    association.role,
-    resolved.sopClassUid,
-    resolved.transferSyntaxUid,
-  );
-  return { resolved, context };
-}
-
-/** C-STORE of a prepared source (PS3.4 §B.2). */
-async function sendPrepared(
-  association: Association,
-  prepared: PreparedStore,
-  options: StoreOptions,
-): Promise<StoreResult> {
-  const { resolved, context } = prepared;
-  const n = association.negotiation;
-  const peerMaxPduLength =
-    (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
-  // Checked complete as it streams: a cut data set never gets its last fragment out.
-  const guard = guardDataSet(resolved);
-  const message: Omit<CStoreRq, 'messageId'> = {
-    commandField: CommandField.C_STORE_RQ,
-    affectedSopClassUid: resolved.sopClassUid,
-    affectedSopInstanceUid: resolved.sopInstanceUid,
-    priority: options.priority ?? Priority.MEDIUM,
-    hasDataSet: true,
-    ...(options.moveOriginator && {
-      moveOriginatorAeTitle: options.moveOriginator.aeTitle,
-      moveOriginatorMessageId: options.moveOriginator.messageId,
-    }),
-  };
-  const started = performance.now();
-  let rsp: IncomingResponse | undefined;
-  try {
-    const data = await guard.ready(
-      await dataSetFor(
-        guard.source,
-        context.transferSyntax,
-        peerMaxPduLength,
-        () => association.transportFlushed,
-      ),
-    );
-    rsp = await association.cStore(message, data, {
-      contextId: context.id,
-      ...(options.signal && { signal: options.signal }),
-    });
-  } catch (error) {
-    throw guard.failure(association, error);
-  } finally {
-    // A small file's buffer serves the next file only once its bytes have left the process.
-    resolved.release?.(association.flushed);
-    // The record (and the association's info it reads) only for a subscriber.
-    if (operationChannels.operation.hasSubscribers)
-      publishOperation({
-        role: 'scu',
-        operation: 'C-STORE',
-        status: (rsp?.message as { status?: number } | undefined)?.status,
-        sopClassUid: resolved.sopClassUid,
-        sopInstanceUid: resolved.sopInstanceUid,
-        peerAeTitle: peerOf(association),
-        durationMs: performance.now() - started,
-      });
-  }
-  const m = finalStatusOrThrow('C-STORE', rsp!);
-  return {
-    status: m.status,
-    sopClassUid: resolved.sopClassUid,
-    sopInstanceUid: resolved.sopInstanceUid,
-    transferSyntaxUid: context.transferSyntax,
-    ...(m.errorComment && { errorComment: m.errorComment }),
-    ...(resolved.warnings && { warnings: resolved.warnings }),
-  };
-}
-
-/** The AE title at the other end of an association. */
-export function peerOf(association: Association): string | undefined {
-  const info = association.info;
-  return (association.role === 'requestor' ? info.calledAeTitle : info.callingAeTitle)?.trim();
-}
-
-/** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
-export function finalStatusOrThrow(
-  operation: string,
-  rsp: IncomingResponse,
-): { status: number; errorComment?: string } {
-  const m = rsp.message as unknown as { status: number; errorComment?: string };
-  rsp.dataSet?.discard();
-  if (statusCategory(m.status) === StatusCategory.FAILURE) {
-    throw new OperationFailedError(operation, m.status, m.errorComment);
-  }
-  return m;
-}
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-
-function progressOf(message: Record<string, unknown>): RetrieveProgress {
-  return {
-    status: message.status as number,
-    remaining: message.numberOfRemainingSuboperations as number | undefined,
-    completed: num(message.numberOfCompletedSuboperations),
-    failed: num(message.numberOfFailedSuboperations),
-    warning: num(message.numberOfWarningSuboperations),
-  };
-}
 
 /**
  * A DICOM application entity acting as SCU over one association (PS3.4):
@@ -446,47 +127,19 @@ export class Client {
    * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
    */
   static async connect(options: ClientOptions): Promise<Client> {
-    const { client } = await Client.#associate(options, (a) => new Client(a, options));
-    client.#connectOptions = options;
-    return client;
-  }
-
-  /** Negotiates an association with the options of {@link Client.connect}; `made` wraps it first. */
-  static async #associate(
-    options: ClientOptions,
-    made: (association: Association) => Client,
-  ): Promise<{ client: Client }> {
-    const { contexts, ...subItems } = buildContexts(options.contexts);
-    const ops = options.maxOperations ?? 1;
-    const association = Association.requestor(options);
-    const client = made(association);
-    await association.associate({
-      transport: options.transport,
-      host: options.host,
-      port: options.port,
-      ...(options.signal && { signal: options.signal }),
-      ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
-      ...(options.localPort !== undefined && { localPort: options.localPort }),
-      proposal: {
-        callingAeTitle: options.callingAeTitle,
-        calledAeTitle: options.calledAeTitle,
-        contexts,
-        ...subItems,
-        ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
-        ...(ops !== 1 && { asyncOperationsWindow: { maxInvoked: ops, maxPerformed: 1 } }),
-        ...(options.userIdentity && { userIdentity: options.userIdentity }),
-      },
+    let client: Client | undefined;
+    await requestAssociation(options, (association) => {
+      client = new Client(association, options);
     });
-    return { client };
+    client!.#connectOptions = options;
+    return client!;
   }
 
   /** A new association with the options this client was connected with, in place of a lost one. */
   async #reconnect(): Promise<Association> {
-    const options = this.#connectOptions!;
-    await Client.#associate(options, (association) => {
+    await requestAssociation(this.#connectOptions!, (association) => {
       this.#association = association;
       association.handle('C-STORE', (rq) => this.#onStore(rq));
-      return this;
     });
     return this.#association;
   }
@@ -504,10 +157,7 @@ export class Client {
   queryExtendedNegotiation(
     target: Pick<QueryTarget, 'model' | 'sopClassUid'> = {},
   ): QueryExtendedNegotiation {
-    return agreedQueryExtendedNegotiation(
-      this.association.negotiation,
-      this.#sopClass(target, 'find'),
-    );
+    return agreedQueryExtendedNegotiation(this.association.negotiation, sopClassOf(target, 'find'));
   }
 
   /** The C-MOVE or C-GET options agreed for a model's SOP class (PS3.4 §C.5.2.1, §C.5.3.1). */
@@ -517,7 +167,7 @@ export class Client {
   ): RetrieveExtendedNegotiation {
     return agreedRetrieveExtendedNegotiation(
       this.association.negotiation,
-      this.#sopClass(target, operation),
+      sopClassOf(target, operation),
     );
   }
 
@@ -589,21 +239,6 @@ export class Client {
     );
   }
 
-  #queryContext(sopClassUid: string): NegotiatedContext {
-    const c = this.contexts.find(
-      (x) => x.accepted && x.abstractSyntax === sopClassUid && x.requestorScu,
-    );
-    if (!c) throw new NoPresentationContextError(sopClassUid);
-    return c;
-  }
-
-  #sopClass(target: QueryTarget, op: 'find' | 'move' | 'get'): string {
-    if (target.sopClassUid) return target.sopClassUid;
-    const model = QUERY_MODELS[target.model ?? 'study'];
-    if (!model) throw new InvalidArgumentError(`unknown model ${target.model}`);
-    return model[op];
-  }
-
   /**
    * C-FIND (PS3.4 §C.4.1): an async iterable of the matches, as DICOM JSON
    * (default), DataSet objects or objects by keyword (`as: 'keywords'`). The
@@ -630,111 +265,7 @@ export class Client {
     query: Query,
     options: FindOptions = {},
   ): AsyncIterable<DicomJsonDataSet | DataSet | KeywordAttributes> {
-    return this.#find(query, options);
-  }
-
-  async *#find(
-    query: Query,
-    options: FindOptions,
-  ): AsyncGenerator<DicomJsonDataSet | DataSet | KeywordAttributes> {
-    const sopClassUid = this.#sopClass(options, 'find');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    const cancel = new AbortController();
-    if (options.signal?.aborted) return;
-    // Each queued match carries the resolver of the promise onPending returned: it
-    // resolves when the consumer takes the match (one match of lookahead when the
-    // association awaits onPending), or when the match is dropped.
-    const queue: { response: IncomingResponse; taken: () => void }[] = [];
-    let wake: (() => void) | undefined;
-    let settled = false;
-    let final: IncomingResponse | undefined;
-    let failure: unknown;
-    const onAbort = () => {
-      cancel.abort(options.signal?.reason);
-      // Matches not yet taken are dropped so the association reads on to the final response.
-      for (const e of queue.splice(0)) {
-        e.response.dataSet?.discard();
-        e.taken();
-      }
-      wake?.();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = this.association
-      .cFind(
-        {
-          commandField: CommandField.C_FIND_RQ,
-          affectedSopClassUid: sopClassUid,
-          priority: options.priority ?? Priority.MEDIUM,
-          hasDataSet: true,
-        },
-        identifier,
-        {
-          contextId: context.id,
-          signal: cancel.signal,
-          onPending: (r) => {
-            if (cancel.signal.aborted) {
-              r.dataSet?.discard();
-              return;
-            }
-            const taken = new Promise<void>((resolve) => {
-              queue.push({ response: r, taken: resolve });
-            });
-            wake?.();
-            return taken;
-          },
-        },
-      )
-      .then(
-        (r) => {
-          final = r;
-        },
-        (e) => {
-          failure = e;
-        },
-      )
-      .finally(() => {
-        settled = true;
-        wake?.();
-      });
-    try {
-      for (;;) {
-        const entry = queue.shift();
-        if (entry) {
-          entry.taken();
-          const r = entry.response;
-          if (cancel.signal.aborted) {
-            r.dataSet?.discard();
-            continue;
-          }
-          if (!r.dataSet) continue;
-          const ds = decodeIdentifier(await readIdentifierBytes(r.dataSet), context.transferSyntax);
-          yield options.as === 'dataset'
-            ? ds
-            : options.as === 'keywords'
-              ? toKeywords(ds)
-              : identifierJson(ds);
-          continue;
-        }
-        if (settled) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-      if (failure) throw failure;
-      if (final) this.#check('C-FIND', final);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (!settled) {
-        cancel.abort();
-        for (const e of queue.splice(0)) {
-          e.response.dataSet?.discard();
-          e.taken();
-        }
-        await done;
-      }
-    }
+    return findOver(this.association, query, options);
   }
 
   /**
@@ -750,23 +281,8 @@ export class Client {
    *
    * @throws OperationFailedError for a failure status (A701H, A702H, A801H, A900H, Cxxx)
    */
-  async move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
-    const sopClassUid = this.#sopClass(options, 'move');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    const started = performance.now();
-    const rsp = await this.association.cMove(
-      {
-        commandField: CommandField.C_MOVE_RQ,
-        affectedSopClassUid: sopClassUid,
-        priority: options.priority ?? Priority.MEDIUM,
-        moveDestination: options.destination,
-        hasDataSet: true,
-      },
-      identifier,
-      this.#retrieveRequestOptions(context, options),
-    );
-    return this.#retrieveResult('C-MOVE', rsp, context, started);
+  move(query: Query, options: MoveOptions): Promise<RetrieveResult> {
+    return moveOver(this.association, query, options);
   }
 
   /**
@@ -780,87 +296,8 @@ export class Client {
    * await client.get({ SeriesInstanceUID: uid }, { level: 'SERIES', sink: { folder: './in' } });
    * ```
    */
-  async get(query: Query, options: GetOptions): Promise<RetrieveResult> {
-    const sopClassUid = this.#sopClass(options, 'get');
-    const context = this.#queryContext(sopClassUid);
-    const identifier = encodeIdentifier(query, context.transferSyntax, options.level);
-    this.#sinks.push(options.sink);
-    const started = performance.now();
-    try {
-      const rsp = await this.association.cGet(
-        {
-          commandField: CommandField.C_GET_RQ,
-          affectedSopClassUid: sopClassUid,
-          priority: options.priority ?? Priority.MEDIUM,
-          hasDataSet: true,
-        },
-        identifier,
-        this.#retrieveRequestOptions(context, options),
-      );
-      return await this.#retrieveResult('C-GET', rsp, context, started);
-    } finally {
-      this.#sinks.splice(this.#sinks.indexOf(options.sink), 1);
-    }
-  }
-
-  #retrieveRequestOptions(
-    context: NegotiatedContext,
-    options: QueryTarget & { onProgress?: (p: RetrieveProgress) => void },
-  ) {
-    return {
-      contextId: context.id,
-      ...(options.signal && { signal: options.signal }),
-      onPending: (r: IncomingResponse) => {
-        r.dataSet?.discard();
-        options.onProgress?.(progressOf(r.message as unknown as Record<string, unknown>));
-      },
-    };
-  }
-
-  async #retrieveResult(
-    operation: string,
-    rsp: IncomingResponse,
-    context: NegotiatedContext,
-    started: number,
-  ): Promise<RetrieveResult> {
-    let failedSopInstanceUids: string[] = [];
-    if (rsp.dataSet) {
-      try {
-        const bytes = await readIdentifierBytes(rsp.dataSet);
-        // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058).
-        failedSopInstanceUids = decodeDataSet(bytes, context.transferSyntax)
-          .strings('FailedSOPInstanceUIDList')
-          .filter((u) => u.length > 0);
-      } catch {
-        // an unreadable identifier does not hide the status
-      }
-    }
-    const m = rsp.message as unknown as Record<string, unknown>;
-    const status = m.status as number;
-    publishOperation({
-      role: 'scu',
-      operation,
-      status,
-      sopClassUid: context.abstractSyntax,
-      peerAeTitle: peerOf(this.association),
-      durationMs: performance.now() - started,
-      completed: num(m.numberOfCompletedSuboperations),
-      failed: num(m.numberOfFailedSuboperations),
-      warning: num(m.numberOfWarningSuboperations),
-    });
-    const category = statusCategory(status);
-    if (category === StatusCategory.FAILURE) {
-      throw new OperationFailedError(operation, status, m.errorComment as string | undefined, {
-        ...progressOf(m),
-        failedSopInstanceUids,
-        cancelled: false,
-      });
-    }
-    return {
-      ...progressOf(m),
-      failedSopInstanceUids,
-      cancelled: category === StatusCategory.CANCEL,
-    };
+  get(query: Query, options: GetOptions): Promise<RetrieveResult> {
+    return getOver(this.association, query, options, this.#sinks);
   }
 
   /**
@@ -968,9 +405,8 @@ export class Client {
   #onStore(rq: IncomingRequest<CStoreRq>): void {
     const sink = this.#sinks[0];
     if (!sink) {
-      rq.dataSet?.discard();
       // No C-GET outstanding: refused, SOP class not supported here (PS3.7 Annex C 0122H).
-      rq.respond(respondTo(rq.message, { status: Status.SOP_CLASS_NOT_SUPPORTED })).catch(() => {});
+      refuseStore(rq);
       return;
     }
     answerStore(rq, sink).catch(() => {});

@@ -9,7 +9,7 @@ import {
   type NService,
   nCreateOver,
 } from './n-services.js';
-import type { RequestContext } from './server.js';
+import type { RequestContext } from './request-context.js';
 
 /** Instance Availability Notification SOP Class (PS3.4 §R.4.1). */
 export const INSTANCE_AVAILABILITY_NOTIFICATION = '1.2.840.10008.5.1.4.33';

@@ -9,7 +9,7 @@ import {
 import { identifierJson, levelOf, QUERY_RETRIEVE_LEVEL } from './identifier.js';
 import { type MatchOptions, matches, responseIdentifier } from './query/matching.js';
 import type { ReceivedInstance } from './received-instance.js';
-import type { FindRequest, RetrieveRequest, ServerHandlers } from './server.js';
+import type { FindRequest, RetrieveRequest, ServerHandlers } from './server-types.js';
 import { resolveSource, type StoreInstance, type StoreSource } from './store-source.js';
 
 /** One instance held by a {@link MemoryArchive}. */

@@ -11,7 +11,7 @@ import {
   nCreateOver,
   nSetOver,
 } from './n-services.js';
-import type { RequestContext } from './server.js';
+import type { RequestContext } from './request-context.js';
 import { newUid } from './storage-commitment.js';
 
 /** Modality Performed Procedure Step SOP Class (PS3.4 §F.7.1). */

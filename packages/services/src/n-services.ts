@@ -31,7 +31,7 @@ import {
   type Query,
   readIdentifierBytes,
 } from './identifier.js';
-import type { RequestContext } from './server.js';
+import type { RequestContext } from './request-context.js';
 
 /** The six DIMSE-N operations (PS3.7 §10.1). */
 export type NOperation =

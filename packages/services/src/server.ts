@@ -1,325 +1,47 @@
 import { EventEmitter } from 'node:events';
 import {
+  type AcceptorDecision,
   type AcceptorPolicy,
   Association,
-  type AssociationOptions,
+  AssociationRejectedError,
   authorizationRejection,
-  decideAssociation,
+  DEFAULT_MAX_ASSOCIATIONS,
   type IncomingRequest,
   type Rejection,
-  type SupportedContext,
 } from '@dnet/association';
-import type { DicomJsonDataSet } from '@dnet/dataset';
-import { DataSet } from '@dnet/dataset';
-import {
-  type AnsweredRequest,
-  type CFindRq,
-  type CGetRq,
-  type CMoveRq,
-  commandName,
-  type DimseResponse,
-  type ResponseFields,
-  respondTo,
-  Status,
-} from '@dnet/dimse';
-import {
-  type AAssociateRq,
-  RejectReason,
-  RejectResult,
-  RejectSource,
-  type UserIdentityRq,
-} from '@dnet/pdu';
+import { commandName } from '@dnet/dimse';
+import { type AAssociateRq, RejectReason, RejectResult, RejectSource } from '@dnet/pdu';
 import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
-import type { CertificateAuthorizer } from './access-control.js';
-import { Client, storeOver } from './client.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
-import { errorCommentFor, errorCommentText } from './error-comment.js';
-import { ClosedError, InvalidArgumentError, SubAssociationError } from './errors.js';
-import {
-  agreedQueryExtendedNegotiation,
-  agreedRetrieveExtendedNegotiation,
-  answerExtendedNegotiation,
-  type QueryExtendedNegotiation,
-  type RetrieveExtendedNegotiation,
-  type SupportedExtendedNegotiation,
-} from './extended-negotiation.js';
-import {
-  decodeIdentifier,
-  encodeIdentifier,
-  identifierJson,
-  levelOf,
-  type Query,
-  readIdentifierBytes,
-} from './identifier.js';
-import { type NService, nServiceContexts, serveNServices, statusOfError } from './n-services.js';
-import { answerStore, type ReceivedInstance, type StoreStatus } from './received-instance.js';
-import { QUERY_MODELS, SopClass, storageSopClasses } from './sop-class.js';
-import { nServicesOfServer, type StorageCommitmentHandler } from './storage-commitment.js';
-import {
-  type ResolvedSource,
-  resolveSource,
-  type StoreSource,
-  transferSyntaxesFor,
-} from './store-source.js';
-import { WatchedSource } from './sub-operation-source.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
+import { answerFind } from './find-scp.js';
+import { ended, refuseRole } from './handler-status.js';
+import { serveNServices } from './n-services.js';
+import { answerStore } from './received-instance.js';
+import type { RequestContext } from './request-context.js';
+import { Retrieval, retrieveCountsOf } from './retrieve-scp.js';
+import { serverPolicy } from './server-policy.js';
+import type { ServerEventMap, ServerOptions } from './server-types.js';
+import { nServicesOfServer } from './storage-commitment.js';
+import { answerEcho } from './verification-scp.js';
 
-/** Default cap on concurrent associations of a server, see LIMITS.md. */
-export const DEFAULT_MAX_ASSOCIATIONS = 64;
+/** Default cap on concurrent associations of a server (the association package's), see LIMITS.md. */
+export { DEFAULT_MAX_ASSOCIATIONS };
 /** Default deadline of {@link Server.close} for in-flight operations, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
-/** Who is asking: what a handler knows of the association a request came on. */
-export interface RequestContext {
-  /** The requestor's AE title. */
-  callingAeTitle: string;
-  /** The AE title the requestor called (ours). */
-  calledAeTitle: string;
-  /** The peer's address. */
-  remoteAddress: string;
-  /** The peer's port. */
-  remotePort: number;
-  /** Whether the transport is TLS. */
-  encrypted: boolean;
-  /** The TLS peer's certificate. */
-  peerCertificate: PeerCertificate | undefined;
-  /** The requestor's user identity (PS3.7 Annex D.3.3.7), if any. */
-  userIdentity: UserIdentityRq | undefined;
-  /** The association (low level). */
-  association: Association;
-}
-
-/** A C-FIND request as a handler sees it (PS3.4 §C.4.1). */
-export interface FindRequest {
-  /** The SOP class: which information model (PS3.4 Annex C.6, K.6...). */
-  sopClassUid: string;
-  /** Query/Retrieve Level (0008,0052), upper case, if present. */
-  level: string | undefined;
-  /** The Identifier as DICOM JSON. */
-  identifier: DicomJsonDataSet;
-  /** The Identifier as a data set. */
-  dataSet: DataSet;
-  /** The C-FIND-RQ. */
-  message: CFindRq;
-  /**
-   * The C-FIND options agreed for this SOP class on this association (PS3.4
-   * §C.5.1.1): with `relationalQueries` the Identifier may leave out the
-   * unique keys above its level (PS3.4 §C.4.1.2.2, §C.4.1.3.2).
-   */
-  extendedNegotiation: QueryExtendedNegotiation;
-}
-
-/** A C-MOVE or C-GET request as a handler sees it (PS3.4 §C.4.2, §C.4.3). */
-export interface RetrieveRequest {
-  /** The SOP class (information model). */
-  sopClassUid: string;
-  /** Query/Retrieve Level (0008,0052), upper case, if present. */
-  level: string | undefined;
-  /** The Identifier as DICOM JSON. */
-  identifier: DicomJsonDataSet;
-  /** The Identifier as a data set. */
-  dataSet: DataSet;
-  /** The C-MOVE-RQ or C-GET-RQ. */
-  message: CMoveRq | CGetRq;
-  /** Move Destination (C-MOVE only). */
-  destination?: string;
-  /**
-   * The retrieve options agreed for this SOP class (PS3.4 §C.5.2.1,
-   * §C.5.3.1): with `relationalRetrieval` the Identifier may leave out the
-   * unique keys above its level (PS3.4 §C.4.2.2.2, §C.4.3.2.2).
-   */
-  extendedNegotiation: RetrieveExtendedNegotiation;
-}
-
-/**
- * Matches a find handler yields: by keyword, DICOM JSON or data sets, each
- * sent as a pending response.
- */
-export type FindMatches = Iterable<Query> | AsyncIterable<Query>;
-
-/** Instances a move or get handler returns, each sent as one C-STORE sub-operation. */
-export type RetrieveSources = Iterable<StoreSource> | AsyncIterable<StoreSource>;
-
-/**
- * One handler per service (PS3.4): each receives the request, the
- * association's {@link RequestContext}, and an AbortSignal that fires on
- * C-CANCEL-RQ or when the association ends.
- */
-export interface ServerHandlers {
-  /** C-ECHO (PS3.4 Annex A): return a status (default success). */
-  echo?: (context: RequestContext) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
-  /**
-   * C-STORE (PS3.4 Annex B): consume the data set stream, then return a
-   * status. The stream is checked complete as it is read: a cut or malformed
-   * data set makes the loop throw before its end and is answered C000H
-   * naming the cut, whatever is returned (`CompletenessGuard`).
-   */
-  store?: (
-    instance: ReceivedInstance,
-    context: RequestContext,
-    signal: AbortSignal,
-  ) => StoreStatus | Promise<StoreStatus> | void | Promise<void>;
-  /** C-FIND (PS3.4 §C.4.1): yield the matches. */
-  find?: (
-    request: FindRequest,
-    context: RequestContext,
-    signal: AbortSignal,
-  ) => FindMatches | Promise<FindMatches>;
-  /** C-MOVE (PS3.4 §C.4.2): return the instances; the server sends them to the destination. */
-  move?: (
-    request: RetrieveRequest,
-    context: RequestContext,
-    signal: AbortSignal,
-  ) => RetrieveSources | Promise<RetrieveSources>;
-  /** C-GET (PS3.4 §C.4.3): return the instances; the server sends them on this association. */
-  get?: (
-    request: RetrieveRequest,
-    context: RequestContext,
-    signal: AbortSignal,
-  ) => RetrieveSources | Promise<RetrieveSources>;
-  /** DIMSE-N services (PS3.7 §10): `MppsScp.service`, `CommitmentListener.service`, your own. */
-  nServices?: readonly NService[];
-  /**
-   * Storage Commitment Push Model SCP (PS3.4 Annex J): decide per instance; the
-   * server answers the N-ACTION and sends the N-EVENT-REPORT (same association, or
-   * a new one to the requestor found in `aeTable`).
-   */
-  storageCommitment?: StorageCommitmentHandler;
-}
-
-/** Where a move destination AE is (host, port, and a transport when not the server's). */
-export interface AeTableEntry {
-  /** Host. */
-  host: string;
-  /** Port. */
-  port: number;
-  /** Transport to reach it; the server's by default. */
-  transport?: Transport;
-}
-
-/** Options of {@link Server.listen}. */
-export interface ServerOptions extends AssociationOptions {
-  /** The transport to listen with (`tcp()`, `tls(...)`, `memory()`). */
-  transport: Transport;
-  /** Address to bind (the transport's default: 127.0.0.1). */
-  host?: string;
-  /** Port; 0 picks a free one (read {@link Server.port}). */
-  port: number;
-  /** Our AE title; by default only associations calling it are accepted (PS3.8 Table 9-21 reason 7 otherwise). */
-  aeTitle: string;
-  /** The handlers; a service without one is not accepted. */
-  handlers: ServerHandlers;
-  /**
-   * Acceptance policy (PS3.8 §7.1.1). The policy derived from the handlers
-   * (Verification always, the Storage classes for `store` and with the SCP
-   * role for `get`, the Query/Retrieve models for `find`, `move`, `get`, the
-   * called AE title `aeTitle`, a 16/1 operations window, the answer to
-   * extended negotiation from `extendedNegotiation`, SOP classes accepted
-   * through their related general class) is used, each field given here
-   * replacing the derived one (see {@link Server.policyFor}).
-   */
-  policy?: Partial<AcceptorPolicy>;
-  /**
-   * The Query/Retrieve extended behaviours the handlers implement (PS3.4
-   * §C.5): each SOP Class Extended Negotiation sub-item proposed for a
-   * Query/Retrieve SOP class is answered with what is both proposed and
-   * supported (PS3.7 Annex D.3.3.5); handlers read what was agreed in
-   * `request.extendedNegotiation`. Default none: no sub-item is answered,
-   * so every query is baseline.
-   */
-  extendedNegotiation?: SupportedExtendedNegotiation;
-  /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
-  storageTransferSyntaxes?: readonly string[];
-  /** Most concurrent associations (default {@link DEFAULT_MAX_ASSOCIATIONS}); more are rejected transient. */
-  maxAssociations?: number;
-  /** Move destinations by AE title (PS3.4 §C.4.2.1.1). */
-  aeTable?: Readonly<Record<string, AeTableEntry>>;
-  /** Timeouts and options of the associations the server opens for C-MOVE. */
-  moveAssociationOptions?: AssociationOptions;
-  /**
-   * C-STORE sub-operations of one C-MOVE or C-GET kept outstanding at once
-   * (default 1, at most 128). Above 1 the C-MOVE association proposes that
-   * asynchronous operations window (PS3.7 Annex D.3.3.3); each C-STORE still
-   * waits for a slot of the window the peer granted.
-   */
-  subOperationWindow?: number;
-  /**
-   * Accept associations only over an encrypted connection (PS3.15 Annex B):
-   * one whose transport is not TLS is rejected (rejected-permanent,
-   * service-provider ACSE, no-reason-given). A `tls()` listener never hands
-   * over a plaintext connection (the handshake fails first); this guards a
-   * transport that could.
-   */
-  tlsOnly?: boolean;
-  /**
-   * Authorizes the TLS peer by its certificate at association time, before
-   * any handler runs (see {@link allowCertificates}); a refusal is an
-   * A-ASSOCIATE-RJ rejected-permanent, service-provider (ACSE related),
-   * no-reason-given (PS3.7 Annex D.3.3.7).
-   */
-  authorizePeerCertificate?: CertificateAuthorizer;
-  /**
-   * Most concurrent associations per calling AE title (default: no limit
-   * but `maxAssociations`); over it: rejected-transient, service-provider
-   * (presentation), local-limit-exceeded (PS3.8 Table 9-21).
-   */
-  maxAssociationsPerAe?: number;
-}
-
-/** An association the server refused, as the `rejected` event reports it. */
-export interface RejectedAssociation {
-  /** The requestor's AE title. */
-  callingAeTitle: string;
-  /** The AE title the requestor called. */
-  calledAeTitle: string;
-  /** The peer's address. */
-  remoteAddress: string;
-  /** The peer's port. */
-  remotePort: number;
-  /** Whether the connection was TLS. */
-  encrypted: boolean;
-  /** The TLS peer's certificate, if any. */
-  peerCertificate: PeerCertificate | undefined;
-  /** A-ASSOCIATE-RJ result, 1 rejected-permanent, 2 rejected-transient (PS3.8 Table 9-21). */
-  result: number;
-  /** A-ASSOCIATE-RJ source (1 service-user, 2 provider ACSE, 3 provider presentation). */
-  source: number;
-  /** A-ASSOCIATE-RJ reason/diagnostic. */
-  reason: number;
-  /** Why, in words. */
-  cause: string;
-}
-
-/** Events of a {@link Server}. */
-export interface ServerEventMap {
-  /** An association was accepted. */
-  association: [Association];
-  /** An A-ASSOCIATE-RQ was answered with an A-ASSOCIATE-RJ (PS3.8 §9.3.4). */
-  rejected: [RejectedAssociation];
-  /** A handler or an association failed (the server keeps running). */
-  error: [Error];
-}
-
-const ANY_TS = ['*'];
-const QUERY_TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
-
-/** Sub-operation counts of each C-MOVE/C-GET performed, for its operation record. */
-const retrieveCounts = new WeakMap<
-  IncomingRequest,
-  { completed: number; failed: number; warning: number }
->();
-
-/** Status sent when a handler throws: C000H unable to process (PS3.4 §C.4.1.1.4). */
-const HANDLER_FAILED = Status.CANNOT_UNDERSTAND;
-
-function comment(error: unknown): string {
-  return errorCommentFor(error);
-}
-
-function asStatus(r: unknown): { status: number; errorComment?: string } {
-  if (typeof r === 'number') return { status: r };
-  if (r && typeof r === 'object') return r as { status: number; errorComment?: string };
-  return { status: 0 };
-}
+export type { RequestContext } from './request-context.js';
+export type {
+  AeTableEntry,
+  FindMatches,
+  FindRequest,
+  RejectedAssociation,
+  RetrieveRequest,
+  RetrieveSources,
+  ServerEventMap,
+  ServerHandlers,
+  ServerOptions,
+} from './server-types.js';
 
 /**
  * A DICOM application entity acting as SCP (PS3.4): accepts associations by
@@ -347,11 +69,14 @@ export class Server extends EventEmitter<ServerEventMap> {
   #idleWaiters: (() => void)[] = [];
   /** Associations accepted (or being accepted) per calling AE title, for `maxAssociationsPerAe`. */
   readonly #perAe = new Map<string, number>();
+  /** The C-MOVE/C-GET engine (PS3.4 §C.4.2, §C.4.3). */
+  readonly #retrieval: Retrieval;
 
   private constructor(options: ServerOptions) {
     super();
     this.#options = options;
     this.#policy = Server.policyFor(options);
+    this.#retrieval = new Retrieval({ options, emitError: (e) => this.#emitError(e) });
   }
 
   /** Starts listening. */
@@ -374,48 +99,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       'handlers' | 'policy' | 'aeTitle' | 'storageTransferSyntaxes' | 'extendedNegotiation'
     >,
   ): AcceptorPolicy {
-    const h = options.handlers;
-    const contexts: SupportedContext[] = [
-      { abstractSyntax: SopClass.VERIFICATION, transferSyntaxes: ANY_TS },
-    ];
-    if (h.store || h.get) {
-      const ts = options.storageTransferSyntaxes ?? ANY_TS;
-      for (const uid of storageSopClasses()) {
-        contexts.push({
-          abstractSyntax: uid,
-          transferSyntaxes: ts,
-          scuRole: !!h.store,
-          scpRole: !!h.get,
-        });
-      }
-    }
-    for (const model of Object.values(QUERY_MODELS)) {
-      if (h.find) contexts.push({ abstractSyntax: model.find, transferSyntaxes: QUERY_TS });
-      if (h.move) contexts.push({ abstractSyntax: model.move, transferSyntaxes: QUERY_TS });
-      if (h.get) contexts.push({ abstractSyntax: model.get, transferSyntaxes: QUERY_TS });
-    }
-    if (h.find) {
-      contexts.push({
-        abstractSyntax: SopClass.MODALITY_WORKLIST_FIND,
-        transferSyntaxes: QUERY_TS,
-      });
-    }
-    contexts.push(
-      ...nServiceContexts(
-        nServicesOfServer({ handlers: h, transport: undefined as never, aeTitle: options.aeTitle }),
-      ),
-    );
-    return {
-      contexts,
-      calledAeTitles: [options.aeTitle],
-      asyncOperationsWindow: { maxInvoked: 16, maxPerformed: 1 },
-      // PS3.4 §B.3.1.4: a newer Storage SOP class is accepted as its related general class.
-      relatedGeneralSopClasses: true,
-      ...(options.extendedNegotiation && {
-        extendedNegotiation: answerExtendedNegotiation(options.extendedNegotiation),
-      }),
-      ...options.policy,
-    };
+    return serverPolicy(options);
   }
 
   /** The bound port. */
@@ -468,63 +152,17 @@ export class Server extends EventEmitter<ServerEventMap> {
   }
 
   /**
-   * The acceptor side of one connection (PS3.8 §9.2 AE-5 to AE-8): waits for
-   * the A-ASSOCIATE-RQ under ARTIM, decides it (TLS-only, the policy, the
-   * certificate hook, the per-AE limit), answers AC or RJ, and reports each
+   * The acceptor side of one connection (PS3.8 §9.2 AE-5 to AE-8), run by
+   * `Association.accept` with this server's authorization around the policy
+   * (TLS-only, the certificate hook, the per-AE limit); reports each
    * rejection. Resolves with the established association.
    */
   async #accept(connection: Connection, limitReached: boolean): Promise<Association> {
-    const a = Association.acceptor(connection, this.#options);
-    const rq = await new Promise<AAssociateRq>((resolve, reject) => {
-      const onEnd = () => reject(new Error('the connection ended before an A-ASSOCIATE-RQ'));
-      a.once('requested', (r) => {
-        a.off('closed', onEnd);
-        resolve(r);
-      });
-      a.once('closed', onEnd);
-    });
     const info = connection.info;
-    const calling = rq.callingAeTitle.trim();
+    let asked: AAssociateRq | undefined;
     let rejection: Rejection | undefined;
+    let calling = '';
     let reserved = false;
-    let ac: Parameters<Association['acceptAssociation']>[0] | undefined;
-    try {
-      if (this.#options.tlsOnly && !info.encrypted) {
-        rejection = authorizationRejection('TLS is required (plaintext connection)');
-      } else {
-        const decision = await decideAssociation(rq, this.#policy, {
-          associationLimitReached: limitReached,
-        });
-        if (!decision.accepted) rejection = decision.rejection;
-        else {
-          rejection = await this.#authorize(rq, info.peerCertificate);
-          ac = decision.ac;
-        }
-      }
-      // PS3.8 Table 9-21: over the per-AE limit, transient, local-limit-exceeded. Checked
-      // and counted in one synchronous step, so concurrent requests cannot both pass.
-      const perAe = this.#options.maxAssociationsPerAe;
-      if (!rejection && perAe !== undefined) {
-        const n = this.#perAe.get(calling) ?? 0;
-        if (n >= perAe) {
-          rejection = {
-            result: RejectResult.REJECTED_TRANSIENT,
-            source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
-            reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
-            cause: `${n} associations of ${calling} already open, at most ${perAe}`,
-          };
-        } else {
-          this.#perAe.set(calling, n + 1);
-          reserved = true;
-        }
-      }
-    } catch (error) {
-      // A policy callback failed: reject rather than hang in Sta3.
-      this.#emitError(error);
-      rejection = authorizationRejection(
-        `access check failed: ${String((error as Error)?.message ?? error)}`,
-      );
-    }
     const unreserve = () => {
       if (!reserved) return;
       reserved = false;
@@ -532,20 +170,67 @@ export class Server extends EventEmitter<ServerEventMap> {
       if (n > 0) this.#perAe.set(calling, n);
       else this.#perAe.delete(calling);
     };
-    if (a.state !== 'Sta3') {
+    const authorize = async (
+      rq: AAssociateRq,
+      decide: () => Promise<AcceptorDecision>,
+    ): Promise<AcceptorDecision> => {
+      asked = rq;
+      calling = rq.callingAeTitle.trim();
+      let decision: AcceptorDecision | undefined;
+      try {
+        if (this.#options.tlsOnly && !info.encrypted) {
+          rejection = authorizationRejection('TLS is required (plaintext connection)');
+        } else {
+          decision = await decide();
+          if (!decision.accepted) rejection = decision.rejection;
+          else rejection = await this.#authorize(rq, info.peerCertificate);
+        }
+        // PS3.8 Table 9-21: over the per-AE limit, transient, local-limit-exceeded. Checked
+        // and counted in one synchronous step, so concurrent requests cannot both pass.
+        const perAe = this.#options.maxAssociationsPerAe;
+        if (!rejection && perAe !== undefined) {
+          const n = this.#perAe.get(calling) ?? 0;
+          if (n >= perAe) {
+            rejection = {
+              result: RejectResult.REJECTED_TRANSIENT,
+              source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
+              reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
+              cause: `${n} associations of ${calling} already open, at most ${perAe}`,
+            };
+          } else {
+            this.#perAe.set(calling, n + 1);
+            reserved = true;
+          }
+        }
+      } catch (error) {
+        // A policy callback failed: reject rather than hang in Sta3.
+        this.#emitError(error);
+        rejection = authorizationRejection(
+          `access check failed: ${String((error as Error)?.message ?? error)}`,
+        );
+      }
+      if (rejection || !decision?.accepted) {
+        rejection ??= authorizationRejection('no answer');
+        return { accepted: false, rejection };
+      }
+      return decision;
+    };
+    try {
+      const a = await Association.accept(connection, {
+        ...this.#options,
+        policy: this.#policy,
+        associationLimitReached: limitReached,
+        authorize,
+      });
+      void a.closed.then(unreserve, unreserve);
+      return a;
+    } catch (error) {
       unreserve();
-      throw new Error('the association ended while it was being decided');
+      // Only an A-ASSOCIATE-RJ we sent is reported (not a connection lost meanwhile).
+      if (error instanceof AssociationRejectedError && asked && rejection)
+        this.#reportRejection(asked, info, rejection);
+      throw error;
     }
-    if (rejection || !ac) {
-      const r = rejection ?? authorizationRejection('no answer');
-      a.rejectAssociation({ result: r.result, source: r.source, reason: r.reason });
-      this.#reportRejection(rq, info, r);
-      void a.closed.catch(() => {});
-      throw new Error(`association rejected: ${r.cause ?? ''}`);
-    }
-    void a.closed.then(unreserve, unreserve);
-    a.acceptAssociation(ac);
-    return a;
   }
 
   async #authorize(
@@ -632,7 +317,7 @@ export class Server extends EventEmitter<ServerEventMap> {
                 ...(m.affectedSopInstanceUid && { sopInstanceUid: m.affectedSopInstanceUid }),
                 peerAeTitle: context.callingAeTitle,
                 durationMs: performance.now() - started,
-                ...retrieveCounts.get(rq),
+                ...retrieveCountsOf(rq),
               });
           } catch (error) {
             failed(error);
@@ -654,16 +339,7 @@ export class Server extends EventEmitter<ServerEventMap> {
     a.handle('C-ECHO', (rq) =>
       run(
         rq,
-        scu(rq, async () => {
-          let r: { status: number; errorComment?: string };
-          try {
-            r = asStatus(await h.echo?.(context));
-          } catch (error) {
-            r = { status: HANDLER_FAILED, errorComment: comment(error) };
-          }
-          await rq.respond(respondTo(rq.message, { status: r.status, ...extra(r) }));
-          return r.status;
-        }),
+        scu(rq, () => answerEcho(rq, h.echo, context)),
       ),
     );
     if (h.store) {
@@ -680,7 +356,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-FIND', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#find(rq, find, context)),
+          scu(rq, () => answerFind(rq, find, context)),
         ),
       );
     }
@@ -689,7 +365,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-MOVE', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#retrieve(rq, move, context)),
+          scu(rq, () => this.#retrieval.perform(rq, move, context)),
         ),
       );
     }
@@ -698,7 +374,7 @@ export class Server extends EventEmitter<ServerEventMap> {
       a.handle('C-GET', (rq) =>
         run(
           rq,
-          scu(rq, () => this.#retrieve(rq, get, context)),
+          scu(rq, () => this.#retrieval.perform(rq, get, context)),
         ),
       );
     }
@@ -713,286 +389,6 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   #emitError(error: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', error as Error);
-  }
-
-  async #readIdentifier(
-    rq: IncomingRequest,
-  ): Promise<{ dataSet: DataSet; json: DicomJsonDataSet } | undefined> {
-    try {
-      const bytes = rq.dataSet ? await readIdentifierBytes(rq.dataSet) : new Uint8Array(0);
-      const dataSet = decodeIdentifier(bytes, rq.context.transferSyntax);
-      return { dataSet, json: identifierJson(dataSet) };
-    } catch (error) {
-      // PS3.4 §C.4.1.1.4: A900H identifier does not match SOP class.
-      await rq.respond(
-        respondTo(
-          rq.message as AnsweredRequest,
-          {
-            status: Status.DOES_NOT_MATCH_SOP_CLASS,
-            errorComment: comment(error),
-          } as ResponseFields<AnsweredRequest>,
-        ),
-      );
-      return undefined;
-    }
-  }
-
-  async #find(
-    rq: IncomingRequest,
-    find: NonNullable<ServerHandlers['find']>,
-    context: RequestContext,
-  ): Promise<number | undefined> {
-    const message = rq.message as CFindRq;
-    const id = await this.#readIdentifier(rq);
-    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
-    const ts = rq.context.transferSyntax;
-    let status = 0;
-    let errorComment: string | undefined;
-    let offendingElement: number[] | undefined;
-    try {
-      const matches = await find(
-        {
-          sopClassUid: message.affectedSopClassUid,
-          level: levelOf(id.json),
-          identifier: id.json,
-          dataSet: id.dataSet,
-          message,
-          extendedNegotiation: agreedQueryExtendedNegotiation(
-            context.association.negotiation,
-            message.affectedSopClassUid,
-          ),
-        },
-        context,
-        rq.signal,
-      );
-      for await (const match of matches as AsyncIterable<DicomJsonDataSet | DataSet>) {
-        if (rq.signal.aborted) break;
-        // PS3.4 §C.4.1.1.4: FF00H pending, one response per match with its Identifier.
-        await rq.respond(
-          respondTo(message, { status: Status.PENDING, hasDataSet: true }),
-          encodeIdentifier(match, ts),
-        );
-      }
-    } catch (error) {
-      if (!rq.signal.aborted) {
-        // The error's own status (A900H with Offending Element...), else C000H (PS3.4 §C.4.1.1.4).
-        ({ status, errorComment, offendingElement } = statusOfError(error, HANDLER_FAILED));
-      }
-    }
-    // PS3.4 §C.4.1.1.4: FE00H matching terminated due to cancel.
-    if (rq.signal.aborted) status = Status.CANCEL;
-    if (a(context).state !== 'Sta6') return undefined;
-    await rq.respond(
-      respondTo(message, {
-        status,
-        ...(errorComment && { errorComment }),
-        ...(offendingElement && { offendingElement }),
-      }),
-    );
-    return status;
-  }
-
-  async #retrieve(
-    rq: IncomingRequest,
-    handler: NonNullable<ServerHandlers['move']>,
-    context: RequestContext,
-  ): Promise<number | undefined> {
-    const message = rq.message as CMoveRq | CGetRq;
-    const isMove = 'moveDestination' in message;
-    const id = await this.#readIdentifier(rq);
-    if (!id) return Status.DOES_NOT_MATCH_SOP_CLASS;
-    const destinationTitle = isMove ? (message as CMoveRq).moveDestination.trim() : undefined;
-    const destination = destinationTitle ? this.#options.aeTable?.[destinationTitle] : undefined;
-    if (isMove && !destination) {
-      // PS3.4 §C.4.2.1.5: A801H move destination unknown.
-      await rq.respond(
-        respondTo(message as AnsweredRequest, {
-          status: Status.MOVE_DESTINATION_UNKNOWN,
-          errorComment: errorCommentText(`unknown move destination ${destinationTitle}`),
-        }),
-      );
-      return Status.MOVE_DESTINATION_UNKNOWN;
-    }
-    const sources: StoreSource[] = [];
-    try {
-      const list = await handler(
-        {
-          sopClassUid: message.affectedSopClassUid,
-          level: levelOf(id.json),
-          identifier: id.json,
-          dataSet: id.dataSet,
-          message,
-          ...(destinationTitle && { destination: destinationTitle }),
-          extendedNegotiation: agreedRetrieveExtendedNegotiation(
-            context.association.negotiation,
-            message.affectedSopClassUid,
-          ),
-        },
-        context,
-        rq.signal,
-      );
-      for await (const s of list as AsyncIterable<StoreSource>) sources.push(s);
-    } catch (error) {
-      // PS3.4 §C.4.2.1.5: the error's own status (A900H...), else C000H unable to process.
-      const f = statusOfError(error, HANDLER_FAILED);
-      await rq.respond(
-        respondTo(message as AnsweredRequest, { ...f } as ResponseFields<AnsweredRequest>),
-      );
-      return f.status;
-    }
-    let completed = 0;
-    let failed = 0;
-    let warning = 0;
-    const failedUids: string[] = [];
-    const counts = (remaining?: number) => ({
-      ...(remaining !== undefined && { numberOfRemainingSuboperations: remaining }),
-      numberOfCompletedSuboperations: completed,
-      numberOfFailedSuboperations: failed,
-      numberOfWarningSuboperations: warning,
-    });
-    let client: Client | undefined;
-    let via: Association = context.association;
-    const resolved: ResolvedSource[] = [];
-    for (const s of sources) {
-      try {
-        resolved.push(await resolveSource(s));
-      } catch {
-        failed++;
-        // PS3.4 §C.4.2.1.3.1: every failed instance is listed, when its UID is known.
-        const uid = (s as { sopInstanceUid?: unknown } | null)?.sopInstanceUid;
-        if (typeof uid === 'string') failedUids.push(uid);
-      }
-    }
-    if (isMove && resolved.length > 0) {
-      try {
-        client = await this.#connectDestination(destinationTitle!, destination!, resolved);
-        via = client.association;
-      } catch (error) {
-        const { host, port } = destination!;
-        this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'connect', error));
-        failed += resolved.length;
-        for (const r of resolved) failedUids.push(r.sopInstanceUid);
-        resolved.length = 0;
-      }
-    }
-    let done = 0;
-    let next = 0;
-    let cancelled = false;
-    let dead = false;
-    // Sub-operations run `window` at a time (each C-STORE still waits for a slot of the
-    // negotiated asynchronous operations window, PS3.7 Annex D.3.3.3).
-    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
-    const worker = async () => {
-      while (next < resolved.length && !dead) {
-        if (rq.signal.aborted) {
-          cancelled = true;
-          return;
-        }
-        const source = resolved[next++]!;
-        const watched = new WatchedSource(source);
-        try {
-          const r = await storeOver(via, watched.source, {
-            ...(isMove && {
-              moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
-            }),
-          });
-          if (r.status === 0) completed++;
-          else warning++;
-        } catch (error) {
-          failed++;
-          failedUids.push(source.sopInstanceUid);
-          if (!dead && watched.brokenBy) {
-            // Its C-STORE-RQ went out incomplete, and no other message may follow one
-            // (PS3.8 Annex E.2): the association carrying it is aborted.
-            dead = true;
-            this.#emitError(watched.brokenBy);
-            via.abort();
-          } else if (!dead && via.state !== 'Sta6' && via !== context.association) {
-            // The destination association died: what was not started fails too.
-            dead = true;
-            const { host, port } = destination!;
-            this.#emitError(new SubAssociationError(destinationTitle!, host, port, 'lost', error));
-          }
-        }
-        done++;
-        const remaining = resolved.length - done;
-        if (remaining > 0 && !dead && context.association.state === 'Sta6') {
-          // PS3.4 §C.4.2.1.5 / §C.4.3.1.4: FF00H pending with the sub-operation counts.
-          await rq.respond(
-            respondTo(
-              message as AnsweredRequest,
-              {
-                status: Status.PENDING,
-                ...counts(remaining),
-              } as ResponseFields<AnsweredRequest>,
-            ),
-          );
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(window, resolved.length) }, worker));
-      if (dead) {
-        for (const rest of resolved.slice(next)) failedUids.push(rest.sopInstanceUid);
-        failed += resolved.length - next;
-        done = resolved.length;
-      }
-    } finally {
-      if (client) await client.release().catch(() => client?.abort());
-    }
-    retrieveCounts.set(rq, { completed, failed, warning });
-    if (context.association.state !== 'Sta6') return undefined;
-    let status: number;
-    if (cancelled) status = Status.CANCEL;
-    else if (failed > 0 && completed + warning === 0)
-      status = Status.OUT_OF_RESOURCES_SUB_OPERATIONS;
-    else if (failed > 0 || warning > 0) status = Status.WARNING_B000;
-    else status = 0;
-    const rsp = respondTo(
-      message as AnsweredRequest,
-      {
-        status,
-        ...counts(cancelled ? resolved.length - done : undefined),
-        // PS3.4 §C.4.2.1.3.1: the Failed SOP Instance UID List goes in an Identifier.
-        hasDataSet: failedUids.length > 0,
-      } as ResponseFields<AnsweredRequest>,
-    ) as DimseResponse;
-    if (failedUids.length > 0) {
-      // PS3.4 §C.4.2.1.3.1: Failed SOP Instance UID List (0008,0058) in the final Identifier.
-      const ds = new DataSet();
-      ds.setString('FailedSOPInstanceUIDList', failedUids, 'UI');
-      await rq.respond(rsp, encodeIdentifier(ds, rq.context.transferSyntax));
-    } else {
-      await rq.respond(rsp);
-    }
-    return status;
-  }
-
-  async #connectDestination(
-    aeTitle: string,
-    entry: AeTableEntry,
-    sources: readonly Awaited<ReturnType<typeof resolveSource>>[],
-  ): Promise<Client> {
-    const bySopClass = new Map<string, Set<string>>();
-    for (const s of sources) {
-      const set = bySopClass.get(s.sopClassUid) ?? new Set<string>();
-      for (const ts of transferSyntaxesFor(s.transferSyntaxUid)) set.add(ts);
-      bySopClass.set(s.sopClassUid, set);
-    }
-    const window = Math.max(1, Math.min(this.#options.subOperationWindow ?? 1, 128));
-    return Client.connect({
-      ...this.#options.moveAssociationOptions,
-      ...(window > 1 && { maxOperations: window }),
-      transport: entry.transport ?? this.#options.transport,
-      host: entry.host,
-      port: entry.port,
-      callingAeTitle: this.#options.aeTitle,
-      calledAeTitle: aeTitle,
-      contexts: [...bySopClass].slice(0, 128).map(([abstractSyntax, ts]) => ({
-        abstractSyntax,
-        transferSyntaxes: [...ts],
-      })),
-    });
   }
 
   #notifyIdle(): void {
@@ -1034,33 +430,4 @@ export class Server extends EventEmitter<ServerEventMap> {
     for (const a of all) a.abort();
     await Promise.all(all.map((a) => a.closed));
   }
-}
-
-/** Status 0124H Refused: Not Authorized (PS3.7 Annex C). */
-const NOT_AUTHORIZED = Status.NOT_AUTHORIZED;
-
-/** Answers a request the requestor may not invoke on its context (no SCU role): 0124H. */
-async function refuseRole(rq: IncomingRequest): Promise<number> {
-  rq.dataSet?.discard();
-  await rq.respond(
-    respondTo(rq.message as AnsweredRequest, {
-      status: NOT_AUTHORIZED,
-      errorComment: errorCommentText('no SCU role on this context (PS3.7 D.3.3.4)'),
-    }),
-  );
-  return NOT_AUTHORIZED;
-}
-
-/** Whether an association is over or closing, so nothing can be sent on it any more. */
-function ended(association: Association): boolean {
-  const state = association.state;
-  return state === 'Sta1' || state === 'Sta2' || state === 'Sta13';
-}
-
-function a(context: RequestContext): Association {
-  return context.association;
-}
-
-function extra(r: { errorComment?: string }): Record<string, unknown> {
-  return r.errorComment ? { errorComment: errorCommentText(r.errorComment) } : {};
 }

@@ -3,7 +3,6 @@ import type { Association, AssociationOptions, IncomingRequest } from '@dnet/ass
 import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
 import { type NEventReportRq, respondTo, Status } from '@dnet/dimse';
 import type { Transport } from '@dnet/transport';
-import { Client } from './client.js';
 import { DEFAULT_TRANSFER_SYNTAXES } from './contexts.js';
 import { InvalidArgumentError, ServicesError, type ServicesErrorCode } from './errors.js';
 import {
@@ -14,7 +13,8 @@ import {
   nActionOver,
   nEventReportOver,
 } from './n-services.js';
-import type { RequestContext } from './server.js';
+import { requestAssociation } from './outbound.js';
+import type { RequestContext } from './request-context.js';
 
 /** Storage Commitment Push Model SOP Class (PS3.4 §J.3.1). */
 export const STORAGE_COMMITMENT_PUSH_MODEL = '1.2.840.10008.1.20.1';
@@ -237,7 +237,7 @@ export async function sendCommitmentReport(
     );
     return r.status;
   }
-  const client = await Client.connect({
+  const association = await requestAssociation({
     ...via.associationOptions,
     transport: via.transport,
     host: via.host,
@@ -255,7 +255,7 @@ export async function sendCommitmentReport(
   });
   try {
     const r = await nEventReportOver(
-      client.association,
+      association,
       STORAGE_COMMITMENT_PUSH_MODEL,
       STORAGE_COMMITMENT_INSTANCE,
       eventTypeId,
@@ -263,7 +263,7 @@ export async function sendCommitmentReport(
     );
     return r.status;
   } finally {
-    await client.release().catch(() => client.abort());
+    await association.release().catch(() => association.abort());
   }
 }
 

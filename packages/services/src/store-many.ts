@@ -5,7 +5,7 @@
  * answered go on over a new one, a bounded number of times.
  */
 import type { Association } from '@dnet/association';
-import type { StoreManyOptions, StoreManyResult, StoreResult } from './client.js';
+import type { StoreManyOptions, StoreManyResult, StoreResult } from './client-types.js';
 import { IncompleteSourceError } from './errors.js';
 import type { StoreSource } from './store-source.js';
 

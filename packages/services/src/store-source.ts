@@ -14,7 +14,7 @@ import {
   transferSyntaxInfo,
 } from '@dnet/dataset';
 import { InvalidSourceError, NoPresentationContextError } from './errors.js';
-import { evenDeflated } from './store-check.js';
+import { evenDeflated } from './even-deflated.js';
 
 /**
  * A data set already encoded, with the identity C-STORE needs (PS3.7

@@ -2,7 +2,8 @@ import type { DataSet, DicomJsonDataSet, KeywordDataSet } from '@dnet/dataset';
 import type { ContextSpec } from './contexts.js';
 import { asDicomJson } from './keywords.js';
 import { matches, responseIdentifier } from './query/matching.js';
-import type { FindRequest, RequestContext, ServerHandlers } from './server.js';
+import type { RequestContext } from './request-context.js';
+import type { FindRequest, ServerHandlers } from './server-types.js';
 import { SopClass } from './sop-class.js';
 
 /**

@@ -1,0 +1,218 @@
+/**
+ * The outbound side of the services, one module for every user of it: an
+ * association requested with the options of `Client.connect` (PS3.8 §7.1),
+ * and a C-STORE over any established association (PS3.4 Annex B). `Client`,
+ * the server's C-MOVE sub-associations (PS3.4 §C.4.2.3) and the storage
+ * commitment report sent on a new association (PS3.4 §J.3.3) all go through
+ * it, so none of them imports another.
+ */
+import {
+  Association,
+  type IncomingRequest,
+  type IncomingResponse,
+  type NegotiatedContext,
+} from '@dnet/association';
+import {
+  CommandField,
+  type CStoreRq,
+  Priority,
+  respondTo,
+  Status,
+  StatusCategory,
+  statusCategory,
+} from '@dnet/dimse';
+import type { ClientOptions, StoreOptions, StoreResult } from './client-types.js';
+import { buildContexts } from './contexts.js';
+import { channels as operationChannels, publishOperation } from './diagnostics.js';
+import { OperationFailedError } from './errors.js';
+import { guardDataSet } from './store-check.js';
+import {
+  dataSetFor,
+  pickStoreContext,
+  type ResolveOptions,
+  resolveSource,
+  type StoreSource,
+} from './store-source.js';
+
+/**
+ * Requests an association with the options of `Client.connect` (PS3.8 §7.1):
+ * contexts, role selections and (common) extended negotiation from the specs,
+ * the asynchronous operations window when `maxOperations` is above 1, the
+ * user identity. `prepare` sees the association before it is requested, to
+ * register the handlers of the requests the peer may send on it.
+ *
+ * @throws AssociationRejectedError (result, source, reason), ConnectionLostError, TimeoutError
+ */
+export async function requestAssociation(
+  options: ClientOptions,
+  prepare: (association: Association) => void = refuseStores,
+): Promise<Association> {
+  const { contexts, ...subItems } = buildContexts(options.contexts);
+  const ops = options.maxOperations ?? 1;
+  const association = Association.requestor(options);
+  prepare(association);
+  await association.associate({
+    transport: options.transport,
+    host: options.host,
+    port: options.port,
+    ...(options.signal && { signal: options.signal }),
+    ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+    ...(options.localPort !== undefined && { localPort: options.localPort }),
+    proposal: {
+      callingAeTitle: options.callingAeTitle,
+      calledAeTitle: options.calledAeTitle,
+      contexts,
+      ...subItems,
+      ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
+      ...(ops !== 1 && { asyncOperationsWindow: { maxInvoked: ops, maxPerformed: 1 } }),
+      ...(options.userIdentity && { userIdentity: options.userIdentity }),
+    },
+  });
+  return association;
+}
+
+/**
+ * Registers the C-STORE handler of an association that takes no C-STORE:
+ * each one is refused with 0122H, SOP class not supported (PS3.7 Annex C).
+ */
+export function refuseStores(association: Association): void {
+  association.handle('C-STORE', refuseStore);
+}
+
+/** Refuses one C-STORE: 0122H, SOP class not supported (PS3.7 Annex C). */
+export function refuseStore(rq: IncomingRequest<CStoreRq>): void {
+  rq.dataSet?.discard();
+  rq.respond(respondTo(rq.message, { status: Status.SOP_CLASS_NOT_SUPPORTED })).catch(() => {});
+}
+
+/**
+ * C-STORE of one source over any established association: as requestor on a
+ * context where we are SCU, or as acceptor for a C-GET sub-operation on a
+ * context where the requestor took the SCP role (PS3.7 Annex D.3.3.4).
+ *
+ * @throws OperationFailedError for a failure status, NoPresentationContextError
+ */
+export async function storeOver(
+  association: Association,
+  source: StoreSource,
+  options: StoreOptions = {},
+  resolveOptions: ResolveOptions = {},
+): Promise<StoreResult> {
+  return sendPrepared(
+    association,
+    await prepareStore(association, source, resolveOptions),
+    options,
+  );
+}
+
+/**
+ * A store source read up to the point of sending: its identity and context.
+ * Nothing stays open: a file is read whole when small (in `resolved`), else
+ * only its meta header was read and its data set is opened when sent.
+ */
+export interface PreparedStore {
+  resolved: Awaited<ReturnType<typeof resolveSource>>;
+  context: NegotiatedContext;
+}
+
+/** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
+export async function prepareStore(
+  association: Association,
+  source: StoreSource,
+  resolveOptions: ResolveOptions,
+): Promise<PreparedStore> {
+  const resolved = await resolveSource(source, resolveOptions);
+  // From the negotiation, not `info` (which builds a snapshot of everything each time).
+  const context = pickStoreContext(
+    association.negotiation?.contexts ?? [],
+    association.role,
+    resolved.sopClassUid,
+    resolved.transferSyntaxUid,
+  );
+  return { resolved, context };
+}
+
+/** C-STORE of a prepared source (PS3.4 §B.2). */
+export async function sendPrepared(
+  association: Association,
+  prepared: PreparedStore,
+  options: StoreOptions,
+): Promise<StoreResult> {
+  const { resolved, context } = prepared;
+  const n = association.negotiation;
+  const peerMaxPduLength =
+    (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
+  // Checked complete as it streams: a cut data set never gets its last fragment out.
+  const guard = guardDataSet(resolved);
+  const message: Omit<CStoreRq, 'messageId'> = {
+    commandField: CommandField.C_STORE_RQ,
+    affectedSopClassUid: resolved.sopClassUid,
+    affectedSopInstanceUid: resolved.sopInstanceUid,
+    priority: options.priority ?? Priority.MEDIUM,
+    hasDataSet: true,
+    ...(options.moveOriginator && {
+      moveOriginatorAeTitle: options.moveOriginator.aeTitle,
+      moveOriginatorMessageId: options.moveOriginator.messageId,
+    }),
+  };
+  const started = performance.now();
+  let rsp: IncomingResponse | undefined;
+  try {
+    const data = await guard.ready(
+      await dataSetFor(
+        guard.source,
+        context.transferSyntax,
+        peerMaxPduLength,
+        () => association.transportFlushed,
+      ),
+    );
+    rsp = await association.cStore(message, data, {
+      contextId: context.id,
+      ...(options.signal && { signal: options.signal }),
+    });
+  } catch (error) {
+    throw guard.failure(association, error);
+  } finally {
+    // A small file's buffer serves the next file only once its bytes have left the process.
+    resolved.release?.(association.flushed);
+    // The record (and the association's info it reads) only for a subscriber.
+    if (operationChannels.operation.hasSubscribers)
+      publishOperation({
+        role: 'scu',
+        operation: 'C-STORE',
+        status: (rsp?.message as { status?: number } | undefined)?.status,
+        sopClassUid: resolved.sopClassUid,
+        sopInstanceUid: resolved.sopInstanceUid,
+        peerAeTitle: peerOf(association),
+        durationMs: performance.now() - started,
+      });
+  }
+  const m = finalStatusOrThrow('C-STORE', rsp!);
+  return {
+    status: m.status,
+    sopClassUid: resolved.sopClassUid,
+    sopInstanceUid: resolved.sopInstanceUid,
+    transferSyntaxUid: context.transferSyntax,
+    ...(m.errorComment && { errorComment: m.errorComment }),
+    ...(resolved.warnings && { warnings: resolved.warnings }),
+  };
+}
+
+/** The AE title at the other end of an association. */
+export function peerOf(association: Association): string | undefined {
+  const info = association.info;
+  return (association.role === 'requestor' ? info.calledAeTitle : info.callingAeTitle)?.trim();
+}
+
+/** The status of a final response; throws {@link OperationFailedError} for a failure (PS3.7 Annex C). */
+export function finalStatusOrThrow(
+  operation: string,
+  rsp: IncomingResponse,
+): { status: number; errorComment?: string } {
+  const m = rsp.message as unknown as { status: number; errorComment?: string };
+  rsp.dataSet?.discard();
+  if (statusCategory(m.status) === StatusCategory.FAILURE) {
+    throw new OperationFailedError(operation, m.status, m.errorComment);
+  }
+  return m;
+}
