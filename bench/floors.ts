@@ -36,8 +36,8 @@ import {
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '@dnet/testkit/node';
-import type { Plan, Row } from './compare.js';
 import { nodeRole, runMeasured, SERVER_NODE_FLAGS, startMeasured } from './measure.js';
+import type { Plan, Row } from './rows.js';
 import {
   DURABLE_COMMIT,
   DURABLE_GROUP_COMMIT,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Row } from './compare.js';
 import { ratios, serial, targets } from './report.js';
+import type { Row } from './rows.js';
 import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,

@@ -1,7 +1,7 @@
 // The table and the ratios of `pnpm bench`, as text for the terminal and as
 // Markdown for BENCHMARKS.md.
 import { cpus, totalmem } from 'node:os';
-import type { Row } from './compare.js';
+import type { Row } from './rows.js';
 import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,

@@ -1,6 +1,6 @@
-// Names of the rows that bench/report.ts reads for the targets, shared with
-// bench/compare.ts, which makes them (no side effects: report.ts and its test
-// import this without starting anything).
+// The rows every bench module shares: their shape, the plan of a run, and the
+// names of the rows that bench/report.ts reads for the targets (no side
+// effects: report.ts and its test import this without starting anything).
 
 /** C-ECHOs outstanding at once in the windowed C-ECHO row. */
 export const ECHO_WINDOW = 8;
@@ -76,4 +76,53 @@ export function splitList<T>(list: readonly T[], parts: number): T[][] {
     );
   }
   return out.filter((p) => p.length > 0);
+}
+
+/** One figure of the comparison, with the peak RSS of each role. */
+export interface Row {
+  /** Group: large, small, echo... */
+  group: string;
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  /** Second figure (images/s for stores), median. */
+  rate?: { unit: string; median: number; min: number; max: number };
+  /** Median peak RSS of the sender / client, MB. */
+  senderRssMb?: number;
+  /** Median peak RSS of the receiver / server, MB. */
+  receiverRssMb?: number;
+  /** Runs that failed (their figures are left out). */
+  failures: number;
+  /** Why the last failure happened. */
+  note?: string;
+}
+
+/** How large and how many. */
+export interface Plan {
+  runs: number;
+  echoes: number;
+  associations: number;
+  findMatches: number;
+  concurrentAssociations: number;
+  concurrentPerAssociation: number;
+  /** Run dcmjs-dimse on the large objects too (about 5 MB/s: too slow for the full mode). */
+  dcmjsLarge: boolean;
+  /**
+   * Small images stored untimed before each timed store run, into the same
+   * receiver (0: none): by the dnet SCU itself, in the same process; for
+   * other senders as a separate run when the receiver is a dnet process.
+   */
+  warmup: number;
+  /** Tiny images (64x64x16 bit) sent before those in discarding runs (see bench/index.ts). */
+  warmupTiny: number;
+  /** The same for a non-dnet sender into a non-dnet receiver (no JIT to warm). */
+  warmupNative: number;
+  /** C-ECHOs sent untimed by the echo role before its timed echoes. */
+  echoWarmup: number;
+  /** Associations made untimed by the assoc role before its timed ones. */
+  assocWarmup: number;
+  /** Rows and columns of the images of the concurrency check. */
+  concurrentImageSize: number;
 }

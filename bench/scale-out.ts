@@ -17,7 +17,7 @@ import {
   startScpNode,
 } from '../apps/scp/src/scale-out-cluster.test-support.js';
 import { syntheticImages } from '../apps/scp/src/synthetic-images.js';
-import type { Row } from './compare.js';
+import type { Row } from './rows.js';
 import { summarize } from './stats.js';
 
 /** How much the scale-out row sends. */

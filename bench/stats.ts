@@ -1,4 +1,4 @@
-import type { Row } from './compare.js';
+import type { Row } from './rows.js';
 
 /** A benchmark's figures: median, min and max of several runs. */
 export interface Result {

@@ -1,6 +1,7 @@
-import type { DicomJsonAttribute, DicomJsonDataSet } from '@dnet/dataset';
+import type { DicomJsonDataSet } from '@dnet/dataset';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveIndex, InstanceRecord } from './archive-index.js';
+import { collect, column, empty, value } from './compliance-helpers.js';
 import { ArchiveErrorCode } from './errors.js';
 import { describeUpperKeys } from './upper-keys-compliance.js';
 
@@ -166,27 +167,6 @@ export const DATA: Spec[] = [
   { ...S4, seriesUid: '1.2.3.4.1', modality: 'CT', sopUid: '1.2.3.4.1.1' },
 ];
 
-/** Every item of an async iterable. */
-export async function collect(
-  iterable: AsyncIterable<DicomJsonDataSet>,
-): Promise<DicomJsonDataSet[]> {
-  const out: DicomJsonDataSet[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
-/** The first value of `tag` in each response. */
-export function column(responses: DicomJsonDataSet[], tag: string): unknown[] {
-  return responses.map((r) => r[tag]?.Value?.[0]);
-}
-
-/** A key with no value (universal matching, a return key). */
-export const empty = (vr: string) => ({ vr });
-/** A key or attribute with values. */
-export const value = (
-  vr: string,
-  ...values: NonNullable<DicomJsonAttribute['Value']>
-): DicomJsonAttribute => ({ vr, Value: values });
 /** A PN key or attribute (Alphabetic group). */
 export const pn = (name: string) => ({ vr: 'PN', Value: [{ Alphabetic: name }] });
 

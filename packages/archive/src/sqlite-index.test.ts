@@ -5,17 +5,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  collect,
   DATA,
   describeArchiveIndex,
-  empty,
   pn,
   record,
   S4,
   type Spec,
-  value,
   withTag,
 } from './archive-index-compliance.js';
+import { collect, empty, value } from './compliance-helpers.js';
 import { ArchiveErrorCode, isDnetError } from './errors.js';
 import { INDEX_SCHEMA_VERSION, SqliteIndex } from './sqlite-index.js';
 

@@ -1,7 +1,7 @@
 import type { DicomJsonDataSet } from '@dnet/dataset';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveIndex } from './archive-index.js';
-import { collect, column, empty, value } from './archive-index-compliance.js';
+import { collect, column, empty, value } from './compliance-helpers.js';
 import { ArchiveErrorCode } from './errors.js';
 
 /**
