@@ -308,12 +308,16 @@ describe('respondTo', () => {
     });
   });
 
-  it('validates what it builds', () => {
+  it('builds responses that are checked, once, when they are encoded', () => {
     const find = sample(CommandField.C_FIND_RQ) as CFindRq;
     expect(respondTo(find, { status: 0xff00, hasDataSet: true }).hasDataSet).toBe(true);
-    expect(() => respondTo(find, { status: 0xff00 })).toThrow(MissingFieldError);
+    const noIdentifier = respondTo(find, { status: 0xff00 });
+    expect(() => validateMessage(noIdentifier)).toThrow(MissingFieldError);
+    expect(() => encodeMessage(noIdentifier)).toThrow(MissingFieldError);
     const move = sample(CommandField.C_MOVE_RQ) as CMoveRq;
-    expect(() => respondTo(move, { status: 0xff00 })).toThrow(/sub-operation counters/);
+    expect(() => encodeMessage(respondTo(move, { status: 0xff00 }))).toThrow(
+      /sub-operation counters/,
+    );
   });
 });
 
