@@ -62,14 +62,25 @@ function unsupported(d: FrameDescription): string | undefined {
   return undefined;
 }
 
-/** Masks samples to Bits Stored: JPEG-LS codes the stored bits only, sign included (PS3.5 §8.2.3). */
-function maskToStored(pixels: Uint8Array, d: FrameDescription): Uint8Array {
-  if (d.bitsAllocated !== 16 || d.bitsStored === 16) return pixels;
+/**
+ * The sample precision P of the JPEG-LS frame header (ISO 14495-1 §C.2.2) for
+ * a description: Bits Stored, except for signed samples narrower than Bits
+ * Allocated, whose native values carry their sign in the high bits (PS3.5
+ * §8.1.1): those are coded at Bits Allocated, every bit kept, as dcmcjpls
+ * does, so that any decoder gives the native values back unchanged.
+ */
+function precision(d: FrameDescription): number {
+  return d.pixelRepresentation === 1 ? d.bitsAllocated : d.bitsStored;
+}
+
+/** Masks samples to `bits` (unsigned values may carry stray high bits, which JPEG-LS cannot code). */
+function maskTo(pixels: Uint8Array, d: FrameDescription, bits: number): Uint8Array {
+  if (d.bitsAllocated !== 16 || bits === 16) return pixels;
   const out = new Uint16Array(pixels.length / 2);
   out.set(
     new Uint16Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + pixels.length)),
   );
-  const mask = (1 << d.bitsStored) - 1;
+  const mask = (1 << bits) - 1;
   for (let i = 0; i < out.length; i++) out[i]! &= mask;
   return new Uint8Array(out.buffer);
 }
@@ -142,15 +153,17 @@ function makeCodec(uid: string, nearLossless: boolean): FrameCodec {
       const { api } = await charls();
       const encoder = new api.JpegLSEncoder();
       try {
-        const input = maskToStored(
+        const bits = precision(d);
+        const input = maskTo(
           toPlanarConfiguration(pixels.subarray(0, frameLength(d)), d, 0),
           d,
+          bits,
         );
         encoder
           .getDecodedBuffer({
             width: d.columns,
             height: d.rows,
-            bitsPerSample: d.bitsStored,
+            bitsPerSample: bits,
             componentCount: d.samplesPerPixel,
           })
           .set(input);
