@@ -17,7 +17,7 @@ import type {
   FrameCodec,
   FrameDescription,
 } from './frame-codec.js';
-import { describe } from './jpeg-ls-codec.js';
+import { copyOut, describe } from './jpeg-ls-codec.js';
 import { checkFrame, frameLength, toPlanarConfiguration } from './pixel-layout.js';
 import { lazyWasmModule, type WasmModule } from './wasm-module.js';
 
@@ -139,7 +139,7 @@ function makeCodec(uid: string, lib: Library, canLose: boolean): FrameCodec {
         const want = frameLength(d);
         let pixels: Uint8Array;
         if (raw.length === want) {
-          pixels = raw.slice();
+          pixels = copyOut(raw);
         } else if (d.bitsAllocated === 16 && raw.length === want / 2) {
           // Stored in 8 bits or fewer, decoded one byte a sample: widen (sign-extended if signed).
           pixels = new Uint8Array(want);
@@ -209,7 +209,7 @@ function makeCodec(uid: string, lib: Library, canLose: boolean): FrameCodec {
         // PS3.5 §A.4.10: the RPCL syntax carries the RPCL progression order (value 2).
         if (uid === HTJ2K_LOSSLESS_RPCL) encoder.setProgressionOrder?.(2);
         encoder.encode();
-        const data = encoder.getEncodedBuffer().slice();
+        const data = copyOut(encoder.getEncodedBuffer());
         const description: FrameDescription = { ...d, planarConfiguration: 0 };
         return lossy
           ? {

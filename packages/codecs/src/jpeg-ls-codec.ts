@@ -124,7 +124,7 @@ function makeCodec(uid: string, nearLossless: boolean): FrameCodec {
         }
         // Interleave mode 0 (none) decodes colour-by-plane; line and sample modes by pixel.
         const pc: 0 | 1 = d.samplesPerPixel > 1 && decoder.getInterleaveMode() === 0 ? 1 : 0;
-        const raw = decoder.getDecodedBuffer().slice(0, frameLength(d));
+        const raw = copyOut(decoder.getDecodedBuffer(), frameLength(d));
         const description: FrameDescription = { ...d, planarConfiguration: 0 };
         const pixels = toPlanarConfiguration(raw, { ...d, planarConfiguration: pc }, 0);
         return { pixels: signExtend(pixels, d), description };
@@ -171,7 +171,7 @@ function makeCodec(uid: string, nearLossless: boolean): FrameCodec {
         // Sample-interleaved colour, matching Planar Configuration 0 (PS3.5 §8.2.3).
         if (d.samplesPerPixel > 1) encoder.setInterleaveMode(2);
         encoder.encode();
-        const data = encoder.getEncodedBuffer().slice();
+        const data = copyOut(encoder.getEncodedBuffer());
         const description: FrameDescription = { ...d, planarConfiguration: 0 };
         return near > 0
           ? {
@@ -190,6 +190,22 @@ function makeCodec(uid: string, nearLossless: boolean): FrameCodec {
       }
     },
   };
+}
+
+/**
+ * A copy of a view into WebAssembly memory as a plain `Uint8Array` (the
+ * Emscripten builds hand out `Uint8ClampedArray` views, freed with their coder).
+ *
+ * @param view - the view
+ * @param length - how many bytes to copy (default all)
+ */
+export function copyOut(
+  view: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  length = view.length,
+): Uint8Array {
+  const out = new Uint8Array(Math.min(length, view.length));
+  out.set(view.subarray(0, out.length));
+  return out;
 }
 
 /** A readable text for what a WebAssembly codec threw (Emscripten may throw numbers). */

@@ -1,0 +1,192 @@
+import { DataSet, decodePart10, encodePart10 } from '@dnet/dataset';
+import { describe, expect, it } from 'vitest';
+import { jpegLsLosslessCodec } from './jpeg-ls-codec.js';
+import { syntheticImage } from './test-support.js';
+import { canTranscode, transcode, transcodeDataSet } from './transcode.js';
+
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+const EXPLICIT_BE = '1.2.840.10008.1.2.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+const RLE = '1.2.840.10008.1.2.5';
+const JLS = '1.2.840.10008.1.2.4.80';
+const JLS_NEAR = '1.2.840.10008.1.2.4.81';
+const HTJ2K = '1.2.840.10008.1.2.4.201';
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+async function to(file: Uint8Array, uid: string, lossy?: object) {
+  return decodePart10(
+    await collect(transcode(file, { transferSyntaxUid: uid, ...(lossy ? { lossy } : {}) })),
+  );
+}
+
+function pixels(file: Uint8Array): Buffer {
+  return Buffer.from(decodePart10(file).dataSet.bytes('PixelData')!);
+}
+
+describe('transcode', () => {
+  const mono = syntheticImage({ bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1 });
+  const multi = syntheticImage({ bitsAllocated: 8, frames: 5, rows: 15, columns: 17 });
+
+  it('round-trips native -> RLE, JPEG-LS, HTJ2K -> native, bit for bit', async () => {
+    for (const uid of [RLE, JLS, HTJ2K]) {
+      const compressed = await to(mono, uid);
+      expect(compressed.header.transferSyntaxUid).toBe(uid);
+      const back = await to(
+        encodePart10(compressed.dataSet, { transferSyntaxUid: uid }),
+        EXPLICIT_LE,
+      );
+      expect(Buffer.from(back.dataSet.bytes('PixelData')!)).toEqual(pixels(mono));
+    }
+  });
+
+  it('writes one fragment per frame, an empty Basic Offset Table for several frames, even items (PS3.5 A.4)', async () => {
+    const { dataSet } = await to(multi, JLS);
+    const fragments = dataSet.get('PixelData')!.fragments!;
+    expect(fragments).toHaveLength(6);
+    expect(fragments[0]!.length).toBe(0);
+    for (const f of fragments) expect(f.length % 2).toBe(0);
+    const single = (await to(mono, JLS)).dataSet.get('PixelData')!.fragments!;
+    expect([...single[0]!]).toEqual([0, 0, 0, 0]); // one frame: its offset 0
+    // Native output: a defined length, padded to even (15 × 17 × 5 is odd).
+    const back = await to(encodePart10(dataSet, { transferSyntaxUid: JLS }), EXPLICIT_LE);
+    expect(back.dataSet.bytes('PixelData')!.length).toBe(15 * 17 * 5 + 1);
+    expect(Buffer.from(back.dataSet.bytes('PixelData')!)).toEqual(pixels(multi));
+  });
+
+  it('reads Implicit VR, Big Endian and Deflated sources and writes them', async () => {
+    for (const uid of [IMPLICIT_LE, EXPLICIT_BE, DEFLATED]) {
+      const native = await collect(transcode(mono, { transferSyntaxUid: uid }));
+      expect(decodePart10(native).header.transferSyntaxUid).toBe(uid);
+      const rle = await to(native, RLE);
+      const back = await to(encodePart10(rle.dataSet, { transferSyntaxUid: RLE }), uid);
+      expect(back.header.transferSyntaxUid).toBe(uid);
+      const again = await to(encodePart10(back.dataSet, { transferSyntaxUid: uid }), EXPLICIT_LE);
+      expect(Buffer.from(again.dataSet.bytes('PixelData')!)).toEqual(pixels(mono));
+    }
+  });
+
+  it('finds frames through the Extended Offset Table and drops it from the output', async () => {
+    const { dataSet } = decodePart10(multi);
+    const per = 15 * 17;
+    const all = dataSet.bytes('PixelData')!;
+    const d = {
+      rows: 15,
+      columns: 17,
+      samplesPerPixel: 1,
+      bitsAllocated: 8,
+      bitsStored: 8,
+      pixelRepresentation: 0 as const,
+      photometricInterpretation: 'MONOCHROME2',
+      planarConfiguration: 0 as const,
+    };
+    const fragments: Uint8Array[] = [new Uint8Array(0)];
+    const offsets: bigint[] = [];
+    let at = 0n;
+    for (let f = 0; f < 5; f++) {
+      const { data } = await jpegLsLosslessCodec.encode!(all.slice(f * per, (f + 1) * per), d);
+      // Each frame split in two fragments at an even cut; the BOT stays empty.
+      const cut = Math.floor(data.length / 4) * 2;
+      const tail = data.subarray(cut);
+      const parts = [
+        data.subarray(0, cut),
+        tail.length % 2 ? Buffer.concat([tail, new Uint8Array(1)]) : tail,
+      ];
+      offsets.push(at);
+      for (const p of parts) {
+        fragments.push(p);
+        at += BigInt(8 + p.length);
+      }
+    }
+    const eot = new Uint8Array(8 * 5);
+    offsets.forEach((o, i) => new DataView(eot.buffer).setBigUint64(i * 8, o, true));
+    dataSet.setBytes(0x7fe00001, eot, 'OV');
+    dataSet.set({ tag: 0x7fe00010, vr: 'OB', fragments, undefinedLength: true });
+    const file = encodePart10(dataSet, { transferSyntaxUid: JLS });
+    const out = await to(file, EXPLICIT_LE);
+    expect(Buffer.from(out.dataSet.bytes('PixelData')!.subarray(0, 5 * per))).toEqual(
+      Buffer.from(all.subarray(0, 5 * per)),
+    );
+    expect(out.dataSet.has(0x7fe00001)).toBe(false);
+  });
+
+  it('codes 4.81 losslessly unless lossy output is allowed, then sets the lossy attributes and a new UID', async () => {
+    const plain = await to(mono, JLS_NEAR);
+    expect(plain.dataSet.has('LossyImageCompression')).toBe(false);
+    expect(plain.dataSet.uid('SOPInstanceUID')).toBe(
+      decodePart10(mono).dataSet.uid('SOPInstanceUID'),
+    );
+    const lossy = await to(mono, JLS_NEAR, { maxError: 3 });
+    expect(lossy.dataSet.string('LossyImageCompression')).toBe('01');
+    expect(lossy.dataSet.uid('SOPInstanceUID')).toMatch(/^2\.25\.\d+$/);
+    expect(lossy.header.fileMetaInformation.mediaStorageSopInstanceUid).toBe(
+      lossy.dataSet.uid('SOPInstanceUID'),
+    );
+  });
+
+  it('reports what it does before the first byte, for a data set stream too', async () => {
+    const { header, dataSet } = decodePart10(mono);
+    const bytes = mono.subarray(header.dataSetOffset);
+    let seen: unknown;
+    const out = await collect(
+      transcodeDataSet(bytes, EXPLICIT_LE, {
+        transferSyntaxUid: RLE,
+        onHeader: (i) => {
+          seen = i;
+        },
+      }),
+    );
+    expect(seen).toMatchObject({
+      fromTransferSyntaxUid: EXPLICIT_LE,
+      transferSyntaxUid: RLE,
+      lossy: false,
+      frames: 1,
+      sopInstanceUid: dataSet.uid('SOPInstanceUID'),
+    });
+    expect(out.length).toBeGreaterThan(0);
+  });
+
+  it('refuses what it cannot do with typed errors', async () => {
+    await expect(
+      collect(transcode(mono, { transferSyntaxUid: '1.2.840.10008.1.2.4.50' })),
+    ).rejects.toMatchObject({
+      code: 'DNET_CODECS_UNSUPPORTED_TRANSFER_SYNTAX',
+    });
+    const { header } = decodePart10(mono);
+    const cut = mono.subarray(0, mono.length - 100);
+    await expect(collect(transcode(cut, { transferSyntaxUid: RLE }))).rejects.toMatchObject({
+      code: 'DNET_CODECS_MALFORMED_PIXEL_DATA',
+    });
+    const noRows = decodePart10(mono).dataSet;
+    noRows.delete('Rows');
+    await expect(
+      collect(
+        transcode(encodePart10(noRows, { transferSyntaxUid: header.transferSyntaxUid }), {
+          transferSyntaxUid: RLE,
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'DNET_CODECS_MALFORMED_PIXEL_DATA' });
+  });
+
+  it('passes a data set without Pixel Data through with the new syntax', async () => {
+    const ds = new DataSet();
+    ds.setString('SOPClassUID', '1.2.840.10008.5.1.4.1.1.88.11', 'UI');
+    ds.setString('SOPInstanceUID', '1.2.3', 'UI');
+    const out = await to(encodePart10(ds, { transferSyntaxUid: EXPLICIT_LE }), RLE);
+    expect(out.header.transferSyntaxUid).toBe(RLE);
+    expect(out.dataSet.uid('SOPInstanceUID')).toBe('1.2.3');
+  });
+
+  it('canTranscode', () => {
+    expect(canTranscode(EXPLICIT_LE, IMPLICIT_LE)).toBe(true);
+    expect(canTranscode(JLS, RLE)).toBe(true);
+    expect(canTranscode('1.2.840.10008.1.2.4.50', EXPLICIT_LE)).toBe(false);
+    expect(canTranscode(EXPLICIT_LE, '1.2.840.10008.1.2.4.50')).toBe(false);
+    expect(canTranscode('1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.50')).toBe(true);
+  });
+});
