@@ -104,7 +104,7 @@ describe('transcode', () => {
       }
     }
     const eot = new Uint8Array(8 * 5);
-    offsets.forEach((o, i) => new DataView(eot.buffer).setBigUint64(i * 8, o, true));
+    for (const [i, o] of offsets.entries()) new DataView(eot.buffer).setBigUint64(i * 8, o, true);
     dataSet.setBytes(0x7fe00001, eot, 'OV');
     dataSet.set({ tag: 0x7fe00010, vr: 'OB', fragments, undefinedLength: true });
     const file = encodePart10(dataSet, { transferSyntaxUid: JLS });
