@@ -173,6 +173,21 @@ describe('transcode', () => {
     ).rejects.toMatchObject({ code: 'DNET_CODECS_MALFORMED_PIXEL_DATA' });
   });
 
+  it('refuses a pixel format the target codec lacks, before any output byte', async () => {
+    const ds = decodePart10(syntheticImage({ bitsAllocated: 16, rows: 32, columns: 48 })).dataSet;
+    ds.setNumber('BitsAllocated', 32);
+    ds.setNumber('BitsStored', 32);
+    ds.setNumber('Rows', 16);
+    const file = encodePart10(ds, { transferSyntaxUid: EXPLICIT_LE });
+    const chunks: Uint8Array[] = [];
+    await expect(
+      (async () => {
+        for await (const c of transcode(file, { transferSyntaxUid: JLS })) chunks.push(c);
+      })(),
+    ).rejects.toMatchObject({ code: 'DNET_CODECS_UNSUPPORTED_PIXEL_FORMAT' });
+    expect(chunks).toHaveLength(0);
+  });
+
   it('passes a data set without Pixel Data through with the new syntax', async () => {
     const ds = new DataSet();
     ds.setString('SOPClassUID', '1.2.840.10008.5.1.4.1.1.88.11', 'UI');
@@ -180,6 +195,29 @@ describe('transcode', () => {
     const out = await to(encodePart10(ds, { transferSyntaxUid: EXPLICIT_LE }), RLE);
     expect(out.header.transferSyntaxUid).toBe(RLE);
     expect(out.dataSet.uid('SOPInstanceUID')).toBe('1.2.3');
+  });
+
+  it('takes colour by plane in and writes JPEG-LS by pixel, RLE by plane (PS3.5 8.2.3, G.2)', async () => {
+    const planar = syntheticImage({
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      planarConfiguration: 1,
+      rows: 9,
+      columns: 11,
+    });
+    const jls = await to(planar, JLS);
+    expect(jls.dataSet.number('PlanarConfiguration')).toBe(0);
+    const back = await to(encodePart10(jls.dataSet, { transferSyntaxUid: JLS }), EXPLICIT_LE);
+    expect(back.dataSet.number('PlanarConfiguration')).toBe(0);
+    const src = pixels(planar);
+    const got = Buffer.from(back.dataSet.bytes('PixelData')!);
+    const n = 9 * 11;
+    for (let p = 0; p < n; p++)
+      for (let c = 0; c < 3; c++) expect(got[p * 3 + c]).toBe(src[c * n + p]);
+    const rle = await to(planar, RLE);
+    expect(rle.dataSet.number('PlanarConfiguration')).toBe(1);
+    const fromRle = await to(encodePart10(rle.dataSet, { transferSyntaxUid: RLE }), EXPLICIT_LE);
+    expect(Buffer.from(fromRle.dataSet.bytes('PixelData')!)).toEqual(src);
   });
 
   it('canTranscode', () => {

@@ -289,13 +289,6 @@ async function* transcodeCore(
       `cannot decode ${from.uid}: ${decodeWhy}`,
     );
   }
-  const encodeWhy = targetCodec?.unsupported(description, 'encode');
-  if (encodeWhy) {
-    throw new CodecsError(
-      CodecsErrorCode.UNSUPPORTED_PIXEL_FORMAT,
-      `cannot encode ${to.uid}: ${encodeWhy}`,
-    );
-  }
   const decodedFrames = sourceFrames(
     reader,
     head.pixelData,
@@ -451,6 +444,16 @@ async function* targetFrames(
     if (!codec?.encode) {
       yield { data: f.pixels, description: f.description };
       continue;
+    }
+    // Checked on the decoded frame, not the source's attributes: a JPEG
+    // YBR_FULL_422 frame, say, decodes to RGB, which the target may take.
+    const why = n === 1 ? codec.unsupported(f.description, 'encode') : undefined;
+    if (why) {
+      throw new CodecsError(
+        CodecsErrorCode.UNSUPPORTED_PIXEL_FORMAT,
+        `cannot encode ${codec.transferSyntaxUid}: ${why}`,
+        { transferSyntaxUid: codec.transferSyntaxUid },
+      );
     }
     const e = await codec.encode(
       f.pixels,
