@@ -1,4 +1,4 @@
-import { DataSet, decodePart10, encodePart10 } from '@dnet/dataset';
+import { DataSet, decodePart10, encodePart10, IMPLEMENTATION_CLASS_UID } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
 import { jpegLsLosslessCodec } from './jpeg-ls-codec.js';
 import { syntheticImage } from './test-support.js';

@@ -14,6 +14,8 @@ import {
   encodeHeader,
   encodePart10Header,
   FileMetaTag,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
   PIXEL_DATA_TAG,
   readPart10Stream,
   swapBytes,
@@ -527,6 +529,9 @@ export async function* transcode(
   const prefix = (info: TranscodeInfo): Uint8Array[] => {
     const meta = header.meta.clone();
     meta.setString(FileMetaTag.TransferSyntaxUid, info.transferSyntaxUid, 'UI');
+    // PS3.10 §7.1: the implementation named is the one that wrote the file.
+    meta.setString(FileMetaTag.ImplementationClassUid, IMPLEMENTATION_CLASS_UID, 'UI');
+    meta.setString(FileMetaTag.ImplementationVersionName, IMPLEMENTATION_VERSION_NAME, 'SH');
     if (info.lossy && info.sopInstanceUid) {
       meta.setString(FileMetaTag.MediaStorageSopInstanceUid, info.sopInstanceUid, 'UI');
     }
