@@ -127,6 +127,7 @@ describe('transcode', () => {
     expect(lossy.header.fileMetaInformation.mediaStorageSopInstanceUid).toBe(
       lossy.dataSet.uid('SOPInstanceUID'),
     );
+    expect(lossy.header.fileMetaInformation.implementationClassUid).toBe(IMPLEMENTATION_CLASS_UID);
   });
 
   it('reports what it does before the first byte, for a data set stream too', async () => {
