@@ -44,13 +44,17 @@ export class ByteReader {
   peek(n: number): Uint8Array {
     const first = this.#chunks[0];
     if (first && first.length >= n) return first.subarray(0, n);
-    const joined = new Uint8Array(this.#have);
+    // Join only the chunks that hold the first n bytes.
+    let k = 0;
+    let size = 0;
+    while (size < n && k < this.#chunks.length) size += this.#chunks[k++]!.length;
+    const joined = new Uint8Array(size);
     let at = 0;
-    for (const c of this.#chunks) {
-      joined.set(c, at);
-      at += c.length;
+    for (let i = 0; i < k; i++) {
+      joined.set(this.#chunks[i]!, at);
+      at += this.#chunks[i]!.length;
     }
-    this.#chunks = [joined];
+    this.#chunks.splice(0, k, joined);
     return joined.subarray(0, n);
   }
 

@@ -61,7 +61,10 @@ function decodeSegment(seg: Uint8Array, plane: Uint8Array, frame: number): void 
     if (n < 128) {
       const len = n + 1;
       if (i + len > seg.length) break;
-      plane.set(seg.subarray(i, i + Math.min(len, end - o)), o);
+      const m = Math.min(len, end - o);
+      // Short literals byte by byte: a subarray per run costs more than the copy.
+      if (m <= 16) for (let k = 0; k < m; k++) plane[o + k] = seg[i + k]!;
+      else plane.set(seg.subarray(i, i + m), o);
       i += len;
       o += len;
     } else if (n > 128) {

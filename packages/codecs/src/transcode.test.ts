@@ -59,6 +59,16 @@ describe('transcode', () => {
     expect(Buffer.from(back.dataSet.bytes('PixelData')!)).toEqual(pixels(multi));
   });
 
+  it('gives the same output whatever the chunking of its source', async () => {
+    const rle = await collect(transcode(multi, { transferSyntaxUid: RLE }));
+    const whole = await collect(transcode(rle, { transferSyntaxUid: EXPLICIT_LE }));
+    for (const size of [1, 7, 64, 4099]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < rle.length; i += size) chunks.push(rle.subarray(i, i + size));
+      expect(await collect(transcode(chunks, { transferSyntaxUid: EXPLICIT_LE }))).toEqual(whole);
+    }
+  });
+
   it('reads Implicit VR, Big Endian and Deflated sources and writes them', async () => {
     for (const uid of [IMPLICIT_LE, EXPLICIT_BE, DEFLATED]) {
       const native = await collect(transcode(mono, { transferSyntaxUid: uid }));
