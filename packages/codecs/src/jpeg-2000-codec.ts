@@ -57,6 +57,7 @@ interface J2kEncoder {
   setQuality(lossless: boolean, quality: number): void;
   setCompressionRatio?(layer: number, ratio: number): void;
   setProgressionOrder?(order: number): void;
+  setDecompositions?(levels: number): void;
   encode(): void;
   getEncodedBuffer(): Uint8Array;
   delete(): void;
@@ -205,6 +206,12 @@ function makeCodec(uid: string, lib: Library, canLose: boolean): FrameCodec {
           // OpenJPH's lossy setting is a quantisation step: smaller is better.
           const q = Math.min(100, Math.max(1, options.lossy?.quality ?? DEFAULT_HTJ2K_QUALITY));
           encoder.setQuality(false, (101 - q) / 1000);
+        }
+        if (lib === OPENJPEG) {
+          // OpenJPEG refuses more wavelet levels than a small image has (its default
+          // is 5); OpenJPH copes with its default and mis-codes 0 levels, so it keeps it.
+          const side = Math.min(d.rows, d.columns);
+          encoder.setDecompositions?.(Math.max(0, Math.min(5, Math.floor(Math.log2(side)) - 1)));
         }
         // PS3.5 §A.4.10: the RPCL syntax carries the RPCL progression order (value 2).
         if (uid === HTJ2K_LOSSLESS_RPCL) encoder.setProgressionOrder?.(2);

@@ -210,7 +210,7 @@ export function copyOut(
 
 /** A readable text for what a WebAssembly codec threw (Emscripten may throw numbers). */
 export function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return e instanceof Error ? e.message : `the codec failed (WebAssembly exception ${String(e)})`;
 }
 
 /** The JPEG-LS Lossless codec (4.80). */
