@@ -59,6 +59,7 @@ export {
   canTranscode,
   createUid,
   DEFAULT_MAX_HEADER_LENGTH,
+  type OffsetTable,
   type TranscodeInfo,
   type TranscodeOptions,
   type TranscodeSource,

@@ -4,10 +4,15 @@
  * sees half a file.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type TranscodeInfo, type TranscodeOptions, transcode } from './transcode.js';
+import {
+  type OffsetTable,
+  type TranscodeInfo,
+  type TranscodeOptions,
+  transcode,
+} from './transcode.js';
 
 /**
  * Transcodes the Part 10 file `inputPath` to `outputPath` in
@@ -28,6 +33,7 @@ export async function transcodeFile(
   options: TranscodeOptions,
 ): Promise<TranscodeInfo> {
   let info: TranscodeInfo | undefined;
+  let table: OffsetTable | undefined;
   const tmp = `${outputPath}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const chunks = transcode(createReadStream(inputPath, { highWaterMark: 1024 * 1024 }), {
     ...options,
@@ -35,9 +41,26 @@ export async function transcodeFile(
       info = i;
       options.onHeader?.(i);
     },
+    // A file can be written back: multi-frame output gets its Basic Offset Table.
+    onOffsetTable: (t) => {
+      table = t;
+      options.onOffsetTable?.(t);
+    },
   });
   try {
     await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(tmp));
+    if (table) {
+      const value = new Uint8Array(4 * table.offsets.length);
+      const dv = new DataView(value.buffer);
+      for (const [i, o] of table.offsets.entries()) dv.setUint32(4 * i, o, true);
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.write(value, 0, value.length, table.position);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

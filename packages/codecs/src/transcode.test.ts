@@ -1,8 +1,12 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSet, decodePart10, encodePart10, IMPLEMENTATION_CLASS_UID } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
 import { jpegLsLosslessCodec } from './jpeg-ls-codec.js';
 import { syntheticImage } from './test-support.js';
 import { canTranscode, transcode, transcodeDataSet } from './transcode.js';
+import { transcodeFile } from './transcode-file.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
@@ -66,6 +70,29 @@ describe('transcode', () => {
       const chunks: Uint8Array[] = [];
       for (let i = 0; i < rle.length; i += size) chunks.push(rle.subarray(i, i + size));
       expect(await collect(transcode(chunks, { transferSyntaxUid: EXPLICIT_LE }))).toEqual(whole);
+    }
+  });
+
+  it('transcodeFile fills in the Basic Offset Table of a multi-frame output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-codecs-bot-'));
+    try {
+      await writeFile(join(dir, 'in.dcm'), multi);
+      await transcodeFile(join(dir, 'in.dcm'), join(dir, 'out.dcm'), { transferSyntaxUid: JLS });
+      const fragments = decodePart10(await readFile(join(dir, 'out.dcm'))).dataSet.get('PixelData')!
+        .fragments!;
+      const bot = new DataView(
+        fragments[0]!.buffer,
+        fragments[0]!.byteOffset,
+        fragments[0]!.byteLength,
+      );
+      expect(fragments[0]!.length).toBe(4 * 5);
+      let at = 0;
+      for (let f = 0; f < 5; f++) {
+        expect(bot.getUint32(4 * f, true)).toBe(at);
+        at += 8 + fragments[f + 1]!.length;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -51,6 +51,23 @@ export interface TranscodeOptions {
   readonly maxHeaderLength?: number;
   /** Called once, before the first output byte, with what the output will be. */
   readonly onHeader?: (info: TranscodeInfo) => void;
+  /**
+   * For an encapsulated output of several frames: given, the Basic Offset Table
+   * is reserved (one zero entry per frame) instead of left empty, and this is
+   * called once the last frame is written with where the table's value lies in
+   * the output (a byte offset) and the offsets to write there (32-bit little
+   * endian, PS3.5 §A.4). A caller that can seek, as {@link transcodeFile} does,
+   * fills it in. Not reserved when the output could pass 4 GiB.
+   */
+  readonly onOffsetTable?: (table: OffsetTable) => void;
+}
+
+/** A Basic Offset Table to fill in (see {@link TranscodeOptions.onOffsetTable}). */
+export interface OffsetTable {
+  /** Byte offset in the output of the table's first entry. */
+  readonly position: number;
+  /** Each frame's offset from the first fragment item (PS3.5 §A.4). */
+  readonly offsets: readonly number[];
 }
 
 /** What a transcoding produces, known before its first byte is written. */
@@ -306,22 +323,46 @@ async function* transcodeCore(
     throw new CodecsError(CodecsErrorCode.MALFORMED_PIXEL_DATA, 'Pixel Data has no frame');
   const out = first.value;
   const newUid = updateAttributes(ds, out.description, out.lossy);
+  // Bytes handed out so far (the body reads it where the Basic Offset Table goes).
+  let written = 0;
   const body = async function* (): AsyncGenerator<Uint8Array> {
     yield* encodeDataSetChunks(ds, to.deflated ? EXPLICIT_LE : to.uid);
     if (to.encapsulated) {
       // PS3.5 §A.4: OB, undefined length; a Basic Offset Table item, one fragment
-      // per frame. The table is empty for several frames: the offsets are known
-      // only once every frame has been encoded, and the stream is written as it
-      // goes; one fragment per frame lets readers find frames without it.
+      // per frame. For several frames the table is empty unless the caller can
+      // fill it in afterwards (onOffsetTable): the offsets are known only once
+      // every frame has been encoded, and the stream is written as it goes;
+      // one fragment per frame lets readers find frames without it.
+      const onTable = options.onOffsetTable;
+      const reserve =
+        frames > 1 && onTable !== undefined && 2 * frameLength(out.description) * frames < 2 ** 31;
       yield encodeHeader(PIXEL_DATA_TAG, 'OB', 0xffffffff, toEncoding);
-      yield frames === 1 ? itemHeader(4) : itemHeader(0);
-      if (frames === 1) yield new Uint8Array(4);
+      let table = -1;
+      if (frames === 1 || reserve) {
+        yield itemHeader(4 * frames);
+        table = written;
+        yield new Uint8Array(4 * frames);
+      } else {
+        yield itemHeader(0);
+      }
+      const firstFragment = written;
+      const offsets: number[] = [];
       let item = out;
       for (;;) {
+        offsets.push(written - firstFragment);
         yield* fragmentItem(item.data);
         const next = await output.next();
         if (next.done) break;
         item = next.value;
+      }
+      if (reserve) {
+        if (written - firstFragment > 0xffffffff) {
+          throw new CodecsError(
+            CodecsErrorCode.ENCODE_FAILED,
+            'the frames pass 4 GiB: no Basic Offset Table can hold their offsets',
+          );
+        }
+        onTable({ position: table, offsets });
       }
       yield sequenceDelimiter();
     } else {
@@ -350,14 +391,21 @@ async function* transcodeCore(
       yield* encodeDataSetChunks(rest, to.deflated ? EXPLICIT_LE : to.uid);
     }
   };
-  yield* started({
+  const prefixChunks = started({
     fromTransferSyntaxUid: from.uid,
     transferSyntaxUid: to.uid,
     sopInstanceUid: ds.uid(0x00080018),
     lossy: newUid !== undefined,
     frames,
   });
-  yield* encodeOut(body(), to);
+  for (const c of prefixChunks) {
+    written += c.length;
+    yield c;
+  }
+  for await (const c of encodeOut(body(), to)) {
+    written += c.length;
+    yield c;
+  }
 }
 
 function encodeOut(
