@@ -1,0 +1,225 @@
+/**
+ * The JPEG codecs against DCMTK (dcmcjpeg / dcmdjpeg): fixtures are made here
+ * from synthetic images. Lossless frames decode to the original pixels both ways;
+ * lossy frames decode within one grey level of dcmdjpeg's output of the same file.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describePeer } from '@dnet/testkit';
+import { afterAll, expect, it } from 'vitest';
+import type { FrameCodec, FrameDescription } from '../frame-codec.js';
+import {
+  dcmtk,
+  encapsulatedFile,
+  makeImage,
+  nativeFile,
+  readImage,
+  type TestImage,
+} from './dicom-fixture.js';
+import {
+  createJpegLosslessCodec,
+  JpegTransferSyntax,
+  jpegBaselineCodec,
+  jpegExtendedCodec,
+  jpegLosslessCodec,
+  jpegLosslessSv1Codec,
+} from './index.js';
+
+/** A deterministic pseudo-random sequence (a 32-bit LCG), so fixtures are the same each run. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function mono(bitsAllocated: number, bitsStored: number, signed: boolean): FrameDescription {
+  return {
+    rows: 45,
+    columns: 70,
+    samplesPerPixel: 1,
+    bitsAllocated,
+    bitsStored,
+    pixelRepresentation: signed ? 1 : 0,
+    photometricInterpretation: 'MONOCHROME2',
+    planarConfiguration: 0,
+  };
+}
+
+/** A smooth field with a bright disc, a sharp edge and noise, mapped into [lo, hi]. */
+function scene(lo: number, hi: number, seed: number): (x: number, y: number, s: number) => number {
+  const rnd = random(seed);
+  return (x, y, s) => {
+    const t = 0.5 + 0.4 * Math.sin((x + 7 * s) / 9) * Math.cos(y / 7);
+    const disc = (x - 30) ** 2 + (y - 20) ** 2 < 150 ? 0.3 : 0;
+    const edge = x > 55 ? -0.35 : 0;
+    const v = Math.min(1, Math.max(0, t + disc + edge + (rnd() - 0.5) * 0.04));
+    return Math.round(lo + v * (hi - lo));
+  };
+}
+
+const images: Record<string, TestImage> = {
+  'CT 16-bit signed': makeImage(mono(16, 16, true), scene(-1024, 3071, 1)),
+  'CT 12-bit signed': makeImage(mono(16, 12, true), scene(-2048, 2047, 2)),
+  '16-bit unsigned, full range': makeImage(mono(16, 16, false), (x, y) =>
+    // Neighbours at 0 and 65535 make differences of category 16 (T.81 Table H.2).
+    (x + y) % 11 === 0 ? 65535 : scene(0, 65535, 3)(x, y, 0),
+  ),
+  '12-bit unsigned': makeImage(mono(16, 12, false), scene(0, 4095, 4)),
+  '8-bit monochrome': makeImage(mono(8, 8, false), scene(0, 255, 5)),
+  '8-bit RGB': makeImage(
+    { ...mono(8, 8, false), samplesPerPixel: 3, photometricInterpretation: 'RGB' },
+    scene(0, 255, 6),
+  ),
+};
+
+/** The samples of native pixels as numbers, masked to Bits Stored (the bits that are pixel data, PS3.5 §8.1.1). */
+function samples(pixels: Uint8Array, d: FrameDescription): number[] {
+  const mask = d.bitsStored >= 16 ? 0xffff : (1 << d.bitsStored) - 1;
+  const out: number[] = [];
+  if (d.bitsAllocated === 8) for (const b of pixels) out.push(b & mask);
+  else for (let i = 0; i + 1 < pixels.length; i += 2) out.push((pixels[i]! | (pixels[i + 1]! << 8)) & mask);
+  return out;
+}
+
+function maxDifference(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function meanDifference(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dnet-jpeg-'));
+let n = 0;
+const file = (bytes: Uint8Array): string => {
+  const path = join(dir, `f${++n}.dcm`);
+  writeFileSync(path, bytes);
+  return path;
+};
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Compresses `image` with dcmcjpeg `option` and returns the file read back. */
+async function dcmcjpeg(image: TestImage, options: string[]) {
+  const input = file(nativeFile(image));
+  const output = join(dir, `c${++n}.dcm`);
+  await dcmtk('dcmcjpeg', [...options, input, output]);
+  return { path: output, read: await readImage(output) };
+}
+
+/** Decompresses a file with dcmdjpeg and returns its pixels and description. */
+async function dcmdjpeg(path: string) {
+  const output = join(dir, `d${++n}.dcm`);
+  await dcmtk('dcmdjpeg', [path, output]);
+  return readImage(output);
+}
+
+describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
+  for (const [name, image] of Object.entries(images)) {
+    const d = image.description;
+    for (const [option, ts, codec] of [
+      ['+e1', JpegTransferSyntax.LosslessSv1, jpegLosslessSv1Codec],
+      ['+el', JpegTransferSyntax.Lossless, jpegLosslessCodec],
+    ] as const) {
+      it(`decodes DCMTK's JPEG Lossless (${option}) of ${name} to the original pixels`, async () => {
+        const { read } = await dcmcjpeg(image, [option]);
+        expect(read.transferSyntaxUid).toBe(ts);
+        const decoded = await codec.decode(read.frame!, read.description);
+        expect(samples(decoded.pixels, d)).toEqual(samples(image.pixels, d));
+        if (d.bitsStored === d.bitsAllocated || d.pixelRepresentation === 0) {
+          // Nothing to sign-extend: every byte is the original's.
+          expect(decoded.pixels).toEqual(image.pixels);
+        }
+      });
+    }
+
+    const predictors: [string, number, FrameCodec][] = [
+      [JpegTransferSyntax.LosslessSv1, 1, jpegLosslessSv1Codec],
+      ...[1, 2, 3, 4, 5, 6, 7].map(
+        (p): [string, number, FrameCodec] => [
+          JpegTransferSyntax.Lossless,
+          p,
+          createJpegLosslessCodec({ predictor: p }),
+        ],
+      ),
+    ];
+    for (const [ts, predictor, codec] of predictors) {
+      it(`encodes ${name} as ${ts} (predictor ${predictor}) that dcmdjpeg decodes to the original`, async () => {
+        const encoded = await codec.encode!(image.pixels, d);
+        expect(encoded.lossy).toBeUndefined();
+        const back = await dcmdjpeg(file(encapsulatedFile(encoded.description, encoded.data, ts)));
+        expect(back.pixels).toBeDefined();
+        expect(samples(back.pixels!, d)).toEqual(samples(image.pixels, d));
+        // And our own decoder agrees, byte for byte.
+        expect((await codec.decode(encoded.data, d)).pixels).toEqual(image.pixels);
+      });
+    }
+  }
+
+  const lossyCases: [string, string, FrameCodec, TestImage][] = [
+    ['+eb', JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit monochrome']!],
+    ['+eb', JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit RGB']!],
+    ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['12-bit unsigned']!],
+    ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit monochrome']!],
+    ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit RGB']!],
+  ];
+  for (const [option, ts, codec, image] of lossyCases) {
+    const d = image.description;
+    it(`decodes DCMTK's ${option} of ${d.bitsStored}-bit ${d.photometricInterpretation} within one grey level of dcmdjpeg`, async () => {
+      const { path, read } = await dcmcjpeg(image, [option]);
+      expect(read.transferSyntaxUid).toBe(ts);
+      const reference = await dcmdjpeg(path);
+      const decoded = await codec.decode(read.frame!, read.description);
+      expect(decoded.description.photometricInterpretation).toBe(
+        reference.description.photometricInterpretation,
+      );
+      const diff = maxDifference(
+        samples(decoded.pixels, reference.description),
+        samples(reference.pixels!, reference.description),
+      );
+      expect(diff).toBeLessThanOrEqual(1);
+    });
+  }
+
+  const encodeCases: [string, FrameCodec, TestImage, number][] = [
+    [JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit monochrome']!, 255],
+    [JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit RGB']!, 255],
+    [JpegTransferSyntax.Extended, jpegExtendedCodec, images['12-bit unsigned']!, 4095],
+    [JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit monochrome']!, 255],
+  ];
+  for (const [ts, codec, image, range] of encodeCases) {
+    const d = image.description;
+    it(`encodes ${d.bitsStored}-bit ${d.photometricInterpretation} as ${ts}, accepted by dcmdjpeg and close to the original`, async () => {
+      await expect(codec.encode!(image.pixels, d)).rejects.toMatchObject({
+        code: 'DNET_CODECS_LOSSY_NOT_ALLOWED',
+      });
+      const encoded = await codec.encode!(image.pixels, d, { lossy: { quality: 90 } });
+      expect(encoded.lossy?.method).toBe('ISO_10918_1');
+      expect(encoded.lossy!.ratio).toBeGreaterThan(1);
+      expect(encoded.description.photometricInterpretation).toBe(
+        d.samplesPerPixel === 3 ? 'YBR_FULL_422' : d.photometricInterpretation,
+      );
+      const path = file(encapsulatedFile(encoded.description, encoded.data, ts, encoded.lossy));
+      const back = await dcmdjpeg(path);
+      expect(back.description.photometricInterpretation).toBe(
+        d.samplesPerPixel === 3 ? 'RGB' : d.photometricInterpretation,
+      );
+      const ours = samples(image.pixels, d);
+      const theirs = samples(back.pixels!, back.description);
+      // Quality 90 on a noisy synthetic scene: small on average, bounded at the sharp edges.
+      expect(meanDifference(ours, theirs)).toBeLessThan(range * 0.02);
+      expect(maxDifference(ours, theirs)).toBeLessThan(range * 0.25);
+      // Our decoder reads our stream as dcmdjpeg does.
+      const decoded = await codec.decode(encoded.data, encoded.description);
+      expect(maxDifference(samples(decoded.pixels, back.description), theirs)).toBeLessThanOrEqual(1);
+    });
+  }
+});
