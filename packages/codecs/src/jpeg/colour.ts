@@ -42,9 +42,9 @@ export function ycbcrToRgb(
     const vr = l + crR[r]!;
     const vg = l + ((cbG[b]! + crG[r]!) >> SCALEBITS);
     const vb = l + cbB[b]!;
-    y[i] = vr < 0 ? 0 : vr > max ? max : vr;
-    cb[i] = vg < 0 ? 0 : vg > max ? max : vg;
-    cr[i] = vb < 0 ? 0 : vb > max ? max : vb;
+    y[i] = vr < 0 ? 0 : Math.min(vr, max);
+    cb[i] = vg < 0 ? 0 : Math.min(vg, max);
+    cr[i] = vb < 0 ? 0 : Math.min(vb, max);
   }
 }
 

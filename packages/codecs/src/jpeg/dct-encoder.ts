@@ -44,6 +44,8 @@ export interface DctInput {
   readonly sampling: readonly (readonly [number, number])[];
   /** 1 (smallest, worst) to 100 (largest, best). */
   readonly quality: number;
+  /** MCUs per restart interval (T.81 B.2.4.4); 0 or absent: no restart markers. */
+  readonly restartInterval?: number;
 }
 
 /** Scales a T.81 Annex K table by quality, the IJG library's way; zig-zag order, 1 to 255. */
@@ -65,6 +67,7 @@ function scaledTable(base: readonly number[], quality: number): Uint8Array {
  */
 export function encodeDct(input: DctInput): Uint8Array {
   const { planes, rows, columns, precision, marker, sampling, quality } = input;
+  const restartInterval = input.restartInterval ?? 0;
   // B.2.2: baseline has P 8; extended 8 or 12.
   if (!(precision === 8 || (precision === 12 && marker === Marker.SOF1))) {
     throw new UnsupportedJpegError(`DCT precision ${precision} with SOF${marker - 0xc0}`);
@@ -75,6 +78,7 @@ export function encodeDct(input: DctInput): Uint8Array {
   const mcusX = Math.ceil(columns / (8 * hMax));
   const mcusY = Math.ceil(rows / (8 * vMax));
   const center = 1 << (precision - 1);
+  const limit = (1 << (precision + 2)) - 1;
   const qTables = [scaledTable(LUMINANCE, quality), scaledTable(CHROMINANCE, quality)];
   const tableOf = (c: number): number => (c === 0 ? 0 : 1);
   // Each component padded to whole MCUs (A.2.4), replicating its last column and line.
@@ -112,7 +116,9 @@ export function encodeDct(input: DctInput): Uint8Array {
             const base = b * 64;
             for (let k = 0; k < 64; k++) {
               // A.3.4: uniform quantization, rounded to the nearest integer.
-              coefs[base + k] = Math.round(transformed[ZIGZAG[k]!]! / q[k]!);
+              const v = Math.round(transformed[ZIGZAG[k]!]! / q[k]!);
+              // F.1.2: at most 11 (DC) and 10 (AC) bits of magnitude for 8-bit, 15 and 14 for 12-bit.
+              coefs[base + k] = v > limit ? limit : Math.max(v, -limit);
             }
             blockComponent[b] = c;
             b++;
@@ -124,7 +130,8 @@ export function encodeDct(input: DctInput): Uint8Array {
   const tablesUsed = n === 1 ? 1 : 2;
   const dcFreq = Array.from({ length: tablesUsed }, () => new Uint32Array(256));
   const acFreq = Array.from({ length: tablesUsed }, () => new Uint32Array(256));
-  codeBlocks(coefs, blockComponent, n, (c, dc, symbol) => {
+  const mcuBlocks = restartInterval * blocksPerMcu;
+  codeBlocks(coefs, blockComponent, n, mcuBlocks, undefined, (c, dc, symbol) => {
     (dc ? dcFreq : acFreq)[tableOf(c)]![symbol]!++;
   });
   const dcSpecs = dcFreq.map((f) => optimalHuffmanSpec(f));
@@ -146,6 +153,9 @@ export function encodeDct(input: DctInput): Uint8Array {
   for (let t = 0; t < tablesUsed; t++) {
     w.segment(Marker.DHT, [...dhtBody(0, t, dcSpecs[t]!), ...dhtBody(1, t, acSpecs[t]!)]);
   }
+  if (restartInterval > 0) {
+    w.segment(Marker.DRI, [restartInterval >> 8, restartInterval & 0xff]);
+  }
   w.segment(
     Marker.SOS,
     sosBody(
@@ -156,7 +166,13 @@ export function encodeDct(input: DctInput): Uint8Array {
     ),
   );
   // Pass 2: the entropy-coded data (F.1.2).
-  codeBlocks(coefs, blockComponent, n, (c, dc, symbol, bits, size) => {
+  let rst = 0;
+  const restart = (): void => {
+    // E.1.4: pad the interval's last byte, then RSTm counting modulo 8.
+    w.flushBits();
+    w.marker(Marker.RST0 + (rst++ & 7));
+  };
+  codeBlocks(coefs, blockComponent, n, mcuBlocks, restart, (c, dc, symbol, bits, size) => {
     const t = tableOf(c);
     const table: HuffmanEncodeTable = dc ? dcTables[t]! : acTables[t]!;
     w.code(table, symbol);
@@ -176,11 +192,18 @@ function codeBlocks(
   coefs: Int32Array,
   blockComponent: Uint8Array,
   components: number,
+  blocksPerInterval: number,
+  restart: (() => void) | undefined,
   emit: (component: number, dc: boolean, symbol: number, bits: number, size: number) => void,
 ): void {
   const pred = new Int32Array(components);
   const blocks = blockComponent.length;
   for (let b = 0; b < blocks; b++) {
+    if (blocksPerInterval > 0 && b > 0 && b % blocksPerInterval === 0) {
+      // F.1.1.5.1 and E.1.4: each restart interval starts with DC predictions of 0.
+      pred.fill(0);
+      restart?.();
+    }
     const c = blockComponent[b]!;
     const base = b * 64;
     const dc = coefs[base]!;

@@ -174,7 +174,7 @@ export function inverseDct(
 }
 
 function clamp(v: number, max: number): number {
-  return v < 0 ? 0 : v > max ? max : v;
+  return v < 0 ? 0 : Math.min(v, max);
 }
 
 /** cos((2x+1)uπ/16) scaled by C(u)/2 (T.81 A.3.3), indexed [u * 8 + x]. */

@@ -6,13 +6,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import {
-  DataSet,
-  decodePart10,
-  encodePart10,
-  PIXEL_DATA_TAG,
-  TransferSyntax,
-} from '@dnet/dataset';
+import { DataSet, decodePart10, encodePart10, PIXEL_DATA_TAG, TransferSyntax } from '@dnet/dataset';
 import { runTool } from '@dnet/testkit';
 import type { FrameDescription } from '../frame-codec.js';
 
@@ -97,7 +91,12 @@ export function encapsulatedFile(
     ds.setNumber('LossyImageCompressionRatio', lossy.ratio);
   }
   const even = frame.length % 2 === 0 ? frame : Uint8Array.from([...frame, 0]);
-  ds.set({ tag: PIXEL_DATA_TAG, vr: 'OB', fragments: [new Uint8Array(0), even], undefinedLength: true });
+  ds.set({
+    tag: PIXEL_DATA_TAG,
+    vr: 'OB',
+    fragments: [new Uint8Array(0), even],
+    undefinedLength: true,
+  });
   return part10(ds, transferSyntaxUid);
 }
 
@@ -150,6 +149,7 @@ export async function readImage(path: string): Promise<ReadImage> {
 /** Runs a DCMTK tool and fails with its output when it exits non-zero. */
 export async function dcmtk(tool: string, args: string[]): Promise<string> {
   const r = await runTool(tool, args, { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  if (r.code !== 0)
+    throw new Error(`${tool} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stderr + r.stdout;
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describePeer } from '@dnet/testkit';
 import { afterAll, expect, it } from 'vitest';
 import type { FrameCodec, FrameDescription } from '../frame-codec.js';
+import { encodeDct } from './dct-encoder.js';
 import {
   dcmtk,
   encapsulatedFile,
@@ -26,6 +27,8 @@ import {
   jpegLosslessCodec,
   jpegLosslessSv1Codec,
 } from './index.js';
+import { Marker } from './jpeg-reader.js';
+import { encodeLossless } from './lossless-encoder.js';
 
 /** A deterministic pseudo-random sequence (a 32-bit LCG), so fixtures are the same each run. */
 function random(seed: number): () => number {
@@ -74,14 +77,33 @@ const images: Record<string, TestImage> = {
     { ...mono(8, 8, false), samplesPerPixel: 3, photometricInterpretation: 'RGB' },
     scene(0, 255, 6),
   ),
+  '8-bit RGB, colour-by-plane': makeImage(
+    {
+      ...mono(8, 8, false),
+      samplesPerPixel: 3,
+      photometricInterpretation: 'RGB',
+      planarConfiguration: 1,
+    },
+    scene(0, 255, 7),
+  ),
 };
 
-/** The samples of native pixels as numbers, masked to Bits Stored (the bits that are pixel data, PS3.5 §8.1.1). */
+/**
+ * The samples of native pixels as numbers, colour-by-pixel whatever the Planar Configuration,
+ * masked to Bits Stored (the bits that are pixel data, PS3.5 §8.1.1).
+ */
 function samples(pixels: Uint8Array, d: FrameDescription): number[] {
   const mask = d.bitsStored >= 16 ? 0xffff : (1 << d.bitsStored) - 1;
+  const values: number[] = [];
+  if (d.bitsAllocated === 8) for (const b of pixels) values.push(b & mask);
+  else
+    for (let i = 0; i + 1 < pixels.length; i += 2)
+      values.push((pixels[i]! | (pixels[i + 1]! << 8)) & mask);
+  if (d.samplesPerPixel === 1 || d.planarConfiguration === 0) return values;
+  const n = d.rows * d.columns;
   const out: number[] = [];
-  if (d.bitsAllocated === 8) for (const b of pixels) out.push(b & mask);
-  else for (let i = 0; i + 1 < pixels.length; i += 2) out.push((pixels[i]! | (pixels[i + 1]! << 8)) & mask);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < d.samplesPerPixel; c++) out.push(values[c * n + i]!);
   return out;
 }
 
@@ -133,8 +155,11 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
         const { read } = await dcmcjpeg(image, [option]);
         expect(read.transferSyntaxUid).toBe(ts);
         const decoded = await codec.decode(read.frame!, read.description);
-        expect(samples(decoded.pixels, d)).toEqual(samples(image.pixels, d));
-        if (d.bitsStored === d.bitsAllocated || d.pixelRepresentation === 0) {
+        expect(samples(decoded.pixels, decoded.description)).toEqual(samples(image.pixels, d));
+        if (
+          (d.bitsStored === d.bitsAllocated || d.pixelRepresentation === 0) &&
+          d.planarConfiguration === 0
+        ) {
           // Nothing to sign-extend: every byte is the original's.
           expect(decoded.pixels).toEqual(image.pixels);
         }
@@ -143,13 +168,11 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
 
     const predictors: [string, number, FrameCodec][] = [
       [JpegTransferSyntax.LosslessSv1, 1, jpegLosslessSv1Codec],
-      ...[1, 2, 3, 4, 5, 6, 7].map(
-        (p): [string, number, FrameCodec] => [
-          JpegTransferSyntax.Lossless,
-          p,
-          createJpegLosslessCodec({ predictor: p }),
-        ],
-      ),
+      ...[1, 2, 3, 4, 5, 6, 7].map((p): [string, number, FrameCodec] => [
+        JpegTransferSyntax.Lossless,
+        p,
+        createJpegLosslessCodec({ predictor: p }),
+      ]),
     ];
     for (const [ts, predictor, codec] of predictors) {
       it(`encodes ${name} as ${ts} (predictor ${predictor}) that dcmdjpeg decodes to the original`, async () => {
@@ -157,7 +180,7 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
         expect(encoded.lossy).toBeUndefined();
         const back = await dcmdjpeg(file(encapsulatedFile(encoded.description, encoded.data, ts)));
         expect(back.pixels).toBeDefined();
-        expect(samples(back.pixels!, d)).toEqual(samples(image.pixels, d));
+        expect(samples(back.pixels!, back.description)).toEqual(samples(image.pixels, d));
         // And our own decoder agrees, byte for byte.
         expect((await codec.decode(encoded.data, d)).pixels).toEqual(image.pixels);
       });
@@ -219,7 +242,60 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
       expect(maxDifference(ours, theirs)).toBeLessThan(range * 0.25);
       // Our decoder reads our stream as dcmdjpeg does.
       const decoded = await codec.decode(encoded.data, encoded.description);
-      expect(maxDifference(samples(decoded.pixels, back.description), theirs)).toBeLessThanOrEqual(1);
+      expect(maxDifference(samples(decoded.pixels, back.description), theirs)).toBeLessThanOrEqual(
+        1,
+      );
     });
   }
+
+  it('writes and reads restart intervals (T.81 B.2.4.4, E.1.4) as dcmdjpeg does', async () => {
+    const image = images['CT 16-bit signed']!;
+    const d = image.description;
+    const plane = new Uint16Array(d.rows * d.columns);
+    for (let i = 0; i < plane.length; i++)
+      plane[i] = image.pixels[2 * i]! | (image.pixels[2 * i + 1]! << 8);
+    // 45 lines in intervals of 4: 12 intervals, so the RSTm count wraps past 7.
+    const lossless = encodeLossless({
+      planes: [plane],
+      rows: d.rows,
+      columns: d.columns,
+      precision: 16,
+      predictor: 6,
+      restartLines: 4,
+    });
+    expect(lossless.filter((b, i) => b === 0xff && lossless[i + 1] === 0xd7).length).toBe(1);
+    const back = await dcmdjpeg(file(encapsulatedFile(d, lossless, JpegTransferSyntax.Lossless)));
+    expect(back.pixels).toEqual(image.pixels);
+    expect((await jpegLosslessCodec.decode(lossless, d)).pixels).toEqual(image.pixels);
+
+    const rgb = images['8-bit RGB']!;
+    const planes = [0, 1, 2].map((c) =>
+      Float64Array.from({ length: 45 * 70 }, (_, i) => rgb.pixels[i * 3 + c]!),
+    );
+    const dct = encodeDct({
+      planes,
+      rows: 45,
+      columns: 70,
+      precision: 8,
+      marker: Marker.SOF0,
+      sampling: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      quality: 80,
+      restartInterval: 3,
+    });
+    const rgbDescription = rgb.description;
+    const reference = await dcmdjpeg(
+      file(encapsulatedFile(rgbDescription, dct, JpegTransferSyntax.Baseline)),
+    );
+    const ours = await jpegBaselineCodec.decode(dct, rgbDescription);
+    expect(
+      maxDifference(
+        samples(ours.pixels, rgbDescription),
+        samples(reference.pixels!, rgbDescription),
+      ),
+    ).toBe(0);
+  });
 });

@@ -19,6 +19,11 @@ export interface LosslessInput {
   readonly precision: number;
   /** The selection value Ss: predictor 1 to 7 (T.81 Table H.1). */
   readonly predictor: number;
+  /**
+   * Lines per restart interval (T.81 B.2.4.4, H.1.2.1: the interval is whole lines here);
+   * 0 or absent: no restart markers.
+   */
+  readonly restartLines?: number;
 }
 
 /**
@@ -28,6 +33,7 @@ export interface LosslessInput {
  */
 export function encodeLossless(input: LosslessInput): Uint8Array {
   const { planes, rows, columns, precision, predictor } = input;
+  const restartLines = input.restartLines ?? 0;
   if (precision < 2 || precision > 16) {
     throw new UnsupportedJpegError(`lossless JPEG precision ${precision} (H.1.1: 2 to 16)`);
   }
@@ -43,6 +49,8 @@ export function encodeLossless(input: LosslessInput): Uint8Array {
   let k = 0;
   for (let y = 0; y < rows; y++) {
     const row = y * columns;
+    // H.1.2.1: the first line of the scan and of each restart interval is coded as a first line.
+    const first = restartLines > 0 ? y % restartLines === 0 : y === 0;
     for (let x = 0; x < columns; x++) {
       const i = row + x;
       for (let c = 0; c < n; c++) {
@@ -50,7 +58,7 @@ export function encodeLossless(input: LosslessInput): Uint8Array {
         let px: number;
         // H.1.2.1: the first line predicts from the left (the first sample from 2^(P-1)),
         // the first column from above, the rest with the selected predictor.
-        if (y === 0) px = x === 0 ? initial : plane[i - 1]!;
+        if (first) px = x === 0 ? initial : plane[i - 1]!;
         else if (x === 0) px = plane[i - columns]!;
         else {
           const ra = plane[i - 1]!;
@@ -93,6 +101,9 @@ export function encodeLossless(input: LosslessInput): Uint8Array {
   const comps = planes.map(() => [1, 1, 0] as const);
   w.segment(Marker.SOF3, sofBody(precision, rows, columns, comps));
   w.segment(Marker.DHT, dhtBody(0, 0, spec));
+  // B.2.4.4: Ri counts MCUs; a lossless MCU of this scan is one sample of each component.
+  if (restartLines > 0)
+    w.segment(Marker.DRI, [(restartLines * columns) >> 8, (restartLines * columns) & 0xff]);
   w.segment(
     Marker.SOS,
     sosBody(
@@ -103,7 +114,14 @@ export function encodeLossless(input: LosslessInput): Uint8Array {
     ),
   );
   // Pass 2: the entropy-coded data (H.1.2.2: SSSS, then SSSS bits, none for 16).
+  const perInterval = restartLines * columns * n;
+  let rst = 0;
   for (let j = 0; j < total; j++) {
+    if (perInterval > 0 && j > 0 && j % perInterval === 0) {
+      // E.1.4: pad the interval's last byte, then RSTm counting modulo 8.
+      w.flushBits();
+      w.marker(Marker.RST0 + (rst++ & 7));
+    }
     const d = diffs[j]!;
     if (d === 32768) {
       w.code(table, 16);
