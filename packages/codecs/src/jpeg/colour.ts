@@ -181,6 +181,16 @@ export function downsample(
   paddedHeight: number,
 ): Float64Array {
   const out = new Float64Array(paddedWidth * paddedHeight);
+  if (xFactor === 1 && yFactor === 1) {
+    // Full resolution: copy each line, then repeat its last sample and the last line.
+    for (let y = 0; y < paddedHeight; y++) {
+      const src = Math.min(y, rows - 1) * columns;
+      const o = y * paddedWidth;
+      out.set(full.subarray(src, src + columns), o);
+      out.fill(full[src + columns - 1]!, o + columns, o + paddedWidth);
+    }
+    return out;
+  }
   const n = xFactor * yFactor;
   for (let y = 0; y < paddedHeight; y++) {
     for (let x = 0; x < paddedWidth; x++) {

@@ -70,10 +70,15 @@ function toPlanes(pixels: Uint8Array, d: FrameDescription): Uint16Array[] {
   const planar = spp > 1 && d.planarConfiguration === 1;
   for (let c = 0; c < spp; c++) {
     const plane = planes[c]!;
-    for (let i = 0; i < n; i++) {
-      const s = planar ? c * n + i : i * spp + c;
-      const v = bytes === 1 ? pixels[s]! : pixels[2 * s]! | (pixels[2 * s + 1]! << 8);
-      plane[i] = v & mask;
+    // Sample i of component c is at base + i * step (PS3.3 §C.7.6.3.1.3, Planar Configuration).
+    const base = planar ? c * n : c;
+    const step = planar ? 1 : spp;
+    if (bytes === 1) {
+      for (let i = 0, s = base; i < n; i++, s += step) plane[i] = pixels[s]! & mask;
+    } else {
+      for (let i = 0, s = 2 * base; i < n; i++, s += 2 * step) {
+        plane[i] = (pixels[s]! | (pixels[s + 1]! << 8)) & mask;
+      }
     }
   }
   return planes;
@@ -92,11 +97,12 @@ function fromPlanes(planes: readonly Uint16Array[], d: FrameDescription): Uint8A
   const sign = 1 << (bits - 1);
   for (let c = 0; c < spp; c++) {
     const plane = planes[c]!;
-    for (let i = 0; i < n; i++) {
+    const base = planar ? c * n : c;
+    const step = planar ? 1 : spp;
+    for (let i = 0, s = base; i < n; i++, s += step) {
       let v = plane[i]!;
       // PS3.5 §8.1.1: a signed sample is two's complement in Bits Stored bits.
       if (signed) v = v & mask & sign ? (v | ~mask) & 0xffff : v & mask;
-      const s = planar ? c * n + i : i * spp + c;
       if (bytes === 1) out[s] = v & 0xff;
       else {
         out[2 * s] = v & 0xff;

@@ -14,9 +14,12 @@ import { encodeDct } from './dct-encoder.js';
 import {
   dcmtk,
   encapsulatedFile,
-  makeImage,
+  images,
+  maxDifference,
+  meanDifference,
   nativeFile,
   readImage,
+  samples,
   type TestImage,
 } from './dicom-fixture.js';
 import {
@@ -29,96 +32,6 @@ import {
 } from './index.js';
 import { Marker } from './jpeg-reader.js';
 import { encodeLossless } from './lossless-encoder.js';
-
-/** A deterministic pseudo-random sequence (a 32-bit LCG), so fixtures are the same each run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function mono(bitsAllocated: number, bitsStored: number, signed: boolean): FrameDescription {
-  return {
-    rows: 45,
-    columns: 70,
-    samplesPerPixel: 1,
-    bitsAllocated,
-    bitsStored,
-    pixelRepresentation: signed ? 1 : 0,
-    photometricInterpretation: 'MONOCHROME2',
-    planarConfiguration: 0,
-  };
-}
-
-/** A smooth field with a bright disc, a sharp edge and noise, mapped into [lo, hi]. */
-function scene(lo: number, hi: number, seed: number): (x: number, y: number, s: number) => number {
-  const rnd = random(seed);
-  return (x, y, s) => {
-    const t = 0.5 + 0.4 * Math.sin((x + 7 * s) / 9) * Math.cos(y / 7);
-    const disc = (x - 30) ** 2 + (y - 20) ** 2 < 150 ? 0.3 : 0;
-    const edge = x > 55 ? -0.35 : 0;
-    const v = Math.min(1, Math.max(0, t + disc + edge + (rnd() - 0.5) * 0.04));
-    return Math.round(lo + v * (hi - lo));
-  };
-}
-
-const images: Record<string, TestImage> = {
-  'CT 16-bit signed': makeImage(mono(16, 16, true), scene(-1024, 3071, 1)),
-  'CT 12-bit signed': makeImage(mono(16, 12, true), scene(-2048, 2047, 2)),
-  '16-bit unsigned, full range': makeImage(mono(16, 16, false), (x, y) =>
-    // Neighbours at 0 and 65535 make differences of category 16 (T.81 Table H.2).
-    (x + y) % 11 === 0 ? 65535 : scene(0, 65535, 3)(x, y, 0),
-  ),
-  '12-bit unsigned': makeImage(mono(16, 12, false), scene(0, 4095, 4)),
-  '8-bit monochrome': makeImage(mono(8, 8, false), scene(0, 255, 5)),
-  '8-bit RGB': makeImage(
-    { ...mono(8, 8, false), samplesPerPixel: 3, photometricInterpretation: 'RGB' },
-    scene(0, 255, 6),
-  ),
-  '8-bit RGB, colour-by-plane': makeImage(
-    {
-      ...mono(8, 8, false),
-      samplesPerPixel: 3,
-      photometricInterpretation: 'RGB',
-      planarConfiguration: 1,
-    },
-    scene(0, 255, 7),
-  ),
-};
-
-/**
- * The samples of native pixels as numbers, colour-by-pixel whatever the Planar Configuration,
- * masked to Bits Stored (the bits that are pixel data, PS3.5 §8.1.1).
- */
-function samples(pixels: Uint8Array, d: FrameDescription): number[] {
-  const mask = d.bitsStored >= 16 ? 0xffff : (1 << d.bitsStored) - 1;
-  const values: number[] = [];
-  if (d.bitsAllocated === 8) for (const b of pixels) values.push(b & mask);
-  else
-    for (let i = 0; i + 1 < pixels.length; i += 2)
-      values.push((pixels[i]! | (pixels[i + 1]! << 8)) & mask);
-  if (d.samplesPerPixel === 1 || d.planarConfiguration === 0) return values;
-  const n = d.rows * d.columns;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < d.samplesPerPixel; c++) out.push(values[c * n + i]!);
-  return out;
-}
-
-function maxDifference(a: number[], b: number[]): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function meanDifference(a: number[], b: number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
-  return s / a.length;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'dnet-jpeg-'));
 let n = 0;

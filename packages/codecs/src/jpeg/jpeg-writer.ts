@@ -123,11 +123,5 @@ export function sosBody(
 
 /** The category SSSS of a difference or coefficient: the bits of its magnitude (T.81 F.1.2.1.1). */
 export function category(v: number): number {
-  let a = v < 0 ? -v : v;
-  let n = 0;
-  while (a > 0) {
-    n++;
-    a >>= 1;
-  }
-  return n;
+  return 32 - Math.clz32(v < 0 ? -v : v);
 }
