@@ -109,6 +109,19 @@ export class BitReader {
   }
 
   /**
+   * A lossless difference (T.81 H.1.2.2, Table H.2): its category SSSS, Huffman coded,
+   * then SSSS bits; category 16 is 32768 with no extra bits.
+   *
+   * @throws MalformedJpegError for a bad code or a category above 16
+   */
+  difference(table: HuffmanDecodeTable): number {
+    const ssss = this.decode(table);
+    if (ssss < 16) return this.receiveExtend(ssss);
+    if (ssss === 16) return 32768;
+    throw new MalformedJpegError('lossless difference category above 16', this.position);
+  }
+
+  /**
    * Ends a restart interval (T.81 F.2.2.5 and E.2.4): drops the bits left in the
    * byte and reads the RSTm marker that must follow.
    *

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer } from '@dnet/testkit';
 import { afterAll, expect, it } from 'vitest';
-import type { FrameCodec, FrameDescription } from '../frame-codec.js';
+import type { FrameCodec } from '../frame-codec.js';
 import { encodeDct } from './dct-encoder.js';
 import {
   dcmtk,

@@ -24,7 +24,7 @@ export interface DecodedJpeg {
   readonly frame: FrameHeader;
   /** One plane of `rows * columns` samples per component. */
   readonly planes: Uint16Array[];
-  /** The tables and markers seen (the Adobe transform flag, JFIF). */
+  /** The tables in force at the end of the stream. */
   readonly tables: JpegTables;
 }
 
@@ -132,6 +132,11 @@ function decodeLosslessScan(context: ScanContext, state: LosslessState): void {
   const huff = scan.components.map((c) => table(tables.dc, c.td));
   const initial = 1 << (frame.precision - pt - 1);
   const interval = tables.restartInterval;
+  if (n === 1 && interval === 0 && predictor === 1) {
+    // The common case (1.2.840.10008.1.2.4.70, one component, no restart) in a tight loop.
+    decodeFirstOrderPlane(reader, huff[0]!, planes[0]!, cols, rows, initial);
+    return;
+  }
   let untilRestart = interval;
   let nextRst = 0;
   // The line that acts as the first one (H.1.2.1: after the start of the scan and each restart).
@@ -153,11 +158,7 @@ function decodeLosslessScan(context: ScanContext, state: LosslessState): void {
       const i = row + x;
       for (let c = 0; c < n; c++) {
         const plane = planes[c]!;
-        const ssss = reader.decode(huff[c]!);
-        let diff: number;
-        if (ssss === 16) diff = 32768;
-        else if (ssss > 16) throw new MalformedJpegError('lossless difference category above 16');
-        else diff = reader.receiveExtend(ssss);
+        const diff = reader.difference(huff[c]!);
         let px: number;
         if (y === firstRow) {
           px = x === firstCol ? initial : plane[i - 1]!;
@@ -193,6 +194,25 @@ function decodeLosslessScan(context: ScanContext, state: LosslessState): void {
         }
         plane[i] = (px + diff) & 0xffff;
       }
+    }
+  }
+}
+
+/** Predictor 1 over one component (H.1.2.1): from the left, the first column from above. */
+function decodeFirstOrderPlane(
+  reader: BitReader,
+  huff: HuffmanDecodeTable,
+  plane: Uint16Array,
+  cols: number,
+  rows: number,
+  initial: number,
+): void {
+  let prev = initial;
+  for (let y = 0, i = 0; y < rows; y++) {
+    if (y > 0) prev = plane[i - cols]!;
+    for (let x = 0; x < cols; x++, i++) {
+      prev = (prev + reader.difference(huff)) & 0xffff;
+      plane[i] = prev;
     }
   }
 }

@@ -37,10 +37,6 @@ export const Marker = {
   DNL: 0xdc,
   /** Define restart interval. */
   DRI: 0xdd,
-  /** Application segment 0 (JFIF). */
-  APP0: 0xe0,
-  /** Application segment 14 (Adobe). */
-  APP14: 0xee,
 } as const;
 
 /** One frame component (T.81 B.2.2, Table B.2). */
@@ -103,10 +99,6 @@ export interface JpegTables {
   readonly ac: (HuffmanDecodeTable | undefined)[];
   /** Ri: MCUs per restart interval; 0 disables restart (B.2.4.4). */
   restartInterval: number;
-  /** The Adobe APP14 transform flag, when such a segment is present (0: none, 1: YCbCr, 2: YCCK). */
-  adobeTransform: number | undefined;
-  /** A JFIF APP0 segment is present (its colour space is YCbCr). */
-  jfif: boolean;
 }
 
 /** What a scan decoder gets for one scan. */
@@ -145,8 +137,6 @@ export function readJpeg(data: Uint8Array, handler: JpegHandler): FrameHeader {
     dc: [undefined, undefined, undefined, undefined],
     ac: [undefined, undefined, undefined, undefined],
     restartInterval: 0,
-    adobeTransform: undefined,
-    jfif: false,
   };
   if (data.length < 4 || data[0] !== 0xff || data[1] !== Marker.SOI) {
     throw new MalformedJpegError('no SOI marker at the start of the frame (T.81 B.2.1)', 0);
@@ -190,16 +180,6 @@ export function readJpeg(data: Uint8Array, handler: JpegHandler): FrameHeader {
       case Marker.DRI:
         if (seg.length < 2) throw new MalformedJpegError('short DRI segment', segStart);
         tables.restartInterval = u16(seg, 0);
-        break;
-      case Marker.APP0:
-        if (seg.length >= 5 && String.fromCharCode(...seg.subarray(0, 5)) === 'JFIF\0') {
-          tables.jfif = true;
-        }
-        break;
-      case Marker.APP14:
-        if (seg.length >= 12 && String.fromCharCode(...seg.subarray(0, 5)) === 'Adobe') {
-          tables.adobeTransform = seg[11]!;
-        }
         break;
       case Marker.SOS: {
         if (!frame) throw new MalformedJpegError('SOS before the frame header', segStart);
