@@ -212,6 +212,16 @@ export const images: Record<string, TestImage> = {
     },
     scene(0, 255, 7),
   ),
+  '8-bit RGB, odd size': makeImage(
+    {
+      ...mono(8, 8, false),
+      rows: 33,
+      columns: 71,
+      samplesPerPixel: 3,
+      photometricInterpretation: 'RGB',
+    },
+    scene(0, 255, 8),
+  ),
 };
 
 /**
@@ -221,10 +231,12 @@ export const images: Record<string, TestImage> = {
 export function samples(pixels: Uint8Array, d: FrameDescription): number[] {
   const mask = d.bitsStored >= 16 ? 0xffff : (1 << d.bitsStored) - 1;
   const values: number[] = [];
-  if (d.bitsAllocated === 8) for (const b of pixels) values.push(b & mask);
-  else
-    for (let i = 0; i + 1 < pixels.length; i += 2)
-      values.push((pixels[i]! | (pixels[i + 1]! << 8)) & mask);
+  // Only the frame's samples: a value of odd length carries a pad byte (PS3.5 §7.1.1).
+  const count = d.rows * d.columns * d.samplesPerPixel;
+  for (let i = 0; i < count; i++) {
+    const v = d.bitsAllocated === 8 ? pixels[i]! : pixels[2 * i]! | (pixels[2 * i + 1]! << 8);
+    values.push(v & mask);
+  }
   if (d.samplesPerPixel === 1 || d.planarConfiguration === 0) return values;
   const n = d.rows * d.columns;
   const out: number[] = [];

@@ -100,17 +100,22 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
     }
   }
 
+  const odd = images['8-bit RGB, odd size']!;
   const lossyCases: [string, string, FrameCodec, TestImage][] = [
     ['+eb', JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit monochrome']!],
     ['+eb', JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit RGB']!],
+    // 4:2:2 (the default), 4:4:4 and 4:1:1 chroma on a frame of odd width and height.
+    ['+eb', JpegTransferSyntax.Baseline, jpegBaselineCodec, odd],
+    ['+eb +s4', JpegTransferSyntax.Baseline, jpegBaselineCodec, odd],
+    ['+eb +n1', JpegTransferSyntax.Baseline, jpegBaselineCodec, odd],
     ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['12-bit unsigned']!],
     ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit monochrome']!],
     ['+ee', JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit RGB']!],
   ];
   for (const [option, ts, codec, image] of lossyCases) {
     const d = image.description;
-    it(`decodes DCMTK's ${option} of ${d.bitsStored}-bit ${d.photometricInterpretation} within one grey level of dcmdjpeg`, async () => {
-      const { path, read } = await dcmcjpeg(image, [option]);
+    it(`decodes DCMTK's ${option} of ${d.bitsStored}-bit ${d.photometricInterpretation} ${d.columns}x${d.rows} within one grey level of dcmdjpeg`, async () => {
+      const { path, read } = await dcmcjpeg(image, option.split(' '));
       expect(read.transferSyntaxUid).toBe(ts);
       const reference = await dcmdjpeg(path);
       const decoded = await codec.decode(read.frame!, read.description);
@@ -128,12 +133,13 @@ describePeer(['dcmcjpeg', 'dcmdjpeg'], 'JPEG codecs against DCMTK', () => {
   const encodeCases: [string, FrameCodec, TestImage, number][] = [
     [JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit monochrome']!, 255],
     [JpegTransferSyntax.Baseline, jpegBaselineCodec, images['8-bit RGB']!, 255],
+    [JpegTransferSyntax.Baseline, jpegBaselineCodec, odd, 255],
     [JpegTransferSyntax.Extended, jpegExtendedCodec, images['12-bit unsigned']!, 4095],
     [JpegTransferSyntax.Extended, jpegExtendedCodec, images['8-bit monochrome']!, 255],
   ];
   for (const [ts, codec, image, range] of encodeCases) {
     const d = image.description;
-    it(`encodes ${d.bitsStored}-bit ${d.photometricInterpretation} as ${ts}, accepted by dcmdjpeg and close to the original`, async () => {
+    it(`encodes ${d.bitsStored}-bit ${d.photometricInterpretation} ${d.columns}x${d.rows} as ${ts}, accepted by dcmdjpeg and close to the original`, async () => {
       await expect(codec.encode!(image.pixels, d)).rejects.toMatchObject({
         code: 'DNET_CODECS_LOSSY_NOT_ALLOWED',
       });
