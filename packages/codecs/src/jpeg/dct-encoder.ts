@@ -116,7 +116,9 @@ export function encodeDct(input: DctInput): Uint8Array {
             const base = b * 64;
             for (let k = 0; k < 64; k++) {
               // A.3.4: uniform quantization, rounded to the nearest integer.
-              const v = Math.round(transformed[ZIGZAG[k]!]! / q[k]!);
+              // Rounded half away from zero, in integer arithmetic (no -0 from Math.round).
+              const r = transformed[ZIGZAG[k]!]! / q[k]!;
+              const v = r < 0 ? 0 - ((0.5 - r) | 0) : (r + 0.5) | 0;
               // F.1.2: at most 11 (DC) and 10 (AC) bits of magnitude for 8-bit, 15 and 14 for 12-bit.
               coefs[base + k] = v > limit ? limit : Math.max(v, -limit);
             }
