@@ -103,6 +103,18 @@ describe('JPEG codecs', () => {
       expect(Math.abs(decoded.pixels[i]! - pixels[i]!)).toBeLessThanOrEqual(2);
   });
 
+  it('meets a requested compression ratio with the best quality that reaches it', async () => {
+    const d: FrameDescription = { ...MONO8, rows: 64, columns: 64 };
+    const pixels = bytes(d, (i) => (i * 7 + ((i * i) % 13)) & 0xff);
+    // Half again the ratio the default quality gives: only a lower quality reaches it.
+    const usual = await jpegBaselineCodec.encode!(pixels, d, { lossy: {} });
+    const target = usual.lossy!.ratio * 1.5;
+    const encoded = await jpegBaselineCodec.encode!(pixels, d, { lossy: { ratio: target } });
+    expect(encoded.lossy!.ratio).toBeGreaterThanOrEqual(target);
+    // And not much more than asked: one quality step more would miss it.
+    expect(encoded.lossy!.ratio).toBeLessThan(target * 1.5);
+  });
+
   it('refuses a frame whose header disagrees with the description', async () => {
     const encoded = await jpegLosslessSv1Codec.encode!(
       bytes(MONO8, (i) => i),

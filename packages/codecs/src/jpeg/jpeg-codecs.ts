@@ -264,16 +264,39 @@ function createLossy(transferSyntaxUid: string, extended: boolean): FrameCodec {
           [1, 1],
         ];
       }
-      const data = encodeDct({
-        planes,
-        rows: d.rows,
-        columns: d.columns,
-        precision,
-        marker: extended ? Marker.SOF1 : Marker.SOF0,
-        sampling,
-        quality: options.lossy.quality ?? DEFAULT_JPEG_QUALITY,
-      });
       const native = d.rows * d.columns * d.samplesPerPixel * (d.bitsAllocated / 8);
+      const encodeAt = (quality: number): Uint8Array =>
+        encodeDct({
+          planes,
+          rows: d.rows,
+          columns: d.columns,
+          precision,
+          marker: extended ? Marker.SOF1 : Marker.SOF0,
+          sampling,
+          quality,
+        });
+      const { quality, ratio } = options.lossy;
+      let data: Uint8Array;
+      if (quality === undefined && ratio !== undefined && ratio > 1) {
+        // A target ratio: the best quality that reaches it, by bisection (at most 7 encodings);
+        // the lowest quality when none does.
+        let lo = 1;
+        let hi = 100;
+        let best: Uint8Array | undefined;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const attempt = encodeAt(mid);
+          if (native / attempt.length >= ratio) {
+            best = attempt;
+            lo = mid + 1;
+          } else {
+            hi = mid - 1;
+          }
+        }
+        data = best ?? encodeAt(1);
+      } else {
+        data = encodeAt(quality ?? DEFAULT_JPEG_QUALITY);
+      }
       return {
         data,
         description: {
