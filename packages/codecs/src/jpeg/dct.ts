@@ -3,8 +3,8 @@
  * accurate integer algorithm (the Loeffler-Ligtenberg-Moschytz factorisation with
  * 13-bit constants) the IJG library calls "islow", which reference decoders such
  * as DCMTK's use by default, so decoded samples match theirs; the forward
- * transform is a straightforward floating-point one (encoders are free to choose,
- * T.81 A.3.3 fixes only the ideal transform).
+ * transform is the Arai-Agui-Nakajima factorisation in floating point (encoders
+ * are free to choose, T.81 A.3.3 fixes only the ideal transform).
  */
 
 /** T.81 Figure A.6: the zig-zag sequence, as natural (row-major) indices. */
@@ -177,38 +177,79 @@ function clamp(v: number, max: number): number {
   return v < 0 ? 0 : Math.min(v, max);
 }
 
-/** cos((2x+1)uπ/16) scaled by C(u)/2 (T.81 A.3.3), indexed [u * 8 + x]. */
-const COS = (() => {
+/**
+ * The scale of each output of the factorised forward transform below: the AAN
+ * algorithm computes 8 * s(u) * s(v) * F(u,v), s(0) = 1, s(k) = cos(kπ/16) * √2.
+ */
+const AAN_SCALE = (() => {
+  const s = Array.from({ length: 8 }, (_, k) =>
+    k === 0 ? 1 : Math.cos((k * Math.PI) / 16) * Math.SQRT2,
+  );
   const t = new Float64Array(64);
-  for (let u = 0; u < 8; u++) {
-    const cu = u === 0 ? Math.SQRT1_2 : 1;
-    for (let x = 0; x < 8; x++)
-      t[u * 8 + x] = (cu / 2) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
-  }
+  for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) t[v * 8 + u] = 1 / (8 * s[v]! * s[u]!);
   return t;
 })();
 
-const rowPass = new Float64Array(64);
+/** cos(π/4), cos(3π/8), cos(π/8) - cos(3π/8), cos(π/8) + cos(3π/8): the AAN rotations. */
+const C4 = Math.SQRT1_2;
+const C6 = Math.cos((3 * Math.PI) / 8);
+const C2_MINUS_C6 = Math.cos(Math.PI / 8) - C6;
+const C2_PLUS_C6 = Math.cos(Math.PI / 8) + C6;
+
+/** One 8-point pass of the Arai-Agui-Nakajima factorisation, in place, `step` apart. */
+function aan8(d: Float64Array, o: number, step: number): void {
+  const d0 = d[o]!;
+  const d1 = d[o + step]!;
+  const d2 = d[o + 2 * step]!;
+  const d3 = d[o + 3 * step]!;
+  const d4 = d[o + 4 * step]!;
+  const d5 = d[o + 5 * step]!;
+  const d6 = d[o + 6 * step]!;
+  const d7 = d[o + 7 * step]!;
+  const tmp0 = d0 + d7;
+  const tmp7 = d0 - d7;
+  const tmp1 = d1 + d6;
+  const tmp6 = d1 - d6;
+  const tmp2 = d2 + d5;
+  const tmp5 = d2 - d5;
+  const tmp3 = d3 + d4;
+  const tmp4 = d3 - d4;
+  // Even part.
+  let tmp10 = tmp0 + tmp3;
+  const tmp13 = tmp0 - tmp3;
+  let tmp11 = tmp1 + tmp2;
+  let tmp12 = tmp1 - tmp2;
+  d[o] = tmp10 + tmp11;
+  d[o + 4 * step] = tmp10 - tmp11;
+  const z1 = (tmp12 + tmp13) * C4;
+  d[o + 2 * step] = tmp13 + z1;
+  d[o + 6 * step] = tmp13 - z1;
+  // Odd part.
+  tmp10 = tmp4 + tmp5;
+  tmp11 = tmp5 + tmp6;
+  tmp12 = tmp6 + tmp7;
+  const z5 = (tmp10 - tmp12) * C6;
+  const z2 = C2_MINUS_C6 * tmp10 + z5;
+  const z4 = C2_PLUS_C6 * tmp12 + z5;
+  const z3 = tmp11 * C4;
+  const z11 = tmp7 + z3;
+  const z13 = tmp7 - z3;
+  d[o + 5 * step] = z13 + z2;
+  d[o + 3 * step] = z13 - z2;
+  d[o + step] = z11 + z4;
+  d[o + 7 * step] = z11 - z4;
+}
 
 /**
  * Forward DCT of one block of level-shifted samples (T.81 A.3.3, the FDCT
- * equation) into `out` in natural order.
+ * equation) into `out` in natural order, by the Arai-Agui-Nakajima factorisation
+ * in floating point, rescaled to the equation's F(u,v).
  *
  * @param samples - 64 samples, level-shifted (T.81 A.3.1), natural order
  */
 export function forwardDct(samples: Float64Array, out: Float64Array): void {
-  for (let y = 0; y < 8; y++) {
-    for (let u = 0; u < 8; u++) {
-      let s = 0;
-      for (let x = 0; x < 8; x++) s += COS[u * 8 + x]! * samples[y * 8 + x]!;
-      rowPass[y * 8 + u] = s;
-    }
-  }
-  for (let u = 0; u < 8; u++) {
-    for (let v = 0; v < 8; v++) {
-      let s = 0;
-      for (let y = 0; y < 8; y++) s += COS[v * 8 + y]! * rowPass[y * 8 + u]!;
-      out[v * 8 + u] = s;
-    }
-  }
+  out.set(samples);
+  for (let r = 0; r < 64; r += 8) aan8(out, r, 1);
+  for (let c = 0; c < 8; c++) aan8(out, c, 8);
+  for (let i = 0; i < 64; i++) out[i] = out[i]! * AAN_SCALE[i]!;
 }
