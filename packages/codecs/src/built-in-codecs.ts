@@ -3,6 +3,7 @@
  * registry ({@link codecFor}) takes any list, so more codecs are added here.
  */
 import type { FrameCodec } from './frame-codec.js';
+import { jpegCodecs } from './jpeg/index.js';
 import {
   htj2kCodec,
   htj2kLosslessCodec,
@@ -13,9 +14,10 @@ import {
 import { jpegLsLosslessCodec, jpegLsNearLosslessCodec } from './jpeg-ls-codec.js';
 import { rleCodec } from './rle-codec.js';
 
-/** Every built-in codec: RLE, JPEG-LS, JPEG 2000 and HTJ2K. */
+/** Every built-in codec: RLE, JPEG (Baseline, Extended, Lossless), JPEG-LS, JPEG 2000 and HTJ2K. */
 export const builtInCodecs: readonly FrameCodec[] = [
   rleCodec,
+  ...jpegCodecs,
   jpegLsLosslessCodec,
   jpegLsNearLosslessCodec,
   jpeg2000LosslessCodec,

@@ -27,6 +27,12 @@ export const CodecsErrorCode = {
   MALFORMED_PIXEL_DATA: 'DNET_CODECS_MALFORMED_PIXEL_DATA',
   /** A WebAssembly codec module cannot be loaded. */
   CODEC_UNAVAILABLE: 'DNET_CODECS_CODEC_UNAVAILABLE',
+  /** JPEG bytes that do not follow ITU-T T.81 (markers, segment lengths, Huffman codes). */
+  JPEG_MALFORMED: 'DNET_CODECS_JPEG_MALFORMED',
+  /** A valid JPEG process the JPEG codecs do not implement (progressive, hierarchical, arithmetic). */
+  JPEG_UNSUPPORTED: 'DNET_CODECS_JPEG_UNSUPPORTED',
+  /** A JPEG frame header that disagrees with the Image Pixel Module (PS3.5 §8.2.1). */
+  JPEG_MISMATCH: 'DNET_CODECS_JPEG_MISMATCH',
 } as const;
 
 /** One of {@link CodecsErrorCode}'s values. */

@@ -18,6 +18,6 @@ describe('@dnet/codecs', () => {
       if (codec) expect(codec.transferSyntaxUid).toBe(uid);
     }
     expect(codecs.codecFor('1.2.840.10008.1.2.1')).toBeUndefined();
-    expect(codecs.builtInCodecs).toHaveLength(8);
+    expect(codecs.builtInCodecs).toHaveLength(12);
   });
 });

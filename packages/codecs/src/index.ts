@@ -33,6 +33,23 @@ export type {
   FrameDescription,
 } from './frame-codec.js';
 export {
+  createJpegLosslessCodec,
+  DEFAULT_JPEG_QUALITY,
+  JpegError,
+  JpegErrorCode,
+  type JpegLosslessCodecOptions,
+  JpegMismatchError,
+  JpegTransferSyntax,
+  jpegBaselineCodec,
+  jpegCodecs,
+  jpegExtendedCodec,
+  jpegLosslessCodec,
+  jpegLosslessSv1Codec,
+  LossyNotAllowedError,
+  MalformedJpegError,
+  UnsupportedJpegError,
+} from './jpeg/index.js';
+export {
   DEFAULT_HTJ2K_QUALITY,
   DEFAULT_JPEG_2000_RATIO,
   HTJ2K,

@@ -33,6 +33,9 @@ function pixels(file: Uint8Array): Buffer {
   return Buffer.from(decodePart10(file).dataSet.bytes('PixelData')!);
 }
 
+/** MPEG2 Main Profile @ Main Level (PS3.5 §8.2.5): a syntax no codec here handles. */
+const MPEG2 = '1.2.840.10008.1.2.4.100';
+
 describe('transcode', () => {
   const mono = syntheticImage({ bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1 });
   const multi = syntheticImage({ bitsAllocated: 8, frames: 5, rows: 15, columns: 17 });
@@ -190,10 +193,14 @@ describe('transcode', () => {
   });
 
   it('refuses what it cannot do with typed errors', async () => {
-    await expect(
-      collect(transcode(mono, { transferSyntaxUid: '1.2.840.10008.1.2.4.50' })),
-    ).rejects.toMatchObject({
+    await expect(collect(transcode(mono, { transferSyntaxUid: MPEG2 }))).rejects.toMatchObject({
       code: 'DNET_CODECS_UNSUPPORTED_TRANSFER_SYNTAX',
+    });
+    await expect(
+      // 16-bit pixels: JPEG Baseline carries 8 bits only (PS3.5 §8.2.1).
+      collect(transcode(mono, { transferSyntaxUid: '1.2.840.10008.1.2.4.50', lossy: {} })),
+    ).rejects.toMatchObject({
+      code: 'DNET_CODECS_UNSUPPORTED_PIXEL_FORMAT',
     });
     const { header } = decodePart10(mono);
     const cut = mono.subarray(0, mono.length - 100);
@@ -261,8 +268,9 @@ describe('transcode', () => {
   it('canTranscode', () => {
     expect(canTranscode(EXPLICIT_LE, IMPLICIT_LE)).toBe(true);
     expect(canTranscode(JLS, RLE)).toBe(true);
-    expect(canTranscode('1.2.840.10008.1.2.4.50', EXPLICIT_LE)).toBe(false);
-    expect(canTranscode(EXPLICIT_LE, '1.2.840.10008.1.2.4.50')).toBe(false);
-    expect(canTranscode('1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.50')).toBe(true);
+    expect(canTranscode('1.2.840.10008.1.2.4.50', EXPLICIT_LE)).toBe(true);
+    expect(canTranscode(MPEG2, EXPLICIT_LE)).toBe(false);
+    expect(canTranscode(EXPLICIT_LE, MPEG2)).toBe(false);
+    expect(canTranscode(MPEG2, MPEG2)).toBe(true);
   });
 });
