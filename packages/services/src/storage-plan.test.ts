@@ -2,13 +2,15 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSet, TransferSyntax, writePart10File } from '@dnet/dataset';
 import { describePeer, startPeer } from '@dnet/testkit';
+import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { InvalidArgumentError } from './errors.js';
+import { Server } from './server.js';
 import { storageSopClasses } from './sop-class.js';
 import { planStorage, type StorageFile, type StoragePlan } from './storage-plan.js';
-import { tempDir } from './test-support.js';
+import { hierarchy, tempDir, writeInstances } from './test-support.js';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 const ILE = TransferSyntax.ImplicitVRLittleEndian;
@@ -113,6 +115,56 @@ describe('planStorage', () => {
     expect(plans.map((p) => p.contexts.length)).toEqual([128, 2]);
     expectCarried(plans, paths);
     expect(plans[1]!.contexts.every((c) => c.transferSyntaxes.join() === JPEG)).toBe(true);
+  });
+});
+
+describe('Client.storeMany with a plan', () => {
+  it('stores the plan`s files, each reported by its path, over the contexts the plan proposed', async () => {
+    await using dir = await tempDir();
+    const paths = [
+      ...(await writeInstances(dir.path, hierarchy(1, 1, 1, 2))),
+      ...(await writeInstances(dir.path, [{ patient: 2, study: 1, series: 1, instance: 1 }], ILE)),
+    ];
+    const received: string[] = [];
+    const transport = memory();
+    const server = await Server.listen({
+      transport,
+      port: 0,
+      aeTitle: 'SCP',
+      handlers: {
+        store: async (instance) => {
+          for await (const _ of instance.dataSet);
+          received.push(instance.sopInstanceUid);
+          return 0;
+        },
+      },
+    });
+    try {
+      const [plan, ...more] = await planStorage(paths);
+      expect(more).toEqual([]);
+      // Both files' syntaxes in one context: one CT class, uncompressed.
+      expect(plan!.contexts).toEqual([
+        { abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: [ELE, ILE] },
+      ]);
+      const client = await Client.connect({
+        transport,
+        host: '127.0.0.1',
+        port: server.port,
+        callingAeTitle: 'SCU',
+        calledAeTitle: 'SCP',
+        contexts: plan!.contexts,
+      });
+      const sources: unknown[] = [];
+      const result = await client.storeMany(plan!, {
+        onProgress: ({ source }) => sources.push(source),
+      });
+      await client.release();
+      expect(result).toMatchObject({ stored: 3, failed: 0 });
+      expect(sources).toEqual(paths);
+      expect(received).toHaveLength(3);
+    } finally {
+      await server.close({ timeoutMs: 1000 });
+    }
   });
 });
 
