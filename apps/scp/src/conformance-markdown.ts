@@ -810,9 +810,9 @@ function sopSpecific(activity: AcceptanceActivity, model: ConformanceModel): str
     }
     case 'retrieve':
       return [
-        `SOP Specific Conformance (PS3.4 §C.4.2, §C.4.3): the levels and unique keys of Table 4.2-5; relational retrieval when negotiated. C-MOVE destinations are the remote AEs of section 4.4.1.2. Sub-operations run ${model.subOperationWindow} at a time. A pending response follows each sub-operation.`,
+        `SOP Specific Conformance (PS3.4 §C.4.2, §C.4.3): the levels and unique keys of Table 4.2-5; relational retrieval when negotiated. C-MOVE destinations are the remote AEs of section 4.4.1.2. Sub-operations run ${model.subOperationWindow} at a time. A pending response follows each sub-operation but the last.`,
         statusTable('move', [
-          [Status.PENDING, 'After each sub-operation, with the counts'],
+          [Status.PENDING, 'After each sub-operation but the last, with the counts'],
           [Status.SUCCESS, 'Every sub-operation succeeded'],
           [Status.WARNING_B000, 'Some sub-operations failed or had warnings'],
           [
