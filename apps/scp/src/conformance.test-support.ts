@@ -30,6 +30,8 @@ export interface StatedFacts {
   maxPduLength: number;
   /** The window granted: operations invoked, performed. */
   window: { maxInvoked: number; maxPerformed: number };
+  /** The rows of the association rejection table: condition, then result, source, reason (PS3.8 Table 9-21). */
+  rejections: { condition: string; result: number; source: number; reason: number }[];
 }
 
 function cells(line: string): string[] {
@@ -47,6 +49,9 @@ export function parseStatement(markdown: string): StatedFacts {
   const rows: { group: string; uid: string; roles: string; extended: string }[] = [];
   const facts: Partial<Omit<StatedFacts, 'accepted'>> = {};
   const window: Partial<StatedFacts['window']> = {};
+  const rejections: StatedFacts['rejections'] = [];
+  // "rejected-permanent (1)": the number in parentheses.
+  const code = (text: string | undefined) => Number(/\((\d+)\)\s*$/.exec(text ?? '')?.[1]);
   let heading = '';
   let caption = '';
   let header: string[] | undefined;
@@ -73,6 +78,13 @@ export function parseStatement(markdown: string): StatedFacts {
       if (group !== ANY_GROUP) groups.set(group, [...(groups.get(group) ?? []), row[1]!]);
     } else if (caption.startsWith(ACCEPTED_CONTEXTS_HEADING)) {
       rows.push({ uid: row[1]!, group: row[2]!, roles: row[3]!, extended: row[4]! });
+    } else if (header[0] === 'Condition' && header[3] === 'Reason/Diagnosis') {
+      rejections.push({
+        condition: row[0]!,
+        result: code(row[1]),
+        source: code(row[2]),
+        reason: code(row[3]),
+      });
     } else if (header[0] === 'Implementation Class UID') {
       facts.implementationClassUid = row[0]!;
       facts.implementationVersionName = row[1]!;
@@ -109,5 +121,6 @@ export function parseStatement(markdown: string): StatedFacts {
     implementationVersionName,
     maxPduLength,
     window: { maxInvoked: window.maxInvoked, maxPerformed: window.maxPerformed },
+    rejections,
   };
 }

@@ -4,11 +4,17 @@ import { join } from 'node:path';
 import { uidEntries } from '@dnet/dataset';
 import {
   Client,
+  type ClientOptions,
   type ContextSpec,
+  hashPassword,
   QUERY_MODELS,
   SopClass,
   storageSopClasses,
+  verification,
 } from '@dnet/services';
+import { hasCommand } from '@dnet/testkit';
+import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
+import { TLS_DEFAULTS, TLS_PROFILES, tls } from '@dnet/tls';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from './config.js';
@@ -242,6 +248,22 @@ describe('dnet-scp conformance', () => {
     }
   });
 
+  it('rejects an association as its rejection table says', async () => {
+    const row = facts.rejections.find((r) => r.condition.startsWith('Called AE title other than'));
+    expect(row).toBeDefined();
+    const { result, source, reason } = row!;
+    await expect(
+      Client.connect({
+        transport: tcp(),
+        host: '127.0.0.1',
+        port: scp.port,
+        callingAeTitle: 'CONFTEST',
+        calledAeTitle: 'NOTOURS',
+        contexts: [verification()],
+      }),
+    ).rejects.toMatchObject({ result, source, reason });
+  });
+
   it('keeps docs/conformance-dnet-scp.md current (the statement of the default configuration)', async () => {
     const fresh = await conformanceStatement(parseCommandLine([]).config!);
     if (process.env.DNET_UPDATE_CONFORMANCE === '1') await writeFile(SAMPLE, fresh);
@@ -252,3 +274,75 @@ describe('dnet-scp conformance', () => {
     ).toBe(true);
   });
 });
+
+describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
+  'dnet-scp conformance with --tls and --users (PS3.15 Annex B, PS3.7 Annex D.3.3.7)',
+  () => {
+    let dir: string;
+    let pki: TestPki;
+    let scp: InProcessScp;
+    let markdown: string;
+    let facts: StatedFacts;
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'dnet-scp-conformance-tls-'));
+      pki = makeTestPki();
+      const users = join(dir, 'users.json');
+      await writeFile(users, JSON.stringify({ alice: await hashPassword('secret') }));
+      const options = [
+        ...['--host', '127.0.0.1', '--port', '0', '--storage', join(dir, 'storage')],
+        ...['--tls', '--cert', pki.path('server.pem'), '--key', pki.path('server.key')],
+        ...['--ca', pki.path('ca.pem'), '--require-client-cert', '--users', users],
+      ];
+      scp = await startInProcess(options);
+      markdown = await conformanceStatement(parseCommandLine(options).config!);
+      facts = parseStatement(markdown);
+    }, 30_000);
+
+    afterAll(async () => {
+      await scp?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+      pki?.remove();
+    });
+
+    it('names the TLS profile of the listener, its cipher suites and the identity required', () => {
+      const profile = TLS_PROFILES[TLS_DEFAULTS.profile];
+      expect(markdown).toContain(`DICOM over TLS: the ${profile.section} profile`);
+      for (const suite of [...profile.tls12CipherSuites, ...profile.tls13CipherSuites]) {
+        expect(markdown).toContain(suite);
+      }
+      expect(markdown).toContain('Client certificates: required');
+      expect(markdown).toMatch(
+        /User Identity Negotiation \(PS3\.7 Annex D\.3\.3\.7\) is required: accepted types 2 \(Username and Passcode\)/,
+      );
+    });
+
+    it('rejects an association without a user identity as its rejection table says', async () => {
+      const row = facts.rejections.find((r) => r.condition.startsWith('User identity missing'));
+      expect(row).toBeDefined();
+      const { result, source, reason } = row!;
+      const connect = (userIdentity?: ClientOptions['userIdentity']) =>
+        Client.connect({
+          transport: tls({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }),
+          host: '127.0.0.1',
+          port: scp.port,
+          callingAeTitle: 'CONFTEST',
+          calledAeTitle: 'DNETSCP',
+          contexts: [verification()],
+          ...(userIdentity && { userIdentity }),
+        });
+      await expect(connect()).rejects.toMatchObject({ result, source, reason });
+      // With the identity the statement asks for, the association is accepted.
+      const client = await connect({
+        type: 2,
+        primaryField: new TextEncoder().encode('alice'),
+        secondaryField: new TextEncoder().encode('secret'),
+        positiveResponseRequested: false,
+      });
+      expect(client.association.negotiation!.acceptorImplementation.classUid).toBe(
+        facts.implementationClassUid,
+      );
+      await client.release();
+    });
+  },
+);
