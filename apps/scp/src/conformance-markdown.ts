@@ -210,7 +210,6 @@ export function renderConformance(model: ConformanceModel): string {
   body.text(
     `dnet-scp is a small DICOM archive: it stores the objects it receives as files with an index (SQLite or PostgreSQL), answers queries and retrieve requests over them, commits storage${has('query') && byActivity.get('query')!.some((c) => c.uid === SopClass.MODALITY_WORKLIST_FIND) ? ', serves a Modality Worklist' : ''} and answers verification. It is one Application Entity, \`${ae}\`, accepting associations on port ${config.port}${config.tls ? ' over TLS' : ''}; it requests associations itself only to send the objects of a C-MOVE and, when the requesting association has ended, a Storage Commitment report.`,
   );
-  const overview: (string | number)[][] = [];
   const groupOf: Record<AcceptanceActivity, string> = {
     verification: 'Verification',
     storage: 'Transfer',
@@ -219,17 +218,20 @@ export function renderConformance(model: ConformanceModel): string {
     commitment: 'Workflow Management',
     other: 'Other',
   };
-  for (const c of model.accepted) {
-    if (c.activity === 'storage') continue;
-    overview.push([groupOf[c.activity], c.name, 'No', 'Yes']);
-  }
   const storage = byActivity.get('storage') ?? [];
-  overview.splice(1, 0, [
-    'Transfer',
-    `Storage SOP Classes: the ${storage.length} of Table 4.2-2`,
-    storage.some((c) => c.scu) ? 'Yes (C-MOVE and C-GET sub-operations)' : 'Yes (C-MOVE)',
-    'Yes',
-  ]);
+  // One row per SOP class, the Storage SOP classes summed up in one (Table 4.2-2 lists them).
+  const overview: (string | number)[][] = [];
+  for (const c of model.accepted) {
+    if (c.activity !== 'storage') overview.push([groupOf[c.activity], c.name, 'No', 'Yes']);
+    else if (c === storage[0]) {
+      overview.push([
+        groupOf.storage,
+        `Storage SOP Classes: the ${storage.length} of Table 4.2-2`,
+        storage.some((s) => s.scu) ? 'Yes (C-MOVE and C-GET sub-operations)' : 'Yes (C-MOVE)',
+        'Yes',
+      ]);
+    }
+  }
   body.text(
     'Table 1-1. Network Services',
     table(['Group', 'SOP Classes', 'User of Service (SCU)', 'Provider of Service (SCP)'], overview),

@@ -5,7 +5,10 @@
  * the acceptance policy `Server.policyFor` derives from them (the one the
  * server applies), the archive's contexts and extended negotiation, the TLS
  * transport's profile. Nothing here lists SOP classes or transfer syntaxes of
- * its own, so the statement follows the server when either changes.
+ * its own, so the statement follows the server when either changes. It lives
+ * in dnet-scp, not in @dnet/archive or @dnet/services, because that is where
+ * a configuration becomes server options: the archive and the server only
+ * see the objects built here.
  */
 
 import { LocalStorage, SqliteIndex, StorageCommitment } from '@dnet/archive';
@@ -103,9 +106,9 @@ export interface ConformanceModel {
   maxPduLength: number;
   /** Largest P-DATA-TF we receive on associations we request. */
   initiatorMaxPduLength: number;
-  /** Most associations at once, and per calling AE title (`undefined`: no such limit). */
+  /** Most associations at once. */
   maxAssociations: number;
-  /** Most associations per calling AE title. */
+  /** Most associations per calling AE title (`undefined`: no limit but the total). */
   maxAssociationsPerAe: number | undefined;
   /** The asynchronous operations window granted when one is proposed (PS3.7 Annex D.3.3.3). */
   window: { maxInvoked: number; maxPerformed: number };
