@@ -15,6 +15,7 @@ import {
   StoreStatusCode,
   UNIQUE_KEY,
 } from '@dnet/archive';
+import { MAX_PRESENTATION_CONTEXTS, MIN_PEER_PDU_LENGTH } from '@dnet/association';
 import { lookupTag } from '@dnet/dataset';
 import { describeStatus, Status, type StatusService } from '@dnet/dimse';
 import { INCOMPLETE_DATA_SET_STATUS, SopClass } from '@dnet/services';
@@ -336,7 +337,7 @@ export function renderConformance(model: ConformanceModel): string {
         ],
       ],
     ),
-    `A P-DATA-TF longer than the maximum announced is refused with an A-ABORT. A requestor announcing a Maximum Length Received below ${policy.minPeerPduLength ?? 7} bytes (other than 0, unlimited) is rejected (PS3.8 Annex D.1).`,
+    `A P-DATA-TF longer than the maximum announced is refused with an A-ABORT. A requestor announcing a Maximum Length Received below ${Math.max(MIN_PEER_PDU_LENGTH, policy.minPeerPduLength ?? 0)} bytes (other than 0, unlimited) is rejected (PS3.8 Annex D.1).`,
   );
   body.heading(6, '4.2.1.2.2 Number of Associations');
   body.text(
@@ -454,10 +455,16 @@ export function renderConformance(model: ConformanceModel): string {
       'protocol-version-not-supported (2)',
     ],
     [
-      `More than ${128} presentation contexts`,
+      `More than ${MAX_PRESENTATION_CONTEXTS} presentation contexts`,
       'rejected-permanent (1)',
       'DICOM UL service-provider, presentation (3)',
       'local-limit-exceeded (2)',
+    ],
+    [
+      `Maximum Length Received below ${Math.max(MIN_PEER_PDU_LENGTH, policy.minPeerPduLength ?? 0)} bytes (0, unlimited, is accepted)`,
+      'rejected-permanent (1)',
+      'DICOM UL service-provider, ACSE (2)',
+      'no-reason-given (1)',
     ],
     [
       'Association limit reached (section 4.2.1.2.2)',

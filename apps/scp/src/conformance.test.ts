@@ -262,6 +262,21 @@ describe('dnet-scp conformance', () => {
         contexts: [verification()],
       }),
     ).rejects.toMatchObject({ result, source, reason });
+    // A requestor whose Maximum Length Received is below the stated floor (PS3.8 Annex D.1).
+    const small = facts.rejections.find((r) => r.condition.startsWith('Maximum Length Received'));
+    const floor = Number(/below (\d+) bytes/.exec(small?.condition ?? '')?.[1]);
+    expect(floor).toBeGreaterThan(1);
+    await expect(
+      Client.connect({
+        transport: tcp(),
+        host: '127.0.0.1',
+        port: scp.port,
+        callingAeTitle: 'CONFTEST',
+        calledAeTitle: 'CONFSCP',
+        contexts: [verification()],
+        maxPduLength: floor - 1,
+      }),
+    ).rejects.toMatchObject({ result: small!.result, source: small!.source, reason: small!.reason });
   });
 
   it('keeps docs/conformance-dnet-scp.md current (the statement of the default configuration)', async () => {
