@@ -276,7 +276,11 @@ describe('dnet-scp conformance', () => {
         contexts: [verification()],
         maxPduLength: floor - 1,
       }),
-    ).rejects.toMatchObject({ result: small!.result, source: small!.source, reason: small!.reason });
+    ).rejects.toMatchObject({
+      result: small!.result,
+      source: small!.source,
+      reason: small!.reason,
+    });
   });
 
   it('keeps docs/conformance-dnet-scp.md current (the statement of the default configuration)', async () => {
