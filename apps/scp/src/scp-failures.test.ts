@@ -133,7 +133,7 @@ describeWithMounts('errors that say their cause (read-only and full file systems
       `dnet-scp: cannot start: cannot open the index ${db}: unable to open database file ` +
         '(read-only file system, EROFS)',
     );
-    expect(fatal).toMatchObject({ code: 'DNET_SCP_INDEX_OPEN', errno: 'EROFS' });
+    expect(fatal).toMatchObject({ code: 'DNET_ARCHIVE_INDEX_OPEN', errno: 'EROFS' });
   });
 
   it('a full disk: A700H with the cause in the Error Comment, logged as an error with errno and path', async () => {
@@ -157,7 +157,7 @@ describeWithMounts('errors that say their cause (read-only and full file systems
         level: 50,
         errno: 'ENOSPC',
         syscall: 'write',
-        code: 'DNET_SCP_STORAGE_FAILED',
+        code: 'DNET_ARCHIVE_STORAGE_FAILED',
         path: expect.stringContaining(join(storage, '.incoming')),
       });
       expect(String(line?.error)).toContain('no space left on device');

@@ -68,6 +68,7 @@ export {
   ObjectNotFoundError,
   QueryStatus,
   StorageFailedError,
+  UnreadableDataSetError,
   WriterClosedError,
 } from './errors.js';
 export { failureFields, messageOf } from './failure-fields.js';
@@ -120,7 +121,6 @@ export {
   type StorageCommitmentOptions,
 } from './storage-commitment.js';
 export { createStoreHandler, type StoreHandlerOptions, StoreStatusCode } from './store-handler.js';
-export { UNREADABLE_DATA_SET, UnreadableDataSetError } from './unreadable-data-set-error.js';
 export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
 export {
   DEFAULT_WORKLIST_READERS,
