@@ -14,7 +14,7 @@ import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
+import { eventually, type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
   'dnet-scp --allow-cert-subject (mutual TLS, PS3.15 Annex B)',

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
 import { rawStoreAssociation } from '@dnet/testkit/raw-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';

@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { OperationFailedError, storage as storageContexts } from '@dnet/services';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from './folder-lock.js';
-import { main } from './main.js';
-import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
 import {
   connectClient,
   describeWithMounts,
@@ -15,7 +13,9 @@ import {
   startInProcess,
   startOnLoopback,
   type TestMount,
-} from './test-support.js';
+} from './in-process-scp.test-support.js';
+import { main } from './main.js';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
 
 /** Runs dnet-scp expecting it not to start: its exit code, stderr lines and raw log lines. */
 async function failedStart(args: string[]) {

@@ -7,14 +7,14 @@ import { DataSet, decodeDataSet, encodeDataSet, readPart10Header } from '@dnet/d
 import { Client, queryRetrieve, storage as storageContexts, verification } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import {
   connectClient,
   eventually,
   type InProcessScp,
   startInProcess,
   startOnLoopback,
-} from './test-support.js';
+} from './in-process-scp.test-support.js';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 
 function image(uids: { study: string; series: string; sop: string }, description = 'first') {
   const ds = new DataSet();

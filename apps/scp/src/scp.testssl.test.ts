@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describePeer } from '@dnet/testkit';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
+import { type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 
 interface Finding {
   id: string;

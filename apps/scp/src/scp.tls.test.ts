@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 describePeer(['openssl', 'echoscu', 'storescu'], 'dnet-scp over TLS with DCMTK', () => {
   let dir: string;

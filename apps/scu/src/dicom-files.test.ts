@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeDataSet, encodeDataSet, readPart10Header, TransferSyntax } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
 import { findDicomFiles } from './dicom-files.js';
-import { CT, tempDir, uidsOf, writeCtFiles } from './test-support.js';
+import { CT, tempDir, uidsOf, writeCtFiles } from './scu-cli.test-support.js';
 
 describe('findDicomFiles', () => {
   it('follows symbolic links to files and folders, walks a looping folder once, reports dangling and looping links with their errno', async () => {

@@ -15,6 +15,7 @@ import {
 import type { OperationRecord } from './diagnostics.js';
 import { isDnetError, OperationFailedError } from './errors.js';
 import { instanceAvailabilityService } from './instance-availability.js';
+import { makeInstance } from './instances.test-support.js';
 import { createMpps, MPPS_SOP_CLASS, MppsScp, updateMpps } from './mpps.js';
 import { type NRequest, type NService, statusOfError } from './n-services.js';
 import { Server, type ServerHandlers } from './server.js';
@@ -26,7 +27,6 @@ import {
   STORAGE_COMMITMENT_INSTANCE,
   STORAGE_COMMITMENT_PUSH_MODEL,
 } from './storage-commitment.js';
-import { makeInstance } from './test-support.js';
 
 const PRINTER = '1.2.840.10008.5.1.1.16'; // Printer SOP Class (PS3.4 §H.4.11): any N-class will do
 const TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];

@@ -23,10 +23,6 @@ import {
   OperationFailedError,
   SubAssociationError,
 } from './errors.js';
-import { MemoryArchive } from './memory-archive.js';
-import { type ReceivedInstance, storeToFolder } from './received-instance.js';
-import { type RequestContext, Server, type ServerHandlers } from './server.js';
-import { SopClass } from './sop-class.js';
 import {
   bytesOf,
   hierarchy,
@@ -34,7 +30,11 @@ import {
   tempDir,
   uidsOf,
   writeInstances,
-} from './test-support.js';
+} from './instances.test-support.js';
+import { MemoryArchive } from './memory-archive.js';
+import { type ReceivedInstance, storeToFolder } from './received-instance.js';
+import { type RequestContext, Server, type ServerHandlers } from './server.js';
+import { SopClass } from './sop-class.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
