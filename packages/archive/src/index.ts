@@ -76,11 +76,9 @@ export { KeyedLock } from './keyed-lock.js';
 export { type ArchiveLogger, silentLogger } from './logger.js';
 export {
   type Archive,
-  type ArchiveAssociation,
   type ArchiveContexts,
   type ArchiveHandlers,
   type ArchiveOptions,
-  DEFAULT_CLOSE_TIMEOUT_MS,
   openArchive,
 } from './open-archive.js';
 export { part10WorklistReader } from './part10-worklist-reader.js';
@@ -112,11 +110,8 @@ export {
   type StoredObjectStat,
 } from './storage.js';
 export {
-  CommitmentFailureReason,
-  type CommitmentResult,
+  DEFAULT_MAX_COMMITMENT_REFERENCES,
   type PeerAddress,
-  STORAGE_COMMITMENT_INSTANCE,
-  STORAGE_COMMITMENT_PUSH_MODEL,
   StorageCommitment,
   type StorageCommitmentOptions,
 } from './storage-commitment.js';
