@@ -336,7 +336,7 @@ async function interleaved(
         acc.s.push(Math.max(...procs.map((p) => p.rssMb)));
         acc.r.push(stopped.rssMb);
         log(
-          `  ${config.group} run ${run + 1}: ${config.name}: ${(ms / 1000).toFixed(2)} s, ${acc.ips.at(-1)!.toFixed(0)} images/s`,
+          `  ${config.group} run ${run + 1}: ${config.name}: ${(ms / 1000).toFixed(2)} s, ${acc.mbs.at(-1)!.toFixed(0)} MB/s, ${acc.ips.at(-1)!.toFixed(0)} images/s`,
         );
       } catch (err) {
         acc.note = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
