@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from './main.js';
-import { cliPath, tempDir, useBuiltCli } from './test-support.js';
+import { cliPath, tempDir, useBuiltCli } from './scu-cli.test-support.js';
 
 // What a start of the built CLI loads. A module hook (node:module register(),
 // in its own thread) appends every URL the ES module loader loads to a file;
