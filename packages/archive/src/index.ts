@@ -119,6 +119,11 @@ export {
   StorageCommitment,
   type StorageCommitmentOptions,
 } from './storage-commitment.js';
+export type {
+  StoreAsCodecs,
+  StoreAsOptions,
+  StoreAsTranscodeInfo,
+} from './store-as.js';
 export { createStoreHandler, type StoreHandlerOptions, StoreStatusCode } from './store-handler.js';
 export { UNREADABLE_DATA_SET, UnreadableDataSetError } from './unreadable-data-set-error.js';
 export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
