@@ -30,6 +30,7 @@ import {
   ECHO_WINDOWED,
   LARGE_IN_MEMORY,
   NO_GC_PACING,
+  STORE_AS_NAME,
   splitList,
   TLS_CEILING,
   WARM_ASSOCIATIONS,
@@ -138,6 +139,12 @@ function dnetScpApp(extra: string[] = []): Receiver {
       ),
   };
 }
+
+/** dnet-scp writing files, each image transcoded to JPEG-LS lossless as it is received. */
+const STORE_AS_JPEG_LS: Receiver = {
+  ...dnetScpApp(['--store-as', 'jpeg-ls-lossless']),
+  name: STORE_AS_NAME,
+};
 
 /** DCMTK storescp in its best case: +B bit-preserving, -pdu 131072. */
 const storescp: Receiver = {
@@ -499,10 +506,15 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     withDcmjs: boolean,
     withMemory = false,
     withDefaultGc = false,
+    withStoreAs = false,
   ): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
       out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      if (withStoreAs && mode === 'write') {
+        // Ingest transcoding (issue 25): the same store, each image written as JPEG-LS lossless.
+        out.push({ sender: dnetScu(1), receiver: STORE_AS_JPEG_LS, mode });
+      }
       if (withMemory && mode === 'discard') {
         // Like with like against the ceiling (which writes from memory): the
         // data set in memory, 4 MiB PDUs on both sides.
@@ -564,7 +576,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'small',
       corpus.small,
       corpus.smallBytes,
-      pairs(['discard', 'write'], true, true, false, true),
+      pairs(['discard', 'write'], true, true, false, true, true),
       plan.runs,
       work,
       { floors: bounds.runSmall },
