@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DataSet, decodePart10, encodePart10, readPart10Header } from '@dnet/dataset';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 const TOOLS = ['storescu', 'findscu', 'dcmdjpls', 'dcmdrle', 'dcmcjpeg', 'dcmdump'];
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -98,7 +98,8 @@ describePeer(TOOLS, 'dnet-scp --store-as with DCMTK peers', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-scp-store-as-'));
-    [ct] = await syntheticImages(join(dir, 'images'), { count: 1, perSeries: 1, size: 64 });
+    const images = await syntheticImages(join(dir, 'images'), { count: 1, perSeries: 1, size: 64 });
+    ct = images[0]!;
   }, 60_000);
 
   afterAll(async () => {

@@ -109,7 +109,7 @@ describe('openArchive({ storeAs }): ingest transcoding', () => {
 
   afterEach(async () => {
     await server?.close({ timeoutMs: 1000 });
-    await archive?.close({ timeoutMs: 1000 });
+    await archive?.close();
     server = undefined;
     archive = undefined;
     await rm(dir, { recursive: true, force: true });
