@@ -439,7 +439,13 @@ export function resolveConfig(values: Values): ScpConfig {
  * (resolveTransferSyntax of @dnet/codecs), and `--lossy` for a syntax whose
  * encoding loses information (PS3.5 §8.2): lossless by default.
  */
-function storeAsConfig(name: string | undefined, lossy: boolean | undefined) {
+function storeAsConfig(name: unknown, lossy: unknown) {
+  if (lossy !== undefined && typeof lossy !== 'boolean') {
+    throw new ConfigError('lossy must be true or false', '--lossy');
+  }
+  if (name !== undefined && typeof name !== 'string') {
+    throw new ConfigError('storeAs must be a transfer syntax name or UID', '--store-as');
+  }
   if (name === undefined) {
     if (lossy) throw new ConfigError('--lossy needs --store-as', '--lossy');
     return undefined;
