@@ -63,6 +63,7 @@ describe('openArchive({ storeAs }): ingest transcoding', () => {
   let archive: Archive | undefined;
   let server: Server | undefined;
   const warnings: Record<string, unknown>[] = [];
+  const infos: Record<string, unknown>[] = [];
   const transport = memory();
 
   async function start(storeAs: StoreAsOptions): Promise<Archive> {
@@ -71,7 +72,11 @@ describe('openArchive({ storeAs }): ingest transcoding', () => {
       storage: new LocalStorage(join(dir, 'objects'), { fsync: false }),
       index: new SqliteIndex(join(dir, 'index.sqlite')),
       aeTitle: 'ARCHIVE',
-      logger: { info: log, warn: (fields) => warnings.push(fields), error: log },
+      logger: {
+        info: (fields) => infos.push(fields),
+        warn: (fields) => warnings.push(fields),
+        error: log,
+      },
       storeAs,
     });
     server = await Server.listen({
@@ -105,6 +110,7 @@ describe('openArchive({ storeAs }): ingest transcoding', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnet-store-as-'));
     warnings.length = 0;
+    infos.length = 0;
   });
 
   afterEach(async () => {
@@ -208,6 +214,35 @@ describe('openArchive({ storeAs }): ingest transcoding', () => {
     );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ storedAsReceived: true });
+  });
+
+  it('with lossy allowed, indexes the lossy copy under its new SOP Instance UID (PS3.3 C.7.6.1.1.5)', async () => {
+    const a = await start({
+      transferSyntaxUid: codecs.JPEG_LS_NEAR_LOSSLESS,
+      codecs,
+      lossy: { maxError: 2 },
+    });
+    const sent = '1.2.826.0.1.3680043.10.2.1.6';
+    const { ds, pixels } = image(sent);
+    expect(await store(ds)).toEqual([0]);
+    expect(await a.index.get(sent)).toBeUndefined();
+    const line = infos.find((l) => l.sopInstanceUid === sent && l.storedSopInstanceUid);
+    const uid = String(line?.storedSopInstanceUid);
+    expect(uid).toMatch(/^2\.25\.\d+$/);
+    const record = await a.index.get(uid);
+    expect(record?.transferSyntaxUid).toBe(codecs.JPEG_LS_NEAR_LOSSLESS);
+    expect(record?.attributes['00080018']?.Value).toEqual([uid]);
+    expect(record?.attributes['00282110']?.Value).toEqual(['01']);
+    const file = decodePart10(await readFile(join(dir, 'objects', record!.path)));
+    expect(file.header.fileMetaInformation.mediaStorageSopInstanceUid).toBe(uid);
+    // Within the NEAR bound of every sample, and not all equal (it did lose).
+    const back = await storedPixels(join(dir, 'objects', record!.path));
+    let maxError = 0;
+    for (let i = 0; i < pixels.length; i += 2) {
+      const d = Math.abs((back[i]! | (back[i + 1]! << 8)) - (pixels[i]! | (pixels[i + 1]! << 8)));
+      maxError = Math.max(maxError, d);
+    }
+    expect(maxError).toBeLessThanOrEqual(2);
   });
 
   it('stores an object without Pixel Data as received, without a warning', async () => {
