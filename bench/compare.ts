@@ -46,6 +46,7 @@ import {
   parseJson,
   type Receiver,
   type Sender,
+  storeAsJpegLs,
   storescp,
   storescu,
 } from './store-peers.js';
@@ -297,10 +298,15 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
     withDcmjs: boolean,
     withMemory = false,
     withDefaultGc = false,
+    withStoreAs = false,
   ): StoreConfig[] => {
     const out: StoreConfig[] = [];
     for (const mode of modes) {
       out.push({ sender: dnetScu(1), receiver: mode === 'write' ? app : dnetRoleScp, mode });
+      if (withStoreAs && mode === 'write') {
+        // Ingest transcoding (issue 25): the same store, each image written as JPEG-LS lossless.
+        out.push({ sender: dnetScu(1), receiver: storeAsJpegLs, mode });
+      }
       if (withMemory && mode === 'discard') {
         // Like with like against the ceiling (which writes from memory): the
         // data set in memory, 4 MiB PDUs on both sides.
@@ -362,7 +368,7 @@ export async function compare({ corpus, plan, work, log }: CompareOptions): Prom
       'small',
       corpus.small,
       corpus.smallBytes,
-      pairs(['discard', 'write'], true, true, false, true),
+      pairs(['discard', 'write'], true, true, false, true, true),
       plan.runs,
       work,
       { floors: bounds.runSmall },

@@ -36,6 +36,9 @@ export const ASSOC_SERIAL = 'dnet SCU -> dnet SCP: associate + echo + release, o
 /** Associate + echo + release, {@link ASSOC_PARALLEL} under way at once. */
 export const ASSOC_PARALLELED = `dnet SCU -> dnet SCP: associate + echo + release, ${ASSOC_PARALLEL} associations under way, one process`;
 
+/** The receiver of the small group's ingest transcoding row: dnet-scp --store-as jpeg-ls-lossless. */
+export const STORE_AS_NAME = 'dnet-scp --store-as jpeg-ls-lossless';
+
 /** bench/floors.ts: plain sockets, 512 KiB objects, `window` outstanding. */
 export const OBJECTS_FLOOR = (window: number) =>
   `node net.Socket: 512 KiB object from memory + 128-byte answer, ${window} outstanding (no DICOM, no file)`;

@@ -10,7 +10,7 @@ import {
   SERVER_NODE_FLAGS,
   startMeasured,
 } from './measure.js';
-import { DEFAULT_GC, NO_GC_PACING } from './rows.js';
+import { DEFAULT_GC, NO_GC_PACING, STORE_AS_NAME } from './rows.js';
 
 /** Whether a receiver writes what it receives to files or discards it. */
 export type Mode = 'discard' | 'write';
@@ -115,6 +115,12 @@ export function dnetScpApp(extra: string[] = []): Receiver {
       ),
   };
 }
+
+/** dnet-scp writing files, each image transcoded to JPEG-LS lossless as it is received. */
+export const storeAsJpegLs: Receiver = {
+  ...dnetScpApp(['--store-as', 'jpeg-ls-lossless']),
+  name: STORE_AS_NAME,
+};
 
 /** DCMTK storescp in its best case: +B bit-preserving, -pdu 131072. */
 export const storescp: Receiver = {

@@ -125,6 +125,33 @@ describe('parseCommandLine', () => {
     expect(() => config(['--config', file])).toThrow(ConfigError);
   });
 
+  it('reads --store-as (a name or UID the codecs write) and --lossy, lossless by default', async () => {
+    expect(config([]).storeAs).toBeUndefined();
+    expect(config(['--store-as', 'jpeg-ls-lossless']).storeAs).toEqual({
+      transferSyntaxUid: '1.2.840.10008.1.2.4.80',
+      lossy: false,
+    });
+    expect(config(['--store-as', '1.2.840.10008.1.2.5']).storeAs?.transferSyntaxUid).toBe(
+      '1.2.840.10008.1.2.5',
+    );
+    expect(() => config(['--store-as', 'jpeg-2001'])).toThrow(
+      /--store-as: unknown transfer syntax/,
+    );
+    // A syntax that can only lose information needs --lossy.
+    expect(() => config(['--store-as', 'jpeg-baseline'])).toThrow(/add --lossy/);
+    expect(config(['--store-as', 'jpeg-baseline', '--lossy']).storeAs).toEqual({
+      transferSyntaxUid: '1.2.840.10008.1.2.4.50',
+      lossy: true,
+    });
+    expect(() => config(['--lossy'])).toThrow(/--lossy needs --store-as/);
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
+    const file = join(dir, 'scp.json');
+    await writeFile(file, JSON.stringify({ storeAs: 'rle' }));
+    expect(config(['--config', file]).storeAs?.transferSyntaxUid).toBe('1.2.840.10008.1.2.5');
+    await writeFile(file, JSON.stringify({ storeAs: 5 }));
+    expect(() => config(['--config', file])).toThrow(ConfigError);
+  });
+
   it('takes a JSON config file, the command line winning', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
     const file = join(dir, 'scp.json');

@@ -9,6 +9,7 @@ import {
   isDuplicatePolicy,
   type PeerAddress,
 } from '@dnet/archive';
+import { canTranscode, codecFor, resolveTransferSyntax } from '@dnet/codecs';
 import { ConfigError } from './errors.js';
 
 /**
@@ -98,6 +99,20 @@ export interface ScpConfig {
   shutdownTimeoutMs: number;
   /** What a C-STORE of an instance already archived does (default `keep`; duplicate-policy.ts). */
   onDuplicate: DuplicatePolicy;
+  /**
+   * Ingest transcoding (`--store-as`, `--lossy`): the transfer syntax UID
+   * instances with Pixel Data are stored in, and whether lossy compression is
+   * allowed; none stores every instance as received.
+   */
+  storeAs: StoreAsConfig | undefined;
+}
+
+/** The `--store-as` setting: the stored transfer syntax and whether it may lose information. */
+export interface StoreAsConfig {
+  /** The transfer syntax UID instances are stored in. */
+  transferSyntaxUid: string;
+  /** `--lossy`: lossy compression allowed (a new SOP Instance UID per lossy copy, PS3.3 §C.7.6.1.1.5). */
+  lossy: boolean;
 }
 
 /** The command-line options, as `node:util` `parseArgs` takes them. */
@@ -132,6 +147,8 @@ export const OPTIONS = {
   'log-level': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
   'on-duplicate': { type: 'string' },
+  'store-as': { type: 'string' },
+  lossy: { type: 'boolean' },
 } as const;
 
 /** Smallest and largest maximum PDU length we announce (PS3.8 Annex D.1; 0 would mean unlimited). */
@@ -215,6 +232,8 @@ interface FileConfig {
   logLevel?: string;
   shutdownTimeoutMs?: number;
   onDuplicate?: string;
+  storeAs?: string;
+  lossy?: boolean;
 }
 
 const FILE_KEYS = new Set([
@@ -245,6 +264,8 @@ const FILE_KEYS = new Set([
   'logLevel',
   'shutdownTimeoutMs',
   'onDuplicate',
+  'storeAs',
+  'lossy',
 ]);
 
 function readConfigFile(path: string): FileConfig {
@@ -376,6 +397,7 @@ export function resolveConfig(values: Values): ScpConfig {
       '--on-duplicate',
     );
   }
+  const storeAs = storeAsConfig(values['store-as'] ?? file.storeAs, values.lossy ?? file.lossy);
   return {
     host: values.host ?? file.host ?? '0.0.0.0',
     // 2762 is the registered port of DICOM over TLS (PS3.15 Annex B), 11112 of plain DICOM.
@@ -408,7 +430,43 @@ export function resolveConfig(values: Values): ScpConfig {
       600_000,
     ),
     onDuplicate,
+    storeAs,
   };
+}
+
+/**
+ * Checks `--store-as` and `--lossy`: a syntax name or UID the codecs write
+ * (resolveTransferSyntax of @dnet/codecs), and `--lossy` for a syntax whose
+ * encoding loses information (PS3.5 §8.2): lossless by default.
+ */
+function storeAsConfig(name: unknown, lossy: unknown) {
+  if (lossy !== undefined && typeof lossy !== 'boolean') {
+    throw new ConfigError('lossy must be true or false', '--lossy');
+  }
+  if (name !== undefined && typeof name !== 'string') {
+    throw new ConfigError('storeAs must be a transfer syntax name or UID', '--store-as');
+  }
+  if (name === undefined) {
+    if (lossy) throw new ConfigError('--lossy needs --store-as', '--lossy');
+    return undefined;
+  }
+  let transferSyntaxUid: string;
+  try {
+    transferSyntaxUid = resolveTransferSyntax(name);
+  } catch (cause) {
+    throw new ConfigError(`--store-as: ${(cause as Error).message}`, '--store-as');
+  }
+  // Any syntax the codecs write: checked from Explicit VR Little Endian, which every codec reads.
+  if (!canTranscode('1.2.840.10008.1.2.1', transferSyntaxUid)) {
+    throw new ConfigError(`--store-as: no codec writes ${transferSyntaxUid}`, '--store-as');
+  }
+  if (codecFor(transferSyntaxUid)?.lossy && !lossy) {
+    throw new ConfigError(
+      `--store-as ${name} compresses with loss: add --lossy to allow it`,
+      '--lossy',
+    );
+  }
+  return { transferSyntaxUid, lossy: lossy === true };
 }
 
 /** A SHA-256 fingerprint as 64 hex digits, colons or not (`openssl x509 -fingerprint -sha256`). */

@@ -632,6 +632,13 @@ export function renderConformance(model: ConformanceModel): string {
         ],
         ['A C-STORE of an instance already archived', config.onDuplicate, 'Yes (--on-duplicate)'],
         [
+          'Transfer syntax of stored images',
+          config.storeAs
+            ? `${uidName(config.storeAs.transferSyntaxUid)}${config.storeAs.lossy ? ', lossy allowed' : ''}`
+            : 'as received',
+          'Yes (--store-as, --lossy)',
+        ],
+        [
           'Modality Worklist',
           config.worklist ? 'served from a folder' : 'not served',
           'Yes (--worklist)',
@@ -698,7 +705,7 @@ export function renderConformance(model: ConformanceModel): string {
   body.heading(3, '8.1 IOD Contents');
   body.heading(4, '8.1.1 Created SOP Instances');
   body.text(
-    'None: objects are stored as received. dnet-scp creates only the C-FIND response Identifiers and the Storage Commitment reports (PS3.4 §J.3.3: Transaction UID, Referenced SOP Sequence, Failed SOP Sequence, Retrieve AE Title).',
+    `${config.storeAs?.lossy ? `Lossy compressed copies of received images (--store-as ${config.storeAs.transferSyntaxUid} --lossy): the received instance with a new SOP Instance UID, Lossy Image Compression (0028,2110) 01 and the ratio and method appended (PS3.3 §C.7.6.1.1.5). Otherwise none` : 'None'}: objects are stored ${config.storeAs ? 'as received or transcoded (the storage SOP Specific Conformance of section 4.2.1.4)' : 'as received'}. dnet-scp creates only the C-FIND response Identifiers and the Storage Commitment reports (PS3.4 §J.3.3: Transaction UID, Referenced SOP Sequence, Failed SOP Sequence, Retrieve AE Title).`,
   );
   body.heading(4, '8.1.2 Usage of Attributes from Received IODs');
   body.text(
@@ -745,6 +752,15 @@ function proposedTable(
   );
 }
 
+/** How a received data set is stored: as received, or in the `--store-as` syntax. */
+function storedAs(config: ConformanceModel['config']): string {
+  const asReceived =
+    'stored bit for bit as received (private and retired elements, digital signatures included, never checked nor altered), in the transfer syntax it came in, with a File Meta Information header';
+  if (!config.storeAs) return `every data set is ${asReceived}; nothing is coerced.`;
+  const { transferSyntaxUid, lossy } = config.storeAs;
+  return `every data set with Pixel Data received in another transfer syntax is stored in ${uidName(transferSyntaxUid)} (${transferSyntaxUid}, --store-as), transcoded frame by frame as it is received: the other elements are kept (Photometric Interpretation and Planar Configuration follow the syntax's encoding, an Extended Offset Table and group lengths are dropped)${lossy ? '; compression may lose information (--lossy): such a copy gets Lossy Image Compression (0028,2110) 01, its ratio and method, and a new SOP Instance UID under which it is indexed (PS3.3 §C.7.6.1.1.5)' : ', and the pixel values are kept exactly (lossless)'}. A data set without Pixel Data, or one the codecs cannot transcode (its pixel format, a codec error), is ${asReceived}.`;
+}
+
 /** The SOP Specific Conformance of an activity (PS3.2 §A.4.2.1.4.x.3), status codes included. */
 function sopSpecific(activity: AcceptanceActivity, model: ConformanceModel): string[] {
   const refusedRole: [number, string] = [
@@ -759,7 +775,7 @@ function sopSpecific(activity: AcceptanceActivity, model: ConformanceModel): str
       ];
     case 'storage':
       return [
-        `SOP Specific Conformance (PS3.4 §B.4.2): Level 2 (Full) storage: every data set is stored bit for bit as received (private and retired elements, digital signatures included, never checked nor altered), in the transfer syntax it came in, with a File Meta Information header; nothing is coerced. Stored objects are kept until removed by an operator. A data set that ends early or cannot be decoded is refused, never acknowledged. An instance already archived (same SOP Instance UID) is handled by the duplicate policy "${model.config.onDuplicate}" (--on-duplicate keep: Success and the copy on file kept; replace: the new copy replaces it; reject: A701H).`,
+        `SOP Specific Conformance (PS3.4 §B.4.2): Level 2 (Full) storage: ${storedAs(model.config)} Stored objects are kept until removed by an operator. A data set that ends early or cannot be decoded is refused, never acknowledged. An instance already archived (same SOP Instance UID) is handled by the duplicate policy "${model.config.onDuplicate}" (--on-duplicate keep: Success and the copy on file kept; replace: the new copy replaces it; reject: A701H).`,
         statusTable('storage', [
           [StoreStatusCode.SUCCESS, 'Stored and indexed (or a duplicate kept)'],
           [StoreStatusCode.OUT_OF_RESOURCES, 'The file or the index could not be written'],

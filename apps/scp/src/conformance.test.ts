@@ -292,6 +292,27 @@ describe('dnet-scp conformance', () => {
       'docs/conformance-dnet-scp.md is stale: run `pnpm --filter dnet-scp docs:conformance`',
     ).toBe(true);
   });
+
+  it('says, with --store-as, that images are stored in that syntax (lossless unless --lossy)', async () => {
+    const storeAs = await conformanceStatement(
+      parseCommandLine(['--store-as', 'jpeg-ls-lossless']).config!,
+    );
+    expect(storeAs).toContain(
+      'stored in JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80, --store-as), transcoded frame by frame',
+    );
+    expect(storeAs).toContain('the pixel values are kept exactly (lossless)');
+    expect(storeAs).toMatch(
+      /Transfer syntax of stored images \| JPEG-LS Lossless Image Compression \|/,
+    );
+    const plain = await conformanceStatement(parseCommandLine([]).config!);
+    expect(plain).not.toContain('--store-as),');
+    expect(plain).toContain('in the transfer syntax it came in');
+    const lossy = await conformanceStatement(
+      parseCommandLine(['--store-as', 'jpeg-baseline', '--lossy']).config!,
+    );
+    expect(lossy).toContain('a new SOP Instance UID under which it is indexed');
+    expect(lossy).toContain('Lossy compressed copies of received images');
+  });
 });
 
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(

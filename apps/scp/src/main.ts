@@ -60,6 +60,10 @@ Options:
   --jwt-issuer ISS, --jwt-audience AUD   required JWT iss / aud
   --users FILE               require username/password (JSON {"user": "scrypt$..."})
   --on-duplicate POLICY      an instance already stored: keep it (default; Success), replace, reject (A701H)
+  --store-as SYNTAX          store images in this transfer syntax, transcoded as received
+                             (jpeg-ls-lossless, rle, j2k-lossless, htj2k-lossless, explicit-le...
+                             or a UID); what cannot be transcoded is stored as received
+  --lossy                    allow a lossy --store-as syntax (jpeg-baseline, j2k...): new SOP Instance UIDs
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)

@@ -13,6 +13,7 @@ import {
   part10WorklistReader,
   SqliteIndex,
 } from '@dnet/archive';
+import * as codecs from '@dnet/codecs';
 import {
   allowCertificates,
   type OperationRecord,
@@ -158,6 +159,13 @@ export function archiveFor(
     logger: parts.logger,
     onDuplicate: config.onDuplicate,
     ...(parts.received && { received: parts.received }),
+    ...(config.storeAs && {
+      storeAs: {
+        transferSyntaxUid: config.storeAs.transferSyntaxUid,
+        codecs,
+        ...(config.storeAs.lossy && { lossy: {} }),
+      },
+    }),
     // A report whose requesting association has ended goes to the peer's address.
     commitment: { peers: config.peers, transport: parts.transport },
   });

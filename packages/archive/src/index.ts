@@ -115,6 +115,11 @@ export {
   StorageCommitment,
   type StorageCommitmentOptions,
 } from './storage-commitment.js';
+export type {
+  StoreAsCodecs,
+  StoreAsOptions,
+  StoreAsTranscodeInfo,
+} from './store-as.js';
 export { createStoreHandler, type StoreHandlerOptions, StoreStatusCode } from './store-handler.js';
 export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
 export {

@@ -13,6 +13,7 @@ import { type ArchiveLogger, silentLogger } from './logger.js';
 import { createQueryHandlers, SUPPORTED_EXTENDED_NEGOTIATION } from './query-handlers.js';
 import type { ObjectStorage } from './storage.js';
 import { type PeerAddress, StorageCommitment } from './storage-commitment.js';
+import type { StoreAsOptions } from './store-as.js';
 import { createStoreHandler } from './store-handler.js';
 import type { WorklistSource } from './worklist.js';
 
@@ -40,6 +41,14 @@ export interface ArchiveOptions {
   maxHeadBytes?: number;
   /** Called with the length of each data set chunk as it arrives (to pace garbage collection...). */
   received?: (bytes: number) => void;
+  /**
+   * Ingest transcoding: store each instance with Pixel Data in this transfer
+   * syntax, transcoded frame by frame as it is received, with the codecs you
+   * pass (`import * as codecs from '@dnet/codecs'`). An instance the codecs
+   * cannot handle is stored as received, with a warning in the log; objects
+   * without Pixel Data are stored as received. See {@link StoreAsOptions}.
+   */
+  storeAs?: StoreAsOptions;
   /**
    * Where a Storage Commitment report goes when the requesting association
    * has ended (PS3.4 §J.3.3: a new association, where we take the SCP role):
@@ -143,6 +152,7 @@ export function openArchive(options: ArchiveOptions): Archive {
     ...(options.onDuplicate && { onDuplicate: options.onDuplicate }),
     ...(options.maxHeadBytes !== undefined && { maxHeadBytes: options.maxHeadBytes }),
     ...(options.received && { received: options.received }),
+    ...(options.storeAs && { storeAs: options.storeAs }),
   });
   const { find, move, get } = createQueryHandlers({
     index,

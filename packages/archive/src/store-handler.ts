@@ -27,7 +27,13 @@ import { ArchiveError, ArchiveErrorCode, UnreadableDataSetError } from './errors
 import { failureFields } from './failure-fields.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ArchiveLogger } from './logger.js';
-import type { ObjectStorage, ObjectWriter } from './storage.js';
+import type { ObjectStorage, ObjectUids, ObjectWriter } from './storage.js';
+import {
+  reachesPixelData,
+  type StoreAsOptions,
+  StoreAsPipe,
+  storeAsPart10Header,
+} from './store-as.js';
 
 /** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
 export const StoreStatusCode = {
@@ -64,6 +70,12 @@ export interface StoreHandlerOptions {
    * `reject` the new copy (A701H). See {@link DuplicatePolicy}.
    */
   onDuplicate?: DuplicatePolicy;
+  /**
+   * Store each instance with Pixel Data in this transfer syntax, transcoded
+   * frame by frame as it is received; an instance the codecs cannot handle is
+   * stored as received, with a warning. See {@link StoreAsOptions}.
+   */
+  storeAs?: StoreAsOptions;
 }
 
 const UID_TAGS = {
@@ -130,7 +142,7 @@ export function createStoreHandler(
   context: RequestContext,
   signal: AbortSignal,
 ) => Promise<StoreStatus> {
-  const { storage, index, logger, received } = options;
+  const { storage, index, logger, received, storeAs } = options;
   const maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
   const policy = options.onDuplicate ?? DEFAULT_DUPLICATE_POLICY;
   // One commit decision at a time per SOP Instance UID (check, commit, index).
@@ -149,6 +161,26 @@ export function createStoreHandler(
     let placed = false;
     let duplicate: InstanceRecord | undefined;
     let bytes = 0;
+    let placement: ObjectUids | undefined;
+    // Ingest transcoding (store-as.ts): only when the syntaxes differ and the codecs take the pair.
+    const transcoding =
+      storeAs !== undefined &&
+      storeAs.transferSyntaxUid !== ts &&
+      storeAs.codecs.canTranscode(ts, storeAs.transferSyntaxUid);
+    const pipe = transcoding
+      ? new StoreAsPipe(
+          storeAs,
+          ts,
+          storage,
+          () => placement,
+          storeAsPart10Header(
+            instance.sopClassUid,
+            storeAs.transferSyntaxUid,
+            context.callingAeTitle,
+          ),
+          maxHead,
+        )
+      : undefined;
 
     const open = async (complete: boolean): Promise<boolean> => {
       const joined = joinHead(head);
@@ -173,14 +205,16 @@ export function createStoreHandler(
         duplicate = await archivedCopy(index, storage, instance.sopInstanceUid);
         if (duplicate) {
           waiting = [];
+          await pipe?.abort();
           return true;
         }
       }
-      writer = await storage.begin({
+      placement = {
         studyInstanceUid: firstString(ds, 'StudyInstanceUID'),
         seriesInstanceUid: firstString(ds, 'SeriesInstanceUID'),
         sopInstanceUid: instance.sopInstanceUid,
-      });
+      };
+      writer = await storage.begin(placement);
       // PS3.10 §7.1: the File Meta Information, then the data set as received.
       await writer.write(
         encodePart10Header({
@@ -235,6 +269,7 @@ export function createStoreHandler(
           waiting.push(chunk);
           await open(false);
         }
+        await pipe?.push(chunk);
       }
       signal.throwIfAborted();
       if (!placed && !(await open(true))) {
@@ -249,18 +284,38 @@ export function createStoreHandler(
       if (sopInstance !== undefined && sopInstance !== instance.sopInstanceUid) {
         const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
         await writer?.abort();
+        await pipe?.abort();
         log(status, { reason: 'SOP Instance UID differs from the request' });
         return { status, errorComment: 'SOP Instance UID differs from the C-STORE-RQ' };
       }
       if (sopClass !== undefined && sopClass !== instance.sopClassUid) {
         const status = StoreStatusCode.DATA_SET_DOES_NOT_MATCH;
         await writer?.abort();
+        await pipe?.abort();
         log(status, { reason: 'SOP Class UID differs from the request' });
         return { status, errorComment: 'SOP Class UID differs from the C-STORE-RQ' };
       }
       attributes[UID_TAGS.sopInstance] = { vr: 'UI', Value: [instance.sopInstanceUid] };
       attributes[UID_TAGS.sopClass] = { vr: 'UI', Value: [instance.sopClassUid] };
       signal.throwIfAborted();
+      const hasPixelData =
+        storeAs !== undefined && (headDone || reachesPixelData(joinHead(head), ts, headCut));
+      const transcoded = await pipe?.finish(hasPixelData, instance.sopClassUid);
+      const stored = transcoded && 'writer' in transcoded ? transcoded : undefined;
+      // Not transcoded although it has pixels: stored as received, with a warning (LIMITS.md).
+      const why =
+        transcoded && !stored
+          ? (transcoded as { error: unknown }).error
+          : !transcoding && hasPixelData && storeAs.transferSyntaxUid !== ts && writer
+            ? new Error(`no codec transcodes ${ts} to ${storeAs.transferSyntaxUid}`)
+            : undefined;
+      if (why !== undefined) {
+        log(
+          0,
+          { storeAs: storeAs?.transferSyntaxUid, storedAsReceived: true, ...failureFields(why) },
+          'warn',
+        );
+      }
       const release = await locks.acquire(instance.sopInstanceUid);
       try {
         // A copy another association committed while this one arrived counts too.
@@ -269,6 +324,7 @@ export function createStoreHandler(
         }
         if (duplicate) {
           await writer?.abort();
+          await stored?.writer.abort();
           if (policy === 'reject') {
             const status = StoreStatusCode.DUPLICATE_REJECTED;
             log(status, { path: duplicate.path, duplicate: 'rejected' });
@@ -278,25 +334,33 @@ export function createStoreHandler(
           return StoreStatusCode.SUCCESS;
         }
         signal.throwIfAborted();
-        const stored = await writer!.commit();
+        // Transcoded: its copy is committed, the received one discarded.
+        if (stored) await writer?.abort();
+        const committed = await (stored?.writer ?? writer!).commit();
         try {
           const put = await index.put({
-            path: stored.path,
-            size: stored.size,
-            transferSyntaxUid: ts,
-            attributes,
+            path: committed.path,
+            size: committed.size,
+            transferSyntaxUid: stored?.transferSyntaxUid ?? ts,
+            attributes: stored?.attributes ?? attributes,
           });
-          if (put.previousPath && put.previousPath !== stored.path) {
+          if (put.previousPath && put.previousPath !== committed.path) {
             await storage.remove(put.previousPath).catch(() => false);
           }
           log(0, {
-            path: stored.path,
+            path: committed.path,
             replaced: put.replaced,
             ...(put.replaced && { duplicate: 'replaced' }),
+            ...(stored && {
+              storedTransferSyntaxUid: stored.transferSyntaxUid,
+              ...(stored.sopInstanceUid !== instance.sopInstanceUid && {
+                storedSopInstanceUid: stored.sopInstanceUid,
+              }),
+            }),
           });
         } catch (error) {
           // Not indexed: no file either (a file without a row is unfindable).
-          await storage.remove(stored.path).catch(() => false);
+          await storage.remove(committed.path).catch(() => false);
           throw error;
         }
       } finally {
@@ -305,6 +369,7 @@ export function createStoreHandler(
       return StoreStatusCode.SUCCESS;
     } catch (error) {
       await writer?.abort().catch(() => undefined);
+      await pipe?.abort();
       const { status, errorComment } = statusOf(error);
       if (signal.aborted || context.association.state !== 'Sta6') {
         logger.warn(
