@@ -11,6 +11,17 @@ import { DnetError, isDnetError } from '@dnet/errors';
 
 // One error for a missing presentation context, whichever layer finds it.
 export { DnetError, isDnetError, NoPresentationContextError };
+// The association's errors a Client or Server user meets (a rejected or
+// aborted association, a lost connection, a timer), so that catching them
+// needs no import from @dnet/association.
+export {
+  AssociationAbortedError,
+  AssociationErrorCode,
+  AssociationRejectedError,
+  AssociationReleasedError,
+  ConnectionLostError,
+  TimeoutError,
+} from '@dnet/association';
 
 /** Stable error codes raised by `@dnet/services`. */
 export const ServicesErrorCode = {

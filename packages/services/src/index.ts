@@ -113,7 +113,12 @@ export {
   systemErrorOf,
 } from './error-comment.js';
 export {
+  AssociationAbortedError,
+  AssociationErrorCode,
+  AssociationRejectedError,
+  AssociationReleasedError,
   ClosedError,
+  ConnectionLostError,
   DnetError,
   IncompleteSourceError,
   InvalidArgumentError,
@@ -124,6 +129,7 @@ export {
   ServicesError,
   ServicesErrorCode,
   SubAssociationError,
+  TimeoutError,
 } from './errors.js';
 export {
   agreedQueryExtendedNegotiation,
