@@ -360,7 +360,7 @@ export class LocalStorage implements ObjectStorage {
     }
   }
 
-  /** {@inheritDoc ObjectStorage.remove} Empty series and study folders are removed too. */
+  /** Deletes a stored object; resolves `false` when there was none. Empty series and study folders are removed too. */
   async remove(path: string): Promise<boolean> {
     const absolute = this.#absolute(path);
     try {

@@ -152,7 +152,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * (both build on `shared-query.ts`); every value is a bound parameter.
  *
  * - The schema is created or upgraded at {@link PostgresIndex.open}, in one
- *   transaction holding an advisory lock ({@link SCHEMA_LOCK_KEY}), so nodes
+ *   transaction holding an advisory lock (`SCHEMA_LOCK_KEY`), so nodes
  *   that start together do not race.
  * - `put` is one transaction: each level is upserted (`INSERT … ON CONFLICT
  *   DO NOTHING`, then `SELECT … FOR UPDATE` and `UPDATE` when the row exists),
@@ -303,7 +303,10 @@ export class PostgresIndex implements ArchiveIndex {
     };
   }
 
-  /** {@inheritDoc ArchiveIndex.close} Waits for the pool's queries, then disconnects. */
+  /**
+   * Releases the database; later calls reject with `IndexClosedError`. Waits
+   * for the pool's queries, then disconnects.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
