@@ -34,7 +34,7 @@ export const ArchiveErrorCode = {
   INVALID_WORKLIST_ITEM: 'DNET_SCP_INVALID_WORKLIST_ITEM',
 } as const;
 
-/** One of the {@link ArchiveErrorCode} values. */
+/** One of the `ArchiveErrorCode` values. */
 export type ArchiveErrorCode = (typeof ArchiveErrorCode)[keyof typeof ArchiveErrorCode];
 
 /** Options every archive error accepts. */

@@ -3,7 +3,7 @@ import { ArchiveError, type ArchiveErrorCode, type ArchiveErrorOptions } from '.
 /**
  * Stable code of {@link UnreadableDataSetError}. It keeps the code dnet-scp has
  * always logged, so log queries keep working; it is not (yet) one of
- * {@link ArchiveErrorCode}'s values.
+ * `ArchiveErrorCode`'s values.
  */
 export const UNREADABLE_DATA_SET = 'DNET_SCP_UNREADABLE_DATA_SET';
 

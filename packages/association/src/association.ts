@@ -58,7 +58,7 @@ import { UpperLayer, type UpperLayerUser } from './upper-layer.js';
  * `DimseProvider` (DIMSE messages, several operations outstanding in
  * both directions within the negotiated asynchronous operations window).
  *
- * High level: {@link Association.request} and {@link Association.accept}.
+ * High level: `Association.request` and {@link Association.accept}.
  * Low level: {@link Association.requestor} / {@link Association.acceptor},
  * then one method per primitive; requests of the peer go to one handler
  * per command ({@link Association.handle}), notifications are events.

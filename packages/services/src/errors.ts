@@ -42,7 +42,7 @@ export const ServicesErrorCode = {
   /** A Server could not open, or lost, the association to a C-MOVE destination; see `cause`. */
   SUB_ASSOCIATION_FAILED: 'DNET_SERVICES_SUB_ASSOCIATION_FAILED',
 } as const;
-/** One of the {@link ServicesErrorCode} values. */
+/** One of the `ServicesErrorCode` values. */
 export type ServicesErrorCode = (typeof ServicesErrorCode)[keyof typeof ServicesErrorCode];
 
 /** Base class of every `@dnet/services` error. */
@@ -93,7 +93,7 @@ export class InvalidSourceError extends ServicesError {
 }
 
 /**
- * A store source's data set is incomplete or malformed (the @dnet/dataset
+ * A store source's data set is incomplete or malformed (the `@dnet/dataset`
  * completeness check refused it, its error in `cause`): nothing of it is
  * acknowledged; when bytes of it had gone out, the association was aborted.
  */

@@ -154,8 +154,9 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * - The schema is created or upgraded at {@link PostgresIndex.open}, in one
  *   transaction holding an advisory lock (`SCHEMA_LOCK_KEY`), so nodes
  *   that start together do not race.
- * - `put` is one transaction: each level is upserted (`INSERT … ON CONFLICT
- *   DO NOTHING`, then `SELECT … FOR UPDATE` and `UPDATE` when the row exists),
+ * - `put` is one transaction: each level is upserted
+ *   (`INSERT … ON CONFLICT DO NOTHING`, then `SELECT … FOR UPDATE` and
+ *   `UPDATE` when the row exists),
  *   locking patient, study, series, instance in that order. UNIQUE on the UIDs
  *   and foreign keys make a lost or duplicated instance impossible; a
  *   transaction that loses a race (deadlock, a parent pruned under it) is
