@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildRoles } from './build-roles.js';
+import { codecRows } from './codecs.js';
 import { compare } from './compare.js';
 import { generateCorpus } from './corpus.js';
 import { machine, markdown, textTable } from './report.js';
@@ -22,6 +23,7 @@ import type { Result } from './stats.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const micro = args.includes('--micro');
+const codecsOnly = args.includes('--codecs');
 const only = args.find((a) => !a.startsWith('--'));
 
 /** Markers of the generated part of BENCHMARKS.md; the rest is written by hand. */
@@ -147,6 +149,8 @@ async function runCompare(): Promise<void> {
         log,
       )),
     );
+    // Frames/s of each codec, dnet beside DCMTK's and GDCM's tools (bench/codecs.ts).
+    rows.push(...(await codecRows(codecPlan, work, log)));
     const seconds = (performance.now() - started) / 1000;
     console.log(`\n${textTable(rows)}\n`);
     const corpusText = `${sizes.small} CT images of 512x512x16 bit (${(corpus.smallBytes / 2 ** 20).toFixed(0)} MiB), ${sizes.large} multi-frame objects of ${sizes.largeMiB} MiB, one of ${sizes.hugeMiB} MiB for the memory check; Explicit VR Little Endian, generated deterministically`;
@@ -177,5 +181,23 @@ async function runCompare(): Promise<void> {
   }
 }
 
-if (micro || only) await runMicro();
+/** How much the codec rows code, in quick and full mode. */
+const codecPlan = quick ? { runs: 1, frames: 20, size: 512 } : { runs: 3, frames: 100, size: 512 };
+
+/** `pnpm bench --codecs`: the codec rows alone. */
+async function runCodecs(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
+  const started = performance.now();
+  try {
+    const rows = await codecRows(codecPlan, work, (line) =>
+      console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`),
+    );
+    console.log(`\n${textTable(rows)}\n`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (codecsOnly) await runCodecs();
+else if (micro || only) await runMicro();
 else await runCompare();

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.shared';
 
-export default defineConfig(libraryConfig({ index: 'src/index.ts' }));
+// `shims`: the CommonJS build needs `import.meta.url` for createRequire (wasm-module.ts).
+export default defineConfig({ ...libraryConfig({ index: 'src/index.ts' }), shims: true });

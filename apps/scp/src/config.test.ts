@@ -176,6 +176,13 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);
   });
 
+  it('takes the conformance command with the same options', () => {
+    expect(parseCommandLine(['--aet', 'A'])).toMatchObject({ command: 'serve' });
+    const parsed = parseCommandLine(['conformance', '--aet', 'A', '--port', '104']);
+    expect(parsed).toMatchObject({ command: 'conformance', config: { aeTitle: 'A', port: 104 } });
+    expect(() => parseCommandLine(['conformance', 'more'])).toThrow(/unexpected argument 'more'/);
+  });
+
   it('parses peers with IPv6 literals', () => {
     expect(parsePeer('DEST=[::1]:104')).toEqual(['DEST', { host: '::1', port: 104 }]);
   });

@@ -11,6 +11,15 @@ import {
 } from '@dnet/archive';
 import { ConfigError } from './errors.js';
 
+/**
+ * The commands named on the command line: `conformance` prints the
+ * conformance statement of the options given. Without one, dnet-scp serves.
+ */
+export const SCP_COMMANDS = ['conformance'] as const;
+
+/** What a command line asks for: `serve` (no command named) or one of {@link SCP_COMMANDS}. */
+export type ScpCommand = 'serve' | (typeof SCP_COMMANDS)[number];
+
 /** Levels accepted by `--log-level` (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -455,6 +464,8 @@ function nodeId(value: string | undefined): string | undefined {
 export function parseCommandLine(argv: readonly string[]): {
   help: boolean;
   version: boolean;
+  /** `serve` (no command named), or `conformance`: print the conformance statement and exit. */
+  command: ScpCommand;
   config: ScpConfig | undefined;
 } {
   let parsed: ReturnType<
@@ -466,11 +477,14 @@ export function parseCommandLine(argv: readonly string[]): {
     throw new ConfigError((cause as Error).message);
   }
   const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  if (first !== undefined && !(SCP_COMMANDS as readonly string[]).includes(first)) {
+    throw new ConfigError(`unknown command '${first}'`);
+  }
+  if (rest.length > 0) throw new ConfigError(`unexpected argument '${rest[0]}'`);
+  const command = (first ?? 'serve') as ScpCommand;
   if (values.help || values.version) {
-    return { help: !!values.help, version: !!values.version, config: undefined };
+    return { help: !!values.help, version: !!values.version, command, config: undefined };
   }
-  if (positionals.length > 0) {
-    throw new ConfigError(`unknown command '${positionals[0]}'`);
-  }
-  return { help: false, version: false, config: resolveConfig(values as Values) };
+  return { help: false, version: false, command, config: resolveConfig(values as Values) };
 }

@@ -2,6 +2,7 @@ import { failureFields, isDnetError, messageOf } from '@dnet/archive';
 import { systemErrorOf } from '@dnet/services';
 import { pino } from 'pino';
 import { parseCommandLine, type ScpConfig } from './config.js';
+import { conformanceStatement } from './conformance.js';
 import { ConfigError } from './errors.js';
 import { type RunningScp, startScp } from './scp.js';
 
@@ -29,7 +30,9 @@ export interface Io {
 const HELP = `dnet-scp: a small DICOM archive: verification, storage, query/retrieve, worklist
 
 Usage:
-  dnet-scp [options]
+  dnet-scp [options]               run the archive
+  dnet-scp conformance [options]   print its DICOM conformance statement (PS3.2 Annex A,
+                                   Markdown) for these options, then exit
 
 Options:
   --port N                   port to listen on (default 11112, 2762 with --tls; 0: a free one)
@@ -75,6 +78,19 @@ function isExpectedFailure(error: unknown): boolean {
   return isDnetError(error) || systemErrorOf(error) !== undefined;
 }
 
+/** `dnet-scp conformance`: the statement of `config` on stdout; 1 when a file it names cannot be read. */
+async function printConformance(config: ScpConfig, io: Io): Promise<number> {
+  try {
+    // The Markdown ends with a newline; `out` adds one per line.
+    io.out((await conformanceStatement(config)).replace(/\n$/, ''));
+    return 0;
+  } catch (error) {
+    if (!isExpectedFailure(error)) throw error;
+    io.err(`dnet-scp: cannot describe this configuration: ${messageOf(error)}`);
+    return 1;
+  }
+}
+
 /**
  * Runs dnet-scp with the command line `argv`; resolves the exit code once the
  * server has stopped (when `io.signal` aborts). Exit code 2 is a usage error,
@@ -100,6 +116,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  if (parsed.command === 'conformance') return printConformance(config, io);
   const logger = pino(
     { level: config.logLevel, base: { name: 'dnet-scp' } },
     io.log ?? pino.destination({ dest: 2, sync: true }),

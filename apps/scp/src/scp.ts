@@ -2,11 +2,13 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  type Archive,
   type ArchiveIndex,
   DEFAULT_WORKLIST_READERS,
   FolderWorklist,
   failureFields,
   LocalStorage,
+  type ObjectStorage,
   openArchive,
   part10WorklistReader,
   SqliteIndex,
@@ -16,6 +18,7 @@ import {
   type OperationRecord,
   type RequestContext,
   Server,
+  type ServerOptions,
   SubAssociationError,
   userIdentityVerifier,
 } from '@dnet/services';
@@ -62,7 +65,8 @@ export interface StartOptions {
   collectYoungGeneration?: () => void;
 }
 
-function transportFor(config: ScpConfig, logger: Logger): Transport {
+/** The listener's transport for `config`: TCP, or TLS (PS3.15 Annex B) with the files it names. */
+export function transportFor(config: ScpConfig, logger: Logger): Transport {
   if (!config.tls) return tcp();
   const t = config.tls;
   return tls({
@@ -79,8 +83,8 @@ function transportFor(config: ScpConfig, logger: Logger): Transport {
   });
 }
 
-/** The user identity verifier of `--jwt-key` / `--users` (PS3.7 Annex D.3.3.7). */
-function identityVerifierFor(config: ScpConfig) {
+/** The user identity verifier of `--jwt-key` / `--users` (PS3.7 Annex D.3.3.7), or none. */
+export function identityVerifierFor(config: ScpConfig) {
   const u = config.userIdentity;
   if (!u) return undefined;
   let users: Record<string, string> | undefined;
@@ -115,6 +119,113 @@ function identityVerifierFor(config: ScpConfig) {
   } catch (error) {
     throw new ConfigError((error as Error).message, u.jwtKey ? '--jwt-key' : '--users');
   }
+}
+
+/** What {@link archiveFor} and {@link serverOptionsFor} are built over, besides the configuration. */
+export interface ScpParts {
+  /** The listener's transport (`tcp()`, or `tls(...)` with `--tls`), also that of outgoing associations. */
+  transport: Transport;
+  /** Where the operation lines go. */
+  logger: Logger;
+}
+
+/**
+ * The archive dnet-scp serves for `config`, over an open `storage` and
+ * `index`: the worklist folder when configured, the duplicate policy, and
+ * the peers Storage Commitment reports may go to. Nothing is opened here, so
+ * the conformance statement (conformance.ts) reads the same contexts and
+ * extended negotiation as the running server.
+ */
+export function archiveFor(
+  config: ScpConfig,
+  parts: ScpParts & {
+    storage: ObjectStorage;
+    index: ArchiveIndex;
+    /** Called with the length of each data set chunk received (GC pacing, heap.ts). */
+    received?: (bytes: number) => void;
+  },
+): Archive {
+  const worklist = config.worklist
+    ? new FolderWorklist(config.worklist, {
+        readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
+      })
+    : undefined;
+  return openArchive({
+    storage: parts.storage,
+    index: parts.index,
+    aeTitle: config.aeTitle,
+    ...(worklist && { worklist }),
+    logger: parts.logger,
+    onDuplicate: config.onDuplicate,
+    ...(parts.received && { received: parts.received }),
+    // A report whose requesting association has ended goes to the peer's address.
+    commitment: { peers: config.peers, transport: parts.transport },
+  });
+}
+
+/**
+ * The options dnet-scp listens with for `config`: the archive's handlers,
+ * contexts and extended negotiation, C-ECHO, the limits, the access checks
+ * (AE titles, TLS only, client certificates, user identity) and the C-MOVE
+ * destinations. `Server.listen` takes them as they are; the conformance
+ * statement (conformance.ts) reads the same object, so the two cannot drift.
+ */
+export function serverOptionsFor(
+  config: ScpConfig,
+  archive: Pick<Archive, 'handlers' | 'contexts' | 'extendedNegotiation'>,
+  parts: ScpParts & {
+    /** The user identity verifier of `--jwt-key` / `--users` ({@link identityVerifierFor}). */
+    verifyUserIdentity?: NonNullable<ServerOptions['policy']>['verifyUserIdentity'];
+  },
+): ServerOptions {
+  const { logger, verifyUserIdentity } = parts;
+  // C-ECHO (PS3.4 Annex A): always Success, one log line.
+  const echo = (context: RequestContext) => {
+    logger.info(
+      {
+        op: 'C-ECHO',
+        peer: context.callingAeTitle,
+        address: `${context.remoteAddress}:${context.remotePort}`,
+        status: '0x0000',
+      },
+      'C-ECHO',
+    );
+  };
+  const allowed = config.tls;
+  const certificateCheck =
+    allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
+      ? allowCertificates({
+          subjects: allowed.allowCertSubjects,
+          fingerprints: allowed.allowCertFingerprints,
+        })
+      : undefined;
+  const aeTable = Object.fromEntries(
+    Object.entries(config.peers).map(([ae, p]) => [ae, { host: p.host, port: p.port }]),
+  );
+  return {
+    transport: parts.transport,
+    host: config.host,
+    port: config.port,
+    aeTitle: config.aeTitle,
+    handlers: { echo, ...archive.handlers },
+    // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
+    extendedNegotiation: archive.extendedNegotiation,
+    aeTable,
+    ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
+    ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
+    // With --tls the listener is TLS-only: no plaintext association is ever served.
+    ...(config.tls && { tlsOnly: true }),
+    ...(certificateCheck && { authorizePeerCertificate: certificateCheck }),
+    policy: {
+      // Storage, Query/Retrieve, Storage Commitment; Modality Worklist only when a
+      // worklist folder is configured (PS3.4 Annex K).
+      contexts: archive.contexts,
+      ...(config.maxPdu && { maxPduLength: config.maxPdu }),
+      ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
+      // With a verifier, an association without a user identity is refused too.
+      ...(verifyUserIdentity && { verifyUserIdentity, requireUserIdentity: true }),
+    },
+  };
 }
 
 /**
@@ -177,79 +288,29 @@ export async function startScp(
       'index opened',
     );
   }
-  const worklist = config.worklist
-    ? new FolderWorklist(config.worklist, {
-        readers: { ...DEFAULT_WORKLIST_READERS, '.wl': part10WorklistReader },
-      })
-    : undefined;
   // --gc-every-mib 0: collections left to V8 (faster, more garbage held; heap.ts).
   const pacer =
     options.collectYoungGeneration && config.gcEveryMib > 0
       ? new GcPacer(options.collectYoungGeneration, config.gcEveryMib * 1024 * 1024)
       : undefined;
-  const archive = openArchive({
+  const archive = archiveFor(config, {
     storage,
     index,
-    aeTitle: config.aeTitle,
-    ...(worklist && { worklist }),
+    transport,
     logger,
-    onDuplicate: config.onDuplicate,
     ...(pacer && { received: (bytes: number) => pacer.received(bytes) }),
-    // A report whose requesting association has ended goes to the peer's address.
-    commitment: { peers: config.peers, transport },
   });
-  // C-ECHO (PS3.4 Annex A): always Success, one log line.
-  const echo = (context: RequestContext) => {
-    logger.info(
-      {
-        op: 'C-ECHO',
-        peer: context.callingAeTitle,
-        address: `${context.remoteAddress}:${context.remotePort}`,
-        status: '0x0000',
-      },
-      'C-ECHO',
-    );
-  };
-  const handlers = { echo, ...archive.handlers };
-  const allowed = config.tls;
-  const certificateCheck =
-    allowed && (allowed.allowCertSubjects.length > 0 || allowed.allowCertFingerprints.length > 0)
-      ? allowCertificates({
-          subjects: allowed.allowCertSubjects,
-          fingerprints: allowed.allowCertFingerprints,
-        })
-      : undefined;
-  const aeTable = Object.fromEntries(
-    Object.entries(config.peers).map(([ae, p]) => [ae, { host: p.host, port: p.port }]),
-  );
   let server: Server;
   try {
-    server = await Server.listen({
-      transport,
-      host: config.host,
-      port: config.port,
-      aeTitle: config.aeTitle,
-      handlers,
-      // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
-      extendedNegotiation: archive.extendedNegotiation,
-      aeTable,
-      ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
-      ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
-      // With --tls the listener is TLS-only: no plaintext association is ever served.
-      ...(config.tls && { tlsOnly: true }),
-      ...(certificateCheck && { authorizePeerCertificate: certificateCheck }),
-      policy: {
-        // Storage, Query/Retrieve, Storage Commitment; Modality Worklist only when a
-        // worklist folder is configured (PS3.4 Annex K).
-        contexts: archive.contexts,
-        ...(config.maxPdu && { maxPduLength: config.maxPdu }),
-        ...(config.allowAeTitles.length > 0 && { callingAeTitles: config.allowAeTitles }),
-        // With a verifier, an association without a user identity is refused too.
-        ...(verifyUserIdentity && { verifyUserIdentity, requireUserIdentity: true }),
-      },
-    });
+    server = await Server.listen(
+      serverOptionsFor(config, archive, {
+        transport,
+        logger,
+        ...(verifyUserIdentity && { verifyUserIdentity }),
+      }),
+    );
   } catch (error) {
-    await archive.close({ timeoutMs: 0 });
+    await archive.close();
     await lock.release();
     throw error;
   }
@@ -293,7 +354,6 @@ export async function startScp(
     ),
   );
   server.on('association', (a) => {
-    archive.attach(a);
     const started = performance.now();
     const info = a.info;
     const fields = {
@@ -314,11 +374,27 @@ export async function startScp(
       ),
     );
   });
-  // C-MOVE / C-GET end after the handler returns (the server runs the sub-operations):
-  // their final status and counts come from @dnet/services' operation channel.
+  // C-MOVE / C-GET end after the handler returns (the server runs the sub-operations), and a
+  // refused N-ACTION never reaches the archive: their final status (and counts) come from
+  // @dnet/services' operation channel.
   const onOperation = (message: unknown) => {
     const r = message as OperationRecord;
-    if (r.role !== 'scp' || (r.operation !== 'C-MOVE' && r.operation !== 'C-GET')) return;
+    if (r.role !== 'scp') return;
+    if (r.operation === 'N-ACTION' && r.status !== 0) {
+      // A refused Storage Commitment request (an accepted one is logged with its report).
+      logger.info(
+        {
+          op: 'N-ACTION',
+          peer: r.peerAeTitle,
+          status:
+            r.status === undefined ? 'aborted' : `0x${r.status.toString(16).padStart(4, '0')}`,
+          durationMs: Math.round(r.durationMs),
+        },
+        'N-ACTION',
+      );
+      return;
+    }
+    if (r.operation !== 'C-MOVE' && r.operation !== 'C-GET') return;
     logger.info(
       {
         op: r.operation,
@@ -347,8 +423,8 @@ export async function startScp(
         } finally {
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
           try {
-            // Storage Commitment reports in flight, then the storage and the index.
-            await archive.close({ timeoutMs: config.shutdownTimeoutMs });
+            // The server has waited for the Storage Commitment reports in flight.
+            await archive.close();
           } finally {
             await lock.release();
           }

@@ -1,4 +1,5 @@
 import { type Command, ExitStatus } from './command.js';
+import { convert } from './commands/convert.js';
 import { echo } from './commands/echo.js';
 import { find } from './commands/find.js';
 import { get } from './commands/get.js';
@@ -25,9 +26,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   commit,
   mpps,
   ...nCommands,
+  convert,
 };
 
-const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get, commit, N-services)
+const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get, commit, N-services, convert)
 
 Usage:
 ${Object.values(COMMANDS)

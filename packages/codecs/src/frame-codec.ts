@@ -38,7 +38,14 @@ export interface EncodeOptions {
    * Allow lossy compression. Without it a lossy-only syntax (JPEG Baseline, JPEG 2000
    * lossy...) refuses to encode.
    */
-  readonly lossy?: { readonly quality?: number; readonly ratio?: number };
+  readonly lossy?: {
+    /** Quality from 1 (worst) to 100 (best), where the codec has such a setting (HTJ2K). */
+    readonly quality?: number;
+    /** Target compression ratio, where the codec takes one (JPEG 2000). */
+    readonly ratio?: number;
+    /** The largest error per sample, where the codec bounds it (JPEG-LS NEAR, default 2). */
+    readonly maxError?: number;
+  };
 }
 
 /** A decoded frame: native pixels, little endian, in the layout `description` gives. */

@@ -28,9 +28,18 @@ function whatwg(label: string): RunDecoder {
   };
 }
 
+/** Values up to this many bytes are decoded byte by byte (see {@link latin1}). */
+const SHORT_TEXT = 64;
+
 /** ISO 8859-1 exactly (WHATWG maps the label to windows-1252). */
 function latin1(bytes: Uint8Array): string {
   let s = '';
+  // Short values (UIDs, codes, names: most of a header) are built byte by
+  // byte: cheaper than the spread call of `fromCharCode.apply` below.
+  if (bytes.length <= SHORT_TEXT) {
+    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+    return s;
+  }
   for (let i = 0; i < bytes.length; i += 4096) {
     s += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }

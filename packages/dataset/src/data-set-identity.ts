@@ -9,6 +9,7 @@ import { constants, inflateRawSync } from 'node:zlib';
 import { decodeElements } from './decode.js';
 import type { Part10Header } from './part10.js';
 import { transferSyntaxInfo } from './uid.js';
+import { hasLongHeader, isVr } from './vr.js';
 
 /** Bytes of a data set's start {@link dataSetIdentity} needs at most in the usual case: 64 KiB. */
 export const IDENTITY_HEAD_BYTES = 64 * 1024;
@@ -17,6 +18,9 @@ const DEFLATED_HEAD_BYTES = 16 * 1024;
 const MAX_INFLATED_HEAD = 16 * 1024 * 1024;
 /** Decoding stops before the first top-level element past (0008,0018). */
 const AFTER_SOP_INSTANCE_UID = 0x00080019;
+/** SOP Class UID (0008,0016) and SOP Instance UID (0008,0018) as numbers. */
+const SOP_CLASS_UID = 0x00080016;
+const SOP_INSTANCE_UID = 0x00080018;
 
 /** SOP Class and Instance UIDs found in a data set (undefined when absent or not within the bytes given). */
 export interface SopUids {
@@ -58,6 +62,8 @@ export function readSopUids(head: Uint8Array, transferSyntaxUid: string): SopUid
       return none;
     }
   }
+  const scanned = scanSopUids(bytes, ts.explicitVr, ts.littleEndian);
+  if (scanned) return scanned;
   try {
     const { dataSet } = decodeElements(
       bytes,
@@ -131,4 +137,59 @@ export function dataSetIdentity(header: Part10Header, head: Uint8Array): DataSet
     '(0002,0003) Media Storage SOP Instance UID',
   );
   return { sopClassUid, sopInstanceUid, warnings };
+}
+
+/**
+ * The two UIDs read straight from the element headers, without building a
+ * data set: a sender reads them for every file it sends. Top-level elements
+ * before (0008,0019) are walked (PS3.5 §7.1.2 explicit, §7.1.3 implicit VR);
+ * undefined when the walk meets what only the full decoder handles (an
+ * undefined length, an unknown VR, a value cut short), so that the caller
+ * falls back to it.
+ */
+function scanSopUids(
+  bytes: Uint8Array,
+  explicit: boolean,
+  littleEndian: boolean,
+): SopUids | undefined {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let sopClassUid: string | undefined;
+  let sopInstanceUid: string | undefined;
+  let off = 0;
+  while (off + 8 <= bytes.length) {
+    const tag = dv.getUint16(off, littleEndian) * 0x10000 + dv.getUint16(off + 2, littleEndian);
+    if (tag >= AFTER_SOP_INSTANCE_UID) break;
+    let length: number;
+    let header = 8;
+    if (explicit) {
+      const vr = String.fromCharCode(bytes[off + 4]!, bytes[off + 5]!);
+      if (!isVr(vr)) return undefined;
+      if (hasLongHeader(vr)) {
+        if (off + 12 > bytes.length) return undefined;
+        length = dv.getUint32(off + 8, littleEndian);
+        header = 12;
+      } else {
+        length = dv.getUint16(off + 6, littleEndian);
+      }
+    } else {
+      length = dv.getUint32(off + 4, littleEndian);
+    }
+    if (length === 0xffffffff || off + header + length > bytes.length) return undefined;
+    if (tag === SOP_CLASS_UID || tag === SOP_INSTANCE_UID) {
+      const uid = uidText(bytes.subarray(off + header, off + header + length));
+      if (tag === SOP_CLASS_UID) sopClassUid = uid;
+      else sopInstanceUid = uid;
+    }
+    off += header + length;
+  }
+  return { sopClassUid, sopInstanceUid };
+}
+
+/** A UI value as text: its NUL or space padding removed (PS3.5 §9.1); undefined when empty. */
+function uidText(value: Uint8Array): string | undefined {
+  let end = value.length;
+  while (end > 0 && (value[end - 1] === 0 || value[end - 1] === 0x20)) end--;
+  let text = '';
+  for (let i = 0; i < end; i++) text += String.fromCharCode(value[i]!);
+  return text || undefined;
 }

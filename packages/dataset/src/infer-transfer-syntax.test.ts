@@ -78,6 +78,24 @@ describe('dataSetIdentity (the data set is authoritative)', () => {
     }
   });
 
+  it('reads them past an undefined-length sequence before them, and not from a cut value', () => {
+    for (const ts of [TransferSyntax.ImplicitVRLittleEndian, TransferSyntax.ExplicitVRBigEndian]) {
+      const ds = instance();
+      const item = new DataSet();
+      item.setString('CodeValue', 'eng', 'SH');
+      ds.setSequence('LanguageCodeSequence', [item]);
+      const bytes = encodeDataSet(ds, ts); // sequences and items of undefined length
+      expect(readSopUids(bytes, ts)).toEqual({
+        sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+        sopInstanceUid: '1.2.3.4.5',
+      });
+    }
+    const whole = encodeDataSet(instance(), TransferSyntax.ExplicitVRLittleEndian);
+    const at = Buffer.from(whole).indexOf('1.2.3.4.5') + 3; // inside (0008,0018)'s value
+    const cut = readSopUids(whole.subarray(0, at), TransferSyntax.ExplicitVRLittleEndian);
+    expect(cut.sopInstanceUid).toBeUndefined();
+  });
+
   it('warns when the meta header disagrees and sends the data set`s UIDs', () => {
     const file = encodePart10(instance('9.9.9'), {
       transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,

@@ -64,8 +64,11 @@ export const commandName: Readonly<Record<CommandField, string>> = Object.freeze
 
 /** True when `value` is a Command Field of PS3.7 §E.1. */
 export function isCommandField(value: number): value is CommandField {
-  return Object.hasOwn(commandName, value);
+  return COMMAND_FIELDS.has(value);
 }
+
+/** Every Command Field value, as numbers (a lookup by property name converts each to a string). */
+const COMMAND_FIELDS: ReadonlySet<number> = new Set(Object.values(CommandField));
 
 /** True for response Command Fields (bit 15 set, PS3.7 §E.1). C-CANCEL-RQ is a request. */
 export function isResponse(commandField: number): boolean {

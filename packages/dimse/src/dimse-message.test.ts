@@ -26,7 +26,7 @@ import {
   ResponseMismatchError,
   UnknownCommandError,
 } from './errors.js';
-import { sampleMessages } from './sample-messages.js';
+import { sampleMessages } from './sample-messages.test-support.js';
 
 function without(message: DimseMessage, key: string): DimseMessage {
   const copy = { ...message } as Record<string, unknown>;
@@ -308,12 +308,16 @@ describe('respondTo', () => {
     });
   });
 
-  it('validates what it builds', () => {
+  it('builds responses that are checked, once, when they are encoded', () => {
     const find = sample(CommandField.C_FIND_RQ) as CFindRq;
     expect(respondTo(find, { status: 0xff00, hasDataSet: true }).hasDataSet).toBe(true);
-    expect(() => respondTo(find, { status: 0xff00 })).toThrow(MissingFieldError);
+    const noIdentifier = respondTo(find, { status: 0xff00 });
+    expect(() => validateMessage(noIdentifier)).toThrow(MissingFieldError);
+    expect(() => encodeMessage(noIdentifier)).toThrow(MissingFieldError);
     const move = sample(CommandField.C_MOVE_RQ) as CMoveRq;
-    expect(() => respondTo(move, { status: 0xff00 })).toThrow(/sub-operation counters/);
+    expect(() => encodeMessage(respondTo(move, { status: 0xff00 }))).toThrow(
+      /sub-operation counters/,
+    );
   });
 });
 

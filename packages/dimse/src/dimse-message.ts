@@ -701,7 +701,9 @@ export type ResponseFields<R extends AnsweredRequest> = Omit<
  * (and, for C-STORE and the N-services, the Affected SOP Instance UID, and
  * the Event or Action Type ID) equal to the request's (PS3.7 §9.3, §10.3:
  * "U(=)"), then `fields` (status, counters, status details) over them.
- * `hasDataSet` defaults to false. The result is validated.
+ * `hasDataSet` defaults to false. The response is checked when it is
+ * encoded ({@link encodeMessage} calls {@link validateMessage}), once, as every
+ * message sent is; call `validateMessage` to check it earlier.
  */
 export function respondTo<R extends AnsweredRequest>(
   request: R,
@@ -728,7 +730,6 @@ export function respondTo<R extends AnsweredRequest>(
   if (spec.fields.eventTypeId && 'eventTypeId' in rq) base.eventTypeId = rq.eventTypeId;
   if (spec.fields.actionTypeId && 'actionTypeId' in rq) base.actionTypeId = rq.actionTypeId;
   const response = { ...base, ...fields } as unknown as ResponseOf[R['commandField']];
-  validateMessage(response);
   return response;
 }
 

@@ -53,6 +53,7 @@ import {
   type CommitOptions,
   requestCommitment,
 } from './storage-commitment.js';
+import type { StorageFile, StoragePlan } from './storage-plan.js';
 import { storeBatch } from './store-many.js';
 import type { ResolveOptions, StoreSource } from './store-source.js';
 
@@ -72,6 +73,16 @@ export type {
 } from './client-types.js';
 export { finalStatusOrThrow, peerOf, storeOver } from './outbound.js';
 export { DEFAULT_PREFETCH, DEFAULT_STORE_RETRIES } from './store-many.js';
+
+/** Whether `storeMany` was given a {@link StoragePlan} rather than sources. */
+function isStoragePlan(sources: object): sources is StoragePlan<StorageFile> {
+  return (
+    !(Symbol.iterator in sources) &&
+    !(Symbol.asyncIterator in sources) &&
+    Array.isArray((sources as Partial<StoragePlan>).files) &&
+    Array.isArray((sources as Partial<StoragePlan>).contexts)
+  );
+}
 
 /**
  * A DICOM application entity acting as SCU over one association (PS3.4):
@@ -218,14 +229,19 @@ export class Client {
    * ({@link IncompleteSourceError}); when bytes of it had gone out its
    * association is aborted and the batch goes on over a new one.
    *
+   * A {@link StoragePlan} (from `planStorage`, whose contexts this
+   * client proposed) stores its files, each source in the results and
+   * `onProgress` being the file's path.
+   *
    * @throws the signal's reason when `options.signal` aborts
    */
   async storeMany(
-    sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
+    sources: Iterable<StoreSource> | AsyncIterable<StoreSource> | StoragePlan<StorageFile>,
     options: StoreManyOptions = {},
   ): Promise<StoreManyResult> {
     const list: StoreSource[] = [];
-    for await (const s of sources as AsyncIterable<StoreSource>) list.push(s);
+    if (isStoragePlan(sources)) for (const f of sources.files) list.push(f.path);
+    else for await (const s of sources as AsyncIterable<StoreSource>) list.push(s);
     return storeBatch(
       {
         association: () => this.#association,

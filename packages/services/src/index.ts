@@ -106,6 +106,11 @@ export {
 } from './contexts.js';
 export { channels, type OperationRecord } from './diagnostics.js';
 export {
+  type DicomFile,
+  type FindDicomFilesOptions,
+  findDicomFiles,
+} from './dicom-files.js';
+export {
   errorCommentFor,
   errorCommentText,
   MAX_ERROR_COMMENT_LENGTH,
@@ -228,6 +233,7 @@ export {
   CommitmentListener,
   type CommitmentReference,
   type CommitmentReport,
+  type CommitmentReportOutcome,
   type CommitmentRequest,
   type CommitmentResult,
   type CommitmentScpOptions,
@@ -247,6 +253,12 @@ export {
   sendCommitmentReport,
   storageCommitmentService,
 } from './storage-commitment.js';
+export {
+  type PlanStorageOptions,
+  planStorage,
+  type StorageFile,
+  type StoragePlan,
+} from './storage-plan.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
 export {
   type WorklistItem,

@@ -4,7 +4,10 @@
  * `youngGenerationCollector` flip V8 flags to pace young-generation
  * collections in a process that receives many objects. Why they exist and
  * what they gain:
- * BENCHMARKS.md ("GC pacing").
+ * BENCHMARKS.md ("GC pacing"). `transferSyntaxesFor` is the rule of the
+ * server's C-MOVE sub-associations for the transfer
+ * syntaxes proposed per stored object; dnet-scp's conformance statement
+ * prints it.
  *
  * @example
  * ```ts
@@ -15,3 +18,4 @@
  * @packageDocumentation
  */
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
+export { transferSyntaxesFor } from './store-source.js';

@@ -8,7 +8,7 @@ import {
 } from '@dnet/services';
 import { type Command, ExitStatus, finish, logContexts, printHelp } from '../command.js';
 import { describeError, statusText } from '../describe-error.js';
-import { findDicomFiles } from '../dicom-files.js';
+import { dicomFilesOf } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
 import { writeRecord } from '../json-output.js';
 import { parseKeys } from '../keys.js';
@@ -207,10 +207,7 @@ export const commit: Command = {
     const peer = peerOf(positionals);
     if (positionals.length < 3) throw new UsageError('give at least one file or folder');
     const waitS = integerOption('wait', values.wait, 86_400) ?? 60;
-    const files = await findDicomFiles(positionals.slice(2), (path, reason) => {
-      if (values.json) writeRecord(io, 'skipped', { path, reason });
-      else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
-    });
+    const files = await dicomFilesOf(positionals.slice(2), io, values);
     if (files.length === 0) throw new UsageError('no DICOM files to commit');
     // The report may come on a new association to our AE (PS3.4 J.3.3.1): listen for it first.
     const listener = listenAt ? new CommitmentListener() : undefined;

@@ -1,5 +1,4 @@
-import { TransferSyntax, transferSyntaxInfo } from '@dnet/dataset';
-import type { ContextSpec, StoreProgress } from '@dnet/services';
+import { type DicomFile, planStorage, type StoreProgress } from '@dnet/services';
 import {
   abortOnInterrupt,
   type Command,
@@ -9,7 +8,7 @@ import {
   printHelp,
 } from '../command.js';
 import { describeError, statusText } from '../describe-error.js';
-import { type DicomFile, findDicomFiles } from '../dicom-files.js';
+import { dicomFilesOf } from '../dicom-files.js';
 import { UsageError } from '../errors.js';
 import { errorFields, writeRecord } from '../json-output.js';
 import {
@@ -47,81 +46,6 @@ Examples:
   dnet-scu store 127.0.0.1 11112 ct.dcm
   dnet-scu store pacs.example 104 --aec PACS ./studies/
   dnet-scu store 127.0.0.1 11112 --async 8 --json ./studies/ > report.jsonl`;
-
-const UNCOMPRESSED: readonly string[] = [
-  TransferSyntax.ExplicitVRLittleEndian,
-  TransferSyntax.ImplicitVRLittleEndian,
-];
-
-function encapsulated(uid: string): boolean {
-  try {
-    return transferSyntaxInfo(uid).encapsulated;
-  } catch {
-    return true; // unknown syntax: propose it alone, never convert
-  }
-}
-
-/** Which presentation context a file needs: its SOP class, and its transfer syntax when compressed. */
-function contextKey(f: DicomFile): string {
-  return `${f.sopClassUid} ${encapsulated(f.transferSyntaxUid) ? f.transferSyntaxUid : ''}`;
-}
-
-/** Presentation contexts an association may carry (PS3.8 §9.3.2.2: odd IDs 1 to 255). */
-const MAX_CONTEXTS = 128;
-
-/**
- * Splits the files into batches of at most {@link MAX_CONTEXTS} presentation
- * contexts each, one association per batch; files needing the same context
- * stay together, in the order found.
- */
-export function storeBatches(
-  files: readonly DicomFile[],
-  maxContexts = MAX_CONTEXTS,
-): DicomFile[][] {
-  const groups = new Map<string, DicomFile[]>();
-  for (const f of files) {
-    const key = contextKey(f);
-    const group = groups.get(key) ?? [];
-    group.push(f);
-    groups.set(key, group);
-  }
-  const batches: DicomFile[][] = [];
-  let batch: DicomFile[] = [];
-  let contexts = 0;
-  for (const group of groups.values()) {
-    if (contexts === maxContexts) {
-      batches.push(batch);
-      [batch, contexts] = [[], 0];
-    }
-    batch.push(...group);
-    contexts++;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
-
-/**
- * One presentation context per SOP class and kind of encoding (PS3.8
- * §9.3.2.2): compressed files propose their own transfer syntax alone (they
- * are sent as they are); uncompressed files propose theirs, then Explicit and
- * Implicit VR Little Endian (converted when needed).
- */
-export function storeContexts(files: readonly DicomFile[]): ContextSpec[] {
-  const seen = new Map<string, { sopClassUid: string; syntaxes: Set<string> }>();
-  for (const f of files) {
-    const key = contextKey(f);
-    const entry = seen.get(key) ?? { sopClassUid: f.sopClassUid, syntaxes: new Set<string>() };
-    entry.syntaxes.add(f.transferSyntaxUid);
-    seen.set(key, entry);
-  }
-  return [...seen.entries()].map(([key, { sopClassUid, syntaxes }]) => ({
-    abstractSyntax: sopClassUid,
-    // The files' own syntaxes first, in the order met; compressed ones alone.
-    transferSyntaxes: key.endsWith(' ')
-      ? [...new Set([...syntaxes, ...UNCOMPRESSED])]
-      : [...syntaxes],
-  }));
-}
 
 /** Counts, bytes and failure lines of a store run, fed by each file's outcome. */
 class StoreTally {
@@ -234,10 +158,7 @@ export const store: Command = {
     const window = integerOption('async', values.async, 128) ?? 1;
     const retries =
       values.retries === '0' ? 0 : (integerOption('retries', values.retries, 100) ?? 3);
-    const files = await findDicomFiles(paths, (path, reason) => {
-      if (values.json) writeRecord(io, 'skipped', { path, reason });
-      else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);
-    });
+    const files = await dicomFilesOf(paths, io, values);
     if (files.length === 0) throw new UsageError('no DICOM files to send');
 
     const tally = new StoreTally(
@@ -247,9 +168,9 @@ export const store: Command = {
       progressBar(io, 'store', values.quiet, files.length),
     );
     try {
-      // One association per batch of at most 128 presentation contexts.
-      for (const batch of storeBatches(files)) {
-        const client = await connect(values, peer, storeContexts(batch), {
+      // One association per plan of at most 128 presentation contexts (PS3.8 §9.3.2.2).
+      for (const plan of await planStorage(files)) {
+        const client = await connect(values, peer, plan.contexts, {
           maxOperations: window,
           signal: io.signal,
         });
@@ -262,10 +183,7 @@ export const store: Command = {
             onProgress: tally.onProgress,
             retries,
           };
-          await client.storeMany(
-            batch.map((f) => f.path),
-            options,
-          );
+          await client.storeMany(plan, options);
         } finally {
           stop();
           await finish(client, io);
