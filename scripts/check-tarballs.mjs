@@ -18,8 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { readmeBlocks } from './readme-blocks.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-// Packages whose metadata lands with their own branch; checked once they carry it.
-const pending = new Set(['@dnet/codecs']);
 const keep = process.argv.includes('--keep');
 
 function run(cmd, args, options = {}) {
@@ -61,7 +59,7 @@ function publishedPackages() {
       } catch {
         continue;
       }
-      if (json.private || pending.has(json.name)) continue;
+      if (json.private) continue;
       found.push({ dir, rel: `${parent}/${name}`, json });
     }
   }
@@ -109,7 +107,8 @@ try {
       const json = JSON.parse(run('tar', ['xzOf', tarball, 'package/package.json']));
       const problems = [];
       if (json.license !== 'MIT') problems.push('license is not MIT');
-      if (json.repository?.directory !== pkg.rel) problems.push(`repository.directory is not ${pkg.rel}`);
+      if (json.repository?.directory !== pkg.rel)
+        problems.push(`repository.directory is not ${pkg.rel}`);
       if (!json.homepage) problems.push('no homepage');
       if (!json.bugs?.url) problems.push('no bugs.url');
       if (!json.engines?.node) problems.push('no engines.node');
@@ -144,7 +143,9 @@ try {
       2,
     ),
   );
-  run('pnpm', ['install', '--prefer-offline', '--config.confirmModulesPurge=false'], { cwd: consumer });
+  run('pnpm', ['install', '--prefer-offline', '--config.confirmModulesPurge=false'], {
+    cwd: consumer,
+  });
 
   for (const app of ['dnet-scu', 'dnet-scp']) {
     await check(`npx ${app} --help`, () => {
@@ -220,7 +221,10 @@ try {
     if (blocks.length === 0) throw new Error('no ```ts block found');
     const names = blocks.map((block, i) => {
       const file = `block-${String(i).padStart(3, '0')}.ts`;
-      writeFileSync(join(dir, file), `// ${block.source}:${block.line}\n${block.code}\nexport {};\n`);
+      writeFileSync(
+        join(dir, file),
+        `// ${block.source}:${block.line}\n${block.code}\nexport {};\n`,
+      );
       return file;
     });
     writeFileSync(
