@@ -26,7 +26,11 @@ export function readmeBlocks(root) {
         open = { info: fence[1].trim(), start: i + 1 };
       } else {
         if (open.info === 'ts' || open.info === 'typescript') {
-          blocks.push({ source, line: open.start + 1, code: lines.slice(open.start, i).join('\n') });
+          blocks.push({
+            source,
+            line: open.start + 1,
+            code: lines.slice(open.start, i).join('\n'),
+          });
         }
         open = undefined;
       }

@@ -9,8 +9,6 @@
 import { NoPresentationContextError } from '@dnet/association';
 import { DnetError, isDnetError } from '@dnet/errors';
 
-// One error for a missing presentation context, whichever layer finds it.
-export { DnetError, isDnetError, NoPresentationContextError };
 // The association's errors a Client or Server user meets (a rejected or
 // aborted association, a lost connection, a timer), so that catching them
 // needs no import from @dnet/association.
@@ -22,6 +20,8 @@ export {
   ConnectionLostError,
   TimeoutError,
 } from '@dnet/association';
+// One error for a missing presentation context, whichever layer finds it.
+export { DnetError, isDnetError, NoPresentationContextError };
 
 /** Stable error codes raised by `@dnet/services`. */
 export const ServicesErrorCode = {
