@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The whole check, as the README's test command runs it: build, lint,
-// typecheck, package hygiene (publint + arethetypeswrong), the API reports
+// typecheck, package hygiene (publint + arethetypeswrong, then the packed
+// tarballs installed and used as a user would: scripts/check-tarballs.mjs),
+// the API reports
 // (API Extractor: each published package's surface against its committed
-// etc/*.api.md, see CONTRIBUTING.md), then every vitest project. Every step runs even when an earlier one failed, so one run shows
+// etc/*.api.md, see CONTRIBUTING.md), the API documentation (TypeDoc, no
+// warning), a `pnpm publish -r --dry-run`, then every vitest project. Every step runs even when an earlier one failed, so one run shows
 // everything that is wrong. The last line is `N passed, N failed[, N skipped]`,
 // counted from vitest's JSON report; a failed non-test step counts as a failure.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,11 @@ const steps = [
   ['typecheck', ['pnpm', 'run', 'typecheck']],
   ['package checks', ['pnpm', 'run', 'check:packages']],
   ['api reports', ['pnpm', 'run', 'api']],
+  // TypeDoc over every published package; any warning (an undocumented export,
+  // a link that does not resolve) fails it (typedoc.json: treatWarningsAsErrors).
+  ['api docs', ['pnpm', 'run', 'docs']],
+  // What `pnpm publish -r` would publish, without publishing (CONTRIBUTING.md: release).
+  ['release dry run', ['pnpm', 'run', 'release:dry']],
   [
     'tests',
     [

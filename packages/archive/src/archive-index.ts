@@ -85,7 +85,7 @@ export interface FindOptions extends QueryOptions {
 
 /**
  * The archive's catalogue: which instances exist, under which patient, study
- * and series, and where their files are. {@link SqliteIndex} is the SQLite
+ * and series, and where their files are. `SqliteIndex` is the SQLite
  * implementation; a PostgreSQL one implements the same interface (see
  * README.md beside this file). Every method is asynchronous so that a
  * networked database fits; records and queries are DICOM JSON (PS3.18 Annex F).

@@ -39,7 +39,7 @@ export const ArchiveErrorCode = {
   UNREADABLE_DATA_SET: 'DNET_ARCHIVE_UNREADABLE_DATA_SET',
 } as const;
 
-/** One of the {@link ArchiveErrorCode} values. */
+/** One of the `ArchiveErrorCode` values. */
 export type ArchiveErrorCode = (typeof ArchiveErrorCode)[keyof typeof ArchiveErrorCode];
 
 /** Options every archive error accepts. */

@@ -15,7 +15,7 @@ export const QueryLevel = {
   IMAGE: 'IMAGE',
 } as const;
 
-/** One of the {@link QueryLevel} values. */
+/** One of the `QueryLevel` values. */
 export type QueryLevel = (typeof QueryLevel)[keyof typeof QueryLevel];
 
 /** The two hierarchical information models (PS3.4 §C.6.1 and §C.6.2). */
@@ -26,7 +26,7 @@ export const QueryModel = {
   STUDY_ROOT: 'STUDY_ROOT',
 } as const;
 
-/** One of the {@link QueryModel} values. */
+/** One of the `QueryModel` values. */
 export type QueryModel = (typeof QueryModel)[keyof typeof QueryModel];
 
 /** Tags this layer reads or computes, as DICOM JSON keys. */

@@ -243,7 +243,9 @@ export class SqliteIndex implements ArchiveIndex {
   }
 
   /**
-   * {@inheritDoc ArchiveIndex.put}
+   * Adds or replaces (by SOP Instance UID) one instance, creating or updating
+   * its patient, study and series, in one transaction. Throws
+   * `InvalidRecordError` when a required attribute is missing or malformed.
    *
    * Group commit: puts made while others wait (concurrent associations) are
    * written in one transaction on the next turn of the event loop, so they
@@ -316,7 +318,10 @@ export class SqliteIndex implements ArchiveIndex {
     return toCounts(this.#stmt.count.get() as IndexCounts);
   }
 
-  /** {@inheritDoc ArchiveIndex.close} Waiting puts are written first. */
+  /**
+   * Releases the database; later calls reject with `IndexClosedError`.
+   * Waiting puts are written first.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flushPuts();

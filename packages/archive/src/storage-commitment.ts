@@ -53,7 +53,7 @@ export interface StorageCommitmentOptions {
  * J): which referenced instances it holds. The protocol (the N-ACTION-RQ
  * answered at once, the N-EVENT-REPORT-RQ on the same association while it is
  * open, otherwise on a new one to the requestor's AE from the peers, where we
- * take the SCP role, PS3.4 §J.3.3, PS3.7 Annex D.3.3.4) is @dnet/services'
+ * take the SCP role, PS3.4 §J.3.3, PS3.7 Annex D.3.3.4) is `@dnet/services`'
  * `storageCommitmentService`: {@link StorageCommitment.service} is that
  * service with {@link StorageCommitment.check} as its handler, for a
  * `Server`'s `handlers.nServices`.

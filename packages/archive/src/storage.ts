@@ -72,7 +72,7 @@ export interface ObjectWriter {
   /**
    * Queues `chunk`; the promise settles when the writer can take more
    * (backpressure: await it before writing the next chunk). Rejects with
-   * {@link WriterClosedError} after `commit()` or `abort()`, or with the write's error.
+   * `WriterClosedError` after `commit()` or `abort()`, or with the write's error.
    */
   write(chunk: Uint8Array): Promise<void>;
   /**
@@ -86,14 +86,14 @@ export interface ObjectWriter {
 }
 
 /**
- * Where received objects are kept. {@link LocalStorage} is the local-disk
+ * Where received objects are kept. `LocalStorage` is the local-disk
  * implementation; a shared-folder one implements the same interface.
  * Paths are always relative to the storage's root and `/`-separated.
  */
 export interface ObjectStorage {
   /** Starts receiving one object; the UIDs decide where it goes (validated first). */
   begin(uids: ObjectUids): Promise<ObjectWriter>;
-  /** Reads a stored object; rejects with {@link ObjectNotFoundError} when there is none. */
+  /** Reads a stored object; rejects with `ObjectNotFoundError` when there is none. */
   open(path: string, options?: OpenOptions): Promise<Readable>;
   /** Size and time of a stored object, or `undefined` when there is none. */
   stat(path: string): Promise<StoredObjectStat | undefined>;
@@ -360,7 +360,7 @@ export class LocalStorage implements ObjectStorage {
     }
   }
 
-  /** {@inheritDoc ObjectStorage.remove} Empty series and study folders are removed too. */
+  /** Deletes a stored object; resolves `false` when there was none. Empty series and study folders are removed too. */
   async remove(path: string): Promise<boolean> {
     const absolute = this.#absolute(path);
     try {

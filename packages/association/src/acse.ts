@@ -16,7 +16,7 @@ import type { Event, State } from './state-machine.js';
 import { type Timeouts, Timer } from './timer.js';
 import type { AcseEffect, UpperLayer } from './upper-layer.js';
 
-/** What {@link Acse.associate} needs: where to connect and what to propose. */
+/** What `Acse.associate` needs: where to connect and what to propose. */
 export type AssociateOptions = Omit<RequestAssociationOptions, keyof AssociationOptions>;
 
 /**

@@ -11,7 +11,7 @@ import type { Timeouts } from './timer.js';
 
 /** Options common to both roles. */
 export interface AssociationOptions {
-  /** Timeouts; each defaults to {@link defaultTimeouts}. */
+  /** Timeouts; each defaults to `defaultTimeouts` of `@dnet/association`. */
   timeouts?: Partial<Timeouts>;
   /** Largest A-ASSOCIATE PDU accepted (default 1 MiB, the pdu decoder's). */
   maxAssociationPduLength?: number;

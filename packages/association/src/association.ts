@@ -52,13 +52,13 @@ import { defaultTimeouts, type Timeouts } from './timer.js';
 import { UpperLayer, type UpperLayerUser } from './upper-layer.js';
 
 /**
- * One DICOM association over a transport {@link Connection}: a small facade
- * over its three PS3.8 roles, the {@link UpperLayer} (state machine, read
- * loop, write path), the {@link Acse} (A-ASSOCIATE, A-RELEASE) and the
- * {@link DimseProvider} (DIMSE messages, several operations outstanding in
+ * One DICOM association over a transport `Connection` (`@dnet/transport`): a small facade
+ * over its three PS3.8 roles, the `UpperLayer` (state machine, read
+ * loop, write path), the `Acse` (A-ASSOCIATE, A-RELEASE) and the
+ * `DimseProvider` (DIMSE messages, several operations outstanding in
  * both directions within the negotiated asynchronous operations window).
  *
- * High level: {@link Association.request} and {@link Association.accept}.
+ * High level: `Association.request` and {@link Association.accept}.
  * Low level: {@link Association.requestor} / {@link Association.acceptor},
  * then one method per primitive; requests of the peer go to one handler
  * per command ({@link Association.handle}), notifications are events.

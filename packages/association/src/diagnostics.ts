@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { channel } from 'node:diagnostics_channel';
 import type { Action, Event, State } from './state-machine.js';
 
 /**
@@ -8,21 +8,21 @@ import type { Action, Event, State } from './state-machine.js';
  */
 export const channels = {
   /** `{ association, from, event, action, to }` for every state transition. */
-  transition: diagnosticsChannel.channel('dnet:association:transition'),
+  transition: channel('dnet:association:transition'),
   /** `{ association, pdu }` for every PDU sent. */
-  pduSent: diagnosticsChannel.channel('dnet:association:pdu-sent'),
+  pduSent: channel('dnet:association:pdu-sent'),
   /** `{ association, pdu }` for every PDU received. */
-  pduReceived: diagnosticsChannel.channel('dnet:association:pdu-received'),
+  pduReceived: channel('dnet:association:pdu-received'),
   /** `{ association, rq }` when an A-ASSOCIATE-RQ is sent or received. */
-  requested: diagnosticsChannel.channel('dnet:association:requested'),
+  requested: channel('dnet:association:requested'),
   /** `{ association, negotiation }` when the association is established. */
-  accepted: diagnosticsChannel.channel('dnet:association:accepted'),
+  accepted: channel('dnet:association:accepted'),
   /** `{ association, error }` when the association is rejected. */
-  rejected: diagnosticsChannel.channel('dnet:association:rejected'),
+  rejected: channel('dnet:association:rejected'),
   /** `{ association }` when the association is released. */
-  released: diagnosticsChannel.channel('dnet:association:released'),
+  released: channel('dnet:association:released'),
   /** `{ association, error }` when the association is aborted (A-ABORT or A-P-ABORT). */
-  aborted: diagnosticsChannel.channel('dnet:association:aborted'),
+  aborted: channel('dnet:association:aborted'),
 } as const;
 
 /** One state transition, as observed. */

@@ -34,7 +34,7 @@ export const AssociationErrorCode = {
   /** An argument is invalid (too many contexts, even context ID...). */
   INVALID_ARGUMENT: 'DNET_ASSOCIATION_INVALID_ARGUMENT',
 } as const;
-/** One of the codes of {@link AssociationErrorCode}. */
+/** One of the codes of `AssociationErrorCode`. */
 export type AssociationErrorCode = (typeof AssociationErrorCode)[keyof typeof AssociationErrorCode];
 
 /** The peer rejected the association: result, source and reason of PS3.8 Table 9-21. */
@@ -128,7 +128,7 @@ export class InvalidStateError extends DnetError {
   }
 }
 
-/** Any other association error with a code of {@link AssociationErrorCode}. */
+/** Any other association error with a code of `AssociationErrorCode`. */
 export class AssociationError extends DnetError {
   /** @param code - one of AssociationErrorCode; @param message - text; @param options - cause */
   constructor(code: AssociationErrorCode, message: string, options?: { cause?: unknown }) {
@@ -139,7 +139,7 @@ export class AssociationError extends DnetError {
 /**
  * No accepted presentation context fits the request (PS3.8 §7.1.1.13): the
  * SOP class was not negotiated, the role was not, or no accepted transfer
- * syntax can carry the data set. @dnet/services throws this one too.
+ * syntax can carry the data set. `@dnet/services` throws this one too.
  */
 export class NoPresentationContextError extends DnetError {
   declare readonly code: typeof AssociationErrorCode.NO_PRESENTATION_CONTEXT;

@@ -1,8 +1,8 @@
 import { DataSetStream } from '@dnet/dimse';
 
 /**
- * A data set arriving on an association: the @dnet/dimse
- * {@link DataSetStream} (an async iterable with a bounded buffer; while the
+ * A data set arriving on an association: the `DataSetStream` of
+ * `@dnet/dimse` (an async iterable with a bounded buffer; while the
  * consumer lags, the association stops reading its connection), plus two
  * conveniences. Each data set must be read to its end or discarded.
  *

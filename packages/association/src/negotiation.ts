@@ -351,11 +351,11 @@ export interface AcceptorPolicy {
 
 /** An A-ASSOCIATE-RJ's fields (PS3.8 §9.3.4 Table 9-21). */
 export interface Rejection {
-  /** {@link RejectResult}. */
+  /** Result, one of `RejectResult` of `@dnet/pdu` (PS3.8 Table 9-21). */
   result: number;
-  /** {@link RejectSource}. */
+  /** Source, one of `RejectSource` of `@dnet/pdu` (PS3.8 Table 9-21). */
   source: number;
-  /** {@link RejectReason} for the source. */
+  /** Reason for the source, one of `RejectReason` of `@dnet/pdu` (PS3.8 Table 9-21). */
   reason: number;
   /** Why, in words, for logs (not sent: the A-ASSOCIATE-RJ has no room for it). */
   cause?: string;

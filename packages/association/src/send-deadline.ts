@@ -4,14 +4,14 @@ import { Timer } from './timer.js';
 
 /**
  * The send deadline of an association: while we have bytes to send and wait
- * for the transport to take them ({@link Connection.drained}), the transport
+ * for the transport to take them (`Connection.drained()` of `@dnet/transport`), the transport
  * must take at least one more byte every `ms` milliseconds. A peer that
  * accepted the association and then stopped reading fills its receive
  * buffer and ours; without a deadline the writer would wait forever, since
  * the DIMSE timer (PS3.7 §9.1) only starts once a request is fully sent and
  * an acceptor writing responses has no DIMSE timer at all.
  *
- * Progress is read from {@link Connection.queuedBytes} when the transport
+ * Progress is read from `Connection.queuedBytes()` when the transport
  * offers it (the queue falls as the peer reads, one written chunk at a time);
  * without it, the whole wait for `drained()` must end within `ms`.
  *

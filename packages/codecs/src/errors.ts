@@ -35,7 +35,7 @@ export const CodecsErrorCode = {
   JPEG_MISMATCH: 'DNET_CODECS_JPEG_MISMATCH',
 } as const;
 
-/** One of {@link CodecsErrorCode}'s values. */
+/** One of `CodecsErrorCode`'s values. */
 export type CodecsErrorCode = (typeof CodecsErrorCode)[keyof typeof CodecsErrorCode];
 
 /** Options every codecs error accepts. */

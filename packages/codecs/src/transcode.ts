@@ -536,7 +536,7 @@ async function* targetFrames(
  * @param source - the data set's bytes in `fromTransferSyntaxUid`
  * @param fromTransferSyntaxUid - the source syntax
  * @param options - the target syntax, lossy permission, codecs
- * @throws CodecsError (`DNET_CODECS_...`), and @dnet/dataset's errors for malformed data sets
+ * @throws CodecsError (`DNET_CODECS_...`), and the errors of `@dnet/dataset` for malformed data sets
  */
 export function transcodeDataSet(
   source: TranscodeSource,

@@ -11,7 +11,7 @@ import type { Part10Header } from './part10.js';
 import { transferSyntaxInfo } from './uid.js';
 import { hasLongHeader, isVr } from './vr.js';
 
-/** Bytes of a data set's start {@link readDataSetIdentity} needs at most in the usual case: 64 KiB. */
+/** Bytes of a data set's start {@link dataSetIdentity} needs at most in the usual case: 64 KiB. */
 export const IDENTITY_HEAD_BYTES = 64 * 1024;
 /** Deflated bytes inflated to find the identity, and the most they may inflate to. */
 const DEFLATED_HEAD_BYTES = 16 * 1024;

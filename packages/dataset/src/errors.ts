@@ -40,7 +40,7 @@ export const DatasetErrorCode = {
   INCOMPLETE: 'DNET_DATASET_INCOMPLETE',
 } as const;
 
-/** One of {@link DatasetErrorCode}'s values. */
+/** One of `DatasetErrorCode`'s values. */
 export type DatasetErrorCode = (typeof DatasetErrorCode)[keyof typeof DatasetErrorCode];
 
 /** Options every dataset error accepts. */

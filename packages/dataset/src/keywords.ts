@@ -69,7 +69,7 @@ export type Values<T> = T | readonly (T | null)[] | EmptyValue;
  * - text VRs: a string, or an array of strings for several values; matching
  *   wildcards and ranges are kept as written (`'DOE^*'`, `'20240101-'`);
  * - PN: a string (`'DOE^JOHN'`, or `'Yamada^Tarou=山田^太郎'` with its
- *   component groups) or a {@link PersonName} object;
+ *   component groups) or a `PersonName` object;
  * - US, SS, UL, SL, FL, FD: numbers; DS and IS: numbers (or their decimal
  *   text); SV, UV: numbers or bigints;
  * - OB, OW and the other binary VRs: bytes;

@@ -21,7 +21,7 @@ import { hasLongHeader, isVr } from './vr.js';
 
 /**
  * dnet's one Implementation Class UID, a UUID-derived UID (PS3.5 §B.2): sent
- * in the A-ASSOCIATE user information (PS3.7 Annex D.3.3.2; @dnet/association
+ * in the A-ASSOCIATE user information (PS3.7 Annex D.3.3.2; `@dnet/association`
  * imports it from here) and written as (0002,0012) in the File Meta
  * Information of the Part 10 files dnet writes (PS3.10 §7.1).
  */
@@ -43,7 +43,7 @@ export const DEFAULT_MAX_META_LENGTH = 64 * 1024;
 export const FileMetaTag = {
   /** (0002,0000) File Meta Information Group Length, UL. */
   GroupLength: 0x00020000,
-  /** (0002,0001) File Meta Information Version, OB 00\01. */
+  /** (0002,0001) File Meta Information Version, OB `00\01`. */
   Version: 0x00020001,
   /** (0002,0002) Media Storage SOP Class UID. */
   MediaStorageSopClassUid: 0x00020002,

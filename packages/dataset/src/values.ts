@@ -80,7 +80,7 @@ export interface DicomDate {
   day: number;
 }
 
-/** A TM value (PS3.5 Table 6.2-1: HH[MM[SS[.F{1-6}]]]). */
+/** A TM value (PS3.5 Table 6.2-1: `HH[MM[SS[.F{1-6}]]]`). */
 export interface DicomTime {
   /** Hours 0–23. */
   hours: number;
@@ -92,7 +92,7 @@ export interface DicomTime {
   microseconds?: number;
 }
 
-/** A DT value (PS3.5 Table 6.2-1: YYYY[MM[DD[HH[MM[SS[.F{1-6}]]]]]][&ZZXX]). */
+/** A DT value (PS3.5 Table 6.2-1: `YYYY[MM[DD[HH[MM[SS[.F{1-6}]]]]]][&ZZXX]`). */
 export interface DicomDateTime {
   /** Year. */
   year: number;

@@ -19,7 +19,7 @@ export const CommandVr = {
   /** Attribute Tag: 4 bytes per value (group, element), value multiplicity 1-n. */
   AT: 'AT',
 } as const;
-/** One of the {@link CommandVr} values. */
+/** One of the `CommandVr` values. */
 export type CommandVr = (typeof CommandVr)[keyof typeof CommandVr];
 
 /** Tags of the command elements, PS3.7 Annex E Table E.1-1 (group 0000). */
@@ -73,7 +73,7 @@ export const CommandTag = {
   /** (0000,1031) Move Originator Message ID, US */
   MoveOriginatorMessageId: 0x00001031,
 } as const;
-/** One of the {@link CommandTag} values. */
+/** One of the `CommandTag` values. */
 export type CommandTag = (typeof CommandTag)[keyof typeof CommandTag];
 
 /**

@@ -52,7 +52,7 @@ export const CommandField = {
   /** C-CANCEL-RQ (C-FIND, C-GET, C-MOVE), PS3.7 §9.3.2.3 */
   C_CANCEL_RQ: 0x0fff,
 } as const;
-/** One of the {@link CommandField} values. */
+/** One of the `CommandField` values. */
 export type CommandField = (typeof CommandField)[keyof typeof CommandField];
 
 /** The standard's name of each command (`C-STORE-RQ`...), by Command Field value. */
@@ -84,7 +84,7 @@ export const Priority = {
   /** LOW = 0002H */
   LOW: 0x0002,
 } as const;
-/** One of the {@link Priority} values. */
+/** One of the `Priority` values. */
 export type Priority = (typeof Priority)[keyof typeof Priority];
 
 /**
@@ -97,5 +97,5 @@ export const CommandDataSetType = {
   /** The value dnet sends when a data set follows: 0001H, as DCMTK does (any value but 0101H means present). */
   PRESENT: 0x0001,
 } as const;
-/** One of the {@link CommandDataSetType} values. */
+/** One of the `CommandDataSetType` values. */
 export type CommandDataSetType = (typeof CommandDataSetType)[keyof typeof CommandDataSetType];

@@ -18,9 +18,10 @@ export const DEFAULT_DATA_SET_HIGH_WATER_MARK = 1024 * 1024;
  * arrive) and the handler that consumes the data set (a file write, a
  * parser). One producer, one consumer.
  *
- * The producer calls {@link push} for each fragment; when it returns
- * `false`, it stops reading the connection until {@link drained} resolves.
- * It calls {@link end} after the last fragment, or {@link fail} when the
+ * The producer calls {@link DataSetStream.push} for each fragment; when it
+ * returns `false`, it stops reading the connection until
+ * {@link DataSetStream.drained} resolves. It calls {@link DataSetStream.end}
+ * after the last fragment, or {@link DataSetStream.fail} when the
  * association is aborted. The consumer iterates with `for await`; leaving
  * the loop early cancels the stream (later pushes are dropped, and
  * `cancelled` tells the producer it may stop).
@@ -47,7 +48,7 @@ export class DataSetStream implements AsyncIterable<Uint8Array> {
   #wakeConsumer: (() => void) | undefined;
   #drainWaiters: (() => void)[] = [];
 
-  /** @param options backpressure threshold. */
+  /** @param options - backpressure threshold. */
   constructor(options: DataSetStreamOptions = {}) {
     const hwm = options.highWaterMark ?? DEFAULT_DATA_SET_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1)
@@ -67,7 +68,7 @@ export class DataSetStream implements AsyncIterable<Uint8Array> {
 
   /**
    * Queues a chunk for the consumer. Returns `false` when the buffered bytes
-   * reached the high-water mark: pause the source until {@link drained}.
+   * reached the high-water mark: pause the source until {@link DataSetStream.drained}.
    */
   push(chunk: Uint8Array): boolean {
     if (this.#ended || this.#error)

@@ -37,7 +37,7 @@ export const DimseErrorCode = {
   /** A command set or data set to send has an odd length, so its last PDV fragment would too (PS3.5 §7.1.1, §A.5). */
   ODD_FRAGMENT: 'DNET_DIMSE_ODD_FRAGMENT',
 } as const;
-/** One of the {@link DimseErrorCode} values. */
+/** One of the `DimseErrorCode` values. */
 export type DimseErrorCode = (typeof DimseErrorCode)[keyof typeof DimseErrorCode];
 
 /** Options common to every dimse error. */
@@ -51,7 +51,7 @@ export class DimseError extends DnetError {
   /** Stable machine-readable code. */
   declare readonly code: DimseErrorCode;
 
-  /** @param code stable code; @param message human-readable text. */
+  /** @param code - stable code; @param message - human-readable text. */
   constructor(code: DimseErrorCode, message: string, options: DimseErrorOptions = {}) {
     super(code, message, options);
   }
@@ -61,7 +61,7 @@ export class DimseError extends DnetError {
 export class InvalidCommandSetError extends DimseError {
   /** Byte offset in the command set where the problem was found. */
   readonly offset: number;
-  /** @param offset byte offset of the problem. */
+  /** @param offset - byte offset of the problem. */
   constructor(message: string, offset: number, options?: DimseErrorOptions) {
     super(DimseErrorCode.INVALID_COMMAND_SET, `${message} (at byte ${offset})`, options);
     this.offset = offset;
@@ -72,7 +72,7 @@ export class InvalidCommandSetError extends DimseError {
 export class UnknownCommandError extends DimseError {
   /** The Command Field value received. */
   readonly commandField: number;
-  /** @param commandField the value of (0000,0100). */
+  /** @param commandField - the value of (0000,0100). */
   constructor(commandField: number) {
     super(
       DimseErrorCode.UNKNOWN_COMMAND,
@@ -104,7 +104,7 @@ export class MissingFieldError extends DimseError implements FieldErrorDetails {
   readonly field: string;
   /** The missing field's tag. */
   readonly tag: number;
-  /** @param details message type, field, tag; @param rule the rule and section violated. */
+  /** @param details - message type, field, tag; @param rule - the rule and section violated. */
   constructor(details: FieldErrorDetails, rule: string) {
     super(
       DimseErrorCode.MISSING_FIELD,
@@ -124,7 +124,7 @@ export class FieldNotAllowedError extends DimseError implements FieldErrorDetail
   readonly field: string;
   /** The unexpected field's tag. */
   readonly tag: number;
-  /** @param details message type, field, tag; @param rule the rule and section violated. */
+  /** @param details - message type, field, tag; @param rule - the rule and section violated. */
   constructor(details: FieldErrorDetails, rule: string) {
     super(
       DimseErrorCode.FIELD_NOT_ALLOWED,
@@ -144,7 +144,7 @@ export class InvalidFieldError extends DimseError implements FieldErrorDetails {
   readonly field: string;
   /** The field's tag. */
   readonly tag: number;
-  /** @param details message type, field, tag; @param reason what is wrong. */
+  /** @param details - message type, field, tag; @param reason - what is wrong. */
   constructor(details: FieldErrorDetails, reason: string) {
     super(
       DimseErrorCode.INVALID_FIELD,
@@ -162,7 +162,7 @@ export class CommandTooLargeError extends DimseError {
   readonly length: number;
   /** The cap, in bytes. */
   readonly limit: number;
-  /** @param length size reached; @param limit the cap. */
+  /** @param length - size reached; @param limit - the cap. */
   constructor(length: number, limit: number) {
     super(
       DimseErrorCode.COMMAND_TOO_LARGE,
@@ -177,7 +177,7 @@ export class CommandTooLargeError extends DimseError {
 export class UnknownContextError extends DimseError {
   /** The presentation context ID of the PDV. */
   readonly contextId: number;
-  /** @param contextId the offending ID. */
+  /** @param contextId - the offending ID. */
   constructor(contextId: number) {
     super(
       DimseErrorCode.UNKNOWN_CONTEXT,
@@ -191,7 +191,7 @@ export class UnknownContextError extends DimseError {
 export class BadSequenceError extends DimseError {
   /** Presentation context ID of the offending PDV. */
   readonly contextId: number;
-  /** @param message what happened; @param contextId the PDV's context. */
+  /** @param message - what happened; @param contextId - the PDV's context. */
   constructor(message: string, contextId: number) {
     super(DimseErrorCode.BAD_SEQUENCE, message);
     this.contextId = contextId;
@@ -202,7 +202,7 @@ export class BadSequenceError extends DimseError {
 export class MessageIdsExhaustedError extends DimseError {
   /** How many IDs are outstanding. */
   readonly outstanding: number;
-  /** @param outstanding the number of outstanding IDs. */
+  /** @param outstanding - the number of outstanding IDs. */
   constructor(outstanding: number) {
     super(
       DimseErrorCode.MESSAGE_IDS_EXHAUSTED,
@@ -216,7 +216,7 @@ export class MessageIdsExhaustedError extends DimseError {
 export class InvalidOptionError extends DimseError {
   /** The option's name. */
   readonly option: string;
-  /** @param option option name; @param message what is wrong. */
+  /** @param option - option name; @param message - what is wrong. */
   constructor(option: string, message: string) {
     super(DimseErrorCode.INVALID_OPTION, `${option}: ${message}`);
     this.option = option;
@@ -237,7 +237,7 @@ export class OddFragmentError extends DimseError {
   readonly length: number;
   /** Whether it belonged to the command set (else the data set). */
   readonly command: boolean;
-  /** @param length fragment length; @param command command set or data set; @param total bytes of it so far. */
+  /** @param length - fragment length; @param command - command set or data set; @param total - bytes of it so far. */
   constructor(length: number, command: boolean, total: number) {
     super(
       DimseErrorCode.ODD_FRAGMENT,
@@ -250,7 +250,7 @@ export class OddFragmentError extends DimseError {
 
 /** A {@link DimseError} for a `DataSetStream` misuse: a push after `end()`/`fail()`, or a second consumer. */
 export class StreamClosedError extends DimseError {
-  /** @param message what was attempted. */
+  /** @param message - what was attempted. */
   constructor(message: string) {
     super(DimseErrorCode.STREAM_CLOSED, message);
   }
@@ -260,7 +260,7 @@ export class StreamClosedError extends DimseError {
 export class ResponseMismatchError extends DimseError {
   /** The field that differs, e.g. `affectedSopClassUid`. */
   readonly field: string;
-  /** @param field the field that differs; @param message what differs. */
+  /** @param field - the field that differs; @param message - what differs. */
   constructor(field: string, message: string) {
     super(DimseErrorCode.RESPONSE_MISMATCH, message);
     this.field = field;

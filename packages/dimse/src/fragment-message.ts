@@ -17,7 +17,7 @@ export type SyncDataSetSource = Uint8Array | Iterable<Uint8Array>;
 
 /**
  * A data set to send: bytes, or chunks, sync or async (a file stream, a
- * socket...); @dnet/association's `send` and `respond` take this one.
+ * socket...); the `send` and `respond` of `@dnet/association` take this one.
  */
 export type DataSetSource = SyncDataSetSource | AsyncIterable<Uint8Array>;
 

@@ -23,7 +23,7 @@ export class MessageIdAllocator {
   readonly #max: number;
   #next: number;
 
-  /** @param options first ID and outstanding cap. */
+  /** @param options - first ID and outstanding cap. */
   constructor(options: MessageIdAllocatorOptions = {}) {
     const first = options.first ?? 1;
     if (!Number.isInteger(first) || first < 1 || first > 0xffff)

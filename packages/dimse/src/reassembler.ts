@@ -18,7 +18,7 @@ export interface CommandEvent {
 /**
  * A fragment of the data set in progress: a view into the received bytes,
  * never gathered. A PDV whose value arrived across several received chunks
- * gives one event per chunk (see `pdvParts` of @dnet/pdu).
+ * gives one event per chunk (see `pdvParts` of `@dnet/pdu`).
  */
 export interface DataEvent {
   type: 'data';
@@ -93,7 +93,7 @@ export class Reassembler {
   #commandBytes = 0;
   #message: DimseMessage | undefined;
 
-  /** @param options accepted contexts and command size cap. */
+  /** @param options - accepted contexts and command size cap. */
   constructor(options: ReassemblerOptions = {}) {
     this.#isAccepted = options.isAcceptedContext ?? (() => true);
     this.#maxCommandLength = options.maxCommandLength ?? DEFAULT_MAX_COMMAND_LENGTH;

@@ -16,7 +16,7 @@ export const StatusCategory = {
   /** FF00H and FF01H, PS3.7 §C.1 */
   PENDING: 'pending',
 } as const;
-/** One of the {@link StatusCategory} values. */
+/** One of the `StatusCategory` values. */
 export type StatusCategory = (typeof StatusCategory)[keyof typeof StatusCategory];
 
 /** Named status codes (PS3.7 Annex C, PS3.4 B.2.3, C.4.1.1.4, C.4.2.1.5, C.4.3.1.4). */
@@ -110,7 +110,7 @@ export const StatusService = {
   /** Query/Retrieve GET, PS3.4 C.4.3.1.4 */
   GET: 'get',
 } as const;
-/** One of the {@link StatusService} values. */
+/** One of the `StatusService` values. */
 export type StatusService = (typeof StatusService)[keyof typeof StatusService];
 
 /** What a status code means. */

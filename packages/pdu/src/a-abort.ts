@@ -4,9 +4,9 @@ import type { PduType } from './pdu-type.js';
 export interface AAbort {
   /** PDU type A-ABORT (PS3.8 §9.3.1). */
   type: typeof PduType.A_ABORT;
-  /** One of {@link AbortSource}. */
+  /** One of `AbortSource`. */
   source: number;
-  /** One of {@link AbortReason}; significant only when the source is the service-provider. */
+  /** One of `AbortReason`; significant only when the source is the service-provider. */
   reason: number;
 }
 
@@ -19,7 +19,7 @@ export const AbortSource = {
   /** DICOM UL service-provider (initiated abort) */
   SERVICE_PROVIDER: 2,
 } as const;
-/** One of the {@link AbortSource} values. */
+/** One of the `AbortSource` values. */
 export type AbortSource = (typeof AbortSource)[keyof typeof AbortSource];
 
 /** A-ABORT Reason/Diag. field when the source is the service-provider, PS3.8 §9.3.8 Table 9-26. */
@@ -37,5 +37,5 @@ export const AbortReason = {
   /** invalid-PDU-parameter value */
   INVALID_PDU_PARAMETER_VALUE: 6,
 } as const;
-/** One of the {@link AbortReason} values. */
+/** One of the `AbortReason` values. */
 export type AbortReason = (typeof AbortReason)[keyof typeof AbortReason];

@@ -14,7 +14,7 @@ export const PresentationContextResult = {
   /** transfer-syntaxes-not-supported (provider rejection) */
   TRANSFER_SYNTAXES_NOT_SUPPORTED: 4,
 } as const;
-/** One of the {@link PresentationContextResult} values. */
+/** One of the `PresentationContextResult` values. */
 export type PresentationContextResult =
   (typeof PresentationContextResult)[keyof typeof PresentationContextResult];
 
@@ -22,7 +22,7 @@ export type PresentationContextResult =
 export interface PresentationContextAc {
   /** Presentation-context-ID, as proposed. */
   id: number;
-  /** One of {@link PresentationContextResult}. */
+  /** One of `PresentationContextResult`. */
   result: number;
   /**
    * Transfer Syntax Name accepted. Not significant unless the result is

@@ -4,9 +4,9 @@ import type { PduType } from './pdu-type.js';
 export interface AAssociateRj {
   /** PDU type A-ASSOCIATE-RJ (PS3.8 §9.3.1). */
   type: typeof PduType.A_ASSOCIATE_RJ;
-  /** One of {@link RejectResult}. */
+  /** One of `RejectResult`. */
   result: number;
-  /** One of {@link RejectSource}. */
+  /** One of `RejectSource`. */
   source: number;
   /** One of the {@link RejectReason} values for `source`. */
   reason: number;
@@ -19,7 +19,7 @@ export const RejectResult = {
   /** rejected-transient */
   REJECTED_TRANSIENT: 2,
 } as const;
-/** One of the {@link RejectResult} values. */
+/** One of the `RejectResult` values. */
 export type RejectResult = (typeof RejectResult)[keyof typeof RejectResult];
 
 /** A-ASSOCIATE-RJ Source field, PS3.8 §9.3.4 Table 9-21. */
@@ -31,7 +31,7 @@ export const RejectSource = {
   /** DICOM UL service-provider (Presentation related function) */
   SERVICE_PROVIDER_PRESENTATION: 3,
 } as const;
-/** One of the {@link RejectSource} values. */
+/** One of the `RejectSource` values. */
 export type RejectSource = (typeof RejectSource)[keyof typeof RejectSource];
 
 /** A-ASSOCIATE-RJ Reason/Diag. field, per source, PS3.8 §9.3.4 Table 9-21. */

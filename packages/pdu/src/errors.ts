@@ -28,7 +28,7 @@ export const PduErrorCode = {
   /** A UID breaks PS3.5 §9.1. */
   INVALID_UID: 'DNET_PDU_INVALID_UID',
 } as const;
-/** One of the {@link PduErrorCode} values. */
+/** One of the `PduErrorCode` values. */
 export type PduErrorCode = (typeof PduErrorCode)[keyof typeof PduErrorCode];
 
 /** Options of a {@link PduError}. */

@@ -58,7 +58,7 @@ export const UserIdentityType = {
   /** JSON Web Token (JWT) */
   JWT: 5,
 } as const;
-/** One of the {@link UserIdentityType} values. */
+/** One of the `UserIdentityType` values. */
 export type UserIdentityType = (typeof UserIdentityType)[keyof typeof UserIdentityType];
 
 /**
@@ -66,7 +66,7 @@ export type UserIdentityType = (typeof UserIdentityType)[keyof typeof UserIdenti
  * Fields are bytes: Kerberos tickets and SAML assertions are not text.
  */
 export interface UserIdentityRq {
-  /** One of {@link UserIdentityType}. */
+  /** One of `UserIdentityType`. */
   type: number;
   /** Positive-response-requested: the requester wants a server response. */
   positiveResponseRequested: boolean;

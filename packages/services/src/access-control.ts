@@ -164,7 +164,7 @@ export function jwtChecker(options: JwtVerifierOptions): (token: string) => JwtC
 /**
  * A user identity verifier for JSON Web Tokens (user identity type 5,
  * PS3.7 Annex D.3.3.7): the primary field is the token, checked by
- * {@link jwtChecker}. Other identity types are refused.
+ * `jwtChecker`. Other identity types are refused.
  *
  * @example
  * ```ts

@@ -134,7 +134,7 @@ export interface QueryTarget {
   signal?: AbortSignal;
 }
 
-/** Options of {@link Client.find}. */
+/** Options of `Client.find`. */
 export interface FindOptions extends QueryTarget {
   /**
    * Yield DICOM JSON (default), DataSet objects, or objects by keyword

@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { channel } from 'node:diagnostics_channel';
 
 /** What is published on {@link channels}.operation when a DIMSE operation ends. */
 export interface OperationRecord {
@@ -30,13 +30,13 @@ export interface OperationRecord {
  *
  * @example
  * ```ts
- * import diagnosticsChannel from 'node:diagnostics_channel';
- * diagnosticsChannel.subscribe('dnet:services:operation', (record) => console.log(record));
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe('dnet:services:operation', (record) => console.log(record));
  * ```
  */
 export const channels = {
   /** One {@link OperationRecord} per DIMSE operation ended, both roles. */
-  operation: diagnosticsChannel.channel('dnet:services:operation'),
+  operation: channel('dnet:services:operation'),
 } as const;
 
 /** Publishes an operation record when someone listens. */

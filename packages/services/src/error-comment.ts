@@ -110,9 +110,9 @@ export function systemErrorOf(error: unknown): SystemErrorInfo | undefined {
 
 /**
  * The Error Comment (0000,0902) for a failure, made the same way wherever a
- * response carries one: with a system error in the chain, `<what>: <the
- * system's text> (<ERRNO>)` (`cannot store: no space left on device
- * (ENOSPC)`), which names the cause and no server path; else the message of
+ * response carries one: with a system error in the chain,
+ * `<what>: <the system's text> (<ERRNO>)`
+ * (`cannot store: no space left on device (ENOSPC)`), which names the cause and no server path; else the message of
  * `error` (or `what` when there is none), both through
  * {@link errorCommentText}.
  *

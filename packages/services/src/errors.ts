@@ -9,6 +9,17 @@
 import { NoPresentationContextError } from '@dnet/association';
 import { DnetError, isDnetError } from '@dnet/errors';
 
+// The association's errors a Client or Server user meets (a rejected or
+// aborted association, a lost connection, a timer), so that catching them
+// needs no import from @dnet/association.
+export {
+  AssociationAbortedError,
+  AssociationErrorCode,
+  AssociationRejectedError,
+  AssociationReleasedError,
+  ConnectionLostError,
+  TimeoutError,
+} from '@dnet/association';
 // One error for a missing presentation context, whichever layer finds it.
 export { DnetError, isDnetError, NoPresentationContextError };
 
@@ -31,7 +42,7 @@ export const ServicesErrorCode = {
   /** A Server could not open, or lost, the association to a C-MOVE destination; see `cause`. */
   SUB_ASSOCIATION_FAILED: 'DNET_SERVICES_SUB_ASSOCIATION_FAILED',
 } as const;
-/** One of the {@link ServicesErrorCode} values. */
+/** One of the `ServicesErrorCode` values. */
 export type ServicesErrorCode = (typeof ServicesErrorCode)[keyof typeof ServicesErrorCode];
 
 /** Base class of every `@dnet/services` error. */
@@ -82,7 +93,7 @@ export class InvalidSourceError extends ServicesError {
 }
 
 /**
- * A store source's data set is incomplete or malformed (the @dnet/dataset
+ * A store source's data set is incomplete or malformed (the `@dnet/dataset`
  * completeness check refused it, its error in `cause`): nothing of it is
  * acknowledged; when bytes of it had gone out, the association was aborted.
  */

@@ -44,7 +44,7 @@ export function youngGenerationCollector(): () => void {
  * Counts received bytes and calls `collect` each time `everyBytes` more have
  * arrived: the dead read buffers that pile up between two collections stay
  * below about `everyBytes`. One pacer serves every association of a process:
- * call {@link received} with the length of each data set chunk a store
+ * call {@link GcPacer.received} with the length of each data set chunk a store
  * handler takes from `instance.dataSet`.
  *
  * @example

@@ -118,7 +118,12 @@ export {
   systemErrorOf,
 } from './error-comment.js';
 export {
+  AssociationAbortedError,
+  AssociationErrorCode,
+  AssociationRejectedError,
+  AssociationReleasedError,
   ClosedError,
+  ConnectionLostError,
   DnetError,
   IncompleteSourceError,
   InvalidArgumentError,
@@ -129,6 +134,7 @@ export {
   ServicesError,
   ServicesErrorCode,
   SubAssociationError,
+  TimeoutError,
 } from './errors.js';
 export {
   agreedQueryExtendedNegotiation,

@@ -44,7 +44,7 @@ export function toKeywords(dataSet: DataSet | DicomJsonDataSet): KeywordAttribut
 
 /**
  * A data set as the API takes it: the keyword form, DICOM JSON (PS3.18 Annex
- * F) or a {@link DataSet}. A plain object whose keys are all eight hex digits
+ * F) or a `DataSet` (`@dnet/dataset`). A plain object whose keys are all eight hex digits
  * is DICOM JSON; otherwise its keys are keywords; a mix of both is refused.
  */
 export type DataSetInput = KeywordDataSet | DicomJsonDataSet | DataSet;

@@ -26,7 +26,7 @@ export const MppsStatus = {
   /** Discontinued: final, no further N-SET (PS3.4 §F.7.2.2.2). */
   DISCONTINUED: 'DISCONTINUED',
 } as const;
-/** One of the {@link MppsStatus} values. */
+/** One of the `MppsStatus` values. */
 export type MppsStatus = (typeof MppsStatus)[keyof typeof MppsStatus];
 
 /** Tag of Performed Procedure Step Status (0040,0252). */

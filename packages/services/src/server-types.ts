@@ -156,7 +156,7 @@ export interface ServerOptions extends AssociationOptions {
   extendedNegotiation?: SupportedExtendedNegotiation;
   /** Transfer syntaxes accepted for storage; `['*']` (default) takes the requestor's first. */
   storageTransferSyntaxes?: readonly string[];
-  /** Most concurrent associations (default {@link DEFAULT_MAX_ASSOCIATIONS}); more are rejected transient. */
+  /** Most concurrent associations (default `DEFAULT_MAX_ASSOCIATIONS`); more are rejected transient. */
   maxAssociations?: number;
   /** Move destinations by AE title (PS3.4 §C.4.2.1.1). */
   aeTable?: Readonly<Record<string, AeTableEntry>>;

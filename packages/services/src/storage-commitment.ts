@@ -33,7 +33,7 @@ export const CommitmentType = {
 
 /**
  * Failure Reason (0008,1197) values (PS3.4 §J.3.2.2.1.4... Table J.3-2 note):
- * the status codes of @dnet/dimse's `Status` that the standard lists for it.
+ * the status codes of `Status` (`@dnet/dimse`) that the standard lists for it.
  */
 export const CommitmentFailureReason = {
   /** 0110H Processing failure. */

@@ -37,7 +37,7 @@ export interface StoreInstance {
 
 /**
  * What `store` accepts: a Part 10 file path, a readable stream (async
- * iterable) of a Part 10 file, a {@link DataSet} with SOP Class and Instance
+ * iterable) of a Part 10 file, a `DataSet` (`@dnet/dataset`) with SOP Class and Instance
  * UIDs, or a {@link StoreInstance}.
  */
 export type StoreSource = string | AsyncIterable<Uint8Array> | DataSet | StoreInstance;
@@ -270,7 +270,7 @@ function fsCall<T>(call: (done: (error: Error | null, value: T) => void) => void
   });
 }
 
-/** Options of {@link resolveSource}. */
+/** Options of `resolveSource` (the store source resolution behind `Client.store`). */
 export interface ResolveOptions {
   /** Read a small file with blocking system calls (see `ClientOptions.blockingFileReads`). */
   blockingFileReads?: boolean;

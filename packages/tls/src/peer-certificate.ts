@@ -15,7 +15,7 @@ function names(value: unknown): Names {
 }
 
 /**
- * The transport-neutral {@link PeerCertificate} of a node:tls peer
+ * The transport-neutral `PeerCertificate` (`@dnet/transport`) of a node:tls peer
  * certificate, or undefined when the peer sent none.
  *
  * @param cert - what `TLSSocket.getPeerCertificate()` returned

@@ -10,7 +10,7 @@ import { toTransportError } from './socket-error.js';
 
 /** Options of {@link socketConnection}. */
 export interface SocketConnectionOptions {
-  /** Extra or replacing fields of {@link ConnectionInfo} (TLS adds its own). */
+  /** Extra or replacing fields of the `ConnectionInfo` of `@dnet/transport` (TLS adds its own). */
   info?: Partial<ConnectionInfo>;
   /** How long `close()` waits for the peer's FIN before destroying (ms). */
   closeTimeoutMs?: number;
@@ -38,7 +38,7 @@ interface PendingRead {
 
 const DONE: IteratorResult<Uint8Array> = { done: true, value: undefined };
 
-/** A {@link Connection} over a connected node:net (or node:tls) socket. */
+/** A `Connection` (`@dnet/transport`) over a connected node:net (or node:tls) socket. */
 class SocketConnection implements Connection {
   readonly info: ConnectionInfo;
   readonly closed: Promise<void>;
@@ -298,7 +298,7 @@ export function resetSocket(socket: Socket): void {
 
 /**
  * Adapts a connected node:net socket (or a node:tls socket after its
- * handshake) to a {@link Connection}. The socket must have been created with
+ * handshake) to a `Connection` of `@dnet/transport`. The socket must have been created with
  * `allowHalfOpen: true` so a peer's FIN ends our reads without ending our
  * writes (half-close).
  *

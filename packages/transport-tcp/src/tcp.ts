@@ -17,7 +17,7 @@ import { defaultSocketOptions, type SocketOptions } from './socket-options.js';
 
 /** Options of the {@link tcp} transport. */
 export interface TcpTransportOptions {
-  /** Socket options; missing fields come from {@link defaultSocketOptions}. */
+  /** Socket options; missing fields come from `defaultSocketOptions()`. */
   socket?: Partial<SocketOptions>;
   /** Default connect timeout in ms when `connect()` is given none (default 30 000). */
   connectTimeoutMs?: number;

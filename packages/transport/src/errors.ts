@@ -28,7 +28,7 @@ export const TransportErrorCode = {
   TRANSPORT_FAILED: 'DNET_TRANSPORT_FAILED',
 } as const;
 
-/** One of the {@link TransportErrorCode} values. */
+/** One of the `TransportErrorCode` values. */
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
 
 /** Options every transport error accepts. */

@@ -158,10 +158,11 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * (both build on `shared-query.ts`); every value is a bound parameter.
  *
  * - The schema is created or upgraded at {@link PostgresIndex.open}, in one
- *   transaction holding an advisory lock ({@link SCHEMA_LOCK_KEY}), so nodes
+ *   transaction holding an advisory lock (`SCHEMA_LOCK_KEY`), so nodes
  *   that start together do not race.
- * - `put` is one transaction: each level is upserted (`INSERT … ON CONFLICT
- *   DO NOTHING`, then `SELECT … FOR UPDATE` and `UPDATE` when the row exists),
+ * - `put` is one transaction: each level is upserted
+ *   (`INSERT … ON CONFLICT DO NOTHING`, then `SELECT … FOR UPDATE` and
+ *   `UPDATE` when the row exists),
  *   locking patient, study, series, instance in that order. UNIQUE on the UIDs
  *   and foreign keys make a lost or duplicated instance impossible; a
  *   transaction that loses a race (deadlock, a parent pruned under it) is
@@ -295,7 +296,10 @@ export class PostgresIndex implements ArchiveIndex {
     return toCounts(rows[0] as Record<keyof IndexCounts, string>);
   }
 
-  /** {@inheritDoc ArchiveIndex.close} Waits for the pool's queries, then disconnects. */
+  /**
+   * Releases the database; later calls reject with `IndexClosedError`. Waits
+   * for the pool's queries, then disconnects.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

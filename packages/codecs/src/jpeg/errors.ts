@@ -21,7 +21,7 @@ export const JpegErrorCode = {
   LOSSY_NOT_ALLOWED: CodecsErrorCode.LOSSY_NOT_ALLOWED,
 } as const;
 
-/** One of {@link JpegErrorCode}'s values. */
+/** One of `JpegErrorCode`'s values. */
 export type JpegErrorCode = (typeof JpegErrorCode)[keyof typeof JpegErrorCode];
 
 /** The base of every error the JPEG codecs throw. */
