@@ -38,6 +38,8 @@ import {
 } from './n-services.js';
 import {
   finalStatusOrThrow,
+  type PrepareOptions,
+  policyOf,
   prepareStore,
   refuseStore,
   requestAssociation,
@@ -55,7 +57,7 @@ import {
 } from './storage-commitment.js';
 import type { StorageFile, StoragePlan } from './storage-plan.js';
 import { storeBatch } from './store-many.js';
-import type { ResolveOptions, StoreSource } from './store-source.js';
+import type { StoreSource } from './store-source.js';
 
 export type {
   ClientOptions,
@@ -105,7 +107,7 @@ function isStoragePlan(sources: object): sources is StoragePlan<StorageFile> {
 export class Client {
   #association: Association;
   #sinks: InstanceSink[] = [];
-  readonly #resolveOptions: ResolveOptions;
+  readonly #resolveOptions: PrepareOptions;
   /** Set by {@link Client.connect}: opens the same association again (`storeMany` retries). */
   #connectOptions: ClientOptions | undefined;
 
@@ -115,9 +117,15 @@ export class Client {
    * @param association - an established requestor association
    * @param options - how files to store are read (`blockingFileReads`, see {@link ClientOptions})
    */
-  constructor(association: Association, options: Pick<ClientOptions, 'blockingFileReads'> = {}) {
+  constructor(
+    association: Association,
+    options: Pick<ClientOptions, 'blockingFileReads' | 'transcoder'> = {},
+  ) {
     this.#association = association;
-    this.#resolveOptions = options.blockingFileReads ? { blockingFileReads: true } : {};
+    this.#resolveOptions = {
+      ...(options.blockingFileReads && { blockingFileReads: true }),
+      ...(options.transcoder && { transcoder: options.transcoder }),
+    };
     association.handle('C-STORE', (rq) => this.#onStore(rq));
   }
 
@@ -246,7 +254,8 @@ export class Client {
       {
         association: () => this.#association,
         reconnect: this.#connectOptions ? () => this.#reconnect() : undefined,
-        prepare: (association, source) => prepareStore(association, source, this.#resolveOptions),
+        prepare: (association, source) =>
+          prepareStore(association, source, policyOf(this.#resolveOptions, options)),
         send: (association, prepared) => sendPrepared(association, prepared, options),
         drop: (prepared) => prepared.resolved.release?.(false),
       },

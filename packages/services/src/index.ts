@@ -129,6 +129,7 @@ export {
   ServicesError,
   ServicesErrorCode,
   SubAssociationError,
+  TransferSyntaxNotAcceptedError,
 } from './errors.js';
 export {
   agreedQueryExtendedNegotiation,
@@ -253,6 +254,14 @@ export {
   type StoragePlan,
 } from './storage-plan.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
+export {
+  chooseTransferSyntax,
+  FALLBACK_TRANSFER_SYNTAXES,
+  type TranscodeHeader,
+  type TranscodePolicy,
+  type Transcoder,
+  type TransferSyntaxChoice,
+} from './transcoding.js';
 export {
   type WorklistItem,
   type WorklistSource,

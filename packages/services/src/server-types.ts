@@ -1,3 +1,4 @@
+import type { Transcoder } from './transcoding.js';
 import type { AcceptorPolicy, Association, AssociationOptions } from '@dnet/association';
 import type { DataSet, DicomJsonDataSet } from '@dnet/dataset';
 import type { CFindRq, CGetRq, CMoveRq } from '@dnet/dimse';
@@ -169,6 +170,15 @@ export interface ServerOptions extends AssociationOptions {
    * waits for a slot of the window the peer granted.
    */
   subOperationWindow?: number;
+  /**
+   * The pixel transcoder (`transcoder()` of `@dnet/codecs`) for C-MOVE and
+   * C-GET sub-operations: each instance goes in a transfer syntax the
+   * destination accepted, transcoded losslessly when its stored syntax was
+   * not (see `chooseTransferSyntax`), and a C-MOVE sub-association proposes
+   * the uncompressed fallbacks beside a compressed stored syntax. Without
+   * it, compressed instances go only in their stored syntax.
+   */
+  transcoder?: Transcoder;
   /**
    * Accept associations only over an encrypted connection (PS3.15 Annex B):
    * one whose transport is not TLS is rejected (rejected-permanent,
