@@ -13,6 +13,7 @@ import {
   part10WorklistReader,
   SqliteIndex,
 } from '@dnet/archive';
+import { transcoder } from '@dnet/codecs';
 import {
   allowCertificates,
   type OperationRecord,
@@ -211,6 +212,8 @@ export function serverOptionsFor(
     // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
     extendedNegotiation: archive.extendedNegotiation,
     aeTable,
+    // C-MOVE / C-GET: each instance in a syntax the destination accepted, transcoded losslessly.
+    transcoder: transcoder(),
     ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
     ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
     // With --tls the listener is TLS-only: no plaintext association is ever served.

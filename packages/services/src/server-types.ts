@@ -1,4 +1,3 @@
-import type { Transcoder } from './transcoding.js';
 import type { AcceptorPolicy, Association, AssociationOptions } from '@dnet/association';
 import type { DataSet, DicomJsonDataSet } from '@dnet/dataset';
 import type { CFindRq, CGetRq, CMoveRq } from '@dnet/dimse';
@@ -15,6 +14,7 @@ import type { ReceivedInstance, StoreStatus } from './received-instance.js';
 import type { RequestContext } from './request-context.js';
 import type { StorageCommitmentHandler } from './storage-commitment.js';
 import type { StoreSource } from './store-source.js';
+import type { Transcoder } from './transcoding.js';
 
 /** A C-FIND request as a handler sees it (PS3.4 §C.4.1). */
 export interface FindRequest {

@@ -125,7 +125,7 @@ export function chooseTransferSyntax(
   const how = (to: string, lossyAllowed: boolean): TransferSyntaxChoice['via'] | undefined => {
     if (to === from) return 'none';
     if (isConvertible(from, to)) return 'convert';
-    if (!t || !t.canTranscode(from, to)) return undefined;
+    if (!t?.canTranscode(from, to)) return undefined;
     // Encoding to a lossy syntax loses information: only when allowed (PS3.5 §8.2).
     if (isEncapsulated(to) && t.isLossy(to) && !lossyAllowed) return undefined;
     return 'transcode';
@@ -145,9 +145,7 @@ export function chooseTransferSyntax(
     }
     return undefined;
   };
-  const losslessCompressed = accepted.filter(
-    (ts) => isEncapsulated(ts) && !!t && !t.isLossy(ts),
-  );
+  const losslessCompressed = accepted.filter((ts) => isEncapsulated(ts) && !!t && !t.isLossy(ts));
   const uncompressed = [
     ...FALLBACK_TRANSFER_SYNTAXES,
     ...accepted.filter((ts) => !isEncapsulated(ts) && !FALLBACK_TRANSFER_SYNTAXES.includes(ts)),
