@@ -43,6 +43,9 @@ describe('chooseTransferSyntax', () => {
       EXPLICIT,
     );
     expect(chooseTransferSyntax(J2K_LOSSLESS, [IMPLICIT], t)?.transferSyntaxUid).toBe(IMPLICIT);
+    expect(
+      chooseTransferSyntax(J2K_LOSSLESS, [EXPLICIT, JPEG_LOSSLESS], t)?.transferSyntaxUid,
+    ).toBe(JPEG_LOSSLESS);
     expect(chooseTransferSyntax(J2K_LOSSLESS, [BIG], t)?.transferSyntaxUid).toBe(BIG);
   });
 
