@@ -253,6 +253,7 @@ export {
   type StorageFile,
   type StoragePlan,
 } from './storage-plan.js';
+export type { PrepareOptions } from './outbound.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
 export {
   chooseTransferSyntax,
