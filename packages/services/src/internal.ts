@@ -20,5 +20,5 @@
  */
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export { transferSyntaxesFor } from './store-source.js';
-/** The transcoder `transferSyntaxesFor` takes (the same type as `@dnet/services`' `Transcoder`). */
-export type { Transcoder } from './transcoding.js';
+/** The transcoder `transferSyntaxesFor` takes (the same types as `@dnet/services` exports). */
+export type { TranscodeHeader, Transcoder } from './transcoding.js';
