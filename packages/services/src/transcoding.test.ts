@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TransferSyntaxNotAcceptedError } from './errors.js';
 import { splitStoragePlans } from './storage-plan.js';
@@ -181,5 +183,17 @@ describe('splitStoragePlans with a transcoder', () => {
     const plans = splitStoragePlans(files, 3, { transcoder: fake });
     expect(plans.map((p) => p.files.map((f) => f.path))).toEqual([['a'], ['b', 'c']]);
     expect(plans.map((p) => p.contexts.length)).toEqual([2, 3]);
+  });
+});
+
+describe('@dnet/codecs stays optional', () => {
+  it('no module of @dnet/services imports it (only its tests do)', () => {
+    const src = import.meta.dirname;
+    const importing = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .filter((f) =>
+        /from '@dnet\/codecs'|import\('@dnet\/codecs'\)/.test(readFileSync(join(src, f), 'utf8')),
+      );
+    expect(importing).toEqual([]);
   });
 });
