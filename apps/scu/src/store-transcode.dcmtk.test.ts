@@ -16,6 +16,7 @@ const SC = '1.2.840.10008.5.1.4.1.1.7';
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const JLS = '1.2.840.10008.1.2.4.80';
+const J2K = '1.2.840.10008.1.2.4.91';
 
 /** The fixtures: a 12-bit CT-like image and an 8-bit RGB one, Explicit VR Little Endian. */
 const SHAPES = {
@@ -203,6 +204,46 @@ describePeer(
           true,
         );
       }
+    });
+
+    it('--propose j2k: lossy only with --lossy, which gives a new SOP Instance UID in the command and the data set', async () => {
+      const raw = compressed.find((c) => c.path.endsWith('rgb-rle.dcm'))!;
+      const run = async (extra: string[]) => {
+        const recv = join(dir.path, `recv-j2k${extra.join('')}`);
+        await mkdir(recv);
+        const storescp = await startPeer({
+          command: 'storescp',
+          args: (p) => ['-od', recv, '+xw', String(p)],
+        });
+        peers.push(storescp);
+        const r = await scu([
+          'store',
+          '127.0.0.1',
+          String(storescp.port),
+          '--json',
+          '--propose',
+          'j2k',
+          ...extra,
+          raw.original,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const file = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
+        const received = await readdir(recv);
+        expect(received).toHaveLength(1);
+        return { file, stored: decodePart10(await readFile(join(recv, received[0]!))) };
+      };
+      // JPEG 2000 (4.91) is a lossy syntax: without --lossy the file goes uncompressed.
+      const lossless = await run([]);
+      expect(lossless.file.transferSyntaxUid).toBe(EXPLICIT);
+      expect(lossless.stored.dataSet.uid('SOPInstanceUID')).toBe(raw.instance);
+      const lossy = await run(['--lossy']);
+      expect(lossy.file).toMatchObject({ transferSyntaxUid: J2K, lossy: true });
+      const uid = lossy.file.sopInstanceUid as string;
+      expect(uid).not.toBe(raw.instance);
+      // PS3.3 §C.7.6.1.1.5: the data set, the meta header and the command agree on the new UID.
+      expect(lossy.stored.header.transferSyntaxUid).toBe(J2K);
+      expect(lossy.stored.dataSet.uid('SOPInstanceUID')).toBe(uid);
+      expect(lossy.stored.dataSet.string('LossyImageCompression')).toBe('01');
     });
 
     it('--no-transcode: a compressed file to an uncompressed-only storescp fails naming its syntax', async () => {
