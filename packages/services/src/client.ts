@@ -216,10 +216,13 @@ export class Client {
    * DataSet or a {@link StoreInstance}. For a file only the meta header is
    * read; the data set bytes stream from disk unchanged when the accepted
    * context has the file's transfer syntax, and are converted between
-   * uncompressed syntaxes otherwise.
+   * uncompressed syntaxes otherwise, or transcoded one frame at a time by
+   * the client's `transcoder` (see {@link chooseTransferSyntax}; lossy only
+   * with `options.lossy`).
    *
    * @returns the status (success or warning)
-   * @throws OperationFailedError for a failure status, NoPresentationContextError
+   * @throws OperationFailedError for a failure status, NoPresentationContextError,
+   *   TransferSyntaxNotAcceptedError when no accepted context can carry the data set
    */
   store(source: StoreSource, options: StoreOptions = {}): Promise<StoreResult> {
     return storeOver(this.association, source, options, this.#resolveOptions);
