@@ -192,6 +192,7 @@ export {
   serveNServices,
   statusOfError,
 } from './n-services.js';
+export type { PrepareOptions } from './outbound.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
 export {
   type InstanceSink,
@@ -253,7 +254,6 @@ export {
   type StorageFile,
   type StoragePlan,
 } from './storage-plan.js';
-export type { PrepareOptions } from './outbound.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
 export {
   chooseTransferSyntax,
