@@ -5,6 +5,9 @@
 //   pnpm bench --quick    small corpus, one run: for development, prints only
 //   pnpm bench --micro    the packages' micro benchmarks (packages/*/bench/*.ts)
 //   pnpm bench <filter>   only the micro benchmarks whose path contains <filter>
+//   pnpm bench --tmpfs    only the rows of issue 26 (tmpfs, 4 senders, TLS
+//                         against DCMTK, command-line start); prints only
+//                         (with --quick: fewer images, one run)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,17 +17,19 @@ import { buildRoles } from './build-roles.js';
 import { codecRows } from './codecs.js';
 import { compare } from './compare.js';
 import { generateCorpus } from './corpus.js';
-import { machine, markdown, textTable } from './report.js';
+import { machine, markdown, targets, textTable } from './report.js';
 import type { Plan } from './rows.js';
 import { scaleOut } from './scale-out.js';
 import { socketCeiling } from './socket-ceiling.js';
 import type { Result } from './stats.js';
+import { TMPFS_PLANS, tmpfsRows } from './tmpfs.js';
 import { transcodeStoreRows } from './transcode-store.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const micro = args.includes('--micro');
 const codecsOnly = args.includes('--codecs');
+const tmpfsOnly = args.includes('--tmpfs');
 const only = args.find((a) => !a.startsWith('--'));
 
 /** Markers of the generated part of BENCHMARKS.md; the rest is written by hand. */
@@ -150,6 +155,8 @@ async function runCompare(): Promise<void> {
         log,
       )),
     );
+    // Where the disk is not the limit: tmpfs, four senders, TLS against DCMTK's, CLI start (bench/tmpfs.ts).
+    rows.push(...(await tmpfsRows(TMPFS_PLANS[quick ? 'quick' : 'full'], log)));
     // Frames/s of each codec, dnet beside DCMTK's and GDCM's tools (bench/codecs.ts).
     rows.push(...(await codecRows(codecPlan, work, log)));
     // dnet-scu storing JPEG-LS files transcoded on the fly, beside the same images uncompressed.
@@ -207,6 +214,23 @@ async function runCodecs(): Promise<void> {
   }
 }
 
-if (codecsOnly) await runCodecs();
+/** `pnpm bench --tmpfs`: the rows of issue 26 alone, with their targets; prints only. */
+async function runTmpfs(): Promise<void> {
+  const started = performance.now();
+  console.log(`machine: ${machine()}`);
+  const rows = await tmpfsRows(TMPFS_PLANS[quick ? 'quick' : 'full'], (line) =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`),
+  );
+  console.log(`\n${textTable(rows)}\n`);
+  for (const t of targets(rows).filter((t) => t.value !== '—')) {
+    console.log(
+      `${t.what}: ${t.value} (goal ${t.goal}${t.info ? '' : t.met ? ', met' : ', NOT met'})`,
+    );
+  }
+  console.log(`${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+}
+
+if (tmpfsOnly) await runTmpfs();
+else if (codecsOnly) await runCodecs();
 else if (micro || only) await runMicro();
 else await runCompare();

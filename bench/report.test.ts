@@ -12,7 +12,20 @@ import {
   LARGE_FROM_FILES,
   LARGE_IN_MEMORY,
   OBJECTS_FLOOR,
+  START_DNET_SCU,
+  START_NODE,
   splitList,
+  TMPFS,
+  TMPFS_DNET_SCU_STORESCP,
+  TMPFS_FOUR,
+  TMPFS_FOUR_DNET_SCP,
+  TMPFS_FOUR_STORESCP,
+  TMPFS_STORESCU_DNET_SCP,
+  TMPFS_STORESCU_STORESCP,
+  TMPFS_TLS,
+  TMPFS_TLS_DNET_SCU_STORESCP,
+  TMPFS_TLS_STORESCU_DNET_SCP,
+  TMPFS_TLS_STORESCU_STORESCP,
 } from './rows.js';
 
 function row(group: string, name: string, median: number, unit = 'MB/s'): Row {
@@ -26,6 +39,35 @@ const byWhat = (rows: Row[], prefix: string) => {
 };
 
 describe('targets', () => {
+  it('judges the tmpfs, four-sender and TLS rows of issue 26 against DCMTK at 1.0 x', () => {
+    const images = (group: string, name: string, ips: number) => ({
+      ...row(group, name, ips / 2),
+      rate: { unit: 'images/s', median: ips, min: ips, max: ips },
+    });
+    const rows = [
+      images(TMPFS, TMPFS_STORESCU_DNET_SCP, 500),
+      images(TMPFS, TMPFS_DNET_SCU_STORESCP, 1100),
+      images(TMPFS, TMPFS_STORESCU_STORESCP, 1000),
+      images(TMPFS_FOUR, TMPFS_FOUR_DNET_SCP(4), 300),
+      images(TMPFS_FOUR, TMPFS_FOUR_STORESCP(4), 1200),
+      row(TMPFS_TLS, TMPFS_TLS_STORESCU_DNET_SCP, 90),
+      row(TMPFS_TLS, TMPFS_TLS_DNET_SCU_STORESCP, 150),
+      row(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP, 100),
+      row('start', START_NODE, 40, 'ms'),
+      row('start', START_DNET_SCU, 50, 'ms'),
+    ];
+    const one = byWhat(rows, 'tmpfs, storescu -> dnet-scp');
+    expect([one.value, one.goal, one.met]).toEqual(['0.50 x', '>= 1 x', false]);
+    const scu = byWhat(rows, 'tmpfs, dnet-scu -> storescp');
+    expect([scu.value, scu.met]).toEqual(['1.10 x', true]);
+    const four = byWhat(rows, 'tmpfs, 4 storescu at once');
+    expect([four.value, four.met]).toEqual(['0.25 x', false]);
+    expect(byWhat(rows, 'tmpfs, TLS: storescu +tls').value).toBe('0.90 x');
+    expect(byWhat(rows, 'tmpfs, TLS: dnet-scu --tls').met).toBe(true);
+    const start = byWhat(rows, 'start: node -e 0 vs dnet-scu --help');
+    expect([start.value, start.info]).toEqual(['0.80 x', true]);
+  });
+
   it('judges the large ceiling target on the in-memory row and shows the file row for information', () => {
     const rows = [
       row('large', CEILING, 1000),

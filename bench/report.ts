@@ -6,6 +6,7 @@ import {
   ASSOC_PARALLELED,
   ASSOC_SERIAL,
   CEILING,
+  CLI_START,
   DURABLE_COMMIT,
   DURABLE_GROUP_COMMIT,
   DURABLE_WRITE,
@@ -18,9 +19,21 @@ import {
   LARGE_IN_MEMORY,
   OBJECTS_FILES_FLOOR,
   OBJECTS_FLOOR,
+  START_DNET_SCP,
+  START_DNET_SCU,
+  START_NODE,
   TLS_CEILING,
   TLS_OVER,
   TLS_PLAIN,
+  TMPFS,
+  TMPFS_DNET_SCU_STORESCP,
+  TMPFS_FOUR,
+  TMPFS_STORESCU_DNET_SCP,
+  TMPFS_STORESCU_STORESCP,
+  TMPFS_TLS,
+  TMPFS_TLS_DNET_SCU_STORESCP,
+  TMPFS_TLS_STORESCU_DNET_SCP,
+  TMPFS_TLS_STORESCU_STORESCP,
 } from './rows.js';
 
 /** The machine, from os.cpus() and os.totalmem(). */
@@ -227,6 +240,51 @@ export function targets(rows: Row[]): Target[] {
   info(
     'TLS: dnet over TLS vs plain Node TLS sockets (no DICOM)',
     ratio(m('tls', TLS_OVER), m('tls', TLS_CEILING)),
+  );
+  // Issue 26: where the disk is not the limit (bench/tmpfs.ts), images/s of the same run.
+  ratioTarget(
+    `tmpfs, storescu -> dnet-scp vs storescu -> storescp +B, writing files (images/s)`,
+    ips(TMPFS, TMPFS_STORESCU_DNET_SCP),
+    ips(TMPFS, TMPFS_STORESCU_STORESCP),
+    1,
+  );
+  ratioTarget(
+    'tmpfs, dnet-scu -> storescp +B vs storescu -> storescp +B, process start included (images/s)',
+    ips(TMPFS, TMPFS_DNET_SCU_STORESCP),
+    ips(TMPFS, TMPFS_STORESCU_STORESCP),
+    1,
+  );
+  const four = rows.find(
+    (r) => r.group === TMPFS_FOUR && r.name.endsWith('-> dnet-scp, writing files'),
+  );
+  const fourDcmtk = rows.find((r) => r.group === TMPFS_FOUR && r.name.includes('storescp --fork'));
+  ratioTarget(
+    `tmpfs, ${four?.name.replace(/ ->.*/, '') ?? 'several storescu at once'} -> dnet-scp vs -> storescp --fork +B (images/s)`,
+    four?.rate?.median,
+    fourDcmtk?.rate?.median,
+    1,
+  );
+  ratioTarget(
+    'tmpfs, TLS: storescu +tls -> dnet-scp --tls vs -> storescp +tls +B (MB/s)',
+    m(TMPFS_TLS, TMPFS_TLS_STORESCU_DNET_SCP),
+    m(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP),
+    1,
+  );
+  ratioTarget(
+    'tmpfs, TLS: dnet-scu --tls -> storescp +tls vs storescu +tls -> storescp +tls (MB/s)',
+    m(TMPFS_TLS, TMPFS_TLS_DNET_SCU_STORESCP),
+    m(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP),
+    1,
+  );
+  // No figure in the issue: "as fast as Node allows". The time of `node -e 0`
+  // over the command's (1.0 x: no slower than Node starting and doing nothing).
+  info(
+    'start: node -e 0 vs dnet-scu --help (time of node -e 0 / time of dnet-scu --help)',
+    ratio(m(CLI_START, START_NODE), m(CLI_START, START_DNET_SCU)),
+  );
+  info(
+    'start: node -e 0 vs dnet-scp --help (time of node -e 0 / time of dnet-scp --help)',
+    ratio(m(CLI_START, START_NODE), m(CLI_START, START_DNET_SCP)),
   );
   const c = rows.find((r) => r.group === 'concurrent');
   out.push({

@@ -126,3 +126,38 @@ export interface Plan {
   /** Rows and columns of the images of the concurrency check. */
   concurrentImageSize: number;
 }
+
+/** bench/tmpfs.ts: the group of the one-sender rows on tmpfs (issue 26). */
+export const TMPFS = 'tmpfs';
+/** bench/tmpfs.ts: the group of the four-sender rows on tmpfs. */
+export const TMPFS_FOUR = 'tmpfs, 4 senders';
+/** bench/tmpfs.ts: the group of the TLS rows on tmpfs. */
+export const TMPFS_TLS = 'tmpfs, TLS';
+/** bench/tmpfs.ts: the group of the command-line start rows. */
+export const CLI_START = 'start';
+/** tmpfs: storescu into dnet-scp (the app, writing files). */
+export const TMPFS_STORESCU_DNET_SCP = 'storescu -> dnet-scp, writing files';
+/** tmpfs: the dnet-scu command line into storescp, its process start included. */
+export const TMPFS_DNET_SCU_STORESCP =
+  'dnet-scu store (the CLI, process start included) -> storescp +B, writing files';
+/** tmpfs: DCMTK on both sides, the reference of the two rows above. */
+export const TMPFS_STORESCU_STORESCP = 'storescu -> storescp +B, writing files';
+/** tmpfs: `n` storescu at once into dnet-scp. */
+export const TMPFS_FOUR_DNET_SCP = (n: number) =>
+  `${n} storescu at once -> dnet-scp, writing files`;
+/** tmpfs: `n` storescu at once into storescp --fork. */
+export const TMPFS_FOUR_STORESCP = (n: number) =>
+  `${n} storescu at once -> storescp --fork +B, writing files`;
+/** tmpfs, TLS: storescu +tls into dnet-scp --tls. */
+export const TMPFS_TLS_STORESCU_DNET_SCP = 'storescu +tls -> dnet-scp --tls, writing files';
+/** tmpfs, TLS: dnet-scu --tls (the CLI, process start included) into storescp +tls. */
+export const TMPFS_TLS_DNET_SCU_STORESCP =
+  'dnet-scu store --tls (the CLI, process start included) -> storescp +tls +B, writing files';
+/** tmpfs, TLS: DCMTK on both sides. */
+export const TMPFS_TLS_STORESCU_STORESCP = 'storescu +tls -> storescp +tls +B, writing files';
+/** Command-line start: Node doing nothing. */
+export const START_NODE = 'node -e 0 (process start and exit)';
+/** Command-line start: `dnet-scu --help`. */
+export const START_DNET_SCU = 'dnet-scu --help (process start, help printed, exit)';
+/** Command-line start: `dnet-scp --help`. */
+export const START_DNET_SCP = 'dnet-scp --help (process start, help printed, exit)';

@@ -8,6 +8,10 @@ import { appConfig } from '../../tsup.shared';
 export default defineConfig({
   ...appConfig({ cli: 'src/cli.ts' }),
   noExternal: [/^@dnet\//],
+  // Each command's dynamic import (src/main.ts) becomes a chunk of its own
+  // beside cli.js, loaded when that command runs: the entry a process parses
+  // and runs first is only the dispatcher.
+  splitting: true,
   banner: {
     js: [
       '#!/usr/bin/env node',

@@ -12,8 +12,8 @@ import { describePeer, runTool } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
+import { eventually, type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
 
 /** User identity types of PS3.7 Annex D.3.3.7.1 (the app does not depend on @dnet/pdu). */
 const UserIdentityType = { USERNAME_AND_PASSCODE: 2, JWT: 5 } as const;

@@ -4,56 +4,33 @@
  * other gets an A-ASSOCIATE-RJ (1/2/1, PS3.7 Annex D.3.3.7), and a plaintext
  * client a refused handshake; each refusal is logged at warn.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Client, verification } from '@dnet/services';
 import { hasCommand } from '@dnet/testkit';
-import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
+import { describe, expect, it } from 'vitest';
+import { eventually } from './in-process-scp.test-support.js';
+import { useTlsScp } from './tls-scp.test-support.js';
 
 describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
   'dnet-scp --allow-cert-subject (mutual TLS, PS3.15 Annex B)',
   () => {
-    let dir: string;
-    let pki: TestPki;
-    let scp: InProcessScp;
-
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'dnet-scp-tlsaccess-'));
-      // A CA with a server and two client certificates.
-      pki = makeTestPki();
-      pki.issue('modality', { usage: 'clientAuth' });
-      pki.issue('intruder', { usage: 'clientAuth' });
-      scp = await startOnLoopback([
-        join(dir, 'storage'),
-        '--tls',
-        '--cert',
-        pki.path('server.pem'),
-        '--key',
-        pki.path('server.key'),
-        '--ca',
-        pki.path('ca.pem'),
-        '--require-client-cert',
-        '--allow-cert-subject',
-        'modality',
-      ]);
-    });
-    afterAll(async () => {
-      await scp?.stop();
-      await rm(dir, { recursive: true, force: true });
-      pki?.remove();
+    // A CA with a server and two client certificates.
+    const server = useTlsScp('dnet-scp-tlsaccess-', {
+      issue: (pki) => {
+        pki.issue('modality', { usage: 'clientAuth' });
+        pki.issue('intruder', { usage: 'clientAuth' });
+      },
+      args: ['--require-client-cert', '--allow-cert-subject', 'modality'],
     });
 
     const connect = (transport: Transport) =>
       Client.connect({
         transport,
         host: '127.0.0.1',
-        port: scp.port,
+        port: server.scp.port,
         callingAeTitle: 'MOD',
         calledAeTitle: 'DNETSCP',
         contexts: [verification()],
@@ -61,11 +38,11 @@ describe.skipIf(!hasCommand('openssl') && !process.env.CI)(
       });
     const client = async (name: string) =>
       tls({
-        ca: pki.ca,
-        cert: await readFile(pki.path(`${name}.pem`), 'utf8'),
-        key: await readFile(pki.path(`${name}.key`), 'utf8'),
+        ca: server.pki.ca,
+        cert: await readFile(server.pki.path(`${name}.pem`), 'utf8'),
+        key: await readFile(server.pki.path(`${name}.key`), 'utf8'),
       });
-    const warnings = () => scp.logs.filter((l) => l.level === 40 && l.status === 'rejected');
+    const warnings = () => server.scp.logs.filter((l) => l.level === 40 && l.status === 'rejected');
 
     it('the allowed certificate is served; another of the same CA is rejected 1/2/1 and logged', async () => {
       const ok = await connect(await client('modality'));

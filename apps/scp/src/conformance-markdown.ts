@@ -7,7 +7,6 @@
  */
 import {
   COMPUTED_TAGS,
-  CommitmentFailureReason,
   DEFAULT_MAX_HEAD_BYTES,
   LEVEL_TAGS,
   MODEL_LEVELS,
@@ -18,7 +17,7 @@ import {
 import { MAX_PRESENTATION_CONTEXTS, MIN_PEER_PDU_LENGTH } from '@dnet/association';
 import { lookupTag } from '@dnet/dataset';
 import { describeStatus, Status, type StatusService } from '@dnet/dimse';
-import { INCOMPLETE_DATA_SET_STATUS, SopClass } from '@dnet/services';
+import { CommitmentFailureReason, INCOMPLETE_DATA_SET_STATUS, SopClass } from '@dnet/services';
 import {
   type AcceptanceActivity,
   type AcceptedContext,
@@ -840,7 +839,7 @@ function sopSpecific(activity: AcceptanceActivity, model: ConformanceModel): str
       ];
     case 'commitment':
       return [
-        `SOP Specific Conformance (PS3.4 §J.3): the Storage Commitment Push Model SCP. Committed instances are held indefinitely (until an operator removes them); the report's Retrieve AE Title is ${model.config.aeTitle}. N-ACTION-RSP status: 0000H when accepted; 0110H (processing failure), 0112H (not the well-known instance), 0120H (missing Transaction UID or Referenced SOP Sequence), 0123H (action type other than 1). Failure Reasons (0008,1197) of the report:`,
+        `SOP Specific Conformance (PS3.4 §J.3): the Storage Commitment Push Model SCP. Committed instances are held indefinitely (until an operator removes them); the report's Retrieve AE Title is ${model.config.aeTitle}. N-ACTION-RSP status: 0000H when accepted; 0110H (processing failure, or more references than the archive takes at once), 0112H (not the well-known instance), 0115H (a reference without its UIDs), 0121H (Transaction UID missing or Referenced SOP Sequence empty, with the Offending Element), 0123H (action type other than 1). Failure Reasons (0008,1197) of the report:`,
         table(
           ['Failure Reason', 'Meaning'],
           Object.entries(CommitmentFailureReason).map(([name, code]) => [

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCommandLine } from './config.js';
 import { conformanceStatement } from './conformance.js';
 import { parseStatement, type StatedFacts } from './conformance.test-support.js';
+import { type InProcessScp, startInProcess } from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
 
 /** DCMTK's names (`-d` dumps) of the transfer syntaxes these tests propose. */
 const DCMTK_TS: Record<string, string> = {

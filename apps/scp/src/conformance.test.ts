@@ -25,8 +25,8 @@ import {
   type StatedFacts,
 } from './conformance.test-support.js';
 import { EXTENDED_NEGOTIATION_NAMES } from './conformance-markdown.js';
+import { type InProcessScp, startInProcess } from './in-process-scp.test-support.js';
 import { main } from './main.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
 
 /** The sample statement of the default configuration, kept current by the last test. */
 const SAMPLE = join(import.meta.dirname, '../../../docs/conformance-dnet-scp.md');

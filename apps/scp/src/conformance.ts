@@ -322,6 +322,6 @@ export async function conformanceStatement(config: ScpConfig): Promise<string> {
     });
     return renderConformance(conformanceModel(config, server, transport));
   } finally {
-    await archive.close({ timeoutMs: 0 });
+    await archive.close();
   }
 }

@@ -15,8 +15,12 @@ import { type Client, queryRetrieve, storage } from '@dnet/services';
 import { describePostgres } from '@dnet/testkit';
 import { startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type InProcessScp,
+  startOnLoopback,
+} from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 function image(sop: string, description: string): DataSet {
   const ds = new DataSet();

@@ -5,8 +5,13 @@ import type { DuplicatePolicy } from '@dnet/archive';
 import { DataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
 import { type Client, queryRetrieve, storage as storageContexts } from '@dnet/services';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type InProcessScp,
+  startOnLoopback,
+  storeRaw,
+} from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startOnLoopback, storeRaw } from './test-support.js';
 
 interface Uids {
   study: string;

@@ -2,86 +2,18 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPart10Header } from '@dnet/dataset';
+import {
+  concatBytes as concat,
+  elementBoundaries,
+  LittleEndianElements as Le,
+} from '@dnet/testkit/cut-data-sets';
 import { rawStoreAssociation } from '@dnet/testkit/raw-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
 
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-/** VRs with a 4-byte length in explicit VR (PS3.5 §7.1.2). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT']);
-const UNDEFINED = 0xffffffff;
-
-/** Little endian element encoding (PS3.5 §7.1), hand-made so that lengths can be undefined. */
-class Le {
-  constructor(readonly explicit: boolean) {}
-
-  #header(tag: number, vr: string, length: number): Uint8Array {
-    const long = this.explicit && LONG_VRS.has(vr);
-    const out = new Uint8Array(this.explicit && !long ? 8 : this.explicit ? 12 : 8);
-    const dv = new DataView(out.buffer);
-    dv.setUint16(0, tag >>> 16, true);
-    dv.setUint16(2, tag & 0xffff, true);
-    if (!this.explicit) dv.setUint32(4, length, true);
-    else {
-      out[4] = vr.charCodeAt(0);
-      out[5] = vr.charCodeAt(1);
-      if (long) dv.setUint32(8, length, true);
-      else dv.setUint16(6, length, true);
-    }
-    return out;
-  }
-
-  /** An element with a defined-length value. */
-  element(tag: number, vr: string, value: Uint8Array | string): Uint8Array {
-    let bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-    if (bytes.length % 2 === 1) bytes = join2(bytes, new Uint8Array([vr === 'UI' ? 0 : 0x20]));
-    return join2(this.#header(tag, vr, bytes.length), bytes);
-  }
-
-  /** A sequence of undefined length whose items have undefined length (PS3.5 §7.5.2). */
-  sequence(tag: number, items: Uint8Array[][]): Uint8Array {
-    const parts = [this.#header(tag, 'SQ', UNDEFINED)];
-    for (const item of items) {
-      parts.push(itemHeader(0xfffee000, UNDEFINED), ...item, itemHeader(0xfffee00d, 0));
-    }
-    parts.push(itemHeader(0xfffee0dd, 0));
-    return concat(parts);
-  }
-
-  /** Encapsulated Pixel Data (PS3.5 §A.4): an empty Basic Offset Table, the fragments, the delimiter. */
-  encapsulated(fragments: Uint8Array[]): Uint8Array {
-    const parts = [this.#header(0x7fe00010, 'OB', UNDEFINED), itemHeader(0xfffee000, 0)];
-    for (const f of fragments) parts.push(itemHeader(0xfffee000, f.length), f);
-    parts.push(itemHeader(0xfffee0dd, 0));
-    return concat(parts);
-  }
-}
-
-function itemHeader(tag: number, length: number): Uint8Array {
-  const out = new Uint8Array(8);
-  const dv = new DataView(out.buffer);
-  dv.setUint16(0, tag >>> 16, true);
-  dv.setUint16(2, tag & 0xffff, true);
-  dv.setUint32(4, length, true);
-  return out;
-}
-
-function join2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return concat([a, b]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 interface TestObject {
   name: string;
   transferSyntaxUid: string;
@@ -212,13 +144,7 @@ describe('dnet-scp never answers Success for a data set cut inside an element (e
   for (const object of objects()) {
     it(object.name, async () => {
       const whole = concat(object.elements);
-      const boundaries = new Set<number>();
-      let at = 0;
-      for (const e of object.elements) {
-        at += e.length;
-        boundaries.add(at);
-      }
-      boundaries.add(0);
+      const boundaries = elementBoundaries(object.elements, { empty: true });
       // Raw bytes: dnet's own sender refuses cut and odd-length data sets.
       const client = await rawStoreAssociation({
         port: scp.port,

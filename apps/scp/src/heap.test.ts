@@ -6,8 +6,8 @@ import { storage as storageContexts } from '@dnet/services';
 import { youngGenerationCollector } from '@dnet/services/internal';
 import { describe, expect, it } from 'vitest';
 import { applyHeapSettings, scavengeChosen } from './heap.js';
+import { connectClient, startInProcess } from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
-import { connectClient, startInProcess } from './test-support.js';
 
 describe('applyHeapSettings', () => {
   it("leaves the scavenger alone when the operator chose it on node's command line or in NODE_OPTIONS", () => {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type InProcessScp, startInProcess } from './in-process-scp.test-support.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
 
 describePeer(
   ['storescu', 'findscu', 'getscu', 'dcmdump'],

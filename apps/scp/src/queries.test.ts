@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import type { DicomJsonDataSet } from '@dnet/dataset';
 import { type Client, OperationFailedError, queryRetrieve, storage } from '@dnet/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type InProcessScp,
+  startOnLoopback,
+} from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 const uid = (v: string) => ({ vr: 'UI', Value: [v] });
 const sops = (rows: DicomJsonDataSet[]) =>

@@ -11,8 +11,12 @@ import {
 } from '@dnet/services';
 import { freePort } from '@dnet/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type InProcessScp,
+  startOnLoopback,
+} from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
-import { connectClient, type InProcessScp, startOnLoopback } from './test-support.js';
 
 /** Drains a received data set, resolving its size. */
 async function drain(instance: ReceivedInstance): Promise<number> {

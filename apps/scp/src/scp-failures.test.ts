@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { OperationFailedError, storage as storageContexts } from '@dnet/services';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from './folder-lock.js';
-import { main } from './main.js';
-import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
 import {
   connectClient,
   describeWithMounts,
@@ -15,7 +13,9 @@ import {
   startInProcess,
   startOnLoopback,
   type TestMount,
-} from './test-support.js';
+} from './in-process-scp.test-support.js';
+import { main } from './main.js';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE, syntheticImages } from './synthetic-images.js';
 
 /** Runs dnet-scp expecting it not to start: its exit code, stderr lines and raw log lines. */
 async function failedStart(args: string[]) {
@@ -133,7 +133,7 @@ describeWithMounts('errors that say their cause (read-only and full file systems
       `dnet-scp: cannot start: cannot open the index ${db}: unable to open database file ` +
         '(read-only file system, EROFS)',
     );
-    expect(fatal).toMatchObject({ code: 'DNET_SCP_INDEX_OPEN', errno: 'EROFS' });
+    expect(fatal).toMatchObject({ code: 'DNET_ARCHIVE_INDEX_OPEN', errno: 'EROFS' });
   });
 
   it('a full disk: A700H with the cause in the Error Comment, logged as an error with errno and path', async () => {
@@ -157,7 +157,7 @@ describeWithMounts('errors that say their cause (read-only and full file systems
         level: 50,
         errno: 'ENOSPC',
         syscall: 'write',
-        code: 'DNET_SCP_STORAGE_FAILED',
+        code: 'DNET_ARCHIVE_STORAGE_FAILED',
         path: expect.stringContaining(join(storage, '.incoming')),
       });
       expect(String(line?.error)).toContain('no space left on device');

@@ -5,8 +5,8 @@ import { inflateRawSync } from 'node:zlib';
 import { readPart10Header } from '@dnet/dataset';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type InProcessScp, startInProcess } from './in-process-scp.test-support.js';
 import { type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { type InProcessScp, startInProcess } from './test-support.js';
 
 const TOOLS = [
   'storescu',

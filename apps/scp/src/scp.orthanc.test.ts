@@ -12,8 +12,8 @@ import { describePeer, freePort } from '@dnet/testkit';
 import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually, type InProcessScp, startOnLoopback } from './in-process-scp.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
-import { eventually, type InProcessScp, startOnLoopback } from './test-support.js';
 
 describePeer(['Orthanc'], 'dnet-scp with Orthanc', () => {
   let dir: string;

@@ -2,19 +2,25 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STORAGE_COMMITMENT_INSTANCE, STORAGE_COMMITMENT_PUSH_MODEL } from '@dnet/archive';
 import { DataSet, decodeDataSet, encodeDataSet, readPart10Header } from '@dnet/dataset';
-import { Client, queryRetrieve, storage as storageContexts, verification } from '@dnet/services';
+import {
+  Client,
+  queryRetrieve,
+  STORAGE_COMMITMENT_INSTANCE,
+  STORAGE_COMMITMENT_PUSH_MODEL,
+  storage as storageContexts,
+  verification,
+} from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 import {
   connectClient,
   eventually,
   type InProcessScp,
   startInProcess,
   startOnLoopback,
-} from './test-support.js';
+} from './in-process-scp.test-support.js';
+import { CT_IMAGE_STORAGE, EXPLICIT_VR_LE } from './synthetic-images.js';
 
 function image(uids: { study: string; series: string; sop: string }, description = 'first') {
   const ds = new DataSet();
@@ -238,7 +244,7 @@ describe('dnet-scp in-process', () => {
     ).toEqual([
       [damaged.sop, 0x0110],
       ['1.2.826.0.1.4.1.3', 0x0112],
-      [held.sop, 0x0131],
+      [held.sop, 0x0119], // class / instance conflict (PS3.3 §C.14.1.1)
     ]);
     // A request for another instance than the well-known one is refused.
     const wrong = await sc.association.nAction(

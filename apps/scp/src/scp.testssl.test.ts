@@ -6,13 +6,11 @@
  * (RFC 8996).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describePeer } from '@dnet/testkit';
-import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type InProcessScp, startOnLoopback } from './test-support.js';
+import { expect, it } from 'vitest';
+import { useTlsScp } from './tls-scp.test-support.js';
 
 interface Finding {
   id: string;
@@ -21,33 +19,10 @@ interface Finding {
 }
 
 describePeer(['openssl', 'testssl'], 'testssl.sh against dnet-scp --tls', () => {
-  let dir: string;
-  let pki: TestPki;
-  let scp: InProcessScp;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dnet-scp-testssl-'));
-    pki = makeTestPki();
-    scp = await startOnLoopback([
-      join(dir, 'storage'),
-      '--tls',
-      '--cert',
-      pki.path('server.pem'),
-      '--key',
-      pki.path('server.key'),
-      '--ca',
-      pki.path('ca.pem'),
-    ]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await scp?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    pki?.remove();
-  });
+  const tls = useTlsScp('dnet-scp-testssl-');
 
   it('finds nothing vulnerable in the renegotiation and protocol checks', async () => {
-    const json = join(dir, 'findings.json');
+    const json = join(tls.dir, 'findings.json');
     const child = spawn(
       'testssl',
       [
@@ -64,7 +39,7 @@ describePeer(['openssl', 'testssl'], 'testssl.sh against dnet-scp --tls', () => 
         '5',
         '--jsonfile',
         json,
-        `127.0.0.1:${scp.port}`,
+        `127.0.0.1:${tls.scp.port}`,
       ],
       { stdio: 'ignore' },
     );

@@ -313,7 +313,7 @@ export async function startScp(
       }),
     );
   } catch (error) {
-    await archive.close({ timeoutMs: 0 });
+    await archive.close();
     await lock.release();
     throw error;
   }
@@ -357,7 +357,6 @@ export async function startScp(
     ),
   );
   server.on('association', (a) => {
-    archive.attach(a);
     const started = performance.now();
     const info = a.info;
     const fields = {
@@ -378,11 +377,27 @@ export async function startScp(
       ),
     );
   });
-  // C-MOVE / C-GET end after the handler returns (the server runs the sub-operations):
-  // their final status and counts come from @dnet/services' operation channel.
+  // C-MOVE / C-GET end after the handler returns (the server runs the sub-operations), and a
+  // refused N-ACTION never reaches the archive: their final status (and counts) come from
+  // @dnet/services' operation channel.
   const onOperation = (message: unknown) => {
     const r = message as OperationRecord;
-    if (r.role !== 'scp' || (r.operation !== 'C-MOVE' && r.operation !== 'C-GET')) return;
+    if (r.role !== 'scp') return;
+    if (r.operation === 'N-ACTION' && r.status !== 0) {
+      // A refused Storage Commitment request (an accepted one is logged with its report).
+      logger.info(
+        {
+          op: 'N-ACTION',
+          peer: r.peerAeTitle,
+          status:
+            r.status === undefined ? 'aborted' : `0x${r.status.toString(16).padStart(4, '0')}`,
+          durationMs: Math.round(r.durationMs),
+        },
+        'N-ACTION',
+      );
+      return;
+    }
+    if (r.operation !== 'C-MOVE' && r.operation !== 'C-GET') return;
     logger.info(
       {
         op: r.operation,
@@ -411,8 +426,8 @@ export async function startScp(
         } finally {
           diagnosticsChannel.unsubscribe(OPERATION_CHANNEL, onOperation);
           try {
-            // Storage Commitment reports in flight, then the storage and the index.
-            await archive.close({ timeoutMs: config.shutdownTimeoutMs });
+            // The server has waited for the Storage Commitment reports in flight.
+            await archive.close();
           } finally {
             await lock.release();
           }

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mutePeer, scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
+import { mutePeer, scu, tempDir, useBuiltCli, writeCtFiles } from './scu-cli.test-support.js';
 
 /** PS3.8 §9.3.1 PDU types. */
 const A_RELEASE_RQ = 0x05;

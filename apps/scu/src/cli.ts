@@ -1,4 +1,4 @@
-import { ExitStatus } from './command.js';
+import { ExitStatus } from './exit-status.js';
 import { main } from './main.js';
 
 // Ctrl-C (SIGINT) or SIGTERM ends the work cleanly instead of killing the

@@ -1,6 +1,9 @@
 import { lookupUid } from '@dnet/dataset';
 import type { Client } from '@dnet/services';
+import { ExitStatus } from './exit-status.js';
 import type { Io } from './options.js';
+
+export { ExitStatus } from './exit-status.js';
 
 /** One `dnet-scu` command. */
 export interface Command {
@@ -9,18 +12,6 @@ export interface Command {
   /** Runs the command's arguments (after its name); resolves with the exit status. */
   run(argv: readonly string[], io: Io): Promise<number>;
 }
-
-/** Exit statuses of dnet-scu. */
-export const ExitStatus = {
-  /** Every operation succeeded. */
-  OK: 0,
-  /** Something failed: one line per failure on stderr. */
-  FAILED: 1,
-  /** The command line is wrong. */
-  USAGE: 2,
-  /** Interrupted (Ctrl-C), after cancelling what was pending (128 + SIGINT). */
-  INTERRUPTED: 130,
-} as const;
 
 /** Prints a command's help to stdout. */
 export function printHelp(io: Io, text: string): number {

@@ -19,7 +19,7 @@ import {
 } from '@dnet/dataset';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CT, scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
+import { CT, scu, tempDir, useBuiltCli, writeCtFiles } from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

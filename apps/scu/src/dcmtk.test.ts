@@ -16,7 +16,7 @@ import {
   useBuiltCli,
   writeCtFiles,
   writeUnknownClassFile,
-} from './test-support.js';
+} from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

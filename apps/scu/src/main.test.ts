@@ -45,6 +45,14 @@ describe('dnet-scu main', () => {
     }
   });
 
+  it('takes no name of an object property for a command', async () => {
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      const c = capture();
+      expect(await main([name], c.io)).toBe(2);
+      expect(c.err[0]).toContain(`unknown command '${name}'`);
+    }
+  });
+
   it('rejects an unknown command with exit 2', async () => {
     const c = capture();
     expect(await main(['frobnicate'], c.io)).toBe(2);

@@ -1,14 +1,6 @@
-import { type Command, ExitStatus } from './command.js';
-import { convert } from './commands/convert.js';
-import { echo } from './commands/echo.js';
-import { find } from './commands/find.js';
-import { get } from './commands/get.js';
-import { move } from './commands/move.js';
-import { commit, mpps, nCommands } from './commands/n-commands.js';
-import { store } from './commands/store.js';
-import { describeError } from './describe-error.js';
+import type { Command } from './command.js';
 import { ScuErrorCode } from './errors.js';
-import { errorFields, writeRecord } from './json-output.js';
+import { ExitStatus } from './exit-status.js';
 import type { Io } from './options.js';
 
 export type { Io } from './options.js';
@@ -16,17 +8,66 @@ export type { Io } from './options.js';
 /** The version printed by `--version`. */
 export const VERSION = '0.0.0';
 
-/** Every command by name. */
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  echo,
-  store,
-  find,
-  move,
-  get,
-  commit,
-  mpps,
-  ...nCommands,
-  convert,
+/**
+ * A command as the dispatcher knows it before it runs: its line of
+ * `dnet-scu --help`, and how to load it. Each command's module, and what it
+ * imports (the services, TLS, the codecs...), is loaded only when that command
+ * runs, so `--help`, `--version` and every other command start without them.
+ */
+export interface CommandEntry {
+  /** The command's `summary` (main.test.ts checks that the two agree). */
+  summary: string;
+  /** Imports the command's module. */
+  load(): Promise<Command>;
+}
+
+/** The DIMSE-N commands' line of the help: name, usage, operation (commands/n-commands.ts). */
+const nSummary = (name: string, operation: string) =>
+  `${`${name} <host> <port> --class UID`.padEnd(34)} ${operation}`;
+const nCommand = (name: string, operation: string): CommandEntry => ({
+  summary: nSummary(name, operation),
+  load: async () => (await import('./commands/n-commands.js')).nCommands[name]!,
+});
+
+/** Every command by name, loaded on demand. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  echo: {
+    summary: 'echo <host> <port>                 C-ECHO: is the peer there?',
+    load: async () => (await import('./commands/echo.js')).echo,
+  },
+  store: {
+    summary: 'store <host> <port> <path>...      C-STORE files and folders',
+    load: async () => (await import('./commands/store.js')).store,
+  },
+  find: {
+    summary: 'find <host> <port> -k KEY=VALUE    C-FIND, patient/study/worklist',
+    load: async () => (await import('./commands/find.js')).find,
+  },
+  move: {
+    summary: 'move <host> <port> --dest AET -k   C-MOVE to another AE',
+    load: async () => (await import('./commands/move.js')).move,
+  },
+  get: {
+    summary: 'get <host> <port> --out DIR -k     C-GET into a folder',
+    load: async () => (await import('./commands/get.js')).get,
+  },
+  commit: {
+    summary: 'commit <host> <port> <path>...     storage commitment of stored files',
+    load: async () => (await import('./commands/n-commands.js')).commit,
+  },
+  mpps: {
+    summary: 'mpps <host> <port> create|complete  Modality Performed Procedure Step',
+    load: async () => (await import('./commands/n-commands.js')).mpps,
+  },
+  nget: nCommand('nget', 'N-GET'),
+  nset: nCommand('nset', 'N-SET'),
+  naction: nCommand('naction', 'N-ACTION'),
+  ncreate: nCommand('ncreate', 'N-CREATE'),
+  ndelete: nCommand('ndelete', 'N-DELETE'),
+  convert: {
+    summary: 'convert <in> <out> --ts <syntax>  transcode a file (RLE, JPEG-LS, JPEG 2000...)',
+    load: async () => (await import('./commands/convert.js')).convert,
+  },
 };
 
 const HELP = `dnet-scu: a DICOM SCU on the command line (echo, store, find, move, get, commit, N-services, convert)
@@ -63,16 +104,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.out(HELP);
     return ExitStatus.OK;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
     io.err(`dnet-scu: unknown command '${name}' (try --help)`);
     return ExitStatus.USAGE;
   }
   // With --json every outcome is a JSON object on stdout, errors included.
   const json = rest.includes('--json');
   try {
+    const command = await entry.load();
     return await command.run(rest, io);
   } catch (error) {
+    // Loaded here: the error path needs the DIMSE status texts, a run that succeeds does not.
+    const { describeError } = await import('./describe-error.js');
+    const { errorFields, writeRecord } = await import('./json-output.js');
     const usage = (error as { code?: unknown }).code === ScuErrorCode.USAGE;
     if (json) writeRecord(io, 'error', errorFields(error));
     else if (usage)

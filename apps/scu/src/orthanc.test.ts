@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describePeer, type RunningPeer, startPeer } from '@dnet/testkit';
 import { type RunningOrthanc, startOrthanc } from '@dnet/testkit/orthanc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
+import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

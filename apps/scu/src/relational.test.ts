@@ -6,7 +6,7 @@
 import { Server } from '@dnet/services';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, useBuiltCli } from './test-support.js';
+import { scu, tempDir, useBuiltCli } from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

@@ -10,7 +10,7 @@ import { type NRequest, Server } from '@dnet/services';
 import { freePort } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './test-support.js';
+import { scu, tempDir, uidsOf, useBuiltCli, writeCtFiles } from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describePeer, type RunningPeer, startPeer } from '@dnet/testkit';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, useBuiltCli, writeCtFiles } from './test-support.js';
+import { scu, tempDir, useBuiltCli, writeCtFiles } from './scu-cli.test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let cli: AsyncDisposable;

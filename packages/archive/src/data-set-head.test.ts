@@ -9,7 +9,7 @@ import {
   MAX_INFLATED_HEAD,
   PLACEMENT_STOP_TAG,
 } from './data-set-head.js';
-import { UnreadableDataSetError } from './unreadable-data-set-error.js';
+import { UnreadableDataSetError } from './errors.js';
 
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const IMPLICIT = '1.2.840.10008.1.2';

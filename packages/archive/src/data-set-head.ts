@@ -8,7 +8,7 @@ import {
   toDicomJson,
   transferSyntaxInfo,
 } from '@dnet/dataset';
-import { UnreadableDataSetError } from './unreadable-data-set-error.js';
+import { UnreadableDataSetError } from './errors.js';
 
 /**
  * Where decoding of the head stops to place an object: just after Series

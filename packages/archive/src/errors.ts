@@ -1,5 +1,5 @@
 /**
- * Errors of dnet-scp's storage and index layers. Every error extends
+ * Errors of the archive's storage, index, query and worklist layers. Every error extends
  * `DnetError` of `@dnet/errors`: a stable `code` (`DNET_...`), a `cause`, and
  * the brand {@link isDnetError} recognises across duplicated installs.
  */
@@ -11,27 +11,32 @@ export { isDnetError };
 /** Stable codes of the archive errors. */
 export const ArchiveErrorCode = {
   /** A UID is not a valid UID (PS3.5 §9.1) and may not become a path part. */
-  INVALID_UID: 'DNET_SCP_INVALID_UID',
+  INVALID_UID: 'DNET_ARCHIVE_INVALID_UID',
   /** A stored-object path is malformed or resolves outside the storage root. */
-  INVALID_PATH: 'DNET_SCP_INVALID_PATH',
+  INVALID_PATH: 'DNET_ARCHIVE_INVALID_PATH',
   /** No stored object at the path given. */
-  OBJECT_NOT_FOUND: 'DNET_SCP_OBJECT_NOT_FOUND',
+  OBJECT_NOT_FOUND: 'DNET_ARCHIVE_OBJECT_NOT_FOUND',
   /** An object writer was used after `commit()` or `abort()`. */
-  WRITER_CLOSED: 'DNET_SCP_WRITER_CLOSED',
+  WRITER_CLOSED: 'DNET_ARCHIVE_WRITER_CLOSED',
   /** Writing, syncing or renaming a stored object failed; see `cause`. */
-  STORAGE_FAILED: 'DNET_SCP_STORAGE_FAILED',
+  STORAGE_FAILED: 'DNET_ARCHIVE_STORAGE_FAILED',
   /** An instance record lacks a required attribute or is not DICOM JSON. */
-  INVALID_RECORD: 'DNET_SCP_INVALID_RECORD',
+  INVALID_RECORD: 'DNET_ARCHIVE_INVALID_RECORD',
   /** A query or retrieve Identifier breaks the rules of PS3.4 §C.4; see `status`. */
-  INVALID_QUERY: 'DNET_SCP_INVALID_QUERY',
+  INVALID_QUERY: 'DNET_ARCHIVE_INVALID_QUERY',
   /** The index database has a schema version newer than this code knows. */
-  INDEX_SCHEMA: 'DNET_SCP_INDEX_SCHEMA',
+  INDEX_SCHEMA: 'DNET_ARCHIVE_INDEX_SCHEMA',
   /** The index was used after `close()`. */
-  INDEX_CLOSED: 'DNET_SCP_INDEX_CLOSED',
+  INDEX_CLOSED: 'DNET_ARCHIVE_INDEX_CLOSED',
   /** The index database could not be opened or created; see `path` and `cause`. */
-  INDEX_OPEN: 'DNET_SCP_INDEX_OPEN',
+  INDEX_OPEN: 'DNET_ARCHIVE_INDEX_OPEN',
   /** A worklist item file is not DICOM JSON or is too large. */
-  INVALID_WORKLIST_ITEM: 'DNET_SCP_INVALID_WORKLIST_ITEM',
+  INVALID_WORKLIST_ITEM: 'DNET_ARCHIVE_INVALID_WORKLIST_ITEM',
+  /**
+   * A received data set's beginning cannot be decoded, or it lacks the attributes
+   * the archive files it under (PS3.4 §B.2.3: the SCP answers C000H).
+   */
+  UNREADABLE_DATA_SET: 'DNET_ARCHIVE_UNREADABLE_DATA_SET',
 } as const;
 
 /** One of the {@link ArchiveErrorCode} values. */
@@ -267,5 +272,20 @@ export class InvalidWorklistItemError extends ArchiveError {
     super(`${file}: ${message}`, ArchiveErrorCode.INVALID_WORKLIST_ITEM, options);
     this.name = 'InvalidWorklistItemError';
     this.file = file;
+  }
+}
+
+/**
+ * A received data set whose beginning cannot be decoded, or that lacks the
+ * attributes the archive files it under (PS3.4 §B.2.3: the SCP answers C000H).
+ */
+export class UnreadableDataSetError extends ArchiveError {
+  /**
+   * @param message - what is wrong
+   * @param options - the decoder's error
+   */
+  constructor(message: string, options: ArchiveErrorOptions = {}) {
+    super(message, ArchiveErrorCode.UNREADABLE_DATA_SET, options);
+    this.name = 'UnreadableDataSetError';
   }
 }

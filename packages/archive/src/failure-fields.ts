@@ -9,7 +9,7 @@ import { systemErrorOf } from '@dnet/services';
  * @example
  * ```ts
  * logger.error({ op: 'C-STORE', ...failureFields(error) }, 'C-STORE');
- * // {"error":"cannot write ...: no space left on device","code":"DNET_SCP_STORAGE_FAILED","errno":"ENOSPC","syscall":"write","path":"/srv/dicom/.incoming/x.part"}
+ * // {"error":"cannot write ...: no space left on device","code":"DNET_ARCHIVE_STORAGE_FAILED","errno":"ENOSPC","syscall":"write","path":"/srv/dicom/.incoming/x.part"}
  * ```
  */
 export function failureFields(error: unknown): Record<string, unknown> {

@@ -68,6 +68,7 @@ export {
   ObjectNotFoundError,
   QueryStatus,
   StorageFailedError,
+  UnreadableDataSetError,
   WriterClosedError,
 } from './errors.js';
 export { failureFields, messageOf } from './failure-fields.js';
@@ -75,11 +76,9 @@ export { KeyedLock } from './keyed-lock.js';
 export { type ArchiveLogger, silentLogger } from './logger.js';
 export {
   type Archive,
-  type ArchiveAssociation,
   type ArchiveContexts,
   type ArchiveHandlers,
   type ArchiveOptions,
-  DEFAULT_CLOSE_TIMEOUT_MS,
   openArchive,
 } from './open-archive.js';
 export { part10WorklistReader } from './part10-worklist-reader.js';
@@ -111,16 +110,12 @@ export {
   type StoredObjectStat,
 } from './storage.js';
 export {
-  CommitmentFailureReason,
-  type CommitmentResult,
+  DEFAULT_MAX_COMMITMENT_REFERENCES,
   type PeerAddress,
-  STORAGE_COMMITMENT_INSTANCE,
-  STORAGE_COMMITMENT_PUSH_MODEL,
   StorageCommitment,
   type StorageCommitmentOptions,
 } from './storage-commitment.js';
 export { createStoreHandler, type StoreHandlerOptions, StoreStatusCode } from './store-handler.js';
-export { UNREADABLE_DATA_SET, UnreadableDataSetError } from './unreadable-data-set-error.js';
 export { assertValidUid, isValidUid, MAX_UID_LENGTH, uidProblem } from './validate-uid.js';
 export {
   DEFAULT_WORKLIST_READERS,

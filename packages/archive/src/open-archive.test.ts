@@ -8,6 +8,7 @@ import {
   queryRetrieve,
   Server,
   SopClass,
+  STORAGE_COMMITMENT_PUSH_MODEL,
   storage as storageContexts,
 } from '@dnet/services';
 import { memory } from '@dnet/transport';
@@ -16,7 +17,6 @@ import { ArchiveErrorCode } from './errors.js';
 import { type Archive, openArchive } from './open-archive.js';
 import { SqliteIndex } from './sqlite-index.js';
 import { LocalStorage } from './storage.js';
-import { STORAGE_COMMITMENT_PUSH_MODEL } from './storage-commitment.js';
 import { FolderWorklist } from './worklist.js';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -59,12 +59,11 @@ describe('openArchive: an archive embedded in a Server', () => {
       extendedNegotiation: archive.extendedNegotiation,
       policy: { contexts: archive.contexts },
     });
-    server.on('association', (association) => archive.attach(association));
   });
 
   afterEach(async () => {
     await server.close({ timeoutMs: 1000 });
-    await archive.close({ timeoutMs: 1000 });
+    await archive.close();
     await rm(dir, { recursive: true, force: true });
   });
 

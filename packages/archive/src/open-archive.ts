@@ -1,6 +1,5 @@
 import {
   QUERY_MODELS,
-  type RequestContext,
   Server,
   type ServerHandlers,
   type ServerOptions,
@@ -16,9 +15,6 @@ import type { ObjectStorage } from './storage.js';
 import { type PeerAddress, StorageCommitment } from './storage-commitment.js';
 import { createStoreHandler } from './store-handler.js';
 import type { WorklistSource } from './worklist.js';
-
-/** How long {@link Archive.close} waits for Storage Commitment reports in progress, by default. */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 /** Options of {@link openArchive}. */
 export interface ArchiveOptions {
@@ -61,18 +57,20 @@ export interface ArchiveOptions {
   };
 }
 
-/** The request handlers of an {@link Archive}, for `Server.listen({ handlers })`. */
-export type ArchiveHandlers = Required<Pick<ServerHandlers, 'store' | 'find' | 'move' | 'get'>>;
+/**
+ * The request handlers of an {@link Archive}, for `Server.listen({ handlers })`:
+ * `nServices` holds the Storage Commitment Push Model SCP.
+ */
+export type ArchiveHandlers = Required<
+  Pick<ServerHandlers, 'store' | 'find' | 'move' | 'get' | 'nServices'>
+>;
 
 /** The presentation contexts an {@link Archive} serves, for `Server.listen({ policy: { contexts } })`. */
 export type ArchiveContexts = NonNullable<NonNullable<ServerOptions['policy']>['contexts']>;
 
-/** An association, as a `Server` hands it to its `'association'` listeners. */
-export type ArchiveAssociation = RequestContext['association'];
-
 /**
  * An archive ready to serve: the handlers, contexts and extended negotiation
- * to give a `Server`, Storage Commitment to attach to each association, and
+ * to give a `Server` (Storage Commitment among the handlers' `nServices`), and
  * `close()`. Made by {@link openArchive}.
  */
 export interface Archive {
@@ -96,14 +94,11 @@ export interface Archive {
   readonly extendedNegotiation: SupportedExtendedNegotiation;
   /** The Storage Commitment Push Model SCP (PS3.4 Annex J). */
   readonly commitment: StorageCommitment;
-  /** Serves Storage Commitment on `association`: call it from the server's `'association'` event. */
-  attach(association: ArchiveAssociation): void;
   /**
-   * Waits for the Storage Commitment reports in progress (at most
-   * `timeoutMs`, default {@link DEFAULT_CLOSE_TIMEOUT_MS}), then closes the
-   * storage and the index. Close the `Server` first.
+   * Closes the storage and the index. Close the `Server` first: it waits for
+   * the operations in progress, Storage Commitment reports included.
    */
-  close(options?: { timeoutMs?: number }): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
@@ -133,7 +128,6 @@ export interface Archive {
  *   extendedNegotiation: archive.extendedNegotiation,
  *   policy: { contexts: archive.contexts },
  * });
- * server.on('association', (association) => archive.attach(association));
  * // ...
  * await server.close();
  * await archive.close();
@@ -157,7 +151,7 @@ export function openArchive(options: ArchiveOptions): Archive {
     aeTitle,
     logger,
   });
-  const handlers: ArchiveHandlers = { store, find, move, get };
+  const served = { store, find, move, get };
   // The retired Patient/Study Only model is not served (PS3.4 §C.6.3); Modality
   // Worklist only with a worklist (PS3.4 Annex K).
   const notServed = new Set<string>([
@@ -165,7 +159,7 @@ export function openArchive(options: ArchiveOptions): Archive {
     ...(worklist ? [] : [SopClass.MODALITY_WORKLIST_FIND]),
   ]);
   const contexts: ArchiveContexts = [
-    ...Server.policyFor({ handlers, aeTitle }).contexts.filter(
+    ...Server.policyFor({ handlers: served, aeTitle }).contexts.filter(
       (c) => !notServed.has(c.abstractSyntax),
     ),
     // Storage Commitment Push Model SCP (PS3.4 Annex J).
@@ -182,6 +176,7 @@ export function openArchive(options: ArchiveOptions): Archive {
     }),
     logger,
   });
+  const handlers: ArchiveHandlers = { ...served, nServices: [commitment.service] };
   let closing: Promise<void> | undefined;
   return {
     storage,
@@ -191,17 +186,12 @@ export function openArchive(options: ArchiveOptions): Archive {
     contexts,
     extendedNegotiation: SUPPORTED_EXTENDED_NEGOTIATION,
     commitment,
-    attach: (association) => commitment.attach(association),
-    close({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS } = {}) {
+    close() {
       closing ??= (async () => {
         try {
-          await commitment.drain(timeoutMs);
+          await storage.close?.();
         } finally {
-          try {
-            await storage.close?.();
-          } finally {
-            await index.close();
-          }
+          await index.close();
         }
       })();
       return closing;

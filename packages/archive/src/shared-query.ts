@@ -2,15 +2,16 @@
  * What every SQL implementation of `ArchiveIndex` shares: the columns a
  * query key is pushed into, the push-down itself (with a small dialect for
  * what differs between SQLite and PostgreSQL), the hierarchy checks of
- * PS3.4 §C.4, record validation and the response Identifier. `SqliteIndex`
- * and `PostgresIndex` both build on it, so they answer the same queries the
- * same way; `matches()` (PS3.4 §C.2.2.2) alone decides every match.
+ * PS3.4 §C.4 and the response Identifier (what they write for a record is in
+ * index-records.ts). `SqliteIndex` and `PostgresIndex` both build on it, so
+ * they answer the same queries the same way; `matches()` (PS3.4 §C.2.2.2)
+ * alone decides every match.
  */
 import type { DicomJsonAttribute, DicomJsonDataSet, PersonName } from '@dnet/dataset';
 import { matches, responseIdentifier } from '@dnet/services';
-import type { FindOptions, InstanceRecord, QueryOptions } from './archive-index.js';
+import type { FindOptions, QueryOptions } from './archive-index.js';
 import { dicomJsonProblem } from './dicom-json-problem.js';
-import { InvalidQueryError, InvalidRecordError } from './errors.js';
+import { InvalidQueryError } from './errors.js';
 import {
   COMPUTED_TAGS,
   isQueryLevel,
@@ -21,7 +22,6 @@ import {
   Tag,
   UNIQUE_KEY,
 } from './query-model.js';
-import { uidProblem } from './validate-uid.js';
 
 /**
  * What differs between SQL engines in a pushed-down condition. Conditions use
@@ -496,120 +496,6 @@ export class LastParsed {
 export function parse(json: string | undefined): DicomJsonDataSet {
   return json ? (JSON.parse(json) as DicomJsonDataSet) : {};
 }
-
-/** The stored attributes of a level updated with a new instance's: latest values win. */
-export function merge(previous: string | undefined, next: DicomJsonDataSet): DicomJsonDataSet {
-  return { ...parse(previous), ...next };
-}
-/** A record that passed {@link checkRecord}, with its UIDs and JSON text. */
-export interface CheckedRecord {
-  /** The record as given. */
-  record: InstanceRecord;
-  /** `record.attributes` as JSON text. */
-  json: string;
-  /** SOP Instance UID (0008,0018). */
-  sopInstanceUid: string;
-  /** SOP Class UID (0008,0016). */
-  sopClassUid: string;
-  /** Study Instance UID (0020,000D). */
-  studyUid: string;
-  /** Series Instance UID (0020,000E). */
-  seriesUid: string;
-}
-
-/**
- * Validates a record before it is indexed: path, transfer syntax, size, the
- * DICOM JSON shape, its size as JSON, and the four UIDs (PS3.5 §9.1).
- * Throws {@link InvalidRecordError}.
- */
-export function checkRecord(record: InstanceRecord, maxRecordBytes: number): CheckedRecord {
-  if (typeof record !== 'object' || record === null) {
-    throw new InvalidRecordError('the record is not an object');
-  }
-  const { path, transferSyntaxUid, size, attributes } = record;
-  if (typeof path !== 'string' || path.length === 0 || path.length > 4096) {
-    throw new InvalidRecordError('the record has no valid path');
-  }
-  if (uidProblem(transferSyntaxUid) !== undefined) {
-    throw new InvalidRecordError('the record has no valid transfer syntax UID');
-  }
-  if (!Number.isSafeInteger(size) || size < 0) {
-    throw new InvalidRecordError('the record has no valid size');
-  }
-  const problem = dicomJsonProblem(attributes);
-  if (problem) throw new InvalidRecordError(`attributes: ${problem}`);
-  // NUL is no character of any string VR (PS3.5 §6.2; trailing NUL padding is
-  // stripped by the decoder): PostgreSQL cannot store it in text or jsonb, so
-  // neither index takes it (the C-STORE fails with Cannot Understand, C000H).
-  const nul = controlCharacterKey(attributes, true);
-  if (nul) throw new InvalidRecordError('an attribute value holds NUL (00H)', nul);
-  const json = JSON.stringify(attributes);
-  if (json.length > maxRecordBytes) {
-    throw new InvalidRecordError(
-      `attributes are ${json.length} characters as JSON, more than ${maxRecordBytes}`,
-    );
-  }
-  const uid = (tag: string, name: string): string => {
-    const attribute = attributes[tag];
-    const value = attribute?.Value?.length === 1 ? attribute.Value[0] : undefined;
-    const why = uidProblem(value);
-    if (why !== undefined) throw new InvalidRecordError(`${name}: ${why} (PS3.5 §9.1)`, tag);
-    return value as string;
-  };
-  return {
-    record,
-    json,
-    sopInstanceUid: uid(Tag.SOPInstanceUID, 'SOP Instance UID'),
-    sopClassUid: uid(Tag.SOPClassUID, 'SOP Class UID'),
-    studyUid: uid(Tag.StudyInstanceUID, 'Study Instance UID'),
-    seriesUid: uid(Tag.SeriesInstanceUID, 'Series Instance UID'),
-  };
-}
-
-/**
- * Patient identity (PS3.4 §C.6.1.1.2): Patient ID and its issuer. Patient ID
- * is Type 2 (PS3.3 §C.7.1.1): without one, name and birth date tell patients
- * apart (`unidentified`), so that unidentified patients are not all merged.
- */
-export function patientIdentity(attributes: DicomJsonDataSet): {
-  patientId: string;
-  issuer: string;
-  unidentified: string;
-} {
-  const patientId = identityText(attributes[Tag.PatientID]);
-  const issuer = identityText(attributes[Tag.IssuerOfPatientID]);
-  const unidentified =
-    patientId === ''
-      ? `${pnColumn(attributes[Tag.PatientName]) ?? ''}|${identityText(attributes[Tag.PatientBirthDate])}`
-      : '';
-  return { patientId, issuer, unidentified };
-}
-
-/** The key columns of each level, from the level's (merged) attributes, in schema order. */
-export const levelColumns = {
-  /** name_key, birth_date, sex. */
-  patient: (a: DicomJsonDataSet) => [
-    pnColumn(a[Tag.PatientName]),
-    dateColumn(a[Tag.PatientBirthDate]),
-    columnText(a[Tag.PatientSex], 'CS'),
-  ],
-  /** study_date, accession, study_id, referring_key, description. */
-  study: (a: DicomJsonDataSet) => [
-    dateColumn(a[Tag.StudyDate]),
-    columnText(a[Tag.AccessionNumber], 'SH'),
-    columnText(a[Tag.StudyID], 'SH'),
-    pnColumn(a[Tag.ReferringPhysicianName]),
-    columnText(a[Tag.StudyDescription], 'LO'),
-  ],
-  /** modality, series_number, description. */
-  series: (a: DicomJsonDataSet) => [
-    columnText(a[Tag.Modality], 'CS'),
-    columnText(a[Tag.SeriesNumber], 'IS'),
-    columnText(a[Tag.SeriesDescription], 'LO'),
-  ],
-  /** instance_number. */
-  instance: (a: DicomJsonDataSet) => [columnText(a[Tag.InstanceNumber], 'IS')],
-};
 
 /** A unique key above the query or retrieve level, as {@link upperUniqueKeys} reads it. */
 export interface UpperKey {

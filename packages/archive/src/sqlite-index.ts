@@ -20,19 +20,31 @@ import {
   StorageFailedError,
 } from './errors.js';
 import { GroupSync } from './group-sync.js';
-import { LEVEL_TAGS, type QueryLevel, Tag } from './query-model.js';
 import {
   type CheckedRecord,
+  COUNT_SQL,
   checkRecord,
-  columnText,
-  computedSql,
-  type FindRow,
-  FROM,
-  findByPages,
-  findPageSql,
+  HAS_INSTANCE_SQL,
+  INSTANCE_ROW_COLUMNS,
+  type InstanceRow,
+  instanceColumns,
   levelColumns,
   merge,
   patientIdentity,
+  pendingMigrations,
+  type RetrieveRow,
+  replacedResult,
+  retrieveSql,
+  toCounts,
+  toRecord,
+  toRetrieveInstances,
+} from './index-records.js';
+import { LEVEL_TAGS, type QueryLevel } from './query-model.js';
+import {
+  computedSql,
+  type FindRow,
+  findByPages,
+  findPageSql,
   pick,
   planFind,
   planRetrieve,
@@ -141,15 +153,6 @@ interface LevelRow {
   attributes: string;
 }
 
-interface InstanceRow {
-  pk: number;
-  series_fk: number;
-  path: string;
-  transfer_syntax_uid: string;
-  size: number;
-  attributes: string;
-}
-
 /**
  * The archive index in SQLite (better-sqlite3): WAL mode, one file, tables
  * patient / study / series / instance with the key attributes of PS3.4 §C.6
@@ -230,7 +233,7 @@ export class SqliteIndex implements ArchiveIndex {
     const putBatch = db.transaction((batch: CheckedRecord[]) => batch.map((c) => this.#putRows(c)));
     this.#putBatch = (batch) => putBatch.immediate(batch);
     const remove = db.transaction((sopInstanceUid: string) => {
-      const row = this.#stmt.selectInstance.get(sopInstanceUid) as InstanceRow | undefined;
+      const row = this.#stmt.selectInstance.get(sopInstanceUid) as InstanceRow<number> | undefined;
       if (!row) return undefined;
       this.#stmt.deleteInstance.run(row.pk);
       this.#pruneSeries(row.series_fk);
@@ -264,7 +267,7 @@ export class SqliteIndex implements ArchiveIndex {
   /** {@inheritDoc ArchiveIndex.get} */
   async get(sopInstanceUid: string): Promise<InstanceRecord | undefined> {
     this.#assertOpen();
-    const row = this.#stmt.selectInstance.get(sopInstanceUid) as InstanceRow | undefined;
+    const row = this.#stmt.selectInstance.get(sopInstanceUid) as InstanceRow<number> | undefined;
     return row && toRecord(row);
   }
 
@@ -295,11 +298,10 @@ export class SqliteIndex implements ArchiveIndex {
     this.#assertOpen();
     options.signal?.throwIfAborted();
     const conditions = planRetrieve(level, query, options, SQLITE_DIALECT);
-    const sql =
-      'SELECT i.path AS path, i.sop_class_uid AS sopClassUid, i.sop_instance_uid AS sopInstanceUid, ' +
-      `i.transfer_syntax_uid AS transferSyntaxUid, i.size AS size FROM ${FROM.IMAGE} ` +
-      `WHERE ${conditions.map((c) => c.sql).join(' AND ')} ORDER BY i.pk`;
-    return this.#db.prepare(sql).all(...conditions.flatMap((c) => c.params)) as RetrieveInstance[];
+    const rows = this.#db
+      .prepare(retrieveSql(conditions))
+      .all(...conditions.flatMap((c) => c.params)) as RetrieveRow[];
+    return toRetrieveInstances(rows);
   }
 
   /** {@inheritDoc ArchiveIndex.hasInstance} */
@@ -311,7 +313,7 @@ export class SqliteIndex implements ArchiveIndex {
   /** {@inheritDoc ArchiveIndex.count} */
   async count(): Promise<IndexCounts> {
     this.#assertOpen();
-    return this.#stmt.count.get() as IndexCounts;
+    return toCounts(this.#stmt.count.get() as IndexCounts);
   }
 
   /** {@inheritDoc ArchiveIndex.close} Waiting puts are written first. */
@@ -430,7 +432,8 @@ export class SqliteIndex implements ArchiveIndex {
     });
   }
 
-  #putRows({ record, json, sopInstanceUid, sopClassUid, studyUid, seriesUid }: CheckedRecord) {
+  #putRows(checked: CheckedRecord) {
+    const { record, sopInstanceUid, studyUid, seriesUid } = checked;
     const s = this.#stmt;
     const attributes = record.attributes;
 
@@ -481,23 +484,14 @@ export class SqliteIndex implements ArchiveIndex {
     }
 
     // Instance: replaced as a whole (upsert by SOP Instance UID).
-    const instance = s.selectInstance.get(sopInstanceUid) as InstanceRow | undefined;
-    const instanceColumns = [
-      sopClassUid,
-      columnText(attributes[Tag.InstanceNumber], 'IS'),
-      record.transferSyntaxUid,
-      record.path,
-      record.size,
-      json,
-    ];
+    const instance = s.selectInstance.get(sopInstanceUid) as InstanceRow<number> | undefined;
+    const columns = instanceColumns(checked);
     if (instance) {
-      s.updateInstance.run(seriesPk, ...instanceColumns, instance.pk);
+      s.updateInstance.run(seriesPk, ...columns, instance.pk);
       if (instance.series_fk !== seriesPk) this.#pruneSeries(instance.series_fk);
-      return instance.path === record.path
-        ? { replaced: true }
-        : { replaced: true, previousPath: instance.path };
+      return replacedResult(instance.path, record.path);
     }
-    s.insertInstance.run(seriesPk, sopInstanceUid, ...instanceColumns);
+    s.insertInstance.run(seriesPk, sopInstanceUid, ...columns);
     return { replaced: false };
   }
 
@@ -538,9 +532,7 @@ function migrate(db: Database.Database): void {
       | { version: number }
       | undefined;
     if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-    const version = row?.version ?? 0;
-    if (version > INDEX_SCHEMA_VERSION) throw new IndexSchemaError(version, INDEX_SCHEMA_VERSION);
-    for (let v = version; v < INDEX_SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    for (const migration of pendingMigrations(row?.version ?? 0, MIGRATIONS)) db.exec(migration);
     db.prepare('UPDATE schema_version SET version = ?').run(INDEX_SCHEMA_VERSION);
   }).immediate();
 }
@@ -574,7 +566,7 @@ function prepareStatements(db: Database.Database) {
       'UPDATE series SET study_fk = ?, modality = ?, series_number = ?, description = ?, attributes = ? WHERE pk = ?',
     ),
     selectInstance: db.prepare(
-      'SELECT pk, series_fk, path, transfer_syntax_uid, size, attributes FROM instance WHERE sop_instance_uid = ?',
+      `SELECT ${INSTANCE_ROW_COLUMNS} FROM instance WHERE sop_instance_uid = ?`,
     ),
     insertInstance: db.prepare(
       'INSERT INTO instance (series_fk, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, path, size, attributes) ' +
@@ -593,22 +585,8 @@ function prepareStatements(db: Database.Database) {
     deleteStudy: db.prepare('DELETE FROM study WHERE pk = ?'),
     patientHasStudies: db.prepare('SELECT 1 FROM study WHERE patient_fk = ? LIMIT 1'),
     deletePatient: db.prepare('DELETE FROM patient WHERE pk = ?'),
-    hasInstance: db.prepare(
-      'SELECT 1 FROM instance WHERE sop_instance_uid = ? AND sop_class_uid = ?',
-    ),
-    count: db.prepare(
-      'SELECT (SELECT COUNT(*) FROM patient) AS patients, (SELECT COUNT(*) FROM study) AS studies, ' +
-        '(SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM instance) AS instances',
-    ),
-  };
-}
-
-function toRecord(row: InstanceRow): InstanceRecord {
-  return {
-    path: row.path,
-    transferSyntaxUid: row.transfer_syntax_uid,
-    size: row.size,
-    attributes: JSON.parse(row.attributes) as DicomJsonDataSet,
+    hasInstance: db.prepare(HAS_INSTANCE_SQL),
+    count: db.prepare(COUNT_SQL),
   };
 }
 

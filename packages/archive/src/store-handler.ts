@@ -23,12 +23,11 @@ import {
   DUPLICATE_REJECTED_STATUS,
   type DuplicatePolicy,
 } from './duplicate-policy.js';
-import { ArchiveError, ArchiveErrorCode } from './errors.js';
+import { ArchiveError, ArchiveErrorCode, UnreadableDataSetError } from './errors.js';
 import { failureFields } from './failure-fields.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ArchiveLogger } from './logger.js';
 import type { ObjectStorage, ObjectWriter } from './storage.js';
-import { UnreadableDataSetError } from './unreadable-data-set-error.js';
 
 /** C-STORE statuses this SCP answers with (PS3.4 §B.2.3, PS3.7 Annex C). */
 export const StoreStatusCode = {

@@ -21,7 +21,7 @@ import type { TransitionRecord } from './diagnostics.js';
 import { DnetError } from './errors.js';
 import { buildAssociateRq } from './negotiation.js';
 import { type Event, events, type State, states } from './state-machine.js';
-import { table9_10 } from './table-9-10.fixture.js';
+import { table9_10 } from './table-9-10.test-support.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 const IMPLICIT = '1.2.840.10008.1.2';

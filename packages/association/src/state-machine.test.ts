@@ -9,7 +9,7 @@ import {
   states,
   transition,
 } from './state-machine.js';
-import { table9_10 } from './table-9-10.fixture.js';
+import { table9_10 } from './table-9-10.test-support.js';
 
 /** Next state of each action, PS3.8 Tables 9-6..9-9 (context-free ones). */
 const nextState: Partial<Record<Action, State>> = {

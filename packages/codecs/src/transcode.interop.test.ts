@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { decodePart10 } from '@dnet/dataset';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ImageShape, maxDifference, nativePixels, syntheticImage } from './test-support.js';
+import {
+  type ImageShape,
+  maxDifference,
+  nativePixels,
+  syntheticImage,
+} from './images.test-support.js';
 import { transcodeFile } from './transcode-file.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';

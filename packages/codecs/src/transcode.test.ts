@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet, decodePart10, encodePart10, IMPLEMENTATION_CLASS_UID } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
+import { syntheticImage } from './images.test-support.js';
 import { jpegLsLosslessCodec } from './jpeg-ls-codec.js';
-import { syntheticImage } from './test-support.js';
 import { canTranscode, transcode, transcodeDataSet } from './transcode.js';
 import { transcodeFile } from './transcode-file.js';
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonical, hex } from './canonical.test-support.js';
 import { convertTransferSyntax } from './convert.js';
 import { DataSet } from './data-set.js';
 import { decodeDataSet } from './decode.js';
@@ -11,7 +12,6 @@ import {
   NestingTooDeepError,
   UnsupportedTransferSyntaxError,
 } from './errors.js';
-import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 import type { Vr } from './vr.js';
 

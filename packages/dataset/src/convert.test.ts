@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonical, hex } from './canonical.test-support.js';
 import {
   convertTransferSyntax,
   convertTransferSyntaxStream,
@@ -15,7 +16,6 @@ import {
   UnsupportedTransferSyntaxError,
 } from './errors.js';
 import { formatTag } from './tag.js';
-import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
 const SYNTAXES = Object.values(TransferSyntax);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonical } from './canonical.test-support.js';
 import { DataSet } from './data-set.js';
 import { decodeDataSet } from './decode.js';
 import { type DicomJsonDataSet, fromDicomJson, toDicomJson } from './dicom-json.js';
@@ -6,7 +7,6 @@ import { lookupKeyword } from './dictionary.js';
 import { encodeDataSet } from './encode.js';
 import { InvalidDicomJsonError } from './errors.js';
 import { tagToHex } from './tag.js';
-import { canonical } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
 /** In the shape of the examples of PS3.18 F.4. */

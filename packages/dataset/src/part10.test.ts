@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonical, hex } from './canonical.test-support.js';
 import { DataSet } from './data-set.js';
 import { encodeDataSet } from './encode.js';
 import { InvalidPart10Error } from './errors.js';
@@ -17,7 +18,6 @@ import {
   readPart10Stream,
   writePart10File,
 } from './part10.js';
-import { canonical, hex } from './test-support.js';
 import { TransferSyntax } from './uid.js';
 
 function sample(): DataSet {

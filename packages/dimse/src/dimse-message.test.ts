@@ -26,7 +26,7 @@ import {
   ResponseMismatchError,
   UnknownCommandError,
 } from './errors.js';
-import { sampleMessages } from './sample-messages.js';
+import { sampleMessages } from './sample-messages.test-support.js';
 
 function without(message: DimseMessage, key: string): DimseMessage {
   const copy = { ...message } as Record<string, unknown>;

@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage } from './dimse-message.js';
 import { isDnetError } from './errors.js';
 import { fragmentMessage } from './fragment-message.js';
 import { Reassembler, type ReassemblyEvent } from './reassembler.js';
-import { sampleMessages } from './sample-messages.js';
+import { sampleMessages } from './sample-messages.test-support.js';
 
 const dir = join(import.meta.dirname, 'fixtures');
 const fixtureBytes = readdirSync(dir)

@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import { fragmentMessage } from './fragment-message.js';
 import { Reassembler, type ReassemblyEvent } from './reassembler.js';
-import { sampleMessages } from './sample-messages.js';
+import { sampleMessages } from './sample-messages.test-support.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const hex = (name: string) =>

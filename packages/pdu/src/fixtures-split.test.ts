@@ -2,7 +2,12 @@
 // storescu and getscu), in a file of their own so that they run beside
 // fixtures.test.ts.
 import { describe } from 'vitest';
-import { checkSplits, fixtureNames, LARGE_FIXTURE, loadFixture } from './check-fixture.js';
+import {
+  checkSplits,
+  fixtureNames,
+  LARGE_FIXTURE,
+  loadFixture,
+} from './check-fixture.test-support.js';
 
 describe('large fixtures split at every offset', () => {
   for (const name of fixtureNames()) {

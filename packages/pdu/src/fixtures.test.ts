@@ -1,12 +1,17 @@
 // Every fixture of real DCMTK and Orthanc bytes (src/fixtures/*.hex, captured by
-// scripts/capture-fixtures.ts) goes through one helper (check-fixture.ts):
+// scripts/capture-fixtures.ts) goes through one helper (check-fixture.test-support.ts):
 // decode (checked against the readable decode beside it), encode, round trip,
 // and the bytes fed to a PduDecoder split at every offset (for the large
 // fixtures in fixtures-split.test.ts, which runs in parallel).
 import { describe, expect, it } from 'vitest';
 import type { AAssociateAc } from './a-associate-ac.js';
 import type { AAssociateRq } from './a-associate-rq.js';
-import { checkFixture, fixtureNames, LARGE_FIXTURE, loadFixture } from './check-fixture.js';
+import {
+  checkFixture,
+  fixtureNames,
+  LARGE_FIXTURE,
+  loadFixture,
+} from './check-fixture.test-support.js';
 import type { Pdu } from './pdu.js';
 import { PduType } from './pdu-type.js';
 

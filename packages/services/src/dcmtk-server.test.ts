@@ -9,8 +9,6 @@ import { readPart10Header } from '@dnet/dataset';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MemoryArchive } from './memory-archive.js';
-import { Server } from './server.js';
 import {
   dataSetBytes,
   hierarchy,
@@ -18,7 +16,9 @@ import {
   tempDir,
   uidsOf,
   writeInstances,
-} from './test-support.js';
+} from './instances.test-support.js';
+import { MemoryArchive } from './memory-archive.js';
+import { Server } from './server.js';
 
 const AE = 'DNETSCP';
 let dir: AsyncDisposable & { path: string };

@@ -4,8 +4,8 @@ import { decodeDataSet, encodeDataSet, readPart10Header, TransferSyntax } from '
 import { describe, expect, it } from 'vitest';
 import { findDicomFiles } from './dicom-files.js';
 import { InvalidSourceError } from './errors.js';
+import { hierarchy, tempDir, uidsOf, writeInstances } from './instances.test-support.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, tempDir, uidsOf, writeInstances } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 

@@ -10,8 +10,8 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, storage } from './contexts.js';
+import { tempDir } from './instances.test-support.js';
 import { SopClass } from './sop-class.js';
-import { tempDir } from './test-support.js';
 
 const SPECIALIZED = '1.2.826.0.1.3680043.9.7433.1.1';
 const CT = SopClass.CT_IMAGE_STORAGE;

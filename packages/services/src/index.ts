@@ -229,6 +229,7 @@ export {
   CommitmentListener,
   type CommitmentReference,
   type CommitmentReport,
+  type CommitmentReportOutcome,
   type CommitmentRequest,
   type CommitmentResult,
   type CommitmentScpOptions,

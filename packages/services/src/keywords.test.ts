@@ -8,12 +8,12 @@ import { memory } from '@dnet/transport';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Client } from './client.js';
 import { mpps as mppsContext, queryRetrieve, retrieveContexts } from './contexts.js';
+import { bytesOf, hierarchy, makeInstance, uidsOf } from './instances.test-support.js';
 import { asDicomJson, dataSetOf, type KeywordAttributes, toKeywords } from './keywords.js';
 import { MemoryArchive } from './memory-archive.js';
 import { createMpps, MppsScp } from './mpps.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
-import { bytesOf, hierarchy, makeInstance, uidsOf } from './test-support.js';
 import { worklist, worklistFind } from './worklist.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;

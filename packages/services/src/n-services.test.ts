@@ -15,18 +15,20 @@ import {
 import type { OperationRecord } from './diagnostics.js';
 import { isDnetError, OperationFailedError } from './errors.js';
 import { instanceAvailabilityService } from './instance-availability.js';
+import { makeInstance } from './instances.test-support.js';
 import { createMpps, MPPS_SOP_CLASS, MppsScp, updateMpps } from './mpps.js';
 import { type NRequest, type NService, statusOfError } from './n-services.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
 import {
   CommitmentListener,
+  type CommitmentReportOutcome,
   type CommitmentResult,
   CommitmentTimeoutError,
   STORAGE_COMMITMENT_INSTANCE,
   STORAGE_COMMITMENT_PUSH_MODEL,
+  storageCommitmentService,
 } from './storage-commitment.js';
-import { makeInstance } from './test-support.js';
 
 const PRINTER = '1.2.840.10008.5.1.1.16'; // Printer SOP Class (PS3.4 §H.4.11): any N-class will do
 const TS = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
@@ -553,6 +555,39 @@ describe('Storage Commitment Push Model (PS3.4 Annex J)', () => {
         '00081195': text('1.2', 'UI'),
       } as DicomJsonDataSet),
     ).rejects.toMatchObject({ status: 0x0121 });
+    await client.release();
+    await server.close();
+  });
+
+  it('refuses more references than maxReferences (0110H, no report); onReport says where each report went', async () => {
+    const outcomes: CommitmentReportOutcome[] = [];
+    const service = storageCommitmentService({
+      handler: (rq) => decide(rq),
+      aeTitle: 'SCP',
+      maxReferences: 1,
+      onReport: (outcome) => outcomes.push(outcome),
+    });
+    const { server, connect } = await setup({ nServices: [service] });
+    const client = await connect([storageCommitment()]);
+    await expect(client.commit(refs, { timeoutMs: 10_000 })).rejects.toMatchObject({
+      status: 0x0110,
+    });
+    const report = await client.commit([refs[0]!], {
+      transactionUid: '1.2.99.7',
+      timeoutMs: 10_000,
+    });
+    expect(report).toMatchObject({ eventTypeId: 1, committed: [refs[0]] });
+    // onReport runs once the report's N-EVENT-REPORT-RSP is in: bounded wait.
+    for (let i = 0; i < 200 && outcomes.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({
+      via: 'same-association',
+      request: { transactionUid: '1.2.99.7', references: [refs[0]] },
+      result: { failed: [] },
+    });
+    expect(outcomes[0]?.error).toBeUndefined();
     await client.release();
     await server.close();
   });

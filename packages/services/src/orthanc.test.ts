@@ -11,8 +11,6 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts, storage, verification } from './contexts.js';
-import { Server } from './server.js';
-import { SopClass } from './sop-class.js';
 import {
   bytesOf,
   dataSetBytes,
@@ -20,7 +18,9 @@ import {
   tempDir,
   uidsOf,
   writeInstances,
-} from './test-support.js';
+} from './instances.test-support.js';
+import { Server } from './server.js';
+import { SopClass } from './sop-class.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 let dir: AsyncDisposable & { path: string };

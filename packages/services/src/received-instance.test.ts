@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import type { CStoreRq } from '@dnet/dimse';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './instances.test-support.js';
 import { type ReceivedInstance, sinkFailure, writeToFolder } from './received-instance.js';
-import { tempDir } from './test-support.js';
 
 function instance(sopInstanceUid: string): ReceivedInstance {
   return {

@@ -10,10 +10,10 @@ import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { storage, storageCommitment } from './contexts.js';
+import { makeInstance, uidsOf } from './instances.test-support.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
 import { CommitmentListener } from './storage-commitment.js';
-import { makeInstance, uidsOf } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 let orthanc: RunningOrthanc;

@@ -189,20 +189,46 @@ export function parseCommitmentReport(
   };
 }
 
+/** What became of one transaction's report, for {@link CommitmentScpOptions.onReport}. */
+export interface CommitmentReportOutcome {
+  /** The request. */
+  request: CommitmentRequest;
+  /** The association it came on. */
+  context: RequestContext;
+  /** What the handler decided (every reference failed with 0110H when it threw). */
+  result: CommitmentResult;
+  /** Where the report went; absent when it could not be sent. */
+  via?: 'same-association' | 'new-association';
+  /** Why the report could not be sent. */
+  error?: Error;
+  /** Milliseconds from the N-ACTION-RSP to the report's N-EVENT-REPORT-RSP (or the failure). */
+  durationMs: number;
+}
+
 /** How the SCP service reaches a requestor for a report on a new association. */
 export interface CommitmentScpOptions {
   /** Decides per instance. */
   handler: StorageCommitmentHandler;
   /** Our AE title (calling AE of the report association). */
   aeTitle: string;
-  /** Transport for the report association. */
-  transport: Transport;
+  /**
+   * Transport for the report association, unless the AE table names one;
+   * without either, a report whose association has ended cannot be sent.
+   */
+  transport?: Transport;
   /** Where requestor AEs are, by AE title. */
   aeTable?: Readonly<Record<string, { host: string; port: number; transport?: Transport }>>;
   /** Options of the report association (timeouts...). */
   associationOptions?: AssociationOptions;
   /** Called when a report could not be sent. */
   onError?: (error: Error) => void;
+  /** Called once per accepted request, when its report was sent or could not be. */
+  onReport?: (outcome: CommitmentReportOutcome) => void;
+  /**
+   * Most references in one request; more is refused with 0110H processing
+   * failure (PS3.7 §10.1.4.1.10) and no report. Default: no limit.
+   */
+  maxReferences?: number;
 }
 
 /**
@@ -309,6 +335,12 @@ export function storageCommitmentService(options: CommitmentScpOptions): NServic
         errorComment: 'Referenced SOP Sequence item without UIDs',
       };
     }
+    if (options.maxReferences !== undefined && references.length > options.maxReferences) {
+      return {
+        status: Status.PROCESSING_FAILURE,
+        errorComment: 'too many referenced instances',
+      };
+    }
     return {
       status: 0,
       // The handler's signal is not the N-ACTION's: a requestor may release as soon as it
@@ -331,44 +363,66 @@ async function report(
   context: RequestContext,
   signal: AbortSignal,
 ): Promise<void> {
+  const started = performance.now();
+  let result: CommitmentResult;
   try {
-    let result: CommitmentResult;
-    try {
-      result = await options.handler(request, context, signal);
-    } catch {
-      // The handler failed: nothing is committed (PS3.4 §J.3.2.2.1, 0110H processing failure).
-      result = {
-        committed: [],
-        failed: request.references.map((r) => ({ ...r, reason: Status.PROCESSING_FAILURE })),
-      };
-    }
-    const a = context.association;
-    const entry = options.aeTable?.[context.callingAeTitle];
-    if (result.reportOn !== 'new-association' && a.state === 'Sta6') {
-      try {
-        await sendCommitmentReport(request.transactionUid, result, { association: a });
-        return;
-      } catch (error) {
-        // The requestor released meanwhile: try a new association (PS3.4 §J.3.3.1) when we can.
-        if (!entry) throw error;
-      }
-    }
-    if (!entry) {
-      throw new InvalidArgumentError(
-        `no address for ${context.callingAeTitle} to send the storage commitment report to`,
-      );
-    }
-    await sendCommitmentReport(request.transactionUid, result, {
-      transport: entry.transport ?? options.transport,
-      host: entry.host,
-      port: entry.port,
-      callingAeTitle: options.aeTitle,
-      calledAeTitle: context.callingAeTitle,
-      ...(options.associationOptions && { associationOptions: options.associationOptions }),
+    result = await options.handler(request, context, signal);
+  } catch {
+    // The handler failed: nothing is committed (PS3.4 §J.3.2.2.1, 0110H processing failure).
+    result = {
+      committed: [],
+      failed: request.references.map((r) => ({ ...r, reason: Status.PROCESSING_FAILURE })),
+    };
+  }
+  const outcome = (more: { via: CommitmentReportOutcome['via'] } | { error: Error }) =>
+    options.onReport?.({
+      request,
+      context,
+      result,
+      ...more,
+      durationMs: performance.now() - started,
     });
+  try {
+    outcome({ via: await sendReport(options, request, result, context) });
   } catch (error) {
     options.onError?.(error as Error);
+    outcome({ error: error as Error });
   }
+}
+
+/** Sends the report on the request's association while open, else on a new one (PS3.4 §J.3.3.1). */
+async function sendReport(
+  options: CommitmentScpOptions,
+  request: CommitmentRequest,
+  result: CommitmentResult,
+  context: RequestContext,
+): Promise<'same-association' | 'new-association'> {
+  const a = context.association;
+  const entry = options.aeTable?.[context.callingAeTitle];
+  if (result.reportOn !== 'new-association' && a.state === 'Sta6') {
+    try {
+      await sendCommitmentReport(request.transactionUid, result, { association: a });
+      return 'same-association';
+    } catch (error) {
+      // The requestor released meanwhile: try a new association (PS3.4 §J.3.3.1) when we can.
+      if (!entry) throw error;
+    }
+  }
+  const transport = entry?.transport ?? options.transport;
+  if (!entry || !transport) {
+    throw new InvalidArgumentError(
+      `no address for ${context.callingAeTitle} to send the storage commitment report to`,
+    );
+  }
+  await sendCommitmentReport(request.transactionUid, result, {
+    transport,
+    host: entry.host,
+    port: entry.port,
+    callingAeTitle: options.aeTitle,
+    calledAeTitle: context.callingAeTitle,
+    ...(options.associationOptions && { associationOptions: options.associationOptions }),
+  });
+  return 'new-association';
 }
 
 /** Waiting for commitment reports by Transaction UID. */

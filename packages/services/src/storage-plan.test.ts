@@ -7,10 +7,10 @@ import { tcp } from '@dnet/transport-tcp';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { InvalidArgumentError } from './errors.js';
+import { hierarchy, tempDir, writeInstances } from './instances.test-support.js';
 import { Server } from './server.js';
 import { storageSopClasses } from './sop-class.js';
 import { planStorage, type StorageFile, type StoragePlan } from './storage-plan.js';
-import { hierarchy, tempDir, writeInstances } from './test-support.js';
 
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
 const ILE = TransferSyntax.ImplicitVRLittleEndian;

@@ -1,4 +1,11 @@
 import { TransferSyntax } from '@dnet/dataset';
+import {
+  encodeElement as element,
+  elementBoundaries,
+  ItemTag,
+  itemHeader as itemTag,
+  UNDEFINED_LENGTH as UNDEFINED,
+} from '@dnet/testkit/cut-data-sets';
 import { memory } from '@dnet/transport';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,45 +17,6 @@ import { SopClass } from './sop-class.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-const UNDEFINED = 0xffffffff;
-
-/** One element, encoded by hand so the test does not trust the encoder it checks against. */
-function element(
-  explicit: boolean,
-  tag: number,
-  vr: string,
-  value: Uint8Array | Uint8Array[],
-  length?: number,
-): Uint8Array {
-  const body = Array.isArray(value) ? Buffer.concat(value) : Buffer.from(value);
-  const len = length ?? body.length;
-  const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'OF'].includes(vr);
-  const head = Buffer.alloc(explicit ? (long ? 12 : 8) : 8);
-  head.writeUInt16LE(tag >>> 16, 0);
-  head.writeUInt16LE(tag & 0xffff, 2);
-  if (!explicit) head.writeUInt32LE(len, 4);
-  else {
-    head.write(vr, 4, 'latin1');
-    if (long) head.writeUInt32LE(len, 8);
-    else head.writeUInt16LE(len, 6);
-  }
-  return new Uint8Array(Buffer.concat([head, body]));
-}
-
-/** An item or delimiter header (FFFE,xxxx), PS3.5 §7.5. */
-function itemTag(element: number, length: number): Uint8Array {
-  const b = Buffer.alloc(8);
-  b.writeUInt16LE(0xfffe, 0);
-  b.writeUInt16LE(element, 2);
-  b.writeUInt32LE(length, 4);
-  return new Uint8Array(b);
-}
-const ITEM = 0xe000;
-const ITEM_END = 0xe00d;
-const SEQUENCE_END = 0xe0dd;
-
-const text = (s: string) => new Uint8Array(Buffer.from(s.length % 2 ? `${s}\0` : s, 'latin1'));
-
 /** The top-level elements of a small object; the data set is their concatenation. */
 interface TestObject {
   name: string;
@@ -58,8 +26,8 @@ interface TestObject {
 
 function objects(): TestObject[] {
   const ids = (e: boolean, n: string) => [
-    element(e, 0x00080016, 'UI', text(CT)),
-    element(e, 0x00080018, 'UI', text(`1.2.826.0.1.3680043.9.7433.9.${n}`)),
+    element(e, 0x00080016, 'UI', CT),
+    element(e, 0x00080018, 'UI', `1.2.826.0.1.3680043.9.7433.9.${n}`),
   ];
   const pixels = new Uint8Array(32).map((_, i) => i * 3);
   return [
@@ -68,7 +36,7 @@ function objects(): TestObject[] {
       transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
       elements: [
         ...ids(true, '1'),
-        element(true, 0x00100020, 'LO', text('PID1')),
+        element(true, 0x00100020, 'LO', 'PID1'),
         element(true, 0x7fe00010, 'OW', pixels),
       ],
     },
@@ -82,14 +50,14 @@ function objects(): TestObject[] {
           0x00081115,
           'SQ',
           [
-            itemTag(ITEM, UNDEFINED),
-            element(false, 0x0020000e, 'UI', text('1.2.3.4')),
-            itemTag(ITEM_END, 0),
-            itemTag(SEQUENCE_END, 0),
+            itemTag(ItemTag.ITEM, UNDEFINED),
+            element(false, 0x0020000e, 'UI', '1.2.3.4'),
+            itemTag(ItemTag.ITEM_END, 0),
+            itemTag(ItemTag.SEQUENCE_END, 0),
           ],
           UNDEFINED,
         ),
-        element(false, 0x00100020, 'LO', text('PID2')),
+        element(false, 0x00100020, 'LO', 'PID2'),
       ],
     },
     {
@@ -102,21 +70,21 @@ function objects(): TestObject[] {
           0x00081115,
           'SQ',
           [
-            itemTag(ITEM, UNDEFINED),
+            itemTag(ItemTag.ITEM, UNDEFINED),
             element(
               true,
               0x0008114a,
               'SQ',
-              [itemTag(ITEM, 12), element(true, 0x00081150, 'UI', text('1.2'))],
+              [itemTag(ItemTag.ITEM, 12), element(true, 0x00081150, 'UI', '1.2')],
               UNDEFINED,
             ),
-            itemTag(SEQUENCE_END, 0),
-            itemTag(ITEM_END, 0),
-            itemTag(SEQUENCE_END, 0),
+            itemTag(ItemTag.SEQUENCE_END, 0),
+            itemTag(ItemTag.ITEM_END, 0),
+            itemTag(ItemTag.SEQUENCE_END, 0),
           ],
           UNDEFINED,
         ),
-        element(true, 0x00100020, 'LO', text('PID3')),
+        element(true, 0x00100020, 'LO', 'PID3'),
       ],
     },
     {
@@ -129,10 +97,10 @@ function objects(): TestObject[] {
           0x7fe00010,
           'OB',
           [
-            itemTag(ITEM, 0),
-            itemTag(ITEM, 8),
+            itemTag(ItemTag.ITEM, 0),
+            itemTag(ItemTag.ITEM, 8),
             new Uint8Array(8).fill(0xd8),
-            itemTag(SEQUENCE_END, 0),
+            itemTag(ItemTag.SEQUENCE_END, 0),
           ],
           UNDEFINED,
         ),
@@ -178,12 +146,7 @@ describe('Client.store refuses a data set cut anywhere but at a top-level elemen
   for (const object of objects()) {
     it(`${object.name}: in memory and streamed in 16-byte chunks`, async () => {
       const bytes = new Uint8Array(Buffer.concat(object.elements));
-      const boundaries = new Set<number>();
-      let at = 0;
-      for (const e of object.elements) {
-        at += e.length;
-        boundaries.add(at);
-      }
+      const boundaries = elementBoundaries(object.elements);
       let client = await connect(object.transferSyntaxUid);
       let refused = 0;
       try {
@@ -233,13 +196,7 @@ describe('Client.store refuses a data set cut anywhere but at a top-level elemen
   it('a random cut in random chunks: stored exactly when the cut is a top-level boundary (property)', async () => {
     const all = objects().map((o) => {
       const bytes = new Uint8Array(Buffer.concat(o.elements));
-      const boundaries = new Set<number>();
-      let at = 0;
-      for (const e of o.elements) {
-        at += e.length;
-        boundaries.add(at);
-      }
-      return { ...o, bytes, boundaries };
+      return { ...o, bytes, boundaries: elementBoundaries(o.elements) };
     });
     const clients = new Map<string, Client>();
     const clientFor = async (ts: string) => {

@@ -5,11 +5,11 @@ import { memory } from '@dnet/transport';
 import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { storage } from './contexts.js';
+import { tempDir } from './instances.test-support.js';
 import { MemoryArchive } from './memory-archive.js';
 import { type ReceivedInstance, storeToFolder } from './received-instance.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
-import { tempDir } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;

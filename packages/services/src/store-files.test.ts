@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type StoreProgress } from './client.js';
 import { storage } from './contexts.js';
 import { IncompleteSourceError } from './errors.js';
+import { bytesOf, hierarchy, makeInstance, tempDir } from './instances.test-support.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { bytesOf, hierarchy, makeInstance, tempDir } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;

@@ -7,6 +7,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { Client } from './client.js';
 import { storage } from './contexts.js';
 import { InvalidSourceError } from './errors.js';
+import {
+  hierarchy,
+  makeInstance,
+  tempDir,
+  uidsOf,
+  writeInstances,
+} from './instances.test-support.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
 import {
@@ -15,7 +22,6 @@ import {
   resolveSource,
   SMALL_FILE_LIMIT,
 } from './store-source.js';
-import { hierarchy, makeInstance, tempDir, uidsOf, writeInstances } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;

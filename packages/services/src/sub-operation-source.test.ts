@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts } from './contexts.js';
 import { InvalidSourceError } from './errors.js';
+import { hierarchy, makeInstance, uidsOf } from './instances.test-support.js';
 import type { ReceivedInstance } from './received-instance.js';
 import { Server, type ServerHandlers } from './server.js';
 import { SopClass } from './sop-class.js';
 import type { StoreInstance } from './store-source.js';
-import { hierarchy, makeInstance, uidsOf } from './test-support.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;

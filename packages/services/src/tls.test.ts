@@ -11,10 +11,10 @@ import { tls } from '@dnet/tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Client } from './client.js';
 import { storage, verification } from './contexts.js';
+import { hierarchy, tempDir, writeInstances } from './instances.test-support.js';
 import type { RequestContext } from './server.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { hierarchy, tempDir, writeInstances } from './test-support.js';
 
 let dir: AsyncDisposable & { path: string };
 let files: string[];

@@ -10,9 +10,9 @@ import { memory } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from './client.js';
+import { tempDir } from './instances.test-support.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
-import { tempDir } from './test-support.js';
 import { worklist, worklistFind } from './worklist.js';
 
 const v = (vr: string, ...values: string[]) => ({ vr, Value: values });

@@ -5,8 +5,10 @@
  * listens, its log kept, and the process always killed by its own PID.
  * Vitest-free entries: `@dnet/testkit/node` (these helpers but
  * `describePeer`), `@dnet/testkit/pki` (a throw-away openssl PKI) and
- * `@dnet/testkit/orthanc` (Orthanc started with its REST API) and
- * `@dnet/testkit/postgres` (a throwaway PostgreSQL server).
+ * `@dnet/testkit/orthanc` (Orthanc started with its REST API),
+ * `@dnet/testkit/postgres` (a throwaway PostgreSQL server) and
+ * `@dnet/testkit/cut-data-sets` (data sets encoded by hand for the "every
+ * cut" tests).
  *
  * @example
  * ```ts

@@ -12,7 +12,7 @@ import {
 import type { Connection } from '@dnet/transport';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tls } from './index.js';
-import { makeTestPki, type TestPki } from './test-pki.js';
+import { makeTestPki, type TestPki } from './pki.test-support.js';
 
 // DICOM over TLS with DCMTK at the transport level: PDUs are hand-built here
 // (the PDU codec lives in @dnet/pdu, above this layer). Full associations over

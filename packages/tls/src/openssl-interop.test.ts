@@ -4,7 +4,13 @@ import { isDnetError } from '@dnet/transport';
 import { readAll } from '@dnet/transport/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlsProfileName, type TlsTransportOptions, tls } from './index.js';
-import { makeTestPki, type SClientResult, sClient, sServer, type TestPki } from './test-pki.js';
+import {
+  makeTestPki,
+  type SClientResult,
+  sClient,
+  sServer,
+  type TestPki,
+} from './pki.test-support.js';
 
 // Interop at the TLS level with OpenSSL's own client and server: what each
 // PS3.15 Annex B profile offers and refuses.

@@ -1,7 +1,7 @@
 import * as nodeTls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tls } from './index.js';
-import { makeTestPki, type TestPki } from './test-pki.js';
+import { makeTestPki, type TestPki } from './pki.test-support.js';
 
 // A dnet TLS server refuses client-initiated renegotiation (TLS 1.2): each one
 // costs the server a full handshake, which testssl.sh reports as

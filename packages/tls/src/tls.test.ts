@@ -4,7 +4,7 @@ import { type Connection, isDnetError, TransportErrorCode } from '@dnet/transpor
 import { readAll, transportCompliance } from '@dnet/transport/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TlsErrorCode, tls } from './index.js';
-import { issueRevokedClient, makeTestPki, type TestPki } from './test-pki.js';
+import { issueRevokedClient, makeTestPki, type TestPki } from './pki.test-support.js';
 
 const pki: TestPki = makeTestPki();
 afterAll(() => pki.remove());

@@ -4,7 +4,7 @@ import { DataSet, decodePart10, encodePart10 } from '@dnet/dataset';
 import { describePeer, runTool } from '@dnet/testkit';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
-import { tempDir } from '../test-support.js';
+import { tempDir } from '../scu-cli.test-support.js';
 
 function io() {
   const out: string[] = [];

@@ -10,20 +10,33 @@ import type {
   QueryOptions,
   RetrieveInstance,
 } from '../archive-index.js';
-import { IndexClosedError, IndexSchemaError } from '../errors.js';
-import { LEVEL_TAGS, type QueryLevel } from '../query-model.js';
+import { IndexClosedError } from '../errors.js';
 import {
   type CheckedRecord,
+  COUNT_SQL,
   checkRecord,
+  type InstanceRow as EngineInstanceRow,
+  HAS_INSTANCE_SQL,
+  INSTANCE_ROW_COLUMNS,
+  instanceColumns,
+  levelColumns,
+  patientIdentity,
+  pendingMigrations,
+  type RetrieveRow,
+  replacedResult,
+  retrieveSql,
+  toCounts,
+  toRecord,
+  toRetrieveInstances,
+} from '../index-records.js';
+import { LEVEL_TAGS, type QueryLevel } from '../query-model.js';
+import {
   computedSql,
   type FindRow,
-  FROM,
   findByPages,
   findPageSql,
-  levelColumns,
   numberPlaceholders,
   POSTGRES_DIALECT,
-  patientIdentity,
   pick,
   planFind,
   planRetrieve,
@@ -135,14 +148,7 @@ interface LevelRow {
   attributes: DicomJsonDataSet;
 }
 
-interface InstanceRow {
-  pk: string;
-  series_fk: string;
-  path: string;
-  transfer_syntax_uid: string;
-  size: string;
-  attributes: DicomJsonDataSet;
-}
+type InstanceRow = EngineInstanceRow<string>;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -226,7 +232,7 @@ export class PostgresIndex implements ArchiveIndex {
   async get(sopInstanceUid: string): Promise<InstanceRecord | undefined> {
     this.#assertOpen();
     const { rows } = await this.#pool.query<InstanceRow>(
-      'SELECT pk, series_fk, path, transfer_syntax_uid, size, attributes FROM instance WHERE sop_instance_uid = $1',
+      `SELECT ${INSTANCE_ROW_COLUMNS} FROM instance WHERE sop_instance_uid = $1`,
       [sopInstanceUid],
     );
     return rows[0] && toRecord(rows[0]);
@@ -237,8 +243,7 @@ export class PostgresIndex implements ArchiveIndex {
     this.#assertOpen();
     return this.#transaction(async (client) => {
       const { rows } = await client.query<InstanceRow>(
-        'DELETE FROM instance WHERE sop_instance_uid = $1 ' +
-          'RETURNING pk, series_fk, path, transfer_syntax_uid, size, attributes',
+        `DELETE FROM instance WHERE sop_instance_uid = $1 RETURNING ${INSTANCE_ROW_COLUMNS}`,
         [sopInstanceUid],
       );
       const row = rows[0];
@@ -266,41 +271,28 @@ export class PostgresIndex implements ArchiveIndex {
     this.#assertOpen();
     options.signal?.throwIfAborted();
     const conditions = planRetrieve(level, query, options, POSTGRES_DIALECT);
-    const sql =
-      'SELECT i.path AS "path", i.sop_class_uid AS "sopClassUid", i.sop_instance_uid AS "sopInstanceUid", ' +
-      `i.transfer_syntax_uid AS "transferSyntaxUid", i.size AS "size" FROM ${FROM.IMAGE} ` +
-      `WHERE ${conditions.map((c) => c.sql).join(' AND ')} ORDER BY i.pk`;
-    const { rows } = await this.#pool.query<RetrieveInstance & { size: string }>(
-      numberPlaceholders(sql),
+    const { rows } = await this.#pool.query<RetrieveRow>(
+      numberPlaceholders(retrieveSql(conditions)),
       conditions.flatMap((c) => c.params),
     );
-    return rows.map((r) => ({ ...r, size: Number(r.size) }));
+    return toRetrieveInstances(rows);
   }
 
   /** {@inheritDoc ArchiveIndex.hasInstance} */
   async hasInstance(sopInstanceUid: string, sopClassUid: string): Promise<boolean> {
     this.#assertOpen();
-    const { rowCount } = await this.#pool.query(
-      'SELECT 1 FROM instance WHERE sop_instance_uid = $1 AND sop_class_uid = $2',
-      [sopInstanceUid, sopClassUid],
-    );
+    const { rowCount } = await this.#pool.query(numberPlaceholders(HAS_INSTANCE_SQL), [
+      sopInstanceUid,
+      sopClassUid,
+    ]);
     return (rowCount ?? 0) > 0;
   }
 
   /** {@inheritDoc ArchiveIndex.count} */
   async count(): Promise<IndexCounts> {
     this.#assertOpen();
-    const { rows } = await this.#pool.query<Record<keyof IndexCounts, string>>(
-      'SELECT (SELECT COUNT(*) FROM patient) AS patients, (SELECT COUNT(*) FROM study) AS studies, ' +
-        '(SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM instance) AS instances',
-    );
-    const row = rows[0] as Record<keyof IndexCounts, string>;
-    return {
-      patients: Number(row.patients),
-      studies: Number(row.studies),
-      series: Number(row.series),
-      instances: Number(row.instances),
-    };
+    const { rows } = await this.#pool.query<Record<keyof IndexCounts, string>>(COUNT_SQL);
+    return toCounts(rows[0] as Record<keyof IndexCounts, string>);
   }
 
   /** {@inheritDoc ArchiveIndex.close} Waits for the pool's queries, then disconnects. */
@@ -373,13 +365,9 @@ async function migrate(pool: pg.Pool): Promise<void> {
     const { rows } = await client.query<{ version: number }>(
       'SELECT version FROM dnet_schema_version',
     );
-    const version = rows[0]?.version ?? 0;
     if (!rows[0]) await client.query('INSERT INTO dnet_schema_version (version) VALUES (0)');
-    if (version > POSTGRES_SCHEMA_VERSION) {
-      throw new IndexSchemaError(version, POSTGRES_SCHEMA_VERSION);
-    }
-    for (let v = version; v < POSTGRES_SCHEMA_VERSION; v++) {
-      await client.query(MIGRATIONS[v] as string);
+    for (const migration of pendingMigrations(rows[0]?.version ?? 0, MIGRATIONS)) {
+      await client.query(migration);
     }
     await client.query('UPDATE dnet_schema_version SET version = $1', [POSTGRES_SCHEMA_VERSION]);
     await client.query('COMMIT');
@@ -426,7 +414,7 @@ async function upsertRow<T extends { pk: string }>(
 
 /** The rows of one put, inside its transaction (patient, study, series, instance: one lock order). */
 async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutResult> {
-  const { record, json, sopInstanceUid, sopClassUid, studyUid, seriesUid } = checked;
+  const { record, sopInstanceUid, studyUid, seriesUid } = checked;
   const attributes = record.attributes;
 
   // Patient: identified by Patient ID and its issuer (PS3.4 §C.6.1.1.2).
@@ -515,20 +503,13 @@ async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutRe
   }
 
   // Instance: upsert by SOP Instance UID, replaced as a whole.
-  const instanceColumns = [
-    sopClassUid,
-    ...levelColumns.instance(attributes),
-    record.transferSyntaxUid,
-    record.path,
-    record.size,
-    json,
-  ];
+  const columns = instanceColumns(checked);
   const instance = await upsertRow<InstanceRow>(
     client,
     'INSERT INTO instance (series_fk, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, ' +
       'path, size, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
       'ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING pk',
-    [seriesPk, sopInstanceUid, ...instanceColumns],
+    [seriesPk, sopInstanceUid, ...columns],
     'SELECT pk, series_fk, path FROM instance WHERE sop_instance_uid = $1 FOR UPDATE',
     [sopInstanceUid],
   );
@@ -537,10 +518,10 @@ async function putRows(client: Queryable, checked: CheckedRecord): Promise<PutRe
   await client.query(
     'UPDATE instance SET series_fk = $1, sop_class_uid = $2, instance_number = $3, transfer_syntax_uid = $4, ' +
       'path = $5, size = $6, attributes = $7 WHERE pk = $8',
-    [seriesPk, ...instanceColumns, old.pk],
+    [seriesPk, ...columns, old.pk],
   );
   if (old.series_fk !== seriesPk) await pruneSeries(client, old.series_fk);
-  return old.path === record.path ? { replaced: true } : { replaced: true, previousPath: old.path };
+  return replacedResult(old.path, record.path);
 }
 
 /** Deletes a series left without instances, then its study if empty, and so on up. */
@@ -567,13 +548,4 @@ async function prunePatient(client: Queryable, pk: string): Promise<void> {
     'DELETE FROM patient WHERE pk = $1 AND NOT EXISTS (SELECT 1 FROM study WHERE patient_fk = $1)',
     [pk],
   );
-}
-
-function toRecord(row: InstanceRow): InstanceRecord {
-  return {
-    path: row.path,
-    transferSyntaxUid: row.transfer_syntax_uid,
-    size: Number(row.size),
-    attributes: row.attributes,
-  };
 }

@@ -21,7 +21,7 @@ import {
   readImage,
   samples,
   type TestImage,
-} from './dicom-fixture.js';
+} from './dicom-fixture.test-support.js';
 import {
   createJpegLosslessCodec,
   JpegTransferSyntax,

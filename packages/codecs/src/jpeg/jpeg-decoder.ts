@@ -17,6 +17,7 @@ import {
   readJpeg,
   type ScanContext,
 } from './jpeg-reader.js';
+import { predict } from './prediction.js';
 
 /** A decoded frame: one full-resolution plane per component, in frame order. */
 export interface DecodedJpeg {
@@ -165,32 +166,8 @@ function decodeLosslessScan(context: ScanContext, state: LosslessState): void {
         } else if (x === 0) {
           px = plane[i - cols]!;
         } else {
-          const ra = plane[i - 1]!;
-          const rb = plane[i - cols]!;
-          const rc = plane[i - cols - 1]!;
           // H.1.2.1, Table H.1.
-          switch (predictor) {
-            case 1:
-              px = ra;
-              break;
-            case 2:
-              px = rb;
-              break;
-            case 3:
-              px = rc;
-              break;
-            case 4:
-              px = ra + rb - rc;
-              break;
-            case 5:
-              px = ra + ((rb - rc) >> 1);
-              break;
-            case 6:
-              px = rb + ((ra - rc) >> 1);
-              break;
-            default:
-              px = (ra + rb) >> 1;
-          }
+          px = predict(predictor, plane[i - 1]!, plane[i - cols]!, plane[i - cols - 1]!);
         }
         plane[i] = (px + diff) & 0xffff;
       }

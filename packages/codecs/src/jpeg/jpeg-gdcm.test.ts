@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describePeer, runTool } from '@dnet/testkit';
 import { afterAll, expect, it } from 'vitest';
-import { images, maxDifference, nativeFile, readImage, samples } from './dicom-fixture.js';
+import {
+  images,
+  maxDifference,
+  nativeFile,
+  readImage,
+  samples,
+} from './dicom-fixture.test-support.js';
 import { jpegCodecs } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnet-jpeg-gdcm-'));

@@ -8,6 +8,7 @@ import { UnsupportedJpegError } from './errors.js';
 import { buildEncodeTable, optimalHuffmanSpec } from './huffman.js';
 import { Marker } from './jpeg-reader.js';
 import { category, dhtBody, JpegWriter, sofBody, sosBody } from './jpeg-writer.js';
+import { predict } from './prediction.js';
 
 /** What {@link encodeLossless} encodes: planes of unsigned `precision`-bit samples. */
 export interface LosslessInput {
@@ -61,31 +62,8 @@ export function encodeLossless(input: LosslessInput): Uint8Array {
         if (first) px = x === 0 ? initial : plane[i - 1]!;
         else if (x === 0) px = plane[i - columns]!;
         else {
-          const ra = plane[i - 1]!;
-          const rb = plane[i - columns]!;
-          const rc = plane[i - columns - 1]!;
-          switch (predictor) {
-            case 1:
-              px = ra;
-              break;
-            case 2:
-              px = rb;
-              break;
-            case 3:
-              px = rc;
-              break;
-            case 4:
-              px = ra + rb - rc;
-              break;
-            case 5:
-              px = ra + ((rb - rc) >> 1);
-              break;
-            case 6:
-              px = rb + ((ra - rc) >> 1);
-              break;
-            default:
-              px = (ra + rb) >> 1;
-          }
+          // H.1.2.1, Table H.1.
+          px = predict(predictor, plane[i - 1]!, plane[i - columns]!, plane[i - columns - 1]!);
         }
         let d = (plane[i]! - px) & 0xffff;
         if (d > 32768) d -= 65536;

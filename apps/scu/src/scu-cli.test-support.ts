@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,10 +20,10 @@ export const CLI = join(APP, 'dist', 'cli.js');
 let cli = CLI;
 
 /**
- * Copies the built CLI (one bundled file) beside this app's node_modules and
- * runs that copy from then on, so a rebuild of the workspace during the tests
- * cannot pull it away; builds it first when it is missing. `await using`
- * removes the copy.
+ * Copies the built CLI (cli.js and the chunks it loads on demand) beside this
+ * app's node_modules and runs that copy from then on, so a rebuild of the
+ * workspace during the tests cannot pull it away; builds it first when it is
+ * missing. `await using` removes the copy.
  */
 export async function useBuiltCli(): Promise<AsyncDisposable> {
   if (!existsSync(CLI)) {
@@ -37,16 +37,13 @@ export async function useBuiltCli(): Promise<AsyncDisposable> {
       },
     );
   }
-  const copy = join(
-    APP,
-    'node_modules',
-    '.cache',
-    `dnet-scu-test-${process.pid}-${Date.now()}.mjs`,
-  );
-  await mkdir(dirname(copy), { recursive: true });
-  await copyFile(CLI, copy);
-  cli = copy;
-  return { [Symbol.asyncDispose]: () => rm(copy, { force: true }) };
+  const copy = join(APP, 'node_modules', '.cache', `dnet-scu-test-${process.pid}-${Date.now()}`);
+  await mkdir(copy, { recursive: true });
+  // The folder's own package.json: the chunks are ES modules wherever the copy sits.
+  await cp(dirname(CLI), copy, { recursive: true, filter: (path) => !path.endsWith('.map') });
+  await writeFile(join(copy, 'package.json'), '{"type":"module"}\n');
+  cli = join(copy, 'cli.js');
+  return { [Symbol.asyncDispose]: () => rm(copy, { recursive: true, force: true }) };
 }
 
 /** CT Image Storage (PS3.4 Annex B.5). */
