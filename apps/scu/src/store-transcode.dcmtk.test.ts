@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DataSet, decodePart10, TransferSyntax, writePart10File } from '@dnet/dataset';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { scu, tempDir, useBuiltCli } from './test-support.js';
+import { scu, tempDir, useBuiltCli } from './scu-cli.test-support.js';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
 const CT = '1.2.840.10008.5.1.4.1.1.2';

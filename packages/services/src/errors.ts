@@ -215,7 +215,7 @@ export class TransferSyntaxNotAcceptedError extends ServicesError {
       `${source} (${sopClassUid}) is in ${transferSyntaxUid}; the peer accepted only ${accepted.join(', ')} for its SOP class, ${
         transcoder
           ? 'none of which the transcoder can reach losslessly (allow lossy transcoding, or propose another syntax)'
-          : 'and no transcoder was given to convert it (pass `transcoder` from @dnet/codecs)'
+          : 'and no transcoder was given to convert it (pass the `transcoder()` of the dnet codecs package)'
       }`,
     );
     this.source = source;

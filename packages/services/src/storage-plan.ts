@@ -261,7 +261,9 @@ export async function planStorage<F extends StorageFile = DicomFile>(
   // Checked before any file is read.
   splitStoragePlans([], options.maxContexts);
   if (options.propose?.length && !options.transcoder)
-    throw new InvalidArgumentError('propose needs a transcoder (`transcoder` from @dnet/codecs)');
+    throw new InvalidArgumentError(
+      'propose needs a transcoder (the `transcoder()` of the dnet codecs package)',
+    );
   const known: (F | DicomFile)[] = [];
   const find = options.onSkip ? { onSkip: options.onSkip } : {};
   // Files keep the order given; each run of paths is walked in one go (a folder once).
