@@ -1,6 +1,6 @@
 import { readPart10Header } from '@dnet/dataset';
 import { describe, expect, it } from 'vitest';
-import { syntheticImage } from './test-support.js';
+import { syntheticImage } from './images.test-support.js';
 import { transcoder } from './transcoder.js';
 
 const EXPLICIT = '1.2.840.10008.1.2.1';

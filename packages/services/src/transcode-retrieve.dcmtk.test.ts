@@ -11,9 +11,9 @@ import { DataSet, decodePart10, TransferSyntax, writePart10File } from '@dnet/da
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { tcp } from '@dnet/transport-tcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { tempDir } from './instances.test-support.js';
 import { MemoryArchive } from './memory-archive.js';
 import { Server } from './server.js';
-import { tempDir } from './test-support.js';
 
 const AE = 'DNETSCP';
 const CT = '1.2.840.10008.5.1.4.1.1.2';
