@@ -637,8 +637,11 @@ export async function dataSetFor(
 
 /** A transcoding asked of {@link dataSetFor}. */
 export interface TranscodeRequest {
+  /** The pixel transcoder. */
   transcoder: Transcoder;
+  /** Allow lossy compression (the target was chosen under that permission). */
   lossy?: boolean | undefined;
+  /** Told the output's SOP Instance UID before its first byte. */
   onHeader?: ((header: TranscodeHeader) => void) | undefined;
 }
 
