@@ -43,8 +43,8 @@ const SYNTAXES = [
   },
 ] as const;
 
-/** A CT-like multi-frame object: 12 bits stored, signed, smooth with noise. */
-async function writeCt(path: string, plan: CodecPlan): Promise<void> {
+/** A CT-like (multi-frame) object: 12 bits stored, signed, smooth with noise. */
+export async function writeCt(path: string, plan: CodecPlan): Promise<void> {
   const ds = new DataSet();
   ds.setString('SOPClassUID', '1.2.840.10008.5.1.4.1.1.2.1', 'UI');
   ds.setString('SOPInstanceUID', '2.25.25', 'UI');

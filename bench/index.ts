@@ -23,6 +23,7 @@ import { scaleOut } from './scale-out.js';
 import { socketCeiling } from './socket-ceiling.js';
 import type { Result } from './stats.js';
 import { TMPFS_PLANS, tmpfsRows } from './tmpfs.js';
+import { transcodeStoreRows } from './transcode-store.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -158,6 +159,8 @@ async function runCompare(): Promise<void> {
     rows.push(...(await tmpfsRows(TMPFS_PLANS[quick ? 'quick' : 'full'], log)));
     // Frames/s of each codec, dnet beside DCMTK's and GDCM's tools (bench/codecs.ts).
     rows.push(...(await codecRows(codecPlan, work, log)));
+    // dnet-scu storing JPEG-LS files transcoded on the fly, beside the same images uncompressed.
+    rows.push(...(await transcodeStoreRows(transcodeStorePlan, work, log)));
     const seconds = (performance.now() - started) / 1000;
     console.log(`\n${textTable(rows)}\n`);
     const corpusText = `${sizes.small} CT images of 512x512x16 bit (${(corpus.smallBytes / 2 ** 20).toFixed(0)} MiB), ${sizes.large} multi-frame objects of ${sizes.largeMiB} MiB, one of ${sizes.hugeMiB} MiB for the memory check; Explicit VR Little Endian, generated deterministically`;
@@ -191,14 +194,20 @@ async function runCompare(): Promise<void> {
 /** How much the codec rows code, in quick and full mode. */
 const codecPlan = quick ? { runs: 1, frames: 20, size: 512 } : { runs: 3, frames: 100, size: 512 };
 
-/** `pnpm bench --codecs`: the codec rows alone. */
+/** How much the transcoding store rows send, in quick and full mode. */
+const transcodeStorePlan = quick
+  ? { runs: 1, images: 20, size: 512 }
+  : { runs: 3, images: 100, size: 512 };
+
+/** `pnpm bench --codecs`: the codec rows alone (with the transcoding store rows). */
 async function runCodecs(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'dnet-bench-'));
   const started = performance.now();
   try {
-    const rows = await codecRows(codecPlan, work, (line) =>
-      console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`),
-    );
+    const log = (line: string) =>
+      console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+    const rows = await codecRows(codecPlan, work, log);
+    rows.push(...(await transcodeStoreRows(transcodeStorePlan, work, log)));
     console.log(`\n${textTable(rows)}\n`);
   } finally {
     await rm(work, { recursive: true, force: true });

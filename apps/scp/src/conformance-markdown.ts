@@ -410,7 +410,7 @@ export function renderConformance(model: ConformanceModel): string {
           : g.proposed.map(uidName).join(', '),
       ]),
     ),
-    'The object is sent in its stored transfer syntax when the destination accepts it; otherwise, for an uncompressed object, converted to the accepted Explicit or Implicit VR Little Endian. A C-STORE-RSP other than Success or Warning counts as a failed sub-operation; the C-MOVE goes on with the next object.',
+    'The object is sent in its stored transfer syntax when the destination accepts it; otherwise converted to the accepted Explicit or Implicit VR Little Endian: between uncompressed syntaxes as it streams, and a compressed object (RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K) transcoded losslessly one frame at a time. The same holds for C-GET, in the contexts the requestor proposed. A C-STORE-RSP other than Success or Warning counts as a failed sub-operation; the C-MOVE goes on with the next object.',
   );
   body.heading(6, '4.2.1.3.2 Send a Storage Commitment Report on a New Association');
   body.text(

@@ -201,10 +201,10 @@ function acceptedContext(policy: AcceptorPolicy, c: SupportedContext): AcceptedC
 }
 
 /** Groups the known transfer syntaxes by what a C-MOVE sub-association proposes for them. */
-function moveTransferSyntaxes(known: readonly string[]) {
+function moveTransferSyntaxes(known: readonly string[], transcoder: ServerOptions['transcoder']) {
   const groups = new Map<string, { stored: string[]; proposed: readonly string[] }>();
   for (const ts of known) {
-    const proposed = transferSyntaxesFor(ts);
+    const proposed = transferSyntaxesFor(ts, transcoder);
     // Those proposed alone (compressed, encapsulated) make one group: "its own only".
     const key = proposed.length === 1 && proposed[0] === ts ? 'own' : proposed.join(',');
     const group = groups.get(key) ?? { stored: [], proposed: key === 'own' ? [] : proposed };
@@ -268,7 +268,7 @@ export function conformanceModel(
         roleSelection: undefined,
       },
     ],
-    moveTransferSyntaxes: moveTransferSyntaxes(known),
+    moveTransferSyntaxes: moveTransferSyntaxes(known, server.transcoder),
     commitmentReportContext: {
       uid: StorageCommitment.context.abstractSyntax,
       name: uidName(StorageCommitment.context.abstractSyntax),

@@ -219,6 +219,8 @@ export function serverOptionsFor(
     // Relational queries and retrieves when the SCU proposes them (PS3.4 §C.5).
     extendedNegotiation: archive.extendedNegotiation,
     aeTable,
+    // C-MOVE / C-GET: each instance in a syntax the destination accepted, transcoded losslessly.
+    transcoder: codecs.transcoder(),
     ...(config.maxAssociations && { maxAssociations: config.maxAssociations }),
     ...(config.maxAssociationsPerAe && { maxAssociationsPerAe: config.maxAssociationsPerAe }),
     // With --tls the listener is TLS-only: no plaintext association is ever served.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { AE_TITLE_LENGTH, isValidAeTitle } from '@dnet/pdu';
-import { Client, type ContextSpec } from '@dnet/services';
+import { Client, type ContextSpec, type Transcoder } from '@dnet/services';
 import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
@@ -256,7 +256,11 @@ export async function connect(
   values: CommonValues,
   peer: { host: string; port: number },
   contexts: readonly (ContextSpec | readonly ContextSpec[])[],
-  extra: { maxOperations?: number; signal?: AbortSignal | undefined } = {},
+  extra: {
+    maxOperations?: number;
+    signal?: AbortSignal | undefined;
+    transcoder?: Transcoder | undefined;
+  } = {},
 ): Promise<Client> {
   checkCommon(values);
   const seconds = integerOption('timeout', values.timeout, 86_400);
@@ -282,6 +286,7 @@ export async function connect(
     }),
     ...(extra.maxOperations !== undefined && { maxOperations: extra.maxOperations }),
     ...(extra.signal && { signal: extra.signal }),
+    ...(extra.transcoder && { transcoder: extra.transcoder }),
     // A command-line sender does nothing else meanwhile: files to store are read
     // without thread-pool round trips (a third of the CPU per small file).
     blockingFileReads: true,

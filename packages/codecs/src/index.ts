@@ -84,4 +84,5 @@ export {
   transcodeDataSet,
 } from './transcode.js';
 export { transcodeFile } from './transcode-file.js';
+export { type DataSetTranscoder, type TranscoderOptions, transcoder } from './transcoder.js';
 export { resolveTransferSyntax, TRANSFER_SYNTAX_NAMES } from './transfer-syntax-names.js';

@@ -6,6 +6,7 @@ import type { QueryLevel } from './identifier.js';
 import type { InstanceSink } from './received-instance.js';
 import type { QueryModel } from './sop-class.js';
 import type { StoreSource } from './store-source.js';
+import type { Transcoder } from './transcoding.js';
 
 /** Options of {@link Client.connect}. */
 export interface ClientOptions extends AssociationOptions {
@@ -44,6 +45,14 @@ export interface ClientOptions extends AssociationOptions {
    * leave it off in a server. Larger files are always read on the thread pool.
    */
   blockingFileReads?: boolean;
+  /**
+   * The pixel transcoder (`transcoder()` of `@dnet/codecs`): a data set whose
+   * transfer syntax the peer did not accept is transcoded, one frame at a
+   * time, to the best accepted one (lossless first, see
+   * {@link chooseTransferSyntax}). Without it only uncompressed syntaxes are
+   * converted between, and a compressed file needs its own syntax accepted.
+   */
+  transcoder?: Transcoder;
 }
 
 /** The result of a C-STORE (PS3.4 §B.2.3): success or a warning status. */
@@ -56,6 +65,10 @@ export interface StoreResult {
   sopInstanceUid: string;
   /** Transfer syntax the data set travelled in. */
   transferSyntaxUid: string;
+  /** The data set's own transfer syntax when it was transcoded to `transferSyntaxUid` (by the `transcoder`). */
+  transcodedFrom?: string;
+  /** True when that transcoding was lossy (`sopInstanceUid` is then the new one). */
+  lossy?: boolean;
   /** Error Comment (0000,0902) with a warning, if any. */
   errorComment?: string;
   /**
@@ -73,6 +86,18 @@ export interface StoreOptions {
   priority?: number;
   /** Move Originator AE Title and Message ID, for a C-MOVE sub-operation (PS3.7 §9.3.1.1). */
   moveOriginator?: { aeTitle: string; messageId: number };
+  /**
+   * Allow the `transcoder` a lossy target (a lossy compressed syntax the
+   * data set is not already in) when nothing lossless was accepted. Default
+   * false. The instance then gets a new SOP Instance UID (PS3.3 §C.7.6.1.1.5).
+   */
+  lossy?: boolean;
+  /**
+   * Transfer syntaxes wanted on the wire, best first: the first one accepted
+   * that the data set is in or can be transcoded to is used before the
+   * default order (dnet-scu `--propose`).
+   */
+  transferSyntaxes?: readonly string[];
 }
 
 /** Progress of a batch store. */

@@ -38,6 +38,8 @@ import {
 } from './n-services.js';
 import {
   finalStatusOrThrow,
+  type PrepareOptions,
+  policyOf,
   prepareStore,
   refuseStore,
   requestAssociation,
@@ -55,7 +57,7 @@ import {
 } from './storage-commitment.js';
 import type { StorageFile, StoragePlan } from './storage-plan.js';
 import { storeBatch } from './store-many.js';
-import type { ResolveOptions, StoreSource } from './store-source.js';
+import type { StoreSource } from './store-source.js';
 
 export type {
   ClientOptions,
@@ -105,7 +107,7 @@ function isStoragePlan(sources: object): sources is StoragePlan<StorageFile> {
 export class Client {
   #association: Association;
   #sinks: InstanceSink[] = [];
-  readonly #resolveOptions: ResolveOptions;
+  readonly #resolveOptions: PrepareOptions;
   /** Set by {@link Client.connect}: opens the same association again (`storeMany` retries). */
   #connectOptions: ClientOptions | undefined;
 
@@ -115,9 +117,15 @@ export class Client {
    * @param association - an established requestor association
    * @param options - how files to store are read (`blockingFileReads`, see {@link ClientOptions})
    */
-  constructor(association: Association, options: Pick<ClientOptions, 'blockingFileReads'> = {}) {
+  constructor(
+    association: Association,
+    options: Pick<ClientOptions, 'blockingFileReads' | 'transcoder'> = {},
+  ) {
     this.#association = association;
-    this.#resolveOptions = options.blockingFileReads ? { blockingFileReads: true } : {};
+    this.#resolveOptions = {
+      ...(options.blockingFileReads && { blockingFileReads: true }),
+      ...(options.transcoder && { transcoder: options.transcoder }),
+    };
     association.handle('C-STORE', (rq) => this.#onStore(rq));
   }
 
@@ -208,10 +216,13 @@ export class Client {
    * DataSet or a {@link StoreInstance}. For a file only the meta header is
    * read; the data set bytes stream from disk unchanged when the accepted
    * context has the file's transfer syntax, and are converted between
-   * uncompressed syntaxes otherwise.
+   * uncompressed syntaxes otherwise, or transcoded one frame at a time by
+   * the client's `transcoder` (see {@link chooseTransferSyntax}; lossy only
+   * with `options.lossy`).
    *
    * @returns the status (success or warning)
-   * @throws OperationFailedError for a failure status, NoPresentationContextError
+   * @throws OperationFailedError for a failure status, NoPresentationContextError,
+   *   TransferSyntaxNotAcceptedError when no accepted context can carry the data set
    */
   store(source: StoreSource, options: StoreOptions = {}): Promise<StoreResult> {
     return storeOver(this.association, source, options, this.#resolveOptions);
@@ -246,7 +257,8 @@ export class Client {
       {
         association: () => this.#association,
         reconnect: this.#connectOptions ? () => this.#reconnect() : undefined,
-        prepare: (association, source) => prepareStore(association, source, this.#resolveOptions),
+        prepare: (association, source) =>
+          prepareStore(association, source, policyOf(this.#resolveOptions, options)),
         send: (association, prepared) => sendPrepared(association, prepared, options),
         drop: (prepared) => prepared.resolved.release?.(false),
       },

@@ -41,6 +41,12 @@ export const ServicesErrorCode = {
   CLOSED: 'DNET_SERVICES_CLOSED',
   /** A Server could not open, or lost, the association to a C-MOVE destination; see `cause`. */
   SUB_ASSOCIATION_FAILED: 'DNET_SERVICES_SUB_ASSOCIATION_FAILED',
+  /**
+   * The peer accepted contexts for a data set's SOP class, but none in a
+   * transfer syntax the data set is in or can be converted to (a compressed
+   * file and no transcoder, or a lossy target not allowed); see `accepted`.
+   */
+  TRANSFER_SYNTAX_NOT_ACCEPTED: 'DNET_SERVICES_TRANSFER_SYNTAX_NOT_ACCEPTED',
 } as const;
 /** One of the `ServicesErrorCode` values. */
 export type ServicesErrorCode = (typeof ServicesErrorCode)[keyof typeof ServicesErrorCode];
@@ -183,5 +189,49 @@ export class SubAssociationError extends ServicesError {
     this.host = host;
     this.port = port;
     this.phase = phase;
+  }
+}
+
+/**
+ * The peer accepted presentation contexts for a data set's SOP class, but
+ * none in a transfer syntax it can be sent in (PS3.8 §9.3.2.2: one syntax
+ * accepted per context): a compressed data set and no transcoder given
+ * (`transcoder` from `@dnet/codecs`), a syntax the transcoder cannot reach,
+ * or only lossy targets and lossy transcoding not allowed.
+ */
+export class TransferSyntaxNotAcceptedError extends ServicesError {
+  /** What names the data set: its file path, or a description. */
+  readonly source: string;
+  /** Its SOP Class UID. */
+  readonly sopClassUid: string;
+  /** The transfer syntax it is in. */
+  readonly transferSyntaxUid: string;
+  /** The transfer syntaxes the peer accepted for its SOP class. */
+  readonly accepted: readonly string[];
+
+  /**
+   * @param source - file path or description; @param sopClassUid - its SOP class;
+   * @param transferSyntaxUid - its syntax; @param accepted - the syntaxes accepted for the class;
+   * @param transcoder - whether a transcoder was given
+   */
+  constructor(
+    source: string,
+    sopClassUid: string,
+    transferSyntaxUid: string,
+    accepted: readonly string[],
+    transcoder: boolean,
+  ) {
+    super(
+      ServicesErrorCode.TRANSFER_SYNTAX_NOT_ACCEPTED,
+      `${source} (${sopClassUid}) is in ${transferSyntaxUid}; the peer accepted only ${accepted.join(', ')} for its SOP class, ${
+        transcoder
+          ? 'none of which the transcoder can reach losslessly (allow lossy transcoding, or propose another syntax)'
+          : 'and no transcoder was given to convert it (pass the `transcoder()` of the dnet codecs package)'
+      }`,
+    );
+    this.source = source;
+    this.sopClassUid = sopClassUid;
+    this.transferSyntaxUid = transferSyntaxUid;
+    this.accepted = accepted;
   }
 }

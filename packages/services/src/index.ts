@@ -135,6 +135,7 @@ export {
   ServicesErrorCode,
   SubAssociationError,
   TimeoutError,
+  TransferSyntaxNotAcceptedError,
 } from './errors.js';
 export {
   agreedQueryExtendedNegotiation,
@@ -197,6 +198,7 @@ export {
   serveNServices,
   statusOfError,
 } from './n-services.js';
+export type { PrepareOptions } from './outbound.js';
 export { type MatchOptions, matches, matchesKey, responseIdentifier } from './query/matching.js';
 export {
   type InstanceSink,
@@ -260,6 +262,14 @@ export {
   type StoragePlan,
 } from './storage-plan.js';
 export type { ResolveOptions, StoreInstance, StoreSource } from './store-source.js';
+export {
+  chooseTransferSyntax,
+  FALLBACK_TRANSFER_SYNTAXES,
+  type TranscodeHeader,
+  type TranscodePolicy,
+  type Transcoder,
+  type TransferSyntaxChoice,
+} from './transcoding.js';
 export {
   type WorklistItem,
   type WorklistSource,

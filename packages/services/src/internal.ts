@@ -6,8 +6,9 @@
  * what they gain:
  * BENCHMARKS.md ("GC pacing"). `transferSyntaxesFor` is the rule of the
  * server's C-MOVE sub-associations for the transfer
- * syntaxes proposed per stored object; dnet-scp's conformance statement
- * prints it.
+ * syntaxes proposed per stored object (with the uncompressed fallbacks beside
+ * a compressed syntax when a transcoder is given); dnet-scp's conformance
+ * statement prints it.
  *
  * @example
  * ```ts
@@ -19,3 +20,5 @@
  */
 export { GcPacer, YOUNG_GC_EVERY_BYTES, youngGenerationCollector } from './gc-pacing.js';
 export { transferSyntaxesFor } from './store-source.js';
+/** The transcoder `transferSyntaxesFor` takes (the same types as `@dnet/services` exports). */
+export type { TranscodeHeader, Transcoder } from './transcoding.js';

@@ -28,11 +28,24 @@ import { OperationFailedError } from './errors.js';
 import { guardDataSet } from './store-check.js';
 import {
   dataSetFor,
-  pickStoreContext,
+  pickStoreTarget,
   type ResolveOptions,
   resolveSource,
   type StoreSource,
 } from './store-source.js';
+import type { TranscodeHeader, TranscodePolicy, TransferSyntaxChoice } from './transcoding.js';
+
+/** How sources are read and may be transcoded: the client's or server's options with the store's. */
+export type PrepareOptions = ResolveOptions & TranscodePolicy;
+
+/** The transcoding policy of one store: the owner's transcoder, the store's own lossy permission and preferred syntaxes. */
+export function policyOf(owner: PrepareOptions, options: StoreOptions): PrepareOptions {
+  return {
+    ...owner,
+    ...(options.lossy !== undefined && { lossy: options.lossy }),
+    ...(options.transferSyntaxes && { prefer: options.transferSyntaxes }),
+  };
+}
 
 /**
  * Requests an association with the options of `Client.connect` (PS3.8 §7.1):
@@ -96,11 +109,11 @@ export async function storeOver(
   association: Association,
   source: StoreSource,
   options: StoreOptions = {},
-  resolveOptions: ResolveOptions = {},
+  prepareOptions: PrepareOptions = {},
 ): Promise<StoreResult> {
   return sendPrepared(
     association,
-    await prepareStore(association, source, resolveOptions),
+    await prepareStore(association, source, policyOf(prepareOptions, options)),
     options,
   );
 }
@@ -113,23 +126,34 @@ export async function storeOver(
 export interface PreparedStore {
   resolved: Awaited<ReturnType<typeof resolveSource>>;
   context: NegotiatedContext;
+  /** How the data set reaches the context's transfer syntax. */
+  via: TransferSyntaxChoice['via'];
+  /** The transcoding policy it was prepared with. */
+  policy: TranscodePolicy;
 }
 
 /** Resolves a source (a file: its meta header, its data set too when small) and picks its context. */
 export async function prepareStore(
   association: Association,
   source: StoreSource,
-  resolveOptions: ResolveOptions,
+  options: PrepareOptions,
 ): Promise<PreparedStore> {
-  const resolved = await resolveSource(source, resolveOptions);
-  // From the negotiation, not `info` (which builds a snapshot of everything each time).
-  const context = pickStoreContext(
-    association.negotiation?.contexts ?? [],
-    association.role,
-    resolved.sopClassUid,
-    resolved.transferSyntaxUid,
-  );
-  return { resolved, context };
+  const resolved = await resolveSource(source, options);
+  try {
+    // From the negotiation, not `info` (which builds a snapshot of everything each time).
+    const { context, via } = pickStoreTarget(
+      association.negotiation?.contexts ?? [],
+      association.role,
+      resolved.sopClassUid,
+      resolved.transferSyntaxUid,
+      options,
+      resolved.label,
+    );
+    return { resolved, context, via, policy: options };
+  } catch (error) {
+    resolved.release?.(true);
+    throw error;
+  }
 }
 
 /** C-STORE of a prepared source (PS3.4 §B.2). */
@@ -138,12 +162,13 @@ export async function sendPrepared(
   prepared: PreparedStore,
   options: StoreOptions,
 ): Promise<StoreResult> {
-  const { resolved, context } = prepared;
+  const { resolved, context, via, policy } = prepared;
   const n = association.negotiation;
   const peerMaxPduLength =
     (association.role === 'requestor' ? n?.acceptorMaxPduLength : n?.requestorMaxPduLength) ?? 0;
   // Checked complete as it streams: a cut data set never gets its last fragment out.
   const guard = guardDataSet(resolved);
+  let header: TranscodeHeader | undefined;
   const message: Omit<CStoreRq, 'messageId'> = {
     commandField: CommandField.C_STORE_RQ,
     affectedSopClassUid: resolved.sopClassUid,
@@ -158,14 +183,31 @@ export async function sendPrepared(
   const started = performance.now();
   let rsp: IncomingResponse | undefined;
   try {
-    const data = await guard.ready(
+    let data = await guard.ready(
       await dataSetFor(
         guard.source,
         context.transferSyntax,
         peerMaxPduLength,
         () => association.transportFlushed,
+        via === 'transcode'
+          ? {
+              transcoder: policy.transcoder!,
+              lossy: policy.lossy,
+              onHeader: (h) => {
+                header = h;
+              },
+            }
+          : undefined,
       ),
     );
+    if (via === 'transcode' && policy.lossy) {
+      // Lossy compression gives the instance a new SOP Instance UID (PS3.3
+      // §C.7.6.1.1.5), known once the first frame is coded: the command, which
+      // goes out first, must name it (PS3.7 §9.3.1.1).
+      data = await primed(data as AsyncIterable<Uint8Array>);
+      if (header?.lossy && header.sopInstanceUid)
+        message.affectedSopInstanceUid = header.sopInstanceUid;
+    }
     rsp = await association.cStore(message, data, {
       contextId: context.id,
       ...(options.signal && { signal: options.signal }),
@@ -191,11 +233,32 @@ export async function sendPrepared(
   return {
     status: m.status,
     sopClassUid: resolved.sopClassUid,
-    sopInstanceUid: resolved.sopInstanceUid,
+    sopInstanceUid: message.affectedSopInstanceUid,
     transferSyntaxUid: context.transferSyntax,
+    ...(via === 'transcode' && { transcodedFrom: resolved.transferSyntaxUid! }),
+    ...(header?.lossy && { lossy: true }),
     ...(m.errorComment && { errorComment: m.errorComment }),
     ...(resolved.warnings && { warnings: resolved.warnings }),
   };
+}
+
+/** A stream whose first chunk was already pulled (so its producer has run up to it), then the rest. */
+async function primed(data: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
+  const it = data[Symbol.asyncIterator]();
+  const first = await it.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      await it.return?.();
+    }
+  })();
 }
 
 /** The AE title at the other end of an association. */

@@ -158,6 +158,7 @@ export class Retrieval {
     // Sub-operations run `window` at a time (each C-STORE still waits for a slot of the
     // negotiated asynchronous operations window, PS3.7 Annex D.3.3.3).
     const window = Math.max(1, Math.min(this.#host.options.subOperationWindow ?? 1, 128));
+    const transcoder = this.#host.options.transcoder;
     const worker = async () => {
       while (next < resolved.length && !dead) {
         if (rq.signal.aborted) {
@@ -167,11 +168,17 @@ export class Retrieval {
         const source = resolved[next++]!;
         const watched = new WatchedSource(source);
         try {
-          const r = await storeOver(via, watched.source, {
-            ...(isMove && {
-              moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
-            }),
-          });
+          const r = await storeOver(
+            via,
+            watched.source,
+            {
+              ...(isMove && {
+                moveOriginator: { aeTitle: context.callingAeTitle, messageId: message.messageId },
+              }),
+            },
+            // Lossless only: an archive's copy is never degraded on the way out.
+            transcoder ? { transcoder } : {},
+          );
           if (r.status === 0) completed++;
           else warning++;
         } catch (error) {
@@ -254,7 +261,9 @@ export class Retrieval {
     const bySopClass = new Map<string, Set<string>>();
     for (const s of sources) {
       const set = bySopClass.get(s.sopClassUid) ?? new Set<string>();
-      for (const ts of transferSyntaxesFor(s.transferSyntaxUid)) set.add(ts);
+      // With a transcoder, a compressed syntax comes with the uncompressed fallbacks.
+      for (const ts of transferSyntaxesFor(s.transferSyntaxUid, this.#host.options.transcoder))
+        set.add(ts);
       bySopClass.set(s.sopClassUid, set);
     }
     const window = Math.max(1, Math.min(this.#host.options.subOperationWindow ?? 1, 128));

@@ -14,6 +14,7 @@ import type { ReceivedInstance, StoreStatus } from './received-instance.js';
 import type { RequestContext } from './request-context.js';
 import type { StorageCommitmentHandler } from './storage-commitment.js';
 import type { StoreSource } from './store-source.js';
+import type { Transcoder } from './transcoding.js';
 
 /** A C-FIND request as a handler sees it (PS3.4 §C.4.1). */
 export interface FindRequest {
@@ -169,6 +170,15 @@ export interface ServerOptions extends AssociationOptions {
    * waits for a slot of the window the peer granted.
    */
   subOperationWindow?: number;
+  /**
+   * The pixel transcoder (`transcoder()` of `@dnet/codecs`) for C-MOVE and
+   * C-GET sub-operations: each instance goes in a transfer syntax the
+   * destination accepted, transcoded losslessly when its stored syntax was
+   * not (see `chooseTransferSyntax`), and a C-MOVE sub-association proposes
+   * the uncompressed fallbacks beside a compressed stored syntax. Without
+   * it, compressed instances go only in their stored syntax.
+   */
+  transcoder?: Transcoder;
   /**
    * Accept associations only over an encrypted connection (PS3.15 Annex B):
    * one whose transport is not TLS is rejected (rejected-permanent,

@@ -49,6 +49,19 @@ export interface GuardedDataSet {
   failure(association: Association, error: unknown): unknown;
 }
 
+/**
+ * Errors of a source's own making (a pixel transcoder's, a read error) that
+ * ended its association because bytes of it had gone out: a batch reports
+ * them, and does not send the source again as it would after a lost
+ * association (the same bytes would fail the same way).
+ */
+const sourceFailures = new WeakSet<object>();
+
+/** Whether a failed store's error is its source's own (see `GuardedDataSet.failure`). */
+export function isSourceFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && sourceFailures.has(error);
+}
+
 /** What names a source in errors. */
 function labelOf(source: ResolvedSource): string {
   return source.label ?? `SOP instance ${source.sopInstanceUid}`;
@@ -116,6 +129,8 @@ export function guardDataSet(source: ResolvedSource): GuardedDataSet {
         return new IncompleteSourceError(labelOf(source), error.offset, source.dataSetOffset, {
           cause: error,
         });
+      if (state.sourceFailed && typeof error === 'object' && error !== null)
+        sourceFailures.add(error);
       return error;
     },
   };
@@ -143,13 +158,35 @@ async function* checkedStream(
   }
 }
 
-/** Counts the chunks the association pulls (nothing is on the wire before the third). */
+/**
+ * Counts the chunks the association pulls (nothing is on the wire before the
+ * third). What fails while making them is the source's failure too: a
+ * converter's or a pixel transcoder's (a frame it cannot decode), not only
+ * the completeness check's.
+ */
 async function* counted(
   chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   state: GuardState,
 ): AsyncGenerator<Uint8Array> {
-  for await (const c of chunks) {
-    state.pulls++;
-    yield c;
+  const it = (
+    Symbol.asyncIterator in chunks
+      ? (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      : (chunks as Iterable<Uint8Array>)[Symbol.iterator]()
+  ) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  try {
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        state.sourceFailed = true;
+        throw e;
+      }
+      if (r.done) return;
+      state.pulls++;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
   }
 }

@@ -1,15 +1,23 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { encodeDataSet, encodePart10, encodePart10Header, TransferSyntax } from '@dnet/dataset';
+import {
+  decodeDataSet,
+  encodeDataSet,
+  encodePart10,
+  encodePart10Header,
+  TransferSyntax,
+} from '@dnet/dataset';
 import { memory } from '@dnet/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type StoreProgress } from './client.js';
+import type { ClientOptions } from './client-types.js';
 import { storage } from './contexts.js';
 import { IncompleteSourceError } from './errors.js';
 import { bytesOf, hierarchy, makeInstance, tempDir } from './instances.test-support.js';
 import { Server } from './server.js';
 import { SopClass } from './sop-class.js';
+import type { Transcoder } from './transcoding.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
 const ELE = TransferSyntax.ExplicitVRLittleEndian;
@@ -61,7 +69,7 @@ function receiver() {
       server.on('association', () => state.associations++);
     },
     stop: () => server.close(),
-    connect: (syntaxes: string[] = [ELE]) =>
+    connect: (syntaxes: string[] = [ELE], extra: Partial<ClientOptions> = {}) =>
       Client.connect({
         transport,
         host: '127.0.0.1',
@@ -69,6 +77,7 @@ function receiver() {
         callingAeTitle: 'SCU',
         calledAeTitle: 'SCP',
         contexts: [storage(CT, syntaxes)],
+        ...extra,
       }),
   };
 }
@@ -233,6 +242,50 @@ describe('storeMany goes on after the association is lost', () => {
     expect(r.state.associations - before).toBe(2);
     expect(r.received.has(big.uid('SOPInstanceUID')!)).toBe(false);
     for (const uid of uids) expect(r.received.get(uid)).toHaveLength(1);
+  });
+
+  it('a transcoder failing mid-stream (a frame it cannot decode): that file fails alone, its association aborted, the batch goes on', async () => {
+    const JLS = '1.2.840.10008.1.2.4.80';
+    const ILE = TransferSyntax.ImplicitVRLittleEndian;
+    const good = [1, 2, 3].map((i) =>
+      makeInstance({ patient: 9, study: 1, series: 1, instance: i }),
+    );
+    const big = makeInstance({ patient: 9, study: 1, series: 1, instance: 4, pixels: 2 << 20 });
+    const bigUid = big.uid('SOPInstanceUID')!;
+    // Stands for the codecs: the data set in Implicit VR LE, cut by an error after 5 chunks for `big`.
+    const failing: Transcoder = {
+      canTranscode: () => true,
+      isLossy: () => false,
+      async *transcodeDataSet(source) {
+        const bytes = Buffer.concat([...(source as Iterable<Uint8Array>)]);
+        const { dataSet } = { dataSet: encodeDataSet(decodeDataSet(bytes, ELE), ILE) };
+        const fails = decodeDataSet(bytes, ELE).uid('SOPInstanceUID') === bigUid;
+        for (let at = 0, n = 0; at < dataSet.length; at += 64 * 1024, n++) {
+          if (fails && n === 5) throw new Error('frame 3 cannot be decoded');
+          yield dataSet.subarray(at, at + 64 * 1024);
+        }
+      },
+    };
+    const source = (ds: (typeof good)[number]) => ({
+      sopClassUid: ds.uid('SOPClassUID')!,
+      sopInstanceUid: ds.uid('SOPInstanceUID')!,
+      transferSyntaxUid: JLS,
+      dataSet: encodeDataSet(ds, ELE),
+    });
+    const before = r.state.associations;
+    const client = await r.connect([ILE], { transcoder: failing });
+    const result = await client.storeMany([
+      source(good[0]!),
+      source(big),
+      ...good.slice(1).map(source),
+    ]);
+    await client.release();
+    expect(result.stored).toBe(3);
+    expect((result.results[1] as Error).message).toBe('frame 3 cannot be decoded');
+    // Bytes of it had gone out: its association was aborted, the rest went on over a new one.
+    expect(r.state.associations - before).toBe(2);
+    expect(r.received.has(bigUid)).toBe(false);
+    for (const ds of good) expect(r.received.get(ds.uid('SOPInstanceUID')!)).toHaveLength(1);
   });
 
   it('reports the file that breaks every association failed after one retry, and the rest stored; retries bound the new associations', async () => {

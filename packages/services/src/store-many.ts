@@ -7,6 +7,7 @@
 import type { Association } from '@dnet/association';
 import type { StoreManyOptions, StoreManyResult, StoreResult } from './client-types.js';
 import { IncompleteSourceError } from './errors.js';
+import { isSourceFailure } from './store-check.js';
 import type { StoreSource } from './store-source.js';
 
 /** New associations {@link StoreManyOptions.retries} opens by default after one is lost mid-batch. */
@@ -178,7 +179,11 @@ async function runOn<P>(
         report(i, await sending);
       } catch (error) {
         options.signal?.throwIfAborted();
-        if (alive(association) || error instanceof IncompleteSourceError) {
+        if (
+          alive(association) ||
+          error instanceof IncompleteSourceError ||
+          isSourceFailure(error)
+        ) {
           // The source's own failure (a cut file ends its association by itself).
           report(i, error as Error);
           if (!alive(association)) lostBy = error as Error;

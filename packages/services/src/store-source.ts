@@ -11,10 +11,22 @@ import {
   readPart10Header,
   readPart10Stream,
   TransferSyntax,
-  transferSyntaxInfo,
 } from '@dnet/dataset';
-import { InvalidSourceError, NoPresentationContextError } from './errors.js';
+import {
+  InvalidSourceError,
+  NoPresentationContextError,
+  TransferSyntaxNotAcceptedError,
+} from './errors.js';
 import { evenDeflated } from './even-deflated.js';
+import {
+  chooseTransferSyntax,
+  isConvertible,
+  type TranscodeHeader,
+  type TranscodePolicy,
+  type Transcoder,
+  type TransferSyntaxChoice,
+  transferSyntaxesFor,
+} from './transcoding.js';
 
 /**
  * A data set already encoded, with the identity C-STORE needs (PS3.7
@@ -526,48 +538,57 @@ function checked(r: ResolvedSource): ResolvedSource {
   return r;
 }
 
-/** Whether bytes in `from` can be re-encoded to `to` here (both native, unencapsulated). */
-function convertible(from: string, to: string): boolean {
-  try {
-    const a = transferSyntaxInfo(from);
-    const b = transferSyntaxInfo(to);
-    return !a.encapsulated && !b.encapsulated;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Picks the accepted presentation context for a data set (PS3.8 §7.1.1.13):
  * one for its SOP class on which we may invoke C-STORE (requestor: SCU role;
  * acceptor, C-GET sub-operations: the requestor's SCP role, PS3.7 Annex
- * D.3.3.4), with the data set's own transfer syntax first, then one we can
- * convert to.
+ * D.3.3.4), whose transfer syntax {@link chooseTransferSyntax} chooses: the
+ * data set's own first, then one it can be converted or transcoded to.
+ *
+ * @throws NoPresentationContextError when no context of the SOP class was accepted
+ * @throws TransferSyntaxNotAcceptedError when contexts were accepted but none can carry the data set
  */
 export function pickStoreContext(
   contexts: readonly NegotiatedContext[],
   role: 'requestor' | 'acceptor',
   sopClassUid: string,
   transferSyntaxUid: string | undefined,
+  policy: TranscodePolicy = {},
+  label?: string,
 ): NegotiatedContext {
+  return pickStoreTarget(contexts, role, sopClassUid, transferSyntaxUid, policy, label).context;
+}
+
+/** {@link pickStoreContext} with how the data set reaches the context's syntax. */
+export function pickStoreTarget(
+  contexts: readonly NegotiatedContext[],
+  role: 'requestor' | 'acceptor',
+  sopClassUid: string,
+  transferSyntaxUid: string | undefined,
+  policy: TranscodePolicy = {},
+  label?: string,
+): { context: NegotiatedContext; via: TransferSyntaxChoice['via'] } {
   const usable = contexts.filter(
     (c) =>
       c.accepted &&
       c.abstractSyntax === sopClassUid &&
       (role === 'requestor' ? c.requestorScu : c.requestorScp),
   );
-  if (transferSyntaxUid === undefined) {
-    const native = usable.find((c) =>
-      convertible(TransferSyntax.ExplicitVRLittleEndian, c.transferSyntax),
-    );
-    if (native) return native;
-  } else {
-    const same = usable.find((c) => c.transferSyntax === transferSyntaxUid);
-    if (same) return same;
-    const other = usable.find((c) => convertible(transferSyntaxUid, c.transferSyntax));
-    if (other) return other;
+  const accepted = usable.map((c) => c.transferSyntax);
+  const choice = chooseTransferSyntax(transferSyntaxUid, accepted, policy);
+  if (choice) {
+    const context = usable.find((c) => c.transferSyntax === choice.transferSyntaxUid)!;
+    return { context, via: choice.via };
   }
-  throw new NoPresentationContextError(sopClassUid, transferSyntaxUid);
+  if (usable.length === 0 || transferSyntaxUid === undefined)
+    throw new NoPresentationContextError(sopClassUid, transferSyntaxUid);
+  throw new TransferSyntaxNotAcceptedError(
+    label ?? 'the data set',
+    sopClassUid,
+    transferSyntaxUid,
+    [...new Set(accepted)],
+    !!policy.transcoder,
+  );
 }
 
 /**
@@ -583,6 +604,7 @@ export async function dataSetFor(
   transferSyntaxUid: string,
   peerMaxPduLength = 0,
   flushed?: () => boolean,
+  transcode?: TranscodeRequest,
 ): Promise<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> {
   if (source.dataSet) return encodeDataSetChunks(source.dataSet, transferSyntaxUid);
   const from = source.transferSyntaxUid!;
@@ -599,15 +621,28 @@ export async function dataSetFor(
       ? evenDeflated(source.open(chunkSize, flushed))
       : source.open(chunkSize, flushed);
   const stream = source.open(chunkSize);
+  if (!isConvertible(from, transferSyntaxUid)) {
+    if (!transcode) throw new NoPresentationContextError(source.sopClassUid, from);
+    // Pixel Data decoded and encoded one frame at a time as the bytes stream by; the
+    // association pulls each chunk when it can send it, so a slow peer slows the codec.
+    return transcode.transcoder.transcodeDataSet(stream, from, {
+      transferSyntaxUid,
+      ...(transcode.lossy && { lossy: true }),
+      ...(transcode.onHeader && { onHeader: transcode.onHeader }),
+    });
+  }
   // PS3.5 §10: re-encoded element by element as the bytes stream by (bounded, see LIMITS.md).
   return convertTransferSyntaxStream(stream, from, transferSyntaxUid);
 }
 
-/** Proposed transfer syntaxes for sending a data set held in `transferSyntaxUid`. */
-export function transferSyntaxesFor(transferSyntaxUid: string | undefined): string[] {
-  const fallback = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
-  if (transferSyntaxUid === undefined) return fallback;
-  if (!convertible(transferSyntaxUid, TransferSyntax.ExplicitVRLittleEndian))
-    return [transferSyntaxUid];
-  return [transferSyntaxUid, ...fallback.filter((t) => t !== transferSyntaxUid)];
+/** A transcoding asked of {@link dataSetFor}. */
+export interface TranscodeRequest {
+  /** The pixel transcoder. */
+  transcoder: Transcoder;
+  /** Allow lossy compression (the target was chosen under that permission). */
+  lossy?: boolean | undefined;
+  /** Told the output's SOP Instance UID before its first byte. */
+  onHeader?: ((header: TranscodeHeader) => void) | undefined;
 }
+
+export { transferSyntaxesFor };

@@ -1,3 +1,4 @@
+import { resolveTransferSyntax, TRANSFER_SYNTAX_NAMES, transcoder } from '@dnet/codecs';
 import { type DicomFile, planStorage, type StoreProgress } from '@dnet/services';
 import {
   abortOnInterrupt,
@@ -6,6 +7,7 @@ import {
   finish,
   logContexts,
   printHelp,
+  uidName,
 } from '../command.js';
 import { describeError, statusText } from '../describe-error.js';
 import { dicomFilesOf } from '../dicom-files.js';
@@ -33,25 +35,41 @@ disk unchanged when the peer accepts its transfer syntax, checked complete as
 it goes: a cut file fails alone. The SOP Class and Instance UIDs sent are the
 data set's (a meta header that disagrees gives a warning); DCMTK's storescu.
 
+A compressed file (RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K) is proposed in its
+own transfer syntax and, in a context of its own, in Explicit and Implicit VR
+Little Endian: when the peer does not take its syntax it is transcoded on the
+fly, one frame at a time, to the best one accepted (lossless first).
+
 Options:
   --async N            operations outstanding at once, when the peer agrees
                        (asynchronous operations window, PS3.7 Annex D.3.3.3; default 1)
   --retries N          new associations opened when one is lost mid-batch (the
                        peer aborts, a reset): the file in flight is retried once
                        alone, the rest go on; default 3, 0 to stop at once
+  --propose SYNTAX,... ask for these transfer syntaxes on the wire, best first
+                       (a UID or one of ${Object.keys(TRANSFER_SYNTAX_NAMES).join(', ')}):
+                       files not in the first one accepted are transcoded to
+                       it; Explicit and Implicit VR Little Endian stay proposed
+  --lossy              allow a lossy target when transcoding (a new SOP Instance
+                       UID, Lossy Image Compression set; default lossless only)
+  --no-transcode       send each file only in its own transfer syntax (or
+                       converted between uncompressed ones)
 
 ${COMMON_HELP}
 
 Examples:
   dnet-scu store 127.0.0.1 11112 ct.dcm
   dnet-scu store pacs.example 104 --aec PACS ./studies/
-  dnet-scu store 127.0.0.1 11112 --async 8 --json ./studies/ > report.jsonl`;
+  dnet-scu store 127.0.0.1 11112 --async 8 --json ./studies/ > report.jsonl
+  dnet-scu store 127.0.0.1 11112 --propose jpeg-ls-lossless ./studies/`;
 
 /** Counts, bytes and failure lines of a store run, fed by each file's outcome. */
 class StoreTally {
   done = 0;
   failed = 0;
   bytes = 0;
+  /** Files transcoded, by "from -> to". */
+  readonly transcoded = new Map<string, number>();
   readonly #lines: string[] = [];
   readonly #sizes: Map<string, number>;
   readonly #started = performance.now();
@@ -80,17 +98,28 @@ class StoreTally {
       }
     } else {
       const text = `${source}: ${statusText(result.status, 'C-STORE')}`;
+      const from = result.transcodedFrom;
+      if (from) {
+        const key = `${uidName(from)} to ${uidName(result.transferSyntaxUid)}${result.lossy ? ' (lossy)' : ''}`;
+        this.transcoded.set(key, (this.transcoded.get(key) ?? 0) + 1);
+      }
       if (json)
         writeRecord(this.io, 'file', {
           path: source,
           status: result.status,
           statusText: statusText(result.status, 'C-STORE'),
+          transferSyntaxUid: result.transferSyntaxUid,
+          ...(from && { transcodedFrom: from }),
+          ...(result.lossy && { lossy: true, sopInstanceUid: result.sopInstanceUid }),
           ...(result.errorComment !== undefined && { errorComment: result.errorComment }),
           ...(result.warnings?.length && { warnings: result.warnings }),
         });
       else {
         if (result.status !== 0) this.#lines.push(`warning: ${text}`);
-        else if (this.values.verbose) this.io.err(`stored ${text}`);
+        else if (this.values.verbose)
+          this.io.err(
+            `stored ${text}${from ? ` (transcoded from ${uidName(from)} to ${uidName(result.transferSyntaxUid)})` : ''}`,
+          );
         for (const w of result.warnings ?? []) this.#lines.push(`warning: ${source}: ${w}`);
       }
     }
@@ -128,6 +157,7 @@ class StoreTally {
       bytes: this.bytes,
       seconds: ms / 1000,
       interrupted: this.#interrupted,
+      transcoded: [...this.transcoded.values()].reduce((a, b) => a + b, 0),
     };
     if (this.values.json) writeRecord(this.io, 'summary', { operation: 'C-STORE', ...summary });
     else if (!this.values.quiet) {
@@ -137,6 +167,7 @@ class StoreTally {
       this.io.out(
         `stored ${stored} of ${total} files${failed}, ${mb} MB in ${(ms / 1000).toFixed(2)} s (${rate} MB/s)`,
       );
+      for (const [how, n] of this.transcoded) this.io.out(`transcoded ${n} file(s) from ${how}`);
     }
     if (this.#interrupted) return ExitStatus.INTERRUPTED;
     return summary.failed === 0 ? ExitStatus.OK : ExitStatus.FAILED;
@@ -150,6 +181,9 @@ export const store: Command = {
     const { values, positionals } = parseCommand(argv, {
       async: { type: 'string' },
       retries: { type: 'string' },
+      propose: { type: 'string' },
+      lossy: { type: 'boolean' },
+      'no-transcode': { type: 'boolean' },
     });
     if (values.help) return printHelp(io, HELP);
     const peer = peerOf(positionals);
@@ -158,6 +192,20 @@ export const store: Command = {
     const window = integerOption('async', values.async, 128) ?? 1;
     const retries =
       values.retries === '0' ? 0 : (integerOption('retries', values.retries, 100) ?? 3);
+    const transcoding = values['no-transcode'] ? undefined : transcoder();
+    let propose: string[] = [];
+    try {
+      propose = (values.propose ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(resolveTransferSyntax);
+    } catch (cause) {
+      throw new UsageError((cause as Error).message, { cause });
+    }
+    if (propose.length > 0 && !transcoding)
+      throw new UsageError('--propose needs transcoding (drop --no-transcode)');
+    if (values.lossy && !transcoding) throw new UsageError('--lossy needs transcoding');
     const files = await dicomFilesOf(paths, io, values);
     if (files.length === 0) throw new UsageError('no DICOM files to send');
 
@@ -169,10 +217,12 @@ export const store: Command = {
     );
     try {
       // One association per plan of at most 128 presentation contexts (PS3.8 §9.3.2.2).
-      for (const plan of await planStorage(files)) {
+      const planning = transcoding ? { transcoder: transcoding, propose } : {};
+      for (const plan of await planStorage(files, planning)) {
         const client = await connect(values, peer, plan.contexts, {
           maxOperations: window,
           signal: io.signal,
+          ...(transcoding && { transcoder: transcoding }),
         });
         if (values.verbose) logContexts(io, client);
         // Ctrl-C: A-ABORT at once, never an A-RELEASE-RQ after half a data set.
@@ -182,6 +232,8 @@ export const store: Command = {
             ...(io.signal && { signal: io.signal }),
             onProgress: tally.onProgress,
             retries,
+            ...(values.lossy && { lossy: true }),
+            ...(propose.length > 0 && { transferSyntaxes: propose }),
           };
           await client.storeMany(plan, options);
         } finally {
