@@ -16,9 +16,9 @@ export interface TranscodeHeader {
 }
 
 /**
- * What @dnet/services needs of a pixel transcoder: `transcoder()` of
+ * What `@dnet/services` needs of a pixel transcoder: `transcoder()` of
  * `@dnet/codecs` is one. Passed as an option (`Client.connect({ transcoder })`,
- * `new Server({ transcoder })`, `planStorage(files, { transcoder })`), so the
+ * `Server.listen({ transcoder })`, `planStorage(files, { transcoder })`), so the
  * codecs (and their WebAssembly) are loaded only by those who pass one.
  */
 export interface Transcoder {
