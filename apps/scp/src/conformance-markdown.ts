@@ -25,7 +25,7 @@ import {
   type ConformanceModel,
   type ProposedContext,
   uidName,
-} from './conformance.js';
+} from './conformance-model.js';
 
 /** Where the table of contents goes, replaced once the document is complete. */
 const TOC_MARKER = '\u0000toc\u0000';
