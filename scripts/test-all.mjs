@@ -39,11 +39,16 @@ const steps = [
 
 rmSync(report, { force: true });
 const failedSteps = [];
+const timings = [];
 for (const [name, [cmd, ...args]] of steps) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const started = performance.now();
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  timings.push(`${name} ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (r.status !== 0) failedSteps.push(name);
 }
+// Each step's time, so a run that nears CI's time budget shows where it goes.
+console.log(`\nsteps: ${timings.join(', ')}`);
 
 let passed = 0;
 let failed = 0;
