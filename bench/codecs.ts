@@ -1,7 +1,8 @@
 // The codec rows of `pnpm bench` (issue 25): frames per second decoding and
-// encoding RLE Lossless, JPEG-LS Lossless and JPEG 2000 Lossless with dnet's
-// transcoder (@dnet/codecs, in this process, after one untimed warm-up run)
-// and with DCMTK's dcmcrle/dcmdrle and dcmcjpls/dcmdjpls and GDCM's gdcmconv
+// encoding RLE Lossless, JPEG-LS Lossless, JPEG Lossless (SV1) and JPEG 2000
+// Lossless with dnet's transcoder (@dnet/codecs, in this process, after one
+// untimed warm-up run) and with DCMTK's dcmcrle/dcmdrle, dcmcjpls/dcmdjpls and
+// dcmcjpeg/dcmdjpeg and GDCM's gdcmconv
 // (--j2k, --raw) on the same files. The tools' figures include their process
 // start-up, as a user running them pays it. `pnpm bench --codecs` runs these
 // rows alone. A tool that is not installed leaves its rows out, saying why.
@@ -34,6 +35,12 @@ const SYNTAXES = [
     uid: '1.2.840.10008.1.2.4.80',
     encode: ['dcmcjpls'],
     decode: ['dcmdjpls'],
+  },
+  {
+    name: 'JPEG Lossless SV1',
+    uid: '1.2.840.10008.1.2.4.70',
+    encode: ['dcmcjpeg', '+e1'],
+    decode: ['dcmdjpeg'],
   },
   {
     name: 'JPEG 2000 Lossless',
