@@ -17,6 +17,8 @@ export async function dicomFilesOf(
 ): Promise<DicomFile[]> {
   try {
     return await findDicomFiles(paths, {
+      // A command line has nothing else to do meanwhile (see ClientOptions.blockingFileReads).
+      blockingFileReads: true,
       onSkip: (path, reason) => {
         if (values.json) writeRecord(io, 'skipped', { path, reason });
         else if (!values.quiet) io.err(`warning: ${path}: skipped, ${reason}`);

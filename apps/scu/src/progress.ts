@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress';
 import type { Io } from './options.js';
 
 /** Counts and bytes of a running transfer, shown as a bar on a terminal. */
@@ -21,9 +20,16 @@ export function mbPerSecond(bytes: number, ms: number): string {
 /**
  * A progress bar (cli-progress) with counts and MB/s on `io.progress`, the
  * terminal; nothing at all when the output is not a TTY or with `--quiet`.
+ * The bar's module is loaded only then: a run without a bar starts sooner.
  */
-export function progressBar(io: Io, label: string, quiet = false, total = 0): Progress {
+export async function progressBar(
+  io: Io,
+  label: string,
+  quiet = false,
+  total = 0,
+): Promise<Progress> {
   if (!io.progress || quiet) return NONE;
+  const { default: cliProgress } = await import('cli-progress');
   const started = performance.now();
   const bar = new cliProgress.SingleBar(
     {

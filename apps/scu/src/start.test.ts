@@ -103,6 +103,14 @@ describe('dnet-scu start', () => {
     }
   }, 60_000);
 
+  it('a store without a progress bar (no terminal, or -q) does not load the bar', async () => {
+    const store = await loadedBy(['store', '--help'], dir.path);
+    expect(store.code, store.stderr).toBe(0);
+    // The store command itself was loaded: its chunk holds the command's usage text.
+    expect(store.text).toContain('dnet-scu store');
+    expect(store.modules.filter((m) => m.includes('cli-progress'))).toEqual([]);
+  }, 60_000);
+
   it('loads them when a command needs them (so the check above can fail)', async () => {
     const convert = await loadedBy(['convert', '--help'], dir.path);
     expect(convert.code, convert.stderr).toBe(0);

@@ -265,7 +265,10 @@ export async function planStorage<F extends StorageFile = DicomFile>(
       'propose needs a transcoder (the `transcoder()` of the dnet codecs package)',
     );
   const known: (F | DicomFile)[] = [];
-  const find = options.onSkip ? { onSkip: options.onSkip } : {};
+  const find: FindDicomFilesOptions = {
+    ...(options.onSkip && { onSkip: options.onSkip }),
+    ...(options.blockingFileReads && { blockingFileReads: true }),
+  };
   // Files keep the order given; each run of paths is walked in one go (a folder once).
   let paths: string[] = [];
   const flush = async () => {

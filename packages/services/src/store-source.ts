@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import type { NegotiatedContext } from '@dnet/association';
 import {
   convertTransferSyntaxStream,
@@ -18,6 +17,7 @@ import {
   TransferSyntaxNotAcceptedError,
 } from './errors.js';
 import { evenDeflated } from './even-deflated.js';
+import { type FileIo, fileIo, readFully } from './file-io.js';
 import {
   chooseTransferSyntax,
   isConvertible,
@@ -192,10 +192,7 @@ export async function resolveSource(
   options: ResolveOptions = {},
 ): Promise<ResolvedSource> {
   if (typeof source === 'string') {
-    const small = await readSmallFile(
-      source,
-      options.blockingFileReads ? BLOCKING_IO : CALLBACK_IO,
-    );
+    const small = await readSmallFile(source, fileIo(options.blockingFileReads));
     if (small) return small;
     let file: Awaited<ReturnType<typeof openPart10File>>;
     let head: Uint8Array;
@@ -275,82 +272,10 @@ export async function resolveSource(
   );
 }
 
-/** A node:fs callback call as a promise. */
-function fsCall<T>(call: (done: (error: Error | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    call((error, value) => (error ? reject(error) : resolve(value)));
-  });
-}
-
 /** Options of `resolveSource` (the store source resolution behind `Client.store`). */
 export interface ResolveOptions {
   /** Read a small file with blocking system calls (see `ClientOptions.blockingFileReads`). */
   blockingFileReads?: boolean;
-}
-
-/** The four system calls that read a file to store (small ones whole, large ones in chunks), one way or the other. */
-interface FileIo {
-  open(path: string): number | Promise<number>;
-  size(fd: number): number | Promise<number>;
-  /** Reads at most `length` bytes from file offset `position` to the start of `into`. */
-  read(fd: number, into: Uint8Array, position: number, length: number): number | Promise<number>;
-  /** Not waited for: the bytes are read; a failing close loses nothing. */
-  close(fd: number): void;
-}
-
-/**
- * Node's thread pool, through node:fs callbacks (not fs/promises: no
- * FileHandle and no promise per call, and the close is not waited for), which
- * costs less CPU per file (BENCHMARKS.md, "Blocking file reads").
- */
-const CALLBACK_IO: FileIo = {
-  open: (path) => fsCall<number>((done) => fs.open(path, 'r', done)),
-  size: (fd) => fsCall<fs.Stats>((done) => fs.fstat(fd, done)).then((st) => st.size),
-  read: (fd, into, position, length) =>
-    fsCall<number>((done) => fs.read(fd, into, 0, length, position, done)),
-  close: (fd) =>
-    fs.close(fd, () => {
-      // Nothing to do (see FileIo.close).
-    }),
-};
-
-/**
- * Blocking calls on the event loop: no thread-pool round trip (four per
- * file otherwise, each waking a pool thread and then the loop); figures
- * against {@link CALLBACK_IO} in BENCHMARKS.md, "Blocking file reads".
- */
-const BLOCKING_IO: FileIo = {
-  open: (path) => fs.openSync(path, 'r'),
-  size: (fd) => fs.fstatSync(fd).size,
-  read: (fd, into, position, length) => fs.readSync(fd, into, 0, length, position),
-  close: (fd) => {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Nothing to do (see FileIo.close).
-    }
-  },
-};
-
-/**
- * Reads up to `length` bytes of `fd` from file offset `position` into `into`
- * (from its start), resuming after short reads; stops early at the end of
- * the file. Resolves the bytes read.
- */
-async function readFully(
-  io: FileIo,
-  fd: number,
-  into: Uint8Array,
-  position: number,
-  length: number,
-): Promise<number> {
-  let at = 0;
-  while (at < length) {
-    const n = await io.read(fd, into.subarray(at), position + at, length - at);
-    if (n === 0) break;
-    at += n;
-  }
-  return at;
 }
 
 /**
@@ -434,12 +359,13 @@ function identityOf(
 
 /** Reads the first bytes of a large file's data set, where its SOP UIDs are (IDENTITY_HEAD_BYTES). */
 async function readHead(path: string, start: number, length: number): Promise<Uint8Array> {
-  const fd = await CALLBACK_IO.open(path);
+  const io = fileIo();
+  const fd = await io.open(path);
   try {
     const head = new Uint8Array(Math.min(IDENTITY_HEAD_BYTES, length));
-    return head.subarray(0, await readFully(CALLBACK_IO, fd, head, start, head.length));
+    return head.subarray(0, await readFully(io, fd, head, start, head.length));
   } finally {
-    CALLBACK_IO.close(fd);
+    io.close(fd);
   }
 }
 
@@ -495,14 +421,16 @@ async function* readFileChunks(
   lent: Uint8Array[],
   flushed: (() => boolean) | undefined,
 ): AsyncGenerator<Uint8Array> {
-  const fd = await CALLBACK_IO.open(path);
+  // Large files are read through the thread pool: a blocking read of a chunk would stall the loop.
+  const io = fileIo();
+  const fd = await io.open(path);
   let position = start;
   let end = start + length;
   const readNext = async (): Promise<[Uint8Array, Uint8Array] | undefined> => {
     if (position >= end) return undefined;
     const n = Math.min(chunkSize, end - position);
     const buffer = fileBuffers.take(n);
-    const at = await readFully(CALLBACK_IO, fd, buffer, position, n);
+    const at = await readFully(io, fd, buffer, position, n);
     position += at;
     // A file that shrank meanwhile: what was read is all there is.
     if (at < n) end = position;
@@ -526,7 +454,7 @@ async function* readFileChunks(
   } finally {
     // A read still under way finishes before the file is closed.
     await next?.catch(() => undefined);
-    CALLBACK_IO.close(fd);
+    io.close(fd);
   }
 }
 

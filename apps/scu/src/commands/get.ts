@@ -116,7 +116,7 @@ export const get: Command = {
     ];
     const client = await connect(values, peer, contexts, { signal: io.signal });
     if (values.verbose) logContexts(io, client);
-    const bar = progressBar(io, 'get', values.quiet);
+    const bar = await progressBar(io, 'get', values.quiet);
     const started = performance.now();
     let [received, failed, bytes, total] = [0, 0, 0, 0];
     // Local write failures by system error: the first path and how many files.

@@ -40,7 +40,7 @@ export const move: Command = {
     const { query, target, context } = queryPlan(values, 'move');
     const client = await connect(values, peer, [context], { signal: io.signal });
     if (values.verbose) logContexts(io, client);
-    const bar = progressBar(io, 'move', values.quiet);
+    const bar = await progressBar(io, 'move', values.quiet);
     const started = performance.now();
     let last: RetrieveProgress | undefined;
     let outcome: RetrieveOutcome;

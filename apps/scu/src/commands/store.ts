@@ -213,7 +213,7 @@ export const store: Command = {
       files,
       io,
       values,
-      progressBar(io, 'store', values.quiet, files.length),
+      await progressBar(io, 'store', values.quiet, files.length),
     );
     try {
       // One association per plan of at most 128 presentation contexts (PS3.8 §9.3.2.2).
