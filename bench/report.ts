@@ -26,6 +26,7 @@ import {
   TLS_OVER,
   TLS_PLAIN,
   TMPFS,
+  TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
   TMPFS_STORESCU_DNET_SCP,
@@ -253,6 +254,17 @@ export function targets(rows: Row[]): Target[] {
     ips(TMPFS, TMPFS_DNET_SCU_STORESCP),
     ips(TMPFS, TMPFS_STORESCU_STORESCP),
     1,
+  );
+  // The floor of that target: the least any Node program does to send the
+  // same files (bench/roles/bare-store-scu.mjs). Under 1.0 x, no Node sender
+  // reaches the target on this machine; dnet-scu against it is dnet's own cost.
+  info(
+    'tmpfs floor: bare Node C-STORE sender -> storescp +B vs storescu -> storescp +B, process start included (images/s)',
+    ratio(ips(TMPFS, TMPFS_BARE_SCU_STORESCP), ips(TMPFS, TMPFS_STORESCU_STORESCP)),
+  );
+  info(
+    'tmpfs: dnet-scu -> storescp +B vs the bare Node C-STORE sender (images/s)',
+    ratio(ips(TMPFS, TMPFS_DNET_SCU_STORESCP), ips(TMPFS, TMPFS_BARE_SCU_STORESCP)),
   );
   const four = rows.find(
     (r) => r.group === TMPFS_FOUR && r.name.endsWith('-> dnet-scp, writing files'),

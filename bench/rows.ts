@@ -143,7 +143,14 @@ export const TMPFS_STORESCU_DNET_SCP = 'storescu -> dnet-scp, writing files';
 /** tmpfs: the dnet-scu command line into storescp, its process start included. */
 export const TMPFS_DNET_SCU_STORESCP =
   'dnet-scu store (the CLI, process start included) -> storescp +B, writing files';
-/** tmpfs: DCMTK on both sides, the reference of the two rows above. */
+/**
+ * tmpfs: the floor of the row above: bench/roles/bare-store-scu.mjs, the least
+ * a Node program does to send the files (hand-made PDUs, no library), its
+ * process start included.
+ */
+export const TMPFS_BARE_SCU_STORESCP =
+  'bare Node C-STORE sender (hand-made PDUs, no library; process start included) -> storescp +B, writing files';
+/** tmpfs: DCMTK on both sides, the reference of the rows above. */
 export const TMPFS_STORESCU_STORESCP = 'storescu -> storescp +B, writing files';
 /** tmpfs: `n` storescu at once into dnet-scp. */
 export const TMPFS_FOUR_DNET_SCP = (n: number) =>

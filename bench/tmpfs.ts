@@ -35,6 +35,7 @@ import {
   START_NODE,
   splitList,
   TMPFS,
+  TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
   TMPFS_FOUR_DNET_SCP,
@@ -54,6 +55,7 @@ export const TMPFS_ROOT = '/dev/shm';
 const PDU = '131072';
 const SCU_CLI = resolve('apps/scu/dist/cli.js');
 const SCP_CLI = resolve('apps/scp/dist/cli.js');
+const BARE_SCU = resolve('bench/roles/bare-store-scu.mjs');
 
 /** How much the rows send. */
 export interface TmpfsPlan {
@@ -228,6 +230,19 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
         throw new Error(`dnet-scu exit ${proc.code}: ${proc.stderr.slice(-300)}`);
       return [proc];
     };
+  const bareScu: Send = async (port, calledAe, files) => {
+    const proc = await runMeasured(process.execPath, [
+      BARE_SCU,
+      '127.0.0.1',
+      String(port),
+      calledAe,
+      PDU,
+      ...files,
+    ]);
+    if (proc.code !== 0)
+      throw new Error(`bare sender exit ${proc.code}: ${proc.stderr.slice(-300)}`);
+    return [proc];
+  };
   const n = plan.senders;
   return [
     {
@@ -243,6 +258,13 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       calledAe: 'STORESCP',
       start: storescp(false, false),
       send: dnetScu(false),
+    },
+    {
+      group: TMPFS,
+      name: TMPFS_BARE_SCU_STORESCP,
+      calledAe: 'STORESCP',
+      start: storescp(false, false),
+      send: bareScu,
     },
     {
       group: TMPFS,
