@@ -4,49 +4,18 @@
  * keyword; matches read by keyword; DICOM JSON still taken; errors typed.
  */
 import { MixedKeysError, UnknownKeywordError } from '@dnet/dataset';
-import { memory } from '@dnet/transport';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Client } from './client.js';
+import type { Client } from './client.js';
 import { mpps as mppsContext, queryRetrieve, retrieveContexts } from './contexts.js';
-import { bytesOf, hierarchy, makeInstance, uidsOf } from './instances.test-support.js';
+import { bytesOf, uidsOf } from './instances.test-support.js';
 import { asDicomJson, dataSetOf, type KeywordAttributes, toKeywords } from './keywords.js';
 import { MemoryArchive } from './memory-archive.js';
 import { createMpps, MppsScp } from './mpps.js';
-import { Server, type ServerHandlers } from './server.js';
+import { archiveWith, collect, moveSetup, setup } from './server.test-support.js';
 import { SopClass } from './sop-class.js';
 import { worklist, worklistFind } from './worklist.js';
 
 const CT = SopClass.CT_IMAGE_STORAGE;
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function setup(
-  handlers: ServerHandlers,
-  extra: Partial<Parameters<typeof Server.listen>[0]> = {},
-) {
-  const transport = memory();
-  const server = await Server.listen({ transport, port: 0, aeTitle: 'SCP', handlers, ...extra });
-  const connect = (contexts: Parameters<typeof Client.connect>[0]['contexts']) =>
-    Client.connect({
-      transport,
-      host: '127.0.0.1',
-      port: server.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      contexts,
-    });
-  return { transport, server, connect };
-}
-
-async function archiveWith(specs = hierarchy(2, 2, 2, 2)) {
-  const archive = new MemoryArchive();
-  for (const s of specs) await archive.add(makeInstance(s));
-  return archive;
-}
 
 describe('keyword queries against dnet Server', () => {
   it('C-FIND by keyword matches as DICOM JSON does; matches read by keyword', async () => {
@@ -108,30 +77,8 @@ describe('keyword queries against dnet Server', () => {
 
   it('C-MOVE and C-GET by keyword retrieve what the DICOM JSON identifier would', async () => {
     const archive = await archiveWith();
-    const transport = memory();
     const dest = new MemoryArchive();
-    const destination = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'DEST',
-      handlers: { store: (i) => dest.store(i) },
-    });
-    const source = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'SCP',
-      handlers: archive.handlers(),
-      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    const connect = (contexts: Parameters<typeof Client.connect>[0]['contexts']) =>
-      Client.connect({
-        transport,
-        host: '127.0.0.1',
-        port: source.port,
-        callingAeTitle: 'SCU',
-        calledAeTitle: 'SCP',
-        contexts,
-      });
+    const { connect, close } = await moveSetup(archive, (i) => dest.store(i));
     const study = uidsOf({ patient: 2, study: 1, series: 1, instance: 1 }).study;
     const mover = await connect([queryRetrieve('study')]);
     const moved = await mover.move(
@@ -156,8 +103,7 @@ describe('keyword queries against dnet Server', () => {
     expect(result).toMatchObject({ status: 0, completed: 2, failed: 0 });
     expect([...got.keys()].sort()).toEqual([`${series}.1`, `${series}.2`]);
     await getter.release();
-    await source.close();
-    await destination.close();
+    await close();
   });
 
   it('refuses an unknown keyword and mixed keys with typed errors, before anything is sent', async () => {

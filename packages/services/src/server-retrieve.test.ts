@@ -1,42 +1,19 @@
 import { join } from 'node:path';
 import { openPart10File } from '@dnet/dataset';
-import { memory } from '@dnet/transport';
 import { describe, expect, it } from 'vitest';
-import { Client } from './client.js';
 import { queryRetrieve, retrieveContexts } from './contexts.js';
 import { OperationFailedError } from './errors.js';
 import { bytesOf, hierarchy, tempDir, uidsOf } from './instances.test-support.js';
 import { MemoryArchive } from './memory-archive.js';
-import { Server } from './server.js';
-import { archiveWith, CT, setup } from './server.test-support.js';
+import { archiveWith, CT, moveSetup, setup } from './server.test-support.js';
 
 // The Server's Retrieve services, C-MOVE and C-GET (PS3.4 §C.4.2, §C.4.3).
 describe('Retrieve (PS3.4 §C.4.2, §C.4.3)', () => {
   it('C-MOVE sends the study to the destination from the AE table, with progress counts', async () => {
     const archive = await archiveWith();
-    const transport = memory();
     const dest = new MemoryArchive();
-    const destination = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'DEST',
-      handlers: { store: (i) => dest.store(i) },
-    });
-    const source = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'SCP',
-      handlers: archive.handlers(),
-      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    const client = await Client.connect({
-      transport,
-      host: '127.0.0.1',
-      port: source.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      contexts: [queryRetrieve('study')],
-    });
+    const moving = await moveSetup(archive, (i) => dest.store(i));
+    const client = await moving.connect([queryRetrieve('study')]);
     const study = uidsOf({ patient: 2, study: 1, series: 1, instance: 1 }).study;
     const progress: number[] = [];
     const result = await client.move(
@@ -69,40 +46,17 @@ describe('Retrieve (PS3.4 §C.4.2, §C.4.3)', () => {
     expect(unknown).toBeInstanceOf(OperationFailedError);
     expect(unknown.status).toBe(0xa801);
     await client.release();
-    await source.close();
-    await destination.close();
+    await moving.close();
   });
 
   it('C-MOVE reports failed sub-operations and the Failed SOP Instance UID List', async () => {
     const archive = await archiveWith(hierarchy(1, 1, 1, 3));
-    const transport = memory();
     const failing = uidsOf({ patient: 1, study: 1, series: 1, instance: 2 }).instance;
-    const destination = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'DEST',
-      handlers: {
-        store: async (i) => {
-          await bytesOf(i);
-          return i.sopInstanceUid === failing ? 0xa700 : 0;
-        },
-      },
+    const moving = await moveSetup(archive, async (i) => {
+      await bytesOf(i);
+      return i.sopInstanceUid === failing ? 0xa700 : 0;
     });
-    const source = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'SCP',
-      handlers: archive.handlers(),
-      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    const client = await Client.connect({
-      transport,
-      host: '127.0.0.1',
-      port: source.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      contexts: [queryRetrieve('study')],
-    });
+    const client = await moving.connect([queryRetrieve('study')]);
     const result = await client.move(
       { '00100020': { vr: 'LO', Value: ['PID1'] } },
       { level: 'PATIENT', destination: 'DEST' },
@@ -114,39 +68,16 @@ describe('Retrieve (PS3.4 §C.4.2, §C.4.3)', () => {
       failedSopInstanceUids: [failing],
     });
     await client.release();
-    await source.close();
-    await destination.close();
+    await moving.close();
   });
 
   it('C-MOVE cancelled midway ends with FE00H and fewer completed', async () => {
     const archive = await archiveWith(hierarchy(1, 1, 1, 40));
-    const transport = memory();
-    const destination = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'DEST',
-      handlers: {
-        store: async (i) => {
-          await bytesOf(i);
-          await new Promise((r) => setImmediate(r));
-        },
-      },
+    const moving = await moveSetup(archive, async (i) => {
+      await bytesOf(i);
+      await new Promise((r) => setImmediate(r));
     });
-    const source = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'SCP',
-      handlers: archive.handlers(),
-      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    const client = await Client.connect({
-      transport,
-      host: '127.0.0.1',
-      port: source.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      contexts: [queryRetrieve('study')],
-    });
+    const client = await moving.connect([queryRetrieve('study')]);
     const controller = new AbortController();
     const result = await client.move(
       { '00100020': { vr: 'LO', Value: ['PID1'] } },
@@ -165,8 +96,7 @@ describe('Retrieve (PS3.4 §C.4.2, §C.4.3)', () => {
     expect(result.completed).toBeLessThan(40);
     expect(result.remaining).toBe(40 - result.completed - result.failed - result.warning);
     await client.release();
-    await source.close();
-    await destination.close();
+    await moving.close();
   });
 
   it('C-GET delivers sub-operations on the same association to a callback and to a folder', async () => {
@@ -220,40 +150,21 @@ describe('Retrieve (PS3.4 §C.4.2, §C.4.3)', () => {
 describe('Sub-operation window', () => {
   it('C-MOVE keeps several C-STOREs outstanding at the destination when subOperationWindow > 1', async () => {
     const archive = await archiveWith(hierarchy(1, 1, 1, 12));
-    const transport = memory();
     let active = 0;
     let peak = 0;
     const dest = new MemoryArchive();
-    const destination = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'DEST',
-      handlers: {
-        store: async (i) => {
-          active++;
-          peak = Math.max(peak, active);
-          await dest.store(i);
-          for (let k = 0; k < 5; k++) await new Promise((r) => setImmediate(r));
-          active--;
-        },
+    const moving = await moveSetup(
+      archive,
+      async (i) => {
+        active++;
+        peak = Math.max(peak, active);
+        await dest.store(i);
+        for (let k = 0; k < 5; k++) await new Promise((r) => setImmediate(r));
+        active--;
       },
-    });
-    const source = await Server.listen({
-      transport,
-      port: 0,
-      aeTitle: 'SCP',
-      handlers: archive.handlers(),
-      aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
-      subOperationWindow: 4,
-    });
-    const client = await Client.connect({
-      transport,
-      host: '127.0.0.1',
-      port: source.port,
-      callingAeTitle: 'SCU',
-      calledAeTitle: 'SCP',
-      contexts: [queryRetrieve('study')],
-    });
+      { subOperationWindow: 4 },
+    );
+    const client = await moving.connect([queryRetrieve('study')]);
     const result = await client.move(
       { '00100020': { vr: 'LO', Value: ['PID1'] } },
       { level: 'PATIENT', destination: 'DEST' },
@@ -263,7 +174,6 @@ describe('Sub-operation window', () => {
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
     await client.release();
-    await source.close();
-    await destination.close();
+    await moving.close();
   });
 });

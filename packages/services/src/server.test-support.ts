@@ -33,6 +33,48 @@ export async function setup(
   return { transport, server, connect };
 }
 
+/**
+ * A C-MOVE set-up on the memory transport: a destination Server `DEST`
+ * storing with `store`, a source Server `SCP` serving `archive` with `DEST`
+ * in its AE table (and `extra` options), and `connect` to the source as SCU.
+ * `close()` stops both servers.
+ */
+export async function moveSetup(
+  archive: MemoryArchive,
+  store: NonNullable<ServerHandlers['store']>,
+  extra: Partial<Parameters<typeof Server.listen>[0]> = {},
+) {
+  const transport = memory();
+  const destination = await Server.listen({
+    transport,
+    port: 0,
+    aeTitle: 'DEST',
+    handlers: { store },
+  });
+  const source = await Server.listen({
+    transport,
+    port: 0,
+    aeTitle: 'SCP',
+    handlers: archive.handlers(),
+    aeTable: { DEST: { host: '127.0.0.1', port: destination.port } },
+    ...extra,
+  });
+  const connect = (contexts: Parameters<typeof Client.connect>[0]['contexts']) =>
+    Client.connect({
+      transport,
+      host: '127.0.0.1',
+      port: source.port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'SCP',
+      contexts,
+    });
+  const close = async () => {
+    await source.close();
+    await destination.close();
+  };
+  return { connect, close };
+}
+
 /** A promise and the function that resolves it. */
 export function deferred() {
   let resolve!: () => void;
