@@ -20,31 +20,17 @@ afterEach(runCleanup);
 // cancellation and its bounds.
 describe('timers and backpressure', () => {
   it('aborts with a TimeoutError when the DIMSE response does not come', async () => {
-    const transport = memory();
-    let acceptor: Association | undefined;
-    const listener = await transport.listen({ port: 0 }, (c) => {
-      Association.accept(c, { policy }).then((a) => {
-        acceptor = a;
-        a.handle('C-ECHO', () => {}); // never answers
-      });
+    const { requestor, acceptor } = await pair({
+      contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      window: null,
+      request: { timeouts: { dimseMs: 50 } },
     });
-    cleanup.push(() => listener.close());
-    const requestor = await Association.request({
-      transport,
-      host: listener.host,
-      port: listener.port,
-      timeouts: { dimseMs: 50 },
-      proposal: {
-        callingAeTitle: 'SCU',
-        calledAeTitle: 'SCP',
-        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
-      },
-    });
+    acceptor.handle('C-ECHO', () => {}); // never answers
     const error = await requestor.cEcho().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DNET_ASSOCIATION_TIMEOUT', timer: 'dimse' });
     await requestor.closed;
-    await acceptor?.closed;
-    expect(acceptor?.state).toBe('Sta1');
+    await acceptor.closed;
+    expect(acceptor.state).toBe('Sta1');
   });
 
   it('aborts an idle association and a requestor whose A-ASSOCIATE-AC never comes', async () => {
@@ -87,26 +73,12 @@ describe('timers and backpressure', () => {
   });
 
   it('pauses reading while a data set consumer lags (bounded buffer)', async () => {
-    const transport = memory();
-    let acceptor!: Association;
-    const listener = await transport.listen({ port: 0 }, (c) => {
-      Association.accept(c, { policy, dataSetHighWaterMark: 64 * 1024 }).then((a) => {
-        acceptor = a;
-      });
+    const { requestor, acceptor } = await pair({
+      contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
+      window: null,
+      maxPduLength: 16384,
+      accept: { dataSetHighWaterMark: 64 * 1024 },
     });
-    cleanup.push(() => listener.close());
-    const requestor = await Association.request({
-      transport,
-      host: listener.host,
-      port: listener.port,
-      proposal: {
-        callingAeTitle: 'SCU',
-        calledAeTitle: 'SCP',
-        contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
-        maxPduLength: 16384,
-      },
-    });
-    await new Promise((r) => setTimeout(r, 5));
     let maxBuffered = 0;
     let total = 0;
     acceptor.handle('C-STORE', async (rq) => {
@@ -136,30 +108,12 @@ describe('timers and backpressure', () => {
   });
 
   it('does not take a slow local data set consumer for a stalled peer (idle timer)', async () => {
-    const transport = memory();
-    let acceptor!: Association;
-    const listener = await transport.listen({ port: 0 }, (c) => {
-      Association.accept(c, {
-        policy,
-        dataSetHighWaterMark: 16 * 1024,
-        timeouts: { idleMs: 60 },
-      }).then((a) => {
-        acceptor = a;
-      });
+    const { requestor, acceptor } = await pair({
+      contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
+      window: null,
+      maxPduLength: 16384,
+      accept: { dataSetHighWaterMark: 16 * 1024, timeouts: { idleMs: 60 } },
     });
-    cleanup.push(() => listener.close());
-    const requestor = await Association.request({
-      transport,
-      host: listener.host,
-      port: listener.port,
-      proposal: {
-        callingAeTitle: 'SCU',
-        calledAeTitle: 'SCP',
-        contexts: [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT] }],
-        maxPduLength: 16384,
-      },
-    });
-    await new Promise((r) => setTimeout(r, 5));
     let total = 0;
     acceptor.handle('C-STORE', async (rq) => {
       // The consumer takes far longer than idleMs in all, holding the reading back.
@@ -247,27 +201,12 @@ describe('cancellation', () => {
 
 describe('bounded', () => {
   it('aborts a peer that keeps more operations outstanding than maxOperations', async () => {
-    const transport = memory();
-    let acceptor!: Association;
-    const listener = await transport.listen({ port: 0 }, (c) => {
-      Association.accept(c, { policy, maxOperations: 2 }).then((a) => {
-        acceptor = a;
-        a.handle('C-ECHO', () => {
-          // hold every request
-        });
-      });
+    const { requestor, acceptor } = await pair({
+      contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      accept: { maxOperations: 2 },
     });
-    cleanup.push(() => listener.close());
-    const requestor = await Association.request({
-      transport,
-      host: listener.host,
-      port: listener.port,
-      proposal: {
-        callingAeTitle: 'SCU',
-        calledAeTitle: 'SCP',
-        contexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
-        asyncOperationsWindow: { maxInvoked: 8, maxPerformed: 8 },
-      },
+    acceptor.handle('C-ECHO', () => {
+      // hold every request
     });
     const results = await Promise.allSettled([
       requestor.cEcho(),

@@ -1,7 +1,8 @@
 import { type Connection, memory } from '@dnet/transport';
 import { expect } from 'vitest';
 import { Association } from './association.js';
-import type { AcceptorPolicy } from './negotiation.js';
+import type { AcceptAssociationOptions, RequestAssociationOptions } from './association-options.js';
+import type { AcceptorPolicy, AssociationProposal } from './negotiation.js';
 
 // Test support of the association tests (CONTRIBUTING.md, "Test support"): a
 // requestor and an acceptor over the memory transport.
@@ -31,35 +32,50 @@ export async function runCleanup(): Promise<void> {
   for (const c of cleanup.splice(0)) await c();
 }
 
-/** A requestor associated with an acceptor over the memory transport (or `options.transport`). */
+/**
+ * A requestor associated with an acceptor over the memory transport (or
+ * `options.transport`). By default the requestor proposes Verification, CT
+ * and C-FIND with a window of 8; `contexts`, `maxPduLength` and `window`
+ * change the proposal, `accept` and `request` add options to each side.
+ */
 export async function pair(
   options: {
     policy?: AcceptorPolicy;
     transport?: ReturnType<typeof memory>;
     maxPduLength?: number;
+    contexts?: AssociationProposal['contexts'];
+    /** The asynchronous operations window proposed; `null`: none. */
+    window?: AssociationProposal['asyncOperationsWindow'] | null;
+    accept?: Omit<AcceptAssociationOptions, 'policy'>;
+    request?: Omit<RequestAssociationOptions, 'transport' | 'host' | 'port' | 'proposal'>;
   } = {},
 ) {
   const transport = options.transport ?? memory();
   const accepted: Promise<Association>[] = [];
   const listener = await transport.listen({ port: 0 }, (connection: Connection) => {
-    const p = Association.accept(connection, { policy: options.policy ?? policy });
+    const p = Association.accept(connection, {
+      ...options.accept,
+      policy: options.policy ?? policy,
+    });
     p.catch(() => {});
     accepted.push(p);
   });
   cleanup.push(() => listener.close());
+  const window = options.window === undefined ? { maxInvoked: 8, maxPerformed: 8 } : options.window;
   const requestor = await Association.request({
+    ...options.request,
     transport,
     host: listener.host,
     port: listener.port,
     proposal: {
       callingAeTitle: 'SCU',
       calledAeTitle: 'SCP',
-      contexts: [
+      contexts: options.contexts ?? [
         { abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
         { abstractSyntax: CT, transferSyntaxes: [IMPLICIT, EXPLICIT] },
         { abstractSyntax: FIND, transferSyntaxes: [IMPLICIT] },
       ],
-      asyncOperationsWindow: { maxInvoked: 8, maxPerformed: 8 },
+      ...(window !== null && { asyncOperationsWindow: window }),
       ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
     },
   });
