@@ -29,6 +29,7 @@ import {
   TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
+  TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
@@ -248,6 +249,17 @@ export function targets(rows: Row[]): Target[] {
     ips(TMPFS, TMPFS_STORESCU_DNET_SCP),
     ips(TMPFS, TMPFS_STORESCU_STORESCP),
     1,
+  );
+  // Its floor: the least a durable Node receiver does with the same files
+  // (bench/roles/bare-store-scp.mjs). Under 1.0 x, no Node receiver keeping
+  // the durability rule reaches the target on this machine.
+  info(
+    'tmpfs floor: storescu -> bare Node durable receiver vs -> storescp +B (images/s)',
+    ratio(ips(TMPFS, TMPFS_STORESCU_BARE_SCP), ips(TMPFS, TMPFS_STORESCU_STORESCP)),
+  );
+  info(
+    'tmpfs: storescu -> dnet-scp vs -> the bare Node durable receiver (images/s)',
+    ratio(ips(TMPFS, TMPFS_STORESCU_DNET_SCP), ips(TMPFS, TMPFS_STORESCU_BARE_SCP)),
   );
   ratioTarget(
     'tmpfs, dnet-scu -> storescp +B vs storescu -> storescp +B, process start included (images/s)',

@@ -140,6 +140,13 @@ export const TMPFS_TLS = 'tmpfs, TLS';
 export const CLI_START = 'start';
 /** tmpfs: storescu into dnet-scp (the app, writing files). */
 export const TMPFS_STORESCU_DNET_SCP = 'storescu -> dnet-scp, writing files';
+/**
+ * tmpfs: the floor of the row above: bench/roles/bare-store-scp.mjs, the least
+ * a Node program does to receive the files under dnet-scp's durability rule
+ * (hand-made PDUs, no library, no index; data sync, rename, folder sync).
+ */
+export const TMPFS_STORESCU_BARE_SCP =
+  'storescu -> bare Node durable receiver (hand-made PDUs, no library, no index), writing files';
 /** tmpfs: the dnet-scu command line into storescp, its process start included. */
 export const TMPFS_DNET_SCU_STORESCP =
   'dnet-scu store (the CLI, process start included) -> storescp +B, writing files';

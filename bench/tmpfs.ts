@@ -40,6 +40,7 @@ import {
   TMPFS_FOUR,
   TMPFS_FOUR_DNET_SCP,
   TMPFS_FOUR_STORESCP,
+  TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
@@ -56,6 +57,7 @@ const PDU = '131072';
 const SCU_CLI = resolve('apps/scu/dist/cli.js');
 const SCP_CLI = resolve('apps/scp/dist/cli.js');
 const BARE_SCU = resolve('bench/roles/bare-store-scu.mjs');
+const BARE_SCP = resolve('bench/roles/bare-store-scp.mjs');
 
 /** How much the rows send. */
 export interface TmpfsPlan {
@@ -230,6 +232,8 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
         throw new Error(`dnet-scu exit ${proc.code}: ${proc.stderr.slice(-300)}`);
       return [proc];
     };
+  const bareScp: Start = (port, dir) =>
+    startMeasured(process.execPath, [BARE_SCP, String(port), dir, PDU], port);
   const bareScu: Send = async (port, calledAe, files) => {
     const proc = await runMeasured(process.execPath, [
       BARE_SCU,
@@ -250,6 +254,13 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       name: TMPFS_STORESCU_DNET_SCP,
       calledAe: 'DNETSCP',
       start: dnetScp(false),
+      send: storescu(false),
+    },
+    {
+      group: TMPFS,
+      name: TMPFS_STORESCU_BARE_SCP,
+      calledAe: 'BARESCP',
+      start: bareScp,
       send: storescu(false),
     },
     {
