@@ -77,7 +77,7 @@ describe('tls()', () => {
   });
 
   it('refuses an unknown client certificate when mutual authentication is required', async () => {
-    const refused: { code: string }[] = [];
+    const refused: { code: string; message: string }[] = [];
     const server = tls({
       ...serverOptions(),
       clientCertificate: 'require',
@@ -101,6 +101,9 @@ describe('tls()', () => {
       TlsErrorCode.CERTIFICATE_REJECTED,
       TlsErrorCode.CERTIFICATE_REJECTED,
     ]);
+    // The reasons: an issuer the server does not trust, then no certificate at all.
+    expect(refused[0]?.message).not.toContain('sent no certificate');
+    expect(refused[1]?.message).toContain('the client sent no certificate');
     await listener.close();
   });
 

@@ -371,7 +371,11 @@ export function tls(options: TlsTransportOptions = {}): TlsTransport {
       socket.disableRenegotiation();
       const where = { address: socket.remoteAddress, port: socket.remotePort };
       if (clientCertificate === 'require' && !socket.authorized) {
-        const reason = String(socket.authorizationError ?? 'NO_CLIENT_CERTIFICATE');
+        // Node reports a client that sent no certificate as an issuer it cannot find: say what happened.
+        const sent = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+        const reason = sent
+          ? String(socket.authorizationError ?? 'not authorized')
+          : 'the client sent no certificate';
         refuse(
           socket,
           new TlsCertificateRejectedError(`Client certificate refused: ${reason}`, where),
