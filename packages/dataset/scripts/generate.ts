@@ -26,6 +26,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'src', 'generated');
@@ -253,14 +254,19 @@ async function main(): Promise<void> {
   writeFileSync(
     join(out, 'dictionary.ts'),
     `${header}
-/** [tag, keyword, name, vr, vm, retired] for every PS3.6 data element (${elements.length}). */
-export const ELEMENTS_JSON: string = ${JSON.stringify(JSON.stringify(elements))};
-
-/** [group, groupMask, element, elementMask, keyword, name, vr, vm, retired] (${ranges.length}). */
-export const RANGES_JSON: string = ${JSON.stringify(JSON.stringify(ranges))};
-
-/** [creator, group, elementByte, vr, vm, keyword] of known private elements (${privates.length}). */
-export const PRIVATES_JSON: string = ${JSON.stringify(JSON.stringify(privates))};
+/**
+ * The dictionary as JSON \`{ elements, ranges, privates }\`, raw-deflated and
+ * base64-encoded: a short string for every process to parse at start, inflated
+ * only when a lookup first needs it (src/dictionary.ts).
+ * - elements: [tag, keyword, name, vr, vm, retired] for every PS3.6 data element (${elements.length});
+ * - ranges: [group, groupMask, element, elementMask, keyword, name, vr, vm, retired] (${ranges.length});
+ * - privates: [creator, group, elementByte, vr, vm, keyword] of known private elements (${privates.length}).
+ */
+export const DICTIONARY_DEFLATED: string = ${JSON.stringify(
+      deflateRawSync(Buffer.from(JSON.stringify({ elements, ranges, privates })), {
+        level: 9,
+      }).toString('base64'),
+    )};
 `,
   );
   writeFileSync(

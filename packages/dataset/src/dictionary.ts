@@ -1,8 +1,11 @@
 /**
  * The data dictionary of PS3.6 §6 (Registry of DICOM Data Elements), generated
- * at build time (scripts/generate.ts) and parsed at first use.
+ * at build time (scripts/generate.ts), deflated, and inflated and parsed at
+ * first use: a process that never looks a tag up (a command line storing
+ * files, say) does not pay for it, nor for parsing it as source text at start.
  */
-import { ELEMENTS_JSON, PRIVATES_JSON, RANGES_JSON } from './generated/dictionary.js';
+import { inflateRawSync } from 'node:zlib';
+import { DICTIONARY_DEFLATED } from './generated/dictionary.js';
 import { formatTag, isGroupLengthTag, isPrivateCreatorTag, type Tag } from './tag.js';
 import { isVr, type Vr } from './vr.js';
 
@@ -63,27 +66,35 @@ function makeEntry(
   return { tag, keyword, name, vr: vrs[0]!, vrs, vm, retired: retired === 1 };
 }
 
+/** The generated tables (see scripts/generate.ts). */
+interface Generated {
+  elements: Row[];
+  ranges: RangeRow[];
+  privates: PrivateRow[];
+}
+
 function load(): Tables {
   if (tables) return tables;
+  const generated = JSON.parse(
+    inflateRawSync(Buffer.from(DICTIONARY_DEFLATED, 'base64')).toString('utf8'),
+  ) as Generated;
   const byTag = new Map<number, DictionaryEntry>();
   const byKeyword = new Map<string, DictionaryEntry>();
-  for (const [tag, keyword, name, vr, vm, retired] of JSON.parse(ELEMENTS_JSON) as Row[]) {
+  for (const [tag, keyword, name, vr, vm, retired] of generated.elements) {
     const entry = makeEntry(tag, keyword, name, vr, vm, retired);
     byTag.set(tag, entry);
     const existing = byKeyword.get(keyword);
     if (!existing || (existing.retired && !entry.retired)) byKeyword.set(keyword, entry);
   }
   const ranges: Tables['ranges'] = [];
-  for (const [group, gMask, element, eMask, keyword, name, vr, vm, retired] of JSON.parse(
-    RANGES_JSON,
-  ) as RangeRow[]) {
+  for (const [group, gMask, element, eMask, keyword, name, vr, vm, retired] of generated.ranges) {
     const tag = ((group << 16) | element) >>> 0;
     const entry = makeEntry(tag, keyword, name, vr, vm, retired);
     ranges.push({ group, gMask, element, eMask, entry });
     if (!byKeyword.has(keyword)) byKeyword.set(keyword, entry);
   }
   const privates = new Map<string, DictionaryEntry>();
-  for (const [creator, group, byte, vr, vm, keyword] of JSON.parse(PRIVATES_JSON) as PrivateRow[]) {
+  for (const [creator, group, byte, vr, vm, keyword] of generated.privates) {
     privates.set(
       `${creator}\u0000${group}\u0000${byte}`,
       makeEntry(((group << 16) | byte) >>> 0, keyword, keyword, vr, vm, 0),
