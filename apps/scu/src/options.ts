@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { AE_TITLE_LENGTH, isValidAeTitle } from '@dnet/pdu';
 import { Client, type ContextSpec, type Transcoder } from '@dnet/services';
-import { tls } from '@dnet/tls';
 import type { Transport } from '@dnet/transport';
 import { tcp } from '@dnet/transport-tcp';
 import { describeError } from './describe-error.js';
@@ -172,8 +171,12 @@ export function peerOf(positionals: readonly string[]): { host: string; port: nu
   return { host, port: integerOption('port', port, 65535)! };
 }
 
-/** The transport of the common options: TCP, or TLS with `--cert --key --ca`. @throws UsageError */
-export function transportOf(values: CommonValues): Transport {
+/**
+ * The transport of the common options: TCP, or TLS with `--cert --key --ca`
+ * (its module, and Node's TLS and crypto with it, loaded only then).
+ * @throws UsageError
+ */
+export async function transportOf(values: CommonValues): Promise<Transport> {
   if (!values.tls) {
     if (values.cert || values.key || values.ca)
       throw new UsageError('--cert, --key and --ca need --tls');
@@ -182,6 +185,7 @@ export function transportOf(values: CommonValues): Transport {
   if (Boolean(values.cert) !== Boolean(values.key))
     throw new UsageError('--cert and --key go together');
   const read = (path: string) => new Uint8Array(readFileSync(path));
+  const { tls } = await import('@dnet/tls');
   return tls({
     ...(values.ca && { ca: read(values.ca) }),
     ...(values.cert && { cert: read(values.cert) }),
@@ -266,8 +270,9 @@ export async function connect(
   const seconds = integerOption('timeout', values.timeout, 86_400);
   const maxPduLength = maxPduOption(values['max-pdu']);
   const ms = seconds === undefined ? undefined : seconds * 1000;
+  const transport = await transportOf(values);
   return Client.connect({
-    transport: transportOf(values),
+    transport,
     ...peer,
     callingAeTitle: values.aet.trim(),
     calledAeTitle: values.aec.trim(),

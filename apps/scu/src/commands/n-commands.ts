@@ -213,7 +213,7 @@ export const commit: Command = {
     const listener = listenAt ? new CommitmentListener() : undefined;
     const server = listenAt
       ? await Server.listen({
-          transport: transportOf(values),
+          transport: await transportOf(values),
           host: listenAt[1] ?? '0.0.0.0',
           port: integerOption('listen', listenAt[2], 65535)!,
           aeTitle: values.aet,
