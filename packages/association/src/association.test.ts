@@ -375,4 +375,26 @@ describe('observers', () => {
       for (const off of handlers) off();
     }
   });
+
+  it('sends a command set without a data set as one PDV with the command and last bits, or cut when the peer takes less', async () => {
+    const sent: { pdvs: { command: boolean; last: boolean; data: Uint8Array }[] }[] = [];
+    for (const maxPduLength of [0, 16384, 32]) {
+      sent.length = 0;
+      // maxPduLength is what the acceptor announces: the requestor cuts by it.
+      const { requestor } = await pair({ policy: { ...policy, maxPduLength } });
+      requestor.on('pdu-sent', (p) => {
+        if (p.type === 4) sent.push(p as unknown as (typeof sent)[number]);
+      });
+      expect((await requestor.cEcho()).message.status).toBe(0);
+      await requestor.release();
+      const pdvs = sent.flatMap((p) => p.pdvs);
+      expect(pdvs.every((v) => v.command)).toBe(true);
+      expect(pdvs.map((v) => v.last)).toEqual([...pdvs.slice(1).map(() => false), true]);
+      if (maxPduLength === 32) {
+        // PS3.8 Annex D.1: no PDU longer than the peer's maximum, so the command set spans PDVs.
+        expect(pdvs.length).toBeGreaterThan(1);
+        expect(pdvs.every((v) => v.data.length + 6 <= 32)).toBe(true);
+      } else expect(pdvs).toHaveLength(1);
+    }
+  });
 });
