@@ -255,7 +255,7 @@ export function targets(rows: Row[]): Target[] {
     1,
   );
   const four = rows.find(
-    (r) => r.group === TMPFS_FOUR && r.name.endsWith('-> dnet-scp, writing files'),
+    (r) => r.group === TMPFS_FOUR && /-> dnet-scp( --workers \d+)?, writing files$/.test(r.name),
   );
   const fourDcmtk = rows.find((r) => r.group === TMPFS_FOUR && r.name.includes('storescp --fork'));
   ratioTarget(

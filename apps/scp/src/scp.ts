@@ -312,7 +312,8 @@ export async function startScp(
     await lock.release();
     throw error;
   }
-  if (postgres || nodeId !== undefined) {
+  // (A worker's SQLite index is its primary's: the primary's lines say where it is.)
+  if (postgres || (!worker && nodeId !== undefined)) {
     // A scale-out node says which node it is and where its index lives (never the password).
     const where = postgres ? new URL(config.db) : undefined;
     logger.info(
