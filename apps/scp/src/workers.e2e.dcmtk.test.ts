@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteIndex } from '@dnet/archive';
@@ -358,6 +359,37 @@ describePeer(
         await client.release();
       }
     }, 120_000);
+
+    it('a worker that cannot listen stops the start: exit 1, one line saying why, the lock released', async () => {
+      const busy = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const port = (busy.address() as AddressInfo).port;
+      const storage = join(dir, 'busy');
+      try {
+        const r = await runTool(
+          process.execPath,
+          [
+            SCP_CLI,
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--storage',
+            storage,
+            '--workers',
+            '2',
+          ],
+          { timeoutMs: 60_000 },
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(
+          /dnet-scp: cannot start: worker [12] could not start: .*EADDRINUSE/,
+        );
+      } finally {
+        await new Promise((resolve) => busy.close(resolve));
+      }
+      expect(existsSync(join(storage, '.dnet-scp.lock'))).toBe(false);
+    }, 60_000);
 
     it('a worker killed with SIGKILL is replaced and the server keeps serving; SIGTERM stops every worker', async () => {
       const cli = await startCli(join(dir, 'restart'), ['--workers', '2']);

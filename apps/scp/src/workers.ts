@@ -15,6 +15,7 @@ import { type Logger, pino } from 'pino';
 import { AssociationSlots, type SlotRejection } from './association-slots.js';
 import { isPostgresUrl, type ScpConfig } from './config.js';
 import { ensureFolder } from './ensure-folder.js';
+import { StartupError } from './errors.js';
 import { lockFolder } from './folder-lock.js';
 import { identityVerifierFor, type StartOptions, startScp, transportFor } from './scp.js';
 
@@ -172,7 +173,13 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
           }
           break;
         case 'failed':
-          if (!startedUp) failed(new Error(message.message));
+          if (!startedUp) {
+            failed(
+              new StartupError(`worker ${slot} could not start`, {
+                cause: new Error(message.message),
+              }),
+            );
+          }
           break;
       }
     });
@@ -183,7 +190,9 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
       if (workers.get(slot) === worker) workers.delete(slot);
       if (stopping) return;
       if (!startedUp) {
-        failed(new Error(`worker ${slot} exited before listening (${signal ?? `code ${code}`})`));
+        failed(
+          new StartupError(`worker ${slot} exited before listening (${signal ?? `code ${code}`})`),
+        );
         return;
       }
       quickDeaths = Date.now() - born < STABLE_AFTER_MS ? quickDeaths + 1 : 0;
@@ -244,7 +253,8 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
       ready,
       new Promise<never>((_, reject) => {
         timeout = setTimeout(
-          () => reject(new Error(`the workers did not listen within ${START_TIMEOUT_MS} ms`)),
+          () =>
+            reject(new StartupError(`the workers did not listen within ${START_TIMEOUT_MS} ms`)),
           START_TIMEOUT_MS,
         );
       }),
