@@ -1,8 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
-import { dirname } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   type ArchiveIndex,
   failureFields,
+  INCOMING_FOLDER,
   type IndexChannel,
   LocalStorage,
   messageOf,
@@ -65,6 +67,32 @@ export function workerNodeId(nodeId: string | undefined, slot: number): string {
   return nodeId === undefined ? `w${slot}` : `${nodeId.slice(0, 58)}-w${slot}`;
 }
 
+/**
+ * Removes the temporary files every worker of this node left (its
+ * `.incoming/<worker node id>/` folders, for any worker count an earlier run
+ * had): called by the primary, which holds the lock, before any worker
+ * starts. Resolves the number of files removed.
+ */
+export async function removeWorkerTemporaryFiles(
+  root: string,
+  nodeId: string | undefined,
+): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(join(root, INCOMING_FOLDER));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const prefix = workerNodeId(nodeId, 0).slice(0, -1);
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
+    removed += await new LocalStorage(root, { nodeId: name }).removeTemporaryFiles();
+  }
+  return removed;
+}
+
 /** What {@link startWorkers} returns: where the workers listen and how to stop them. */
 export interface RunningWorkers {
   /** The bound address. */
@@ -120,7 +148,9 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
   let index: ArchiveIndex | undefined;
   try {
     if (!postgres) await ensureFolder(dirname(config.db));
-    const removed = await storage.removeTemporaryFiles();
+    const removed =
+      (await storage.removeTemporaryFiles()) +
+      (await removeWorkerTemporaryFiles(config.storage, config.nodeId));
     if (removed > 0) {
       logger.warn({ removed, folder: storage.incoming }, 'removed temporary files left by a crash');
     }
