@@ -11,12 +11,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteIndex } from '@dnet/archive';
+import { INCOMING_FOLDER, SqliteIndex } from '@dnet/archive';
 import { AssociationRejectedError } from '@dnet/association';
 import { decodePart10, toDicomJson } from '@dnet/dataset';
 import { Client, storageCommitment, verification } from '@dnet/services';
 import { describePeer, freePort, runTool } from '@dnet/testkit';
+import { postgresBinDir, startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
 import { tcp } from '@dnet/transport-tcp';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SCP_CLI } from './scale-out-cluster.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
@@ -419,5 +421,72 @@ describePeer(
       expect(await stopCli(cli)).toBe(0);
       for (const pid of all) expect(alive(pid)).toBe(false);
     }, 60_000);
+  },
+);
+
+describePeer(
+  postgresBinDir() ? ['storescu'] : ['storescu', 'postgres-server'],
+  'dnet-scp --workers with a PostgreSQL --db',
+  () => {
+    let dir: string;
+    let pgServer: TestPostgres;
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'dnet-scp-workers-pg-'));
+      pgServer = await startPostgres();
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const cli of running.splice(0)) await stopCli(cli);
+      await pgServer?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }, 60_000);
+
+    it('each worker connects to the database itself; every acknowledged object has its row', async () => {
+      const url = await pgServer.createDatabase('workers');
+      const images = await syntheticImages(join(dir, 'images'), {
+        count: 24,
+        perSeries: 6,
+        size: 16,
+      });
+      const cli = await startCli(join(dir, 'root'), [
+        '--workers',
+        '2',
+        '--db',
+        url,
+        '--node-id',
+        'n1',
+      ]);
+      const groups = Array.from({ length: 4 }, (_, g) => images.filter((_, i) => i % 4 === g));
+      const runs = await Promise.all(
+        groups.map((g) =>
+          runTool(
+            'storescu',
+            ['-aec', AE, '127.0.0.1', String(cli.port), ...g.map((i) => i.path)],
+            {
+              timeoutMs: 60_000,
+            },
+          ),
+        ),
+      );
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const { uids, workers } = acknowledged(cli);
+      expect(uids.size).toBe(images.length);
+      expect([...workers].sort()).toEqual([1, 2]);
+      // The workers' temporary folders are their own, after the node's id.
+      const incoming = await readdir(join(dir, 'root', INCOMING_FOLDER));
+      expect(incoming).toEqual(expect.arrayContaining(['n1', 'n1-w1', 'n1-w2']));
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const rows = await db.query<{ sop_instance_uid: string }>(
+          'SELECT sop_instance_uid FROM instance',
+        );
+        expect(new Set(rows.rows.map((r) => r.sop_instance_uid))).toEqual(uids);
+      } finally {
+        await db.end();
+      }
+      expect(await stopCli(cli)).toBe(0);
+    }, 120_000);
   },
 );
