@@ -107,11 +107,15 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
+/** A failed IPC send: the other process is gone, which its exit (or 'disconnect') handles. */
+function ignoreSendError(): void {}
+
 /** The IPC channel to one worker, as the index service and the slots use it. */
 function channelOf(worker: Worker): IndexChannel {
   return {
     send(message) {
-      if (worker.isConnected()) worker.send(message);
+      // A worker that just died: nothing waits for the message (its exit is handled).
+      if (worker.isConnected()) worker.send(message, undefined, undefined, ignoreSendError);
     },
     onMessage(listener) {
       worker.on('message', listener);
@@ -179,6 +183,9 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
     const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify({ slot, config }) });
     workers.set(slot, worker);
     const channel = channelOf(worker);
+    worker.on('error', (error) =>
+      logger.warn({ worker: slot, err: error.message }, 'worker IPC error'),
+    );
     const service = index ? serveIndex(index, channel) : undefined;
     worker.on('message', (message: unknown) => {
       if (!isControl(message)) return;
@@ -249,7 +256,7 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve();
           worker.once('exit', () => resolve());
-          if (worker.isConnected()) worker.send({ dnetScp: 'stop' } satisfies ControlMessage);
+          channelOf(worker).send({ dnetScp: 'stop' } satisfies ControlMessage);
         }),
     );
     const all = Promise.all(exits);
@@ -262,8 +269,8 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
     ]);
     clearTimeout(timer);
     if (late) {
-      for (const worker of workers.values()) {
-        logger.warn({ worker: worker.id, pid: worker.process.pid }, 'worker killed at shutdown');
+      for (const [slot, worker] of workers) {
+        logger.warn({ worker: slot, pid: worker.process.pid }, 'worker killed at shutdown');
         worker.process.kill('SIGKILL');
       }
       await all;
@@ -313,7 +320,8 @@ export async function startWorkers(config: ScpConfig, logger: Logger): Promise<R
 function primaryChannel(): IndexChannel {
   return {
     send(message) {
-      if (process.connected) process.send?.(message);
+      // The primary is gone: 'disconnect' stops this worker.
+      if (process.connected) process.send?.(message, undefined, undefined, ignoreSendError);
     },
     onMessage(listener) {
       process.on('message', listener);
