@@ -279,7 +279,7 @@ export function targets(rows: Row[]): Target[] {
     ratio(ips(TMPFS, TMPFS_DNET_SCU_STORESCP), ips(TMPFS, TMPFS_BARE_SCU_STORESCP)),
   );
   const four = rows.find(
-    (r) => r.group === TMPFS_FOUR && r.name.endsWith('-> dnet-scp, writing files'),
+    (r) => r.group === TMPFS_FOUR && /-> dnet-scp( --workers \d+)?, writing files$/.test(r.name),
   );
   const fourDcmtk = rows.find((r) => r.group === TMPFS_FOUR && r.name.includes('storescp --fork'));
   ratioTarget(

@@ -1,6 +1,7 @@
 // The rows every bench module shares: their shape, the plan of a run, and the
 // names of the rows that bench/report.ts reads for the targets (no side
 // effects: report.ts and its test import this without starting anything).
+import { availableParallelism } from 'node:os';
 
 /** C-ECHOs outstanding at once in the windowed C-ECHO row. */
 export const ECHO_WINDOW = 8;
@@ -159,9 +160,9 @@ export const TMPFS_BARE_SCU_STORESCP =
   'bare Node C-STORE sender (hand-made PDUs, no library; process start included) -> storescp +B, writing files';
 /** tmpfs: DCMTK on both sides, the reference of the rows above. */
 export const TMPFS_STORESCU_STORESCP = 'storescu -> storescp +B, writing files';
-/** tmpfs: `n` storescu at once into dnet-scp. */
-export const TMPFS_FOUR_DNET_SCP = (n: number) =>
-  `${n} storescu at once -> dnet-scp, writing files`;
+/** tmpfs: `n` storescu at once into dnet-scp with `workers` worker processes (default: the core count, as `--workers`). */
+export const TMPFS_FOUR_DNET_SCP = (n: number, workers: number = availableParallelism()) =>
+  `${n} storescu at once -> dnet-scp --workers ${workers}, writing files`;
 /** tmpfs: `n` storescu at once into storescp --fork. */
 export const TMPFS_FOUR_STORESCP = (n: number) =>
   `${n} storescu at once -> storescp --fork +B, writing files`;

@@ -7,7 +7,7 @@
 // - one sender: storescu -> dnet-scp, dnet-scu -> storescp +B, against
 //   storescu -> storescp +B (the command lines as a user runs them, process
 //   start included on both sides);
-// - four storescu at once -> dnet-scp, against -> storescp --fork;
+// - four storescu at once -> dnet-scp --workers <cores>, against -> storescp --fork;
 // - TLS (PS3.15 Annex B), the same PKI and mutual authentication on every side;
 // - the start of the command lines: `dnet-scu --help` against `node -e 0`.
 //
@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, hasCommand } from '@dnet/testkit/node';
 import { makeTestPki, type TestPki } from '@dnet/testkit/pki';
@@ -148,7 +149,7 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
   ];
   // storescp +tls requires the client's certificate by default (-rc): so does dnet-scp here.
   const dnetScp =
-    (tls: boolean): Start =>
+    (tls: boolean, workers?: number): Start =>
     (port, dir) =>
       startMeasured(
         process.execPath,
@@ -168,6 +169,7 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
           '--log-level',
           'silent',
           ...(tls ? [...serverTls('server'), '--require-client-cert'] : []),
+          ...(workers !== undefined ? ['--workers', String(workers)] : []),
         ],
         port,
       );
@@ -248,6 +250,7 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
     return [proc];
   };
   const n = plan.senders;
+  const cores = availableParallelism();
   return [
     {
       group: TMPFS,
@@ -286,9 +289,11 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
     },
     {
       group: TMPFS_FOUR,
-      name: TMPFS_FOUR_DNET_SCP(n),
+      name: TMPFS_FOUR_DNET_SCP(n, cores),
       calledAe: 'DNETSCP',
-      start: dnetScp(false),
+      // One worker process per core (--workers' default, said explicitly), as storescp --fork
+      // forks one process per association.
+      start: dnetScp(false, cores),
       send: manyStorescu(n),
     },
     {

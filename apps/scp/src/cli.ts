@@ -2,6 +2,7 @@ import { packageName } from '@dnet/services';
 import { youngGenerationCollector } from '@dnet/services/internal';
 import { applyHeapSettings } from './heap.js';
 import { main } from './main.js';
+import { runWorker, startWorkers, WORKER_ENV } from './workers.js';
 
 // Single-threaded scavenges: cheaper for the small young generation of this server (heap.ts).
 applyHeapSettings();
@@ -16,6 +17,13 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+if (process.env[WORKER_ENV] !== undefined) {
+  // A worker of --workers: exits once stopped (its IPC channel would keep it alive).
+  process.exit(
+    await runWorker({ signal: stop.signal, collectYoungGeneration: youngGenerationCollector() }),
+  );
+}
+
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
@@ -23,4 +31,6 @@ process.exitCode = await main(process.argv.slice(2), {
   signal: stop.signal,
   // Bounds the socket read buffers awaiting collection while objects arrive (heap.ts).
   collectYoungGeneration: youngGenerationCollector(),
+  // --workers above 1: this process is the primary of the workers (workers.ts).
+  startWorkers,
 });

@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostNodeId, parseCommandLine, parsePeer } from './config.js';
+import { hostNodeId, MAX_WORKERS, parseCommandLine, parsePeer } from './config.js';
 import { ConfigError } from './errors.js';
 
 const config = (argv: string[]) => parseCommandLine(argv).config!;
@@ -28,6 +28,24 @@ describe('parseCommandLine', () => {
     expect(config(['--gc-every-mib', '32']).gcEveryMib).toBe(32);
     expect(() => config(['--gc-every-mib', '-1'])).toThrow(ConfigError);
     expect(() => config(['--gc-every-mib', 'lots'])).toThrow(ConfigError);
+  });
+
+  it('reads --workers and workers (default the core count; 1 is one process) and refuses nonsense', async () => {
+    expect(config([]).workers).toBe(availableParallelism());
+    expect(config(['--workers', '1']).workers).toBe(1);
+    expect(config(['--workers', '3']).workers).toBe(3);
+    for (const bad of ['0', '-2', '2.5', 'many', String(MAX_WORKERS + 1)]) {
+      expect(() => config([`--workers=${bad}`])).toThrow(
+        /--workers must be an integer from 1 to 256/,
+      );
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));
+    const file = join(dir, 'scp.json');
+    await writeFile(file, JSON.stringify({ workers: 4 }));
+    expect(config(['--config', file]).workers).toBe(4);
+    expect(config(['--config', file, '--workers', '2']).workers).toBe(2);
+    await writeFile(file, JSON.stringify({ workers: 'four' }));
+    expect(() => config(['--config', file])).toThrow(ConfigError);
   });
 
   it('listens on 2762 by default with --tls (PS3.15 Annex B)', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -97,6 +97,13 @@ export interface ScpConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight operations, in ms (default 10 000). */
   shutdownTimeoutMs: number;
+  /**
+   * Processes serving associations (`--workers`, default the core count,
+   * `os.availableParallelism()`): above 1 a primary process holds the
+   * storage lock and the one index writer and forks this many workers
+   * (workers.ts); 1 is a single process.
+   */
+  workers: number;
   /** What a C-STORE of an instance already archived does (default `keep`; duplicate-policy.ts). */
   onDuplicate: DuplicatePolicy;
   /**
@@ -146,10 +153,14 @@ export const OPTIONS = {
   config: { type: 'string' },
   'log-level': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  workers: { type: 'string' },
   'on-duplicate': { type: 'string' },
   'store-as': { type: 'string' },
   lossy: { type: 'boolean' },
 } as const;
+
+/** Most worker processes `--workers` takes. */
+export const MAX_WORKERS = 256;
 
 /** Smallest and largest maximum PDU length we announce (PS3.8 Annex D.1; 0 would mean unlimited). */
 const MIN_PDU = 4096;
@@ -231,6 +242,7 @@ interface FileConfig {
   requireClientCert?: boolean;
   logLevel?: string;
   shutdownTimeoutMs?: number;
+  workers?: number;
   onDuplicate?: string;
   storeAs?: string;
   lossy?: boolean;
@@ -263,6 +275,7 @@ const FILE_KEYS = new Set([
   'requireClientCert',
   'logLevel',
   'shutdownTimeoutMs',
+  'workers',
   'onDuplicate',
   'storeAs',
   'lossy',
@@ -428,6 +441,12 @@ export function resolveConfig(values: Values): ScpConfig {
       '--shutdown-timeout',
       0,
       600_000,
+    ),
+    workers: int(
+      values.workers ?? file.workers ?? availableParallelism(),
+      '--workers',
+      1,
+      MAX_WORKERS,
     ),
     onDuplicate,
     storeAs,

@@ -1,6 +1,6 @@
 import { failureFields, isDnetError, messageOf } from '@dnet/archive';
 import { systemErrorOf } from '@dnet/services';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { parseCommandLine, type ScpConfig } from './config.js';
 import { conformanceStatement } from './conformance.js';
 import { ConfigError } from './errors.js';
@@ -23,8 +23,17 @@ export interface Io {
    * received (the CLI passes `youngGenerationCollector()` of `heap.ts`).
    */
   collectYoungGeneration?: () => void;
-  /** Called once the server listens (tests read the port from it). */
+  /** Called once the server listens (tests read the port from it; one process only). */
   onListening?: (scp: RunningScp, config: ScpConfig) => void;
+  /**
+   * Starts the worker processes of `--workers` above 1 (the CLI passes
+   * `startWorkers` of `workers.ts`); without it the server runs in this
+   * process whatever `--workers` says (tests, embedding).
+   */
+  startWorkers?: (
+    config: ScpConfig,
+    logger: Logger,
+  ) => Promise<{ host: string; port: number; close(): Promise<void> }>;
 }
 
 const HELP = `dnet-scp: a small DICOM archive: verification, storage, query/retrieve, worklist
@@ -67,6 +76,8 @@ Options:
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)
+  --workers N                processes serving associations (default: the core count); above 1 a
+                             primary holds the index and the limits, N workers share the port
   -h, --help                 this text
   --version                  the version
 
@@ -126,13 +137,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.log ?? pino.destination({ dest: 2, sync: true }),
   );
   if (io.signal?.aborted) return 0;
-  let scp: RunningScp;
+  let scp: Pick<RunningScp, 'host' | 'port' | 'close'>;
   try {
-    scp = await startScp(
-      config,
-      logger,
-      io.collectYoungGeneration ? { collectYoungGeneration: io.collectYoungGeneration } : {},
-    );
+    scp =
+      config.workers > 1 && io.startWorkers
+        ? await io.startWorkers(config, logger)
+        : await startScp(
+            config,
+            logger,
+            io.collectYoungGeneration ? { collectYoungGeneration: io.collectYoungGeneration } : {},
+          );
   } catch (error) {
     // An expected failure (a locked or read-only folder...) is one line without a stack.
     if (isExpectedFailure(error)) logger.fatal(failureFields(error), 'cannot start');
@@ -145,7 +159,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     'listening',
   );
   io.out(`listening on ${scp.host}:${scp.port}`);
-  io.onListening?.(scp, config);
+  if ('server' in scp) io.onListening?.(scp as RunningScp, config);
   await new Promise<void>((resolve) => {
     if (!io.signal) return; // runs until the process is killed
     if (io.signal.aborted) resolve();

@@ -164,6 +164,10 @@ export async function startScpNode(options: ScpNodeOptions): Promise<ScpNode> {
       options.name,
       '--log-level',
       options.logLevel ?? 'info',
+      // One process per node, as docs/scale-out.md deploys and the tests inspect it
+      // (its temporary folder .incoming/<node-id>, its pid); `args` may ask for --workers.
+      '--workers',
+      '1',
       ...Object.entries(options.peers ?? {}).flatMap(([ae, p]) => [
         '--peer',
         `${ae}=127.0.0.1:${p}`,

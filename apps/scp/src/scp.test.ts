@@ -350,7 +350,8 @@ describe('the dnet-scp binary', () => {
     const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
     const child = spawn(
       process.execPath,
-      [cli, '--port', '0', '--host', '127.0.0.1', '--storage', dir],
+      // One process (the path embedding and tests use); workers.e2e.dcmtk.test.ts runs several.
+      [cli, '--port', '0', '--host', '127.0.0.1', '--storage', dir, '--workers', '1'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

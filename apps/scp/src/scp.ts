@@ -15,6 +15,7 @@ import {
 } from '@dnet/archive';
 import * as codecs from '@dnet/codecs';
 import {
+  type AssociationAdmitter,
   allowCertificates,
   type OperationRecord,
   type RequestContext,
@@ -64,6 +65,24 @@ export interface StartOptions {
    * read buffers awaiting collection (see `heap.ts`).
    */
   collectYoungGeneration?: () => void;
+  /**
+   * Set in a worker of `--workers` (workers.ts): the primary process holds
+   * the storage lock, so none is taken here.
+   */
+  worker?: WorkerParts;
+}
+
+/** What a worker process of `--workers` serves with, besides the configuration (workers.ts). */
+export interface WorkerParts {
+  /** This worker's node id: its own temporary folder under `.incoming` (docs/scale-out.md). */
+  nodeId: string;
+  /**
+   * The index the primary serves over IPC (SQLite); none with a PostgreSQL
+   * `--db`, which each worker connects to itself.
+   */
+  index?: ArchiveIndex;
+  /** Asks the primary for one of the association slots shared by every worker. */
+  admitAssociation: AssociationAdmitter;
 }
 
 /** The listener's transport for `config`: TCP, or TLS (PS3.15 Annex B) with the files it names. */
@@ -256,10 +275,12 @@ export async function startScp(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningScp> {
+  const worker = options.worker;
+  const nodeId = worker?.nodeId ?? config.nodeId;
   const storage = new LocalStorage(config.storage, {
     // The next object's temporary file is made while the current one arrives.
     prepareNext: true,
-    ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
+    ...(nodeId !== undefined && { nodeId }),
   });
   // Files named by options are read before anything is locked or opened.
   const transport = transportFor(config, logger);
@@ -268,8 +289,11 @@ export async function startScp(
   const postgres = isPostgresUrl(config.db);
   // With the embedded index the storage folder is this process's alone; nodes sharing
   // it (PostgreSQL, docs/scale-out.md) each lock their own temporary folder.
-  if (postgres) await ensureFolder(storage.incoming);
-  const lock = await lockFolder(postgres ? storage.incoming : config.storage);
+  if (postgres || worker) await ensureFolder(storage.incoming);
+  // A worker's folders are locked by its primary, and its temporary folder is its alone.
+  const lock = worker
+    ? { release: async () => {} }
+    : await lockFolder(postgres ? storage.incoming : config.storage);
   let index: ArchiveIndex;
   try {
     if (!postgres) await ensureFolder(dirname(config.db));
@@ -278,20 +302,23 @@ export async function startScp(
       logger.warn({ removed, folder: storage.incoming }, 'removed temporary files left by a crash');
     }
     // Several nodes share one PostgreSQL (docs/scale-out.md); one node uses its SQLite file.
-    index = postgres
-      ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
-        await (await import('@dnet/archive/postgres')).PostgresIndex.open(config.db)
-      : new SqliteIndex(config.db);
+    index = worker?.index
+      ? worker.index
+      : postgres
+        ? // Loaded only when used: the pg driver adds about 15 MB to every process that imports it.
+          await (await import('@dnet/archive/postgres')).PostgresIndex.open(config.db)
+        : new SqliteIndex(config.db);
   } catch (error) {
     await lock.release();
     throw error;
   }
-  if (postgres || config.nodeId !== undefined) {
+  // (A worker's SQLite index is its primary's: the primary's lines say where it is.)
+  if (postgres || (!worker && nodeId !== undefined)) {
     // A scale-out node says which node it is and where its index lives (never the password).
     const where = postgres ? new URL(config.db) : undefined;
     logger.info(
       {
-        node: config.nodeId,
+        node: nodeId,
         db: postgres ? 'postgres' : 'sqlite',
         ...(where && { dbHost: where.host, dbName: where.pathname }),
       },
@@ -312,13 +339,15 @@ export async function startScp(
   });
   let server: Server;
   try {
-    server = await Server.listen(
-      serverOptionsFor(config, archive, {
+    server = await Server.listen({
+      ...serverOptionsFor(config, archive, {
         transport,
         logger,
         ...(verifyUserIdentity && { verifyUserIdentity }),
       }),
-    );
+      // --workers: the association limits hold across every worker (the primary counts).
+      ...(worker && { admitAssociation: worker.admitAssociation }),
+    });
   } catch (error) {
     await archive.close();
     await lock.release();

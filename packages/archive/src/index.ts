@@ -97,6 +97,12 @@ export {
   Tag,
   UNIQUE_KEY,
 } from './query-model.js';
+export {
+  type IndexChannel,
+  type IndexService,
+  RemoteIndex,
+  serveIndex,
+} from './remote-index.js';
 export { INDEX_SCHEMA_VERSION, SqliteIndex, type SqliteIndexOptions } from './sqlite-index.js';
 export {
   INCOMING_FOLDER,

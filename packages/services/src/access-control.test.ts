@@ -2,7 +2,7 @@ import { createHmac, createSign, generateKeyPairSync, type KeyObject } from 'nod
 import { Association } from '@dnet/association';
 import { type UserIdentityRq, UserIdentityType } from '@dnet/pdu';
 import { memory } from '@dnet/transport';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   allowCertificates,
   hashPassword,
@@ -10,6 +10,7 @@ import {
   normalizeFingerprint,
   userIdentityVerifier,
 } from './access-control.js';
+import { localLimitRejection } from './admission.js';
 import { Client } from './client.js';
 import { verification } from './contexts.js';
 import { isDnetError } from './errors.js';
@@ -280,6 +281,44 @@ describe('Server access control (PS3.8 §9.3.4 Table 9-21)', () => {
     // Rejected and failed attempts do not hold a slot.
     const again = await Promise.all([connect(server, 'MOD'), connect(server, 'MOD')]);
     await Promise.all(again.map((c) => c.release()));
+  });
+
+  it('admitAssociation: asked after the access checks, its refusal is the A-ASSOCIATE-RJ sent, each admitted association released once when it ends', async () => {
+    const asked: string[] = [];
+    let open = 0;
+    let released = 0;
+    const { server, rejected } = await start({
+      policy: { callingAeTitles: ['MOD', 'LIMIT'] },
+      admitAssociation: (rq) => {
+        asked.push(rq.callingAeTitle);
+        if (rq.callingAeTitle === 'LIMIT' || open >= 1) {
+          return { admitted: false, rejection: localLimitRejection('shared limit reached') };
+        }
+        open++;
+        return {
+          admitted: true,
+          release: () => {
+            open--;
+            released++;
+          },
+        };
+      },
+    });
+    const a1 = await connect(server, 'MOD');
+    // The second MOD and LIMIT are refused by the hook: transient, presentation, local-limit-exceeded.
+    expect(await refusal(connect(server, 'MOD'))).toEqual({ result: 2, source: 3, reason: 2 });
+    expect(await refusal(connect(server, 'LIMIT'))).toEqual({ result: 2, source: 3, reason: 2 });
+    // An AE the policy refuses never reaches the hook.
+    expect(await refusal(connect(server, 'EVIL'))).toMatchObject({ result: 1 });
+    expect(rejected.at(-2)?.cause).toBe('shared limit reached');
+    await a1.release();
+    await vi.waitFor(() => expect(released).toBe(1), { timeout: 5_000 });
+    const a2 = await connect(server, 'MOD');
+    expect(await a2.echo()).toBe(0);
+    await a2.release();
+    await vi.waitFor(() => expect(released).toBe(2), { timeout: 5_000 });
+    expect(asked).toEqual(['MOD', 'MOD', 'LIMIT', 'MOD']);
+    expect(open).toBe(0);
   });
 
   it('tlsOnly: a plaintext association is rejected (permanent, provider ACSE, no-reason-given)', async () => {

@@ -67,6 +67,12 @@ export {
   userIdentityVerifier,
 } from './access-control.js';
 export {
+  type Admission,
+  type AdmissionRequest,
+  type AssociationAdmitter,
+  localLimitRejection,
+} from './admission.js';
+export {
   Client,
   type ClientOptions,
   DEFAULT_STORE_RETRIES,

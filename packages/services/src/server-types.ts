@@ -3,6 +3,7 @@ import type { DataSet, DicomJsonDataSet } from '@dnet/dataset';
 import type { CFindRq, CGetRq, CMoveRq } from '@dnet/dimse';
 import type { PeerCertificate, Transport } from '@dnet/transport';
 import type { CertificateAuthorizer } from './access-control.js';
+import type { AssociationAdmitter } from './admission.js';
 import type {
   QueryExtendedNegotiation,
   RetrieveExtendedNegotiation,
@@ -200,6 +201,16 @@ export interface ServerOptions extends AssociationOptions {
    * (presentation), local-limit-exceeded (PS3.8 Table 9-21).
    */
   maxAssociationsPerAe?: number;
+  /**
+   * Limits kept outside this server (several servers, in several processes,
+   * serving one archive): asked for each A-ASSOCIATE-RQ once the policy, the
+   * access checks and this server's own limits accepted it; an admitted
+   * association's `release` is called when it ends. A refusal is sent as
+   * the A-ASSOCIATE-RJ it names (for a shared limit, `localLimitRejection`:
+   * rejected-transient, local-limit-exceeded, PS3.8 Table 9-21). See
+   * {@link AssociationAdmitter}.
+   */
+  admitAssociation?: AssociationAdmitter;
 }
 
 /** An association the server refused, as the `rejected` event reports it. */

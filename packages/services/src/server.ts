@@ -10,8 +10,9 @@ import {
   type Rejection,
 } from '@dnet/association';
 import { commandName } from '@dnet/dimse';
-import { type AAssociateRq, RejectReason, RejectResult, RejectSource } from '@dnet/pdu';
+import type { AAssociateRq } from '@dnet/pdu';
 import type { Connection, Listener, PeerCertificate, Transport } from '@dnet/transport';
+import { localLimitRejection } from './admission.js';
 import { publishOperation, channels as serviceChannels } from './diagnostics.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import { answerFind } from './find-scp.js';
@@ -163,7 +164,12 @@ export class Server extends EventEmitter<ServerEventMap> {
     let rejection: Rejection | undefined;
     let calling = '';
     let reserved = false;
+    // The admission's release (admitAssociation), called once.
+    let release: (() => void) | undefined;
     const unreserve = () => {
+      const admitted = release;
+      release = undefined;
+      admitted?.();
       if (!reserved) return;
       reserved = false;
       const n = (this.#perAe.get(calling) ?? 1) - 1;
@@ -191,16 +197,24 @@ export class Server extends EventEmitter<ServerEventMap> {
         if (!rejection && perAe !== undefined) {
           const n = this.#perAe.get(calling) ?? 0;
           if (n >= perAe) {
-            rejection = {
-              result: RejectResult.REJECTED_TRANSIENT,
-              source: RejectSource.SERVICE_PROVIDER_PRESENTATION,
-              reason: RejectReason.SERVICE_PROVIDER_PRESENTATION.LOCAL_LIMIT_EXCEEDED,
-              cause: `${n} associations of ${calling} already open, at most ${perAe}`,
-            };
+            rejection = localLimitRejection(
+              `${n} associations of ${calling} already open, at most ${perAe}`,
+            );
           } else {
             this.#perAe.set(calling, n + 1);
             reserved = true;
           }
+        }
+        // Limits shared with other servers (admission.ts), asked last: only what would be accepted.
+        if (!rejection && this.#options.admitAssociation) {
+          const admission = await this.#options.admitAssociation({
+            callingAeTitle: calling,
+            calledAeTitle: rq.calledAeTitle.trim(),
+            remoteAddress: info.remoteAddress,
+            remotePort: info.remotePort,
+          });
+          if (admission.admitted) release = admission.release;
+          else rejection = admission.rejection;
         }
       } catch (error) {
         // A policy callback failed: reject rather than hang in Sta3.

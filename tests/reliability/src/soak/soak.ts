@@ -48,6 +48,9 @@ export function startScp(storageDir: string, extra: readonly string[] = []): Pro
       'DNETSCP',
       '--log-level',
       'warn',
+      // One process: the pid the tests measure (VmHWM...) is the one serving the associations.
+      '--workers',
+      '1',
       ...extra,
     ],
     { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
