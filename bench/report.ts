@@ -31,6 +31,7 @@ import {
   TMPFS_FOUR,
   TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
+  TMPFS_STORESCU_DNET_SCP_ONE,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
   TMPFS_TLS_DNET_SCU_STORESCP,
@@ -249,6 +250,10 @@ export function targets(rows: Row[]): Target[] {
     ips(TMPFS, TMPFS_STORESCU_DNET_SCP),
     ips(TMPFS, TMPFS_STORESCU_STORESCP),
     1,
+  );
+  info(
+    'tmpfs, storescu -> dnet-scp --workers 1 vs storescu -> storescp +B (images/s)',
+    ratio(ips(TMPFS, TMPFS_STORESCU_DNET_SCP_ONE), ips(TMPFS, TMPFS_STORESCU_STORESCP)),
   );
   // Its floor: the least a durable Node receiver does with the same files
   // (bench/roles/bare-store-scp.mjs). Under 1.0 x, no Node receiver keeping

@@ -141,6 +141,8 @@ export const TMPFS_TLS = 'tmpfs, TLS';
 export const CLI_START = 'start';
 /** tmpfs: storescu into dnet-scp (the app, writing files). */
 export const TMPFS_STORESCU_DNET_SCP = 'storescu -> dnet-scp, writing files';
+/** tmpfs: the same with one process (`--workers 1`): what the workers cost one sender. */
+export const TMPFS_STORESCU_DNET_SCP_ONE = 'storescu -> dnet-scp --workers 1, writing files';
 /**
  * tmpfs: the floor of the row above: bench/roles/bare-store-scp.mjs, the least
  * a Node program does to receive the files under dnet-scp's durability rule

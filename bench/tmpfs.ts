@@ -43,6 +43,7 @@ import {
   TMPFS_FOUR_STORESCP,
   TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
+  TMPFS_STORESCU_DNET_SCP_ONE,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
   TMPFS_TLS_DNET_SCU_STORESCP,
@@ -257,6 +258,13 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       name: TMPFS_STORESCU_DNET_SCP,
       calledAe: 'DNETSCP',
       start: dnetScp(false),
+      send: storescu(false),
+    },
+    {
+      group: TMPFS,
+      name: TMPFS_STORESCU_DNET_SCP_ONE,
+      calledAe: 'DNETSCP',
+      start: dnetScp(false, 1),
       send: storescu(false),
     },
     {
