@@ -1,8 +1,6 @@
-import { packageName } from '@dnet/services';
-import { youngGenerationCollector } from '@dnet/services/internal';
 import { applyHeapSettings } from './heap.js';
-import { main } from './main.js';
-import { runWorker, startWorkers, WORKER_ENV } from './workers.js';
+import { answerAlone, main } from './main.js';
+import { WORKER_ENV } from './worker-env.js';
 
 // Single-threaded scavenges: cheaper for the small young generation of this server (heap.ts).
 applyHeapSettings();
@@ -17,20 +15,36 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// What serves associations is loaded only to serve them: `--help` and
+// `--version` start without the archive, the codecs, TLS or SQLite (main.ts).
+const serving = async () => {
+  const [{ youngGenerationCollector }, workers] = await Promise.all([
+    import('@dnet/services/internal'),
+    import('./workers.js'),
+  ]);
+  return { collectYoungGeneration: youngGenerationCollector(), workers };
+};
+
 if (process.env[WORKER_ENV] !== undefined) {
   // A worker of --workers: exits once stopped (its IPC channel would keep it alive).
-  process.exit(
-    await runWorker({ signal: stop.signal, collectYoungGeneration: youngGenerationCollector() }),
-  );
+  const { collectYoungGeneration, workers } = await serving();
+  process.exit(await workers.runWorker({ signal: stop.signal, collectYoungGeneration }));
 }
 
-process.exitCode = await main(process.argv.slice(2), {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  services: packageName,
+const argv = process.argv.slice(2);
+const io = {
+  out: (line: string) => process.stdout.write(`${line}\n`),
+  err: (line: string) => process.stderr.write(`${line}\n`),
   signal: stop.signal,
-  // Bounds the socket read buffers awaiting collection while objects arrive (heap.ts).
-  collectYoungGeneration: youngGenerationCollector(),
-  // --workers above 1: this process is the primary of the workers (workers.ts).
-  startWorkers,
-});
+};
+if (answerAlone(argv) !== undefined) process.exitCode = await main(argv, io);
+else {
+  const { collectYoungGeneration, workers } = await serving();
+  process.exitCode = await main(argv, {
+    ...io,
+    // Bounds the socket read buffers awaiting collection while objects arrive (heap.ts).
+    collectYoungGeneration,
+    // --workers above 1: this process is the primary of the workers (workers.ts).
+    startWorkers: workers.startWorkers,
+  });
+}

@@ -115,7 +115,6 @@ describe('dnet-scp conformance', () => {
     const code = await main(['conformance', ...options], {
       out: (l) => out.push(l),
       err: (l) => err.push(l),
-      services: 'test',
     });
     expect(code, err.join('\n')).toBe(0);
     markdown = `${out.join('\n')}\n`;

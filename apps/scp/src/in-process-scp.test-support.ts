@@ -53,7 +53,6 @@ export async function startInProcess(
   const exit = main(args, {
     out: (l) => out.push(l),
     err: (l) => err.push(l),
-    services: 'test',
     signal: stop.signal,
     log: {
       write: (line: string) => {

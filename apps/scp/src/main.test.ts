@@ -5,7 +5,7 @@ function capture() {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), services: 'x' },
+    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) },
     out,
     err,
   };

@@ -25,7 +25,6 @@ async function failedStart(args: string[]) {
   const code = await main(['--host', '127.0.0.1', '--port', '0', ...args], {
     out: () => undefined,
     err: (l) => err.push(l),
-    services: 'test',
     signal: stop.signal,
     log: { write: (line: string) => void lines.push(line) },
     onListening: () => stop.abort(),

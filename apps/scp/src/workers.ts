@@ -20,9 +20,7 @@ import { ensureFolder } from './ensure-folder.js';
 import { StartupError } from './errors.js';
 import { lockFolder } from './folder-lock.js';
 import { identityVerifierFor, type StartOptions, startScp, transportFor } from './scp.js';
-
-/** The environment variable that makes a dnet-scp process a worker: its slot and configuration, JSON. */
-export const WORKER_ENV = 'DNET_SCP_WORKER';
+import { WORKER_ENV } from './worker-env.js';
 
 /** How long the workers may take to listen at start. */
 const START_TIMEOUT_MS = 60_000;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Command } from './command.js';
 import { ScuErrorCode } from './errors.js';
 import { ExitStatus } from './exit-status.js';
@@ -5,8 +6,10 @@ import type { Io } from './options.js';
 
 export type { Io } from './options.js';
 
-/** The version printed by `--version`. */
-export const VERSION = '0.0.0';
+/** The version printed by `--version`: the package.json's, the one place changesets bump. */
+export const VERSION: string = (
+  createRequire(import.meta.url)('../package.json') as { version: string }
+).version;
 
 /**
  * A command as the dispatcher knows it before it runs: its line of

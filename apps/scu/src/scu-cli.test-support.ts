@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,11 +38,15 @@ export async function useBuiltCli(): Promise<AsyncDisposable> {
     );
   }
   const copy = join(APP, 'node_modules', '.cache', `dnet-scu-test-${process.pid}-${Date.now()}`);
-  await mkdir(copy, { recursive: true });
-  // The folder's own package.json: the chunks are ES modules wherever the copy sits.
-  await cp(dirname(CLI), copy, { recursive: true, filter: (path) => !path.endsWith('.map') });
-  await writeFile(join(copy, 'package.json'), '{"type":"module"}\n');
-  cli = join(copy, 'cli.js');
+  // Laid out as the published package: dist/ beside the package.json (its `type`
+  // makes the chunks ES modules, its `version` is what --version prints).
+  await mkdir(join(copy, 'dist'), { recursive: true });
+  await cp(dirname(CLI), join(copy, 'dist'), {
+    recursive: true,
+    filter: (path) => !path.endsWith('.map'),
+  });
+  await writeFile(join(copy, 'package.json'), await readFile(join(APP, 'package.json')));
+  cli = join(copy, 'dist', 'cli.js');
   return { [Symbol.asyncDispose]: () => rm(copy, { recursive: true, force: true }) };
 }
 

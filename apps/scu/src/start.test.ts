@@ -1,73 +1,14 @@
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type LoadedModules, loadedModules } from '@dnet/testkit/loaded-modules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from './main.js';
 import { cliPath, tempDir, useBuiltCli } from './scu-cli.test-support.js';
 
-// What a start of the built CLI loads. A module hook (node:module register(),
-// in its own thread) appends every URL the ES module loader loads to a file;
-// at exit the process appends the CommonJS modules it required and Node's
-// own modules it loaded (process.moduleLoadList). The bundle marks each
-// module it holds with a `// <path>` comment, so the text of the files loaded
-// tells which packages they hold.
-const HOOKS = `
-import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  appendFileSync(process.env.DNET_LOADED, url + '\\n');
-  return next(url, context);
-}`;
-const PRELOAD = `
-import { appendFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}));
-const require = createRequire(process.cwd() + '/');
-process.on('exit', () => {
-  const lines = [...Object.keys(require.cache), ...process.moduleLoadList];
-  appendFileSync(process.env.DNET_LOADED, lines.join('\\n') + '\\n');
-});`;
-
-/** What `dnet-scu ...args` loaded: module URLs and paths, Node's module names, the files' text. */
-interface Loaded {
-  code: number | null;
-  stderr: string;
-  /** ESM URLs, CommonJS paths and `NativeModule x` / `Internal Binding x` names, one each. */
-  modules: string[];
-  /** The text of every file loaded. */
-  text: string;
-}
-
-async function loadedBy(args: string[], dir: string): Promise<Loaded> {
-  const log = join(dir, `${args.join('-').replace(/\W/g, '_')}.log`);
-  let stderr = '';
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(PRELOAD)}`, cliPath(), ...args],
-      { env: { ...process.env, DNET_LOADED: log }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('close', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  const recorded = await readFile(log, 'utf8').catch(() => '');
-  const modules = [...new Set(recorded.split('\n').filter(Boolean))];
-  let text = '';
-  for (const m of modules) {
-    const path = m.startsWith('file:') ? fileURLToPath(m) : m.startsWith('/') ? m : undefined;
-    if (path) text += await readFile(path, 'utf8');
-  }
-  return { code, stderr, modules, text };
-}
+/** What `dnet-scu ...args` loaded (`loadedModules` of @dnet/testkit). */
+const loadedBy = (args: string[], dir: string): Promise<LoadedModules> =>
+  loadedModules(cliPath(), args, dir);
 
 /** What must not load for `--help`: the codecs, TLS and SQLite. */
-function heavy(loaded: Loaded): string[] {
+function heavy(loaded: LoadedModules): string[] {
   const found: string[] = [];
   if (/packages\/codecs\/|@dnet\/codecs/.test(loaded.text)) found.push('@dnet/codecs');
   if (/packages\/tls\/|@dnet\/tls/.test(loaded.text)) found.push('@dnet/tls');
