@@ -1,5 +1,5 @@
-import { existsSync, readlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import fs, { existsSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -157,55 +157,81 @@ describe('LocalStorage: layout and durability', () => {
     expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
   });
 
-  it('gathers received chunks into batches: one writev per batch, the rest at commit', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const writev = vi.spyOn(proto, 'writev');
-    try {
-      const storage = new LocalStorage(root, {
-        fsync: false,
-        highWaterMark: 256 * 1024,
-        writeBatch: 128 * 1024,
-      });
-      const writer = await storage.begin(UIDS);
-      const chunks: Uint8Array[] = [];
-      // Less than a batch: nothing is written yet.
-      for (let i = 0; i < 7; i++) {
-        chunks.push(bytes(16 * 1024, i));
-        await writer.write(chunks.at(-1)!);
+  it.each([
+    ['a local root: the rest inline', {} as { nodeId?: string }],
+    ['a shared root: the rest on the thread pool too', { nodeId: 'node-1' }],
+  ])(
+    'gathers received chunks into batches: one writev per batch, the rest at commit (%s)',
+    async (_, shared) => {
+      const writev = vi.spyOn(fs, 'writev');
+      const writevSync = vi.spyOn(fs, 'writevSync');
+      try {
+        const storage = new LocalStorage(root, {
+          fsync: false,
+          highWaterMark: 256 * 1024,
+          writeBatch: 128 * 1024,
+          ...shared,
+        });
+        const writer = await storage.begin(UIDS);
+        const chunks: Uint8Array[] = [];
+        // Less than a batch: nothing is written yet.
+        for (let i = 0; i < 7; i++) {
+          chunks.push(bytes(16 * 1024, i));
+          await writer.write(chunks.at(-1)!);
+        }
+        expect(writev).not.toHaveBeenCalled();
+        for (let i = 7; i < 64 + 3; i++) {
+          chunks.push(bytes(16 * 1024, i));
+          await writer.write(chunks.at(-1)!);
+        }
+        await writer.commit();
+        // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
+        // may also take more than a batch when chunks queue up while one is written).
+        const inline = shared.nodeId === undefined;
+        const size = (batch: unknown) =>
+          (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
+        const rest = writevSync.mock.calls.map(([, batch]) => size(batch));
+        const pooled = writev.mock.calls.map(([, batch]) => size(batch));
+        expect(pooled.length).toBeGreaterThanOrEqual(1);
+        expect(pooled.length).toBeLessThanOrEqual(9);
+        const total = 67 * 16 * 1024;
+        expect([...pooled, ...rest].reduce((t, n) => t + n, 0)).toBe(total);
+        if (inline) {
+          // Whole batches on the thread pool; what is left (less than a batch), if any, inline.
+          for (const n of pooled) expect(n).toBeGreaterThanOrEqual(128 * 1024);
+          expect(rest.length).toBeLessThanOrEqual(1);
+          for (const n of rest) expect(n).toBeLessThan(128 * 1024);
+        } else {
+          for (const n of pooled.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(128 * 1024);
+          expect(rest).toEqual([]);
+        }
+        // Less than a batch in all: one write, at commit, inline on a local root only.
+        writev.mockClear();
+        writevSync.mockClear();
+        const small = await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.2` });
+        for (let i = 0; i < 3; i++) await small.write(bytes(1024, i));
+        expect(writev).not.toHaveBeenCalled();
+        await small.commit();
+        expect(writevSync.mock.calls.map(([, batch]) => size(batch))).toEqual(
+          inline ? [3 * 1024] : [],
+        );
+        expect(writev.mock.calls.map(([, batch]) => size(batch))).toEqual(inline ? [] : [3 * 1024]);
+        const read = await readAll(await storage.open(FINAL));
+        expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+      } finally {
+        writev.mockRestore();
+        writevSync.mockRestore();
       }
-      expect(writev).not.toHaveBeenCalled();
-      for (let i = 7; i < 64 + 3; i++) {
-        chunks.push(bytes(16 * 1024, i));
-        await writer.write(chunks.at(-1)!);
-      }
-      await writer.commit();
-      // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
-      // may also take more than a batch when chunks queue up while one is written).
-      expect(writev.mock.calls.length).toBeGreaterThanOrEqual(2);
-      expect(writev.mock.calls.length).toBeLessThanOrEqual(9);
-      for (const [batch] of writev.mock.calls.slice(0, -1)) {
-        const n = (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
-        expect(n).toBeGreaterThanOrEqual(128 * 1024);
-      }
-      const read = await readAll(await storage.open(FINAL));
-      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
-    } finally {
-      writev.mockRestore();
-    }
-  });
+    },
+  );
 
   it('starts early data syncs while writing, then fsyncs before the object is in place', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const datasync = vi.spyOn(proto, 'datasync');
+    const datasync = vi.spyOn(fs, 'fdatasync');
     let placedAtSync: boolean | undefined;
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, done: Done) => {
       placedAtSync ??= existsSync(join(root, FINAL));
-      return undefined;
-    });
+      setImmediate(() => done(null));
+    }) as never);
     try {
       const storage = new LocalStorage(root, { highWaterMark: 32 * 1024, syncEvery: 64 * 1024 });
       const writer = await storage.begin(UIDS);
@@ -231,12 +257,10 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('an early data sync that fails fails the object: commit rejects, nothing is left', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
     const datasync = vi
-      .spyOn(proto, 'datasync')
-      .mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      .spyOn(fs, 'fdatasync')
+      .mockImplementation(((_fd: number, done: Done) =>
+        setImmediate(() => done(ioError('fdatasync')))) as never);
     try {
       const storage = new LocalStorage(root, { syncEvery: 1024, writeBatch: 1024 });
       const writer = await storage.begin(UIDS);
@@ -259,10 +283,7 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('starts no early sync without fsync', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const datasync = vi.spyOn(proto, 'datasync');
+    const datasync = vi.spyOn(fs, 'fdatasync');
     try {
       const storage = new LocalStorage(root, { fsync: false, syncEvery: 1024 });
       const writer = await storage.begin(UIDS);
@@ -312,12 +333,11 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('commits into one folder at the same time share its fsync (group commit)', async () => {
-    const proto = await fileHandlePrototype();
     const synced: string[] = [];
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
-      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
-      await new Promise((r) => setTimeout(r, 20));
-    });
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: Done) => {
+      synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+      setTimeout(() => done(null), 20);
+    }) as never);
     try {
       const storage = new LocalStorage(root);
       const series = join(root, UIDS.studyInstanceUid, UIDS.seriesInstanceUid);
@@ -344,13 +364,14 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('no commit into a new folder returns before the new entries are fsynced', async () => {
-    const proto = await fileHandlePrototype();
     const synced: string[] = [];
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
-      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
-      await new Promise((r) => setTimeout(r, 20));
-      synced.push(path);
-    });
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: Done) => {
+      const path = readlinkSync(`/proc/self/fd/${fd}`);
+      setTimeout(() => {
+        synced.push(path);
+        done(null);
+      }, 20);
+    }) as never);
     try {
       const storage = new LocalStorage(root);
       const writers = await Promise.all(
@@ -409,10 +430,65 @@ describe('LocalStorage: layout and durability', () => {
   });
 });
 
-/** FileHandle.prototype, to spy on its fsync. */
-async function fileHandlePrototype(): Promise<FileHandle> {
-  const probe = await open(join(parent, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
-  return proto;
+describe('LocalStorage: a call that fails at each step of a commit', () => {
+  /** Fails the `nth` call (from 1) of `fs[name]`, passing the others through. */
+  const failing = (
+    name: 'fsync' | 'closeSync' | 'renameSync' | 'openSync' | 'writevSync',
+    nth: number,
+  ) => {
+    const real = fs[name] as (...args: unknown[]) => unknown;
+    let calls = 0;
+    return vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+      calls++;
+      if (name === 'fsync') {
+        const done = args[1] as Done;
+        if (calls === nth) return setImmediate(() => done(ioError(name)));
+        return real.apply(fs, args);
+      }
+      // A close that fails still releases the descriptor (as close(2) does on Linux).
+      if (calls === nth && name === 'closeSync') real.apply(fs, args);
+      if (calls === nth) throw ioError(name);
+      return real.apply(fs, args);
+    }) as never);
+  };
+  // Before the rename nothing is in place: the temporary file goes too. After it, the
+  // object is in place but the commit still fails: nothing is acknowledged.
+  it.each([
+    ['the last batch, written inline', 'writevSync', 1, true],
+    ["the file's fsync", 'fsync', 1, true],
+    ['the close, inline', 'closeSync', 1, true],
+    ['the rename, inline', 'renameSync', 1, true],
+    ["the folder's open, inline", 'openSync', 1, false],
+    ["the folder's fsync", 'fsync', 2, false],
+  ] as const)('%s: the commit rejects', async (_, name, nth, nothingLeft) => {
+    const storage = new LocalStorage(root);
+    // The folders exist and are known: the commit's calls are the ones counted.
+    await (await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.1` })).commit();
+    const writer = await storage.begin(UIDS);
+    await writer.write(bytes(1000, 1));
+    const spy = failing(name, nth);
+    try {
+      await expect(writer.commit()).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+        cause: expect.objectContaining({ code: 'EIO' }),
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const left = (await listFiles(root)).filter((f) => !f.endsWith(`${UIDS.sopInstanceUid}.1.dcm`));
+    expect(left).toEqual(nothingLeft ? [] : [FINAL]);
+    // The storage goes on: the next object commits.
+    const next = await storage.begin(UIDS);
+    await next.write(bytes(10, 2));
+    await next.commit();
+    expect(await readFile(join(root, FINAL))).toEqual(Buffer.from(bytes(10, 2)));
+  });
+});
+
+/** The callback of a `node:fs` call. */
+type Done = (error: NodeJS.ErrnoException | null) => void;
+
+/** An EIO error as `node:fs` reports it. */
+function ioError(syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EIO: i/o error, ${syscall}`), { code: 'EIO', syscall });
 }

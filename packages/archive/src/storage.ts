@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -17,6 +8,17 @@ import {
   StorageFailedError,
   WriterClosedError,
 } from './errors.js';
+import {
+  type CallMode,
+  closeFile,
+  dataSyncFile,
+  openFile,
+  openFolder,
+  renameFile,
+  syncFile,
+  writeAll,
+  writeAllInline,
+} from './file-calls.js';
 import { GroupSync } from './group-sync.js';
 import { assertValidUid } from './validate-uid.js';
 
@@ -106,9 +108,9 @@ export interface ObjectStorage {
   close?(): Promise<void>;
 }
 
-/** A temporary file open for writing, and its path. */
+/** A temporary file open for writing (its descriptor), and its path. */
 interface TempFile {
-  handle: FileHandle;
+  fd: number;
   tempPath: string;
 }
 
@@ -161,6 +163,10 @@ export interface LocalStorageOptions {
    * deletes only that folder's files, never another node's transfer in
    * progress. Without it (the default) the root belongs to one process
    * (dnet-scp locks it) and its temporary files are in `.incoming/` itself.
+   * A commit's calls that do not wait for the device (the close, the rename,
+   * the folder's open, the last batch's write) run synchronously on a root of
+   * one process's own, and on the thread pool with a node id (a shared root is
+   * a network file system, where each is a network round trip).
    */
   nodeId?: string;
 }
@@ -222,7 +228,13 @@ export class LocalStorage implements ObjectStorage {
   /** Folders being made now, so concurrent objects into a new folder wait for the same mkdir. */
   readonly #makingFolders = new Map<string, Promise<void>>();
   /** One folder fsync at a time per folder, shared by the commits that wait for it. */
-  readonly #folderSyncs = new GroupSync(syncDirectory);
+  readonly #folderSyncs = new GroupSync((dir) => syncDirectory(dir, this.#calls));
+  /**
+   * How the calls that never wait for the device run (file-calls.ts): inline
+   * on a root of this process's own, on the thread pool on a shared root
+   * (`nodeId`: a network file system, where each is a network round trip).
+   */
+  readonly #calls: CallMode;
   readonly #prepareNext: boolean;
   /** The next object's temporary file, being made or made ({@link LocalStorageOptions.prepareNext}). */
   #next: Promise<TempFile | undefined> | undefined;
@@ -252,6 +264,7 @@ export class LocalStorage implements ObjectStorage {
         ? join(this.root, INCOMING_FOLDER)
         : join(this.root, INCOMING_FOLDER, options.nodeId);
     this.#prepareNext = options.prepareNext ?? false;
+    this.#calls = options.nodeId === undefined ? 'inline' : 'pool';
   }
 
   /**
@@ -274,16 +287,17 @@ export class LocalStorage implements ObjectStorage {
     const incoming = this.incoming;
     const next = this.#next;
     this.#next = undefined;
-    const { handle, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
+    const { fd, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
     if (this.#prepareNext && !this.#next && !this.#closed) {
       // A failure here is not this object's: the next begin() makes its own file.
       this.#next = this.#createTempFile(incoming).catch(() => undefined);
     }
-    return new LocalObjectWriter(handle, tempPath, path, {
+    return new LocalObjectWriter(fd, tempPath, path, {
       highWaterMark: this.#highWaterMark,
       writeBatch: this.#writeBatch,
       fsync: this.#fsync,
       syncEvery: this.#syncEvery,
+      calls: this.#calls,
       place: () => this.#place(tempPath, path),
     });
   }
@@ -295,13 +309,13 @@ export class LocalStorage implements ObjectStorage {
     try {
       try {
         if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
-        return { handle: await open(tempPath, 'wx'), tempPath };
+        return { fd: await openFile(tempPath, 'wx'), tempPath };
       } catch (cause) {
         if (!isCode(cause, 'ENOENT')) throw cause;
         // The folder was removed since it was made (by hand, or a clean-up): make it again.
         this.#knownFolders.delete(incoming);
         await this.#makeFolder(incoming, false);
-        return { handle: await open(tempPath, 'wx'), tempPath };
+        return { fd: await openFile(tempPath, 'wx'), tempPath };
       }
     } catch (cause) {
       this.#knownFolders.delete(incoming);
@@ -326,7 +340,7 @@ export class LocalStorage implements ObjectStorage {
     this.#next = undefined;
     const next = await pending;
     if (!next) return;
-    await next.handle.close().catch(() => undefined);
+    await closeFile(next.fd, this.#calls).catch(() => undefined);
     await unlink(next.tempPath).catch(() => undefined);
   }
 
@@ -414,7 +428,7 @@ export class LocalStorage implements ObjectStorage {
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt > 0 || !this.#knownFolders.has(dir)) await this.#makeFolder(dir, true);
-        await rename(tempPath, target);
+        await renameFile(tempPath, target, this.#calls);
         break;
       } catch (cause) {
         this.#knownFolders.delete(dir);
@@ -486,6 +500,8 @@ interface WriterSettings {
   fsync: boolean;
   /** Bytes between early background data syncs (0: none). */
   syncEvery: number;
+  /** How the close and the last batch run (file-calls.ts). */
+  calls: CallMode;
   /** Moves the synced, closed temp file to its final place. */
   place: () => Promise<void>;
 }
@@ -516,13 +532,13 @@ class LocalObjectWriter implements ObjectWriter {
   #syncStartedAt = 0;
   /** The early data sync in flight, if any (never more than one). */
   #syncing: Promise<void> | undefined;
-  readonly #handle: FileHandle;
+  readonly #fd: number;
   readonly #tempPath: string;
   readonly #path: string;
   readonly #settings: WriterSettings;
 
-  constructor(handle: FileHandle, tempPath: string, path: string, settings: WriterSettings) {
-    this.#handle = handle;
+  constructor(fd: number, tempPath: string, path: string, settings: WriterSettings) {
+    this.#fd = fd;
     this.#tempPath = tempPath;
     this.#path = path;
     this.#settings = settings;
@@ -545,13 +561,16 @@ class LocalObjectWriter implements ObjectWriter {
     if (this.#state !== 'open') throw new WriterClosedError(this.#state);
     this.#state = 'committing';
     try {
+      // The whole batches first (in order), then the rest: inline on a local root.
+      while (this.#flushing) await this.#flushing;
+      if (this.#settings.calls === 'inline') this.#writeRestInline();
       this.#draining = true;
       this.#startFlush();
       while (this.#flushing) await this.#flushing;
       await this.#syncing;
       if (this.#error !== undefined) throw this.#error;
       // Durability: success only after this fsync, the rename and the folder's fsync.
-      if (this.#settings.fsync) await this.#handle.sync();
+      if (this.#settings.fsync) await syncFile(this.#fd);
       // Closed before the rename: a close that fails leaves nothing in place.
       await this.#close();
       await this.#settings.place();
@@ -599,7 +618,7 @@ class LocalObjectWriter implements ObjectWriter {
         for (const c of batch) bytes += c.byteLength;
         this.#pending -= bytes;
         try {
-          await writeAll(this.#handle, batch);
+          await writeAll(this.#fd, batch);
         } catch (cause) {
           this.#fail(
             new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
@@ -618,6 +637,34 @@ class LocalObjectWriter implements ObjectWriter {
   }
 
   /**
+   * Writes what is queued (less than one batch once the whole batches are
+   * written) synchronously. The sender waits for this object's response, so a
+   * round trip to the thread pool here would add to every object's latency,
+   * and the fsync that follows at once waits for these pages to reach the
+   * device anyway. A write into the page cache waits for the device only when
+   * the kernel throttles a process with too many dirty pages, which the fsync
+   * of each object and the early data syncs keep from building up.
+   */
+  #writeRestInline(): void {
+    while (this.#queue.length > 0 && this.#error === undefined) {
+      const batch = this.#queue.splice(0, MAX_IOVECS);
+      let bytes = 0;
+      for (const c of batch) bytes += c.byteLength;
+      try {
+        writeAllInline(this.#fd, batch);
+      } catch (cause) {
+        this.#fail(
+          new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
+        );
+        return;
+      }
+      this.#pending -= bytes;
+      this.#queued -= bytes;
+      this.#written += bytes;
+    }
+  }
+
+  /**
    * Starts a background `fdatasync` once `syncEvery` more bytes reached the
    * file since the last one started, at most one at a time, while the writer
    * is open: the disk writes the object while the rest arrives.
@@ -627,7 +674,7 @@ class LocalObjectWriter implements ObjectWriter {
     if (every <= 0 || this.#syncing || this.#state !== 'open' || this.#error !== undefined) return;
     if (this.#written - this.#syncStartedAt < every) return;
     this.#syncStartedAt = this.#written;
-    this.#syncing = this.#handle.datasync().then(
+    this.#syncing = dataSyncFile(this.#fd).then(
       () => {
         this.#syncing = undefined;
         this.#startEarlySync();
@@ -660,7 +707,7 @@ class LocalObjectWriter implements ObjectWriter {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#handle.close();
+    await closeFile(this.#fd, this.#settings.calls);
   }
 
   /** Closes and unlinks the temp file, ignoring errors: nothing is left behind. */
@@ -693,43 +740,27 @@ async function removePartFiles(folder: string, prefix: string): Promise<number> 
   return removed;
 }
 
-/** Writes every byte of `chunks`, resuming after short writes. */
-async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
-  let pending = chunks;
-  for (let guard = 0; pending.length > 0; guard++) {
-    const { bytesWritten } = await handle.writev(pending);
-    if (bytesWritten === 0 && guard > 16) throw new Error('the file system accepts no more bytes');
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const c of pending) {
-      if (skip >= c.byteLength) {
-        skip -= c.byteLength;
-        continue;
-      }
-      rest.push(skip > 0 ? c.subarray(skip) : c);
-      skip = 0;
-    }
-    pending = rest;
-  }
-}
-
 /**
  * fsyncs a directory so that a rename or a new entry in it survives a crash.
  * Where a directory cannot be fsynced (EISDIR, EPERM, EINVAL: Windows, some
  * file systems) there is nothing more to do, and it resolves.
+ *
+ * @param dir - the folder
+ * @param calls - `inline` opens and closes the folder synchronously (a local
+ *   root: neither waits for the device); the fsync is always on the thread pool
  */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+export async function syncDirectory(dir: string, calls: CallMode = 'pool'): Promise<void> {
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = await openFolder(dir, calls);
+    await syncFile(fd);
   } catch (cause) {
     // Some platforms cannot fsync a directory (EISDIR/EPERM/EINVAL); the rename is still atomic.
     if (!isCode(cause, 'EISDIR') && !isCode(cause, 'EPERM') && !isCode(cause, 'EINVAL')) {
       throw cause;
     }
   } finally {
-    await handle?.close();
+    if (fd !== undefined) await closeFile(fd, calls);
   }
 }
 
