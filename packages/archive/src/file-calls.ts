@@ -14,7 +14,9 @@ import fs from 'node:fs';
  * (fsync, fdatasync, writes of the data) stay on the thread pool, so that a
  * slow disk never stalls the other associations. On a network file system
  * (a root shared by several nodes) every metadata call is a network round
- * trip: there everything stays on the thread pool (`pool`).
+ * trip: there everything stays on the thread pool (`pool`). The one write
+ * that runs inline is an object's last batch, just before its fsync
+ * ({@link writeAllInline}).
  *
  * The calls go through the `node:fs` module object at call time (never a
  * destructured copy), so that tests can inject failures with `vi.spyOn(fs, ...)`.
