@@ -1,37 +1,84 @@
 import fs from 'node:fs';
 
 /**
- * The file-system calls of a commit, on raw file descriptors, split by
- * whether they may wait for the device.
+ * The file-system calls of a commit, on raw file descriptors, by whether
+ * they may wait for a device.
  *
  * Each asynchronous call is a round trip to libuv's thread pool: the main
  * thread hands the call to a pool thread and is woken when it ends, two
  * thread switches that cost more than the call itself when it completes in
  * memory, and that a sender waiting for each C-STORE response waits for in
- * turn. So the calls that only change the kernel's in-memory state of a local
- * file system (closing a file, renaming it, opening a known folder) run
- * synchronously ({@link CallMode} `inline`); those that wait for the device
- * (fsync, fdatasync, writes of the data) stay on the thread pool, so that a
- * slow disk never stalls the other associations. On a network file system
- * (a root shared by several nodes) every metadata call is a network round
- * trip: there everything stays on the thread pool (`pool`). The one write
- * that runs inline is an object's last batch, just before its fsync
- * ({@link writeAllInline}).
+ * turn. So a call runs synchronously where it cannot wait for a device, and
+ * on the thread pool where it can (a slow disk must never stall the other
+ * associations):
+ *
+ * - `pool`: every call on the thread pool. A root shared by several nodes is
+ *   a network file system, where even a rename is a network round trip.
+ * - `inline`: a local disk file system. Closing a file, renaming it and
+ *   opening a folder just written to change the kernel's in-memory state
+ *   (the journal writes them later; the folder's fsync waits for that), so
+ *   they run synchronously; fsyncs, data syncs, creating a file (which may
+ *   wait for the journal) and writing data (which may wait for pages under
+ *   writeback) stay on the thread pool.
+ * - `memory`: a file system in memory (tmpfs, ramfs): no call waits for a
+ *   device, so every call of a commit runs synchronously, its fsyncs too
+ *   (still issued: the durability rule does not depend on the file system).
  *
  * The calls go through the `node:fs` module object at call time (never a
  * destructured copy), so that tests can inject failures with `vi.spyOn(fs, ...)`.
  */
-export type CallMode = 'inline' | 'pool';
+export type CallMode = 'pool' | 'inline' | 'memory';
 
-/** Opens `path` with `flags` on the thread pool (creating a file may wait for the journal). */
-export function openFile(path: string, flags: string): Promise<number> {
+/** `statfs` types of the file systems kept in memory (Linux, `linux/magic.h`). */
+const MEMORY_FILE_SYSTEMS: ReadonlySet<number> = new Set([
+  0x01021994, // TMPFS_MAGIC
+  0x858458f6, // RAMFS_MAGIC
+]);
+
+/**
+ * The {@link CallMode} for files in `folder` (which must exist): `pool` on a
+ * shared root, `memory` on tmpfs or ramfs (Linux), else `inline`. A folder
+ * whose file system cannot be told is treated as a disk.
+ */
+export function callModeFor(folder: string, shared: boolean): Promise<CallMode> {
+  if (shared) return Promise.resolve('pool');
+  if (process.platform !== 'linux') return Promise.resolve('inline');
+  return new Promise((resolve) => {
+    fs.statfs(folder, (error, stats) =>
+      resolve(!error && MEMORY_FILE_SYSTEMS.has(Number(stats.type)) ? 'memory' : 'inline'),
+    );
+  });
+}
+
+/** Whether `mode` runs the calls that may wait for the device synchronously (only in memory). */
+function deviceFree(mode: CallMode): boolean {
+  return mode === 'memory';
+}
+
+/** Whether `mode` runs the metadata calls (close, rename, opening a folder) synchronously. */
+function metadataInline(mode: CallMode): boolean {
+  return mode !== 'pool';
+}
+
+/** Runs `call` now, as a settled promise. */
+function now<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Opens `path` with `flags` (creating a file may wait for the journal: inline only in memory). */
+export function openFile(path: string, flags: string, mode: CallMode): Promise<number> {
+  if (deviceFree(mode)) return now(() => fs.openSync(path, flags, 0o666));
   return new Promise((resolve, reject) => {
     fs.open(path, flags, 0o666, (error, fd) => (error ? reject(error) : resolve(fd)));
   });
 }
 
-/** One `writev` of `chunks` at the file's position; resolves the bytes written (may be short). */
-export function writeChunks(fd: number, chunks: Uint8Array[]): Promise<number> {
+/** One `writev` of `chunks` on the thread pool; resolves the bytes written (may be short). */
+function writeChunks(fd: number, chunks: Uint8Array[]): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.writev(fd, chunks as NodeJS.ArrayBufferView[], (error, bytes) =>
       error ? reject(error) : resolve(bytes),
@@ -39,87 +86,61 @@ export function writeChunks(fd: number, chunks: Uint8Array[]): Promise<number> {
   });
 }
 
-/** fsync: waits for the device, so always on the thread pool. */
-export function syncFile(fd: number): Promise<void> {
+/** fsync (waits for the device: inline only in memory). */
+export function syncFile(fd: number, mode: CallMode): Promise<void> {
+  if (deviceFree(mode)) return now(() => fs.fsyncSync(fd));
   return new Promise((resolve, reject) => {
     fs.fsync(fd, (error) => (error ? reject(error) : resolve()));
   });
 }
 
-/** fdatasync: waits for the device, so always on the thread pool. */
-export function dataSyncFile(fd: number): Promise<void> {
+/** fdatasync (waits for the device: inline only in memory). */
+export function dataSyncFile(fd: number, mode: CallMode): Promise<void> {
+  if (deviceFree(mode)) return now(() => fs.fdatasyncSync(fd));
   return new Promise((resolve, reject) => {
     fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()));
   });
 }
 
-/** Closes `fd`: inline, a local close releases kernel memory and never waits for the device. */
+/** Closes `fd` (a local close releases kernel memory and never waits for the device). */
 export function closeFile(fd: number, mode: CallMode): Promise<void> {
-  if (mode === 'inline') {
-    try {
-      fs.closeSync(fd);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
+  if (metadataInline(mode)) return now(() => fs.closeSync(fd));
   return new Promise((resolve, reject) => {
     fs.close(fd, (error) => (error ? reject(error) : resolve()));
   });
 }
 
 /**
- * Renames `from` to `to`: inline, a rename within one local file system
- * changes directory entries in memory (the journal writes them later; the
- * folder's fsync makes them durable).
+ * Renames `from` to `to` (within one local file system, a change of
+ * directory entries in memory; the folder's fsync makes it durable).
  */
 export function renameFile(from: string, to: string, mode: CallMode): Promise<void> {
-  if (mode === 'inline') {
-    try {
-      fs.renameSync(from, to);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
+  if (metadataInline(mode)) return now(() => fs.renameSync(from, to));
   return new Promise((resolve, reject) => {
     fs.rename(from, to, (error) => (error ? reject(error) : resolve()));
   });
 }
 
 /**
- * Opens a folder for reading (to fsync it): inline, the folder was just
- * written to (a rename into it), so the lookup is served from memory.
+ * Opens a folder for reading, to fsync it (locally, the folder was just
+ * written to, a rename into it: the lookup is served from memory).
  */
 export function openFolder(dir: string, mode: CallMode): Promise<number> {
-  if (mode === 'inline') {
-    try {
-      return Promise.resolve(fs.openSync(dir, 'r'));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  return openFile(dir, 'r');
-}
-
-/** Writes every byte of `chunks` on the thread pool, resuming after short writes. */
-export async function writeAll(fd: number, chunks: Uint8Array[]): Promise<void> {
-  let pending = chunks;
-  for (let guard = 0; pending.length > 0; guard++) {
-    const written = await writeChunks(fd, pending);
-    pending = unwritten(pending, written, guard);
-  }
+  if (metadataInline(mode)) return now(() => fs.openSync(dir, 'r'));
+  return openFile(dir, 'r', mode);
 }
 
 /**
- * Writes every byte of `chunks` synchronously, resuming after short writes:
- * for the last batch of an object, which its commit fsyncs at once (see
- * `LocalObjectWriter.commit` in storage.ts for why it runs inline).
+ * Writes every byte of `chunks`, resuming after short writes: on the thread
+ * pool, or synchronously in memory (`inline`: the batch goes to the pool too,
+ * since a write into the page cache may wait for pages under writeback).
  */
-export function writeAllInline(fd: number, chunks: Uint8Array[]): void {
+export async function writeAll(fd: number, chunks: Uint8Array[], mode: CallMode): Promise<void> {
   let pending = chunks;
   for (let guard = 0; pending.length > 0; guard++) {
-    const written = fs.writevSync(fd, pending as NodeJS.ArrayBufferView[]);
+    const written = deviceFree(mode)
+      ? fs.writevSync(fd, pending as NodeJS.ArrayBufferView[])
+      : await writeChunks(fd, pending);
     pending = unwritten(pending, written, guard);
   }
 }

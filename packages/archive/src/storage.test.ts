@@ -32,8 +32,22 @@ beforeEach(async () => {
   root = join(parent, 'root');
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await rm(parent, { recursive: true, force: true });
 });
+
+/** `statfs` types (linux/magic.h) of a disk and of a file system in memory. */
+const EXT4 = 0xef53;
+const TMPFS = 0x01021994;
+
+/**
+ * Makes the storage see its folders on a file system of `type` (whatever the
+ * test machine's temporary folder is on): it decides which calls run inline.
+ */
+function onFileSystem(type: number): void {
+  vi.spyOn(fs, 'statfs').mockImplementation(((_path: string, done: StatfsDone) =>
+    setImmediate(() => done(null, { type } as fs.StatsFs))) as never);
+}
 
 describe("LocalStorage: the next object's temporary file made ahead (prepareNext)", () => {
   const sop = (n: number) => ({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${n}` });
@@ -122,6 +136,9 @@ describe("LocalStorage: the next object's temporary file made ahead (prepareNext
 });
 
 describe('LocalStorage: layout and durability', () => {
+  // The syncs and writes spied on below run on the thread pool: a disk's calls.
+  beforeEach(() => onFileSystem(EXT4));
+
   it('writes to <root>/.incoming, then renames to <root>/study/series/sop.dcm', async () => {
     const storage = new LocalStorage(root);
     const writer = await storage.begin(UIDS);
@@ -158,72 +175,76 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it.each([
-    ['a local root: the rest inline', {} as { nodeId?: string }],
-    ['a shared root: the rest on the thread pool too', { nodeId: 'node-1' }],
-  ])(
+    ['a disk', EXT4, {}],
+    ['a shared root', EXT4, { nodeId: 'node-1' }],
+  ] as const)(
     'gathers received chunks into batches: one writev per batch, the rest at commit (%s)',
-    async (_, shared) => {
+    async (_, type, shared) => {
+      onFileSystem(type);
       const writev = vi.spyOn(fs, 'writev');
       const writevSync = vi.spyOn(fs, 'writevSync');
-      try {
-        const storage = new LocalStorage(root, {
-          fsync: false,
-          highWaterMark: 256 * 1024,
-          writeBatch: 128 * 1024,
-          ...shared,
-        });
-        const writer = await storage.begin(UIDS);
-        const chunks: Uint8Array[] = [];
-        // Less than a batch: nothing is written yet.
-        for (let i = 0; i < 7; i++) {
-          chunks.push(bytes(16 * 1024, i));
-          await writer.write(chunks.at(-1)!);
-        }
-        expect(writev).not.toHaveBeenCalled();
-        for (let i = 7; i < 64 + 3; i++) {
-          chunks.push(bytes(16 * 1024, i));
-          await writer.write(chunks.at(-1)!);
-        }
-        await writer.commit();
-        // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
-        // may also take more than a batch when chunks queue up while one is written).
-        const inline = shared.nodeId === undefined;
-        const size = (batch: unknown) =>
-          (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
-        const rest = writevSync.mock.calls.map(([, batch]) => size(batch));
-        const pooled = writev.mock.calls.map(([, batch]) => size(batch));
-        expect(pooled.length).toBeGreaterThanOrEqual(1);
-        expect(pooled.length).toBeLessThanOrEqual(9);
-        const total = 67 * 16 * 1024;
-        expect([...pooled, ...rest].reduce((t, n) => t + n, 0)).toBe(total);
-        if (inline) {
-          // Whole batches on the thread pool; what is left (less than a batch), if any, inline.
-          for (const n of pooled) expect(n).toBeGreaterThanOrEqual(128 * 1024);
-          expect(rest.length).toBeLessThanOrEqual(1);
-          for (const n of rest) expect(n).toBeLessThan(128 * 1024);
-        } else {
-          for (const n of pooled.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(128 * 1024);
-          expect(rest).toEqual([]);
-        }
-        // Less than a batch in all: one write, at commit, inline on a local root only.
-        writev.mockClear();
-        writevSync.mockClear();
-        const small = await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.2` });
-        for (let i = 0; i < 3; i++) await small.write(bytes(1024, i));
-        expect(writev).not.toHaveBeenCalled();
-        await small.commit();
-        expect(writevSync.mock.calls.map(([, batch]) => size(batch))).toEqual(
-          inline ? [3 * 1024] : [],
-        );
-        expect(writev.mock.calls.map(([, batch]) => size(batch))).toEqual(inline ? [] : [3 * 1024]);
-        const read = await readAll(await storage.open(FINAL));
-        expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
-      } finally {
-        writev.mockRestore();
-        writevSync.mockRestore();
+      const storage = new LocalStorage(root, {
+        fsync: false,
+        highWaterMark: 256 * 1024,
+        writeBatch: 128 * 1024,
+        ...shared,
+      });
+      const writer = await storage.begin(UIDS);
+      const chunks: Uint8Array[] = [];
+      // Less than a batch: nothing is written yet.
+      for (let i = 0; i < 7; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
       }
+      expect(writev).not.toHaveBeenCalled();
+      for (let i = 7; i < 64 + 3; i++) {
+        chunks.push(bytes(16 * 1024, i));
+        await writer.write(chunks.at(-1)!);
+      }
+      await writer.commit();
+      // 67 chunks of 16 KiB: 8 batches of 128 KiB, then the 3 left at commit (a writev
+      // may also take more than a batch when chunks queue up while one is written).
+      expect(writev.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(writev.mock.calls.length).toBeLessThanOrEqual(9);
+      for (const [, batch] of writev.mock.calls.slice(0, -1)) {
+        expect(size(batch)).toBeGreaterThanOrEqual(128 * 1024);
+      }
+      // Writes may wait for the device (pages under writeback): never inline on a disk.
+      expect(writevSync).not.toHaveBeenCalled();
+      const read = await readAll(await storage.open(FINAL));
+      expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
     },
   );
+
+  it('on tmpfs writes every batch inline: no round trip to the thread pool', async () => {
+    onFileSystem(TMPFS);
+    const writev = vi.spyOn(fs, 'writev');
+    const writevSync = vi.spyOn(fs, 'writevSync');
+    const storage = new LocalStorage(root, {
+      fsync: false,
+      highWaterMark: 256 * 1024,
+      writeBatch: 128 * 1024,
+    });
+    const writer = await storage.begin(UIDS);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < 7; i++) {
+      chunks.push(bytes(16 * 1024, i));
+      await writer.write(chunks.at(-1)!);
+    }
+    // Still gathered: less than a batch is not written yet.
+    expect(writevSync).not.toHaveBeenCalled();
+    for (let i = 7; i < 64 + 3; i++) {
+      chunks.push(bytes(16 * 1024, i));
+      await writer.write(chunks.at(-1)!);
+    }
+    await writer.commit();
+    expect(writev).not.toHaveBeenCalled();
+    const written = writevSync.mock.calls.map(([, batch]) => size(batch));
+    expect(written.reduce((t, n) => t + n, 0)).toBe(67 * 16 * 1024);
+    expect(written.slice(0, -1).every((n) => n >= 128 * 1024)).toBe(true);
+    const read = await readAll(await storage.open(FINAL));
+    expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
+  });
 
   it('starts early data syncs while writing, then fsyncs before the object is in place', async () => {
     const datasync = vi.spyOn(fs, 'fdatasync');
@@ -431,50 +452,47 @@ describe('LocalStorage: layout and durability', () => {
 });
 
 describe('LocalStorage: a call that fails at each step of a commit', () => {
-  /** Fails the `nth` call (from 1) of `fs[name]`, passing the others through. */
-  const failing = (
-    name: 'fsync' | 'closeSync' | 'renameSync' | 'openSync' | 'writevSync',
-    nth: number,
-  ) => {
+  type Call = 'fsync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'openSync' | 'writevSync';
+  /** Fails the `nth` call (from 1) of `fs[name]` with EIO, passing the others through. */
+  const failing = (name: Call, nth: number) => {
     const real = fs[name] as (...args: unknown[]) => unknown;
     let calls = 0;
-    return vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+    vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
       calls++;
-      if (name === 'fsync') {
-        const done = args[1] as Done;
-        if (calls === nth) return setImmediate(() => done(ioError(name)));
-        return real.apply(fs, args);
-      }
+      if (calls !== nth) return real.apply(fs, args);
+      if (name === 'fsync') return setImmediate(() => (args[1] as Done)(ioError(name)));
       // A close that fails still releases the descriptor (as close(2) does on Linux).
-      if (calls === nth && name === 'closeSync') real.apply(fs, args);
-      if (calls === nth) throw ioError(name);
-      return real.apply(fs, args);
+      if (name === 'closeSync') real.apply(fs, args);
+      throw ioError(name);
     }) as never);
   };
   // Before the rename nothing is in place: the temporary file goes too. After it, the
   // object is in place but the commit still fails: nothing is acknowledged.
   it.each([
-    ['the last batch, written inline', 'writevSync', 1, true],
-    ["the file's fsync", 'fsync', 1, true],
-    ['the close, inline', 'closeSync', 1, true],
-    ['the rename, inline', 'renameSync', 1, true],
-    ["the folder's open, inline", 'openSync', 1, false],
-    ["the folder's fsync", 'fsync', 2, false],
-  ] as const)('%s: the commit rejects', async (_, name, nth, nothingLeft) => {
+    ['a disk', EXT4, "the file's fsync, on the thread pool", 'fsync', 1, true],
+    ['a disk', EXT4, 'the close, inline', 'closeSync', 1, true],
+    ['a disk', EXT4, 'the rename, inline', 'renameSync', 1, true],
+    ['a disk', EXT4, "the folder's open, inline", 'openSync', 1, false],
+    ['a disk', EXT4, "the folder's fsync, on the thread pool", 'fsync', 2, false],
+    ['tmpfs', TMPFS, 'the last batch, inline', 'writevSync', 1, true],
+    ['tmpfs', TMPFS, "the file's fsync, inline", 'fsyncSync', 1, true],
+    ['tmpfs', TMPFS, 'the close, inline', 'closeSync', 1, true],
+    ['tmpfs', TMPFS, 'the rename, inline', 'renameSync', 1, true],
+    ['tmpfs', TMPFS, "the folder's open, inline", 'openSync', 1, false],
+    ['tmpfs', TMPFS, "the folder's fsync, inline", 'fsyncSync', 2, false],
+  ] as const)('on %s, %s: the commit rejects', async (_, type, _step, name, nth, nothingLeft) => {
+    onFileSystem(type);
     const storage = new LocalStorage(root);
     // The folders exist and are known: the commit's calls are the ones counted.
     await (await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.1` })).commit();
     const writer = await storage.begin(UIDS);
     await writer.write(bytes(1000, 1));
-    const spy = failing(name, nth);
-    try {
-      await expect(writer.commit()).rejects.toMatchObject({
-        code: ArchiveErrorCode.STORAGE_FAILED,
-        cause: expect.objectContaining({ code: 'EIO' }),
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    failing(name, nth);
+    await expect(writer.commit()).rejects.toMatchObject({
+      code: ArchiveErrorCode.STORAGE_FAILED,
+      cause: expect.objectContaining({ code: 'EIO' }),
+    });
+    vi.mocked(fs[name]).mockRestore();
     const left = (await listFiles(root)).filter((f) => !f.endsWith(`${UIDS.sopInstanceUid}.1.dcm`));
     expect(left).toEqual(nothingLeft ? [] : [FINAL]);
     // The storage goes on: the next object commits.
@@ -487,6 +505,13 @@ describe('LocalStorage: a call that fails at each step of a commit', () => {
 
 /** The callback of a `node:fs` call. */
 type Done = (error: NodeJS.ErrnoException | null) => void;
+/** The callback of `fs.statfs`. */
+type StatfsDone = (error: NodeJS.ErrnoException | null, stats: fs.StatsFs) => void;
+
+/** The bytes of a `writev` call's chunks. */
+function size(batch: unknown): number {
+  return (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
+}
 
 /** An EIO error as `node:fs` reports it. */
 function ioError(syscall: string): NodeJS.ErrnoException {

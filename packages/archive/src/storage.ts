@@ -10,6 +10,7 @@ import {
 } from './errors.js';
 import {
   type CallMode,
+  callModeFor,
   closeFile,
   dataSyncFile,
   openFile,
@@ -17,7 +18,6 @@ import {
   renameFile,
   syncFile,
   writeAll,
-  writeAllInline,
 } from './file-calls.js';
 import { GroupSync } from './group-sync.js';
 import { assertValidUid } from './validate-uid.js';
@@ -163,10 +163,11 @@ export interface LocalStorageOptions {
    * deletes only that folder's files, never another node's transfer in
    * progress. Without it (the default) the root belongs to one process
    * (dnet-scp locks it) and its temporary files are in `.incoming/` itself.
-   * A commit's calls that do not wait for the device (the close, the rename,
-   * the folder's open, the last batch's write) run synchronously on a root of
-   * one process's own, and on the thread pool with a node id (a shared root is
-   * a network file system, where each is a network round trip).
+   * With a node id every file-system call runs on the thread pool (a shared
+   * root is a network file system, where even a rename is a network round
+   * trip); without, a commit's calls that cannot wait for a device run
+   * synchronously: the close, the rename and the folder's open on a disk,
+   * every call, fsyncs included, on tmpfs (file-calls.ts).
    */
   nodeId?: string;
 }
@@ -230,11 +231,14 @@ export class LocalStorage implements ObjectStorage {
   /** One folder fsync at a time per folder, shared by the commits that wait for it. */
   readonly #folderSyncs = new GroupSync((dir) => syncDirectory(dir, this.#calls));
   /**
-   * How the calls that never wait for the device run (file-calls.ts): inline
-   * on a root of this process's own, on the thread pool on a shared root
-   * (`nodeId`: a network file system, where each is a network round trip).
+   * Which calls of a commit run synchronously (file-calls.ts): on a shared
+   * root (`nodeId`: a network file system) none; on a local disk those that
+   * never wait for the device; in memory (tmpfs) all. Told by the file system
+   * of the temporary folder, once it exists.
    */
-  readonly #calls: CallMode;
+  #calls: CallMode;
+  /** Whether the file system of the temporary folder was looked at (see #calls). */
+  #callsKnown = false;
   readonly #prepareNext: boolean;
   /** The next object's temporary file, being made or made ({@link LocalStorageOptions.prepareNext}). */
   #next: Promise<TempFile | undefined> | undefined;
@@ -309,13 +313,17 @@ export class LocalStorage implements ObjectStorage {
     try {
       try {
         if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
-        return { fd: await openFile(tempPath, 'wx'), tempPath };
+        if (!this.#callsKnown) {
+          this.#calls = await callModeFor(incoming, this.#nodeId !== undefined);
+          this.#callsKnown = true;
+        }
+        return { fd: await openFile(tempPath, 'wx', this.#calls), tempPath };
       } catch (cause) {
         if (!isCode(cause, 'ENOENT')) throw cause;
         // The folder was removed since it was made (by hand, or a clean-up): make it again.
         this.#knownFolders.delete(incoming);
         await this.#makeFolder(incoming, false);
-        return { fd: await openFile(tempPath, 'wx'), tempPath };
+        return { fd: await openFile(tempPath, 'wx', this.#calls), tempPath };
       }
     } catch (cause) {
       this.#knownFolders.delete(incoming);
@@ -500,7 +508,7 @@ interface WriterSettings {
   fsync: boolean;
   /** Bytes between early background data syncs (0: none). */
   syncEvery: number;
-  /** How the close and the last batch run (file-calls.ts). */
+  /** Which calls run synchronously (file-calls.ts). */
   calls: CallMode;
   /** Moves the synced, closed temp file to its final place. */
   place: () => Promise<void>;
@@ -561,16 +569,13 @@ class LocalObjectWriter implements ObjectWriter {
     if (this.#state !== 'open') throw new WriterClosedError(this.#state);
     this.#state = 'committing';
     try {
-      // The whole batches first (in order), then the rest: inline on a local root.
-      while (this.#flushing) await this.#flushing;
-      if (this.#settings.calls === 'inline') this.#writeRestInline();
       this.#draining = true;
       this.#startFlush();
       while (this.#flushing) await this.#flushing;
       await this.#syncing;
       if (this.#error !== undefined) throw this.#error;
       // Durability: success only after this fsync, the rename and the folder's fsync.
-      if (this.#settings.fsync) await syncFile(this.#fd);
+      if (this.#settings.fsync) await syncFile(this.#fd, this.#settings.calls);
       // Closed before the rename: a close that fails leaves nothing in place.
       await this.#close();
       await this.#settings.place();
@@ -618,7 +623,7 @@ class LocalObjectWriter implements ObjectWriter {
         for (const c of batch) bytes += c.byteLength;
         this.#pending -= bytes;
         try {
-          await writeAll(this.#fd, batch);
+          await writeAll(this.#fd, batch, this.#settings.calls);
         } catch (cause) {
           this.#fail(
             new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
@@ -637,34 +642,6 @@ class LocalObjectWriter implements ObjectWriter {
   }
 
   /**
-   * Writes what is queued (less than one batch once the whole batches are
-   * written) synchronously. The sender waits for this object's response, so a
-   * round trip to the thread pool here would add to every object's latency,
-   * and the fsync that follows at once waits for these pages to reach the
-   * device anyway. A write into the page cache waits for the device only when
-   * the kernel throttles a process with too many dirty pages, which the fsync
-   * of each object and the early data syncs keep from building up.
-   */
-  #writeRestInline(): void {
-    while (this.#queue.length > 0 && this.#error === undefined) {
-      const batch = this.#queue.splice(0, MAX_IOVECS);
-      let bytes = 0;
-      for (const c of batch) bytes += c.byteLength;
-      try {
-        writeAllInline(this.#fd, batch);
-      } catch (cause) {
-        this.#fail(
-          new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
-        );
-        return;
-      }
-      this.#pending -= bytes;
-      this.#queued -= bytes;
-      this.#written += bytes;
-    }
-  }
-
-  /**
    * Starts a background `fdatasync` once `syncEvery` more bytes reached the
    * file since the last one started, at most one at a time, while the writer
    * is open: the disk writes the object while the rest arrives.
@@ -674,7 +651,7 @@ class LocalObjectWriter implements ObjectWriter {
     if (every <= 0 || this.#syncing || this.#state !== 'open' || this.#error !== undefined) return;
     if (this.#written - this.#syncStartedAt < every) return;
     this.#syncStartedAt = this.#written;
-    this.#syncing = dataSyncFile(this.#fd).then(
+    this.#syncing = dataSyncFile(this.#fd, this.#settings.calls).then(
       () => {
         this.#syncing = undefined;
         this.#startEarlySync();
@@ -746,14 +723,14 @@ async function removePartFiles(folder: string, prefix: string): Promise<number> 
  * file systems) there is nothing more to do, and it resolves.
  *
  * @param dir - the folder
- * @param calls - `inline` opens and closes the folder synchronously (a local
- *   root: neither waits for the device); the fsync is always on the thread pool
+ * @param calls - which calls run synchronously (file-calls.ts): `inline` opens
+ *   and closes the folder so, `memory` fsyncs it so too; default `pool`: none
  */
 export async function syncDirectory(dir: string, calls: CallMode = 'pool'): Promise<void> {
   let fd: number | undefined;
   try {
     fd = await openFolder(dir, calls);
-    await syncFile(fd);
+    await syncFile(fd, calls);
   } catch (cause) {
     // Some platforms cannot fsync a directory (EISDIR/EPERM/EINVAL); the rename is still atomic.
     if (!isCode(cause, 'EISDIR') && !isCode(cause, 'EPERM') && !isCode(cause, 'EINVAL')) {
