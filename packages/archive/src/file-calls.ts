@@ -44,9 +44,13 @@ export function callModeFor(folder: string, shared: boolean): Promise<CallMode> 
   if (shared) return Promise.resolve('pool');
   if (process.platform !== 'linux') return Promise.resolve('inline');
   return new Promise((resolve) => {
-    fs.statfs(folder, (error, stats) =>
-      resolve(!error && MEMORY_FILE_SYSTEMS.has(Number(stats.type)) ? 'memory' : 'inline'),
-    );
+    try {
+      fs.statfs(folder, (error, stats) =>
+        resolve(!error && MEMORY_FILE_SYSTEMS.has(Number(stats.type)) ? 'memory' : 'inline'),
+      );
+    } catch {
+      resolve('inline');
+    }
   });
 }
 

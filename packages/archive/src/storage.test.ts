@@ -19,6 +19,10 @@ describeObjectStorage(
   'LocalStorage (next file made ahead)',
   (root) => new LocalStorage(root, { prepareNext: true }),
 );
+describeObjectStorage('LocalStorage (on tmpfs: every call of a commit inline)', (root) => {
+  onFileSystem(TMPFS);
+  return new LocalStorage(root, { prepareNext: true });
+});
 describeObjectStorage(
   'LocalStorage (1-byte high-water mark)',
   (root) => new LocalStorage(root, { highWaterMark: 1, fsync: false }),
