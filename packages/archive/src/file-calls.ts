@@ -12,8 +12,9 @@ import fs from 'node:fs';
  * on the thread pool where it can (a slow disk must never stall the other
  * associations):
  *
- * - `pool`: every call on the thread pool. A root shared by several nodes is
- *   a network file system, where even a rename is a network round trip.
+ * - `pool`: every call on the thread pool: a network file system (NFS, SMB,
+ *   CephFS..., where even a rename is a network round trip, as on a root
+ *   shared by several nodes), or one that cannot be told.
  * - `inline`: a local disk file system. Closing a file, renaming it and
  *   opening a folder just written to change the kernel's in-memory state
  *   (the journal writes them later; the folder's fsync waits for that), so
@@ -36,20 +37,43 @@ const MEMORY_FILE_SYSTEMS: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * The {@link CallMode} for files in `folder` (which must exist): `pool` on a
- * shared root, `memory` on tmpfs or ramfs (Linux), else `inline`. A folder
- * whose file system cannot be told is treated as a disk.
+ * `statfs` types of network and cluster file systems, and of FUSE (sshfs,
+ * object-store mounts...), whose metadata calls may wait for a server.
  */
-export function callModeFor(folder: string, shared: boolean): Promise<CallMode> {
-  if (shared) return Promise.resolve('pool');
-  if (process.platform !== 'linux') return Promise.resolve('inline');
+const NETWORK_FILE_SYSTEMS: ReadonlySet<number> = new Set([
+  0x6969, // NFS_SUPER_MAGIC
+  0x517b, // SMB_SUPER_MAGIC
+  0xff534d42, // CIFS_SUPER_MAGIC
+  0xfe534d42, // SMB2_SUPER_MAGIC
+  0x00c36400, // CEPH_SUPER_MAGIC
+  0x65735546, // FUSE_SUPER_MAGIC
+  0x01021997, // V9FS_MAGIC
+  0x5346414f, // AFS_FS_MAGIC
+  0x6b414653, // AFS_SUPER_MAGIC
+  0x01161970, // GFS2_MAGIC
+  0x7461636f, // OCFS2_SUPER_MAGIC
+  0x0bd00bd0, // Lustre
+  0x47504653, // GPFS
+  0x19830326, // BeeGFS
+]);
+
+/**
+ * The {@link CallMode} for files in `folder` (which must exist), told by its
+ * file system (Linux `statfs`): `memory` on tmpfs or ramfs, `pool` on a
+ * network file system, `inline` on any other (a local disk). Elsewhere than
+ * on Linux, or when the file system cannot be told, `pool`.
+ */
+export function callModeFor(folder: string): Promise<CallMode> {
+  if (process.platform !== 'linux') return Promise.resolve('pool');
   return new Promise((resolve) => {
     try {
-      fs.statfs(folder, (error, stats) =>
-        resolve(!error && MEMORY_FILE_SYSTEMS.has(Number(stats.type)) ? 'memory' : 'inline'),
-      );
+      fs.statfs(folder, (error, stats) => {
+        const type = error ? undefined : Number(stats.type);
+        if (type === undefined || NETWORK_FILE_SYSTEMS.has(type)) resolve('pool');
+        else resolve(MEMORY_FILE_SYSTEMS.has(type) ? 'memory' : 'inline');
+      });
     } catch {
-      resolve('inline');
+      resolve('pool');
     }
   });
 }

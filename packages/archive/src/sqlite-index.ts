@@ -361,7 +361,7 @@ export class SqliteIndex implements ArchiveIndex {
         this.#wal = await open(this.#walPath!, 'r+');
         // Its entry (and the database's) in their folder, once.
         await syncDirectory(dirname(this.#walPath!));
-        this.#walCalls = await callModeFor(dirname(this.#walPath!), false);
+        this.#walCalls = await callModeFor(dirname(this.#walPath!));
       }
       if (this.#walCalls === 'memory') fs.fdatasyncSync(this.#wal.fd);
       else await this.#wal.datasync();

@@ -43,6 +43,7 @@ afterEach(async () => {
 /** `statfs` types (linux/magic.h) of a disk and of a file system in memory. */
 const EXT4 = 0xef53;
 const TMPFS = 0x01021994;
+const NFS = 0x6969;
 
 /**
  * Makes the storage see its folders on a file system of `type` (whatever the
@@ -180,13 +181,16 @@ describe('LocalStorage: layout and durability', () => {
 
   it.each([
     ['a disk', EXT4, {}],
-    ['a shared root', EXT4, { nodeId: 'node-1' }],
+    ['a disk, with a node id (a worker of its own)', EXT4, { nodeId: 'w1' }],
+    ['NFS: every call on the thread pool', NFS, { nodeId: 'node-1' }],
   ] as const)(
     'gathers received chunks into batches: one writev per batch, the rest at commit (%s)',
     async (_, type, shared) => {
       onFileSystem(type);
       const writev = vi.spyOn(fs, 'writev');
       const writevSync = vi.spyOn(fs, 'writevSync');
+      const rename = vi.spyOn(fs, 'rename');
+      const renameSync = vi.spyOn(fs, 'renameSync');
       const storage = new LocalStorage(root, {
         fsync: false,
         highWaterMark: 256 * 1024,
@@ -215,6 +219,10 @@ describe('LocalStorage: layout and durability', () => {
       }
       // Writes may wait for the device (pages under writeback): never inline on a disk.
       expect(writevSync).not.toHaveBeenCalled();
+      // The rename waits for no device on a local disk (inline), for a server on NFS.
+      expect([renameSync.mock.calls.length, rename.mock.calls.length]).toEqual(
+        type === NFS ? [0, 1] : [1, 0],
+      );
       const read = await readAll(await storage.open(FINAL));
       expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
     },

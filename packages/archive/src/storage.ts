@@ -163,11 +163,6 @@ export interface LocalStorageOptions {
    * deletes only that folder's files, never another node's transfer in
    * progress. Without it (the default) the root belongs to one process
    * (dnet-scp locks it) and its temporary files are in `.incoming/` itself.
-   * With a node id every file-system call runs on the thread pool (a shared
-   * root is a network file system, where even a rename is a network round
-   * trip); without, a commit's calls that cannot wait for a device run
-   * synchronously: the close, the rename and the folder's open on a disk,
-   * every call, fsyncs included, on tmpfs (file-calls.ts).
    */
   nodeId?: string;
 }
@@ -195,7 +190,12 @@ export const DEFAULT_SYNC_EVERY = 8 * 1024 * 1024;
  * Incoming objects are written to `<root>/.incoming/` (same file system, so
  * the final rename is atomic) and renamed into place on commit. UIDs are
  * validated (PS3.5 §9.1) before they become path parts, and every path is
- * checked to resolve inside the root.
+ * checked to resolve inside the root. The calls of a commit that cannot wait
+ * for a device run synchronously rather than as round trips to the thread
+ * pool, told by the root's file system: the close, the rename and the
+ * folder's open on a local disk (writes and fsyncs stay on the pool, so a
+ * slow disk never stalls the event loop); every call, fsyncs included, on
+ * tmpfs; none on a network file system (file-calls.ts).
  *
  * @example
  * ```ts
@@ -231,10 +231,10 @@ export class LocalStorage implements ObjectStorage {
   /** One folder fsync at a time per folder, shared by the commits that wait for it. */
   readonly #folderSyncs = new GroupSync((dir) => syncDirectory(dir, this.#calls));
   /**
-   * Which calls of a commit run synchronously (file-calls.ts): on a shared
-   * root (`nodeId`: a network file system) none; on a local disk those that
+   * Which calls of a commit run synchronously (file-calls.ts): on a network
+   * file system (a root shared by nodes) none; on a local disk those that
    * never wait for the device; in memory (tmpfs) all. Told by the file system
-   * of the temporary folder, once it exists.
+   * of the temporary folder, once it exists; none until then.
    */
   #calls: CallMode;
   /** Whether the file system of the temporary folder was looked at (see #calls). */
@@ -268,7 +268,7 @@ export class LocalStorage implements ObjectStorage {
         ? join(this.root, INCOMING_FOLDER)
         : join(this.root, INCOMING_FOLDER, options.nodeId);
     this.#prepareNext = options.prepareNext ?? false;
-    this.#calls = options.nodeId === undefined ? 'inline' : 'pool';
+    this.#calls = 'pool';
   }
 
   /**
@@ -314,7 +314,7 @@ export class LocalStorage implements ObjectStorage {
       try {
         if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
         if (!this.#callsKnown) {
-          this.#calls = await callModeFor(incoming, this.#nodeId !== undefined);
+          this.#calls = await callModeFor(incoming);
           this.#callsKnown = true;
         }
         return { fd: await openFile(tempPath, 'wx', this.#calls), tempPath };
