@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import fs, { readlinkSync } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,7 +152,48 @@ describe('SqliteIndex: group commit', () => {
   });
 });
 
+/** Makes the index see its folder on a file system of `type` (statfs, linux/magic.h). */
+function onFileSystem(type: number): void {
+  vi.spyOn(fs, 'statfs').mockImplementation(((
+    _path: string,
+    done: (error: null, stats: fs.StatsFs) => void,
+  ) => setImmediate(() => done(null, { type } as fs.StatsFs))) as never);
+}
+
 describe('SqliteIndex: durability off the event loop', () => {
+  // The WAL syncs spied on below run on the thread pool: a disk's (ext4).
+  beforeEach(() => onFileSystem(0xef53));
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('on tmpfs fdatasyncs the WAL inline, before the put settles; a failure is fail-stop', async () => {
+    onFileSystem(0x01021994);
+    const pooled = await spyDatasync(1);
+    const inline = vi.spyOn(fs, 'fdatasyncSync');
+    try {
+      const put = index.put(record(spec(1)));
+      expect(inline).not.toHaveBeenCalled();
+      expect(await put).toEqual({ replaced: false });
+      expect(inline).toHaveBeenCalledTimes(1);
+      expect(readlinkSync(`/proc/self/fd/${inline.mock.calls[0]?.[0]}`)).toBe(
+        join(dir, 'index.sqlite-wal'),
+      );
+      expect(pooled.synced).toEqual([]);
+      inline.mockImplementation(() => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      });
+      await expect(index.put(record(spec(2)))).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+      inline.mockRestore();
+      await expect(index.put(record(spec(3)))).rejects.toMatchObject({
+        code: ArchiveErrorCode.STORAGE_FAILED,
+      });
+    } finally {
+      pooled.restore();
+    }
+  });
   /** Spies on FileHandle.prototype.datasync: the paths synced, each after `delayMs`. */
   async function spyDatasync(delayMs: number, fail?: Error) {
     const probe = await open(join(dir, 'probe'), 'w');

@@ -1,4 +1,4 @@
-import { accessSync, constants as fsConstants } from 'node:fs';
+import fs, { accessSync, constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DicomJsonDataSet } from '@dnet/dataset';
@@ -19,6 +19,7 @@ import {
   IndexSchemaError,
   StorageFailedError,
 } from './errors.js';
+import { type CallMode, callModeFor } from './file-calls.js';
 import { GroupSync } from './group-sync.js';
 import {
   type CheckedRecord,
@@ -123,7 +124,8 @@ export interface SqliteIndexOptions {
    * `synchronous = FULL` does on the event loop (an fsync of the WAL inside
    * every commit, which stalls every association while the disk is busy) is
    * done off it: SQLite runs with `synchronous = NORMAL` and the index
-   * fdatasyncs the WAL file on libuv's thread pool after the commit, one sync
+   * fdatasyncs the WAL file on libuv's thread pool after the commit (at once,
+   * synchronously, on tmpfs, where it cannot wait for a device), one sync
    * shared by the commits waiting for it (group commit). Equivalent for
    * durability: a WAL transaction is durable once its frames are on disk, and
    * a checkpoint resets the WAL only after the database file itself was
@@ -188,6 +190,12 @@ export class SqliteIndex implements ArchiveIndex {
   readonly #walSyncs = new GroupSync(() => this.#syncWal());
   /** Our own handle on the WAL file (opened for writing, never written), opened at the first sync. */
   #wal: FileHandle | undefined;
+  /**
+   * `memory` when the WAL is on tmpfs, where its fdatasync cannot wait for a
+   * device and runs synchronously rather than as a round trip to the thread
+   * pool (file-calls.ts); otherwise the sync is on the thread pool.
+   */
+  #walCalls: CallMode = 'pool';
   /**
    * A failed WAL sync: the index is no longer trusted (what reached the disk
    * is unknown, and Linux may not report the error again), so every later
@@ -353,8 +361,10 @@ export class SqliteIndex implements ArchiveIndex {
         this.#wal = await open(this.#walPath!, 'r+');
         // Its entry (and the database's) in their folder, once.
         await syncDirectory(dirname(this.#walPath!));
+        this.#walCalls = await callModeFor(dirname(this.#walPath!));
       }
-      await this.#wal.datasync();
+      if (this.#walCalls === 'memory') fs.fdatasyncSync(this.#wal.fd);
+      else await this.#wal.datasync();
     } catch (cause) {
       this.#walFailure ??= new StorageFailedError("cannot sync the index's write-ahead log", {
         cause,

@@ -1,5 +1,5 @@
-import { existsSync, readlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import fs, { existsSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +19,10 @@ describeObjectStorage(
   'LocalStorage (next file made ahead)',
   (root) => new LocalStorage(root, { prepareNext: true }),
 );
+describeObjectStorage('LocalStorage (on tmpfs: every call of a commit inline)', (root) => {
+  onFileSystem(TMPFS);
+  return new LocalStorage(root, { prepareNext: true });
+});
 describeObjectStorage(
   'LocalStorage (1-byte high-water mark)',
   (root) => new LocalStorage(root, { highWaterMark: 1, fsync: false }),
@@ -32,8 +36,23 @@ beforeEach(async () => {
   root = join(parent, 'root');
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await rm(parent, { recursive: true, force: true });
 });
+
+/** `statfs` types (linux/magic.h) of a disk and of a file system in memory. */
+const EXT4 = 0xef53;
+const TMPFS = 0x01021994;
+const NFS = 0x6969;
+
+/**
+ * Makes the storage see its folders on a file system of `type` (whatever the
+ * test machine's temporary folder is on): it decides which calls run inline.
+ */
+function onFileSystem(type: number): void {
+  vi.spyOn(fs, 'statfs').mockImplementation(((_path: string, done: StatfsDone) =>
+    setImmediate(() => done(null, { type } as fs.StatsFs))) as never);
+}
 
 describe("LocalStorage: the next object's temporary file made ahead (prepareNext)", () => {
   const sop = (n: number) => ({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.${n}` });
@@ -122,6 +141,9 @@ describe("LocalStorage: the next object's temporary file made ahead (prepareNext
 });
 
 describe('LocalStorage: layout and durability', () => {
+  // The syncs and writes spied on below run on the thread pool: a disk's calls.
+  beforeEach(() => onFileSystem(EXT4));
+
   it('writes to <root>/.incoming, then renames to <root>/study/series/sop.dcm', async () => {
     const storage = new LocalStorage(root);
     const writer = await storage.begin(UIDS);
@@ -157,16 +179,23 @@ describe('LocalStorage: layout and durability', () => {
     expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
   });
 
-  it('gathers received chunks into batches: one writev per batch, the rest at commit', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const writev = vi.spyOn(proto, 'writev');
-    try {
+  it.each([
+    ['a disk', EXT4, {}],
+    ['a disk, with a node id (a worker of its own)', EXT4, { nodeId: 'w1' }],
+    ['NFS: every call on the thread pool', NFS, { nodeId: 'node-1' }],
+  ] as const)(
+    'gathers received chunks into batches: one writev per batch, the rest at commit (%s)',
+    async (_, type, shared) => {
+      onFileSystem(type);
+      const writev = vi.spyOn(fs, 'writev');
+      const writevSync = vi.spyOn(fs, 'writevSync');
+      const rename = vi.spyOn(fs, 'rename');
+      const renameSync = vi.spyOn(fs, 'renameSync');
       const storage = new LocalStorage(root, {
         fsync: false,
         highWaterMark: 256 * 1024,
         writeBatch: 128 * 1024,
+        ...shared,
       });
       const writer = await storage.begin(UIDS);
       const chunks: Uint8Array[] = [];
@@ -185,27 +214,57 @@ describe('LocalStorage: layout and durability', () => {
       // may also take more than a batch when chunks queue up while one is written).
       expect(writev.mock.calls.length).toBeGreaterThanOrEqual(2);
       expect(writev.mock.calls.length).toBeLessThanOrEqual(9);
-      for (const [batch] of writev.mock.calls.slice(0, -1)) {
-        const n = (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
-        expect(n).toBeGreaterThanOrEqual(128 * 1024);
+      for (const [, batch] of writev.mock.calls.slice(0, -1)) {
+        expect(size(batch)).toBeGreaterThanOrEqual(128 * 1024);
       }
+      // Writes may wait for the device (pages under writeback): never inline on a disk.
+      expect(writevSync).not.toHaveBeenCalled();
+      // The rename waits for no device on a local disk (inline), for a server on NFS.
+      expect([renameSync.mock.calls.length, rename.mock.calls.length]).toEqual(
+        type === NFS ? [0, 1] : [1, 0],
+      );
       const read = await readAll(await storage.open(FINAL));
       expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
-    } finally {
-      writev.mockRestore();
+    },
+  );
+
+  it('on tmpfs writes every batch inline: no round trip to the thread pool', async () => {
+    onFileSystem(TMPFS);
+    const writev = vi.spyOn(fs, 'writev');
+    const writevSync = vi.spyOn(fs, 'writevSync');
+    const storage = new LocalStorage(root, {
+      fsync: false,
+      highWaterMark: 256 * 1024,
+      writeBatch: 128 * 1024,
+    });
+    const writer = await storage.begin(UIDS);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < 7; i++) {
+      chunks.push(bytes(16 * 1024, i));
+      await writer.write(chunks.at(-1)!);
     }
+    // Still gathered: less than a batch is not written yet.
+    expect(writevSync).not.toHaveBeenCalled();
+    for (let i = 7; i < 64 + 3; i++) {
+      chunks.push(bytes(16 * 1024, i));
+      await writer.write(chunks.at(-1)!);
+    }
+    await writer.commit();
+    expect(writev).not.toHaveBeenCalled();
+    const written = writevSync.mock.calls.map(([, batch]) => size(batch));
+    expect(written.reduce((t, n) => t + n, 0)).toBe(67 * 16 * 1024);
+    expect(written.slice(0, -1).every((n) => n >= 128 * 1024)).toBe(true);
+    const read = await readAll(await storage.open(FINAL));
+    expect(Buffer.compare(read, Buffer.concat(chunks))).toBe(0);
   });
 
   it('starts early data syncs while writing, then fsyncs before the object is in place', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const datasync = vi.spyOn(proto, 'datasync');
+    const datasync = vi.spyOn(fs, 'fdatasync');
     let placedAtSync: boolean | undefined;
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, done: Done) => {
       placedAtSync ??= existsSync(join(root, FINAL));
-      return undefined;
-    });
+      setImmediate(() => done(null));
+    }) as never);
     try {
       const storage = new LocalStorage(root, { highWaterMark: 32 * 1024, syncEvery: 64 * 1024 });
       const writer = await storage.begin(UIDS);
@@ -231,12 +290,10 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('an early data sync that fails fails the object: commit rejects, nothing is left', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
     const datasync = vi
-      .spyOn(proto, 'datasync')
-      .mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      .spyOn(fs, 'fdatasync')
+      .mockImplementation(((_fd: number, done: Done) =>
+        setImmediate(() => done(ioError('fdatasync')))) as never);
     try {
       const storage = new LocalStorage(root, { syncEvery: 1024, writeBatch: 1024 });
       const writer = await storage.begin(UIDS);
@@ -259,10 +316,7 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('starts no early sync without fsync', async () => {
-    const probe = await open(join(parent, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const datasync = vi.spyOn(proto, 'datasync');
+    const datasync = vi.spyOn(fs, 'fdatasync');
     try {
       const storage = new LocalStorage(root, { fsync: false, syncEvery: 1024 });
       const writer = await storage.begin(UIDS);
@@ -312,12 +366,11 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('commits into one folder at the same time share its fsync (group commit)', async () => {
-    const proto = await fileHandlePrototype();
     const synced: string[] = [];
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
-      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
-      await new Promise((r) => setTimeout(r, 20));
-    });
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: Done) => {
+      synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+      setTimeout(() => done(null), 20);
+    }) as never);
     try {
       const storage = new LocalStorage(root);
       const series = join(root, UIDS.studyInstanceUid, UIDS.seriesInstanceUid);
@@ -344,13 +397,14 @@ describe('LocalStorage: layout and durability', () => {
   });
 
   it('no commit into a new folder returns before the new entries are fsynced', async () => {
-    const proto = await fileHandlePrototype();
     const synced: string[] = [];
-    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
-      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
-      await new Promise((r) => setTimeout(r, 20));
-      synced.push(path);
-    });
+    const sync = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: Done) => {
+      const path = readlinkSync(`/proc/self/fd/${fd}`);
+      setTimeout(() => {
+        synced.push(path);
+        done(null);
+      }, 20);
+    }) as never);
     try {
       const storage = new LocalStorage(root);
       const writers = await Promise.all(
@@ -409,10 +463,69 @@ describe('LocalStorage: layout and durability', () => {
   });
 });
 
-/** FileHandle.prototype, to spy on its fsync. */
-async function fileHandlePrototype(): Promise<FileHandle> {
-  const probe = await open(join(parent, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
-  return proto;
+describe('LocalStorage: a call that fails at each step of a commit', () => {
+  type Call = 'fsync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'openSync' | 'writevSync';
+  /** Fails the `nth` call (from 1) of `fs[name]` with EIO, passing the others through. */
+  const failing = (name: Call, nth: number) => {
+    const real = fs[name] as (...args: unknown[]) => unknown;
+    let calls = 0;
+    vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+      calls++;
+      if (calls !== nth) return real.apply(fs, args);
+      if (name === 'fsync') return setImmediate(() => (args[1] as Done)(ioError(name)));
+      // A close that fails still releases the descriptor (as close(2) does on Linux).
+      if (name === 'closeSync') real.apply(fs, args);
+      throw ioError(name);
+    }) as never);
+  };
+  // Before the rename nothing is in place: the temporary file goes too. After it, the
+  // object is in place but the commit still fails: nothing is acknowledged.
+  it.each([
+    ['a disk', EXT4, "the file's fsync, on the thread pool", 'fsync', 1, true],
+    ['a disk', EXT4, 'the close, inline', 'closeSync', 1, true],
+    ['a disk', EXT4, 'the rename, inline', 'renameSync', 1, true],
+    ['a disk', EXT4, "the folder's open, inline", 'openSync', 1, false],
+    ['a disk', EXT4, "the folder's fsync, on the thread pool", 'fsync', 2, false],
+    ['tmpfs', TMPFS, 'the last batch, inline', 'writevSync', 1, true],
+    ['tmpfs', TMPFS, "the file's fsync, inline", 'fsyncSync', 1, true],
+    ['tmpfs', TMPFS, 'the close, inline', 'closeSync', 1, true],
+    ['tmpfs', TMPFS, 'the rename, inline', 'renameSync', 1, true],
+    ['tmpfs', TMPFS, "the folder's open, inline", 'openSync', 1, false],
+    ['tmpfs', TMPFS, "the folder's fsync, inline", 'fsyncSync', 2, false],
+  ] as const)('on %s, %s: the commit rejects', async (_, type, _step, name, nth, nothingLeft) => {
+    onFileSystem(type);
+    const storage = new LocalStorage(root);
+    // The folders exist and are known: the commit's calls are the ones counted.
+    await (await storage.begin({ ...UIDS, sopInstanceUid: `${UIDS.sopInstanceUid}.1` })).commit();
+    const writer = await storage.begin(UIDS);
+    await writer.write(bytes(1000, 1));
+    failing(name, nth);
+    await expect(writer.commit()).rejects.toMatchObject({
+      code: ArchiveErrorCode.STORAGE_FAILED,
+      cause: expect.objectContaining({ code: 'EIO' }),
+    });
+    vi.mocked(fs[name]).mockRestore();
+    const left = (await listFiles(root)).filter((f) => !f.endsWith(`${UIDS.sopInstanceUid}.1.dcm`));
+    expect(left).toEqual(nothingLeft ? [] : [FINAL]);
+    // The storage goes on: the next object commits.
+    const next = await storage.begin(UIDS);
+    await next.write(bytes(10, 2));
+    await next.commit();
+    expect(await readFile(join(root, FINAL))).toEqual(Buffer.from(bytes(10, 2)));
+  });
+});
+
+/** The callback of a `node:fs` call. */
+type Done = (error: NodeJS.ErrnoException | null) => void;
+/** The callback of `fs.statfs`. */
+type StatfsDone = (error: NodeJS.ErrnoException | null, stats: fs.StatsFs) => void;
+
+/** The bytes of a `writev` call's chunks. */
+function size(batch: unknown): number {
+  return (batch as Uint8Array[]).reduce((t, c) => t + c.byteLength, 0);
+}
+
+/** An EIO error as `node:fs` reports it. */
+function ioError(syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EIO: i/o error, ${syscall}`), { code: 'EIO', syscall });
 }

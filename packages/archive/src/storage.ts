@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -17,6 +8,17 @@ import {
   StorageFailedError,
   WriterClosedError,
 } from './errors.js';
+import {
+  type CallMode,
+  callModeFor,
+  closeFile,
+  dataSyncFile,
+  openFile,
+  openFolder,
+  renameFile,
+  syncFile,
+  writeAll,
+} from './file-calls.js';
 import { GroupSync } from './group-sync.js';
 import { assertValidUid } from './validate-uid.js';
 
@@ -106,9 +108,9 @@ export interface ObjectStorage {
   close?(): Promise<void>;
 }
 
-/** A temporary file open for writing, and its path. */
+/** A temporary file open for writing (its descriptor), and its path. */
 interface TempFile {
-  handle: FileHandle;
+  fd: number;
   tempPath: string;
 }
 
@@ -188,7 +190,12 @@ export const DEFAULT_SYNC_EVERY = 8 * 1024 * 1024;
  * Incoming objects are written to `<root>/.incoming/` (same file system, so
  * the final rename is atomic) and renamed into place on commit. UIDs are
  * validated (PS3.5 §9.1) before they become path parts, and every path is
- * checked to resolve inside the root.
+ * checked to resolve inside the root. The calls of a commit that cannot wait
+ * for a device run synchronously rather than as round trips to the thread
+ * pool, told by the root's file system: the close, the rename and the
+ * folder's open on a local disk (writes and fsyncs stay on the pool, so a
+ * slow disk never stalls the event loop); every call, fsyncs included, on
+ * tmpfs; none on a network file system (file-calls.ts).
  *
  * @example
  * ```ts
@@ -222,7 +229,16 @@ export class LocalStorage implements ObjectStorage {
   /** Folders being made now, so concurrent objects into a new folder wait for the same mkdir. */
   readonly #makingFolders = new Map<string, Promise<void>>();
   /** One folder fsync at a time per folder, shared by the commits that wait for it. */
-  readonly #folderSyncs = new GroupSync(syncDirectory);
+  readonly #folderSyncs = new GroupSync((dir) => syncDirectory(dir, this.#calls));
+  /**
+   * Which calls of a commit run synchronously (file-calls.ts): on a network
+   * file system (a root shared by nodes) none; on a local disk those that
+   * never wait for the device; in memory (tmpfs) all. Told by the file system
+   * of the temporary folder, once it exists; none until then.
+   */
+  #calls: CallMode;
+  /** Whether the file system of the temporary folder was looked at (see #calls). */
+  #callsKnown = false;
   readonly #prepareNext: boolean;
   /** The next object's temporary file, being made or made ({@link LocalStorageOptions.prepareNext}). */
   #next: Promise<TempFile | undefined> | undefined;
@@ -252,6 +268,7 @@ export class LocalStorage implements ObjectStorage {
         ? join(this.root, INCOMING_FOLDER)
         : join(this.root, INCOMING_FOLDER, options.nodeId);
     this.#prepareNext = options.prepareNext ?? false;
+    this.#calls = 'pool';
   }
 
   /**
@@ -274,16 +291,17 @@ export class LocalStorage implements ObjectStorage {
     const incoming = this.incoming;
     const next = this.#next;
     this.#next = undefined;
-    const { handle, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
+    const { fd, tempPath } = (await next) ?? (await this.#createTempFile(incoming));
     if (this.#prepareNext && !this.#next && !this.#closed) {
       // A failure here is not this object's: the next begin() makes its own file.
       this.#next = this.#createTempFile(incoming).catch(() => undefined);
     }
-    return new LocalObjectWriter(handle, tempPath, path, {
+    return new LocalObjectWriter(fd, tempPath, path, {
       highWaterMark: this.#highWaterMark,
       writeBatch: this.#writeBatch,
       fsync: this.#fsync,
       syncEvery: this.#syncEvery,
+      calls: this.#calls,
       place: () => this.#place(tempPath, path),
     });
   }
@@ -295,13 +313,17 @@ export class LocalStorage implements ObjectStorage {
     try {
       try {
         if (!this.#knownFolders.has(incoming)) await this.#makeFolder(incoming, false);
-        return { handle: await open(tempPath, 'wx'), tempPath };
+        if (!this.#callsKnown) {
+          this.#calls = await callModeFor(incoming);
+          this.#callsKnown = true;
+        }
+        return { fd: await openFile(tempPath, 'wx', this.#calls), tempPath };
       } catch (cause) {
         if (!isCode(cause, 'ENOENT')) throw cause;
         // The folder was removed since it was made (by hand, or a clean-up): make it again.
         this.#knownFolders.delete(incoming);
         await this.#makeFolder(incoming, false);
-        return { handle: await open(tempPath, 'wx'), tempPath };
+        return { fd: await openFile(tempPath, 'wx', this.#calls), tempPath };
       }
     } catch (cause) {
       this.#knownFolders.delete(incoming);
@@ -326,7 +348,7 @@ export class LocalStorage implements ObjectStorage {
     this.#next = undefined;
     const next = await pending;
     if (!next) return;
-    await next.handle.close().catch(() => undefined);
+    await closeFile(next.fd, this.#calls).catch(() => undefined);
     await unlink(next.tempPath).catch(() => undefined);
   }
 
@@ -414,7 +436,7 @@ export class LocalStorage implements ObjectStorage {
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt > 0 || !this.#knownFolders.has(dir)) await this.#makeFolder(dir, true);
-        await rename(tempPath, target);
+        await renameFile(tempPath, target, this.#calls);
         break;
       } catch (cause) {
         this.#knownFolders.delete(dir);
@@ -486,6 +508,8 @@ interface WriterSettings {
   fsync: boolean;
   /** Bytes between early background data syncs (0: none). */
   syncEvery: number;
+  /** Which calls run synchronously (file-calls.ts). */
+  calls: CallMode;
   /** Moves the synced, closed temp file to its final place. */
   place: () => Promise<void>;
 }
@@ -516,13 +540,13 @@ class LocalObjectWriter implements ObjectWriter {
   #syncStartedAt = 0;
   /** The early data sync in flight, if any (never more than one). */
   #syncing: Promise<void> | undefined;
-  readonly #handle: FileHandle;
+  readonly #fd: number;
   readonly #tempPath: string;
   readonly #path: string;
   readonly #settings: WriterSettings;
 
-  constructor(handle: FileHandle, tempPath: string, path: string, settings: WriterSettings) {
-    this.#handle = handle;
+  constructor(fd: number, tempPath: string, path: string, settings: WriterSettings) {
+    this.#fd = fd;
     this.#tempPath = tempPath;
     this.#path = path;
     this.#settings = settings;
@@ -551,7 +575,7 @@ class LocalObjectWriter implements ObjectWriter {
       await this.#syncing;
       if (this.#error !== undefined) throw this.#error;
       // Durability: success only after this fsync, the rename and the folder's fsync.
-      if (this.#settings.fsync) await this.#handle.sync();
+      if (this.#settings.fsync) await syncFile(this.#fd, this.#settings.calls);
       // Closed before the rename: a close that fails leaves nothing in place.
       await this.#close();
       await this.#settings.place();
@@ -599,7 +623,7 @@ class LocalObjectWriter implements ObjectWriter {
         for (const c of batch) bytes += c.byteLength;
         this.#pending -= bytes;
         try {
-          await writeAll(this.#handle, batch);
+          await writeAll(this.#fd, batch, this.#settings.calls);
         } catch (cause) {
           this.#fail(
             new StorageFailedError(`cannot write ${this.#path}`, { cause, path: this.#tempPath }),
@@ -627,7 +651,7 @@ class LocalObjectWriter implements ObjectWriter {
     if (every <= 0 || this.#syncing || this.#state !== 'open' || this.#error !== undefined) return;
     if (this.#written - this.#syncStartedAt < every) return;
     this.#syncStartedAt = this.#written;
-    this.#syncing = this.#handle.datasync().then(
+    this.#syncing = dataSyncFile(this.#fd, this.#settings.calls).then(
       () => {
         this.#syncing = undefined;
         this.#startEarlySync();
@@ -660,7 +684,7 @@ class LocalObjectWriter implements ObjectWriter {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#handle.close();
+    await closeFile(this.#fd, this.#settings.calls);
   }
 
   /** Closes and unlinks the temp file, ignoring errors: nothing is left behind. */
@@ -693,43 +717,27 @@ async function removePartFiles(folder: string, prefix: string): Promise<number> 
   return removed;
 }
 
-/** Writes every byte of `chunks`, resuming after short writes. */
-async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
-  let pending = chunks;
-  for (let guard = 0; pending.length > 0; guard++) {
-    const { bytesWritten } = await handle.writev(pending);
-    if (bytesWritten === 0 && guard > 16) throw new Error('the file system accepts no more bytes');
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const c of pending) {
-      if (skip >= c.byteLength) {
-        skip -= c.byteLength;
-        continue;
-      }
-      rest.push(skip > 0 ? c.subarray(skip) : c);
-      skip = 0;
-    }
-    pending = rest;
-  }
-}
-
 /**
  * fsyncs a directory so that a rename or a new entry in it survives a crash.
  * Where a directory cannot be fsynced (EISDIR, EPERM, EINVAL: Windows, some
  * file systems) there is nothing more to do, and it resolves.
+ *
+ * @param dir - the folder
+ * @param calls - which calls run synchronously (file-calls.ts): `inline` opens
+ *   and closes the folder so, `memory` fsyncs it so too; default `pool`: none
  */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+export async function syncDirectory(dir: string, calls: CallMode = 'pool'): Promise<void> {
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = await openFolder(dir, calls);
+    await syncFile(fd, calls);
   } catch (cause) {
     // Some platforms cannot fsync a directory (EISDIR/EPERM/EINVAL); the rename is still atomic.
     if (!isCode(cause, 'EISDIR') && !isCode(cause, 'EPERM') && !isCode(cause, 'EINVAL')) {
       throw cause;
     }
   } finally {
-    await handle?.close();
+    if (fd !== undefined) await closeFile(fd, calls);
   }
 }
 

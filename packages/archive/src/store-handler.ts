@@ -93,6 +93,18 @@ function firstString(ds: ReturnType<typeof decodeIndexable>, keyword: string): s
   }
 }
 
+/** The index attributes of a complete head (decodeIndexable stops at Pixel Data), or `undefined` when it cannot be decoded. */
+function prepareAttributes(
+  head: Uint8Array[],
+  ts: string,
+): ReturnType<typeof indexAttributes> | undefined {
+  try {
+    return indexAttributes(decodeIndexable(joinHead(head), ts, false));
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(error: unknown): { status: number; errorComment: string } {
   // Cut or malformed (the Server's completeness check): C000H naming the cut (PS3.4 §B.2.3).
   if (isDataSetProblem(error)) {
@@ -162,6 +174,9 @@ export function createStoreHandler(
     let duplicate: InstanceRecord | undefined;
     let bytes = 0;
     let placement: ObjectUids | undefined;
+    // The index record's attributes, decoded once the head is complete (headDone): while the
+    // rest of the data set arrives, not after its last byte, which the sender waits on.
+    let prepared: ReturnType<typeof indexAttributes> | undefined;
     // Ingest transcoding (store-as.ts): only when the syntaxes differ and the codecs take the pair.
     const transcoding =
       storeAs !== undefined &&
@@ -268,6 +283,9 @@ export function createStoreHandler(
         } else {
           waiting.push(chunk);
           await open(false);
+          // The head is frozen from here on (no chunk is added to it): same record as at the end.
+          // A head that cannot be decoded is decoded again at the end, which reports it.
+          if (headDone && !duplicate) prepared = prepareAttributes(head, ts);
         }
         await pipe?.push(chunk);
       }
@@ -275,9 +293,8 @@ export function createStoreHandler(
       if (!placed && !(await open(true))) {
         throw new UnreadableDataSetError('the data set ends before its Series Instance UID');
       }
-      const attributes = indexAttributes(
-        decodeIndexable(joinHead(head), ts, !headCut && !headDone),
-      );
+      const attributes =
+        prepared ?? indexAttributes(decodeIndexable(joinHead(head), ts, !headCut && !headDone));
       // PS3.4 §B.2.3: the data set must be the instance the request names.
       const sopInstance = attributes[UID_TAGS.sopInstance]?.Value?.[0];
       const sopClass = attributes[UID_TAGS.sopClass]?.Value?.[0];
