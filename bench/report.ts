@@ -29,9 +29,10 @@ import {
   TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
+  TMPFS_FOUR_DNET_SCP,
   TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
-  TMPFS_STORESCU_DNET_SCP_ONE,
+  TMPFS_STORESCU_DNET_SCP_WORKERS,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
   TMPFS_TLS_DNET_SCU_STORESCP,
@@ -252,8 +253,8 @@ export function targets(rows: Row[]): Target[] {
     1,
   );
   info(
-    'tmpfs, storescu -> dnet-scp --workers 1 vs storescu -> storescp +B (images/s)',
-    ratio(ips(TMPFS, TMPFS_STORESCU_DNET_SCP_ONE), ips(TMPFS, TMPFS_STORESCU_STORESCP)),
+    `tmpfs (workers): ${TMPFS_STORESCU_DNET_SCP_WORKERS().replace(', writing files', '')} vs storescu -> storescp +B (images/s)`,
+    ratio(ips(TMPFS, TMPFS_STORESCU_DNET_SCP_WORKERS()), ips(TMPFS, TMPFS_STORESCU_STORESCP)),
   );
   // Its floor: the least a durable Node receiver does with the same files
   // (bench/roles/bare-store-scp.mjs). Under 1.0 x, no Node receiver keeping
@@ -283,15 +284,18 @@ export function targets(rows: Row[]): Target[] {
     'tmpfs: dnet-scu -> storescp +B vs the bare Node C-STORE sender (images/s)',
     ratio(ips(TMPFS, TMPFS_DNET_SCU_STORESCP), ips(TMPFS, TMPFS_BARE_SCU_STORESCP)),
   );
-  const four = rows.find(
-    (r) => r.group === TMPFS_FOUR && /-> dnet-scp( --workers \d+)?, writing files$/.test(r.name),
-  );
+  const four = rows.find((r) => r.group === TMPFS_FOUR && r.name === TMPFS_FOUR_DNET_SCP(4));
+  const fourOne = rows.find((r) => r.group === TMPFS_FOUR && r.name === TMPFS_FOUR_DNET_SCP(4, 1));
   const fourDcmtk = rows.find((r) => r.group === TMPFS_FOUR && r.name.includes('storescp --fork'));
   ratioTarget(
     `tmpfs, ${four?.name.replace(/ ->.*/, '') ?? 'several storescu at once'} -> dnet-scp vs -> storescp --fork +B (images/s)`,
     four?.rate?.median,
     fourDcmtk?.rate?.median,
     1,
+  );
+  info(
+    'tmpfs (workers): 4 storescu at once -> dnet-scp --workers 1 (one process, the default) vs -> storescp --fork +B (images/s)',
+    ratio(fourOne?.rate?.median, fourDcmtk?.rate?.median),
   );
   ratioTarget(
     'tmpfs, TLS: storescu +tls -> dnet-scp --tls vs -> storescp +tls +B (MB/s)',

@@ -141,8 +141,9 @@ export const TMPFS_TLS = 'tmpfs, TLS';
 export const CLI_START = 'start';
 /** tmpfs: storescu into dnet-scp (the app, writing files). */
 export const TMPFS_STORESCU_DNET_SCP = 'storescu -> dnet-scp, writing files';
-/** tmpfs: the same with one process (`--workers 1`): what the workers cost one sender. */
-export const TMPFS_STORESCU_DNET_SCP_ONE = 'storescu -> dnet-scp --workers 1, writing files';
+/** tmpfs: the same with one worker process per core (`--workers auto`): what workers do for one sender. */
+export const TMPFS_STORESCU_DNET_SCP_WORKERS = (workers: number = availableParallelism()) =>
+  `storescu -> dnet-scp --workers ${workers}, writing files`;
 /**
  * tmpfs: the floor of the row above: bench/roles/bare-store-scp.mjs, the least
  * a Node program does to receive the files under dnet-scp's durability rule
@@ -162,7 +163,7 @@ export const TMPFS_BARE_SCU_STORESCP =
   'bare Node C-STORE sender (hand-made PDUs, no library; process start included) -> storescp +B, writing files';
 /** tmpfs: DCMTK on both sides, the reference of the rows above. */
 export const TMPFS_STORESCU_STORESCP = 'storescu -> storescp +B, writing files';
-/** tmpfs: `n` storescu at once into dnet-scp with `workers` worker processes (default: the core count, as `--workers`). */
+/** tmpfs: `n` storescu at once into dnet-scp with `workers` worker processes (default: the core count, `--workers auto`). */
 export const TMPFS_FOUR_DNET_SCP = (n: number, workers: number = availableParallelism()) =>
   `${n} storescu at once -> dnet-scp --workers ${workers}, writing files`;
 /** tmpfs: `n` storescu at once into storescp --fork. */

@@ -7,7 +7,8 @@
 // - one sender: storescu -> dnet-scp, dnet-scu -> storescp +B, against
 //   storescu -> storescp +B (the command lines as a user runs them, process
 //   start included on both sides);
-// - four storescu at once -> dnet-scp --workers <cores>, against -> storescp --fork;
+// - four storescu at once -> dnet-scp --workers <cores> (and --workers 1),
+//   against -> storescp --fork;
 // - TLS (PS3.15 Annex B), the same PKI and mutual authentication on every side;
 // - the start of the command lines: `dnet-scu --help` against `node -e 0`.
 //
@@ -43,7 +44,7 @@ import {
   TMPFS_FOUR_STORESCP,
   TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
-  TMPFS_STORESCU_DNET_SCP_ONE,
+  TMPFS_STORESCU_DNET_SCP_WORKERS,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
   TMPFS_TLS_DNET_SCU_STORESCP,
@@ -262,9 +263,9 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
     },
     {
       group: TMPFS,
-      name: TMPFS_STORESCU_DNET_SCP_ONE,
+      name: TMPFS_STORESCU_DNET_SCP_WORKERS(cores),
       calledAe: 'DNETSCP',
-      start: dnetScp(false, 1),
+      start: dnetScp(false, cores),
       send: storescu(false),
     },
     {
@@ -299,9 +300,17 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       group: TMPFS_FOUR,
       name: TMPFS_FOUR_DNET_SCP(n, cores),
       calledAe: 'DNETSCP',
-      // One worker process per core (--workers' default, said explicitly), as storescp --fork
-      // forks one process per association.
+      // One worker process per core (--workers auto), as storescp --fork forks one
+      // process per association: the configuration of the target.
       start: dnetScp(false, cores),
+      send: manyStorescu(n),
+    },
+    {
+      group: TMPFS_FOUR,
+      name: TMPFS_FOUR_DNET_SCP(n, 1),
+      calledAe: 'DNETSCP',
+      // The default, one process: what the workers do for four senders.
+      start: dnetScp(false, 1),
       send: manyStorescu(n),
     },
     {

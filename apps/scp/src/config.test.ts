@@ -30,13 +30,14 @@ describe('parseCommandLine', () => {
     expect(() => config(['--gc-every-mib', 'lots'])).toThrow(ConfigError);
   });
 
-  it('reads --workers and workers (default the core count; 1 is one process) and refuses nonsense', async () => {
-    expect(config([]).workers).toBe(availableParallelism());
+  it('reads --workers and workers (default 1, one process; auto the core count) and refuses nonsense', async () => {
+    expect(config([]).workers).toBe(1);
+    expect(config(['--workers', 'auto']).workers).toBe(availableParallelism());
     expect(config(['--workers', '1']).workers).toBe(1);
     expect(config(['--workers', '3']).workers).toBe(3);
     for (const bad of ['0', '-2', '2.5', 'many', String(MAX_WORKERS + 1)]) {
       expect(() => config([`--workers=${bad}`])).toThrow(
-        /--workers must be an integer from 1 to 256/,
+        /--workers must be auto or an integer from 1 to 256/,
       );
     }
     const dir = await mkdtemp(join(tmpdir(), 'dnet-scp-config-'));

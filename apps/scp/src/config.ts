@@ -98,10 +98,12 @@ export interface ScpConfig {
   /** How long shutdown waits for in-flight operations, in ms (default 10 000). */
   shutdownTimeoutMs: number;
   /**
-   * Processes serving associations (`--workers`, default the core count,
-   * `os.availableParallelism()`): above 1 a primary process holds the
-   * storage lock and the one index writer and forks this many workers
-   * (workers.ts); 1 is a single process.
+   * Processes serving associations (`--workers N`, or `auto` for the core
+   * count, `os.availableParallelism()`; default 1, one process): above 1 a
+   * primary process holds the storage lock and the one index writer and forks
+   * this many workers (workers.ts). One by default, as `storescp --fork` is
+   * asked for: on a machine whose cores the senders share (BENCHMARKS.md),
+   * workers cost an IPC round trip per stored object and a JIT per process.
    */
   workers: number;
   /** What a C-STORE of an instance already archived does (default `keep`; duplicate-policy.ts). */
@@ -158,6 +160,19 @@ export const OPTIONS = {
   'store-as': { type: 'string' },
   lossy: { type: 'boolean' },
 } as const;
+
+/** `--workers`: 1 when absent, `auto` for the core count, else an integer 1 to {@link MAX_WORKERS}. */
+function workersOption(value: unknown): number {
+  if (value === undefined) return 1;
+  if (value === 'auto') return availableParallelism();
+  const n = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+    throw new ConfigError(
+      `--workers must be auto or an integer from 1 to ${MAX_WORKERS}, got '${value}'`,
+      '--workers',
+    );
+  return n;
+}
 
 /** Most worker processes `--workers` takes. */
 export const MAX_WORKERS = 256;
@@ -242,7 +257,7 @@ interface FileConfig {
   requireClientCert?: boolean;
   logLevel?: string;
   shutdownTimeoutMs?: number;
-  workers?: number;
+  workers?: number | 'auto';
   onDuplicate?: string;
   storeAs?: string;
   lossy?: boolean;
@@ -442,12 +457,7 @@ export function resolveConfig(values: Values): ScpConfig {
       0,
       600_000,
     ),
-    workers: int(
-      values.workers ?? file.workers ?? availableParallelism(),
-      '--workers',
-      1,
-      MAX_WORKERS,
-    ),
+    workers: workersOption(values.workers ?? file.workers),
     onDuplicate,
     storeAs,
   };

@@ -49,8 +49,8 @@ Options:
   --config FILE              the same settings as JSON ({"port": 11112, "peers": {"DEST": "host:port"}, ...})
   --log-level LEVEL          fatal, error, warn, info (default), debug, trace, silent
   --shutdown-timeout MS      how long SIGINT/SIGTERM wait for operations in flight (default 10000)
-  --workers N                processes serving associations (default: the core count); above 1 a
-                             primary holds the index and the limits, N workers share the port
+  --workers N|auto           processes serving associations (default 1; auto: one per core); above 1
+                             a primary holds the index and the limits, N workers share the port
   -h, --help                 this text
   --version                  the version
 
