@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What a user meets from the registry, checked from the packed tarballs (run
 // `pnpm build` first): every published package and app is packed, each tarball
-// must carry LICENSE, README.md and the repository metadata, and the tarballs
+// must carry LICENSE, README.md, CHANGELOG.md and the repository metadata, and the tarballs
 // are installed together into a fresh folder outside the workspace. There:
 // `npx dnet-scu --help` and `npx dnet-scp --help` must run; every package must
 // import under ESM and require under CommonJS; a consumer importing every
@@ -98,10 +98,10 @@ try {
   await Promise.all([packer(), packer(), packer(), packer()]);
 
   for (const pkg of packages) {
-    await check(`${pkg.json.name}: LICENSE, README.md and metadata in the tarball`, () => {
+    await check(`${pkg.json.name}: LICENSE, README.md, CHANGELOG.md and metadata in the tarball`, () => {
       const tarball = tarballs.get(pkg.json.name);
       const files = run('tar', ['tzf', tarball]).split('\n');
-      for (const f of ['package/LICENSE', 'package/README.md', 'package/package.json']) {
+      for (const f of ['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/package.json']) {
         if (!files.includes(f)) throw new Error(`${f} missing from ${tarball}`);
       }
       const json = JSON.parse(run('tar', ['xzOf', tarball, 'package/package.json']));
