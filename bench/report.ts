@@ -29,13 +29,16 @@ import {
   TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
+  TMPFS_FOUR_BARE_SCP,
   TMPFS_FOUR_DNET_SCP,
   TMPFS_STORESCU_BARE_SCP,
   TMPFS_STORESCU_DNET_SCP,
   TMPFS_STORESCU_DNET_SCP_WORKERS,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
+  TMPFS_TLS_BARE_SCU_STORESCP,
   TMPFS_TLS_DNET_SCU_STORESCP,
+  TMPFS_TLS_STORESCU_BARE_SCP,
   TMPFS_TLS_STORESCU_DNET_SCP,
   TMPFS_TLS_STORESCU_STORESCP,
 } from './rows.js';
@@ -297,6 +300,11 @@ export function targets(rows: Row[]): Target[] {
     'tmpfs (workers): 4 storescu at once -> dnet-scp --workers 1 (one process, the default) vs -> storescp --fork +B (images/s)',
     ratio(fourOne?.rate?.median, fourDcmtk?.rate?.median),
   );
+  const fourBare = rows.find((r) => r.group === TMPFS_FOUR && r.name === TMPFS_FOUR_BARE_SCP(4));
+  info(
+    'tmpfs floor: 4 storescu at once -> bare Node durable receiver (one process) vs -> storescp --fork +B (images/s)',
+    ratio(fourBare?.rate?.median, fourDcmtk?.rate?.median),
+  );
   ratioTarget(
     'tmpfs, TLS: storescu +tls -> dnet-scp --tls vs -> storescp +tls +B (MB/s)',
     m(TMPFS_TLS, TMPFS_TLS_STORESCU_DNET_SCP),
@@ -308,6 +316,15 @@ export function targets(rows: Row[]): Target[] {
     m(TMPFS_TLS, TMPFS_TLS_DNET_SCU_STORESCP),
     m(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP),
     1,
+  );
+  // The floors of the two TLS targets: the bare programs over Node's TLS.
+  info(
+    'tmpfs floor, TLS: storescu +tls -> bare Node durable receiver vs -> storescp +tls +B (MB/s)',
+    ratio(m(TMPFS_TLS, TMPFS_TLS_STORESCU_BARE_SCP), m(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP)),
+  );
+  info(
+    'tmpfs floor, TLS: bare Node C-STORE sender -> storescp +tls vs storescu +tls -> storescp +tls (MB/s)',
+    ratio(m(TMPFS_TLS, TMPFS_TLS_BARE_SCU_STORESCP), m(TMPFS_TLS, TMPFS_TLS_STORESCU_STORESCP)),
   );
   // No figure in the issue: "as fast as Node allows". The time of `node -e 0`
   // over the command's (1.0 x: no slower than Node starting and doing nothing).

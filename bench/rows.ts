@@ -167,6 +167,10 @@ export const TMPFS_STORESCU_STORESCP = 'storescu -> storescp +B, writing files';
 export const TMPFS_FOUR_DNET_SCP = (n: number, workers: number = availableParallelism()) =>
   `${n} storescu at once -> dnet-scp --workers ${workers}, writing files`;
 /** tmpfs: `n` storescu at once into storescp --fork. */
+/** tmpfs: `n` storescu at once into the bare Node durable receiver (one process): the floor of the rows around. */
+export const TMPFS_FOUR_BARE_SCP = (n: number) =>
+  `${n} storescu at once -> bare Node durable receiver (one process), writing files`;
+/** tmpfs: `n` storescu at once into storescp --fork. */
 export const TMPFS_FOUR_STORESCP = (n: number) =>
   `${n} storescu at once -> storescp --fork +B, writing files`;
 /** tmpfs, TLS: storescu +tls into dnet-scp --tls. */
@@ -174,6 +178,12 @@ export const TMPFS_TLS_STORESCU_DNET_SCP = 'storescu +tls -> dnet-scp --tls, wri
 /** tmpfs, TLS: dnet-scu --tls (the CLI, process start included) into storescp +tls. */
 export const TMPFS_TLS_DNET_SCU_STORESCP =
   'dnet-scu store --tls (the CLI, process start included) -> storescp +tls +B, writing files';
+/** tmpfs, TLS: the floor of the receiving row, bench/roles/bare-store-scp.mjs over Node's TLS. */
+export const TMPFS_TLS_STORESCU_BARE_SCP =
+  'storescu +tls -> bare Node durable receiver over TLS, writing files';
+/** tmpfs, TLS: the floor of the sending row, bench/roles/bare-store-scu.mjs over Node's TLS. */
+export const TMPFS_TLS_BARE_SCU_STORESCP =
+  'bare Node C-STORE sender over TLS (process start included) -> storescp +tls +B, writing files';
 /** tmpfs, TLS: DCMTK on both sides. */
 export const TMPFS_TLS_STORESCU_STORESCP = 'storescu +tls -> storescp +tls +B, writing files';
 /** Command-line start: Node doing nothing. */

@@ -40,6 +40,7 @@ import {
   TMPFS_BARE_SCU_STORESCP,
   TMPFS_DNET_SCU_STORESCP,
   TMPFS_FOUR,
+  TMPFS_FOUR_BARE_SCP,
   TMPFS_FOUR_DNET_SCP,
   TMPFS_FOUR_STORESCP,
   TMPFS_STORESCU_BARE_SCP,
@@ -47,7 +48,9 @@ import {
   TMPFS_STORESCU_DNET_SCP_WORKERS,
   TMPFS_STORESCU_STORESCP,
   TMPFS_TLS,
+  TMPFS_TLS_BARE_SCU_STORESCP,
   TMPFS_TLS_DNET_SCU_STORESCP,
+  TMPFS_TLS_STORESCU_BARE_SCP,
   TMPFS_TLS_STORESCU_DNET_SCP,
   TMPFS_TLS_STORESCU_STORESCP,
 } from './rows.js';
@@ -236,21 +239,33 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
         throw new Error(`dnet-scu exit ${proc.code}: ${proc.stderr.slice(-300)}`);
       return [proc];
     };
-  const bareScp: Start = (port, dir) =>
-    startMeasured(process.execPath, [BARE_SCP, String(port), dir, PDU], port);
-  const bareScu: Send = async (port, calledAe, files) => {
-    const proc = await runMeasured(process.execPath, [
-      BARE_SCU,
-      '127.0.0.1',
-      String(port),
-      calledAe,
-      PDU,
-      ...files,
-    ]);
-    if (proc.code !== 0)
-      throw new Error(`bare sender exit ${proc.code}: ${proc.stderr.slice(-300)}`);
-    return [proc];
-  };
+  // The floors take the same PKI as dnet-scp and dnet-scu (key, certificate, CA).
+  const bareTls = (name: string) =>
+    `--tls=${pki.path(`${name}.key`)},${pki.path(`${name}.pem`)},${pki.path('ca.pem')}`;
+  const bareScp =
+    (tls: boolean): Start =>
+    (port, dir) =>
+      startMeasured(
+        process.execPath,
+        [BARE_SCP, ...(tls ? [bareTls('server')] : []), String(port), dir, PDU],
+        port,
+      );
+  const bareScu =
+    (tls: boolean): Send =>
+    async (port, calledAe, files) => {
+      const proc = await runMeasured(process.execPath, [
+        BARE_SCU,
+        ...(tls ? [bareTls('client')] : []),
+        '127.0.0.1',
+        String(port),
+        calledAe,
+        PDU,
+        ...files,
+      ]);
+      if (proc.code !== 0)
+        throw new Error(`bare sender exit ${proc.code}: ${proc.stderr.slice(-300)}`);
+      return [proc];
+    };
   const n = plan.senders;
   const cores = availableParallelism();
   return [
@@ -272,7 +287,7 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       group: TMPFS,
       name: TMPFS_STORESCU_BARE_SCP,
       calledAe: 'BARESCP',
-      start: bareScp,
+      start: bareScp(false),
       send: storescu(false),
     },
     {
@@ -287,7 +302,7 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       name: TMPFS_BARE_SCU_STORESCP,
       calledAe: 'STORESCP',
       start: storescp(false, false),
-      send: bareScu,
+      send: bareScu(false),
     },
     {
       group: TMPFS,
@@ -315,6 +330,13 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
     },
     {
       group: TMPFS_FOUR,
+      name: TMPFS_FOUR_BARE_SCP(n),
+      calledAe: 'BARESCP',
+      start: bareScp(false),
+      send: manyStorescu(n),
+    },
+    {
+      group: TMPFS_FOUR,
       name: TMPFS_FOUR_STORESCP(n),
       calledAe: 'STORESCP',
       start: storescp(true, false),
@@ -333,6 +355,20 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       calledAe: 'STORESCP',
       start: storescp(false, true),
       send: dnetScu(true),
+    },
+    {
+      group: TMPFS_TLS,
+      name: TMPFS_TLS_STORESCU_BARE_SCP,
+      calledAe: 'BARESCP',
+      start: bareScp(true),
+      send: storescu(true),
+    },
+    {
+      group: TMPFS_TLS,
+      name: TMPFS_TLS_BARE_SCU_STORESCP,
+      calledAe: 'STORESCP',
+      start: storescp(false, true),
+      send: bareScu(true),
     },
     {
       group: TMPFS_TLS,

@@ -9,6 +9,8 @@
 // `node` itself.
 //
 //   node bench/roles/bare-store-scp.mjs PORT DIR MAX_PDU
+//   node bench/roles/bare-store-scp.mjs --tls=key.pem,cert.pem,ca.pem PORT ...: over TLS
+//   (PS3.15 Annex B), the client's certificate required.
 //
 // Prints "listening" once it accepts; serves until killed.
 import {
@@ -17,13 +19,15 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   writeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-const [portText, dir, maxPduText] = process.argv.slice(2);
+const tlsOption = process.argv[2]?.startsWith('--tls=') ? process.argv[2] : undefined;
+const [portText, dir, maxPduText] = process.argv.slice(tlsOption ? 3 : 2);
 const maxPdu = Number(maxPduText);
 mkdirSync(join(dir, 'incoming'), { recursive: true });
 const folder = openSync(dir, 'r');
@@ -203,6 +207,17 @@ function openAhead() {
   return { path, fd: openSync(path, 'wx') };
 }
 
-createServer({ noDelay: true }, serve).listen(Number(portText), '127.0.0.1', () =>
-  console.log('listening'),
-);
+const tlsFiles = tlsOption?.slice('--tls='.length).split(',');
+const server = tlsFiles
+  ? (await import('node:tls')).createServer(
+      {
+        key: readFileSync(tlsFiles[0]),
+        cert: readFileSync(tlsFiles[1]),
+        ca: readFileSync(tlsFiles[2]),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      serve,
+    )
+  : createServer({ noDelay: true }, serve);
+server.listen(Number(portText), '127.0.0.1', () => console.log('listening'));

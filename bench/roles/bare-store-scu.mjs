@@ -8,13 +8,15 @@
 // `node` itself, so nothing but Node's own start precedes the first PDU.
 //
 //   node bench/roles/bare-store-scu.mjs HOST PORT CALLED_AE MAX_PDU FILE...
+//   node bench/roles/bare-store-scu.mjs --tls=key.pem,cert.pem,ca.pem HOST ...: over TLS (PS3.15 Annex B).
 //
 // Exits 0 once every file got a success status (0000H) and the association
 // was released; 1 with a message otherwise.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { connect } from 'node:net';
 
-const [host, portText, calledAe, maxPduText, ...files] = process.argv.slice(2);
+const tlsOption = process.argv[2]?.startsWith('--tls=') ? process.argv[2] : undefined;
+const [host, portText, calledAe, maxPduText, ...files] = process.argv.slice(tlsOption ? 3 : 2);
 const ourMaxPdu = Number(maxPduText);
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 
@@ -135,7 +137,19 @@ const contexts = new Map();
 for (const o of objects) if (!contexts.has(o.key)) contexts.set(o.key, 1 + 2 * contexts.size);
 if (contexts.size > 128) fail('more than 128 presentation contexts');
 
-const socket = connect({ host, port: Number(portText), noDelay: true });
+const tlsFiles = tlsOption?.slice('--tls='.length).split(',');
+const socket = tlsFiles
+  ? (await import('node:tls')).connect({
+      host,
+      port: Number(portText),
+      noDelay: true,
+      key: readFileSync(tlsFiles[0]),
+      cert: readFileSync(tlsFiles[1]),
+      ca: readFileSync(tlsFiles[2]),
+      // The test PKI's server certificate names localhost; the bench connects to 127.0.0.1.
+      checkServerIdentity: () => undefined,
+    })
+  : connect({ host, port: Number(portText), noDelay: true });
 socket.on('error', (e) => fail(e.message));
 let pending = Buffer.alloc(0);
 let waiting;
@@ -219,8 +233,19 @@ for (const o of objects) {
     const piece = dataSet.subarray(at, Math.min(dataSet.length, at + chunk));
     parts.push(pdataHeader(id, at + chunk >= dataSet.length ? 0x02 : 0x00, piece.length), piece);
   }
+  // Gathered writes of about 1 MiB: one write a small object, and no giant
+  // buffer for TLS to join a large one into.
+  let queued = 0;
   socket.cork();
-  for (const p of parts) socket.write(p);
+  for (const p of parts) {
+    socket.write(p);
+    queued += p.length;
+    if (queued >= 1 << 20) {
+      socket.uncork();
+      socket.cork();
+      queued = 0;
+    }
+  }
   socket.uncork();
   // The C-STORE-RSP: one P-DATA-TF with the whole command (small), status at (0000,0900).
   const rsp = await nextPdu();
