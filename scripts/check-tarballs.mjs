@@ -98,23 +98,32 @@ try {
   await Promise.all([packer(), packer(), packer(), packer()]);
 
   for (const pkg of packages) {
-    await check(`${pkg.json.name}: LICENSE, README.md, CHANGELOG.md and metadata in the tarball`, () => {
-      const tarball = tarballs.get(pkg.json.name);
-      const files = run('tar', ['tzf', tarball]).split('\n');
-      for (const f of ['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/package.json']) {
-        if (!files.includes(f)) throw new Error(`${f} missing from ${tarball}`);
-      }
-      const json = JSON.parse(run('tar', ['xzOf', tarball, 'package/package.json']));
-      const problems = [];
-      if (json.license !== 'MIT') problems.push('license is not MIT');
-      if (json.repository?.directory !== pkg.rel)
-        problems.push(`repository.directory is not ${pkg.rel}`);
-      if (!json.homepage) problems.push('no homepage');
-      if (!json.bugs?.url) problems.push('no bugs.url');
-      if (!json.engines?.node) problems.push('no engines.node');
-      if (!Array.isArray(json.keywords) || json.keywords.length === 0) problems.push('no keywords');
-      if (problems.length > 0) throw new Error(problems.join('; '));
-    });
+    await check(
+      `${pkg.json.name}: LICENSE, README.md, CHANGELOG.md and metadata in the tarball`,
+      () => {
+        const tarball = tarballs.get(pkg.json.name);
+        const files = run('tar', ['tzf', tarball]).split('\n');
+        for (const f of [
+          'package/LICENSE',
+          'package/README.md',
+          'package/CHANGELOG.md',
+          'package/package.json',
+        ]) {
+          if (!files.includes(f)) throw new Error(`${f} missing from ${tarball}`);
+        }
+        const json = JSON.parse(run('tar', ['xzOf', tarball, 'package/package.json']));
+        const problems = [];
+        if (json.license !== 'MIT') problems.push('license is not MIT');
+        if (json.repository?.directory !== pkg.rel)
+          problems.push(`repository.directory is not ${pkg.rel}`);
+        if (!json.homepage) problems.push('no homepage');
+        if (!json.bugs?.url) problems.push('no bugs.url');
+        if (!json.engines?.node) problems.push('no engines.node');
+        if (!Array.isArray(json.keywords) || json.keywords.length === 0)
+          problems.push('no keywords');
+        if (problems.length > 0) throw new Error(problems.join('; '));
+      },
+    );
   }
 
   // The consumer: every tarball a dependency, and the tarballs standing in
