@@ -1,6 +1,6 @@
 // The table and the ratios of `pnpm bench`, as text for the terminal and as
 // Markdown for BENCHMARKS.md.
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import type { Row } from './rows.js';
 import {
   ASSOC_PARALLELED,
@@ -304,6 +304,14 @@ export function targets(rows: Row[]): Target[] {
   info(
     'tmpfs floor: 4 storescu at once -> bare Node durable receiver (one process) vs -> storescp --fork +B (images/s)',
     ratio(fourBare?.rate?.median, fourDcmtk?.rate?.median),
+  );
+  const cores = availableParallelism();
+  const fourBareCores = rows.find(
+    (r) => r.group === TMPFS_FOUR && r.name === TMPFS_FOUR_BARE_SCP(4, cores),
+  );
+  info(
+    `tmpfs floor: 4 storescu at once -> bare Node durable receiver (${cores} processes) vs -> storescp --fork +B (images/s)`,
+    ratio(fourBareCores?.rate?.median, fourDcmtk?.rate?.median),
   );
   ratioTarget(
     'tmpfs, TLS: storescu +tls -> dnet-scp --tls vs -> storescp +tls +B (MB/s)',

@@ -168,8 +168,8 @@ export const TMPFS_FOUR_DNET_SCP = (n: number, workers: number = availableParall
   `${n} storescu at once -> dnet-scp --workers ${workers}, writing files`;
 /** tmpfs: `n` storescu at once into storescp --fork. */
 /** tmpfs: `n` storescu at once into the bare Node durable receiver (one process): the floor of the rows around. */
-export const TMPFS_FOUR_BARE_SCP = (n: number) =>
-  `${n} storescu at once -> bare Node durable receiver (one process), writing files`;
+export const TMPFS_FOUR_BARE_SCP = (n: number, processes = 1) =>
+  `${n} storescu at once -> bare Node durable receiver (${processes === 1 ? 'one process' : `${processes} processes`}), writing files`;
 /** tmpfs: `n` storescu at once into storescp --fork. */
 export const TMPFS_FOUR_STORESCP = (n: number) =>
   `${n} storescu at once -> storescp --fork +B, writing files`;

@@ -243,11 +243,18 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
   const bareTls = (name: string) =>
     `--tls=${pki.path(`${name}.key`)},${pki.path(`${name}.pem`)},${pki.path('ca.pem')}`;
   const bareScp =
-    (tls: boolean): Start =>
+    (tls: boolean, processes = 1): Start =>
     (port, dir) =>
       startMeasured(
         process.execPath,
-        [BARE_SCP, ...(tls ? [bareTls('server')] : []), String(port), dir, PDU],
+        [
+          BARE_SCP,
+          ...(tls ? [bareTls('server')] : []),
+          ...(processes > 1 ? [`--processes=${processes}`] : []),
+          String(port),
+          dir,
+          PDU,
+        ],
         port,
       );
   const bareScu =
@@ -333,6 +340,14 @@ function tmpfsConfigs(plan: TmpfsPlan, pki: TestPki): Config[] {
       name: TMPFS_FOUR_BARE_SCP(n),
       calledAe: 'BARESCP',
       start: bareScp(false),
+      send: manyStorescu(n),
+    },
+    {
+      group: TMPFS_FOUR,
+      // One process per core, as the target's dnet-scp --workers <cores>.
+      name: TMPFS_FOUR_BARE_SCP(n, cores),
+      calledAe: 'BARESCP',
+      start: bareScp(false, cores),
       send: manyStorescu(n),
     },
     {

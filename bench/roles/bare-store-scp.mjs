@@ -11,6 +11,8 @@
 //   node bench/roles/bare-store-scp.mjs PORT DIR MAX_PDU
 //   node bench/roles/bare-store-scp.mjs --tls=key.pem,cert.pem,ca.pem PORT ...: over TLS
 //   (PS3.15 Annex B), the client's certificate required.
+//   node bench/roles/bare-store-scp.mjs --processes=N PORT ...: N processes (node:cluster)
+//   sharing the port, as storescp --fork serves each association in a process of its own.
 //
 // Prints "listening" once it accepts; serves until killed.
 import {
@@ -26,9 +28,24 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-const tlsOption = process.argv[2]?.startsWith('--tls=') ? process.argv[2] : undefined;
-const [portText, dir, maxPduText] = process.argv.slice(tlsOption ? 3 : 2);
+const options = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const tlsOption = options.find((a) => a.startsWith('--tls='));
+const processes = Number(options.find((a) => a.startsWith('--processes='))?.slice(12) ?? 1);
+const [portText, dir, maxPduText] = process.argv.slice(2 + options.length);
 const maxPdu = Number(maxPduText);
+const cluster = (await import('node:cluster')).default;
+if (processes > 1 && cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < processes; i++)
+    cluster.fork().on('listening', () => {
+      if (++listening === processes) console.log('listening');
+    });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers)) w.kill();
+    process.exit(0);
+  });
+  await new Promise(() => {});
+}
 mkdirSync(join(dir, 'incoming'), { recursive: true });
 const folder = openSync(dir, 'r');
 let serial = 0;
@@ -220,4 +237,6 @@ const server = tlsFiles
       serve,
     )
   : createServer({ noDelay: true }, serve);
-server.listen(Number(portText), '127.0.0.1', () => console.log('listening'));
+server.listen(Number(portText), '127.0.0.1', () => {
+  if (processes === 1) console.log('listening');
+});

@@ -233,8 +233,8 @@ for (const o of objects) {
     const piece = dataSet.subarray(at, Math.min(dataSet.length, at + chunk));
     parts.push(pdataHeader(id, at + chunk >= dataSet.length ? 0x02 : 0x00, piece.length), piece);
   }
-  // Gathered writes of about 1 MiB: one write a small object, and no giant
-  // buffer for TLS to join a large one into.
+  // Gathered writes of about 1 MiB (a small object in one), each after the
+  // socket drained the last: no giant buffer for TLS to join, no queue.
   let queued = 0;
   socket.cork();
   for (const p of parts) {
@@ -242,6 +242,7 @@ for (const o of objects) {
     queued += p.length;
     if (queued >= 1 << 20) {
       socket.uncork();
+      if (socket.writableNeedDrain) await new Promise((resolve) => socket.once('drain', resolve));
       socket.cork();
       queued = 0;
     }
