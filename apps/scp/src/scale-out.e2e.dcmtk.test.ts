@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INCOMING_FOLDER } from '@dnet/archive';
-import { decodePart10, readPart10Header, toDicomJson } from '@dnet/dataset';
+import { readPart10Header } from '@dnet/dataset';
 import { Client, storage } from '@dnet/services';
 import { describePeer, type RunningPeer, runTool, startPeer } from '@dnet/testkit';
 import { postgresBinDir, startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
@@ -24,6 +24,7 @@ import {
   startHaproxy,
   startScpNode,
 } from './scale-out-cluster.test-support.js';
+import { studyCounts } from './study-counts.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
 
 const AE = 'DNETSCP';
@@ -71,40 +72,6 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     });
 
   /** What the index holds, read straight from PostgreSQL. */
-  /**
-   * Number of Study Related Instances of every study, from findscu -S -X at
-   * the STUDY level against `port` (asserts exit 0).
-   */
-  async function studyCounts(name: string, port: number): Promise<number[]> {
-    const out = join(dir, name);
-    await mkdir(out);
-    const r = await runTool(
-      'findscu',
-      [
-        '-S',
-        '-X',
-        '-aec',
-        AE,
-        '-k',
-        'QueryRetrieveLevel=STUDY',
-        '-k',
-        'StudyInstanceUID',
-        '-k',
-        'NumberOfStudyRelatedInstances',
-        '127.0.0.1',
-        String(port),
-      ],
-      { cwd: out, timeoutMs: 60_000 },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const counts: number[] = [];
-    for (const f of (await readdir(out)).filter((x) => x.startsWith('rsp'))) {
-      const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
-      counts.push(Number(json['00201208']?.Value?.[0]));
-    }
-    return counts;
-  }
-
   async function rows(): Promise<Map<string, { path: string; size: number }>> {
     const r = await db.query<{ sop_instance_uid: string; path: string; size: string }>(
       'SELECT sop_instance_uid, path, size FROM instance',
@@ -182,7 +149,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
   }, 180_000);
 
   it('findscu through HAProxy sees all 200 instances', async () => {
-    const studies = await studyCounts('find', haproxy.port);
+    const studies = await studyCounts(join(dir, 'find'), haproxy.port, AE);
     expect(studies).toHaveLength(10);
     expect(studies.reduce((n, c) => n + c, 0)).toBe(200);
   }, 60_000);
@@ -390,7 +357,7 @@ describePeer(peers, 'dnet-scp CLI x 2, one PostgreSQL, one storage root, HAProxy
     nodes[1] = await startNode('node-2', port);
     expect((await readdir(incoming)).filter((f) => f.endsWith('.part'))).toEqual([]);
     await haproxy.waitFor(['node-1', 'node-2'], 'UP');
-    const studies = await studyCounts('find-after', port);
+    const studies = await studyCounts(join(dir, 'find-after'), port, AE);
     expect(studies.reduce((n, c) => n + c, 0)).toBe(360);
   }, 120_000);
 

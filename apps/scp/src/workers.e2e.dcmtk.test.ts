@@ -7,13 +7,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INCOMING_FOLDER, SqliteIndex } from '@dnet/archive';
 import { AssociationRejectedError } from '@dnet/association';
-import { decodePart10, toDicomJson } from '@dnet/dataset';
 import { Client, storageCommitment, verification } from '@dnet/services';
 import { describePeer, freePort, runTool } from '@dnet/testkit';
 import { postgresBinDir, startPostgres, type TestPostgres } from '@dnet/testkit/postgres';
@@ -21,6 +20,7 @@ import { tcp } from '@dnet/transport-tcp';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SCP_CLI } from './scale-out-cluster.test-support.js';
+import { studyCounts } from './study-counts.test-support.js';
 import { CT_IMAGE_STORAGE, type SyntheticImage, syntheticImages } from './synthetic-images.js';
 
 const AE = 'DNETSCP';
@@ -154,37 +154,6 @@ describePeer(
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
-    /** Number of Study Related Instances of every study (findscu -S at STUDY level). */
-    async function studyCounts(name: string, port: number): Promise<number[]> {
-      const out = join(dir, name);
-      await mkdir(out);
-      const r = await runTool(
-        'findscu',
-        [
-          '-S',
-          '-X',
-          '-aec',
-          AE,
-          '-k',
-          'QueryRetrieveLevel=STUDY',
-          '-k',
-          'StudyInstanceUID',
-          '-k',
-          'NumberOfStudyRelatedInstances',
-          '127.0.0.1',
-          String(port),
-        ],
-        { cwd: out, timeoutMs: 60_000 },
-      );
-      expect(r.code, r.stderr).toBe(0);
-      const counts: number[] = [];
-      for (const f of (await readdir(out)).filter((x) => x.startsWith('rsp'))) {
-        const json = toDicomJson(decodePart10(await readFile(join(out, f))).dataSet);
-        counts.push(Number(json['00201208']?.Value?.[0]));
-      }
-      return counts;
-    }
-
     it('4 storescu at once on 2 workers: every acknowledged object is on disk and found by C-FIND; after kill -9 of the process group every one is still in the index', async () => {
       const storage = join(dir, 'durable');
       const cli = await startCli(storage, ['--workers', '2']);
@@ -205,7 +174,7 @@ describePeer(
       expect(uids.size).toBe(images.length);
       // Both workers served associations (node:cluster hands connections round robin).
       expect([...workers].sort()).toEqual([1, 2]);
-      const counts = await studyCounts('find-before', cli.port);
+      const counts = await studyCounts(join(dir, 'find-before'), cli.port, AE);
       expect(counts.reduce((n, c) => n + c, 0)).toBe(images.length);
       // The durability rule: a Success response means the file and its index row are durable.
       await killGroup(cli);
@@ -222,7 +191,7 @@ describePeer(
       }
       // The archive reopens (the dead primary's lock is taken over) and answers the same.
       const again = await startCli(storage, ['--workers', '2']);
-      const after = await studyCounts('find-after', again.port);
+      const after = await studyCounts(join(dir, 'find-after'), again.port, AE);
       expect(after.reduce((n, c) => n + c, 0)).toBe(images.length);
       expect(await stopCli(again)).toBe(0);
     }, 180_000);
