@@ -75,6 +75,8 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
   const sockets = new Set<Socket>();
   let haproxy: RunningPeer;
   let ports: { dnet: number; storescp: number; notDicom: number; closed: number; auth: number };
+  /** TCP port 1 (tcpmux, RFC 1078): privileged, unassigned here, never handed out by the system. */
+  const CLOSED_PORT = 1;
   const CHECK_USER = { username: 'haproxy-check', passcode: 'check-only-secret' };
   const socket = () => join(dir, 'admin.sock');
 
@@ -117,7 +119,9 @@ describePeer(['haproxy', 'storescp', 'echoscu'], 'HAProxy with the DICOM health 
       dnet: dnet.port,
       storescp: storescp.port,
       notDicom: address(notDicom),
-      closed: await freePort(),
+      // A port below the ephemeral range that nothing here listens on: a free port
+      // picked now could be taken meanwhile by a server another test starts.
+      closed: CLOSED_PORT,
       auth: dnetAuth.port,
     };
     const config = [
