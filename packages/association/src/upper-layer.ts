@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { fragmentMessage, fragmentMessageAsync, PDV_OVERHEAD } from '@dnet/dimse';
+import { commandOnlyPdu, fragmentMessage, fragmentMessageAsync } from '@dnet/dimse';
 import {
   AbortReason,
   AbortSource,
@@ -561,16 +561,10 @@ export class UpperLayer {
     dataSet: DataSetSource | undefined,
     maxPduLength: number,
   ): Promise<void> | undefined {
-    // A message without a data set whose command set fits one PDV (most responses,
-    // every C-ECHO): one P-DATA-TF with the command and last-fragment bits set
-    // (PS3.8 §9.3.5, Annex E.2), without the fragmenter's generator. An odd
-    // command set goes the long way, where it is refused.
-    if (
-      dataSet === undefined &&
-      (command.length & 1) === 0 &&
-      (maxPduLength === 0 || command.length + PDV_OVERHEAD <= maxPduLength)
-    ) {
-      this.#sendPDataTf(encodePDataTf([{ contextId, command: true, last: true, data: command }]));
+    // Most responses and every C-ECHO: one PDU, without the fragmenter's generator.
+    const single = dataSet === undefined && commandOnlyPdu(contextId, command, maxPduLength);
+    if (single) {
+      this.#sendPDataTf(single);
       return this.#mustDrain() ? this.#drained() : undefined;
     }
     // PS3.8 Annex D.1 and §9.3.5: P-DATA-TF PDUs within the peer's maximum length, cut by @dnet/dimse.

@@ -4,7 +4,12 @@ import { CommandField, Priority } from './command-field.js';
 import type { CStoreRq, DimseMessage } from './dimse-message.js';
 import { encodeMessage } from './dimse-message.js';
 import { InvalidOptionError, OddFragmentError } from './errors.js';
-import { fragmentMessage, fragmentMessageAsync, PDV_OVERHEAD } from './fragment-message.js';
+import {
+  commandOnlyPdu,
+  fragmentMessage,
+  fragmentMessageAsync,
+  PDV_OVERHEAD,
+} from './fragment-message.js';
 import { Reassembler } from './reassembler.js';
 
 const storeRq: CStoreRq = {
@@ -432,5 +437,28 @@ describe('fragmentMessage (PS3.8 §9.3.5, Annex E)', () => {
     expect(() => [
       ...fragmentMessage({ contextId: 1, command: storeRq, maxPduLength: 4096 }),
     ]).toThrow(/hasDataSet/);
+  });
+});
+
+describe('commandOnlyPdu', () => {
+  const echo = encodeMessage({
+    commandField: CommandField.C_ECHO_RQ,
+    messageId: 1,
+    affectedSopClassUid: '1.2.840.10008.1.1',
+    hasDataSet: false,
+  } as DimseMessage);
+  const joined = (parts: Uint8Array[]) => Buffer.concat(parts);
+
+  it('is the one PDU fragmentMessage yields when the command set fits one PDV', () => {
+    for (const max of [0, 16384, echo.length + PDV_OVERHEAD]) {
+      const pdus = [...fragmentMessage({ contextId: 3, command: echo, maxPduLength: max })];
+      expect(pdus).toHaveLength(1);
+      expect(joined(commandOnlyPdu(3, echo, max)!)).toEqual(joined(pdus[0]!));
+    }
+  });
+
+  it('is undefined when the command set must be cut or is odd (the fragmenter cuts or refuses it)', () => {
+    expect(commandOnlyPdu(3, echo, echo.length + PDV_OVERHEAD - 2)).toBeUndefined();
+    expect(commandOnlyPdu(3, new Uint8Array(7), 0)).toBeUndefined();
   });
 });

@@ -201,6 +201,31 @@ function checkOptions(options: FragmentOptions<unknown>): Uint8Array {
   return encodeMessage(message);
 }
 
+/**
+ * The one P-DATA-TF of a message without a data set whose command set fits
+ * one PDV within the peer's maximum (`maxPduLength`, 0 = unlimited): its
+ * PDV carries the command and last-fragment bits (PS3.8 §9.3.5, Annex E.2).
+ * Undefined when the command set must be cut, or is odd (then
+ * {@link fragmentMessage} cuts or refuses it). The same PDU as
+ * `fragmentMessage` yields, without a generator: most responses and every
+ * C-ECHO are such messages.
+ *
+ * @example
+ * ```ts
+ * const pdu = commandOnlyPdu(1, encodeMessage(echoRsp), 16384);
+ * if (pdu) await connection.write(pdu);
+ * ```
+ */
+export function commandOnlyPdu(
+  contextId: number,
+  command: Uint8Array,
+  maxPduLength: number,
+): Uint8Array[] | undefined {
+  if ((command.length & 1) !== 0) return undefined;
+  if (maxPduLength !== 0 && command.length + PDV_OVERHEAD > maxPduLength) return undefined;
+  return encodePDataTf([{ contextId, command: true, last: true, data: command }]);
+}
+
 function* chunksOf(source: SyncDataSetSource): Generator<Uint8Array> {
   if (source instanceof Uint8Array) yield source;
   else yield* source;

@@ -165,6 +165,7 @@ export {
   UnknownContextError,
 } from './errors.js';
 export {
+  commandOnlyPdu,
   type DataSetSource,
   type FragmentOptions,
   fragmentMessage,
